@@ -1,0 +1,36 @@
+import { EXIT, EXIT_CODES_HELP, OUT_OPTION, SPEC_OPTION, type Command } from './command.js';
+import { reportWarnings } from './report.js';
+
+export const buildCommand: Command = {
+  name: 'build',
+  summary: 'generate types, validators, contract constants and the runtime from the spec',
+  help: `Usage: contractgen build [--spec FILE] [--out DIR] [--quiet]
+
+Checks the spec, then writes everything it generates into DIR. Files an earlier build
+generated that this one no longer does are removed; other files in DIR are left alone.
+Output is deterministic: the same spec gives the same bytes.
+
+Options:
+  --spec FILE   the contract (default spec/protocol.schema.json)
+  --out DIR     where to write (default generated)
+  --quiet       print nothing on success
+
+${EXIT_CODES_HELP}`,
+  options: { ...SPEC_OPTION, ...OUT_OPTION, quiet: { type: 'boolean', default: false } },
+  async run(values, _positionals, io) {
+    // The ts-morph worker starts before anything heavy is imported, so the two overlap.
+    const { workerRunner } = await import('../ts-morph-runner.js');
+    const tsMorph = workerRunner();
+    const [{ generate }, { writeFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]);
+    const spec = values.spec as string;
+    const out = values.out as string;
+    const result = await generate({ spec, out, tsMorph });
+    reportWarnings(result.findings, io);
+    const report = writeFiles(out, result.files);
+    if (!values.quiet) {
+      io.out(`contractgen: ${result.files.length} files in ${out}/ (${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed) from ${spec}\n`);
+      for (const r of report.removed) io.out(`  removed ${r}\n`);
+    }
+    return EXIT.ok;
+  },
+};

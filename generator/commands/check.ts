@@ -1,0 +1,39 @@
+import { EXIT, EXIT_CODES_HELP, OUT_OPTION, SPEC_OPTION, type Command } from './command.js';
+import { reportWarnings } from './report.js';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'fail when the generated files differ from a fresh build (for CI)',
+  help: `Usage: contractgen check [--spec FILE] [--out DIR]
+
+Builds in memory and compares with DIR byte for byte. Lists every stale, missing or extra
+generated file and exits 1 if there is any; writes nothing.
+
+Options:
+  --spec FILE   the contract (default spec/protocol.schema.json)
+  --out DIR     the committed output (default generated)
+
+${EXIT_CODES_HELP}`,
+  options: { ...SPEC_OPTION, ...OUT_OPTION },
+  async run(values, _positionals, io) {
+    // The ts-morph worker starts before anything heavy is imported, so the two overlap.
+    const { workerRunner } = await import('../ts-morph-runner.js');
+    const tsMorph = workerRunner();
+    const [{ generate }, { compareFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]);
+    const out = values.out as string;
+    const result = await generate({ spec: values.spec as string, out, tsMorph });
+    reportWarnings(result.findings, io);
+    const drift = compareFiles(out, result.files);
+    if (drift.length === 0) {
+      io.out(`contractgen: ${out}/ is fresh (${result.files.length} files match a fresh build)\n`);
+      return EXIT.ok;
+    }
+    io.err(`contractgen: ${out}/ is stale: ${drift.length} file(s) differ from a fresh build\n`);
+    for (const d of drift) {
+      const what = d.kind === 'stale' ? `stale    ${d.path} (first difference at line ${d.line})` : d.kind === 'missing' ? `missing  ${d.path}` : `extra    ${d.path} (no longer generated)`;
+      io.err(`  ${what}\n`);
+    }
+    io.err(`Run \`contractgen build --spec ${values.spec as string} --out ${out}\` and commit the result.\n`);
+    return EXIT.failed;
+  },
+};

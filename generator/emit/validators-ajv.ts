@@ -1,0 +1,65 @@
+/**
+ * Emitter — `validators.ajv.ts`: Ajv standalone code compiled at build time, so a service never
+ * compiles a schema when it starts. Plain JavaScript; `validators.ts` gives it types.
+ */
+import { createRequire } from 'node:module';
+import { compiledSchemas } from '../compiled-schemas.js';
+import type { ContractModel } from '../model.js';
+import { literal, safeIdentifier } from '../naming.js';
+import { banner, textFile, type GeneratedFile } from '../files.js';
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Ajv standalone code imports a few helpers from Ajv's own package; generated code must work
+ * without Ajv, so each is mapped to a runtime module with the same behaviour.
+ */
+const AJV_RUNTIME: Readonly<Record<string, { module: string; name: string }>> = {
+  equal: { module: './runtime/json-equal.js', name: 'jsonEqual' },
+  ucs2length: { module: './runtime/ucs2length.js', name: 'ucs2length' },
+};
+
+/** Which $defs get a validator: every message and every schema a history endpoint names. */
+export function validatedDefs(model: ContractModel): string[] {
+  const names = new Set(model.messages.map((m) => m.typeName));
+  for (const h of model.history) [h.queryTypeName, h.responseTypeName, h.itemTypeName].forEach((n) => names.add(n));
+  return [...names].sort();
+}
+
+/** Name of the typed validator in validators.ts. */
+export function validatorName(typeName: string): string {
+  return `validate${safeIdentifier(typeName)}`;
+}
+
+/** Name of the Ajv function in validators.ajv.ts (distinct, so validators.ts can import it). */
+export function rawValidatorName(typeName: string): string {
+  return `raw${safeIdentifier(typeName)}`;
+}
+
+export function standaloneCode(model: ContractModel): string {
+  const { ajv, id } = compiledSchemas(model.specHash, model.schemaId, model.defs);
+  const exports: Record<string, string> = {};
+  for (const name of validatedDefs(model)) exports[rawValidatorName(name)] = `${id}#/$defs/${name}`;
+  const standalone = require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js').default;
+  let code = standalone(ajv, exports);
+  const imports: string[] = [];
+  code = code.replace(/const (\w+) = require\("ajv\/dist\/runtime\/(\w+)"\)\.default;/g, (_all: string, local: string, helper: string) => {
+    const target = AJV_RUNTIME[helper];
+    if (!target) throw new Error(`validators emitter: Ajv needs its runtime helper "${helper}", which generated code does not provide; simplify the schema keyword that needs it`);
+    imports.push(`import { ${target.name} as ${local} } from ${literal(target.module)};`);
+    return '';
+  });
+  if (/\brequire\(/.test(code)) throw new Error('validators emitter: Ajv standalone output still contains require(); generated code must be plain ESM');
+  return [...imports.sort(), code.replace(/^"use strict";/, '').trim()].join('\n');
+}
+
+export function emitAjvValidators(model: ContractModel): GeneratedFile[] {
+  return [
+    textFile(
+      'validators.ajv.ts',
+      banner(model, 'Ajv standalone validators compiled at build time. Use validators.ts instead.', 'line') +
+        '// Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.\n// @ts-nocheck\n' +
+        standaloneCode(model),
+    ),
+  ];
+}

@@ -1,0 +1,58 @@
+/**
+ * Emitter — `validators.ts`: the typed surface over validators.ajv.ts: one validator per
+ * message and history schema, plus a dispatcher per direction that tells an unknown type from
+ * an invalid frame.
+ */
+import type { Project } from 'ts-morph';
+import { VariableDeclarationKind, Writers } from '../ts-morph.js';
+import type { ContractModel } from '../model.js';
+import { literal } from '../naming.js';
+import type { GeneratedFile } from '../files.js';
+import { createTsFile } from '../printer.js';
+import { rawValidatorName, validatedDefs, validatorName } from './validators-ajv.js';
+
+export function emitValidators(model: ContractModel, project: Project): GeneratedFile[] {
+  const file = createTsFile(project, model, 'validators.ts', 'Typed validators for every message and history schema, and a dispatcher per direction.');
+  const createValidator = file.use('createValidator', './runtime/validation.js');
+  const createDispatcher = file.use('createDispatcher', './runtime/validation.js');
+  const Validator = file.use('Validator', './runtime/validation.js', { type: true });
+  const RawValidator = file.use('RawValidator', './runtime/validation.js', { type: true });
+
+  const memberOf = new Map(model.messages.map((m) => [m.typeName, m]));
+  for (const name of validatedDefs(model)) {
+    const typeName = file.use(name, './types.js', { type: true });
+    const raw = file.use(rawValidatorName(name), './validators.ajv.js');
+    const m = memberOf.get(name);
+    file.source.addVariableStatement({
+      isExported: true,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: [m ? `Validates one \`${m.type}\` frame (${m.direction}, ${m.role}).` : `Validates one ${name}.`],
+      declarations: [{ name: validatorName(name), type: `${Validator}<${typeName}>`, initializer: `${createValidator}<${typeName}>(${literal(m ? m.type : name)}, ${raw} as ${RawValidator})` }],
+    });
+  }
+
+  for (const [direction, unionName, constName] of [
+    ['server-to-client', 'ServerMessage', 'validateServerMessage'],
+    ['client-to-server', 'ClientMessage', 'validateClientMessage'],
+  ] as const) {
+    const members = model.messages.filter((m) => m.direction === direction);
+    const union = file.use(unionName, './types.js', { type: true });
+    file.source.addVariableStatement({
+      isExported: true,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: [`Validates any ${direction} frame: finds the message by \`type\`, then checks it. An unknown type fails with keyword \`unknown-type\`.`],
+      declarations: [
+        {
+          name: constName,
+          initializer: (w) => {
+            w.write(`${createDispatcher}<${union}>(${literal(direction)}, `);
+            Writers.object(Object.fromEntries(members.map((m) => [literal(m.type), validatorName(m.typeName)])))(w);
+            w.write(')');
+          },
+        },
+      ],
+    });
+  }
+  return [file.done()];
+}
+

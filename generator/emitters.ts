@@ -1,0 +1,29 @@
+/**
+ * The emitters of a build, in two groups: those that print through ts-morph (and so load the
+ * TypeScript compiler, the slowest thing to load) and the rest. The pipeline runs the ts-morph
+ * group in a worker thread while the main thread checks the spec and runs the others.
+ */
+import type { Project } from 'ts-morph';
+import { emitContract } from './emit/contract.js';
+import { emitTypes } from './emit/types.js';
+import { emitValidators } from './emit/validators.js';
+import type { GeneratedFile } from './files.js';
+import type { ContractModel } from './model.js';
+import { createProject } from './printer.js';
+
+/** What the main thread prepares for the ts-morph emitters (work that needs no compiler). */
+export interface EmitInputs {
+  /** Declarations printed by json-schema-to-typescript (see emit/types.ts). */
+  readonly typesSource: string;
+}
+
+export type TsMorphEmitter = (model: ContractModel, project: Project, inputs: EmitInputs) => GeneratedFile[];
+
+/** Emitters that print (or format) TypeScript through ts-morph. */
+export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitTypes, emitValidators, emitContract];
+
+/** Runs every ts-morph emitter on one project, in order. */
+export function emitWithTsMorph(model: ContractModel, inputs: EmitInputs): GeneratedFile[] {
+  const project = createProject();
+  return tsMorphEmitters.flatMap((emit) => emit(model, project, inputs));
+}

@@ -1,0 +1,143 @@
+/**
+ * Stage 1 — load: read a spec file, parse it as strict JSON, and keep enough of the parse
+ * tree to turn any JSON pointer back into a line and column for later findings.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { ContractError, parsePointer, type Finding } from './diagnostics.js';
+
+export interface Position {
+  readonly line: number;
+  readonly column: number;
+}
+
+export interface LoadedSpec {
+  /** The path as given (used in messages). */
+  readonly file: string;
+  readonly text: string;
+  readonly json: Record<string, unknown>;
+  /** sha256 of the exact bytes; banners and `check` use it. */
+  readonly hash: string;
+  /** Line and column (1-based) of the value at a JSON pointer, or of its nearest parent. */
+  locate(pointer: string): Position | undefined;
+}
+
+/** Read and parse a spec file. Throws ContractError with positions on any syntax error. */
+export function load(file: string): LoadedSpec {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'the file does not exist' : String(err);
+    throw new ContractError([
+      { severity: 'error', code: 'spec-unreadable', pointer: '', file, message: `cannot read the spec: ${reason}`, hint: 'pass an existing file with --spec' },
+    ]);
+  }
+  return loadText(file, text);
+}
+
+/** Parse spec text that is already in memory (tests, `diff` of git revisions). */
+export function loadText(file: string, text: string): LoadedSpec {
+  const lineStarts = computeLineStarts(text);
+  const position = (offset: number): Position => offsetToPosition(lineStarts, offset);
+
+  const errors: ParseError[] = [];
+  const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  const findings: Finding[] = errors.map((e) => ({
+    severity: 'error',
+    code: 'json-syntax',
+    pointer: '',
+    file,
+    ...position(e.offset),
+    message: `invalid JSON: ${describeParseError(printParseErrorCode(e.error))}`,
+    hint: 'fix the JSON syntax at this position (the spec is strict JSON: no comments, no trailing commas)',
+  }));
+  if (!tree || findings.length > 0) throw new ContractError(findings.length ? findings : [emptyFinding(file)]);
+  if (tree.type !== 'object') {
+    throw new ContractError([
+      { severity: 'error', code: 'spec-not-object', pointer: '', file, ...position(tree.offset), message: 'the spec must be a JSON object (a JSON Schema document)', hint: 'wrap the contract in { … }' },
+    ]);
+  }
+  const duplicates = findDuplicateKeys(tree, '', position, file);
+  if (duplicates.length > 0) throw new ContractError(duplicates);
+
+  const json = JSON.parse(text) as Record<string, unknown>;
+  const hash = createHash('sha256').update(text).digest('hex');
+
+  const locate = (pointer: string): Position | undefined => {
+    const path = parsePointer(pointer).map((t) => (/^\d+$/.test(t) ? Number(t) : t));
+    // Walk up to the nearest existing parent so a finding about a missing key still has a place.
+    for (let n = path.length; n >= 0; n--) {
+      const node = findNodeAtLocation(tree, path.slice(0, n));
+      if (node) return position(node.parent?.type === 'property' ? node.parent.offset : node.offset);
+    }
+    return undefined;
+  };
+  return { file, text, json, hash, locate };
+}
+
+function emptyFinding(file: string): Finding {
+  return { severity: 'error', code: 'json-syntax', pointer: '', file, line: 1, column: 1, message: 'the spec is empty', hint: 'write a JSON Schema document into the file' };
+}
+
+/** JSON.parse keeps the last of two equal keys silently; in a contract that hides a mistake. */
+function findDuplicateKeys(node: Node, pointer: string, position: (o: number) => Position, file: string): Finding[] {
+  const out: Finding[] = [];
+  if (node.type === 'object') {
+    const seen = new Set<string>();
+    for (const prop of node.children ?? []) {
+      const [keyNode, valueNode] = prop.children ?? [];
+      if (!keyNode) continue;
+      const key = String(keyNode.value);
+      const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      if (seen.has(key)) {
+        out.push({ severity: 'error', code: 'duplicate-key', pointer: child, file, ...position(keyNode.offset), message: `the key "${key}" appears twice in the same object; JSON parsers keep only the last one`, hint: 'remove or merge one of the two entries' });
+      }
+      seen.add(key);
+      if (valueNode) out.push(...findDuplicateKeys(valueNode, child, position, file));
+    }
+  } else if (node.type === 'array') {
+    (node.children ?? []).forEach((c, i) => out.push(...findDuplicateKeys(c, `${pointer}/${i}`, position, file)));
+  }
+  return out;
+}
+
+function describeParseError(code: string): string {
+  const words: Record<string, string> = {
+    InvalidSymbol: 'unexpected character',
+    InvalidNumberFormat: 'malformed number',
+    PropertyNameExpected: 'a property name (in double quotes) was expected',
+    ValueExpected: 'a value was expected',
+    ColonExpected: 'a colon was expected',
+    CommaExpected: 'a comma was expected',
+    CloseBraceExpected: 'a closing } was expected',
+    CloseBracketExpected: 'a closing ] was expected',
+    EndOfFileExpected: 'unexpected content after the end of the document',
+    InvalidCommentToken: 'comments are not allowed',
+    UnexpectedEndOfComment: 'unterminated comment',
+    UnexpectedEndOfString: 'unterminated string',
+    UnexpectedEndOfNumber: 'unterminated number',
+    InvalidUnicode: 'invalid unicode escape',
+    InvalidEscapeCharacter: 'invalid escape character',
+    InvalidCharacter: 'invalid character in a string',
+  };
+  return words[code] ?? code;
+}
+
+function computeLineStarts(text: string): number[] {
+  const starts = [0];
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
+  return starts;
+}
+
+function offsetToPosition(lineStarts: number[], offset: number): Position {
+  let lo = 0;
+  let hi = lineStarts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineStarts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return { line: lo + 1, column: offset - lineStarts[lo]! + 1 };
+}

@@ -1,0 +1,197 @@
+/**
+ * Stage 3 — model: the one typed picture of a checked contract. Every emitter reads this and
+ * nothing else; collections are sorted here so that every artifact is deterministic.
+ */
+import { SYNTHETIC_ID } from './compiled-schemas.js';
+import type { LoadedSpec } from './loader.js';
+import { camelCase } from './naming.js';
+import { compareVersions } from './rules/parameters.js';
+import { messagesOf, type ContractBlock } from './rules/rule.js';
+import { deref, isSchemaObject, propertySchema, requiresProperty, type Schema } from './schema-walk.js';
+
+export type Direction = 'server-to-client' | 'client-to-server';
+export type Role = 'data' | 'control';
+export type TransportKind = 'websocket' | 'sse' | 'poll';
+
+export interface FieldModel {
+  readonly name: string;
+  readonly required: boolean;
+  /** Short human type, e.g. `integer >= 1`, `SessionId`, `"click" | "submit"`. */
+  readonly typeLabel: string;
+  readonly description?: string;
+}
+
+export interface MessageModel {
+  /** Wire discriminator, e.g. `ui.render`. */
+  readonly type: string;
+  /** TypeScript type name (the $defs key), e.g. `UiRender`. */
+  readonly typeName: string;
+  /** Method name in generated APIs, e.g. `uiRender`. */
+  readonly memberName: string;
+  readonly direction: Direction;
+  readonly role: Role;
+  /** Q1: only server-to-client data messages are stamped with seq. */
+  readonly sequenced: boolean;
+  /** One of the protocol.* kernel frames. */
+  readonly kernel: boolean;
+  readonly description: string;
+  /** JSON pointer of the message schema in the spec. */
+  readonly pointer: string;
+  readonly headerTypeName?: string;
+  readonly payloadFields: readonly FieldModel[];
+  readonly examples: readonly unknown[];
+}
+
+export interface TransportModel {
+  readonly kind: TransportKind;
+  readonly path: string;
+  /** SSE and poll: where client messages are POSTed. */
+  readonly messagesPath?: string;
+  /** poll: how long a poll is held open. */
+  readonly holdMs?: number;
+}
+
+export interface HistoryEndpointModel {
+  readonly name: string;
+  readonly summary: string;
+  readonly method: 'GET';
+  readonly path: string;
+  readonly pathParams: readonly { readonly name: string; readonly typeName?: string; readonly pattern?: string }[];
+  readonly queryTypeName: string;
+  readonly responseTypeName: string;
+  readonly itemTypeName: string;
+  readonly maxLimit?: number;
+}
+
+export interface ContractModel {
+  /** Spec path as written in banners (relative, POSIX separators). */
+  readonly specLabel: string;
+  readonly specHash: string;
+  readonly schemaId: string;
+  readonly title: string;
+  readonly description: string;
+  readonly name: string;
+  readonly version: string;
+  /** Ascending. */
+  readonly protocolVersions: readonly string[];
+  readonly seqOrigin: number;
+  readonly session: { readonly ttlMs: number; readonly idBits: number; readonly tokenBits: number };
+  readonly replayWindow: { readonly maxMessages: number; readonly maxBytes: number };
+  readonly heartbeatMs: number;
+  readonly maxFrameBytes: number;
+  readonly capabilities: readonly string[];
+  /** websocket, sse, poll — in that order, only those declared. */
+  readonly transports: readonly TransportModel[];
+  /** Sorted by type. */
+  readonly messages: readonly MessageModel[];
+  readonly history: readonly HistoryEndpointModel[];
+  /** Every $defs schema by name, sorted by name, x- keywords left in (emitters strip what they must). */
+  readonly defs: Readonly<Record<string, Schema>>;
+}
+
+const TRANSPORT_ORDER: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
+
+export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
+  const root = spec.json as Schema;
+  const c = root['x-contract'] as unknown as ContractBlock;
+  const defsIn = isSchemaObject(root.$defs) ? root.$defs : {};
+  const defs: Record<string, Schema> = {};
+  for (const key of Object.keys(defsIn).sort()) defs[key] = defsIn[key] as Schema;
+
+  const messages: MessageModel[] = messagesOf(root).map((m) => {
+    const payload = propertySchema(root, m.schema, m.pointer, 'payload');
+    const header = propertySchema(root, m.schema, m.pointer, 'header');
+    return {
+      type: m.type,
+      typeName: m.defName,
+      memberName: camelCase(m.type),
+      direction: m.direction,
+      role: m.role,
+      sequenced: m.direction === 'server-to-client' && m.role === 'data',
+      kernel: m.type.startsWith('protocol.'),
+      description: typeof m.schema.description === 'string' ? m.schema.description : '',
+      pointer: m.pointer,
+      ...(header?.pointer.startsWith('/$defs/') && header.pointer.split('/').length === 3 ? { headerTypeName: header.pointer.split('/')[2]! } : {}),
+      payloadFields: payload ? fieldsOf(root, payload.schema, payload.pointer) : [],
+      examples: Array.isArray(m.schema.examples) ? m.schema.examples : [],
+    };
+  });
+
+  const transports: TransportModel[] = TRANSPORT_ORDER.filter((k) => c.transports[k]).map((kind) => {
+    const t = c.transports[kind]!;
+    return { kind, path: t.path, ...(t.messagesPath ? { messagesPath: t.messagesPath } : {}), ...(t.holdMs ? { holdMs: t.holdMs } : {}) };
+  });
+
+  const history: HistoryEndpointModel[] = (c.history ?? []).map((h) => ({
+    name: h.name,
+    summary: h.summary ?? '',
+    method: 'GET',
+    path: h.path,
+    pathParams: [...h.path.matchAll(/\{([^}]+)\}/g)].map((x) => {
+      const name = x[1]!;
+      const s = h.pathParams?.[name];
+      const target = s ? deref(root, s, '') : undefined;
+      const typeName = typeof s?.$ref === 'string' ? s.$ref.split('/').pop() : undefined;
+      const pattern = typeof target?.schema.pattern === 'string' ? target.schema.pattern : undefined;
+      return { name, ...(typeName ? { typeName } : {}), ...(pattern ? { pattern } : {}) };
+    }),
+    queryTypeName: refName(h.query.$ref),
+    responseTypeName: refName(h.response.$ref),
+    itemTypeName: refName(h.item.$ref),
+    ...(h.maxLimit !== undefined ? { maxLimit: h.maxLimit } : {}),
+  }));
+
+  return {
+    specLabel,
+    specHash: spec.hash,
+    schemaId: typeof root.$id === 'string' ? root.$id : SYNTHETIC_ID,
+    title: typeof root.title === 'string' ? root.title : c.name,
+    description: typeof root.description === 'string' ? root.description : '',
+    name: c.name,
+    version: c.version,
+    protocolVersions: [...c.protocolVersions].sort(compareVersions),
+    seqOrigin: c.sequencing.origin,
+    session: { ttlMs: c.session.ttlMs, idBits: c.session.idBits ?? 128, tokenBits: c.session.tokenBits ?? 256 },
+    replayWindow: { maxMessages: c.replayWindow.maxMessages, maxBytes: c.replayWindow.maxBytes },
+    heartbeatMs: c.heartbeatMs,
+    maxFrameBytes: c.maxFrameBytes,
+    capabilities: [...(c.capabilities ?? [])].sort(),
+    transports,
+    messages,
+    history,
+    defs,
+  };
+}
+
+function refName(ref: string): string {
+  return ref.split('/').pop()!;
+}
+
+function fieldsOf(root: Schema, schema: Schema, pointer: string): FieldModel[] {
+  const props = isSchemaObject(schema.properties) ? schema.properties : {};
+  return Object.keys(props).map((name) => {
+    const declared = props[name] as Schema;
+    const resolved = propertySchema(root, schema, pointer, name);
+    const description = typeof declared.description === 'string' ? declared.description : typeof resolved?.schema.description === 'string' ? resolved.schema.description : undefined;
+    return { name, required: requiresProperty(root, schema, pointer, name), typeLabel: typeLabel(root, declared), ...(description ? { description } : {}) };
+  });
+}
+
+/** A short human label for a schema, used in docs and error text. */
+export function typeLabel(root: Schema, s: Schema): string {
+  if (typeof s.$ref === 'string') return s.$ref.split('/').pop()!;
+  if ('const' in s) return JSON.stringify(s.const);
+  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
+  if (s.type === 'array') {
+    const items = isSchemaObject(s.items) ? typeLabel(root, s.items) : 'any';
+    return `${items}[]`;
+  }
+  if (s.type === 'integer' || s.type === 'number') {
+    const bounds = [typeof s.minimum === 'number' ? `>= ${s.minimum}` : '', typeof s.maximum === 'number' && s.maximum < Number.MAX_SAFE_INTEGER ? `<= ${s.maximum}` : ''].filter(Boolean);
+    return [s.type, ...bounds].join(' ');
+  }
+  if (typeof s.type === 'string') return s.type;
+  if (Array.isArray(s.type)) return s.type.join(' | ');
+  if (isSchemaObject(s.properties)) return 'object';
+  return 'any JSON';
+}

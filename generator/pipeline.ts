@@ -1,0 +1,64 @@
+/**
+ * The pipeline: load → check → model → emit → (write). `generate` returns the files in
+ * memory, so `build` writes them and `check` compares them, from one code path.
+ */
+import { dirname, relative, resolve, sep } from 'node:path';
+import { check } from './checker.js';
+import { ContractError, hasErrors, type Finding } from './diagnostics.js';
+import { emitRuntime } from './emit/runtime.js';
+import { emitAjvValidators } from './emit/validators-ajv.js';
+import type { GeneratedFile } from './files.js';
+import { load } from './loader.js';
+import { buildModel, type ContractModel } from './model.js';
+import { compileTypes } from './emit/types-source.js';
+import { inlineRunner, workerRunner, type TsMorphRunner } from './ts-morph-runner.js';
+
+export interface GenerateOptions {
+  /** Path of the spec file. */
+  readonly spec: string;
+  /** Output directory (only used to label the spec path in banners). */
+  readonly out: string;
+  /**
+   * Run the ts-morph emitters in a worker thread, so loading the TypeScript compiler overlaps
+   * with checking. Default: when running compiled JavaScript; from
+   * TypeScript sources (tests) everything runs inline. The output is the same either way.
+   */
+  readonly worker?: boolean;
+  /** A runner started earlier by the caller (the CLI starts the worker first thing). */
+  readonly tsMorph?: TsMorphRunner;
+}
+
+export interface GenerateResult {
+  readonly model: ContractModel;
+  readonly files: readonly GeneratedFile[];
+  /** Warnings (errors throw a ContractError). */
+  readonly findings: readonly Finding[];
+}
+
+/** Spec path relative to the folder that holds the output folder: stable across machines and cwd. */
+export function specLabel(spec: string, out: string): string {
+  return relative(dirname(resolve(out)), resolve(spec)).split(sep).join('/');
+}
+
+export async function generate(options: GenerateOptions): Promise<GenerateResult> {
+  // Started first: the worker loads ts-morph while this thread loads and checks the spec.
+  const tsMorph = options.tsMorph ?? ((options.worker ?? import.meta.url.endsWith('.js')) ? workerRunner() : inlineRunner());
+  try {
+    const spec = load(options.spec);
+    const findings = check(spec);
+    if (hasErrors(findings)) throw new ContractError(findings);
+    const model = buildModel(spec, specLabel(options.spec, options.out));
+
+    const printed = tsMorph.emit(model, { typesSource: await compileTypes(model) });
+    const files = [...emitRuntime(), ...emitAjvValidators(model), ...(await printed)];
+
+    const seen = new Set<string>();
+    for (const f of files) {
+      if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);
+      seen.add(f.path);
+    }
+    return { model, files: files.sort((a, b) => a.path.localeCompare(b.path)), findings };
+  } finally {
+    await tsMorph.stop();
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * Every lint rule, in the order they are reported. Each rule is keyed by a sentence that says
+ * what must hold (`contractgen lint --rules` prints them).
+ */
+import { historyRules } from './history.js';
+import { kernelRules } from './kernel.js';
+import { messageRules } from './messages.js';
+import { parameterRules } from './parameters.js';
+import type { LintRule } from './rule.js';
+import { schemaRules } from './schemas.js';
+
+export const rules: readonly LintRule[] = [...schemaRules, ...kernelRules, ...messageRules, ...parameterRules, ...historyRules];
+
+export type { LintRule } from './rule.js';

@@ -1,0 +1,47 @@
+/**
+ * The shape of a generated `contract` constant: every protocol parameter the runtime needs,
+ * taken from the spec's x-contract block. The runtime reads only this, never the spec.
+ */
+
+export type Direction = 'server-to-client' | 'client-to-server';
+export type Role = 'data' | 'control';
+export type TransportKind = 'websocket' | 'sse' | 'poll';
+
+export interface MessageDescriptor {
+  readonly type: string;
+  readonly typeName: string;
+  readonly member: string;
+  readonly direction: Direction;
+  readonly role: Role;
+  /** Q1: stamped with header.seq by the outbox. */
+  readonly sequenced: boolean;
+}
+
+export interface HistoryDescriptor {
+  readonly name: string;
+  /** Path template, e.g. `/conversations/{conversationId}`. */
+  readonly path: string;
+  readonly pathParams: readonly { readonly name: string; readonly pattern?: string }[];
+  readonly maxLimit?: number;
+}
+
+export interface ContractDescriptor {
+  readonly name: string;
+  readonly version: string;
+  readonly specHash: string;
+  /** Ascending. H2: the server picks the highest version it shares with the client. */
+  readonly protocolVersions: readonly string[];
+  readonly seqOrigin: number;
+  readonly session: { readonly ttlMs: number; readonly idBits: number; readonly tokenBits: number };
+  readonly replayWindow: { readonly maxMessages: number; readonly maxBytes: number };
+  readonly heartbeatMs: number;
+  readonly maxFrameBytes: number;
+  readonly capabilities: readonly string[];
+  readonly transports: {
+    readonly websocket?: { readonly path: string };
+    readonly sse?: { readonly path: string; readonly messagesPath: string };
+    readonly poll?: { readonly path: string; readonly messagesPath: string; readonly holdMs: number };
+  };
+  readonly history: Readonly<Record<string, HistoryDescriptor>>;
+  readonly messages: Readonly<Record<string, MessageDescriptor>>;
+}

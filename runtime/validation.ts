@@ -1,0 +1,99 @@
+/**
+ * Typed validators on top of generated Ajv standalone functions: results instead of a mutable
+ * `.errors` property, issues that name the wrong field by JSON pointer, and per-direction
+ * dispatchers that tell an unknown message type from an invalid one.
+ */
+
+/** The shape of an error object produced by Ajv standalone code. */
+export interface RawValidationError {
+  readonly instancePath: string;
+  readonly keyword: string;
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly message?: string;
+}
+
+/** A generated Ajv standalone validate function. */
+export interface RawValidator {
+  (data: unknown): boolean;
+  errors?: readonly RawValidationError[] | null;
+}
+
+export interface ValidationIssue {
+  /** JSON pointer of the wrong field ('' for the value itself). */
+  readonly path: string;
+  readonly message: string;
+  /** The JSON Schema keyword that failed, or `unknown-type` / `not-a-message`. */
+  readonly keyword: string;
+}
+
+export type ValidationResult<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly issues: readonly ValidationIssue[]; readonly type?: string };
+
+export interface Validator<T> {
+  (value: unknown): ValidationResult<T>;
+  /** Type guard form of the same check. */
+  is(value: unknown): value is T;
+  /** What is validated, for messages: a message type or a schema name. */
+  readonly subject: string;
+}
+
+/** Turns Ajv's error objects into issues with the offending field in the path. */
+export function toIssues(errors: readonly RawValidationError[] | null | undefined): ValidationIssue[] {
+  return (errors ?? []).map((e) => {
+    const p = e.params;
+    switch (e.keyword) {
+      case 'required':
+        return { path: `${e.instancePath}/${escapeToken(String(p.missingProperty))}`, message: 'is required', keyword: e.keyword };
+      case 'additionalProperties':
+        return { path: `${e.instancePath}/${escapeToken(String(p.additionalProperty))}`, message: 'is not allowed here', keyword: e.keyword };
+      case 'enum':
+        return { path: e.instancePath, message: `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`, keyword: e.keyword };
+      case 'const':
+        return { path: e.instancePath, message: `must be ${JSON.stringify(p.allowedValue)}`, keyword: e.keyword };
+      default:
+        return { path: e.instancePath, message: e.message ?? `fails ${e.keyword}`, keyword: e.keyword };
+    }
+  });
+}
+
+function escapeToken(token: string): string {
+  return token.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function createValidator<T>(subject: string, raw: RawValidator): Validator<T> {
+  const validate = (value: unknown): ValidationResult<T> =>
+    raw(value) ? { ok: true, value: value as T } : { ok: false, issues: toIssues(raw.errors), type: subject };
+  return Object.assign(validate, { is: (value: unknown): value is T => raw(value), subject });
+}
+
+/**
+ * Validates a frame of one direction: finds the message by its `type`, then validates it.
+ * An unknown type is reported with keyword `unknown-type` so callers can answer `unknown_type`.
+ */
+export function createDispatcher<T extends { readonly type: string }>(
+  subject: string,
+  table: Readonly<Record<string, Validator<unknown>>>,
+): Validator<T> & { readonly types: readonly string[] } {
+  const types = Object.keys(table).sort();
+  const validate = (value: unknown): ValidationResult<T> => {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      return { ok: false, issues: [{ path: '', message: 'must be a JSON object with a "type"', keyword: 'not-a-message' }] };
+    }
+    const type = (value as { type?: unknown }).type;
+    if (typeof type !== 'string') {
+      return { ok: false, issues: [{ path: '/type', message: 'must be a string naming the message type', keyword: 'not-a-message' }] };
+    }
+    const v = Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined;
+    if (!v) {
+      return { ok: false, type, issues: [{ path: '/type', message: `"${type}" is not a ${subject} message (expected one of ${types.join(', ')})`, keyword: 'unknown-type' }] };
+    }
+    return v(value) as ValidationResult<T>;
+  };
+  return Object.assign(validate, { is: (value: unknown): value is T => validate(value).ok, subject, types });
+}
+
+/** One line per issue, prefixed by the message type: `ui.action: /payload/view_id must be string`. */
+export function describeIssues(result: { readonly issues: readonly ValidationIssue[]; readonly type?: string }): string {
+  return result.issues.map((i) => `${result.type ? `${result.type}: ` : ''}${i.path || '/'} ${i.message}`).join('; ');
+}
