@@ -6,35 +6,35 @@ import { createDispatcher, createValidator, type RawValidator, type Validator } 
 import type { AgentEvent, ChatSend, ClientMessage, ConversationHistoryResponse, HistoryChunk, HistoryQuery, ProtocolAck, ProtocolError, ProtocolHeartbeat, ProtocolHello, ProtocolResume, ProtocolResumed, ProtocolResumeFailed, ServerMessage, UiAction, UiPatch, UiRender } from "./types.js";
 import { rawAgentEvent, rawChatSend, rawConversationHistoryResponse, rawHistoryChunk, rawHistoryQuery, rawProtocolAck, rawProtocolError, rawProtocolHeartbeat, rawProtocolHello, rawProtocolResume, rawProtocolResumed, rawProtocolResumeFailed, rawUiAction, rawUiPatch, rawUiRender } from "./validators.ajv.js";
 
-/** Validates a `agent.event` frame (server-to-client, data). */
+/** Validates one `agent.event` frame (server-to-client, data). */
 export const validateAgentEvent: Validator<AgentEvent> = createValidator<AgentEvent>("agent.event", rawAgentEvent as RawValidator);
-/** Validates a `chat.send` frame (client-to-server, data). */
+/** Validates one `chat.send` frame (client-to-server, data). */
 export const validateChatSend: Validator<ChatSend> = createValidator<ChatSend>("chat.send", rawChatSend as RawValidator);
-/** Validates a ConversationHistoryResponse. */
+/** Validates one ConversationHistoryResponse. */
 export const validateConversationHistoryResponse: Validator<ConversationHistoryResponse> = createValidator<ConversationHistoryResponse>("ConversationHistoryResponse", rawConversationHistoryResponse as RawValidator);
-/** Validates a HistoryChunk. */
+/** Validates one HistoryChunk. */
 export const validateHistoryChunk: Validator<HistoryChunk> = createValidator<HistoryChunk>("HistoryChunk", rawHistoryChunk as RawValidator);
-/** Validates a HistoryQuery. */
+/** Validates one HistoryQuery. */
 export const validateHistoryQuery: Validator<HistoryQuery> = createValidator<HistoryQuery>("HistoryQuery", rawHistoryQuery as RawValidator);
-/** Validates a `protocol.ack` frame (client-to-server, control). */
+/** Validates one `protocol.ack` frame (client-to-server, control). */
 export const validateProtocolAck: Validator<ProtocolAck> = createValidator<ProtocolAck>("protocol.ack", rawProtocolAck as RawValidator);
-/** Validates a `protocol.error` frame (server-to-client, control). */
+/** Validates one `protocol.error` frame (server-to-client, control). */
 export const validateProtocolError: Validator<ProtocolError> = createValidator<ProtocolError>("protocol.error", rawProtocolError as RawValidator);
-/** Validates a `protocol.heartbeat` frame (server-to-client, control). */
+/** Validates one `protocol.heartbeat` frame (server-to-client, control). */
 export const validateProtocolHeartbeat: Validator<ProtocolHeartbeat> = createValidator<ProtocolHeartbeat>("protocol.heartbeat", rawProtocolHeartbeat as RawValidator);
-/** Validates a `protocol.hello` frame (server-to-client, control). */
+/** Validates one `protocol.hello` frame (server-to-client, control). */
 export const validateProtocolHello: Validator<ProtocolHello> = createValidator<ProtocolHello>("protocol.hello", rawProtocolHello as RawValidator);
-/** Validates a `protocol.resume` frame (client-to-server, control). */
+/** Validates one `protocol.resume` frame (client-to-server, control). */
 export const validateProtocolResume: Validator<ProtocolResume> = createValidator<ProtocolResume>("protocol.resume", rawProtocolResume as RawValidator);
-/** Validates a `protocol.resume_failed` frame (server-to-client, control). */
+/** Validates one `protocol.resume_failed` frame (server-to-client, control). */
 export const validateProtocolResumeFailed: Validator<ProtocolResumeFailed> = createValidator<ProtocolResumeFailed>("protocol.resume_failed", rawProtocolResumeFailed as RawValidator);
-/** Validates a `protocol.resumed` frame (server-to-client, control). */
+/** Validates one `protocol.resumed` frame (server-to-client, control). */
 export const validateProtocolResumed: Validator<ProtocolResumed> = createValidator<ProtocolResumed>("protocol.resumed", rawProtocolResumed as RawValidator);
-/** Validates a `ui.action` frame (client-to-server, data). */
+/** Validates one `ui.action` frame (client-to-server, data). */
 export const validateUiAction: Validator<UiAction> = createValidator<UiAction>("ui.action", rawUiAction as RawValidator);
-/** Validates a `ui.patch` frame (server-to-client, data). */
+/** Validates one `ui.patch` frame (server-to-client, data). */
 export const validateUiPatch: Validator<UiPatch> = createValidator<UiPatch>("ui.patch", rawUiPatch as RawValidator);
-/** Validates a `ui.render` frame (server-to-client, data). */
+/** Validates one `ui.render` frame (server-to-client, data). */
 export const validateUiRender: Validator<UiRender> = createValidator<UiRender>("ui.render", rawUiRender as RawValidator);
 /** Validates any server-to-client frame: finds the message by `type`, then checks it. An unknown type fails with keyword `unknown-type`. */
 export const validateServerMessage = createDispatcher<ServerMessage>("server-to-client", {

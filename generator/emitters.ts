@@ -5,6 +5,7 @@
  */
 import type { Project } from 'ts-morph';
 import { emitContract } from './emit/contract.js';
+import { emitServer } from './emit/server.js';
 import { emitTypes } from './emit/types.js';
 import { emitValidators } from './emit/validators.js';
 import type { GeneratedFile } from './files.js';
@@ -20,7 +21,7 @@ export interface EmitInputs {
 export type TsMorphEmitter = (model: ContractModel, project: Project, inputs: EmitInputs) => GeneratedFile[];
 
 /** Emitters that print (or format) TypeScript through ts-morph. */
-export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitTypes, emitValidators, emitContract];
+export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitTypes, emitValidators, emitContract, emitServer];
 
 /** Runs every ts-morph emitter on one project, in order. */
 export function emitWithTsMorph(model: ContractModel, inputs: EmitInputs): GeneratedFile[] {

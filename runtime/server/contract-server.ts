@@ -1,0 +1,186 @@
+/**
+ * Assembles the server runtime for one contract: the protocol core, the transports the contract
+ * declares, the messages endpoint and the history routes, behind a plain node:http request
+ * handler and an upgrade handler that Express, Fastify or a bare http.Server can all use.
+ * The generated server.ts gives this its typed surface.
+ */
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { ContractDescriptor, TransportKind } from '../contract.js';
+import type { Validator } from '../validation.js';
+import { matchHistoryPath, serveHistory, type HistoryRoute } from './history.js';
+import type { Outbox } from './outbox.js';
+import { createServerCore, type ClientFrame, type ServerCore } from './server-core.js';
+import type { Session } from './session-registry.js';
+import { sendJson } from './transports/http-util.js';
+import { createMessagesEndpoint } from './transports/messages.js';
+import { createPollTransport } from './transports/poll.js';
+import { createSseTransport } from './transports/sse.js';
+import { createWebSocketTransport } from './transports/websocket.js';
+
+/** What handlers see of a session. */
+export interface SessionHandle {
+  readonly id: string;
+  readonly protocolVersion: string;
+  /** The transport of the live attachment, if any. */
+  readonly transport: TransportKind | undefined;
+  /** Free for the application. */
+  readonly data: Map<string, unknown>;
+  /** Seq of the newest data message. */
+  readonly latestSeq: number;
+}
+
+export interface HandlerContext<Emitter> {
+  readonly session: SessionHandle;
+  /** Q3: the only way to send data; each call validates, stamps and returns the seq. */
+  readonly emit: Emitter;
+  /** The request_id of the client frame being handled, if it had one. */
+  readonly requestId?: string;
+}
+
+export interface ContractServerOptions<Emitter> {
+  readonly contract: ContractDescriptor;
+  readonly validateClient: Validator<ClientFrame>;
+  readonly serverValidators: Readonly<Record<string, Validator<unknown>>>;
+  /** Builds the typed emitter of a session on its outbox. */
+  readonly emitter: (outbox: Outbox) => Emitter;
+  /** Application message handlers by message type. */
+  readonly dispatch: Readonly<Record<string, (frame: ClientFrame, ctx: HandlerContext<Emitter>) => void | Promise<void>>>;
+  readonly onSessionStart?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
+  readonly onSessionResume?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
+  readonly onSessionEnd?: ((session: SessionHandle, reason: 'expired' | 'ended') => void) | undefined;
+  readonly onError?: ((error: unknown, where: { readonly sessionId?: string; readonly type?: string }) => void) | undefined;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly history?: readonly HistoryRoute<any>[] | undefined;
+  /** Prefix for every path of the contract, e.g. `/api` (default none). */
+  readonly basePath?: string | undefined;
+}
+
+export interface ContractServer<Emitter> {
+  readonly core: ServerCore;
+  /**
+   * A node:http request listener. Answers the contract's paths and returns true; for any other
+   * path it calls `next` when given (Express style) or returns false.
+   */
+  handleRequest(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean;
+  /** A node:http 'upgrade' listener part; false when the path is not the WebSocket path. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Wires both handlers into an http.Server (other paths get 404, other upgrades are destroyed). */
+  attach(server: Server): void;
+  /** Typed access to a live session from outside a handler. */
+  session(id: string): HandlerContext<Emitter> | undefined;
+  /** Stops timers and closes every connection; sessions are dropped. */
+  close(): void;
+}
+
+export function createContractServer<Emitter>(options: ContractServerOptions<Emitter>): ContractServer<Emitter> {
+  const { contract } = options;
+  const base = options.basePath?.replace(/\/$/, '') ?? '';
+  const contexts = new WeakMap<Session, HandlerContext<Emitter>>();
+
+  const handleOf = (session: Session): SessionHandle => ({
+    id: session.id,
+    data: session.data,
+    get protocolVersion() {
+      return session.protocolVersion;
+    },
+    get transport() {
+      return session.attachment?.kind;
+    },
+    get latestSeq() {
+      return session.outbox.latestSeq;
+    },
+  });
+  const contextOf = (session: Session, requestId?: string): HandlerContext<Emitter> => {
+    let ctx = contexts.get(session);
+    if (!ctx) {
+      ctx = { session: handleOf(session), emit: options.emitter(session.outbox) };
+      contexts.set(session, ctx);
+    }
+    return requestId === undefined ? ctx : { ...ctx, requestId };
+  };
+
+  const core = createServerCore({
+    contract,
+    validateClient: options.validateClient,
+    serverValidators: options.serverValidators,
+    hooks: {
+      onMessage(session, frame) {
+        const handler = options.dispatch[frame.type];
+        if (!handler) throw new Error(`no handler for ${frame.type}`);
+        return handler(frame, contextOf(session, frame.header.request_id));
+      },
+      ...(options.onSessionStart ? { onSessionStart: (s: Session) => options.onSessionStart!(contextOf(s)) } : {}),
+      ...(options.onSessionResume ? { onSessionResume: (s: Session) => options.onSessionResume!(contextOf(s)) } : {}),
+      onSessionEnd: (s, reason) => options.onSessionEnd?.(handleOf(s), reason),
+      ...(options.onError ? { onError: options.onError } : {}),
+    },
+  });
+
+  const t = contract.transports;
+  const ws = t.websocket ? createWebSocketTransport({ core, path: base + t.websocket.path }) : undefined;
+  const sse = t.sse ? createSseTransport({ core, path: base + t.sse.path }) : undefined;
+  const poll = t.poll ? createPollTransport({ core, path: base + t.poll.path, holdMs: t.poll.holdMs }) : undefined;
+  const messagesPath = t.sse?.messagesPath ?? t.poll?.messagesPath;
+  const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath) : undefined;
+  const history = (options.history ?? []).map((r) => ({ ...r, path: base + r.path }));
+  core.start();
+
+  const handleRequest = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname;
+    try {
+      if (sse && path === sse.path) return sse.handle(req, res, url), true;
+      if (poll && path === poll.path) return poll.handle(req, res, url), true;
+      if (messages && path === messages.path) {
+        void messages.handle(req, res, url).catch((err: unknown) => fail(res, err));
+        return true;
+      }
+      for (const route of history) {
+        const params = matchHistoryPath(route.path, path);
+        if (params) {
+          void serveHistory(route, req, res, url, params).catch((err: unknown) => fail(res, err));
+          return true;
+        }
+      }
+      if (ws && path === ws.path) return wrongMethod(res), true;
+    } catch (err) {
+      fail(res, err);
+      return true;
+    }
+    next?.();
+    return false;
+  };
+
+  const fail = (res: ServerResponse, err: unknown): void => {
+    options.onError?.(err, {});
+    sendJson(res, 500, JSON.stringify({ error: 'internal error; the server keeps serving' }));
+  };
+  const wrongMethod = (res: ServerResponse): void => sendJson(res, 426, JSON.stringify({ error: 'this path speaks WebSocket; send an Upgrade request' }), { upgrade: 'websocket' });
+
+  return {
+    core,
+    handleRequest,
+    handleUpgrade(req, socket, head) {
+      return ws ? ws.handleUpgrade(req, socket, head) : false;
+    },
+    attach(server) {
+      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+        if (!handleRequest(req, res)) sendJson(res, 404, JSON.stringify({ error: `no route for ${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname}` }));
+      });
+      server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        if (!(ws && ws.handleUpgrade(req, socket, head))) socket.destroy();
+      });
+    },
+    session(id) {
+      const s = core.registry.peek(id);
+      return s ? contextOf(s) : undefined;
+    },
+    close() {
+      core.close();
+      ws?.close();
+      sse?.close();
+      poll?.close();
+    },
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * Long-polling transport. GET `path` without a session opens one and answers at once with the
+ * hello; GET with `session_id`, `cursor` (= the last seq processed, R4) and the token answers
+ * with the data after the cursor, holding the request up to `holdMs` when there is none. The
+ * cursor also acknowledges (Q5). A poll that is not a continuation of a live poll attachment is a
+ * resume: the answer starts with hello and resumed. Refusals come with an HTTP status (R3: 410
+ * Gone for a cursor before the window). Client frames go by POST (messages.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorFrame, parseVersionList } from '../../frames.js';
+import type { ServerCore } from '../server-core.js';
+import type { Attachment, Session } from '../session-registry.js';
+import { bearerToken, framesBody, methodNotAllowed, parseCursor, sendJson } from './http-util.js';
+
+export interface PollTransportOptions {
+  readonly core: ServerCore;
+  readonly path: string;
+  /** How long a poll waits for data (the contract's holdMs). */
+  readonly holdMs: number;
+}
+
+export interface PollTransport {
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): void;
+  readonly waiting: number;
+  close(): void;
+}
+
+interface Held {
+  readonly res: ServerResponse;
+  readonly cursor: number;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+interface PollAttachment extends Attachment {
+  readonly session: Session;
+  /** Answers now if there is anything after the cursor, else holds the request. */
+  serve(res: ServerResponse, cursor: number): void;
+  /** Still a live attachment (a poll held, or the last one recent enough)? */
+  readonly live: boolean;
+}
+
+export function createPollTransport(options: PollTransportOptions): PollTransport {
+  const { core } = options;
+  const attachments = new WeakMap<Session, PollAttachment>();
+  const holding = new Set<PollAttachment>();
+  // A poll attachment stays live between polls for this long after the last answer.
+  const leaseMs = options.holdMs + core.contract.heartbeatMs;
+
+  const createAttachment = (session: Session | undefined): PollAttachment & { bind(s: Session): void } => {
+    let bound = session;
+    let control: string[] = [];
+    let held: Held | undefined;
+    let leaseUntil = Date.now() + leaseMs;
+    let closed = false;
+
+    const answer = (): void => {
+      if (!held || !bound) return;
+      const { res, cursor, timer } = held;
+      held = undefined;
+      holding.delete(attachment);
+      clearTimeout(timer);
+      const data = bound.outbox.replayAfter(cursor);
+      const frames = [...control, ...(data.ok ? data.frames : [])];
+      control = [];
+      leaseUntil = Date.now() + leaseMs;
+      sendJson(res, 200, framesBody(frames));
+    };
+
+    const attachment: PollAttachment & { bind(s: Session): void } = {
+      kind: 'poll',
+      get session() {
+        return bound!;
+      },
+      get live() {
+        return !closed && (held !== undefined || Date.now() < leaseUntil);
+      },
+      bind(s) {
+        bound = s;
+      },
+      send(frame, seq) {
+        if (closed) return;
+        if (seq === undefined) control.push(frame); // data frames are read from the window by cursor
+        if (held) process.nextTick(answer); // one answer per tick, however many frames arrived
+      },
+      heartbeat() {
+        // A poll attachment ends when the client stops polling: the TTL starts then.
+        if (!closed && !held && Date.now() >= leaseUntil && bound) {
+          closed = true;
+          core.detach(bound, attachment);
+        }
+      },
+      close(reason) {
+        if (closed) return;
+        closed = true;
+        if (reason.code === 'superseded') control.push(JSON.stringify(errorFrame('superseded', reason.message, bound ? { sessionId: bound.id } : {})));
+        else if (reason.frame) control.push(JSON.stringify(reason.frame));
+        if (held) {
+          const { res, timer } = held;
+          held = undefined;
+          holding.delete(attachment);
+          clearTimeout(timer);
+          sendJson(res, 200, framesBody(control));
+          control = [];
+        }
+      },
+      serve(res, cursor) {
+        if (held) {
+          // Two polls at once for one session: the older one is answered empty, the newer waits.
+          const previous = held;
+          held = undefined;
+          clearTimeout(previous.timer);
+          sendJson(previous.res, 200, framesBody([]));
+        }
+        held = { res, cursor, timer: setTimeout(answer, options.holdMs) };
+        holding.add(attachment);
+        res.on('close', () => {
+          if (held?.res !== res) return;
+          clearTimeout(held.timer);
+          held = undefined;
+          holding.delete(attachment);
+          leaseUntil = Date.now() + leaseMs;
+        });
+        if (control.length > 0 || (bound !== undefined && cursor < bound.outbox.latestSeq)) answer();
+      },
+    };
+    return attachment;
+  };
+
+  const refuse = (res: ServerResponse, status: number, frame: object): void => sendJson(res, status, JSON.stringify({ frames: [frame] }));
+
+  return {
+    path: options.path,
+    get waiting() {
+      return holding.size;
+    },
+    handle(req, res, url) {
+      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      const versions = parseVersionList(url.searchParams.get('versions'));
+      const sessionId = url.searchParams.get('session_id');
+
+      if (sessionId === null) {
+        const attachment = createAttachment(undefined);
+        const opened = core.open(attachment, versions);
+        if (!opened.ok) return refuse(res, opened.status, opened.frame);
+        attachment.bind(opened.session);
+        attachments.set(opened.session, attachment);
+        return attachment.serve(res, 0);
+      }
+
+      const cursor = parseCursor(url.searchParams.get('cursor'));
+      if (cursor === undefined || cursor === 'malformed') {
+        return refuse(res, 400, errorFrame('invalid_message', 'cursor must be the last seq processed, a non-negative integer', { path: '/cursor' }));
+      }
+      const token = bearerToken(req, url);
+      if (token === undefined) {
+        return refuse(res, 401, errorFrame('unknown_session', 'a poll for a session needs its token: Authorization: Bearer <resume_token>'));
+      }
+      const auth = core.registry.authenticate(sessionId, token);
+      const current = auth.ok ? attachments.get(auth.session) : undefined;
+      if (auth.ok && current && current.live && auth.session.attachment === current && auth.session.outbox.replayAfter(cursor).ok) {
+        // A continuation of this poll attachment: the cursor acknowledges (Q5).
+        auth.session.outbox.release(cursor);
+        return current.serve(res, cursor);
+      }
+      // Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
+      // A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
+      const attachment = createAttachment(undefined);
+      const resumed = core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions });
+      if (!resumed.ok) return refuse(res, resumed.status, resumed.frame);
+      attachment.bind(resumed.session);
+      attachments.set(resumed.session, attachment);
+      attachment.serve(res, cursor);
+    },
+    close() {
+      for (const a of [...holding]) a.close({ code: 'server_closing', message: 'the server is shutting down; resume later' });
+    },
+  };
+}

@@ -1,0 +1,125 @@
+/**
+ * Server-Sent Events transport. The stream is GET `path`; data frames carry `id: <seq>` so that
+ * EventSource's Last-Event-ID is the resume cursor (R4); control frames carry no id; heartbeats
+ * are comments. EventSource cannot send headers, so a resume puts `session_id`, `resume_token`
+ * and `last_seen_seq` in the query string (S5); `Last-Event-ID`, when sent, wins over
+ * `last_seen_seq` because the browser keeps it current. Client frames go by POST (messages.ts).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorFrame, parseVersionList, type Frame } from '../../frames.js';
+import type { ServerCore } from '../server-core.js';
+import type { Attachment, Session } from '../session-registry.js';
+import { methodNotAllowed, parseCursor, sendJson } from './http-util.js';
+
+export interface SseTransportOptions {
+  readonly core: ServerCore;
+  readonly path: string;
+  /** Close a client this far behind (bytes buffered in the response); it resumes from the window. */
+  readonly maxBufferedBytes?: number;
+}
+
+export interface SseTransport {
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): void;
+  readonly connections: number;
+  close(): void;
+}
+
+const STREAM_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  connection: 'keep-alive',
+  'x-accel-buffering': 'no', // nginx: do not buffer the stream
+};
+
+export function createSseTransport(options: SseTransportOptions): SseTransport {
+  const { core } = options;
+  const open = new Set<ServerResponse>();
+  const maxBuffered = options.maxBufferedBytes ?? Math.max(8 * core.contract.replayWindow.maxBytes, 8 * 1024 * 1024);
+
+  return {
+    path: options.path,
+    get connections() {
+      return open.size;
+    },
+    handle(req, res, url) {
+      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      const versions = parseVersionList(url.searchParams.get('versions'));
+      const sessionId = url.searchParams.get('session_id');
+      const token = url.searchParams.get('resume_token');
+      const lastEventId = req.headers['last-event-id'];
+      const cursor = parseCursor(typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : url.searchParams.get('last_seen_seq'));
+      const resuming = sessionId !== null || token !== null;
+      if (resuming && (sessionId === null || token === null || cursor === undefined)) {
+        return sendJson(res, 400, JSON.stringify({ frames: [errorFrame('session_required', 'an SSE resume needs session_id, resume_token and last_seen_seq (or Last-Event-ID) in the query string')] }));
+      }
+      if (cursor === 'malformed') {
+        return sendJson(res, 400, JSON.stringify({ frames: [errorFrame('invalid_message', 'last_seen_seq / Last-Event-ID must be a non-negative integer', { path: '/last_seen_seq' })] }));
+      }
+
+      res.writeHead(200, STREAM_HEADERS);
+      res.flushHeaders();
+      open.add(res);
+      let session: Session | undefined;
+      let closed = false;
+      let pending = '';
+      let scheduled = false;
+
+      const flush = (): void => {
+        scheduled = false;
+        if (closed || pending === '') return;
+        const chunk = pending;
+        pending = '';
+        res.write(chunk);
+        if (res.writableLength > maxBuffered) attachment.close({ code: 'slow_consumer', message: 'the client fell behind; resume to catch up from the replay window' });
+      };
+      const write = (text: string): void => {
+        pending += text;
+        if (!scheduled) {
+          scheduled = true;
+          process.nextTick(flush);
+        }
+      };
+      const end = (frame?: Frame): void => {
+        if (closed) return;
+        if (frame) pending += `data: ${JSON.stringify(frame)}\n\n`;
+        flush();
+        closed = true;
+        open.delete(res);
+        res.end();
+      };
+
+      const attachment: Attachment = {
+        kind: 'sse',
+        send(frame, seq) {
+          if (!closed) write(seq === undefined ? `data: ${frame}\n\n` : `id: ${seq}\ndata: ${frame}\n\n`);
+        },
+        heartbeat(latestSeq) {
+          if (!closed) write(`: heartbeat ${latestSeq}\n\n`);
+        },
+        close(reason) {
+          end(reason.code === 'superseded' ? errorFrame('superseded', reason.message, session ? { sessionId: session.id } : {}) : reason.frame);
+        },
+      };
+
+      res.on('close', () => {
+        closed = true;
+        open.delete(res);
+        if (session) core.detach(session, attachment);
+      });
+
+      const outcome =
+        resuming && sessionId !== null && token !== null && typeof cursor === 'number'
+          ? core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions })
+          : core.open(attachment, versions);
+      // A refused open or resume still answers 200 with the typed frame: EventSource hides the
+      // body of any other status, and the client must learn the reason.
+      if (outcome.ok) session = outcome.session;
+      else end(outcome.frame);
+    },
+    close() {
+      for (const res of open) res.end();
+      open.clear();
+    },
+  };
+}

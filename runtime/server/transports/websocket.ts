@@ -1,0 +1,178 @@
+/**
+ * WebSocket transport (the `ws` package). A connection without `session_id` in its URL gets a
+ * new session and its hello at once; a connection with one must send `protocol.resume` as its
+ * first frame (R1: the token travels in a frame, never in a URL). Frames queued in one tick are
+ * written with the socket corked, so a burst becomes one syscall.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CLOSE_CODES, errorFrame, heartbeatFrame, KERNEL, parseVersionList, type Frame } from '../../frames.js';
+import type { ServerCore } from '../server-core.js';
+import type { Attachment, CloseReason, Session } from '../session-registry.js';
+
+export interface WebSocketTransportOptions {
+  readonly core: ServerCore;
+  readonly path: string;
+  /** How long a resuming connection may take to send protocol.resume (default 10 s). */
+  readonly resumeTimeoutMs?: number;
+  /** Close a client this far behind (bytes buffered in the socket); it resumes from the window. */
+  readonly maxBufferedBytes?: number;
+}
+
+export interface WebSocketTransport {
+  readonly path: string;
+  /** Handles an HTTP upgrade for this transport's path; false when the path is not ours. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  readonly connections: number;
+  close(): void;
+}
+
+const CLOSE_FOR: Record<CloseReason['code'], number> = {
+  superseded: CLOSE_CODES.superseded,
+  session_expired: CLOSE_CODES.sessionExpired,
+  protocol_error: CLOSE_CODES.protocolError,
+  slow_consumer: CLOSE_CODES.slowConsumer,
+  server_closing: CLOSE_CODES.goingAway,
+};
+
+export function createWebSocketTransport(options: WebSocketTransportOptions): WebSocketTransport {
+  const { core } = options;
+  const maxFrameBytes = core.contract.maxFrameBytes;
+  // Frames a little over the contract limit get a typed frame_too_large; far over it, ws closes (1009).
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes * 4, perMessageDeflate: false, clientTracking: true });
+  const maxBuffered = options.maxBufferedBytes ?? Math.max(8 * core.contract.replayWindow.maxBytes, 8 * 1024 * 1024);
+
+  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const versions = parseVersionList(url.searchParams.get('versions'));
+    const resumeId = url.searchParams.get('session_id');
+    let session: Session | undefined;
+    let closed = false;
+    let alive = true;
+    let queue: string[] = [];
+    let scheduled = false;
+    let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+
+    const flush = (): void => {
+      scheduled = false;
+      if (closed || queue.length === 0) return;
+      const frames = queue;
+      queue = [];
+      const socket = (ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      socket?.cork();
+      for (const f of frames) ws.send(f);
+      socket?.uncork();
+      if (ws.bufferedAmount > maxBuffered) {
+        attachment.close({ code: 'slow_consumer', message: `the client fell ${ws.bufferedAmount} bytes behind; resume to catch up from the replay window` });
+      }
+    };
+
+    const sendNow = (frame: Frame): void => {
+      queue.push(JSON.stringify(frame));
+      flush();
+    };
+
+    const attachment: Attachment = {
+      kind: 'websocket',
+      send(frame) {
+        if (closed) return;
+        queue.push(frame);
+        if (!scheduled) {
+          scheduled = true;
+          process.nextTick(flush);
+        }
+      },
+      heartbeat(latestSeq) {
+        if (closed || !session) return;
+        if (!alive) {
+          ws.terminate(); // no pong since the last heartbeat: the peer is gone
+          return;
+        }
+        alive = false;
+        ws.ping();
+        core.sendControl(attachment, heartbeatFrame(session.id, latestSeq));
+      },
+      close(reason) {
+        if (closed) return;
+        if (reason.code === 'superseded') queue.push(JSON.stringify(errorFrame('superseded', reason.message, session ? { sessionId: session.id } : {})));
+        else if (reason.frame) queue.push(JSON.stringify(reason.frame));
+        flush();
+        closed = true;
+        ws.close(CLOSE_FOR[reason.code], reason.message.slice(0, 120));
+      },
+    };
+
+    const refuse = (frame: Frame, code: number): void => {
+      sendNow(frame);
+      closed = true;
+      ws.close(code, String(frame.payload.message ?? frame.type).slice(0, 120));
+    };
+
+    ws.on('pong', () => (alive = true));
+    ws.on('close', () => {
+      closed = true;
+      if (resumeTimer) clearTimeout(resumeTimer);
+      if (session) core.detach(session, attachment);
+    });
+    ws.on('error', () => {
+      /* 'close' follows; the session survives for its TTL */
+    });
+
+    if (resumeId === null) {
+      const opened = core.open(attachment, versions);
+      if (opened.ok) session = opened.session;
+      else refuse(opened.frame, CLOSE_CODES.unsupportedVersion);
+    } else {
+      resumeTimer = setTimeout(() => refuse(errorFrame('session_required', 'a connection with session_id must send protocol.resume first'), CLOSE_CODES.resumeTimeout), options.resumeTimeoutMs ?? 10_000);
+    }
+
+    ws.on('message', (data, isBinary) => {
+      if (closed) return;
+      if (isBinary) {
+        sendNow(errorFrame('malformed_frame', 'binary frames are not part of this protocol; send JSON text', session ? { sessionId: session.id } : {}));
+        return;
+      }
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      if (session) {
+        const outcome = core.receive(text, { kind: 'attachment', session, attachment });
+        for (const e of outcome.errors) core.sendControl(attachment, e);
+        return;
+      }
+      // Awaiting protocol.resume (R1 over WebSocket).
+      const parsed = core.parse(text);
+      if (!parsed.ok) return refuse(parsed.frame, CLOSE_CODES.protocolError);
+      const frame = parsed.frame;
+      if (frame.type !== KERNEL.resume || frame.header.session_id !== resumeId) {
+        return refuse(errorFrame('session_required', `the first frame on a connection opened with session_id must be protocol.resume for that session`, { path: '/type' }), CLOSE_CODES.protocolError);
+      }
+      if (resumeTimer) clearTimeout(resumeTimer);
+      const resumed = core.resume(attachment, {
+        sessionId: frame.header.session_id,
+        token: frame.payload.resume_token as string,
+        lastSeenSeq: frame.payload.last_seen_seq as number,
+        versions,
+        ...(frame.header.request_id ? { requestId: frame.header.request_id } : {}),
+      });
+      if (resumed.ok) session = resumed.session;
+      else refuse(resumed.frame, resumed.frame.type === KERNEL.error ? CLOSE_CODES.unsupportedVersion : CLOSE_CODES.resumeFailed);
+    });
+  });
+
+  return {
+    path: options.path,
+    handleUpgrade(req, socket, head) {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== options.path) return false;
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      return true;
+    },
+    get connections() {
+      return wss.clients.size;
+    },
+    close() {
+      for (const ws of wss.clients) ws.terminate();
+      wss.close();
+    },
+  };
+}
