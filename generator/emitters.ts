@@ -4,6 +4,7 @@
  * group in a worker thread while the main thread checks the spec and runs the others.
  */
 import type { Project } from 'ts-morph';
+import { emitClient } from './emit/client.js';
 import { emitContract } from './emit/contract.js';
 import { emitServer } from './emit/server.js';
 import { emitTypes } from './emit/types.js';
@@ -21,7 +22,7 @@ export interface EmitInputs {
 export type TsMorphEmitter = (model: ContractModel, project: Project, inputs: EmitInputs) => GeneratedFile[];
 
 /** Emitters that print (or format) TypeScript through ts-morph. */
-export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitTypes, emitValidators, emitContract, emitServer];
+export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitTypes, emitValidators, emitContract, emitServer, emitClient];
 
 /** Runs every ts-morph emitter on one project, in order. */
 export function emitWithTsMorph(model: ContractModel, inputs: EmitInputs): GeneratedFile[] {

@@ -1,0 +1,393 @@
+/**
+ * The client side of the contract (Q4, Q5, R1–R4, H2): connects over WebSocket, SSE or
+ * long-polling (or `auto`: WebSocket, then SSE, then polling, when one cannot connect),
+ * reconnects with exponential backoff and jitter, resumes with its session, token and last seen
+ * seq, delivers data in seq order exactly once (duplicates dropped, a gap resumes), surfaces
+ * `resume_failed` with its reason, and acknowledges so the server can release its buffer.
+ */
+import type { ContractDescriptor, TransportKind } from '../contract.js';
+import { KERNEL } from '../frames.js';
+import { describeIssues, type ValidationIssue, type Validator } from '../validation.js';
+import { createBackoff, type BackoffOptions } from './backoff.js';
+import { createSequencer } from './sequencer.js';
+import type { ClientTransport, CloseInfo, TransportEnvironment, TransportEvents } from './transport.js';
+import { createPollClientTransport } from './transports/poll.js';
+import { createSseClientTransport } from './transports/sse.js';
+import { createWebSocketClientTransport } from './transports/websocket.js';
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** A server frame after validation. */
+export interface ServerFrame {
+  readonly type: string;
+  readonly header: { readonly session_id?: string; readonly seq?: number; readonly latest_seq?: number };
+  readonly payload: Readonly<Record<string, unknown>>;
+}
+
+export type ClientEvent =
+  | { readonly kind: 'state'; readonly state: ConnectionState; readonly transport: TransportKind | undefined }
+  | { readonly kind: 'session'; readonly sessionId: string; readonly resumed: boolean; readonly protocolVersion: string }
+  /** R3: the server could not resume; `reason` says why. The client starts a new session unless told to stop. */
+  | { readonly kind: 'resume-failed'; readonly reason: string; readonly message: string; readonly earliestSeq?: number; readonly latestSeq?: number }
+  /** A protocol.error from the server, or a frame the client had to reject. */
+  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly requestId?: string; readonly path?: string }
+  /** Q4: a duplicate was dropped or a gap triggered a resume (for metrics and tests). */
+  | { readonly kind: 'sequence'; readonly verdict: 'duplicate' | 'gap'; readonly seq: number; readonly lastSeen: number };
+
+export interface ClientCoreOptions {
+  readonly contract: ContractDescriptor;
+  /** The server-to-client dispatcher (validators.ts). */
+  readonly validateServer: Validator<ServerFrame>;
+  /** Client-to-server validators by type: every send is checked before it leaves (S5). */
+  readonly clientValidators: Readonly<Record<string, Validator<unknown>>>;
+  readonly env: TransportEnvironment;
+  readonly transport?: 'auto' | TransportKind | undefined;
+  /** H2: versions this client speaks (default: every version of the contract). */
+  readonly versions?: readonly string[] | undefined;
+  readonly backoff?: BackoffOptions | undefined;
+  /** Q5: acknowledge after this many data messages (default 100)… */
+  readonly ackEvery?: number | undefined;
+  /** …or this long after the first unacknowledged one (default 1000 ms). */
+  readonly ackAfterMs?: number | undefined;
+  /** What to do when a resume fails: start a new session (default) or stop. */
+  readonly onResumeFailed?: 'new-session' | 'stop' | undefined;
+  /** Start connecting at once (default true). */
+  readonly autoConnect?: boolean | undefined;
+}
+
+export class ClientSendError extends Error {
+  readonly code: string;
+  readonly issues: readonly ValidationIssue[];
+  readonly frames: readonly unknown[];
+  constructor(code: string, message: string, extra: { issues?: readonly ValidationIssue[]; frames?: readonly unknown[] } = {}) {
+    super(message);
+    this.name = 'ClientSendError';
+    this.code = code;
+    this.issues = extra.issues ?? [];
+    this.frames = extra.frames ?? [];
+  }
+}
+
+export interface ClientCore {
+  readonly state: ConnectionState;
+  readonly transport: TransportKind | undefined;
+  readonly sessionId: string | undefined;
+  readonly protocolVersion: string | undefined;
+  /** R4: the last seq delivered — the resume cursor. */
+  readonly lastSeenSeq: number;
+  /** Handlers for one message type; returns an unsubscribe function. */
+  on(type: string, handler: (frame: ServerFrame) => void): () => void;
+  /** Connection, session, resume and error events. */
+  onEvent(handler: (event: ClientEvent) => void): () => void;
+  /** Validates and sends one client frame (queued until the session is open). */
+  send(type: string, payload: unknown, options?: { readonly requestId?: string }): Promise<void>;
+  connect(): void;
+  /** Drops the current connection and resumes (as after a network change). */
+  reconnect(): void;
+  close(): void;
+}
+
+const ORDER: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
+
+export function createClientCore(options: ClientCoreOptions): ClientCore {
+  const { contract, env } = options;
+  const versions = options.versions ?? contract.protocolVersions;
+  const available = ORDER.filter((k) => contract.transports[k]);
+  const auto = (options.transport ?? 'auto') === 'auto';
+  if (!auto && !available.includes(options.transport as TransportKind)) throw new Error(`the contract has no ${String(options.transport)} transport (it has ${available.join(', ')})`);
+  const sequenced = new Set(Object.values(contract.messages).filter((m) => m.sequenced).map((m) => m.type));
+  const backoff = createBackoff(options.backoff);
+  const sequencer = createSequencer();
+  const ackEvery = options.ackEvery ?? 100;
+  const ackAfterMs = options.ackAfterMs ?? 1000;
+
+  const handlers = new Map<string, Set<(frame: ServerFrame) => void>>();
+  const listeners = new Set<(event: ClientEvent) => void>();
+  let state: ConnectionState = 'closed';
+  let kind: TransportKind = auto ? available[0]! : (options.transport as TransportKind);
+  const everOpened = new Set<TransportKind>();
+  let current: ClientTransport | undefined;
+  let session: { id: string; token: string; version: string } | undefined;
+  let sessionOpen = false; // hello (and resumed, when resuming) received on this connection
+  let closedByUser = false;
+  let reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  let ackTimer: ReturnType<typeof setTimeout> | undefined;
+  let unacked = 0;
+  let heartbeatMs = contract.heartbeatMs;
+  const queue: { frame: string; resolve(): void; reject(err: Error): void }[] = [];
+
+  const emit = (event: ClientEvent): void => {
+    for (const l of [...listeners]) l(event);
+  };
+  const setState = (next: ConnectionState): void => {
+    if (state === next) return;
+    state = next;
+    emit({ kind: 'state', state, transport: current?.kind });
+  };
+
+  const watchdogMs = (): number | undefined => {
+    if (kind === 'sse' && env.EventSource) return undefined; // EventSource hides heartbeat comments
+    if (kind === 'poll') return (contract.transports.poll?.holdMs ?? 0) + 2 * heartbeatMs;
+    return Math.round(2.5 * heartbeatMs);
+  };
+  const touch = (): void => {
+    if (watchdog) clearTimeout(watchdog);
+    const ms = watchdogMs();
+    if (ms === undefined || state === 'closed') return;
+    watchdog = setTimeout(() => dropConnection('no heartbeat from the server'), ms);
+    (watchdog as { unref?: () => void }).unref?.();
+  };
+
+  const factory = (k: TransportKind) => (k === 'websocket' ? createWebSocketClientTransport : k === 'sse' ? createSseClientTransport : createPollClientTransport);
+
+  const open = (): void => {
+    if (closedByUser) return;
+    sessionOpen = false;
+    const transport: ClientTransport = factory(kind)(contract, env, {
+      open: () => {
+        if (current !== transport) return;
+        everOpened.add(kind);
+        touch();
+      },
+      frame: (text) => current === transport && onFrame(text),
+      activity: () => current === transport && touch(),
+      close: (info) => current === transport && onClose(info),
+    } satisfies TransportEvents);
+    current = transport;
+    setState(session ? 'reconnecting' : 'connecting');
+    transport.connect({
+      versions,
+      resume: session ? { sessionId: session.id, token: session.token, lastSeenSeq: sequencer.lastSeen } : undefined,
+      cursor: () => sequencer.lastSeen,
+      credentials: () => (session ? { sessionId: session.id, token: session.token } : undefined),
+    });
+  };
+
+  const scheduleReconnect = (immediate: boolean): void => {
+    if (closedByUser || reconnectTimer) return;
+    setState('reconnecting');
+    reconnectTimer = setTimeout(
+      () => {
+        reconnectTimer = undefined;
+        open();
+      },
+      immediate ? 0 : backoff.next(),
+    );
+  };
+
+  /** Ends the current connection and resumes (a gap, a dead connection). */
+  const dropConnection = (why: string): void => {
+    void why;
+    const t = current;
+    current = undefined;
+    sessionOpen = false;
+    t?.close();
+    scheduleReconnect(true);
+  };
+
+  const onClose = (info: CloseInfo): void => {
+    current = undefined;
+    sessionOpen = false;
+    if (watchdog) clearTimeout(watchdog);
+    if (closedByUser || state === 'closed') return;
+    // auto: a transport that never connected in this client's life gives way to the next one.
+    if (auto && !info.opened && !everOpened.has(kind)) {
+      const next = available[available.indexOf(kind) + 1];
+      if (next) {
+        kind = next;
+        return scheduleReconnect(true);
+      }
+    }
+    scheduleReconnect(false);
+  };
+
+  const stop = (): void => {
+    closedByUser = true;
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    if (watchdog) clearTimeout(watchdog);
+    if (ackTimer) clearTimeout(ackTimer);
+    reconnectTimer = watchdog = ackTimer = undefined;
+    const t = current;
+    current = undefined;
+    t?.close();
+    for (const q of queue.splice(0)) q.reject(new ClientSendError('closed', 'the client was closed before the frame could be sent'));
+    setState('closed');
+  };
+
+  const sendAck = (): void => {
+    if (ackTimer) clearTimeout(ackTimer);
+    ackTimer = undefined;
+    unacked = 0;
+    // Over polling the cursor of every poll already acknowledges.
+    if (!session || !current || !sessionOpen || current.kind === 'poll') return;
+    const frame = JSON.stringify({ type: KERNEL.ack, header: { session_id: session.id }, payload: { last_seen_seq: sequencer.lastSeen } });
+    void current.send([frame], session.token);
+  };
+
+  const flushQueue = (): void => {
+    if (!current || !session || !sessionOpen || queue.length === 0) return;
+    const batch = queue.splice(0);
+    const t = current;
+    void t.send(
+      batch.map((q) => q.frame),
+      session.token,
+    ).then((result) => {
+      if (result.ok) return batch.forEach((q) => q.resolve());
+      const err = new ClientSendError('refused', result.message, { frames: result.frames });
+      batch.forEach((q) => q.reject(err));
+    });
+  };
+
+  const deliver = (frame: ServerFrame): void => {
+    const set = handlers.get(frame.type);
+    if (!set) return;
+    for (const h of [...set]) h(frame);
+  };
+
+  const sessionReady = (resumed: boolean): void => {
+    sessionOpen = true;
+    backoff.reset();
+    setState('open');
+    emit({ kind: 'session', sessionId: session!.id, resumed, protocolVersion: session!.version });
+    flushQueue();
+  };
+
+  const onFrame = (text: string): void => {
+    touch();
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      emit({ kind: 'error', code: 'invalid_frame', message: 'the server sent a frame that is not JSON; it was dropped' });
+      return;
+    }
+    const result = options.validateServer(value);
+    if (!result.ok) {
+      // Consume the seq of an invalid data frame (loudly) so a replay of it cannot loop forever.
+      const seq = (value as { header?: { seq?: unknown } } | null)?.header?.seq;
+      if (typeof seq === 'number' && seq === sequencer.lastSeen + 1) sequencer.accept(seq);
+      emit({ kind: 'error', code: 'invalid_frame', message: `the server sent an invalid frame; it was dropped: ${describeIssues(result)}` });
+      return;
+    }
+    const frame = result.value;
+    const p = frame.payload;
+    switch (frame.type) {
+      case KERNEL.hello: {
+        const id = p.session_id as string;
+        if (!session || session.id !== id) sequencer.reset(0); // a new session starts at seq 1 (Q2)
+        const resuming = session?.id === id;
+        session = { id, token: p.resume_token as string, version: p.protocol_version as string };
+        heartbeatMs = (p.heartbeat_ms as number) || heartbeatMs;
+        touch();
+        deliver(frame);
+        if (!resuming) sessionReady(false);
+        return;
+      }
+      case KERNEL.resumed:
+        deliver(frame);
+        sessionReady(true);
+        return;
+      case KERNEL.resumeFailed: {
+        emit({ kind: 'resume-failed', reason: p.reason as string, message: p.message as string, ...(typeof p.earliest_seq === 'number' ? { earliestSeq: p.earliest_seq } : {}), ...(typeof p.latest_seq === 'number' ? { latestSeq: p.latest_seq } : {}) });
+        deliver(frame);
+        const t = current;
+        current = undefined;
+        t?.close();
+        if (options.onResumeFailed === 'stop') return stop();
+        session = undefined; // start over: a new session, and the app re-syncs from history
+        sequencer.reset(0);
+        scheduleReconnect(true);
+        return;
+      }
+      case KERNEL.error: {
+        const code = p.code as string;
+        emit({ kind: 'error', code, message: p.message as string, ...(typeof p.request_id === 'string' ? { requestId: p.request_id } : {}), ...(typeof p.path === 'string' ? { path: p.path } : {}) });
+        deliver(frame);
+        // Another connection took this session over, or no version is shared: reconnecting would not help.
+        if (code === 'superseded' || code === 'unsupported_version') stop();
+        return;
+      }
+      case KERNEL.heartbeat:
+        deliver(frame);
+        if (sessionOpen && sequencer.behind(p.latest_seq as number)) {
+          emit({ kind: 'sequence', verdict: 'gap', seq: p.latest_seq as number, lastSeen: sequencer.lastSeen });
+          dropConnection('a heartbeat shows messages this client has not seen');
+        }
+        return;
+    }
+    if (!sequenced.has(frame.type) || typeof frame.header.seq !== 'number') return deliver(frame);
+    const seq = frame.header.seq;
+    const verdict = sequencer.accept(seq);
+    if (verdict === 'duplicate') return emit({ kind: 'sequence', verdict, seq, lastSeen: sequencer.lastSeen });
+    if (verdict === 'gap') {
+      emit({ kind: 'sequence', verdict, seq, lastSeen: sequencer.lastSeen });
+      return dropConnection(`seq ${seq} arrived after ${sequencer.lastSeen}`);
+    }
+    deliver(frame);
+    if (++unacked >= ackEvery) sendAck();
+    else if (!ackTimer) {
+      ackTimer = setTimeout(sendAck, ackAfterMs);
+      (ackTimer as { unref?: () => void }).unref?.();
+    }
+  };
+
+  const core: ClientCore = {
+    get state() {
+      return state;
+    },
+    get transport() {
+      return current?.kind;
+    },
+    get sessionId() {
+      return session?.id;
+    },
+    get protocolVersion() {
+      return session?.version;
+    },
+    get lastSeenSeq() {
+      return sequencer.lastSeen;
+    },
+    on(type, handler) {
+      let set = handlers.get(type);
+      if (!set) handlers.set(type, (set = new Set()));
+      set.add(handler);
+      return () => set!.delete(handler);
+    },
+    onEvent(handler) {
+      listeners.add(handler);
+      return () => listeners.delete(handler);
+    },
+    send(type, payload, sendOptions = {}) {
+      const validate = options.clientValidators[type];
+      if (!validate) return Promise.reject(new ClientSendError('unknown_type', `"${type}" is not a client-to-server message of this contract`));
+      // The session id is filled in when the frame is written; validate with a placeholder of the right shape.
+      const header = { session_id: session?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA', ...(sendOptions.requestId ? { request_id: sendOptions.requestId } : {}) };
+      const result = validate({ type, header, payload });
+      if (!result.ok) return Promise.reject(new ClientSendError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`, { issues: result.issues }));
+      if (closedByUser) return Promise.reject(new ClientSendError('closed', 'the client is closed'));
+      return new Promise<void>((resolve, reject) => {
+        const entry = {
+          get frame() {
+            return JSON.stringify({ type, header: { ...header, session_id: session!.id }, payload });
+          },
+          resolve,
+          reject,
+        };
+        queue.push(entry);
+        flushQueue();
+      });
+    },
+    connect() {
+      if (state !== 'closed' && !closedByUser) return;
+      closedByUser = false;
+      open();
+    },
+    reconnect() {
+      if (!closedByUser) dropConnection('reconnect requested');
+    },
+    close: stop,
+  };
+  if (options.autoConnect ?? true) core.connect();
+  return core;
+}

@@ -1,0 +1,120 @@
+/**
+ * What the client core needs from a transport, and the environment transports run in. A
+ * transport object lives for one connection attempt; the core makes a new one to reconnect.
+ * Nothing here imports node: modules — the client runs in browsers as it is.
+ */
+import type { TransportKind } from '../contract.js';
+
+/** A WebSocket constructor: the browser's, or `ws` in Node 20. */
+export interface WebSocketLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { readonly data: unknown }) => void) | null;
+  onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+export type WebSocketConstructor = new (url: string) => WebSocketLike;
+
+export interface EventSourceLike {
+  readonly readyState: number;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { readonly data: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  close(): void;
+}
+export type EventSourceConstructor = new (url: string) => EventSourceLike;
+
+export interface TransportEnvironment {
+  /** http(s) origin and optional prefix of the server, e.g. `https://api.example.com/app`. */
+  readonly baseUrl: string;
+  readonly fetch: typeof fetch;
+  readonly WebSocket?: WebSocketConstructor | undefined;
+  /** Used for SSE when given (browsers); otherwise SSE is read with fetch streaming. */
+  readonly EventSource?: EventSourceConstructor | undefined;
+}
+
+export interface ResumeParams {
+  readonly sessionId: string;
+  readonly token: string;
+  readonly lastSeenSeq: number;
+}
+
+export interface ConnectParams {
+  /** H2: protocol versions the client speaks. */
+  readonly versions: readonly string[];
+  /** R1: resume this session instead of opening a new one. */
+  readonly resume?: ResumeParams | undefined;
+  /** The cursor now (poll asks again before every request). */
+  readonly cursor: () => number;
+  /** The session's credentials once known (poll and POST need them). */
+  readonly credentials: () => { readonly sessionId: string; readonly token: string } | undefined;
+}
+
+export interface CloseInfo {
+  /** Whether the connection ever opened (auto mode falls back only from one that never did). */
+  readonly opened: boolean;
+  readonly code?: number;
+  readonly reason: string;
+}
+
+export interface TransportEvents {
+  open(): void;
+  /** One server frame, as text, in order. */
+  frame(text: string): void;
+  /** Bytes arrived that are not a frame (an SSE heartbeat comment): the connection is alive. */
+  activity(): void;
+  close(info: CloseInfo): void;
+}
+
+export type SendResult = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly frames: readonly unknown[]; readonly message: string };
+
+export interface ClientTransport {
+  readonly kind: TransportKind;
+  connect(params: ConnectParams): void;
+  /** Sends serialized client frames: on the socket (WebSocket) or by POST (SSE, poll). */
+  send(frames: readonly string[], token: string | undefined): Promise<SendResult>;
+  close(): void;
+}
+
+/** Joins the base URL and a contract path. */
+export function endpoint(baseUrl: string, path: string, query: Record<string, string | number | undefined> = {}): string {
+  const url = new URL(baseUrl.replace(/\/$/, '') + path);
+  for (const [k, v] of Object.entries(query)) if (v !== undefined) url.searchParams.set(k, String(v));
+  return url.toString();
+}
+
+/** POSTs frames to the messages endpoint with the session token (SSE and poll upstream). */
+export async function postFrames(env: TransportEnvironment, path: string, frames: readonly string[], token: string | undefined): Promise<SendResult> {
+  const body = frames.length === 1 ? frames[0]! : `[${frames.join(',')}]`;
+  let res: Response;
+  try {
+    res = await env.fetch(endpoint(env.baseUrl, path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body,
+    });
+  } catch (err) {
+    return { ok: false, status: 0, frames: [], message: `could not reach the server: ${(err as Error).message}` };
+  }
+  if (res.ok) {
+    await res.body?.cancel().catch(() => undefined);
+    return { ok: true };
+  }
+  let frames2: unknown[] = [];
+  try {
+    frames2 = ((await res.json()) as { frames?: unknown[] }).frames ?? [];
+  } catch {
+    /* not JSON: the status says enough */
+  }
+  return { ok: false, status: res.status, frames: frames2, message: `the server refused the frame (HTTP ${res.status})` };
+}
+
+/** Text of a WebSocket message in browsers (string) and in `ws` (string, Buffer or ArrayBuffer). */
+export function messageText(data: unknown): string | undefined {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return new TextDecoder().decode(new Uint8Array(data));
+  if (ArrayBuffer.isView(data)) return new TextDecoder().decode(data as Uint8Array);
+  return undefined;
+}

@@ -1,0 +1,67 @@
+/**
+ * Client long-poll transport: GET the poll path with the cursor (= last seq processed, R4) again
+ * and again; each answer is `{ frames: [...] }`. The first request of a new session has no
+ * session; a resume is a poll with session_id, cursor and the token. A refusal (404, 410, 400)
+ * still carries frames — the typed reason — which are delivered before the transport closes.
+ */
+import type { ContractDescriptor } from '../../contract.js';
+import { endpoint, postFrames, type ClientTransport, type TransportEnvironment, type TransportEvents } from '../transport.js';
+
+export function createPollClientTransport(contract: ContractDescriptor, env: TransportEnvironment, events: TransportEvents): ClientTransport {
+  const poll = contract.transports.poll;
+  let opened = false;
+  let ended = false;
+  const abort = new AbortController();
+
+  const end = (reason: string, code?: number): void => {
+    if (ended) return;
+    ended = true;
+    abort.abort();
+    events.close({ opened, reason, ...(code !== undefined ? { code } : {}) });
+  };
+
+  return {
+    kind: 'poll',
+    connect(params) {
+      if (!poll) return end('the contract has no poll transport');
+      void (async () => {
+        let resume = params.resume;
+        for (;;) {
+          if (ended) return;
+          const credentials = resume ?? params.credentials();
+          const query: Record<string, string | number | undefined> = { versions: params.versions.join(',') };
+          const headers: Record<string, string> = { accept: 'application/json' };
+          if (credentials) {
+            query.session_id = credentials.sessionId;
+            query.cursor = resume ? resume.lastSeenSeq : params.cursor();
+            headers.authorization = `Bearer ${credentials.token}`;
+          }
+          let res: Response;
+          let body: { frames?: unknown[] };
+          try {
+            res = await env.fetch(endpoint(env.baseUrl, poll.path, query), { headers, signal: abort.signal });
+            body = (await res.json()) as { frames?: unknown[] };
+          } catch (err) {
+            return end(`the poll failed: ${(err as Error).message}`);
+          }
+          if (!opened && res.ok) {
+            opened = true;
+            events.open();
+          }
+          resume = undefined;
+          for (const frame of body.frames ?? []) {
+            if (ended) return;
+            events.frame(JSON.stringify(frame));
+          }
+          if (!res.ok) return end(`the poll was refused (HTTP ${res.status})`, res.status);
+        }
+      })();
+    },
+    send(frames, token) {
+      return postFrames(env, poll!.messagesPath, frames, token);
+    },
+    close() {
+      end('client closed');
+    },
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * Client SSE transport. Reads the stream with the given EventSource (browsers) or with fetch
+ * streaming (Node 20, and anywhere EventSource is absent). EventSource cannot send headers, so a
+ * resume puts session_id, resume_token and last_seen_seq in the query string (S5). EventSource's
+ * own reconnect is never used: the client core reconnects with the current cursor itself.
+ */
+import type { ContractDescriptor } from '../../contract.js';
+import { endpoint, postFrames, type ClientTransport, type TransportEnvironment, type TransportEvents } from '../transport.js';
+
+/** Splits an SSE byte stream into events (data lines joined) and comments. */
+export function createSseParser(onData: (data: string) => void, onComment: () => void): (chunk: string) => void {
+  let buffer = '';
+  let data: string[] = [];
+  return (chunk) => {
+    buffer += chunk;
+    let newline: number;
+    while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + (buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? 2 : 1));
+      if (line === '') {
+        if (data.length > 0) onData(data.join('\n'));
+        data = [];
+      } else if (line.startsWith(':')) onComment();
+      else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+      // id:, event: and retry: carry nothing the client needs: the seq is in the frame header.
+    }
+  };
+}
+
+export function createSseClientTransport(contract: ContractDescriptor, env: TransportEnvironment, events: TransportEvents): ClientTransport {
+  const sse = contract.transports.sse;
+  let opened = false;
+  let ended = false;
+  let abort: AbortController | undefined;
+  let source: import('../transport.js').EventSourceLike | undefined;
+
+  const end = (reason: string): void => {
+    if (ended) return;
+    ended = true;
+    source?.close();
+    abort?.abort();
+    events.close({ opened, reason });
+  };
+
+  return {
+    kind: 'sse',
+    connect(params) {
+      if (!sse) return end('the contract has no SSE transport');
+      const r = params.resume;
+      const url = endpoint(env.baseUrl, sse.path, { versions: params.versions.join(','), session_id: r?.sessionId, resume_token: r?.token, last_seen_seq: r?.lastSeenSeq });
+      if (env.EventSource) {
+        source = new env.EventSource(url);
+        source.onopen = () => {
+          opened = true;
+          events.open();
+        };
+        source.onmessage = (e) => events.frame(e.data);
+        source.onerror = () => end('the event stream ended');
+        return;
+      }
+      abort = new AbortController();
+      const parse = createSseParser(
+        (data) => events.frame(data),
+        () => events.activity(),
+      );
+      void (async () => {
+        try {
+          const res = await env.fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort!.signal });
+          if (!res.ok || !res.body) return end(`the event stream answered HTTP ${res.status}`);
+          opened = true;
+          events.open();
+          const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+          for (;;) {
+            const { value, done } = await reader.read();
+            if (done) break;
+            parse(value);
+          }
+          end('the event stream ended');
+        } catch (err) {
+          end(`the event stream failed: ${(err as Error).message}`);
+        }
+      })();
+    },
+    send(frames, token) {
+      return postFrames(env, sse!.messagesPath, frames, token);
+    },
+    close() {
+      end('client closed');
+    },
+  };
+}
