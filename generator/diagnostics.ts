@@ -68,11 +68,25 @@ export function pointerOf(...tokens: (string | number)[]): string {
   return tokens.map((t) => '/' + escapePointerToken(t)).join('');
 }
 
+/**
+ * Tokens of a JSON pointer. Only the URI-fragment form (`#/…`, as in `$ref`) is percent-decoded;
+ * a plain pointer is not (RFC 6901 §6), so a key such as `50%` neither throws nor is mangled.
+ */
 export function parsePointer(pointer: string): string[] {
   if (pointer === '' || pointer === '#') return [];
-  const body = pointer.startsWith('#') ? pointer.slice(1) : pointer;
+  const fragment = pointer.startsWith('#');
+  const body = fragment ? pointer.slice(1) : pointer;
   return body
     .split('/')
     .slice(1)
-    .map((t) => decodeURIComponent(t).replace(/~1/g, '/').replace(/~0/g, '~'));
+    .map((t) => (fragment ? decodeFragmentToken(t) : t).replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** A malformed escape (`%zz`) is kept as written: the reference then fails to resolve and is reported. */
+function decodeFragmentToken(token: string): string {
+  try {
+    return decodeURIComponent(token);
+  } catch {
+    return token;
+  }
 }

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { findNodeAtLocation, parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { ContractError, parsePointer, type Finding } from './diagnostics.js';
 
 export interface Position {
@@ -66,13 +66,20 @@ export function loadText(file: string, text: string): LoadedSpec {
   const hash = createHash('sha256').update(text).digest('hex');
 
   const locate = (pointer: string): Position | undefined => {
-    const path = parsePointer(pointer).map((t) => (/^\d+$/.test(t) ? Number(t) : t));
-    // Walk up to the nearest existing parent so a finding about a missing key still has a place.
-    for (let n = path.length; n >= 0; n--) {
-      const node = findNodeAtLocation(tree, path.slice(0, n));
-      if (node) return position(node.parent?.type === 'property' ? node.parent.offset : node.offset);
+    // Walk as far as the pointer exists, so a finding about a missing key still has a place (the
+    // nearest parent). A token is an index only inside an array: an object key may be "200".
+    let node: Node = tree;
+    for (const token of parsePointer(pointer)) {
+      const next =
+        node.type === 'array'
+          ? /^(0|[1-9]\d*)$/.test(token) ? node.children?.[Number(token)] : undefined
+          : node.type === 'object'
+            ? node.children?.find((prop) => prop.children?.[0]?.value === token)?.children?.[1]
+            : undefined;
+      if (!next) break;
+      node = next;
     }
-    return undefined;
+    return position(node.parent?.type === 'property' ? node.parent.offset : node.offset);
   };
   return { file, text, json, hash, locate };
 }

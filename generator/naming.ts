@@ -70,8 +70,12 @@ export function stringLiteral(value: string): string {
   return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-/** An object key: bare when it is an identifier name, quoted otherwise. */
+/**
+ * An object key: bare when it is an identifier name, quoted otherwise. `__proto__` is computed
+ * (`["__proto__"]`): bare or quoted, it would set the prototype instead of an own property.
+ */
 export function propertyKey(key: string): string {
+  if (key === '__proto__') return `[${stringLiteral(key)}]`;
   return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : stringLiteral(key);
 }
 
