@@ -114,6 +114,9 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   let watchdog: ReturnType<typeof setTimeout> | undefined;
   let ackTimer: ReturnType<typeof setTimeout> | undefined;
   let unacked = 0;
+  // Q4: drops for a gap or a lost tail since the last message delivered in order. A server that
+  // answers every resume with the same gap must not get a reconnect loop without backoff.
+  let stalls = 0;
   let heartbeatMs = contract.heartbeatMs;
   const queue: { frame: string; resolve(): void; reject(err: Error): void }[] = [];
 
@@ -149,6 +152,11 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         if (current !== transport) return;
         everOpened.add(kind);
         touch();
+        // R1 over poll: a 200 to a poll with the session's cursor means the server took it, either
+        // as a resume (hello and resumed follow in this answer) or as a continuation of its live
+        // poll attachment (no hello, no resumed: just the data after the cursor). A refused resume
+        // answers 4xx and never opens. Either way the session is open again.
+        if (transport.kind === 'poll' && session && !sessionOpen) sessionReady(true);
       },
       frame: (text) => current === transport && onFrame(text),
       activity: () => current === transport && touch(),
@@ -176,14 +184,15 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     );
   };
 
-  /** Ends the current connection and resumes (a gap, a dead connection). */
-  const dropConnection = (why: string): void => {
+  /** Ends the current connection and resumes (a gap, a dead connection): at once, or after the backoff. */
+  const dropConnection = (why: string, useBackoff = false): void => {
     void why;
     const t = current;
     current = undefined;
     sessionOpen = false;
+    if (watchdog) clearTimeout(watchdog);
     t?.close();
-    scheduleReconnect(true);
+    scheduleReconnect(!useBackoff);
   };
 
   const onClose = (info: CloseInfo): void => {
@@ -247,7 +256,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
 
   const sessionReady = (resumed: boolean): void => {
     sessionOpen = true;
-    backoff.reset();
+    if (stalls === 0) backoff.reset(); // a resume that keeps showing the same gap is no success
     setState('open');
     emit({ kind: 'session', sessionId: session!.id, resumed, protocolVersion: session!.version });
     flushQueue();
@@ -286,7 +295,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       }
       case KERNEL.resumed:
         deliver(frame);
-        sessionReady(true);
+        if (!sessionOpen) sessionReady(true); // poll: already open since the 200 (see open above)
         return;
       case KERNEL.resumeFailed: {
         emit({ kind: 'resume-failed', reason: p.reason as string, message: p.message as string, ...(typeof p.earliest_seq === 'number' ? { earliestSeq: p.earliest_seq } : {}), ...(typeof p.latest_seq === 'number' ? { latestSeq: p.latest_seq } : {}) });
@@ -312,7 +321,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         deliver(frame);
         if (sessionOpen && sequencer.behind(p.latest_seq as number)) {
           emit({ kind: 'sequence', verdict: 'gap', seq: p.latest_seq as number, lastSeen: sequencer.lastSeen });
-          dropConnection('a heartbeat shows messages this client has not seen');
+          dropConnection('a heartbeat shows messages this client has not seen', ++stalls > 1);
         }
         return;
     }
@@ -322,8 +331,9 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     if (verdict === 'duplicate') return emit({ kind: 'sequence', verdict, seq, lastSeen: sequencer.lastSeen });
     if (verdict === 'gap') {
       emit({ kind: 'sequence', verdict, seq, lastSeen: sequencer.lastSeen });
-      return dropConnection(`seq ${seq} arrived after ${sequencer.lastSeen}`);
+      return dropConnection(`seq ${seq} arrived after ${sequencer.lastSeen}`, ++stalls > 1);
     }
+    stalls = 0;
     deliver(frame);
     if (++unacked >= ackEvery) sendAck();
     else if (!ackTimer) {

@@ -11,12 +11,20 @@ import { endpoint, postFrames, type ClientTransport, type TransportEnvironment, 
 export function createSseParser(onData: (data: string) => void, onComment: () => void): (chunk: string) => void {
   let buffer = '';
   let data: string[] = [];
+  // A chunk that ended on CR: a LF at the start of the next one belongs to the same line end
+  // (CRLF split across chunks), not to a blank line that would dispatch the event early.
+  let skipLf = false;
   return (chunk) => {
+    if (chunk === '') return;
+    if (skipLf && chunk.startsWith('\n')) chunk = chunk.slice(1);
+    skipLf = false;
     buffer += chunk;
     let newline: number;
     while ((newline = buffer.search(/\r\n|\r|\n/)) >= 0) {
       const line = buffer.slice(0, newline);
+      const crAtEnd = buffer[newline] === '\r' && newline + 1 === buffer.length;
       buffer = buffer.slice(newline + (buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? 2 : 1));
+      if (crAtEnd) skipLf = true;
       if (line === '') {
         if (data.length > 0) onData(data.join('\n'));
         data = [];
