@@ -5,12 +5,13 @@
 import { parseArgs } from 'node:util';
 import { buildCommand } from './commands/build.js';
 import { checkCommand } from './commands/check.js';
+import { diffCommand } from './commands/diff.js';
 import { EXIT, EXIT_CODES_HELP, type Command, type Io } from './commands/command.js';
 import { lintCommand } from './commands/lint.js';
 import { ContractError, formatFindings } from './diagnostics.js';
 import { toolVersion } from './paths.js';
 
-const commands: readonly Command[] = [buildCommand, checkCommand, lintCommand];
+const commands: readonly Command[] = [buildCommand, checkCommand, diffCommand, lintCommand];
 
 function mainHelp(): string {
   return `contractgen ${toolVersion}: one realtime protocol contract in, types, validators, server, client and docs out.
@@ -62,7 +63,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } catch (err) {
     if (err instanceof ContractError) {
       io.err(`${formatFindings(err.findings.filter((f) => f.severity === 'error'))}\n`);
-      io.err(`contractgen ${command.name}: the contract has ${err.findings.filter((f) => f.severity === 'error').length} error(s); nothing was written\n`);
+      const count = err.findings.filter((f) => f.severity === 'error').length;
+      // An OutputCheckError (files.ts, not imported here to keep start-up light) is about what the
+      // build generated (the docs' trace, a diagram), not about the spec.
+      const what = err.name === 'OutputCheckError' ? `${count} check(s) on the generated output failed` : `the contract has ${count} error(s)`;
+      io.err(`contractgen ${command.name}: ${what}; nothing was written\n`);
       return EXIT.failed;
     }
     const detail = ((err as Error).stack ?? String(err)).slice(0, 4000);
