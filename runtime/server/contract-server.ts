@@ -69,7 +69,7 @@ export interface ContractServer<Emitter> {
   attach(server: Server): void;
   /** Typed access to a live session from outside a handler. */
   session(id: string): HandlerContext<Emitter> | undefined;
-  /** Stops timers and closes every connection; sessions are dropped. */
+  /** Stops timers and closes every connection; later requests to the contract's paths get 503, so no session is served here again. */
   close(): void;
 }
 
@@ -126,9 +126,19 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
   const history = (options.history ?? []).map((r) => ({ ...r, path: base + r.path }));
   core.start();
 
+  let closed = false;
+  const owns = (path: string): boolean =>
+    [sse?.path, poll?.path, messages?.path, ws?.path].includes(path) || history.some((r) => matchHistoryPath(r.path, path) !== undefined);
+
   const handleRequest = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const path = url.pathname;
+    // After close() nothing is served: a poll client's next poll would otherwise resume its
+    // session and hold the host's shutdown open (WebSocket upgrades get 503 from ws itself).
+    if (closed && owns(path)) {
+      sendJson(res, 503, JSON.stringify({ error: 'the server is shutting down; resume later' }), { connection: 'close' });
+      return true;
+    }
     try {
       if (sse && path === sse.path) return sse.handle(req, res, url), true;
       if (poll && path === poll.path) return poll.handle(req, res, url), true;
@@ -177,6 +187,7 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
       return s ? contextOf(s) : undefined;
     },
     close() {
+      closed = true;
       core.close();
       ws?.close();
       sse?.close();

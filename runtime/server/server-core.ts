@@ -180,7 +180,12 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   const runHook = (session: Session, type: string, fn: () => void | Promise<void>): void => {
     const previous = queues.get(session) ?? Promise.resolve();
     const next = previous.then(fn).catch((error: unknown) => {
-      hooks.onError?.(error, { sessionId: session.id, type });
+      try {
+        hooks.onError?.(error, { sessionId: session.id, type });
+      } catch {
+        // An error hook that throws must not reject the session's queue: that would stop every
+        // later message of the session and, unhandled, end the process.
+      }
       const a = session.attachment;
       if (a) sendControl(a, errorFrame('handler_failed', `the server failed to handle ${type}; the session is intact`, { sessionId: session.id }));
     });

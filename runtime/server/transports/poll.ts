@@ -106,11 +106,12 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       },
       serve(res, cursor) {
         if (held) {
-          // Two polls at once for one session: the older one is answered empty, the newer waits.
+          // Two polls at once for one session: the newer one takes over (S4), the older one is
+          // answered with the reason, so that a second poll client does not go on polling beside it.
           const previous = held;
           held = undefined;
           clearTimeout(previous.timer);
-          sendJson(previous.res, 200, framesBody([]));
+          sendJson(previous.res, 200, framesBody([JSON.stringify(errorFrame('superseded', 'a newer poll request took over this session', bound ? { sessionId: bound.id } : {}))]));
         }
         held = { res, cursor, timer: setTimeout(answer, options.holdMs) };
         holding.add(attachment);
@@ -158,8 +159,10 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       }
       const auth = core.registry.authenticate(sessionId, token);
       const current = auth.ok ? attachments.get(auth.session) : undefined;
-      if (auth.ok && current && current.live && auth.session.attachment === current && auth.session.outbox.replayAfter(cursor).ok) {
-        // A continuation of this poll attachment: the cursor acknowledges (Q5).
+      const sameVersion = auth.ok && (versions === undefined || versions.includes(auth.session.protocolVersion));
+      if (auth.ok && sameVersion && current && current.live && auth.session.attachment === current && auth.session.outbox.replayAfter(cursor).ok) {
+        // A continuation of this poll attachment: the cursor acknowledges (Q5). A poll naming
+        // versions without the session's one is another client connecting: it negotiates (H2).
         auth.session.outbox.release(cursor);
         return current.serve(res, cursor);
       }

@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorFrame, parseVersionList, type Frame } from '../../frames.js';
 import type { ServerCore } from '../server-core.js';
 import type { Attachment, Session } from '../session-registry.js';
-import { methodNotAllowed, parseCursor, sendJson } from './http-util.js';
+import { methodNotAllowed, parseCursor } from './http-util.js';
 
 export interface SseTransportOptions {
   readonly core: ServerCore;
@@ -50,11 +50,17 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       const lastEventId = req.headers['last-event-id'];
       const cursor = parseCursor(typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : url.searchParams.get('last_seen_seq'));
       const resuming = sessionId !== null || token !== null;
+      // A bad request is refused like a refused resume (below): 200 and the typed frame as the
+      // only event, because EventSource hides the body of any other status.
+      const refuse = (frame: Frame): void => {
+        res.writeHead(200, STREAM_HEADERS);
+        res.end(`data: ${JSON.stringify(frame)}\n\n`);
+      };
       if (resuming && (sessionId === null || token === null || cursor === undefined)) {
-        return sendJson(res, 400, JSON.stringify({ frames: [errorFrame('session_required', 'an SSE resume needs session_id, resume_token and last_seen_seq (or Last-Event-ID) in the query string')] }));
+        return refuse(errorFrame('session_required', 'an SSE resume needs session_id, resume_token and last_seen_seq (or Last-Event-ID) in the query string'));
       }
       if (cursor === 'malformed') {
-        return sendJson(res, 400, JSON.stringify({ frames: [errorFrame('invalid_message', 'last_seen_seq / Last-Event-ID must be a non-negative integer', { path: '/last_seen_seq' })] }));
+        return refuse(errorFrame('invalid_message', 'last_seen_seq / Last-Event-ID must be a non-negative integer', { path: '/last_seen_seq' }));
       }
 
       res.writeHead(200, STREAM_HEADERS);

@@ -1,0 +1,146 @@
+/**
+ * The generated server (generated/server.ts) mounted three ways — Express 5, Fastify 5 and a bare
+ * node:http server — answering a hello, a data message and a history read on every transport,
+ * while the host framework keeps serving its own routes.
+ */
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
+import express from 'express';
+import Fastify from 'fastify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { contract } from '../../generated/contract.js';
+import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
+import type { HistoryChunk } from '../../generated/types.js';
+import { validateConversationHistoryResponse, validateProtocolHello } from '../../generated/validators.js';
+import { createMemoryHistoryStore } from '../../runtime/server/history.js';
+import { chatSend, cleanup, closeHttp, KINDS, listen, onCleanup, openSession, seqsOf, target, type Kind, type Target } from './helpers.js';
+
+afterEach(cleanup);
+
+function contractServer(basePath?: string): AgentUiServer {
+  const store = createMemoryHistoryStore<HistoryChunk>();
+  store.append('c-1', { role: 'user', turn_id: 't-1', chunk: { kind: 'text', text: 'Did the deploy checks pass?' } });
+  store.append('c-1', { role: 'assistant', turn_id: 't-1', chunk: { kind: 'text', text: 'All three checks passed.' } });
+  store.append('c-1', { role: 'user', turn_id: 't-2', chunk: { kind: 'text', text: 'Ship it.' } });
+  const server = createAgentUiServer({
+    handlers: {
+      chatSend(message, ctx) {
+        ctx.emit.agentEvent({ conversation_id: message.payload.conversation_id, turn_id: 't-9', kind: 'text', text: `echo: ${message.payload.text}` });
+      },
+      uiAction() {},
+    },
+    history: { conversationHistory: store },
+    basePath,
+  });
+  onCleanup(() => server.close());
+  return server;
+}
+
+const upgradeOrDestroy = (server: AgentUiServer) => (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  if (!server.handleUpgrade(req, socket, head)) socket.destroy();
+};
+
+/** Each host: mounts a fresh generated server and returns where it listens. */
+const hosts: Record<string, (basePath?: string) => Promise<{ target: Target; base: string }>> = {
+  async express(basePath) {
+    const server = contractServer(basePath);
+    const app = express();
+    app.get('/health', (_req, res) => {
+      res.json({ host: 'express' });
+    });
+    app.use((req, res, next) => {
+      server.handleRequest(req, res, next);
+    });
+    const httpServer = http.createServer(app);
+    httpServer.on('upgrade', upgradeOrDestroy(server));
+    const port = await listen(httpServer);
+    onCleanup(() => closeHttp(httpServer));
+    return { target: target(port, contract), base: basePath ?? '' };
+  },
+  async fastify(basePath) {
+    const server = contractServer(basePath);
+    const app = Fastify();
+    app.get('/health', async () => ({ host: 'fastify' }));
+    app.addHook('onRequest', (request, reply, done) => {
+      if (server.handleRequest(request.raw, reply.raw)) {
+        reply.hijack();
+        return;
+      }
+      done();
+    });
+    app.server.on('upgrade', upgradeOrDestroy(server));
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    onCleanup(async () => {
+      app.server.closeAllConnections();
+      await app.close();
+    });
+    const address = app.server.address();
+    return { target: target(typeof address === 'object' && address ? address.port : 0, contract), base: basePath ?? '' };
+  },
+  async 'node:http'(basePath) {
+    const server = contractServer(basePath);
+    const httpServer = http.createServer((req, res) => {
+      if (req.url === '/health') return void res.end(JSON.stringify({ host: 'node:http' }));
+      if (!server.handleRequest(req, res)) {
+        res.statusCode = 404;
+        res.end();
+      }
+    });
+    httpServer.on('upgrade', upgradeOrDestroy(server));
+    const port = await listen(httpServer);
+    onCleanup(() => closeHttp(httpServer));
+    return { target: target(port, contract), base: basePath ?? '' };
+  },
+};
+
+/** The contract with every path under `base`, so the test clients find the mounted paths. */
+function under(t: Target, base: string): Target {
+  if (!base) return t;
+  const tr = t.contract.transports;
+  return {
+    ...t,
+    contract: {
+      ...t.contract,
+      transports: {
+        websocket: { path: base + tr.websocket!.path },
+        sse: { path: base + tr.sse!.path, messagesPath: base + tr.sse!.messagesPath },
+        poll: { ...tr.poll!, path: base + tr.poll!.path, messagesPath: base + tr.poll!.messagesPath },
+      },
+    },
+  };
+}
+
+async function hostSmoke(host: string, basePath?: string): Promise<void> {
+  const { target: t0, base } = await hosts[host]!(basePath);
+  const t = under(t0, base);
+  for (const kind of KINDS as Kind[]) {
+    const s = await openSession(t, kind);
+    expect(validateProtocolHello(s.hello).ok, kind).toBe(true);
+    await s.ch.send(chatSend(s.sessionId, 'hi'), s.token);
+    const [data] = await s.ch.data(1);
+    expect(seqsOf([data!])).toEqual([1]);
+    expect(data!.payload.text).toBe('echo: hi');
+  }
+  const history = await fetch(`${t.origin}${base}/conversations/c-1?sinceSeq=0&limit=2`);
+  expect(history.status).toBe(200);
+  const body = await history.json();
+  expect(validateConversationHistoryResponse(body).ok).toBe(true);
+  expect(body).toMatchObject({ latestSeq: 3, chunks: [{ seq: 2 }, { seq: 3 }] });
+  // The host's own routes still answer; unknown paths are the host's 404.
+  expect(await (await fetch(`${t.origin}/health`)).json()).toEqual({ host });
+  expect((await fetch(`${t.origin}/not-a-route`)).status).toBe(404);
+}
+
+describe.each(Object.keys(hosts))('the generated server mounted in %s', (host) => {
+  it('serves hello, a data message on each transport, and a history read', async () => {
+    await hostSmoke(host);
+  });
+});
+
+describe('basePath', () => {
+  it('puts every contract path under the prefix (Express)', async () => {
+    await hostSmoke('express', '/api');
+    const { target: t } = await hosts.express!('/api');
+    expect((await fetch(`${t.origin}/events`)).status).toBe(404); // the unprefixed path is not the contract's
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * A second, smaller contract (tests/fixtures/specs/chat-mini.schema.json: its own name, only the
+ * kernel frames plus note.add / note.added, WebSocket only, no history) built with the compiled
+ * CLI into tests/.generated/chat-mini: the output type-checks under strict settings, its typed
+ * surface is named after the contract (a misuse is a compile error), and it runs over a real
+ * WebSocket with the contract's own parameters.
+ */
+import http from 'node:http';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli, runNode } from '../helpers.js';
+import { chatSend, cleanup, closeHttp, connectWs, listen, onCleanup, resumeChannel, seqsOf, target, type Frame, type Target } from './helpers.js';
+
+const specRel = 'tests/fixtures/specs/chat-mini.schema.json';
+const outRel = 'tests/.generated/chat-mini';
+const outDir = join(repoRoot, outRel);
+
+/** Correct use of the generated surface: must compile. */
+const USAGE_OK = `import { createServer } from 'node:http';
+import { createChatMiniServer, type ChatMiniContext, type ChatMiniHandlers, type ChatMiniServer } from './server.js';
+import type { NoteAdd, NoteAdded } from './types.js';
+
+const handlers: ChatMiniHandlers = {
+  noteAdd(message: NoteAdd, ctx: ChatMiniContext): void {
+    const payload: NoteAdded['payload'] = { note_id: ctx.session.latestSeq + 1, text: message.payload.text };
+    const seq: number = ctx.emit.noteAdded(payload);
+    ctx.session.data.set('last', seq);
+  },
+  onSessionStart(ctx) {
+    ctx.emit.noteAdded({ note_id: 1, text: 'welcome' });
+  },
+};
+
+export function start(): ChatMiniServer {
+  const server = createChatMiniServer({ handlers, basePath: '/v1' });
+  server.attach(createServer());
+  return server;
+}
+`;
+
+/** Misuse: every line after a @ts-expect-error must be a compile error (else tsc reports TS2578). */
+const USAGE_MISUSE = `import { createChatMiniServer, type ChatMiniHandlers } from './server.js';
+
+// @ts-expect-error noteAdd is required
+export const missing: ChatMiniHandlers = {};
+
+export const wrong: ChatMiniHandlers = {
+  noteAdd(message, ctx) {
+    // @ts-expect-error note_id is a number
+    ctx.emit.noteAdded({ note_id: 'one', text: message.payload.text });
+    // @ts-expect-error text is required
+    ctx.emit.noteAdded({ note_id: 1 });
+    // @ts-expect-error agent-ui's messages are not part of this contract
+    ctx.emit.agentEvent({});
+    // @ts-expect-error note.add carries text, not body
+    void message.payload.body;
+  },
+  // @ts-expect-error chatSend is not a message of this contract
+  chatSend() {},
+};
+
+// @ts-expect-error this contract has no history endpoints
+createChatMiniServer({ handlers: wrong, history: {} });
+`;
+
+const TSCONFIG = {
+  compilerOptions: {
+    target: 'ES2022',
+    module: 'NodeNext',
+    moduleResolution: 'NodeNext',
+    lib: ['ES2022', 'DOM'],
+    types: ['node'],
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    isolatedModules: true,
+    verbatimModuleSyntax: true,
+    exactOptionalPropertyTypes: true,
+    noUncheckedIndexedAccess: true,
+    noUnusedLocals: true,
+  },
+  include: ['**/*.ts'],
+};
+
+interface ChatMiniModule {
+  createChatMiniServer(options: {
+    handlers: { noteAdd(message: Frame, ctx: { emit: { noteAdded(p: object): number } }): void };
+  }): { attach(server: http.Server): void; close(): void };
+  [name: string]: unknown;
+}
+
+let mod: ChatMiniModule;
+let contract: Target['contract'];
+
+beforeAll(async () => {
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(join(repoRoot, 'tests/.generated'), { recursive: true });
+  const built = await runCli(['build', '--spec', specRel, '--out', outRel, '--quiet']);
+  expect(built.stderr).toBe('');
+  expect(built.code).toBe(0);
+  writeFileSync(join(outDir, 'usage-ok.ts'), USAGE_OK);
+  writeFileSync(join(outDir, 'usage-misuse.ts'), USAGE_MISUSE);
+  writeFileSync(join(outDir, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
+  mod = (await import(pathToFileURL(join(outDir, 'server.ts')).href)) as ChatMiniModule;
+  contract = ((await import(pathToFileURL(join(outDir, 'contract.ts')).href)) as { contract: Target['contract'] }).contract;
+}, 60_000);
+
+afterEach(cleanup);
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+describe('chat-mini: a second contract built by the CLI', () => {
+  it('type-checks (strict) with correct use compiling and every misuse rejected', async () => {
+    const r = await runNode([join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(outDir, 'tsconfig.json')]);
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  it('exports a server named after the contract, and nothing of agent-ui', () => {
+    expect(typeof mod.createChatMiniServer).toBe('function');
+    expect(Object.keys(mod).filter((k) => typeof mod[k] === 'function')).toEqual(['createChatMiniServer']);
+    expect(contract.name).toBe('chat-mini');
+    expect(Object.keys(contract.transports)).toEqual(['websocket']);
+    expect(contract.history).toEqual({});
+  });
+
+  it('runs over a real WebSocket with its own parameters', async () => {
+    let notes = 0;
+    const app = mod.createChatMiniServer({
+      handlers: {
+        noteAdd(message, ctx) {
+          ctx.emit.noteAdded({ note_id: ++notes, text: message.payload.text });
+        },
+      },
+    });
+    const server = http.createServer();
+    app.attach(server);
+    const port = await listen(server);
+    onCleanup(async () => {
+      app.close();
+      await closeHttp(server);
+    });
+    const t = target(port, contract);
+
+    const ch = await connectWs(t, '?versions=1.0');
+    const hello = await ch.next('protocol.hello');
+    expect(hello.payload).toMatchObject({
+      protocol_version: '1.0',
+      latest_seq: 0,
+      replay_window: { max_messages: 50, max_bytes: 65536 },
+      heartbeat_ms: 10000,
+      session_ttl_ms: 30000,
+      max_frame_bytes: 4096,
+      transports: ['websocket'],
+      capabilities: ['resume'],
+    });
+    const id = hello.payload.session_id as string;
+    await ch.send({ type: 'note.add', header: { session_id: id }, payload: { text: 'buy milk' } });
+    const [added] = await ch.data(1);
+    expect(added).toEqual({ type: 'note.added', header: { session_id: id, seq: 1 }, payload: { note_id: 1, text: 'buy milk' } });
+
+    await ch.send({ type: 'note.add', header: { session_id: id, request_id: 'n-2' }, payload: { text: '' } });
+    expect((await ch.next('protocol.error')).payload).toMatchObject({ code: 'invalid_message', path: '/payload/text', request_id: 'n-2' });
+    await ch.send(chatSend(id)); // agent-ui's message: unknown here
+    expect((await ch.next('protocol.error')).payload).toMatchObject({ code: 'unknown_type', path: '/type' });
+    await ch.send({ type: 'note.add', header: { session_id: id }, payload: { text: 'x'.repeat(5000) } });
+    expect((await ch.next('protocol.error')).payload.code).toBe('frame_too_large');
+
+    ch.drop();
+    const again = await resumeChannel(t, 'websocket', { sessionId: id, token: hello.payload.resume_token, lastSeenSeq: 0, versions: '1.0' });
+    await again.next('protocol.hello');
+    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: 1, latest_seq: 1 });
+    expect(seqsOf(await again.data(1))).toEqual([1]);
+
+    const refused = await connectWs(t, '?versions=1.1');
+    expect((await refused.next('protocol.error')).payload).toMatchObject({ code: 'unsupported_version', supported_versions: ['1.0'] });
+    expect((await refused.ended).code).toBe(4004);
+    // No SSE, poll or history here.
+    for (const path of ['/events', '/poll', '/messages', '/conversations/c-1']) expect((await fetch(`${t.origin}${path}`)).status, path).toBe(404);
+  });
+});
