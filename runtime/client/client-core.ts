@@ -152,11 +152,6 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         if (current !== transport) return;
         everOpened.add(kind);
         touch();
-        // R1 over poll: a 200 to a poll with the session's cursor means the server took it, either
-        // as a resume (hello and resumed follow in this answer) or as a continuation of its live
-        // poll attachment (no hello, no resumed: just the data after the cursor). A refused resume
-        // answers 4xx and never opens. Either way the session is open again.
-        if (transport.kind === 'poll' && session && !sessionOpen) sessionReady(true);
       },
       frame: (text) => current === transport && onFrame(text),
       activity: () => current === transport && touch(),
@@ -295,7 +290,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       }
       case KERNEL.resumed:
         deliver(frame);
-        if (!sessionOpen) sessionReady(true); // poll: already open since the 200 (see open above)
+        sessionReady(true);
         return;
       case KERNEL.resumeFailed: {
         emit({ kind: 'resume-failed', reason: p.reason as string, message: p.message as string, ...(typeof p.earliest_seq === 'number' ? { earliestSeq: p.earliest_seq } : {}), ...(typeof p.latest_seq === 'number' ? { latestSeq: p.latest_seq } : {}) });

@@ -54,6 +54,10 @@ export interface ContractServerOptions<Emitter> {
   readonly history?: readonly HistoryRoute<any>[] | undefined;
   /** Prefix for every path of the contract, e.g. `/api` (default none). */
   readonly basePath?: string | undefined;
+  /** WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 s). */
+  readonly resumeTimeoutMs?: number | undefined;
+  /** WebSocket and SSE: a client this many bytes behind is closed and resumes from the window (default 8 MiB or 8 windows). */
+  readonly maxBufferedBytes?: number | undefined;
 }
 
 export interface ContractServer<Emitter> {
@@ -69,6 +73,8 @@ export interface ContractServer<Emitter> {
   attach(server: Server): void;
   /** Typed access to a live session from outside a handler. */
   session(id: string): HandlerContext<Emitter> | undefined;
+  /** Ends a session now (logout, ban): its connection is closed and a resume gets session_expired. */
+  endSession(id: string): boolean;
   /** Stops timers and closes every connection; later requests to the contract's paths get 503, so no session is served here again. */
   close(): void;
 }
@@ -118,8 +124,9 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
   });
 
   const t = contract.transports;
-  const ws = t.websocket ? createWebSocketTransport({ core, path: base + t.websocket.path }) : undefined;
-  const sse = t.sse ? createSseTransport({ core, path: base + t.sse.path }) : undefined;
+  const limits = { ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}) };
+  const ws = t.websocket ? createWebSocketTransport({ core, path: base + t.websocket.path, ...limits, ...(options.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: options.resumeTimeoutMs } : {}) }) : undefined;
+  const sse = t.sse ? createSseTransport({ core, path: base + t.sse.path, ...limits }) : undefined;
   const poll = t.poll ? createPollTransport({ core, path: base + t.poll.path, holdMs: t.poll.holdMs }) : undefined;
   const messagesPath = t.sse?.messagesPath ?? t.poll?.messagesPath;
   const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath) : undefined;
@@ -185,6 +192,12 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     session(id) {
       const s = core.registry.peek(id);
       return s ? contextOf(s) : undefined;
+    },
+    endSession(id) {
+      const s = core.registry.peek(id);
+      if (!s) return false;
+      core.end(s);
+      return true;
     },
     close() {
       closed = true;

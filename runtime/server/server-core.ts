@@ -85,6 +85,8 @@ export interface ServerCore {
   /** Handles inbound text (one frame, or a JSON array of frames for POST). */
   receive(text: string, source: InboundSource): InboundOutcome;
   detach(session: Session, attachment: Attachment): void;
+  /** Ends a session now: closes its attachment, forgets it (a resume gets session_expired), runs onSessionEnd. */
+  end(session: Session): void;
   /** Serializes and sends a control frame on one attachment. */
   sendControl(attachment: Attachment, frame: Frame): void;
   /** Heartbeats and TTL sweep; call once. */
@@ -326,12 +328,27 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     detach(session, attachment) {
       registry.detach(session, attachment);
     },
+    end(session) {
+      if (!registry.peek(session.id)) return;
+      registry.end(session);
+      try {
+        hooks.onSessionEnd?.(session, 'ended');
+      } catch (error) {
+        hooks.onError?.(error, { sessionId: session.id, type: 'session end' });
+      }
+    },
     start() {
       if (timer) return;
       const tick = Math.min(contract.heartbeatMs, Math.max(1000, Math.floor(contract.session.ttlMs / 4)));
       timer = setInterval(() => {
         for (const s of registry.sessions()) s.attachment?.heartbeat(s.outbox.latestSeq);
-        for (const s of registry.sweep(now())) hooks.onSessionEnd?.(s, 'expired');
+        for (const s of registry.sweep(now())) {
+          try {
+            hooks.onSessionEnd?.(s, 'expired');
+          } catch (error) {
+            hooks.onError?.(error, { sessionId: s.id, type: 'session end' }); // never crash the timer
+          }
+        }
       }, tick);
       timer.unref?.();
     },

@@ -7,7 +7,7 @@
  * Gone for a cursor before the window). Client frames go by POST (messages.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorFrame, parseVersionList } from '../../frames.js';
+import { errorFrame, heartbeatFrame, parseVersionList } from '../../frames.js';
 import type { ServerCore } from '../server-core.js';
 import type { Attachment, Session } from '../session-registry.js';
 import { bearerToken, framesBody, methodNotAllowed, parseCursor, sendJson } from './http-util.js';
@@ -46,6 +46,17 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
   const holding = new Set<PollAttachment>();
   // A poll attachment stays live between polls for this long after the last answer.
   const leaseMs = options.holdMs + core.contract.heartbeatMs;
+  // One answer carries at most this much data; the client polls again with the new cursor. On a
+  // link that keeps dropping, a huge backlog in one body would never get through.
+  const maxAnswerBytes = Math.max(core.contract.maxFrameBytes, Math.min(256 * 1024, core.contract.replayWindow.maxBytes));
+  const capped = (frames: readonly string[]): readonly string[] => {
+    let bytes = 0;
+    for (let i = 0; i < frames.length; i++) {
+      bytes += frames[i]!.length;
+      if (bytes > maxAnswerBytes && i > 0) return frames.slice(0, i);
+    }
+    return frames;
+  };
 
   const createAttachment = (session: Session | undefined): PollAttachment & { bind(s: Session): void } => {
     let bound = session;
@@ -61,7 +72,10 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       holding.delete(attachment);
       clearTimeout(timer);
       const data = bound.outbox.replayAfter(cursor);
-      const frames = [...control, ...(data.ok ? data.frames : [])];
+      const frames = [...control, ...(data.ok ? capped(data.frames) : [])];
+      // An empty answer after the hold carries a heartbeat: the client sees the server is alive
+      // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
+      if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(bound.id, bound.outbox.latestSeq)));
       control = [];
       leaseUntil = Date.now() + leaseMs;
       sendJson(res, 200, framesBody(frames));
@@ -160,7 +174,10 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       const auth = core.registry.authenticate(sessionId, token);
       const current = auth.ok ? attachments.get(auth.session) : undefined;
       const sameVersion = auth.ok && (versions === undefined || versions.includes(auth.session.protocolVersion));
-      if (auth.ok && sameVersion && current && current.live && auth.session.attachment === current && auth.session.outbox.replayAfter(cursor).ok) {
+      // `resume=1`: a client connecting again says so, and gets hello and resumed (R2) even while
+      // the server still counts its previous poll attachment as live.
+      const explicitResume = url.searchParams.get('resume') === '1';
+      if (auth.ok && sameVersion && !explicitResume && current && current.live && auth.session.attachment === current && auth.session.outbox.replayAfter(cursor).ok) {
         // A continuation of this poll attachment: the cursor acknowledges (Q5). A poll naming
         // versions without the session's one is another client connecting: it negotiates (H2).
         auth.session.outbox.release(cursor);

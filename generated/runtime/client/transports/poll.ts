@@ -11,24 +11,13 @@
 import type { ContractDescriptor } from '../../contract.js';
 import { endpoint, postFrames, type ClientTransport, type TransportEnvironment, type TransportEvents } from '../transport.js';
 
-/**
- * A resume poll the server holds has been accepted: refusals (unknown session, window exceeded,
- * bad cursor) are answered at once. The server may take the poll as a continuation of its live
- * poll attachment and hold it without hello or resumed until data arrives, so waiting for the
- * answer could leave the client "reconnecting" for the whole hold.
- */
-const ACCEPTED_AFTER_MS = 250;
-
 export function createPollClientTransport(contract: ContractDescriptor, env: TransportEnvironment, events: TransportEvents): ClientTransport {
   const poll = contract.transports.poll;
   let opened = false;
   let ended = false;
-  let accepted: ReturnType<typeof setTimeout> | undefined;
   const abort = new AbortController();
 
   const markOpen = (): void => {
-    if (accepted) clearTimeout(accepted);
-    accepted = undefined;
     if (opened || ended) return;
     opened = true;
     events.open();
@@ -37,7 +26,6 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
   const end = (reason: string, code?: number): void => {
     if (ended) return;
     ended = true;
-    if (accepted) clearTimeout(accepted);
     abort.abort();
     events.close({ opened, reason, ...(code !== undefined ? { code } : {}) });
   };
@@ -56,11 +44,13 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
           if (credentials) {
             query.session_id = credentials.sessionId;
             query.cursor = resume ? resume.lastSeenSeq : params.cursor();
+            // R2: a poll that connects again asks for hello and resumed, even if the server still
+            // counts the previous poll attachment as live.
+            if (resume) query.resume = 1;
             headers.authorization = `Bearer ${credentials.token}`;
           }
           let res: Response;
           let body: { frames?: unknown[] };
-          if (resume && !opened) accepted = setTimeout(markOpen, Math.min(ACCEPTED_AFTER_MS, poll.holdMs));
           try {
             res = await env.fetch(endpoint(env.baseUrl, poll.path, query), { headers, signal: abort.signal });
             body = (await res.json()) as { frames?: unknown[] };
@@ -68,10 +58,6 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
             return end(`the poll failed: ${(err as Error).message}`);
           }
           if (res.ok) markOpen();
-          else if (accepted) clearTimeout(accepted);
-          // An answer, even an empty one after the hold, shows the server is alive (the poll
-          // transport gets no heartbeat frames): keeps the client's watchdog from firing.
-          if (res.ok) events.activity();
           resume = undefined;
           for (const frame of body.frames ?? []) {
             if (ended) return;
