@@ -5,29 +5,30 @@
 import { contract } from "./contract.js";
 import { type ContractServer, createContractServer, type HandlerContext, type SessionHandle } from "./runtime/server/contract-server.js";
 import type { HistoryStore } from "./runtime/server/history.js";
+import type { SessionStore } from "./runtime/server/store.js";
 import type { AgentEvent, ChatSend, HistoryChunk, UiAction, UiPatch, UiRender } from "./types.js";
-import { validateAgentEvent, validateClientMessage, validateProtocolError, validateProtocolHeartbeat, validateProtocolHello, validateProtocolResumed, validateProtocolResumeFailed, validateUiPatch, validateUiRender } from "./validators.js";
+import { validateAgentEvent, validateAgentEventPayload, validateClientMessage, validateProtocolError, validateProtocolHeartbeat, validateProtocolHello, validateProtocolResumed, validateProtocolResumeFailed, validateUiPatch, validateUiPatchPayload, validateUiRender, validateUiRenderPayload } from "./validators.js";
 
-/** Q3: one method per server-to-client data message. Each call validates the frame, stamps header.seq (1-based, gap-free), keeps it in the replay window, delivers it and returns the seq. An invalid payload throws OutboundRejectedError and consumes no seq. */
+/** Q3: one method per server-to-client data message. Each call validates the payload, stamps header.seq (1-based, gap-free, assigned by the session store), keeps the frame in the replay window, delivers it and resolves to the seq. An invalid payload throws OutboundRejectedError at once and consumes no seq; if the store cannot keep the frame the promise rejects (and onError is told): it was not sent. */
 export interface AgentUiEmitter {
   /**
    * `agent.event` (server-to-client, data) — A step of an agent turn: status, streamed text, tool calls and the end of the turn.
    *
    * @returns the seq the message was stamped with
    */
-  agentEvent(payload: AgentEvent["payload"]): number;
+  agentEvent(payload: AgentEvent["payload"]): Promise<number>;
   /**
    * `ui.patch` (server-to-client, data) — Apply JSON-Patch-style operations to a rendered view.
    *
    * @returns the seq the message was stamped with
    */
-  uiPatch(payload: UiPatch["payload"]): number;
+  uiPatch(payload: UiPatch["payload"]): Promise<number>;
   /**
    * `ui.render` (server-to-client, data) — Replace a view with a full component tree.
    *
    * @returns the seq the message was stamped with
    */
-  uiRender(payload: UiRender["payload"]): number;
+  uiRender(payload: UiRender["payload"]): Promise<number>;
 }
 
 /** What a handler gets: the session, its typed emitter, and the request_id of the frame. */
@@ -57,6 +58,12 @@ export interface AgentUiServerOptions {
   };
   /** Prefix for every path of the contract, e.g. "/api". */
   readonly basePath?: string | undefined;
+  /** Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol. */
+  readonly store?: SessionStore | undefined;
+  /** WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000). */
+  readonly resumeTimeoutMs?: number | undefined;
+  /** A client this many bytes behind is closed and resumes from the replay window. */
+  readonly maxBufferedBytes?: number | undefined;
 }
 
 export type AgentUiServer = ContractServer<AgentUiEmitter>;
@@ -77,10 +84,15 @@ export function createAgentUiServer(options: AgentUiServerOptions): AgentUiServe
       "ui.patch": validateUiPatch,
       "ui.render": validateUiRender,
     },
-    emitter: (outbox) => ({
-      agentEvent: (payload) => outbox.append("agent.event", payload),
-      uiPatch: (payload) => outbox.append("ui.patch", payload),
-      uiRender: (payload) => outbox.append("ui.render", payload),
+    payloadValidators: {
+      "agent.event": validateAgentEventPayload,
+      "ui.patch": validateUiPatchPayload,
+      "ui.render": validateUiRenderPayload,
+    },
+    emitter: (send) => ({
+      agentEvent: (payload) => send("agent.event", payload),
+      uiPatch: (payload) => send("ui.patch", payload),
+      uiRender: (payload) => send("ui.render", payload),
     }),
     dispatch: {
       "chat.send": (frame, ctx) => handlers.chatSend(frame as unknown as ChatSend, ctx),
@@ -94,5 +106,8 @@ export function createAgentUiServer(options: AgentUiServerOptions): AgentUiServe
       ...(options.history?.conversationHistory ? [{ ...contract.history.conversationHistory, store: options.history.conversationHistory }] : []),
     ],
     basePath: options.basePath,
+    store: options.store,
+    resumeTimeoutMs: options.resumeTimeoutMs,
+    maxBufferedBytes: options.maxBufferedBytes,
   });
 }

@@ -4,7 +4,7 @@
 
 import { createDispatcher, createValidator, type RawValidator, type Validator } from "./runtime/validation.js";
 import type { AgentEvent, ChatSend, ClientMessage, ConversationHistoryResponse, HistoryChunk, HistoryQuery, ProtocolAck, ProtocolError, ProtocolHeartbeat, ProtocolHello, ProtocolResume, ProtocolResumed, ProtocolResumeFailed, ServerMessage, UiAction, UiPatch, UiRender } from "./types.js";
-import { rawAgentEvent, rawChatSend, rawConversationHistoryResponse, rawHistoryChunk, rawHistoryQuery, rawProtocolAck, rawProtocolError, rawProtocolHeartbeat, rawProtocolHello, rawProtocolResume, rawProtocolResumed, rawProtocolResumeFailed, rawUiAction, rawUiPatch, rawUiRender } from "./validators.ajv.js";
+import { rawAgentEvent, rawAgentEventPayload, rawChatSend, rawConversationHistoryResponse, rawHistoryChunk, rawHistoryQuery, rawProtocolAck, rawProtocolError, rawProtocolHeartbeat, rawProtocolHello, rawProtocolResume, rawProtocolResumed, rawProtocolResumeFailed, rawUiAction, rawUiPatch, rawUiPatchPayload, rawUiRender, rawUiRenderPayload } from "./validators.ajv.js";
 
 /** Validates one `agent.event` frame (server-to-client, data). */
 export const validateAgentEvent: Validator<AgentEvent> = createValidator<AgentEvent>("agent.event", rawAgentEvent as RawValidator);
@@ -36,6 +36,12 @@ export const validateUiAction: Validator<UiAction> = createValidator<UiAction>("
 export const validateUiPatch: Validator<UiPatch> = createValidator<UiPatch>("ui.patch", rawUiPatch as RawValidator);
 /** Validates one `ui.render` frame (server-to-client, data). */
 export const validateUiRender: Validator<UiRender> = createValidator<UiRender>("ui.render", rawUiRender as RawValidator);
+/** Validates the payload of a `agent.event` data message (the server runtime builds its envelope: Q3). */
+export const validateAgentEventPayload: Validator<AgentEvent["payload"]> = createValidator<AgentEvent["payload"]>("agent.event", rawAgentEventPayload as RawValidator);
+/** Validates the payload of a `ui.patch` data message (the server runtime builds its envelope: Q3). */
+export const validateUiPatchPayload: Validator<UiPatch["payload"]> = createValidator<UiPatch["payload"]>("ui.patch", rawUiPatchPayload as RawValidator);
+/** Validates the payload of a `ui.render` data message (the server runtime builds its envelope: Q3). */
+export const validateUiRenderPayload: Validator<UiRender["payload"]> = createValidator<UiRender["payload"]>("ui.render", rawUiRenderPayload as RawValidator);
 /** Validates any server-to-client frame: finds the message by `type`, then checks it. An unknown type fails with keyword `unknown-type`. */
 export const validateServerMessage = createDispatcher<ServerMessage>("server-to-client", {
   "agent.event": validateAgentEvent,

@@ -36,6 +36,8 @@ export const CLOSE_CODES = {
   unsupportedVersion: 4004,
   slowConsumer: 4005,
   resumeTimeout: 4006,
+  /** RFC 6455 1013: the server cannot serve now (its session store is unavailable). */
+  tryAgainLater: 1013,
 } as const;
 
 export const KERNEL = {

@@ -9,7 +9,7 @@ import type { GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
 import { literal, pascalCase, propertyKey, safeIdentifier } from '../naming.js';
 import { createTsFile, type TsFile } from '../printer.js';
-import { validatorName } from './validators-ajv.js';
+import { payloadValidatorBase, validatorName } from './validators-ajv.js';
 
 const RUNTIME = './runtime/server/contract-server.js';
 
@@ -64,12 +64,12 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
   file.source.addInterface({
     isExported: true,
     name: names.emitter,
-    docs: ['Q3: one method per server-to-client data message. Each call validates the frame, stamps header.seq (1-based, gap-free), keeps it in the replay window, delivers it and returns the seq. An invalid payload throws OutboundRejectedError and consumes no seq.'],
+    docs: ['Q3: one method per server-to-client data message. Each call validates the payload, stamps header.seq (1-based, gap-free, assigned by the session store), keeps the frame in the replay window, delivers it and resolves to the seq. An invalid payload throws OutboundRejectedError at once and consumes no seq; if the store cannot keep the frame the promise rejects (and onError is told): it was not sent.'],
     methods: emittedMessages(model).map((m) => ({
       name: m.memberName,
       docs: [doc(m, '@returns the seq the message was stamped with')],
       parameters: [{ name: 'payload', type: `${use(m.typeName, './types.js', true)}[${literal('payload')}]` }],
-      returnType: 'number',
+      returnType: 'Promise<number>',
     })),
   });
   file.source.addTypeAlias({ isExported: true, name: names.context, type: `${HandlerContext}<${names.emitter}>`, docs: ['What a handler gets: the session, its typed emitter, and the request_id of the frame.'] });
@@ -114,6 +114,9 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
           ]
         : []),
       { name: 'basePath', isReadonly: true, hasQuestionToken: true, type: 'string | undefined', docs: ['Prefix for every path of the contract, e.g. "/api".'] },
+      { name: 'store', isReadonly: true, hasQuestionToken: true, type: `${use('SessionStore', './runtime/server/store.js', true)} | undefined`, docs: ['Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol.'] },
+      { name: 'resumeTimeoutMs', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000).'] },
+      { name: 'maxBufferedBytes', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['A client this many bytes behind is closed and resumes from the replay window.'] },
     ],
   });
   file.source.addTypeAlias({ isExported: true, name: names.server, type: `${ContractServer}<${names.emitter}>` });
@@ -144,8 +147,11 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
         w.write('serverValidators: ');
         objectOf(w, serverMessages, (m) => literal(m.type), (m) => w.write(file.use(validatorName(m.typeName), './validators.js')));
         w.write(',').newLine();
-        w.write('emitter: (outbox) => (');
-        objectOf(w, emittedMessages(model), (m) => m.memberName, (m) => w.write(`(payload) => outbox.append(${literal(m.type)}, payload)`));
+        w.write('payloadValidators: ');
+        objectOf(w, emittedMessages(model), (m) => literal(m.type), (m) => w.write(file.use(validatorName(payloadValidatorBase(m.typeName)), './validators.js')));
+        w.write(',').newLine();
+        w.write('emitter: (send) => (');
+        objectOf(w, emittedMessages(model), (m) => m.memberName, (m) => w.write(`(payload) => send(${literal(m.type)}, payload)`));
         w.write('),').newLine();
         w.write('dispatch: ');
         objectOf(w, handledMessages(model), (m) => literal(m.type), (m) => w.write(`(frame, ctx) => handlers.${m.memberName}(frame as unknown as ${file.use(m.typeName, './types.js', { type: true })}, ctx)`));
@@ -165,6 +171,9 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
           w.writeLine('],');
         }
         w.writeLine('basePath: options.basePath,');
+        w.writeLine('store: options.store,');
+        w.writeLine('resumeTimeoutMs: options.resumeTimeoutMs,');
+        w.writeLine('maxBufferedBytes: options.maxBufferedBytes,');
       });
       w.write(');');
     },

@@ -26,6 +26,11 @@ export function validatedDefs(model: ContractModel): string[] {
   return [...names].sort();
 }
 
+/** `UiRender` → `UiRenderPayload`: the name stem of a data message's payload validator. */
+export function payloadValidatorBase(typeName: string): string {
+  return `${typeName}Payload`;
+}
+
 /** Name of the typed validator in validators.ts. */
 export function validatorName(typeName: string): string {
   return `validate${safeIdentifier(typeName)}`;
@@ -40,6 +45,9 @@ export function standaloneCode(model: ContractModel): string {
   const { ajv, id } = compiledSchemas(model.specHash, model.schemaId, model.defs);
   const exports: Record<string, string> = {};
   for (const name of validatedDefs(model)) exports[rawValidatorName(name)] = `${id}#/$defs/${name}`;
+  // Data payloads on their own: the outbox builds the envelope (type, session_id, seq) itself,
+  // so checking the payload is the whole check, without re-matching a header it just made.
+  for (const m of model.messages.filter((x) => x.sequenced)) exports[rawValidatorName(payloadValidatorBase(m.typeName))] = `${id}#/$defs/${m.typeName}/properties/payload`;
   const standalone = require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js').default;
   let code = standalone(ajv, exports);
   const imports: string[] = [];

@@ -9,7 +9,7 @@ import type { ContractModel } from '../model.js';
 import { literal } from '../naming.js';
 import type { GeneratedFile } from '../files.js';
 import { createTsFile } from '../printer.js';
-import { rawValidatorName, validatedDefs, validatorName } from './validators-ajv.js';
+import { payloadValidatorBase, rawValidatorName, validatedDefs, validatorName } from './validators-ajv.js';
 
 export function emitValidators(model: ContractModel, project: Project): GeneratedFile[] {
   const file = createTsFile(project, model, 'validators.ts', 'Typed validators for every message and history schema, and a dispatcher per direction.');
@@ -32,6 +32,23 @@ export function emitValidators(model: ContractModel, project: Project): Generate
         declarations: [{ name: validatorName(name), type: `${Validator}<${typeName}>`, initializer: `${createValidator}<${typeName}>(${literal(m ? m.type : name)}, ${raw} as ${RawValidator})` }],
       };
     }),
+  );
+
+  file.source.addVariableStatements(
+    model.messages
+      .filter((m) => m.sequenced)
+      .map((m) => {
+        const typeName = file.use(m.typeName, './types.js', { type: true });
+        const base = payloadValidatorBase(m.typeName);
+        const raw = file.use(rawValidatorName(base), './validators.ajv.js');
+        const type = `${typeName}[${literal('payload')}]`;
+        return {
+          isExported: true,
+          declarationKind: VariableDeclarationKind.Const,
+          docs: [`Validates the payload of a \`${m.type}\` data message (the server runtime builds its envelope: Q3).`],
+          declarations: [{ name: validatorName(base), type: `${Validator}<${type}>`, initializer: `${createValidator}<${type}>(${literal(m.type)}, ${raw} as ${RawValidator})` }],
+        };
+      }),
   );
 
   for (const [direction, unionName, constName] of [

@@ -1,12 +1,12 @@
 /**
- * Q2/Q3: the one way a data message reaches a transport. `append` validates the frame, stamps
- * `header.seq` (1-based, gap-free, per session), serializes it once, keeps it in the replay
- * window and hands it to whatever is attached. A frame that fails validation or is too large
- * never consumes a seq.
+ * Q3: the one way a data message reaches a transport. `append` validates the frame, checks its
+ * size, and hands it to the session store, which stamps `header.seq` atomically (1-based,
+ * gap-free, per session), keeps it in the replay window and delivers it to the attachment. A
+ * frame that fails validation or is too large throws at once and never consumes a seq; a frame
+ * the store could not keep rejects the returned promise (and is reported): it was not sent.
  */
-import { utf8Length } from '../frames.js';
 import { describeIssues, type Validator } from '../validation.js';
-import { createReplayRing, type ReplayRing } from './replay-ring.js';
+import { frameParts, type SessionStore } from './store.js';
 
 /** Thrown to the application code that tried to emit a frame the contract does not allow. */
 export class OutboundRejectedError extends Error {
@@ -18,69 +18,39 @@ export class OutboundRejectedError extends Error {
   }
 }
 
-export type ReplayAnswer =
-  | { readonly ok: true; readonly fromSeq: number; readonly latestSeq: number; readonly frames: readonly string[] }
-  | { readonly ok: false; readonly reason: 'window_exceeded' | 'invalid_cursor'; readonly earliestSeq: number; readonly latestSeq: number };
-
 export interface Outbox {
-  readonly latestSeq: number;
-  readonly earliestSeq: number;
-  readonly ring: ReplayRing;
-  /** Stamps, validates, buffers and delivers one data message; returns its seq. */
-  append(type: string, payload: unknown): number;
-  /** R2/R3: exactly the frames after `lastSeenSeq`, or why that cannot be done. */
-  replayAfter(lastSeenSeq: number): ReplayAnswer;
-  /** Q5: the client processed everything up to `seq`; release it early. */
-  release(seq: number): void;
+  /** Validates, stamps, stores and delivers one data message; resolves to its seq. */
+  append(sessionId: string, type: string, payload: unknown): Promise<number>;
 }
 
 export interface OutboxOptions {
-  readonly sessionId: string;
-  readonly replayWindow: { readonly maxMessages: number; readonly maxBytes: number };
+  readonly store: SessionStore;
   readonly maxFrameBytes: number;
-  /** Validators of the server-to-client data messages, by type. */
+  /** Payload validators of the server-to-client data messages, by type. */
   readonly validators: Readonly<Record<string, Validator<unknown>>>;
-  /** Called with each stamped frame, in seq order. */
-  readonly deliver: (frame: string, seq: number) => void;
+  /** Told about every append the store refused (the caller's promise rejects too). */
+  readonly onStoreError?: ((error: unknown, where: { readonly sessionId: string; readonly type: string }) => void) | undefined;
 }
 
+/** Enough digits for any safe integer seq. */
+const SEQ_DIGITS = 16;
+
 export function createOutbox(options: OutboxOptions): Outbox {
-  const ring = createReplayRing(options.replayWindow);
-  // One header object, re-stamped per append: the frame is serialized before the next append.
-  const header = { session_id: options.sessionId, seq: 0 };
   return {
-    ring,
-    get latestSeq() {
-      return ring.latestSeq;
-    },
-    get earliestSeq() {
-      return ring.earliestSeq;
-    },
-    append(type, payload) {
+    append(sessionId, type, payload) {
       const validate = options.validators[type];
       if (!validate) throw new OutboundRejectedError('not_a_data_message', `"${type}" is not a server-to-client data message of this contract`);
-      const seq = ring.latestSeq + 1;
-      header.seq = seq;
-      const frame = { type, header, payload };
-      const result = validate(frame);
+      // The runtime builds the envelope (type, session_id, seq) itself: the payload is what to check.
+      const result = validate(payload);
       if (!result.ok) throw new OutboundRejectedError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`);
-      const text = JSON.stringify(frame);
-      const bytes = utf8Length(text); // the window and the frame limit are in bytes, not UTF-16 units
-      if (bytes > options.maxFrameBytes) {
-        throw new OutboundRejectedError('frame_too_large', `refused to send a ${type} of ${bytes} bytes; the contract allows ${options.maxFrameBytes}`);
+      const parts = frameParts(type, sessionId, JSON.stringify(payload));
+      if (parts.bytes + SEQ_DIGITS > options.maxFrameBytes) {
+        throw new OutboundRejectedError('frame_too_large', `refused to send a ${type} of about ${parts.bytes} bytes; the contract allows ${options.maxFrameBytes}`);
       }
-      ring.push(seq, text, bytes);
-      options.deliver(text, seq);
-      return seq;
-    },
-    replayAfter(lastSeenSeq) {
-      const latestSeq = ring.latestSeq;
-      if (lastSeenSeq > latestSeq) return { ok: false, reason: 'invalid_cursor', earliestSeq: ring.earliestSeq, latestSeq };
-      if (lastSeenSeq < ring.earliestSeq - 1) return { ok: false, reason: 'window_exceeded', earliestSeq: ring.earliestSeq, latestSeq };
-      return { ok: true, fromSeq: lastSeenSeq + 1, latestSeq, frames: ring.framesAfter(lastSeenSeq) };
-    },
-    release(seq) {
-      ring.release(Math.min(seq, ring.latestSeq));
+      const appended = options.store.append(sessionId, parts);
+      // Reported even when nobody awaits the promise; an awaiting caller still sees the rejection.
+      appended.catch((error: unknown) => options.onStoreError?.(error, { sessionId, type }));
+      return appended;
     },
   };
 }

@@ -65,7 +65,7 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('chao
 
     // The server emits in paced chunks, whatever the state of the connection.
     for (let emitted = 0; emitted < N; ) {
-      for (let k = 0; k < plan.chunk && emitted < N; k++) expect(ctx.emit.agentEvent(agentEvent(++emitted))).toBe(emitted);
+      for (let k = 0; k < plan.chunk && emitted < N; k++) expect(await ctx.emit.agentEvent(agentEvent(++emitted))).toBe(emitted);
       await sleep(plan.paceMs);
     }
     await waitFor(() => rec.seqs.length >= N, `all ${N} messages`, 20_000, () => `${rec.summary()}; proxy cut ${proxy.cuts}`);

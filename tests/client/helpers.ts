@@ -17,6 +17,9 @@ import type { AgentUiEmitter, AgentUiHandlers, AgentUiServer } from '../../gener
 import type { AgentEvent, ChatSend, UiAction } from '../../generated/types.js';
 import {
   validateAgentEvent,
+  validateAgentEventPayload,
+  validateUiPatchPayload,
+  validateUiRenderPayload,
   validateClientMessage,
   validateProtocolError,
   validateProtocolHeartbeat,
@@ -85,10 +88,11 @@ export function createServerFor(c: ContractDescriptor, handlers: AgentUiHandlers
       'ui.patch': validateUiPatch,
       'ui.render': validateUiRender,
     },
-    emitter: (outbox) => ({
-      agentEvent: (payload) => outbox.append('agent.event', payload),
-      uiPatch: (payload) => outbox.append('ui.patch', payload),
-      uiRender: (payload) => outbox.append('ui.render', payload),
+    payloadValidators: { 'agent.event': validateAgentEventPayload, 'ui.patch': validateUiPatchPayload, 'ui.render': validateUiRenderPayload },
+    emitter: (send) => ({
+      agentEvent: (payload) => send('agent.event', payload),
+      uiPatch: (payload) => send('ui.patch', payload),
+      uiRender: (payload) => send('ui.render', payload),
     }),
     dispatch: {
       'chat.send': (frame, ctx) => handlers.chatSend(frame as unknown as ChatSend, ctx),

@@ -19,7 +19,7 @@ describe.each(TRANSPORTS)('version negotiation over %s', (transport: TransportKi
     expect(session.protocolVersion).toBe('1.0');
     expect(client.protocolVersion).toBe('1.0');
     expect(hellos[0]!.payload.protocol_version).toBe('1.0');
-    expect(server.core.registry.peek(client.sessionId!)!.protocolVersion).toBe('1.0');
+    expect(server.core.local(client.sessionId!)!.protocolVersion).toBe('1.0');
 
     // A resume offers the same versions and keeps the version.
     client.reconnect();

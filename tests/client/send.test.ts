@@ -3,6 +3,7 @@
  * is disconnected wait and go out after the resume, and acknowledgements (Q5) reach the server —
  * protocol.ack on WebSocket and SSE, the cursor itself on poll.
  */
+import type { MemorySessionStore } from '../../runtime/server/memory-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientSendError } from '../../generated/runtime/client/client-core.js';
 import type { TransportKind } from '../../generated/runtime/contract.js';
@@ -112,13 +113,14 @@ describe('acknowledgements (Q5)', () => {
     const client = startClient(url, { transport, ackEvery: 10, ackAfterMs: 60_000 });
     const rec = record(client);
     await nextEvent(client, 'session');
-    const session = server.core.registry.peek(client.sessionId!)!;
+    const store = server.core.store as MemorySessionStore;
+    const id = client.sessionId!;
     const ctx = server.session(client.sessionId!)!;
     for (let i = 1; i <= 25; i++) ctx.emit.agentEvent(agentEvent(i));
     await waitFor(() => rec.seqs.length === 25, '25 messages');
     // Acks after 10 and 20: the ring holds 21..25 only.
-    await waitFor(() => session.outbox.earliestSeq === 21, 'the ring to release up to 20', 3000, () => `earliest ${session.outbox.earliestSeq}`);
-    expect(session.outbox.ring.size).toBe(5);
+    await waitFor(() => store.peek(id)!.earliestSeq === 21, 'the ring to release up to 20', 3000, () => `earliest ${store.peek(id)!.earliestSeq}`);
+    expect(store.peek(id)!.windowSize).toBe(5);
     // Over SSE the ack travels by POST (there is no upstream channel); over WebSocket on the socket.
     if (transport === 'sse') expect(posts).toBe(2);
     else expect(posts).toBe(0);
@@ -129,11 +131,12 @@ describe('acknowledgements (Q5)', () => {
     const client = startClient(url, { transport, ackEvery: 1000, ackAfterMs: 40 });
     const rec = record(client);
     await nextEvent(client, 'session');
-    const session = server.core.registry.peek(client.sessionId!)!;
+    const store = server.core.store as MemorySessionStore;
+    const id = client.sessionId!;
     for (let i = 1; i <= 5; i++) server.session(client.sessionId!)!.emit.agentEvent(agentEvent(i));
     await waitFor(() => rec.seqs.length === 5, '5 messages');
-    expect(session.outbox.earliestSeq).toBe(1); // not yet: the timer runs
-    await waitFor(() => session.outbox.earliestSeq === 6, 'the timed ack', 3000, () => `earliest ${session.outbox.earliestSeq}`);
+    expect(store.peek(id)!.earliestSeq).toBe(1); // not yet: the timer runs
+    await waitFor(() => store.peek(id)!.earliestSeq === 6, 'the timed ack', 3000, () => `earliest ${store.peek(id)!.earliestSeq}`);
   });
 
   it('poll: the cursor of the next poll acknowledges; no protocol.ack is POSTed', async () => {
@@ -145,11 +148,12 @@ describe('acknowledgements (Q5)', () => {
     const client = startClient(url, { transport: 'poll', ackEvery: 10, ackAfterMs: 20 });
     const rec = record(client);
     await nextEvent(client, 'session');
-    const session = server.core.registry.peek(client.sessionId!)!;
+    const store = server.core.store as MemorySessionStore;
+    const id = client.sessionId!;
     const ctx = server.session(client.sessionId!)!;
     for (let i = 1; i <= 25; i++) ctx.emit.agentEvent(agentEvent(i));
     await waitFor(() => rec.seqs.length === 25, '25 messages');
-    await waitFor(() => session.outbox.earliestSeq === 26 && session.outbox.ring.size === 0, 'the ring to release up to the cursor', 3000, () => `earliest ${session.outbox.earliestSeq}`);
+    await waitFor(() => store.peek(id)!.earliestSeq === 26 && store.peek(id)!.windowSize === 0, 'the ring to release up to the cursor', 3000, () => `earliest ${store.peek(id)!.earliestSeq}`);
     await sleep(100);
     expect(posts).toBe(0);
   });

@@ -10,6 +10,7 @@ import { contract as canonical } from '../../generated/contract.js';
 import { createAgentUiServer } from '../../generated/server.js';
 import {
   validateAgentEvent,
+  validateAgentEventPayload,
   validateClientMessage,
   validateProtocolError,
   validateProtocolHeartbeat,
@@ -450,6 +451,7 @@ async function wsOnlyServer(contract: ContractDescriptor, options: { maxBuffered
       'protocol.resume_failed': validateProtocolResumeFailed,
       'protocol.resumed': validateProtocolResumed,
     },
+    payloadValidators: { 'agent.event': validateAgentEventPayload },
     hooks: { onMessage: (_s, _f: ClientFrame) => undefined },
   });
   const transport = createWebSocketTransport({ core, path: '/ws', ...options });
@@ -473,8 +475,8 @@ describe('a resuming connection that never sends protocol.resume', () => {
     const silent = await connectWs(t, `?session_id=${id}`);
     expect((await silent.next('protocol.error', 3000)).payload.code).toBe('session_required');
     expect((await silent.ended).code).toBe(4006);
-    expect(core.registry.peek(id)!.attachment?.kind).toBe('websocket');
-    core.registry.peek(id)!.outbox.append('agent.event', { conversation_id: 'c-1', turn_id: 't', kind: 'status' });
+    expect(core.local(id)!.attachment?.kind).toBe('websocket');
+    void core.outbox.append(id, 'agent.event', { conversation_id: 'c-1', turn_id: 't', kind: 'status' });
     expect(seqsOf(await owner.data(1))).toEqual([1]);
   });
 });
@@ -485,8 +487,7 @@ describe('a slow consumer', () => {
     const contract = contractWith({ maxFrameBytes: 300_000, replayWindow: { maxMessages: 1000, maxBytes: 64 * 1024 * 1024 } });
     const { core, t } = await wsOnlyServer(contract, { maxBufferedBytes: 64 * 1024 });
     const emit = (id: string, n: number, size: number): void => {
-      const outbox = core.registry.peek(id)!.outbox;
-      for (let i = 0; i < n; i++) outbox.append('agent.event', { conversation_id: 'c-1', turn_id: 't', kind: 'text', text: 'y'.repeat(size) });
+      for (let i = 0; i < n; i++) void core.outbox.append(id, 'agent.event', { conversation_id: 'c-1', turn_id: 't', kind: 'text', text: 'y'.repeat(size) });
     };
 
     const slow = await connectWs(t, '');
@@ -508,7 +509,7 @@ describe('a slow consumer', () => {
     const got = seqsOf(slow.log.filter(isData));
     expect(got.length).toBeLessThanOrEqual(40); // nothing was sent after the close
     expect(got).toEqual(range(1, got.length)); // in order, gap-free, whatever got through
-    await waitFor(() => core.registry.peek(id)!.attachment === undefined, 'the slow attachment to detach');
+    await waitFor(() => core.local(id)!.attachment === undefined, 'the slow attachment to detach');
 
     const again = await connectWs(t, `?session_id=${id}`);
     await again.send({ type: 'protocol.resume', header: { session_id: id }, payload: { resume_token: slowHello.payload.resume_token, last_seen_seq: got.length } });

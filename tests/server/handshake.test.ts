@@ -3,6 +3,7 @@
  * contract's values, ids and tokens are long enough and never shared, the version is negotiated
  * (or refused with the supported list), and heartbeats arrive while a session is idle.
  */
+import type { MemorySessionStore } from '../../runtime/server/memory-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateProtocolError, validateProtocolHello } from '../../generated/validators.js';
 import { canonicalContract, cleanup, connectWs, FAST, isData, KINDS, openChannel, openSession, resumeChannel, startServer, waitFor, type Channel, type Frame, type Kind } from './helpers.js';
@@ -68,7 +69,7 @@ describe('ids are never shared (S1)', () => {
     expect(new Set(sessions.map((s) => s.sessionId)).size).toBe(12);
     expect(new Set(sessions.map((s) => s.token)).size).toBe(12);
     for (const s of sessions) expect(s.token).not.toContain(s.sessionId);
-    expect(server.app.core.registry.size).toBe(12);
+    expect((server.app.core.store as MemorySessionStore).size).toBe(12);
   });
 });
 
@@ -83,7 +84,7 @@ describe.each(KINDS)('version negotiation over %s (H2)', (kind: Kind) => {
     const server = await startServer();
     const { hello, sessionId } = await openSession(server, kind, { versions });
     expect(hello.payload.protocol_version).toBe(picked);
-    expect(server.app.core.registry.peek(sessionId)!.protocolVersion).toBe(picked);
+    expect(server.app.core.local(sessionId)!.protocolVersion).toBe(picked);
   });
 
   it('versions=9.9 is refused with unsupported_version and the supported list; no session is made', async () => {
@@ -91,7 +92,7 @@ describe.each(KINDS)('version negotiation over %s (H2)', (kind: Kind) => {
     const ch = await openChannel(server, kind, { versions: '9.9' });
     const f = await expectUnsupported(ch);
     expect(f.payload.message).toMatch(/9\.9/);
-    expect(server.app.core.registry.size).toBe(0);
+    expect((server.app.core.store as MemorySessionStore).size).toBe(0);
   });
 
   it('a resume negotiates too: versions=1.0 gives a 1.0 hello, 9.9 is refused and leaves the session alone', async () => {

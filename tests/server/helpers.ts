@@ -6,6 +6,7 @@
  * can be written once and run over every transport. Everything made here is closed by
  * `cleanup()`: call it in afterEach.
  */
+import type { MemorySessionStore } from '../../runtime/server/memory-store.js';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +17,9 @@ import type { AgentUiEmitter, AgentUiHandlers } from '../../generated/server.js'
 import type { HistoryChunk } from '../../generated/types.js';
 import {
   validateAgentEvent,
+  validateAgentEventPayload,
+  validateUiPatchPayload,
+  validateUiRenderPayload,
   validateClientMessage,
   validateProtocolError,
   validateProtocolHeartbeat,
@@ -126,7 +130,7 @@ export interface TestServer {
   /** Resolves once a poll for `sessionId` with this cursor has reached the server (and is held, if it has nothing to answer). */
   pollArrived(sessionId: string, cursor: number): Promise<void>;
   /** Emits `n` agent.event data messages on a session from outside a handler; returns their seqs. */
-  emit(sessionId: string, n: number): number[];
+  emit(sessionId: string, n: number): Promise<number>[];
   latestSeq(sessionId: string): number;
   /** The transport of the session's live attachment (undefined when detached or gone). */
   transportOf(sessionId: string): Kind | undefined;
@@ -177,10 +181,11 @@ export async function startServer(setup: ServerSetup = {}): Promise<TestServer> 
       'ui.patch': validateUiPatch,
       'ui.render': validateUiRender,
     },
-    emitter: (outbox) => ({
-      agentEvent: (payload) => outbox.append('agent.event', payload),
-      uiPatch: (payload) => outbox.append('ui.patch', payload),
-      uiRender: (payload) => outbox.append('ui.render', payload),
+    payloadValidators: { 'agent.event': validateAgentEventPayload, 'ui.patch': validateUiPatchPayload, 'ui.render': validateUiRenderPayload },
+    emitter: (send) => ({
+      agentEvent: (payload) => send('agent.event', payload),
+      uiPatch: (payload) => send('ui.patch', payload),
+      uiRender: (payload) => send('ui.render', payload),
     }),
     dispatch: {
       'chat.send': (frame: ClientFrame, ctx: Ctx) => handlers.chatSend(frame as never, ctx),
@@ -220,9 +225,9 @@ export async function startServer(setup: ServerSetup = {}): Promise<TestServer> 
       if (!ctx) throw new Error(`no live session ${sessionId}`);
       return Array.from({ length: n }, () => ctx.emit.agentEvent(agentEvent('c-1', `pushed ${++emitted}`)));
     },
-    latestSeq: (id) => app.core.registry.peek(id)?.outbox.latestSeq ?? -1,
-    transportOf: (id) => app.core.registry.peek(id)?.attachment?.kind,
-    alive: (id) => app.core.registry.peek(id) !== undefined,
+    latestSeq: (id) => (app.core.store as MemorySessionStore).peek(id)?.latestSeq ?? -1,
+    transportOf: (id) => app.core.local(id)?.attachment?.kind,
+    alive: (id) => (app.core.store as MemorySessionStore).peek(id) !== undefined,
     close,
   };
 }

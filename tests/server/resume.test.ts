@@ -5,6 +5,7 @@
  * token is indistinguishable from an unknown id; and one session moves WebSocket → SSE → poll →
  * WebSocket → … with every message delivered exactly once. (Expiry: expiry.test.ts.)
  */
+import type { MemorySessionStore } from '../../runtime/server/memory-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   cleanup,
@@ -126,7 +127,7 @@ describe('resume specifics', () => {
     server.emit(s.sessionId, 4);
     await s.ch.data(4);
     await s.ch.send({ type: 'protocol.ack', header: { session_id: s.sessionId }, payload: { last_seen_seq: 3 } });
-    await waitFor(() => server.app.core.registry.peek(s.sessionId)!.outbox.earliestSeq === 4, 'the ack to release seqs 1..3');
+    await waitFor(() => (server.app.core.store as MemorySessionStore).peek(s.sessionId)!.earliestSeq === 4, 'the ack to release seqs 1..3');
     s.ch.drop();
     const bad = await resumeChannel(server, 'websocket', { sessionId: s.sessionId, token: s.token, lastSeenSeq: 2 });
     expect((await expectRefused(bad, 'window_exceeded')).payload).toMatchObject({ earliest_seq: 4, latest_seq: 4 });
@@ -161,7 +162,7 @@ describe.each(KINDS)('refused resumes over %s (R3, S3)', (kind: Kind) => {
   it('window_exceeded also when the window is bounded by bytes', async () => {
     const server = await startServer({ contract: { replayWindow: { maxMessages: 1000, maxBytes: 1000 } } });
     const s = await detached(server, 12); // ~200 bytes each: the window keeps the newest few
-    const earliest = server.app.core.registry.peek(s.sessionId)!.outbox.earliestSeq;
+    const earliest = (server.app.core.store as MemorySessionStore).peek(s.sessionId)!.earliestSeq;
     expect(earliest).toBeGreaterThan(2);
     const ch = await resumeChannel(server, kind, { sessionId: s.sessionId, token: s.token, lastSeenSeq: earliest - 2 });
     expect((await expectRefused(ch, 'window_exceeded')).payload).toMatchObject({ earliest_seq: earliest, latest_seq: 12 });

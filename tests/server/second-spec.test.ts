@@ -25,7 +25,7 @@ import type { NoteAdd, NoteAdded } from './types.js';
 const handlers: ChatMiniHandlers = {
   noteAdd(message: NoteAdd, ctx: ChatMiniContext): void {
     const payload: NoteAdded['payload'] = { note_id: ctx.session.latestSeq + 1, text: message.payload.text };
-    const seq: number = ctx.emit.noteAdded(payload);
+    const seq: Promise<number> = ctx.emit.noteAdded(payload);
     ctx.session.data.set('last', seq);
   },
   onSessionStart(ctx) {
@@ -86,7 +86,7 @@ const TSCONFIG = {
 
 interface ChatMiniModule {
   createChatMiniServer(options: {
-    handlers: { noteAdd(message: Frame, ctx: { emit: { noteAdded(p: object): number } }): void };
+    handlers: { noteAdd(message: Frame, ctx: { emit: { noteAdded(p: object): Promise<number> } }): void };
   }): { attach(server: http.Server): void; close(): void };
   [name: string]: unknown;
 }

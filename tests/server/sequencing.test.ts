@@ -17,7 +17,7 @@ describe.each(KINDS)('sequencing over %s (Q1, Q2)', (kind: Kind) => {
     const sent = await ch.send(chatSend(sessionId, 5), token);
     if (kind !== 'websocket') expect(sent).toEqual({ status: 202, body: { accepted: 1, frames: [] } });
     const first = await ch.data(5);
-    expect(server.emit(sessionId, 3)).toEqual([6, 7, 8]);
+    expect(await Promise.all(server.emit(sessionId, 3))).toEqual([6, 7, 8]);
     const rest = await ch.data(3);
     const data = [...first, ...rest];
     expect(seqsOf(data)).toEqual(range(1, 8));

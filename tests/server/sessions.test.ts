@@ -4,6 +4,7 @@
  * the token, and a second attachment of a session supersedes the first with a reason, whichever
  * transports the two use.
  */
+import type { MemorySessionStore } from '../../runtime/server/memory-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateProtocolError } from '../../generated/validators.js';
 import {
@@ -85,7 +86,7 @@ describe('no default session over POST (S2, S3, S5)', () => {
   it('there is no way to reach a session that was never created (session_id "default")', async () => {
     const server = await startServer();
     const s = await openSession(server, 'sse');
-    const before = server.app.core.registry.size;
+    const before = (server.app.core.store as MemorySessionStore).size;
     const attempts = [
       await postMessages(server, chatSend('default'), s.token),
       await postMessages(server, chatSend('default')),
@@ -104,7 +105,7 @@ describe('no default session over POST (S2, S3, S5)', () => {
     expect(poll.status).toBe(404);
     await sleep(50);
     expect(server.handled).toEqual([]);
-    expect(server.app.core.registry.size).toBe(before); // no session appeared
+    expect((server.app.core.store as MemorySessionStore).size).toBe(before); // no session appeared
   });
 
   it('a good POST reaches the handler and its data arrives on the session\'s stream', async () => {

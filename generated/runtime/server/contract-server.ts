@@ -13,9 +13,8 @@ import type { Duplex } from 'node:stream';
 import type { ContractDescriptor, TransportKind } from '../contract.js';
 import type { Validator } from '../validation.js';
 import { matchHistoryPath, serveHistory, type HistoryRoute } from './history.js';
-import type { Outbox } from './outbox.js';
-import { createServerCore, type ClientFrame, type ServerCore } from './server-core.js';
-import type { Session } from './session-registry.js';
+import { createServerCore, type ClientFrame, type ServerCore, type Session } from './server-core.js';
+import type { SessionStore } from './store.js';
 import { sendJson } from './transports/http-util.js';
 import { createMessagesEndpoint } from './transports/messages.js';
 import { createPollTransport } from './transports/poll.js';
@@ -30,13 +29,13 @@ export interface SessionHandle {
   readonly transport: TransportKind | undefined;
   /** Free for the application. */
   readonly data: Map<string, unknown>;
-  /** Seq of the newest data message. */
+  /** Seq of the newest data message this process has seen. */
   readonly latestSeq: number;
 }
 
 export interface HandlerContext<Emitter> {
   readonly session: SessionHandle;
-  /** Q3: the only way to send data; each call validates, stamps and returns the seq. */
+  /** Q3: the only way to send data; each call validates, stamps and resolves to the seq. */
   readonly emit: Emitter;
   /** The request_id of the client frame being handled, if it had one. */
   readonly requestId?: string;
@@ -46,8 +45,12 @@ export interface ContractServerOptions<Emitter> {
   readonly contract: ContractDescriptor;
   readonly validateClient: Validator<ClientFrame>;
   readonly serverValidators: Readonly<Record<string, Validator<unknown>>>;
-  /** Builds the typed emitter of a session on its outbox. */
-  readonly emitter: (outbox: Outbox) => Emitter;
+  /** Payload validators of the data messages, by type (the runtime builds their envelope). */
+  readonly payloadValidators: Readonly<Record<string, Validator<unknown>>>;
+  /** Builds the typed emitter of a session on its one send path (Q3). */
+  readonly emitter: (send: (type: string, payload: unknown) => Promise<number>) => Emitter;
+  /** Where sessions live: memory (default) or a shared store such as Redis for several processes. */
+  readonly store?: SessionStore | undefined;
   /** Application message handlers by message type. */
   readonly dispatch: Readonly<Record<string, (frame: ClientFrame, ctx: HandlerContext<Emitter>) => void | Promise<void>>>;
   readonly onSessionStart?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
@@ -75,10 +78,15 @@ export interface ContractServer<Emitter> {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Wires both handlers into an http.Server (other paths get 404, other upgrades are destroyed). */
   attach(server: Server): void;
-  /** Typed access to a live session from outside a handler. */
+  /** Typed access to a session this process serves, from outside a handler. */
   session(id: string): HandlerContext<Emitter> | undefined;
+  /**
+   * Typed emitter for any session by id, wherever its connection is (with a shared store, in
+   * another process). Emitting to a session that does not exist rejects with UnknownSessionError.
+   */
+  emitTo(sessionId: string): Emitter;
   /** Ends a session now (logout, ban): its connection is closed and a resume gets session_expired. */
-  endSession(id: string): boolean;
+  endSession(id: string): Promise<boolean>;
   /** Stops timers and closes every connection; later requests to the contract's paths get 503, so no session is served here again. */
   close(): void;
 }
@@ -88,23 +96,12 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
   const base = options.basePath?.replace(/\/$/, '') ?? '';
   const contexts = new WeakMap<Session, HandlerContext<Emitter>>();
 
-  const handleOf = (session: Session): SessionHandle => ({
-    id: session.id,
-    data: session.data,
-    get protocolVersion() {
-      return session.protocolVersion;
-    },
-    get transport() {
-      return session.attachment?.kind;
-    },
-    get latestSeq() {
-      return session.outbox.latestSeq;
-    },
-  });
+  const handleOf = (session: Session): SessionHandle => new Handle(session);
+  const emitterOf = (sessionId: string): Emitter => options.emitter((type, payload) => core.outbox.append(sessionId, type, payload));
   const contextOf = (session: Session, requestId?: string): HandlerContext<Emitter> => {
     let ctx = contexts.get(session);
     if (!ctx) {
-      ctx = { session: handleOf(session), emit: options.emitter(session.outbox) };
+      ctx = { session: handleOf(session), emit: emitterOf(session.id) };
       contexts.set(session, ctx);
     }
     return requestId === undefined ? ctx : { ...ctx, requestId };
@@ -114,6 +111,8 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     contract,
     validateClient: options.validateClient,
     serverValidators: options.serverValidators,
+    payloadValidators: options.payloadValidators,
+    store: options.store,
     hooks: {
       onMessage(session, frame) {
         const handler = options.dispatch[frame.type];
@@ -194,14 +193,14 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
       });
     },
     session(id) {
-      const s = core.registry.peek(id);
+      const s = core.local(id);
       return s ? contextOf(s) : undefined;
     },
+    emitTo(sessionId) {
+      return emitterOf(sessionId);
+    },
     endSession(id) {
-      const s = core.registry.peek(id);
-      if (!s) return false;
-      core.end(s);
-      return true;
+      return core.end(id);
     },
     close() {
       closed = true;
@@ -211,4 +210,27 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
       poll?.close();
     },
   };
+}
+
+/** What handlers see of a session (a class: one hidden class for every session). */
+class Handle implements SessionHandle {
+  readonly #session: Session;
+  constructor(session: Session) {
+    this.#session = session;
+  }
+  get id(): string {
+    return this.#session.id;
+  }
+  get data(): Map<string, unknown> {
+    return this.#session.data;
+  }
+  get protocolVersion(): string {
+    return this.#session.protocolVersion;
+  }
+  get transport(): TransportKind | undefined {
+    return this.#session.attachment?.kind;
+  }
+  get latestSeq(): number {
+    return this.#session.latestSeq;
+  }
 }

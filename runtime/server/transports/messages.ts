@@ -31,7 +31,7 @@ export function createMessagesEndpoint(core: ServerCore, path: string): Messages
         }
         return; // the client went away
       }
-      const outcome = core.receive(text, { kind: 'post', token: bearerToken(req, url) });
+      const outcome = await core.receive(text, { kind: 'post', token: bearerToken(req, url) });
       sendJson(res, outcome.errors.length === 0 ? 202 : outcome.status, JSON.stringify({ accepted: outcome.accepted, frames: outcome.errors }));
     },
   };

@@ -7,9 +7,8 @@
  * Gone for a cursor before the window). Client frames go by POST (messages.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorFrame, heartbeatFrame, parseVersionList } from '../../frames.js';
-import type { ServerCore } from '../server-core.js';
-import type { Attachment, Session } from '../session-registry.js';
+import { errorFrame, heartbeatFrame, parseVersionList, resumeFailedFrame } from '../../frames.js';
+import type { Attachment, ServerCore, Session } from '../server-core.js';
 import { bearerToken, framesBody, methodNotAllowed, parseCursor, sendJson } from './http-util.js';
 
 export interface PollTransportOptions {
@@ -67,18 +66,26 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
 
     const answer = (): void => {
       if (!held || !bound) return;
+      const session = bound;
       const { res, cursor, timer } = held;
       held = undefined;
       holding.delete(attachment);
       clearTimeout(timer);
-      const data = bound.outbox.replayAfter(cursor);
-      const frames = [...control, ...(data.ok ? capped(data.frames) : [])];
-      // An empty answer after the hold carries a heartbeat: the client sees the server is alive
-      // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
-      if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(bound.id, bound.outbox.latestSeq)));
+      const head = control;
       control = [];
       leaseUntil = Date.now() + leaseMs;
-      sendJson(res, 200, framesBody(frames));
+      core.store.replay(session.id, cursor).then(
+        (data) => {
+          // The window moved past the cursor while the poll waited: refused like a resume (R3).
+          if (!data.ok && head.length === 0) return sendJson(res, data.reason === 'window_exceeded' ? 410 : 400, framesBody([JSON.stringify(resumeFailedFrame(data.reason, `cursor ${cursor} is outside the replay window (${data.earliestSeq}..${data.latestSeq})`, { earliestSeq: data.earliestSeq, latestSeq: data.latestSeq }))]));
+          const frames = [...head, ...(data.ok ? capped(data.frames.map((f) => f.frame)) : [])];
+          // An empty answer after the hold carries a heartbeat: the client sees the server is alive
+          // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
+          if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(session.id, session.latestSeq)));
+          sendJson(res, 200, framesBody(frames));
+        },
+        (error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the session store is unavailable: ${(error as Error).message}`)] })),
+      );
     };
 
     const attachment: PollAttachment & { bind(s: Session): void } = {
@@ -136,13 +143,59 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           holding.delete(attachment);
           leaseUntil = Date.now() + leaseMs;
         });
-        if (control.length > 0 || (bound !== undefined && cursor < bound.outbox.latestSeq)) answer();
+        if (control.length > 0 || (bound !== undefined && cursor < bound.latestSeq)) answer();
       },
     };
     return attachment;
   };
 
   const refuse = (res: ServerResponse, status: number, frame: object): void => sendJson(res, status, JSON.stringify({ frames: [frame] }));
+
+  const serve = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const versions = parseVersionList(url.searchParams.get('versions'));
+    const sessionId = url.searchParams.get('session_id');
+
+    if (sessionId === null) {
+      const attachment = createAttachment(undefined);
+      const opened = await core.open(attachment, versions);
+      if (!opened.ok) return refuse(res, opened.status, opened.frame);
+      attachment.bind(opened.session);
+      attachments.set(opened.session, attachment);
+      return attachment.serve(res, 0);
+    }
+
+    const cursor = parseCursor(url.searchParams.get('cursor'));
+    if (cursor === undefined || cursor === 'malformed') {
+      return refuse(res, 400, errorFrame('invalid_message', 'cursor must be the last seq processed, a non-negative integer', { path: '/cursor' }));
+    }
+    const token = bearerToken(req, url);
+    if (token === undefined) {
+      return refuse(res, 401, errorFrame('unknown_session', 'a poll for a session needs its token: Authorization: Bearer <resume_token>'));
+    }
+    const local = core.local(sessionId);
+    const current = local ? attachments.get(local) : undefined;
+    // `resume=1`: a client connecting again says so, and gets hello and resumed (R2) even while
+    // the server still counts its previous poll attachment as live.
+    const explicitResume = url.searchParams.get('resume') === '1';
+    // A poll naming versions without the session's one is another client connecting: it negotiates (H2).
+    const sameVersion = local !== undefined && (versions === undefined || versions.includes(local.protocolVersion));
+    if (local && current && sameVersion && !explicitResume && current.live && local.attachment === current) {
+      const auth = await core.store.authenticate(sessionId, token);
+      if (auth.ok) {
+        // A continuation of this poll attachment: the cursor acknowledges (Q5).
+        core.store.release(sessionId, cursor).catch(() => undefined);
+        return current.serve(res, cursor);
+      }
+    }
+    // Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
+    // A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
+    const attachment = createAttachment(undefined);
+    const resumed = await core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions });
+    if (!resumed.ok) return refuse(res, resumed.status, resumed.frame);
+    attachment.bind(resumed.session);
+    attachments.set(resumed.session, attachment);
+    attachment.serve(res, cursor);
+  };
 
   return {
     path: options.path,
@@ -151,46 +204,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     },
     handle(req, res, url) {
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
-      const versions = parseVersionList(url.searchParams.get('versions'));
-      const sessionId = url.searchParams.get('session_id');
-
-      if (sessionId === null) {
-        const attachment = createAttachment(undefined);
-        const opened = core.open(attachment, versions);
-        if (!opened.ok) return refuse(res, opened.status, opened.frame);
-        attachment.bind(opened.session);
-        attachments.set(opened.session, attachment);
-        return attachment.serve(res, 0);
-      }
-
-      const cursor = parseCursor(url.searchParams.get('cursor'));
-      if (cursor === undefined || cursor === 'malformed') {
-        return refuse(res, 400, errorFrame('invalid_message', 'cursor must be the last seq processed, a non-negative integer', { path: '/cursor' }));
-      }
-      const token = bearerToken(req, url);
-      if (token === undefined) {
-        return refuse(res, 401, errorFrame('unknown_session', 'a poll for a session needs its token: Authorization: Bearer <resume_token>'));
-      }
-      const auth = core.registry.authenticate(sessionId, token);
-      const current = auth.ok ? attachments.get(auth.session) : undefined;
-      const sameVersion = auth.ok && (versions === undefined || versions.includes(auth.session.protocolVersion));
-      // `resume=1`: a client connecting again says so, and gets hello and resumed (R2) even while
-      // the server still counts its previous poll attachment as live.
-      const explicitResume = url.searchParams.get('resume') === '1';
-      if (auth.ok && sameVersion && !explicitResume && current && current.live && auth.session.attachment === current && auth.session.outbox.replayAfter(cursor).ok) {
-        // A continuation of this poll attachment: the cursor acknowledges (Q5). A poll naming
-        // versions without the session's one is another client connecting: it negotiates (H2).
-        auth.session.outbox.release(cursor);
-        return current.serve(res, cursor);
-      }
-      // Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
-      // A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
-      const attachment = createAttachment(undefined);
-      const resumed = core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions });
-      if (!resumed.ok) return refuse(res, resumed.status, resumed.frame);
-      attachment.bind(resumed.session);
-      attachments.set(resumed.session, attachment);
-      attachment.serve(res, cursor);
+      serve(req, res, url).catch((error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the poll could not be served: ${(error as Error).message}`)] })));
     },
     close() {
       for (const a of [...holding]) a.close({ code: 'server_closing', message: 'the server is shutting down; resume later' });

@@ -7,8 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorFrame, parseVersionList, type Frame } from '../../frames.js';
-import type { ServerCore } from '../server-core.js';
-import type { Attachment, Session } from '../session-registry.js';
+import type { Attachment, ServerCore, Session } from '../server-core.js';
 import { methodNotAllowed, parseCursor } from './http-util.js';
 
 export interface SseTransportOptions {
@@ -118,10 +117,16 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
         resuming && sessionId !== null && token !== null && typeof cursor === 'number'
           ? core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions })
           : core.open(attachment, versions);
-      // A refused open or resume still answers 200 with the typed frame: EventSource hides the
-      // body of any other status, and the client must learn the reason.
-      if (outcome.ok) session = outcome.session;
-      else end(outcome.frame);
+      outcome.then(
+        (result) => {
+          // A refused open or resume still answers 200 with the typed frame: EventSource hides the
+          // body of any other status, and the client must learn the reason.
+          if (!result.ok) return end(result.frame);
+          session = result.session;
+          if (closed) core.detach(session, attachment); // the client left while the store answered
+        },
+        (error: unknown) => end(errorFrame('handler_failed', `the server could not open the stream: ${(error as Error).message}`)),
+      );
     },
     close() {
       for (const res of open) res.end();

@@ -8,8 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CLOSE_CODES, errorFrame, heartbeatFrame, KERNEL, parseVersionList, type Frame } from '../../frames.js';
-import type { ServerCore } from '../server-core.js';
-import type { Attachment, CloseReason, Session } from '../session-registry.js';
+import type { Attachment, CloseReason, OpenOutcome, ServerCore, Session } from '../server-core.js';
 
 export interface WebSocketTransportOptions {
   readonly core: ServerCore;
@@ -119,23 +118,26 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       /* 'close' follows; the session survives for its TTL */
     });
 
+    /** The connection's session is known (or the connection refused); a late result is undone. */
+    const settle = (outcome: OpenOutcome, refusal: number): void => {
+      if (!outcome.ok) return refuse(outcome.frame, refusal);
+      session = outcome.session;
+      if (closed) core.detach(session, attachment); // the socket went away while the store answered
+    };
+    // Frames of one connection are handled one after another, in arrival order, even when
+    // handling one waits for the store.
+    let inbound: Promise<void>;
     if (resumeId === null) {
-      const opened = core.open(attachment, versions);
-      if (opened.ok) session = opened.session;
-      else refuse(opened.frame, CLOSE_CODES.unsupportedVersion);
+      inbound = core.open(attachment, versions).then((opened) => settle(opened, CLOSE_CODES.unsupportedVersion));
     } else {
+      inbound = Promise.resolve();
       resumeTimer = setTimeout(() => refuse(errorFrame('session_required', 'a connection with session_id must send protocol.resume first'), CLOSE_CODES.resumeTimeout), options.resumeTimeoutMs ?? 10_000);
     }
 
-    ws.on('message', (data, isBinary) => {
+    const handle = async (text: string): Promise<void> => {
       if (closed) return;
-      if (isBinary) {
-        sendNow(errorFrame('malformed_frame', 'binary frames are not part of this protocol; send JSON text', session ? { sessionId: session.id } : {}));
-        return;
-      }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
       if (session) {
-        const outcome = core.receive(text, { kind: 'attachment', session, attachment });
+        const outcome = await core.receive(text, { kind: 'attachment', session, attachment });
         for (const e of outcome.errors) core.sendControl(attachment, e);
         return;
       }
@@ -147,15 +149,26 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         return refuse(errorFrame('session_required', `the first frame on a connection opened with session_id must be protocol.resume for that session`, { path: '/type' }), CLOSE_CODES.protocolError);
       }
       if (resumeTimer) clearTimeout(resumeTimer);
-      const resumed = core.resume(attachment, {
+      const resumed = await core.resume(attachment, {
         sessionId: frame.header.session_id,
         token: frame.payload.resume_token as string,
         lastSeenSeq: frame.payload.last_seen_seq as number,
         versions,
-        ...(frame.header.request_id ? { requestId: frame.header.request_id } : {}),
       });
-      if (resumed.ok) session = resumed.session;
-      else refuse(resumed.frame, resumed.frame.type === KERNEL.error ? CLOSE_CODES.unsupportedVersion : CLOSE_CODES.resumeFailed);
+      settle(resumed, !resumed.ok && resumed.frame.type === KERNEL.error ? CLOSE_CODES.unsupportedVersion : CLOSE_CODES.resumeFailed);
+    };
+
+    ws.on('message', (data, isBinary) => {
+      if (closed) return;
+      if (isBinary) {
+        sendNow(errorFrame('malformed_frame', 'binary frames are not part of this protocol; send JSON text', session ? { sessionId: session.id } : {}));
+        return;
+      }
+      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
+      inbound = inbound.then(() => handle(text)).catch((error: unknown) => {
+        // The store failed (e.g. Redis is down): say so and close; the client resumes later.
+        if (!closed) refuse(errorFrame('handler_failed', `the server could not handle the frame: ${(error as Error).message}`), CLOSE_CODES.tryAgainLater);
+      });
     });
   });
 

@@ -1,0 +1,115 @@
+/**
+ * The session store: what a session is beyond one process — its identity and token (S1, S3),
+ * its seq counter and replay window (Q2, R3), its TTL (S4) and which attachment holds it. The
+ * in-memory store (memory-store.ts) is the default; a Redis store (redis-store.ts) lets several
+ * server processes serve one protocol. Every method is async because a shared store is remote.
+ */
+
+export type SessionLookup = { readonly ok: true; readonly protocolVersion: string } | { readonly ok: false; readonly reason: 'unknown_session' | 'session_expired' };
+
+export interface StoredFrame {
+  readonly seq: number;
+  /** The serialized data frame, exactly as delivered. */
+  readonly frame: string;
+}
+
+export type ReplayAnswer =
+  | { readonly ok: true; readonly fromSeq: number; readonly latestSeq: number; readonly frames: readonly StoredFrame[] }
+  | { readonly ok: false; readonly reason: 'window_exceeded' | 'invalid_cursor'; readonly earliestSeq: number; readonly latestSeq: number };
+
+/** What a store tells the process that holds a session's attachment. */
+export interface SessionListener {
+  /** A data frame of the session, in seq order (from this process or another). */
+  frame(frame: string, seq: number): void;
+  /** Another attachment, here or in another process, took the session over (S4). */
+  superseded(): void;
+  /** The session was ended (logout, ban). */
+  ended(): void;
+}
+
+export interface Subscription {
+  readonly sessionId: string;
+}
+
+export interface SessionStore {
+  readonly kind: string;
+  /** S1: a new session with a fresh id and token; the token is returned once, here. */
+  create(protocolVersion: string): Promise<{ readonly id: string; readonly token: string }>;
+  /** S3: a wrong token answers exactly like an unknown id; compared in constant time. */
+  authenticate(id: string, token: string): Promise<SessionLookup>;
+  /**
+   * Q2: assigns the next seq atomically, builds the frame from `parts` around it, keeps it in the
+   * replay window within its bounds (R3), and delivers it to the session's listener wherever it
+   * is. Rejects when the frame could not be stored: then it was not sent (never a silent loss).
+   */
+  append(id: string, parts: FrameParts): Promise<number>;
+  /** R2/R3: exactly the frames after `afterSeq`, or why that cannot be done. */
+  replay(id: string, afterSeq: number): Promise<ReplayAnswer>;
+  /** Q5: the client processed everything up to `seq`; release it early. */
+  release(id: string, seq: number): Promise<void>;
+  /** S4: binds the session to `listener` (one live attachment); any earlier one is told it is superseded. */
+  attach(id: string, protocolVersion: string, listener: SessionListener): Promise<Subscription>;
+  /** The attachment went away: the session lives for the TTL from now. No-op if superseded meanwhile. */
+  detach(subscription: Subscription): Promise<void>;
+  /** Ends a session now; a later resume gets session_expired. */
+  end(id: string): Promise<void>;
+  /** Ids of sessions that expired since the last call (for onSessionEnd). */
+  sweep(now: number): Promise<readonly string[]>;
+  close(): Promise<void>;
+}
+
+export interface StoreBounds {
+  readonly ttlMs: number;
+  readonly idBits: number;
+  readonly tokenBits: number;
+  readonly replayWindow: { readonly maxMessages: number; readonly maxBytes: number };
+}
+
+/** A store could not do its job (a lost connection, a restart): the operation did not happen. */
+export class StoreUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+/** Thrown by append for a session the store does not know (expired or never created). */
+export class UnknownSessionError extends Error {
+  readonly sessionId: string;
+  constructor(sessionId: string) {
+    super(`session ${sessionId} does not exist (it expired or was never created): nothing was sent`);
+    this.name = 'UnknownSessionError';
+    this.sessionId = sessionId;
+  }
+}
+
+/**
+ * A data frame split around its seq, so that a store can stamp it atomically (a Redis script
+ * concatenates prefix, seq and suffix). `bytes` counts everything but the seq's digits.
+ */
+export interface FrameParts {
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly bytes: number;
+}
+
+function utf8Bytes(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
+  }
+  return n;
+}
+
+/** `{"type":…,"header":{"session_id":…,"seq":` + seq + `},"payload":…}` */
+export function frameParts(type: string, sessionId: string, payloadJson: string): FrameParts {
+  const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},"seq":`;
+  const suffix = `},"payload":${payloadJson}}`;
+  return { prefix, suffix, bytes: utf8Bytes(prefix) + utf8Bytes(suffix) };
+}
+
+export function stamp(parts: FrameParts, seq: number): { readonly frame: string; readonly bytes: number } {
+  const digits = String(seq);
+  return { frame: parts.prefix + digits + parts.suffix, bytes: parts.bytes + digits.length };
+}
