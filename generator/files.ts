@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
+import { ContractError, type Finding } from './diagnostics.js';
 import type { ContractModel } from './model.js';
 import { templatesDir, toolVersion } from './paths.js';
 
@@ -19,16 +20,38 @@ export type CommentStyle = 'line' | 'html';
 
 let bannerTemplate: Handlebars.TemplateDelegate | undefined;
 
+/** The banner's lines: tool, spec and hash, purpose, "do not edit". */
+function bannerLines(model: Pick<ContractModel, 'specLabel' | 'specHash'> | undefined, description: string): string[] {
+  bannerTemplate ??= Handlebars.compile(readFileSync(join(templatesDir, 'banner.hbs'), 'utf8'), { noEscape: true });
+  const spec = model ? { specLabel: model.specLabel, shortHash: model.specHash.slice(0, 16) } : {};
+  return bannerTemplate({ toolVersion, description, ...spec }).trimEnd().split('\n');
+}
+
 /**
  * The banner: tool, spec and hash, purpose, "do not edit". Without a model (the runtime copy)
  * it names no spec, so a spec change leaves those files alone.
  */
 export function banner(model: Pick<ContractModel, 'specLabel' | 'specHash'> | undefined, description: string, style: CommentStyle): string {
-  bannerTemplate ??= Handlebars.compile(readFileSync(join(templatesDir, 'banner.hbs'), 'utf8'), { noEscape: true });
-  const spec = model ? { specLabel: model.specLabel, shortHash: model.specHash.slice(0, 16) } : {};
-  const text = bannerTemplate({ toolVersion, description, ...spec }).trimEnd();
-  const lines = text.split('\n');
+  const lines = bannerLines(model, description);
   return style === 'line' ? lines.map((l) => `// ${l}`.trimEnd()).join('\n') + '\n' : `<!--\n${lines.join('\n')}\n-->\n`;
+}
+
+/** The banner as one line of plain text, for formats without comments (JSON: info.x-generated-by). */
+export function bannerText(model: Pick<ContractModel, 'specLabel' | 'specHash'>, description: string): string {
+  return bannerLines(model, description).join(' ');
+}
+
+/**
+ * A check on what a build generates failed (a trace row names a symbol no generated file
+ * exports, a diagram does not parse). Reported like a contract error, but the fix is in
+ * contractgen's templates, trace table or runtime, not in the spec.
+ */
+export class OutputCheckError extends ContractError {
+  constructor(findings: readonly Finding[]) {
+    super(findings);
+    this.name = 'OutputCheckError';
+    this.message = `${findings.length} check(s) on the generated output failed:\n${this.message.split('\n').slice(1).join('\n')}`;
+  }
 }
 
 /** A generated file whose content is not printed by ts-morph (JSON, Markdown, library output). */

@@ -38,6 +38,8 @@ export interface MessageModel {
   /** JSON pointer of the message schema in the spec. */
   readonly pointer: string;
   readonly headerTypeName?: string;
+  /** Fields of the header (session_id, seq, ack, …), as declared by the header schema. */
+  readonly headerFields: readonly FieldModel[];
   readonly payloadFields: readonly FieldModel[];
   readonly examples: readonly unknown[];
 }
@@ -112,6 +114,7 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
       description: typeof m.schema.description === 'string' ? m.schema.description : '',
       pointer: m.pointer,
       ...(header?.pointer.startsWith('/$defs/') && header.pointer.split('/').length === 3 ? { headerTypeName: header.pointer.split('/')[2]! } : {}),
+      headerFields: header ? fieldsOf(root, header.schema, header.pointer) : [],
       payloadFields: payload ? fieldsOf(root, payload.schema, payload.pointer) : [],
       examples: Array.isArray(m.schema.examples) ? m.schema.examples : [],
     };

@@ -5,12 +5,16 @@
 import { dirname, relative, resolve, sep } from 'node:path';
 import { check } from './checker.js';
 import { ContractError, hasErrors, type Finding } from './diagnostics.js';
+import { emitAsyncApi } from './emit/asyncapi.js';
+import { emitDocs } from './emit/docs.js';
+import { emitOpenApi } from './emit/openapi.js';
 import { emitRuntime } from './emit/runtime.js';
 import { emitAjvValidators } from './emit/validators-ajv.js';
-import type { GeneratedFile } from './files.js';
+import { OutputCheckError, type GeneratedFile } from './files.js';
 import { load } from './loader.js';
 import { buildModel, type ContractModel } from './model.js';
 import { compileTypes } from './emit/types-source.js';
+import { checkTrace, resolveTrace, TRACE, type TraceRow } from './trace.js';
 import { inlineRunner, workerRunner, type TsMorphRunner } from './ts-morph-runner.js';
 
 export interface GenerateOptions {
@@ -26,6 +30,8 @@ export interface GenerateOptions {
   readonly worker?: boolean;
   /** A runner started earlier by the caller (the CLI starts the worker first thing). */
   readonly tsMorph?: TsMorphRunner;
+  /** The trace table of the docs (default: generator/trace.ts); every row is checked against the output. */
+  readonly trace?: readonly TraceRow[];
 }
 
 export interface GenerateResult {
@@ -50,7 +56,13 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     const model = buildModel(spec, specLabel(options.spec, options.out));
 
     const printed = tsMorph.emit(model, { typesSource: await compileTypes(model) });
-    const files = [...emitRuntime(), ...emitAjvValidators(model), ...(await printed)];
+    // The main-thread emitters run while the worker prints TypeScript.
+    const trace = resolveTrace(model, options.trace ?? TRACE);
+    const docs = await emitDocs(model, trace);
+    const files = [...emitRuntime(), ...emitAjvValidators(model), ...docs, ...emitAsyncApi(model), ...emitOpenApi(model), ...(await printed)];
+    // The docs name the code that enforces each rule: it must exist in what this build generates.
+    const broken = checkTrace(trace, files);
+    if (broken.length > 0) throw new OutputCheckError(broken);
 
     const seen = new Set<string>();
     for (const f of files) {

@@ -1,0 +1,357 @@
+/**
+ * Emitter — `docs/*.md`: the contract note and the three scope docs (backend runtime, frontend
+ * runtime, protocol schema) that reviewers read in a PR. All prose is in templates/docs/*.hbs;
+ * this file only builds the view (numbers, names, examples and trace rows from the model) and
+ * checks the result: every doc has exactly two Mermaid diagrams, a sequence and a state diagram,
+ * and both pass the diagram checker, or the build fails.
+ */
+import Handlebars from 'handlebars';
+import type { Finding } from '../diagnostics.js';
+import { loadTemplates } from '../doc-templates.js';
+import { banner, OutputCheckError, textFile, type GeneratedFile } from '../files.js';
+import type { ContractModel, FieldModel, HistoryEndpointModel, MessageModel, TransportKind } from '../model.js';
+import { apiPrefixOf, RULES, type ResolvedTraceRow, type TraceDoc } from '../trace.js';
+
+/** The docs, in the order they are listed: file name, template, banner purpose, trace rows. */
+export const DOCS: readonly { readonly file: string; readonly template: string; readonly purpose: string; readonly trace?: TraceDoc }[] = [
+  { file: 'protocol-contract.md', template: 'protocol-contract.md.hbs', purpose: 'Contract note: session identity, seq stamping, resume and history, the same on every transport.' },
+  { file: 'backend-runtime.md', template: 'backend-runtime.md.hbs', purpose: 'Scope doc: the backend runtime and the generated server.', trace: 'backend' },
+  { file: 'frontend-runtime.md', template: 'frontend-runtime.md.hbs', purpose: 'Scope doc: what a frontend client must do, and what generated code holds it to.', trace: 'frontend' },
+  { file: 'protocol-schema.md', template: 'protocol-schema.md.hbs', purpose: 'Scope doc: the protocol schema, its messages and the generated types and validators.', trace: 'schema' },
+];
+
+// ------------------------------------------------------------------------------------------
+// Formatting helpers (numbers and units; no prose)
+
+function duration(ms: number): string {
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms % 60_000 === 0) return `${ms / 60_000} min`;
+  if (ms % 1000 === 0) return `${ms / 1000} s`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+function size(bytes: number): string {
+  if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
+  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
+  return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** `(field: Type)` labels for a payload, required first in declaration order. */
+function fieldView(f: FieldModel): { name: string; typeLabel: string; required: boolean; description: string } {
+  return { name: f.name, typeLabel: f.typeLabel, required: f.required, description: f.description ?? '' };
+}
+
+/** First sentence of a description. */
+function firstSentence(text: string): string {
+  return (text.split(/(?<=\.)\s/)[0] ?? '').trim();
+}
+
+function messageView(m: MessageModel) {
+  return {
+    type: m.type,
+    typeName: m.typeName,
+    memberName: m.memberName,
+    direction: m.direction,
+    fromServer: m.direction === 'server-to-client',
+    role: m.role,
+    sequenced: m.sequenced,
+    kernel: m.kernel,
+    summary: firstSentence(m.description),
+    description: m.description,
+    headerType: m.headerTypeName ?? '',
+    headerFields: m.headerFields.map(fieldView),
+    fields: m.payloadFields.map(fieldView),
+  };
+}
+
+function headerOf(m: MessageModel | undefined) {
+  return m ? { typeName: m.headerTypeName ?? '', fields: m.headerFields.map(fieldView) } : undefined;
+}
+
+/** An example's query string, `?a=1&b=2`, in the example's key order. */
+function queryString(example: unknown): string {
+  if (typeof example !== 'object' || example === null) return '';
+  const params = new URLSearchParams(Object.entries(example as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function examplesOf(model: ContractModel, typeName: string): readonly unknown[] {
+  const examples = model.defs[typeName]?.examples;
+  return Array.isArray(examples) ? examples : [];
+}
+
+function historyView(model: ContractModel, h: HistoryEndpointModel) {
+  const query = model.defs[h.queryTypeName];
+  const props = query && typeof query.properties === 'object' && query.properties !== null ? (query.properties as Record<string, { description?: unknown; minimum?: unknown }>) : {};
+  const response = examplesOf(model, h.responseTypeName)[0];
+  return {
+    name: h.name,
+    summary: h.summary,
+    method: h.method,
+    path: h.path,
+    pathParams: h.pathParams.map((p) => ({ name: p.name, typeLabel: p.typeName ?? 'string', pattern: p.pattern ?? '' })),
+    params: Object.keys(props).map((name) => ({
+      name,
+      description: typeof props[name]!.description === 'string' ? props[name]!.description : '',
+      minimum: typeof props[name]!.minimum === 'number' ? props[name]!.minimum : undefined,
+    })),
+    maxLimit: h.maxLimit,
+    queryType: h.queryTypeName,
+    responseType: h.responseTypeName,
+    itemType: h.itemTypeName,
+    queries: examplesOf(model, h.queryTypeName).map((q) => ({ url: `${h.path}${queryString(q)}`, json: q })),
+    response,
+  };
+}
+
+/** The example of a message (its first), or of a data message whose seq is `seq`, if any. */
+function example(model: ContractModel, type: string): unknown {
+  return model.messages.find((m) => m.type === type)?.examples[0];
+}
+
+function exampleSeq(e: unknown): number | undefined {
+  const seq = (e as { header?: { seq?: unknown } } | undefined)?.header?.seq;
+  return typeof seq === 'number' ? seq : undefined;
+}
+
+/** Data messages in the order their examples are numbered (seq 1, 2, …), then by type. */
+function dataByExampleSeq(model: ContractModel): MessageModel[] {
+  const seqOf = (m: MessageModel): number => m.examples.map(exampleSeq).find((s) => s !== undefined) ?? Number.MAX_SAFE_INTEGER;
+  return model.messages.filter((m) => m.sequenced).sort((a, b) => seqOf(a) - seqOf(b) || a.type.localeCompare(b.type));
+}
+
+function transportsView(model: ContractModel) {
+  const by = (k: TransportKind) => model.transports.find((t) => t.kind === k);
+  const ws = by('websocket');
+  const sse = by('sse');
+  const poll = by('poll');
+  return {
+    list: model.transports.map((t) => t.kind),
+    websocket: ws ? { path: ws.path } : undefined,
+    sse: sse ? { path: sse.path, messagesPath: sse.messagesPath ?? '' } : undefined,
+    poll: poll ? { path: poll.path, messagesPath: poll.messagesPath ?? '', holdMs: poll.holdMs ?? 0, holdText: duration(poll.holdMs ?? 0) } : undefined,
+    messagesPath: sse?.messagesPath ?? poll?.messagesPath ?? '',
+    http: Boolean(sse || poll),
+  };
+}
+
+function traceView(rows: readonly ResolvedTraceRow[], doc: TraceDoc) {
+  const mine = rows.filter((r) => r.doc === doc);
+  const rules = RULES.map((r) => ({
+    id: r.id,
+    title: r.title,
+    rows: mine.filter((x) => x.rule === r.id).map((x) => ({ file: x.file, link: `../${x.file}`, symbol: x.symbol, what: x.what })),
+  }));
+  return {
+    // The title only on a rule's first row, so a rule with several rows reads as one group.
+    rows: rules.flatMap((r) => r.rows.map((row, i) => ({ rule: r.id, title: i === 0 ? r.title : '', ...row }))),
+    traced: rules.filter((r) => r.rows.length > 0),
+    untraced: rules.filter((r) => r.rows.length === 0),
+  };
+}
+
+/** Everything the templates read. Built from the model only. */
+export function docsView(model: ContractModel) {
+  const messages = model.messages.map(messageView);
+  const serverData = messages.filter((m) => m.sequenced);
+  const serverControl = messages.filter((m) => m.fromServer && !m.sequenced);
+  const client = messages.filter((m) => !m.fromServer);
+  const versions = model.protocolVersions;
+  const data = dataByExampleSeq(model);
+  const origin = model.seqOrigin;
+  const slot = (i: number) => {
+    const m = data.length > 0 ? data[i % data.length] : undefined;
+    return { type: m?.type ?? 'a data message', memberName: m?.memberName ?? 'message', seq: origin + i };
+  };
+  const dataExample = data.map((m) => m.examples.find((e) => exampleSeq(e) === origin) ?? m.examples[0]).find((e) => e !== undefined);
+  const resumeFailed = model.messages.find((m) => m.type === 'protocol.resume_failed')?.examples ?? [];
+  const history = model.history.map((h) => historyView(model, h));
+  return {
+    contract: {
+      name: model.name,
+      version: model.version,
+      title: model.title,
+      description: model.description,
+      specLabel: model.specLabel,
+      shortHash: model.specHash.slice(0, 16),
+      prefix: apiPrefixOf(model),
+    },
+    params: {
+      versions,
+      versionsParam: versions.join(','),
+      highestVersion: versions[versions.length - 1] ?? '',
+      lowestVersion: versions[0] ?? '',
+      seqOrigin: origin,
+      cursorStart: origin - 1,
+      ttlMs: model.session.ttlMs,
+      ttlText: duration(model.session.ttlMs),
+      idBits: model.session.idBits,
+      tokenBits: model.session.tokenBits,
+      replay: { maxMessages: model.replayWindow.maxMessages, maxBytes: model.replayWindow.maxBytes, maxBytesText: size(model.replayWindow.maxBytes) },
+      heartbeatMs: model.heartbeatMs,
+      heartbeatText: duration(model.heartbeatMs),
+      maxFrameBytes: model.maxFrameBytes,
+      maxFrameText: size(model.maxFrameBytes),
+      capabilities: model.capabilities,
+    },
+    transports: transportsView(model),
+    messages: { all: [...serverData, ...serverControl, ...client], serverData, serverControl, client },
+    headers: {
+      data: headerOf(model.messages.find((m) => m.sequenced)),
+      control: headerOf(model.messages.find((m) => m.direction === 'server-to-client' && !m.sequenced)),
+      client: headerOf(model.messages.find((m) => m.direction === 'client-to-server')),
+    },
+    history,
+    firstHistory: history[0],
+    examples: {
+      hello: example(model, 'protocol.hello'),
+      data: dataExample,
+      resume: example(model, 'protocol.resume'),
+      resumed: example(model, 'protocol.resumed'),
+      resumeFailed: resumeFailed.find((e) => (e as { payload?: { reason?: unknown } }).payload?.reason === 'window_exceeded') ?? resumeFailed[0],
+      ack: example(model, 'protocol.ack'),
+    },
+    diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1 },
+    defs: Object.keys(model.defs),
+  };
+}
+
+// ------------------------------------------------------------------------------------------
+// Templates
+
+type Render = (view: object) => string;
+
+let compiled: Promise<Map<string, Render>> | undefined;
+
+/**
+ * Text from the spec inside Markdown, on one line. Only what could open raw HTML is escaped
+ * (`<` before a letter, `/`, `!` or `?`, and `&` before an entity name), so "(>= 0)" stays
+ * readable in the Markdown source.
+ */
+function mdText(value: unknown): string {
+  return String(value ?? '')
+    .replace(/\s*\n\s*/g, ' ')
+    .replace(/&(?=#?\w+;)/g, '&amp;')
+    .replace(/<(?=[A-Za-z/!?])/g, '&lt;');
+}
+
+/** An inline code span that survives backticks in its content. */
+function code(value: unknown): string {
+  const text = String(value ?? '').replace(/\s*\n\s*/g, ' ');
+  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
+  return `${ticks}${pad}${text}${pad}${ticks}`;
+}
+
+/**
+ * JSON for reading: a value that fits in `width` columns stays on one line (`{ "a": 1 }`),
+ * anything longer is broken one member per line, two spaces deeper.
+ */
+export function readableJson(value: unknown, indent = 0, width = 96, prefix = 0): string {
+  const flat = (v: unknown): string => {
+    if (Array.isArray(v)) return v.length === 0 ? '[]' : `[${v.map(flat).join(', ')}]`;
+    if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v as Record<string, unknown>);
+      return entries.length === 0 ? '{}' : `{ ${entries.map(([k, x]) => `${JSON.stringify(k)}: ${flat(x)}`).join(', ')} }`;
+    }
+    return JSON.stringify(v) ?? 'null';
+  };
+  const one = flat(value);
+  if (indent + prefix + one.length + 1 <= width || value === null || typeof value !== 'object') return one;
+  const pad = ' '.repeat(indent + 2);
+  const close = ' '.repeat(indent);
+  if (Array.isArray(value)) return `[\n${value.map((x) => pad + readableJson(x, indent + 2, width)).join(',\n')}\n${close}]`;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return `{\n${entries.map(([k, x]) => `${pad}${JSON.stringify(k)}: ${readableJson(x, indent + 2, width, JSON.stringify(k).length + 2)}`).join(',\n')}\n${close}}`;
+}
+
+/** A fenced block whose fence is longer than any backtick run inside. */
+function fence(lang: string, body: string): string {
+  const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return `${ticks}${lang}\n${body.replace(/\n+$/, '')}\n${ticks}`;
+}
+
+/** The helpers the docs templates use: formatting only, no prose. */
+export function registerDocHelpers(hb: typeof Handlebars): void {
+  hb.registerHelper({
+    code: (v: unknown) => code(v),
+    // GFM table cells: a pipe ends the cell even inside a code span, so it is escaped.
+    cell: (v: unknown) => String(v ?? '').replace(/\|/g, '\\|'),
+    text: (v: unknown) => mdText(v),
+    json: (v: unknown) => fence('json', readableJson(v)),
+    eq: (a: unknown, b: unknown) => a === b,
+    or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
+    join: (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : ''),
+    codeList: (list: unknown) => (Array.isArray(list) ? list.map((x) => code(x)).join(', ') : ''),
+    pluck: (list: unknown, key: unknown) => (Array.isArray(list) ? list.map((x) => (x as Record<string, unknown>)[String(key)]) : []),
+    /** `(among rule "S1 Q3")`: is the value one of the space-separated words? */
+    among: (value: unknown, words: unknown) => String(words).split(/\s+/).includes(String(value)),
+  });
+}
+
+/** The compiled templates, with the helpers, loaded once per process. */
+function templates(): Promise<Map<string, Render>> {
+  compiled ??= (async () => {
+    const hb = Handlebars.create();
+    registerDocHelpers(hb);
+    return loadTemplates(hb);
+  })();
+  return compiled;
+}
+
+/** Trailing spaces off, at most one blank line in a row, one final newline. */
+function tidy(markdown: string): string {
+  return `${markdown
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}
+
+// ------------------------------------------------------------------------------------------
+// Diagram check
+
+/** Exactly two diagrams per doc, a sequence and a state diagram, both well formed. */
+export async function checkDocDiagrams(files: readonly GeneratedFile[]): Promise<Finding[]> {
+  // Loaded here, not at the top: only a build that emits docs pays for it.
+  const { checkDiagram, mermaidBlocks } = await import('../mermaid.js');
+  const findings: Finding[] = [];
+  for (const file of files) {
+    const blocks = mermaidBlocks(file.content);
+    const fail = (line: number, pointer: string, message: string): void => {
+      findings.push({ severity: 'error', code: 'docs-diagram', pointer, file: file.path, line, message, hint: 'fix the diagram partials in templates/docs/partials/ (or the template that includes them)' });
+    };
+    if (blocks.length !== 2) fail(1, 'mermaid blocks', `a scope doc has exactly two Mermaid diagrams; ${file.path} has ${blocks.length}`);
+    const kinds = blocks.map((b, i) => {
+      const result = checkDiagram(b.source);
+      for (const issue of result.issues) fail(b.line + issue.line - 1, `mermaid block ${i + 1}${result.kind ? ` (${result.kind})` : ''}`, issue.message);
+      return result.kind;
+    });
+    if (blocks.length === 2 && !(kinds.includes('sequence') && kinds.includes('state'))) {
+      fail(blocks[0]!.line, 'mermaid blocks', `the two diagrams are a sequence diagram and a state diagram; ${file.path} has ${kinds.map((k) => k ?? 'unknown').join(' and ')}`);
+    }
+  }
+  return findings;
+}
+
+/** Renders every doc with the given templates (by file name). */
+export function renderDocs(model: ContractModel, trace: readonly ResolvedTraceRow[], render: ReadonlyMap<string, Render>): GeneratedFile[] {
+  const view = docsView(model);
+  const traces = { backend: traceView(trace, 'backend'), frontend: traceView(trace, 'frontend'), schema: traceView(trace, 'schema') };
+  return DOCS.map((doc) => {
+    const body = render.get(doc.template)!({ ...view, traces, trace: doc.trace ? traces[doc.trace] : undefined, doc: doc.file });
+    return textFile(`docs/${doc.file}`, tidy(`${banner(model, doc.purpose, 'html')}\n${body}`));
+  });
+}
+
+/** Renders every doc and checks its diagrams; throws OutputCheckError when a diagram is wrong. */
+export async function emitDocs(model: ContractModel, trace: readonly ResolvedTraceRow[]): Promise<GeneratedFile[]> {
+  const files = renderDocs(model, trace, await templates());
+  const findings = await checkDocDiagrams(files);
+  if (findings.length > 0) throw new OutputCheckError(findings);
+  return files;
+}

@@ -1,0 +1,300 @@
+/**
+ * The trace: which generated code enforces which rule of DESIGN.md §1. One table of data, read by
+ * the docs emitter (the "Trace" section of each scope doc) and checked on every build: a row
+ * whose file is not generated, or whose file does not export the symbol, fails the build. Add a
+ * row here when new code takes over a rule (the client, a store); nothing else needs to change.
+ */
+import type { Finding } from './diagnostics.js';
+import type { GeneratedFile } from './files.js';
+import type { ContractModel, MessageModel, TransportKind } from './model.js';
+import { pascalCase } from './naming.js';
+
+export type RuleId =
+  | 'S1' | 'S2' | 'S3' | 'S4' | 'S5'
+  | 'Q1' | 'Q2' | 'Q3' | 'Q4' | 'Q5'
+  | 'R1' | 'R2' | 'R3' | 'R4'
+  | 'H1' | 'H2'
+  | 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+
+/** The rules of DESIGN.md §1, in order, each with a short title for tables. */
+export const RULES: readonly { readonly id: RuleId; readonly title: string }[] = [
+  { id: 'S1', title: 'the server assigns session_id and resume_token' },
+  { id: 'S2', title: 'no implicit session' },
+  { id: 'S3', title: 'the id identifies, the token authorises' },
+  { id: 'S4', title: 'a session outlives its transport for the TTL; one live attachment' },
+  { id: 'S5', title: 'every client frame names its session' },
+  { id: 'Q1', title: 'data messages carry seq, control messages never do' },
+  { id: 'Q2', title: 'seq is per session, 1-based, gap-free' },
+  { id: 'Q3', title: 'one send path for data' },
+  { id: 'Q4', title: 'clients deliver in seq order, exactly once' },
+  { id: 'Q5', title: 'clients may acknowledge' },
+  { id: 'R1', title: 'resume with session_id, resume_token, last_seen_seq' },
+  { id: 'R2', title: 'replay exactly what was missed, then live' },
+  { id: 'R3', title: 'a bounded window; refuse, never replay partially' },
+  { id: 'R4', title: 'one cursor on every transport' },
+  { id: 'H1', title: 'hello is the first frame' },
+  { id: 'H2', title: 'version negotiation' },
+  { id: 'W1', title: 'history window selection' },
+  { id: 'W2', title: 'a bad history query is a 400 naming the parameter' },
+  { id: 'W3', title: 'latestSeq is a tail cursor only' },
+  { id: 'W4', title: 'history items are 1-based and gap-free' },
+  { id: 'W5', title: 'client history flows' },
+  { id: 'W6', title: 'a window read costs O(log n + k)' },
+];
+
+/** Which scope doc a row belongs to. */
+export type TraceDoc = 'backend' | 'frontend' | 'schema';
+
+export interface TraceRow {
+  readonly rule: RuleId;
+  readonly doc: TraceDoc;
+  /** Path inside the generated folder, POSIX separators. */
+  readonly file: string;
+  /**
+   * An exported declaration of `file`. May name the spec's own names through placeholders:
+   * `{Prefix}` (the API prefix, `AgentUi`), `{message:TYPE}` (the type name of a message),
+   * `{header:REF}` (its header type), `{field:TYPE.NAME}` (the named type of a payload field),
+   * `{headerField:REF.NAME}` (of a header field), `{history:query|response|item}` (of the first
+   * history endpoint). REF is a message type or `@data`, `@control`, `@client` (the first
+   * server data, server control or client message). A row whose placeholder the spec cannot
+   * fill (no history endpoint, a field typed inline) is left out; a filled symbol must exist.
+   */
+  readonly symbol: string;
+  /** What the symbol does for the rule, one clause. */
+  readonly what: string;
+  /** Only for contracts that have this: a history endpoint, the named transport, or SSE or poll (`http`: POSTed frames). */
+  readonly when?: 'history' | 'http' | TransportKind;
+}
+
+const SERVER = 'runtime/server';
+const CLIENT = 'runtime/client';
+
+/** Every row, grouped by doc, in rule order. */
+export const TRACE: readonly TraceRow[] = [
+  // ---- backend: the server runtime and the generated server
+  { rule: 'S1', doc: 'backend', file: `${SERVER}/ids.ts`, symbol: 'randomId', what: 'draws session ids and resume tokens from the CSPRNG (node:crypto) as URL-safe base64' },
+  { rule: 'S1', doc: 'backend', file: `${SERVER}/store.ts`, symbol: 'SessionStore', what: '`create()` is the only way a session comes to exist, in any store; the token is returned once, for the hello' },
+  { rule: 'S1', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: 'the default store: a fresh id and token per session, never an id reused' },
+  { rule: 'S2', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'a client frame without `header.session_id` gets `session_required`; one naming another session gets `unknown_session`; there is no default session' },
+  { rule: 'S3', doc: 'backend', file: `${SERVER}/ids.ts`, symbol: 'tokenMatches', what: 'compares token digests in constant time (`timingSafeEqual`)' },
+  { rule: 'S3', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: '`authenticate()` answers a wrong token exactly like an unknown id (no oracle); only the token holder learns `session_expired`' },
+  { rule: 'S4', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: '`sweep()` ends sessions detached for longer than the TTL; `attach()` tells the attachment it supersedes' },
+  { rule: 'S5', doc: 'backend', file: 'validators.ts', symbol: 'validateClientMessage', what: 'refuses a client frame whose header has no `session_id`' },
+  { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/sse.ts`, symbol: 'createSseTransport', what: 'reads `session_id`, `resume_token` and `last_seen_seq` from the query string: EventSource cannot send headers', when: 'sse' },
+  { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/messages.ts`, symbol: 'createMessagesEndpoint', what: 'a POSTed frame proves its session with `Authorization: Bearer <resume_token>`', when: 'http' },
+  { rule: 'Q1', doc: 'backend', file: 'server.ts', symbol: '{Prefix}Emitter', what: 'one method per server-to-client data message; application code has no way to send a control frame' },
+  { rule: 'Q1', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'control frames (hello, resumed, errors) go out through `sendControl`, never stamped' },
+  { rule: 'Q2', doc: 'backend', file: `${SERVER}/store.ts`, symbol: 'SessionStore', what: '`append()` assigns the next seq atomically as the frame is stored, wherever the store is' },
+  { rule: 'Q2', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: '`append()` stamps `seq = latest + 1` and keeps the frame in the session\'s window' },
+  { rule: 'Q2', doc: 'backend', file: `${SERVER}/replay-ring.ts`, symbol: 'createReplayRing', what: 'keeps the seqs of a session contiguous, released only from the oldest end' },
+  { rule: 'Q3', doc: 'backend', file: `${SERVER}/outbox.ts`, symbol: 'createOutbox', what: 'the one path from application code to a transport: validate, check the size, then the store stamps, keeps and delivers' },
+  { rule: 'Q3', doc: 'backend', file: `${SERVER}/outbox.ts`, symbol: 'OutboundRejectedError', what: 'an invalid or oversized data message is thrown back to the caller and consumes no seq' },
+  { rule: 'Q4', doc: 'backend', file: 'runtime/frames.ts', symbol: 'heartbeatFrame', what: 'heartbeats carry `latest_seq`, so an idle client notices a lost tail message' },
+  { rule: 'Q4', doc: 'backend', file: `${SERVER}/transports/poll.ts`, symbol: 'createPollTransport', what: 'a poll answer that would be empty after the hold carries a heartbeat instead', when: 'poll' },
+  { rule: 'Q5', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: '`header.ack` and `protocol.ack` release acknowledged frames from the replay window' },
+  { rule: 'Q5', doc: 'backend', file: `${SERVER}/replay-ring.ts`, symbol: 'createReplayRing', what: '`release()` drops every frame up to the acknowledged seq' },
+  { rule: 'R1', doc: 'backend', file: `${SERVER}/transports/websocket.ts`, symbol: 'createWebSocketTransport', what: 'a connection opened with `session_id` must send `protocol.resume` as its first frame', when: 'websocket' },
+  { rule: 'R1', doc: 'backend', file: `${SERVER}/transports/sse.ts`, symbol: 'createSseTransport', what: 'resumes from query parameters, or from `Last-Event-ID` when the browser sends it', when: 'sse' },
+  { rule: 'R1', doc: 'backend', file: `${SERVER}/transports/poll.ts`, symbol: 'createPollTransport', what: 'a poll with `resume=1`, or one that does not continue a live poll attachment, is a resume from its `cursor`', when: 'poll' },
+  { rule: 'R2', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: '`resume()` sends hello, `protocol.resumed`, the missed frames in order, then goes live' },
+  { rule: 'R2', doc: 'backend', file: 'runtime/frames.ts', symbol: 'resumedFrame', what: 'builds `protocol.resumed { from_seq, latest_seq }`' },
+  { rule: 'R3', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: '`replay()` answers all the missed frames or `window_exceeded` / `invalid_cursor`, never part of them' },
+  { rule: 'R3', doc: 'backend', file: `${SERVER}/replay-ring.ts`, symbol: 'createReplayRing', what: 'bounds the window by message count and bytes' },
+  { rule: 'R3', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'ERROR_STATUS', what: 'maps each refusal to its HTTP status (410 Gone for a cursor before the window)' },
+  { rule: 'R4', doc: 'backend', file: `${SERVER}/transports/sse.ts`, symbol: 'createSseTransport', what: 'writes `id: <seq>` on data events, so `Last-Event-ID` is the cursor', when: 'sse' },
+  { rule: 'R4', doc: 'backend', file: `${SERVER}/transports/poll.ts`, symbol: 'createPollTransport', what: 'answers the data after `cursor`, the last seq the client processed', when: 'poll' },
+  { rule: 'H1', doc: 'backend', file: 'runtime/frames.ts', symbol: 'helloFrame', what: 'builds the hello with the session, its token and every protocol parameter' },
+  { rule: 'H1', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: '`open()` and `resume()` send the hello before any other frame' },
+  { rule: 'H2', doc: 'backend', file: 'runtime/frames.ts', symbol: 'negotiateVersion', what: 'picks the highest version both sides speak, or none' },
+  { rule: 'H2', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'refuses with `unsupported_version` and the list the server speaks' },
+  { rule: 'W1', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'readWindow', what: 'selects `sinceSeq < seq < beforeSeq` and returns its newest `limit` items, ascending', when: 'history' },
+  { rule: 'W2', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'parseHistoryQuery', what: 'refuses malformed, zero, negative, repeated or unknown parameters, naming the parameter', when: 'history' },
+  { rule: 'W2', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'serveHistory', what: 'answers those refusals with HTTP 400 `{ error, parameter }`', when: 'history' },
+  { rule: 'W3', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'readWindow', what: '`latestSeq` is the last returned seq, or `sinceSeq` when nothing is returned', when: 'history' },
+  { rule: 'W4', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'createMemoryHistoryStore', what: '`append()` assigns `seq = length + 1`; reads check the log is gap-free', when: 'history' },
+  { rule: 'W5', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'serveHistory', what: 'serves fresh load, tail sync and page-older reads with the one selection rule', when: 'history' },
+  { rule: 'W6', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'readWindow', what: 'index arithmetic and one slice: reads only the returned items', when: 'history' },
+
+  // ---- frontend: the generated client and the client runtime
+  { rule: 'S1', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'takes `session_id` and `resume_token` only from a hello, and starts the cursor over when the session id is new' },
+  { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transports/websocket.ts`, symbol: 'createWebSocketClientTransport', what: 'puts the token in the `protocol.resume` frame, never in the WebSocket URL', when: 'websocket' },
+  { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transport.ts`, symbol: 'postFrames', what: 'POSTs client frames with `Authorization: Bearer <resume_token>`', when: 'http' },
+  { rule: 'S4', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'stops reconnecting on `superseded`: another connection owns the session now' },
+  { rule: 'S5', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}Senders', what: 'one method per client message; each validates the frame and fills in `header.session_id`' },
+  { rule: 'S5', doc: 'frontend', file: `${CLIENT}/transports/sse.ts`, symbol: 'createSseClientTransport', what: 'resumes with `session_id`, `resume_token` and `last_seen_seq` in the query string (EventSource sends no headers)', when: 'sse' },
+  { rule: 'Q1', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'only sequenced message types go through the sequencer; control frames never move the cursor' },
+  { rule: 'Q2', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'a new session starts the cursor at 0, so its first data message must be seq 1 and each next one + 1' },
+  { rule: 'Q4', doc: 'frontend', file: `${CLIENT}/sequencer.ts`, symbol: 'createSequencer', what: 'a seq at or below the cursor is a duplicate, one above cursor + 1 a gap' },
+  { rule: 'Q4', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'drops duplicates; on a gap, or a heartbeat whose `latest_seq` is ahead, reconnects and resumes from the cursor' },
+  { rule: 'Q4', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}Listeners', what: '`on.<message>` handlers run once per data message, in seq order' },
+  { rule: 'Q5', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'sends `protocol.ack` after `ackEvery` messages or `ackAfterMs`; on long-polling the cursor acknowledges' },
+  { rule: 'R1', doc: 'frontend', file: `${CLIENT}/transports/websocket.ts`, symbol: 'createWebSocketClientTransport', what: 'reconnects with `?session_id=` and sends `protocol.resume` first', when: 'websocket' },
+  { rule: 'R1', doc: 'frontend', file: `${CLIENT}/transports/sse.ts`, symbol: 'createSseClientTransport', what: 'never uses EventSource\'s own reconnect: the client core reconnects with its current cursor', when: 'sse' },
+  { rule: 'R1', doc: 'frontend', file: `${CLIENT}/transports/poll.ts`, symbol: 'createPollClientTransport', what: 'polls with `session_id`, `cursor` and the bearer token, and `resume=1` when it connects again', when: 'poll' },
+  { rule: 'R2', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'the session is open again after hello and `protocol.resumed`; frames queued meanwhile are sent then' },
+  { rule: 'R3', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: '`protocol.resume_failed` becomes a `resume-failed` event with its reason; then a new session, or a stop' },
+  { rule: 'R3', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}ClientOptions', what: '`onResumeFailed`: start a new session (default) or stop' },
+  { rule: 'R4', doc: 'frontend', file: `${CLIENT}/sequencer.ts`, symbol: 'createSequencer', what: '`lastSeen`, the last seq delivered, is the cursor sent on every transport' },
+  { rule: 'R4', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}Client', what: '`lastSeenSeq`: the resume cursor, readable by the app' },
+  { rule: 'H1', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'a session opens on `protocol.hello`; nothing is sent before it' },
+  { rule: 'H2', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}ClientOptions', what: '`versions`: the protocol versions offered on connect (default: all of the contract\'s)' },
+  { rule: 'W1', doc: 'frontend', file: `${CLIENT}/history.ts`, symbol: 'fetchHistoryPage', what: 'sends `sinceSeq`, `beforeSeq` and `limit` as query parameters and validates the page', when: 'history' },
+  { rule: 'W2', doc: 'frontend', file: `${CLIENT}/history.ts`, symbol: 'HistoryRequestError', what: 'a 400 answer surfaces with the parameter it names', when: 'history' },
+  { rule: 'W3', doc: 'frontend', file: `${CLIENT}/history.ts`, symbol: 'createHistoryView', what: 'the tail cursor only moves forward; a page of older items never touches it', when: 'history' },
+  { rule: 'W4', doc: 'frontend', file: `${CLIENT}/history.ts`, symbol: 'createHistoryView', what: '`hasEarlier` is "the oldest loaded seq is above 1"', when: 'history' },
+  { rule: 'W5', doc: 'frontend', file: `${CLIENT}/history.ts`, symbol: 'createHistoryView', what: '`load()`, `sync()` and `showEarlier()`: fresh load, tail sync and page older, `limit` capped at `maxLimit`', when: 'history' },
+  { rule: 'W5', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}History', what: 'one history view per endpoint of the contract', when: 'history' },
+
+  // ---- schema: the generated types, validators and constants
+  { rule: 'S1', doc: 'schema', file: 'types.ts', symbol: '{field:protocol.hello.session_id}', what: 'the session id type: URL-safe text long enough for the id bits' },
+  { rule: 'S1', doc: 'schema', file: 'types.ts', symbol: '{field:protocol.hello.resume_token}', what: 'the resume token type: URL-safe text long enough for the token bits' },
+  { rule: 'S2', doc: 'schema', file: 'validators.ts', symbol: 'validateClientMessage', what: 'a client frame without `header.session_id` is invalid' },
+  { rule: 'S3', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.resume}', what: 'a resume carries both the id (header) and the token (payload)' },
+  { rule: 'S4', doc: 'schema', file: 'contract.ts', symbol: 'contract', what: '`session.ttlMs`: how long a session outlives its transport' },
+  { rule: 'S5', doc: 'schema', file: 'types.ts', symbol: '{header:@client}', what: 'the client header: `session_id` required, `ack` and `request_id` optional' },
+  { rule: 'Q1', doc: 'schema', file: 'types.ts', symbol: '{header:@data}', what: 'the data header: `session_id` and `seq` required' },
+  { rule: 'Q1', doc: 'schema', file: 'types.ts', symbol: '{header:@control}', what: 'the control header: no `seq`, `latest_seq` as information' },
+  { rule: 'Q1', doc: 'schema', file: 'types.ts', symbol: 'ServerDataMessage', what: 'the union of the sequenced (data) server messages' },
+  { rule: 'Q2', doc: 'schema', file: 'types.ts', symbol: '{headerField:@data.seq}', what: 'the seq type: an integer from 1' },
+  { rule: 'Q3', doc: 'schema', file: 'validators.ts', symbol: 'validate{message:@data}', what: 'one validator per data message; the outbox runs it before it stamps a seq' },
+  { rule: 'Q4', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.heartbeat}', what: 'the heartbeat carries `latest_seq`' },
+  { rule: 'Q5', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.ack}', what: 'the acknowledgement frame' },
+  { rule: 'R1', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.resume}', what: 'the resume frame' },
+  { rule: 'R2', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.resumed}', what: 'the resume answer: `from_seq` and `latest_seq`' },
+  { rule: 'R3', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.resume_failed}', what: 'the refusal, with its reason and `earliest_seq`' },
+  { rule: 'R4', doc: 'schema', file: 'types.ts', symbol: '{field:protocol.resume.last_seen_seq}', what: 'the cursor type: the last seq processed, 0 before the first' },
+  { rule: 'H1', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.hello}', what: 'the hello frame and every parameter it announces' },
+  { rule: 'H1', doc: 'schema', file: 'validators.ts', symbol: 'validate{message:protocol.hello}', what: 'the runtime checks the hello it builds against the spec' },
+  { rule: 'H2', doc: 'schema', file: 'types.ts', symbol: '{field:protocol.hello.protocol_version}', what: 'the protocol versions of the contract' },
+  { rule: 'W1', doc: 'schema', file: 'types.ts', symbol: '{history:query}', what: 'the history query: `sinceSeq`, `beforeSeq`, `limit`, all optional', when: 'history' },
+  { rule: 'W2', doc: 'schema', file: 'validators.ts', symbol: 'validate{history:query}', what: 'the bounds of each query parameter', when: 'history' },
+  { rule: 'W3', doc: 'schema', file: 'types.ts', symbol: '{history:response}', what: 'the page: `chunks` ascending and the `latestSeq` tail cursor', when: 'history' },
+  { rule: 'W4', doc: 'schema', file: 'types.ts', symbol: '{history:item}', what: 'a history item: `seq` from 1', when: 'history' },
+  { rule: 'W5', doc: 'schema', file: 'contract.ts', symbol: 'contract', what: '`history`: the path and `maxLimit` of every history endpoint', when: 'history' },
+];
+
+/** A row with its placeholders filled in for one contract. */
+export type ResolvedTraceRow = TraceRow;
+
+/** Type-name prefix of the generated API (`agent-ui` → `AgentUi`), as the server emitter derives it. */
+export function apiPrefixOf(model: Pick<ContractModel, 'name'>): string {
+  return pascalCase(model.name);
+}
+
+function messageRef(model: ContractModel, ref: string): MessageModel | undefined {
+  switch (ref) {
+    case '@data':
+      return model.messages.find((m) => m.sequenced);
+    case '@control':
+      return model.messages.find((m) => m.direction === 'server-to-client' && !m.sequenced);
+    case '@client':
+      return model.messages.find((m) => m.direction === 'client-to-server');
+    default:
+      return model.messages.find((m) => m.type === ref);
+  }
+}
+
+/** A field's type when it is a named type of the spec ($defs), else undefined. */
+function namedType(model: ContractModel, label: string | undefined): string | undefined {
+  return label !== undefined && Object.hasOwn(model.defs, label) ? label : undefined;
+}
+
+/** Splits `protocol.hello.session_id` into the message ref and the field (the last dot). */
+function splitField(arg: string): [string, string] {
+  const at = arg.lastIndexOf('.');
+  return [arg.slice(0, at), arg.slice(at + 1)];
+}
+
+function placeholder(model: ContractModel, kind: string, arg: string): string | undefined {
+  switch (kind) {
+    case 'Prefix':
+      return apiPrefixOf(model);
+    case 'message':
+      return messageRef(model, arg)?.typeName;
+    case 'header':
+      return messageRef(model, arg)?.headerTypeName;
+    case 'field': {
+      const [ref, name] = splitField(arg);
+      return namedType(model, messageRef(model, ref)?.payloadFields.find((f) => f.name === name)?.typeLabel);
+    }
+    case 'headerField': {
+      const [ref, name] = splitField(arg);
+      return namedType(model, messageRef(model, ref)?.headerFields.find((f) => f.name === name)?.typeLabel);
+    }
+    case 'history': {
+      const h = model.history[0];
+      if (!h) return undefined;
+      return arg === 'query' ? h.queryTypeName : arg === 'response' ? h.responseTypeName : arg === 'item' ? h.itemTypeName : undefined;
+    }
+    default:
+      throw new Error(`trace: unknown placeholder {${kind}${arg ? `:${arg}` : ''}} in generator/trace.ts`);
+  }
+}
+
+function applies(model: ContractModel, when: TraceRow['when']): boolean {
+  if (when === undefined) return true;
+  if (when === 'history') return model.history.length > 0;
+  if (when === 'http') return model.transports.some((t) => t.kind === 'sse' || t.kind === 'poll');
+  return model.transports.some((t) => t.kind === when);
+}
+
+/** Fills the placeholders of every row; rows the contract cannot fill, or that do not apply to it, are left out. */
+export function resolveTrace(model: ContractModel, rows: readonly TraceRow[] = TRACE): ResolvedTraceRow[] {
+  const out: ResolvedTraceRow[] = [];
+  for (const row of rows) {
+    if (!applies(model, row.when)) continue;
+    let unresolved = false;
+    const symbol = row.symbol.replace(/\{(\w+)(?::([^}]*))?\}/g, (_all, kind: string, arg: string | undefined) => {
+      const value = placeholder(model, kind, arg ?? '');
+      if (value === undefined) unresolved = true;
+      return value ?? '';
+    });
+    if (!unresolved) out.push({ ...row, symbol });
+  }
+  return out;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Does `content` declare `symbol` as an export (function, const, interface, type or class)? */
+export function exportsSymbol(content: string, symbol: string): boolean {
+  const name = escapeRegExp(symbol);
+  return new RegExp(`^export\\s+(?:(?:async\\s+)?function\\*?|const|let|interface|type|(?:abstract\\s+)?class|enum)\\s+${name}\\b`, 'm').test(content);
+}
+
+/**
+ * Checks every resolved row against the files of this build: the file must be generated and
+ * must export the symbol. Returns one finding per broken row.
+ */
+export function checkTrace(rows: readonly ResolvedTraceRow[], files: readonly GeneratedFile[]): Finding[] {
+  const byPath = new Map(files.map((f) => [f.path, f.content]));
+  const findings: Finding[] = [];
+  for (const row of rows) {
+    const content = byPath.get(row.file);
+    const where = `trace ${row.rule} (${row.doc}) → ${row.file} \`${row.symbol}\``;
+    if (content === undefined) {
+      findings.push({
+        severity: 'error',
+        code: 'trace-file-missing',
+        rule: row.rule,
+        pointer: where,
+        file: 'generator/trace.ts',
+        message: `rule ${row.rule} is traced to ${row.file}, but this build generates no such file`,
+        hint: `point the row at the generated file that now holds \`${row.symbol}\`, or remove the row from generator/trace.ts`,
+      });
+    } else if (!exportsSymbol(content, row.symbol)) {
+      findings.push({
+        severity: 'error',
+        code: 'trace-symbol-missing',
+        rule: row.rule,
+        pointer: where,
+        file: 'generator/trace.ts',
+        message: `rule ${row.rule} is traced to \`${row.symbol}\` in ${row.file}, but that file exports no function, const, interface, type or class named ${row.symbol}`,
+        hint: `name the symbol that enforces ${row.rule} now in generator/trace.ts, or restore the export`,
+      });
+    }
+  }
+  return findings;
+}
