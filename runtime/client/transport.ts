@@ -5,13 +5,21 @@
  */
 import type { TransportKind } from '../contract.js';
 
+/*
+ * The handler slots take `any` events on purpose: the browser's WebSocket and EventSource and
+ * the `ws` package each declare their own event classes, and a narrower parameter type here
+ * would make none of them assignable under strictFunctionTypes. The runtime reads only `data`,
+ * `code` and `reason`.
+ */
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
 /** A WebSocket constructor: the browser's, or `ws` in Node 20. */
 export interface WebSocketLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { readonly data: unknown }) => void) | null;
-  onclose: ((event: { readonly code: number; readonly reason: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onclose: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
@@ -19,11 +27,12 @@ export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 export interface EventSourceLike {
   readonly readyState: number;
-  onopen: ((event: unknown) => void) | null;
-  onmessage: ((event: { readonly data: string }) => void) | null;
-  onerror: ((event: unknown) => void) | null;
+  onopen: ((event: any) => void) | null;
+  onmessage: ((event: any) => void) | null;
+  onerror: ((event: any) => void) | null;
   close(): void;
 }
+/* eslint-enable @typescript-eslint/no-explicit-any */
 export type EventSourceConstructor = new (url: string) => EventSourceLike;
 
 export interface TransportEnvironment {

@@ -76,7 +76,8 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
       tokenMatches(token, tokenDigest('')); // the same work on every path
       return { ok: false, reason: 'unknown_session' };
     },
-    async append(id, parts) {
+    append(id, parts) {
+      // Synchronous: stamped, kept and delivered before this returns (throws UnknownSessionError).
       const entry = entryOf(id);
       const seq = entry.ring.latestSeq + 1;
       const { frame, bytes } = stamp(parts, seq);

@@ -41,8 +41,9 @@ export interface SessionStore {
    * Q2: assigns the next seq atomically, builds the frame from `parts` around it, keeps it in the
    * replay window within its bounds (R3), and delivers it to the session's listener wherever it
    * is. Rejects when the frame could not be stored: then it was not sent (never a silent loss).
+   * A store that works in memory may answer synchronously (the hot path allocates no promise).
    */
-  append(id: string, parts: FrameParts): Promise<number>;
+  append(id: string, parts: FrameParts): number | Promise<number>;
   /** R2/R3: exactly the frames after `afterSeq`, or why that cannot be done. */
   replay(id: string, afterSeq: number): Promise<ReplayAnswer>;
   /** Q5: the client processed everything up to `seq`; release it early. */
@@ -93,20 +94,11 @@ export interface FrameParts {
   readonly bytes: number;
 }
 
-function utf8Bytes(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    n += c < 0x80 ? 1 : c < 0x800 ? 2 : c >= 0xd800 && c <= 0xdbff ? (i++, 4) : 3;
-  }
-  return n;
-}
-
 /** `{"type":…,"header":{"session_id":…,"seq":` + seq + `},"payload":…}` */
 export function frameParts(type: string, sessionId: string, payloadJson: string): FrameParts {
   const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},"seq":`;
   const suffix = `},"payload":${payloadJson}}`;
-  return { prefix, suffix, bytes: utf8Bytes(prefix) + utf8Bytes(suffix) };
+  return { prefix, suffix, bytes: Buffer.byteLength(prefix, 'utf8') + Buffer.byteLength(suffix, 'utf8') };
 }
 
 export function stamp(parts: FrameParts, seq: number): { readonly frame: string; readonly bytes: number } {

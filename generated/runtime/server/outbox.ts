@@ -51,7 +51,13 @@ export function createOutbox(options: OutboxOptions): Outbox {
       if (parts.bytes + SEQ_DIGITS > options.maxFrameBytes) {
         throw new OutboundRejectedError('frame_too_large', `refused to send a ${type} of about ${parts.bytes} bytes; the contract allows ${options.maxFrameBytes}`);
       }
-      const appended = options.store.append(sessionId, parts);
+      let appended: number | Promise<number>;
+      try {
+        appended = options.store.append(sessionId, parts);
+      } catch (error) {
+        appended = Promise.reject(error);
+      }
+      if (typeof appended === 'number') return Promise.resolve(appended);
       // Reported even when nobody awaits the promise; an awaiting caller still sees the rejection.
       appended.catch((error: unknown) => options.onStoreError?.(error, { sessionId, type }));
       return appended;

@@ -276,7 +276,13 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       },
     };
     session.attachment = attachment;
-    session.subscription = await store.attach(session.id, session.protocolVersion, listener);
+    try {
+      session.subscription = await store.attach(session.id, session.protocolVersion, listener);
+    } catch (error) {
+      // The store refused (e.g. Redis is down): the session is not bound here.
+      if (session.attachment === attachment) session.attachment = undefined;
+      throw error;
+    }
     return {
       release(afterSeq) {
         sentUpTo = afterSeq;
@@ -399,7 +405,13 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       session.protocolVersion = version;
       const bound = await bind(session, attachment);
       // Read again now that new frames reach this attachment: nothing falls between the two.
-      const answer = await store.replay(session.id, request.lastSeenSeq);
+      let answer: ReplayAnswer;
+      try {
+        answer = await store.replay(session.id, request.lastSeenSeq);
+      } catch (error) {
+        core.detach(session, attachment); // the store failed between bind and replay: let go of the session
+        throw error;
+      }
       if (!answer.ok) {
         core.detach(session, attachment);
         return windowFailure(answer, request.lastSeenSeq);

@@ -66,7 +66,7 @@ export function createSseClientTransport(contract: ContractDescriptor, env: Tran
           opened = true;
           events.open();
         };
-        source.onmessage = (e) => events.frame(e.data);
+        source.onmessage = (e: { readonly data: string }) => events.frame(e.data);
         source.onerror = () => end('the event stream ended');
         return;
       }

@@ -41,14 +41,14 @@ export function createWebSocketClientTransport(contract: ContractDescriptor, env
         }
         events.open();
       };
-      socket.onmessage = (event) => {
+      socket.onmessage = (event: { readonly data: unknown }) => {
         const text = messageText(event.data);
         if (text !== undefined) events.frame(text);
       };
       socket.onerror = () => {
         /* onclose follows with the code */
       };
-      socket.onclose = (event) => end(event.code, event.reason || `closed with code ${event.code}`);
+      socket.onclose = (event: { readonly code: number; readonly reason: string }) => end(event.code, event.reason || `closed with code ${event.code}`);
     },
     async send(frames) {
       if (!socket || socket.readyState !== 1) return { ok: false, status: 0, frames: [], message: 'the WebSocket is not open' };
