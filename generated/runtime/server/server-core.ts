@@ -276,13 +276,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       },
     };
     session.attachment = attachment;
-    try {
-      session.subscription = await store.attach(session.id, session.protocolVersion, listener);
-    } catch (error) {
-      // The store refused (e.g. Redis is down): the session is not bound here.
-      if (session.attachment === attachment) session.attachment = undefined;
-      throw error;
-    }
+    session.subscription = await store.attach(session.id, session.protocolVersion, listener);
     return {
       release(afterSeq) {
         sentUpTo = afterSeq;
@@ -405,13 +399,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       session.protocolVersion = version;
       const bound = await bind(session, attachment);
       // Read again now that new frames reach this attachment: nothing falls between the two.
-      let answer: ReplayAnswer;
-      try {
-        answer = await store.replay(session.id, request.lastSeenSeq);
-      } catch (error) {
-        core.detach(session, attachment); // the store failed between bind and replay: let go of the session
-        throw error;
-      }
+      const answer = await store.replay(session.id, request.lastSeenSeq);
       if (!answer.ok) {
         core.detach(session, attachment);
         return windowFailure(answer, request.lastSeenSeq);
