@@ -7,25 +7,18 @@ import type { Project } from 'ts-morph';
 import { emitClient } from './emit/client.js';
 import { emitContract } from './emit/contract.js';
 import { emitServer } from './emit/server.js';
-import { emitTypes } from './emit/types.js';
 import { emitValidators } from './emit/validators.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import { createProject } from './printer.js';
 
-/** What the main thread prepares for the ts-morph emitters (work that needs no compiler). */
-export interface EmitInputs {
-  /** Declarations printed by json-schema-to-typescript (see emit/types.ts). */
-  readonly typesSource: string;
-}
+export type TsMorphEmitter = (model: ContractModel, project: Project) => GeneratedFile[];
 
-export type TsMorphEmitter = (model: ContractModel, project: Project, inputs: EmitInputs) => GeneratedFile[];
-
-/** Emitters that print (or format) TypeScript through ts-morph. */
-export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitTypes, emitValidators, emitContract, emitServer, emitClient];
+/** Emitters that print TypeScript through ts-morph structures. */
+export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitValidators, emitContract, emitServer, emitClient];
 
 /** Runs every ts-morph emitter on one project, in order. */
-export function emitWithTsMorph(model: ContractModel, inputs: EmitInputs): GeneratedFile[] {
+export function emitWithTsMorph(model: ContractModel): GeneratedFile[] {
   const project = createProject();
-  return tsMorphEmitters.flatMap((emit) => emit(model, project, inputs));
+  return tsMorphEmitters.flatMap((emit) => emit(model, project));
 }

@@ -14,6 +14,8 @@ export interface GeneratedFile {
   /** Path relative to the output directory, POSIX separators. */
   readonly path: string;
   readonly content: string;
+  /** TypeScript that the format stage (formatter.ts) lays out before it is written. */
+  readonly format?: boolean;
 }
 
 export type CommentStyle = 'line' | 'html';

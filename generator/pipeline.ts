@@ -1,5 +1,5 @@
 /**
- * The pipeline: load → check → model → emit → (write). `generate` returns the files in
+ * The pipeline: load → check → model → emit → format → (write). `generate` returns the files in
  * memory, so `build` writes them and `check` compares them, from one code path.
  */
 import { dirname, relative, resolve, sep } from 'node:path';
@@ -13,7 +13,8 @@ import { emitAjvValidators } from './emit/validators-ajv.js';
 import { OutputCheckError, type GeneratedFile } from './files.js';
 import { load } from './loader.js';
 import { buildModel, type ContractModel } from './model.js';
-import { compileTypes } from './emit/types-source.js';
+import { emitTypes } from './emit/types.js';
+import { formatFiles } from './formatter.js';
 import { checkTrace, resolveTrace, TRACE, type TraceRow } from './trace.js';
 import { inlineRunner, workerRunner, type TsMorphRunner } from './ts-morph-runner.js';
 
@@ -55,11 +56,11 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     if (hasErrors(findings)) throw new ContractError(findings);
     const model = buildModel(spec, specLabel(options.spec, options.out));
 
-    const printed = tsMorph.emit(model, { typesSource: await compileTypes(model) });
-    // The main-thread emitters run while the worker prints TypeScript.
+    const printed = tsMorph.emit(model);
+    // The main-thread emitters run, and their TypeScript is formatted, while the worker prints.
     const trace = resolveTrace(model, options.trace ?? TRACE);
-    const docs = await emitDocs(model, trace);
-    const files = [...emitRuntime(), ...emitAjvValidators(model), ...docs, ...emitAsyncApi(model), ...emitOpenApi(model), ...(await printed)];
+    const local = formatFiles([...emitRuntime(), ...(await emitTypes(model)), ...emitAjvValidators(model), ...(await emitDocs(model, trace)), ...emitAsyncApi(model), ...emitOpenApi(model)]);
+    const files = [...(await local), ...(await formatFiles(await printed))];
     // The docs name the code that enforces each rule: it must exist in what this build generates.
     const broken = checkTrace(trace, files);
     if (broken.length > 0) throw new OutputCheckError(broken);

@@ -3,8 +3,8 @@
  * from)` for a symbol and gets back the local name to write; the printer dedupes, aliases
  * clashes, splits type-only from value imports and sorts them. No emitter writes an import line.
  */
-import type { Project as ProjectType, SourceFile, ts as TS } from 'ts-morph';
-import { IndentationText, NewLineKind, Project, QuoteKind, ts } from './ts-morph.js';
+import type { Project as ProjectType, SourceFile } from 'ts-morph';
+import { IndentationText, NewLineKind, Project, QuoteKind } from './ts-morph.js';
 import type { ContractModel } from './model.js';
 import { safeIdentifier } from './naming.js';
 import { banner, type GeneratedFile } from './files.js';
@@ -79,8 +79,8 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
         }),
       );
       const head = banner(model, description, 'line') + (options.header ? `${options.header}\n` : '');
-      const body = formattedText(source).trim();
-      return { path, content: `${head}\n${body}\n` };
+      const body = source.getFullText().trim();
+      return { path, content: `${head}\n${body}\n`, format: true };
     },
   };
 }
@@ -90,41 +90,4 @@ function compareModules(a: string, b: string): number {
   const ra = a.startsWith('.') ? 1 : 0;
   const rb = b.startsWith('.') ? 1 : 0;
   return ra - rb || a.localeCompare(b);
-}
-
-/** Fixed formatting settings: changing them changes every generated TypeScript file. */
-const FORMAT: TS.FormatCodeSettings = {
-  indentSize: 2,
-  tabSize: 2,
-  convertTabsToSpaces: true,
-  newLineCharacter: '\n',
-  semicolons: ts.SemicolonPreference.Insert,
-  insertSpaceAfterOpeningAndBeforeClosingNonemptyBraces: true,
-  insertSpaceAfterCommaDelimiter: true,
-  insertSpaceBeforeAndAfterBinaryOperators: true,
-  insertSpaceAfterKeywordsInControlFlowStatements: true,
-  placeOpenBraceOnNewLineForFunctions: false,
-  placeOpenBraceOnNewLineForControlBlocks: false,
-};
-
-/**
- * The text of `source` after one pass of the TypeScript formatter. Edits are applied to the text
- * (ts-morph's formatText refuses edits that add tokens, such as inserted semicolons).
- */
-export function formattedText(source: SourceFile): string {
-  const service = source.getProject().getLanguageService().compilerObject;
-  const edits = service.getFormattingEditsForDocument(source.getFilePath(), FORMAT);
-  const text = source.getFullText();
-  // One pass, left to right (splicing edit by edit copies the whole text per edit: quadratic on
-  // big specs). Same result as applying them from the end: spans do not overlap, and of two
-  // insertions at one place the later edit's text comes first.
-  const ordered = [...edits].sort((a, b) => b.span.start - a.span.start).reverse();
-  const parts: string[] = [];
-  let at = 0;
-  for (const e of ordered) {
-    parts.push(text.slice(at, e.span.start), e.newText);
-    at = e.span.start + e.span.length;
-  }
-  parts.push(text.slice(at));
-  return parts.join('');
 }

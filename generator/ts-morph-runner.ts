@@ -4,22 +4,21 @@
  * imports and checks.
  */
 import { Worker } from 'node:worker_threads';
-import type { EmitInputs } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import type { WorkerReply, WorkerRequest } from './ts-morph-worker.js';
 
 /** Runs the ts-morph emitters: inline, or in a worker thread started before the spec is checked. */
 export interface TsMorphRunner {
-  emit(model: ContractModel, inputs: EmitInputs): Promise<GeneratedFile[]>;
+  emit(model: ContractModel): Promise<GeneratedFile[]>;
   stop(): Promise<void>;
 }
 
 export function inlineRunner(): TsMorphRunner {
   return {
-    async emit(model, inputs) {
+    async emit(model) {
       const { emitWithTsMorph } = await import('./emitters.js');
-      return emitWithTsMorph(model, inputs);
+      return emitWithTsMorph(model);
     },
     async stop() {},
   };
@@ -30,7 +29,7 @@ export function workerRunner(): TsMorphRunner {
   let failure: Error | undefined;
   worker.on('error', (err) => (failure = err));
   return {
-    emit: (model, inputs) =>
+    emit: (model) =>
       new Promise((resolvePromise, reject) => {
         if (failure) return reject(failure);
         worker.once('error', reject);
@@ -39,7 +38,7 @@ export function workerRunner(): TsMorphRunner {
           if (reply.ok) resolvePromise(reply.files);
           else reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
         });
-        worker.postMessage({ model, inputs } satisfies WorkerRequest);
+        worker.postMessage({ model } satisfies WorkerRequest);
       }),
     async stop() {
       worker.removeAllListeners('exit');

@@ -4,7 +4,7 @@
  * tests do that).
  */
 import { parentPort } from 'node:worker_threads';
-import { emitWithTsMorph, type EmitInputs } from './emitters.js';
+import { emitWithTsMorph } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 
@@ -15,12 +15,11 @@ if (!port) throw new Error('ts-morph-worker must run in a worker thread');
 
 export interface WorkerRequest {
   readonly model: ContractModel;
-  readonly inputs: EmitInputs;
 }
 
-port.on('message', ({ model, inputs }: WorkerRequest) => {
+port.on('message', ({ model }: WorkerRequest) => {
   try {
-    port.postMessage({ ok: true, files: emitWithTsMorph(model, inputs) } satisfies WorkerReply);
+    port.postMessage({ ok: true, files: emitWithTsMorph(model) } satisfies WorkerReply);
   } catch (err) {
     port.postMessage({ ok: false, message: (err as Error).message, stack: (err as Error).stack } satisfies WorkerReply);
   }
