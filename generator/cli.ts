@@ -8,10 +8,11 @@ import { checkCommand } from './commands/check.js';
 import { diffCommand } from './commands/diff.js';
 import { EXIT, EXIT_CODES_HELP, type Command, type Io } from './commands/command.js';
 import { lintCommand } from './commands/lint.js';
+import { probeCommand } from './commands/probe.js';
 import { ContractError, formatFindings } from './diagnostics.js';
 import { toolVersion } from './paths.js';
 
-const commands: readonly Command[] = [buildCommand, checkCommand, diffCommand, lintCommand];
+const commands: readonly Command[] = [buildCommand, checkCommand, diffCommand, lintCommand, probeCommand];
 
 function mainHelp(): string {
   return `contractgen ${toolVersion}: one realtime protocol contract in, types, validators, server, client and docs out.

@@ -65,6 +65,21 @@ export interface HistoryEndpointModel {
   readonly maxLimit?: number;
 }
 
+/** x-contract.conformance: how `contractgen probe` makes a server produce data (see the vocabulary). */
+export interface ConformanceModel {
+  /** The client message the probe sends; the probe fills header.session_id. */
+  readonly trigger: { readonly type: string; readonly payload: Readonly<Record<string, unknown>> };
+  /** Data messages the server emits per trigger. */
+  readonly produces: number;
+  /** Logs the probed server holds, read through the history endpoints. */
+  readonly history: readonly { readonly endpoint: string; readonly params: Readonly<Record<string, string>>; readonly minItems: number }[];
+  /**
+   * What a generated server in conformance mode emits, in turn: the payload of every example of
+   * every server-to-client data message, by type (the runtime stamps seq and session_id).
+   */
+  readonly samples: readonly { readonly type: string; readonly payload: unknown }[];
+}
+
 export interface ContractModel {
   /** Spec path as written in banners (relative, POSIX separators). */
   readonly specLabel: string;
@@ -87,6 +102,8 @@ export interface ContractModel {
   /** Sorted by type. */
   readonly messages: readonly MessageModel[];
   readonly history: readonly HistoryEndpointModel[];
+  /** Only when the spec has an x-contract.conformance block. */
+  readonly conformance?: ConformanceModel;
   /** Every $defs schema by name, sorted by name, x- keywords left in (emitters strip what they must). */
   readonly defs: Readonly<Record<string, Schema>>;
 }
@@ -144,6 +161,18 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     ...(h.maxLimit !== undefined ? { maxLimit: h.maxLimit } : {}),
   }));
 
+  const conformance: ConformanceModel | undefined = c.conformance
+    ? {
+        trigger: { type: c.conformance.trigger.type, payload: c.conformance.trigger.payload },
+        produces: c.conformance.produces,
+        history: (c.conformance.history ?? []).map((h) => ({ endpoint: h.endpoint, params: h.params, minItems: h.minItems })),
+        samples: messages
+          .filter((m) => m.sequenced)
+          .flatMap((m) => m.examples.map((e) => ({ type: m.type, payload: (e as { payload?: unknown } | null)?.payload })))
+          .filter((s) => s.payload !== undefined),
+      }
+    : undefined;
+
   return {
     specLabel,
     specHash: spec.hash,
@@ -162,6 +191,7 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     transports,
     messages,
     history,
+    ...(conformance ? { conformance } : {}),
     defs,
   };
 }

@@ -6,7 +6,7 @@
  */
 import { escapePointerToken } from '../diagnostics.js';
 import { deref, isSchemaObject, propertySchema, type Schema } from '../schema-walk.js';
-import { compareText, type Change, type ChangeKind } from './change.js';
+import { compareText, sameJson, type Change, type ChangeKind } from './change.js';
 import { numberAt, stringAt, stringsAt, valueAt, type ContractView, type HistoryView, type MessageView } from './contract-view.js';
 
 export interface SemanticRule {
@@ -250,6 +250,16 @@ export const semanticRules: readonly SemanticRule[] = [
         if (before) out.push(...messageSemantics(before, m));
       }
       return out;
+    },
+  },
+  {
+    sentence: 'A changed x-contract.conformance block is documentation only: it tells `contractgen probe` how to make a server produce data, and peers never see it.',
+    diff(o, n) {
+      const a = valueAt(o.contract, 'conformance');
+      const b = valueAt(n.contract, 'conformance');
+      if (sameJson(a, b)) return [];
+      const what = a === undefined ? 'added' : b === undefined ? 'removed' : 'changed';
+      return [change('doc-only', `conformance-${what}`, '/x-contract/conformance', `conformance block ${what}: it only drives \`contractgen probe\` and the generated server's opt-in conformance mode, not what peers send or accept`, b === undefined ? { side: 'old' } : {})];
     },
   },
 ];

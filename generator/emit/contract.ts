@@ -10,10 +10,16 @@ import { literal } from '../naming.js';
 import type { GeneratedFile } from '../files.js';
 import { createTsFile } from '../printer.js';
 
-type Shape = string | number | boolean | readonly Shape[] | { readonly [key: string]: Shape | undefined };
+/** A JSON value from the spec (an example payload, say), written on one line by literal(). */
+class JsonValue {
+  constructor(readonly json: unknown) {}
+}
+
+type Shape = string | number | boolean | JsonValue | readonly Shape[] | { readonly [key: string]: Shape | undefined };
 
 /** Writes a JSON-like value through ts-morph writers: objects by Writers.object, leaves by literal(). */
 function value(v: Shape): string | WriterFunction {
+  if (v instanceof JsonValue) return literal(v.json);
   if (Array.isArray(v)) return (w: CodeBlockWriter) => {
     w.write('[');
     v.forEach((item, i) => {
@@ -52,6 +58,12 @@ export function contractShape(model: ContractModel): Shape {
     messages: Object.fromEntries(
       model.messages.map((m) => [m.type, { type: m.type, typeName: m.typeName, member: m.memberName, direction: m.direction, role: m.role, sequenced: m.sequenced }]),
     ),
+    conformance: model.conformance && {
+      trigger: { type: model.conformance.trigger.type, payload: new JsonValue(model.conformance.trigger.payload) },
+      produces: model.conformance.produces,
+      samples: model.conformance.samples.map((s) => ({ type: s.type, payload: new JsonValue(s.payload) })),
+      history: model.conformance.history.map((h) => ({ endpoint: h.endpoint, params: new JsonValue(h.params), minItems: h.minItems })),
+    },
   };
 }
 

@@ -151,6 +151,23 @@ function traceView(rows: readonly ResolvedTraceRow[], doc: TraceDoc) {
   };
 }
 
+/** x-contract.conformance for the backend doc: the trigger, what it produces, the logs to seed. */
+function conformanceView(model: ContractModel) {
+  const c = model.conformance;
+  if (!c) return undefined;
+  return {
+    triggerType: c.trigger.type,
+    triggerPayload: JSON.stringify(c.trigger.payload),
+    produces: c.produces,
+    sampleTypes: [...new Set(c.samples.map((s) => s.type))],
+    history: c.history.map((h) => {
+      const endpoint = model.history.find((x) => x.name === h.endpoint);
+      const path = (endpoint?.path ?? '').replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(h.params[name] ?? name));
+      return { endpoint: h.endpoint, path, minItems: h.minItems };
+    }),
+  };
+}
+
 /** Everything the templates read. Built from the model only. */
 export function docsView(model: ContractModel) {
   const messages = model.messages.map(messageView);
@@ -213,6 +230,7 @@ export function docsView(model: ContractModel) {
       ack: example(model, 'protocol.ack'),
     },
     diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1 },
+    conformance: conformanceView(model),
     defs: Object.keys(model.defs),
   };
 }

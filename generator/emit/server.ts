@@ -117,6 +117,19 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
       { name: 'store', isReadonly: true, hasQuestionToken: true, type: `${use('SessionStore', './runtime/server/store.js', true)} | undefined`, docs: ['Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol.'] },
       { name: 'resumeTimeoutMs', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000).'] },
       { name: 'maxBufferedBytes', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['A client this many bytes behind is closed and resumes from the replay window.'] },
+      ...(model.conformance
+        ? [
+            {
+              name: 'conformance',
+              isReadonly: true,
+              hasQuestionToken: true,
+              type: 'boolean | undefined',
+              docs: [
+                `For \`contractgen probe\` (default off): a \`${model.conformance.trigger.type}\` whose payload equals x-contract.conformance.trigger is answered by the runtime with ${model.conformance.produces} data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names.`,
+              ],
+            },
+          ]
+        : []),
     ],
   });
   file.source.addTypeAlias({ isExported: true, name: names.server, type: `${ContractServer}<${names.emitter}>` });
@@ -174,6 +187,7 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
         w.writeLine('store: options.store,');
         w.writeLine('resumeTimeoutMs: options.resumeTimeoutMs,');
         w.writeLine('maxBufferedBytes: options.maxBufferedBytes,');
+        if (model.conformance) w.writeLine('conformance: options.conformance,');
       });
       w.write(');');
     },

@@ -2,6 +2,7 @@
  * Every lint rule, in the order they are reported. Each rule is keyed by a sentence that says
  * what must hold (`contractgen lint --rules` prints them).
  */
+import { conformanceRules } from './conformance.js';
 import { historyRules } from './history.js';
 import { kernelRules } from './kernel.js';
 import { messageRules } from './messages.js';
@@ -9,6 +10,6 @@ import { parameterRules } from './parameters.js';
 import type { LintRule } from './rule.js';
 import { schemaRules } from './schemas.js';
 
-export const rules: readonly LintRule[] = [...schemaRules, ...kernelRules, ...messageRules, ...parameterRules, ...historyRules];
+export const rules: readonly LintRule[] = [...schemaRules, ...kernelRules, ...messageRules, ...parameterRules, ...historyRules, ...conformanceRules];
 
 export type { LintRule } from './rule.js';

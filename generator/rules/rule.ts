@@ -27,6 +27,14 @@ export interface ContractBlock {
   readonly capabilities?: readonly string[];
   readonly transports: Readonly<Record<string, { readonly path: string; readonly messagesPath?: string; readonly holdMs?: number }>>;
   readonly history?: readonly HistoryBlock[];
+  readonly conformance?: ConformanceBlock;
+}
+
+/** x-contract.conformance: how `contractgen probe` makes a server produce data. */
+export interface ConformanceBlock {
+  readonly trigger: { readonly type: string; readonly payload: Readonly<Record<string, unknown>> };
+  readonly produces: number;
+  readonly history?: readonly { readonly endpoint: string; readonly params: Readonly<Record<string, string>>; readonly minItems: number }[];
 }
 
 export interface HistoryBlock {

@@ -127,4 +127,16 @@ describe('createSseParser', () => {
     for (let i = 0; i < text.length; i += 3) chunks.push(text.slice(i, i + 3));
     expect(parse(chunks)).toEqual([{ data }]);
   });
+
+  it("reports each event's own id field, not a sticky one (the probe checks that control events have none)", () => {
+    for (const chunks of splits(`id: 1\ndata: a\n\ndata: hello\n\nid:2\r\ndata: b\r\n\r\n: beat\n\ndata: c\n\n`)) {
+      const ids: (string | undefined)[] = [];
+      const feed = createSseParser(
+        (_data, id) => ids.push(id),
+        () => undefined,
+      );
+      for (const c of chunks) feed(c);
+      expect(ids).toEqual(['1', undefined, '2', undefined]);
+    }
+  });
 });

@@ -1,0 +1,390 @@
+/**
+ * Probe stage 3 — context: the moves a check makes against a live server over one transport
+ * (open a session, send the conformance trigger, collect data, resume from a cursor, wait for
+ * quiet), and the evidence helpers that turn what came back into one readable line. A check
+ * fails by throwing `ProbeFailure` with its evidence.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { HistoryEndpointModel, TransportKind } from '../model.js';
+import { clip, Recorder, urlFor, type Link, type LinkEnvironment, type PostAnswer, type Received } from './link.js';
+import { connectPoll } from './poll-link.js';
+import type { ProbeSpec } from './spec.js';
+import { connectSse } from './sse-link.js';
+import { connectWebSocket, type OpenOptions } from './websocket-link.js';
+
+/** A check did not hold; `message` is the evidence. */
+export class ProbeFailure extends Error {}
+
+export function fail(evidence: string): never {
+  throw new ProbeFailure(evidence);
+}
+
+export interface SessionRef {
+  readonly id: string;
+  readonly token: string;
+}
+
+export interface OpenedSession {
+  readonly link: Link;
+  readonly hello: Received;
+  readonly session: SessionRef;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Evidence
+
+/** One frame in a few words: `agent.event #3`, `protocol.error session_required`, … */
+export function describe(r: Received | undefined): string {
+  if (!r) return 'nothing';
+  const { type, header, payload } = r.frame;
+  if (r.data) return `${type} #${typeof header.seq === 'number' ? header.seq : 'without seq'}`;
+  if (type === 'protocol.error') return `protocol.error ${String(payload.code)}`;
+  if (type === 'protocol.resume_failed') return `resume_failed ${String(payload.reason)}`;
+  if (type === 'protocol.resumed') return `resumed {from_seq ${String(payload.from_seq)}, latest_seq ${String(payload.latest_seq)}}`;
+  if (type === 'protocol.hello') return `hello (latest_seq ${String(payload.latest_seq)})`;
+  return type;
+}
+
+/** Frames in a few words each, long runs of data shortened to a seq range. */
+export function describeAll(frames: readonly Received[]): string {
+  if (frames.length === 0) return 'nothing';
+  const parts: string[] = [];
+  let run: Received[] = [];
+  const flush = (): void => {
+    if (run.length > 2) parts.push(`${run[0]!.frame.type} ${seqRange(run.map(seqOf))}`);
+    else parts.push(...run.map(describe));
+    run = [];
+  };
+  for (const f of frames) {
+    if (f.data) run.push(f);
+    else {
+      flush();
+      parts.push(describe(f));
+    }
+  }
+  flush();
+  return clip(parts.join(', '), 240);
+}
+
+export function seqOf(r: Received): number | undefined {
+  const s = r.frame.header.seq;
+  return typeof s === 'number' ? s : undefined;
+}
+
+/** Seqs in few words: `1..5`, `1..3, 5, 7..9`, `120 down to 90`, `10 × no seq`. */
+export function seqRange(seqs: readonly (number | undefined)[]): string {
+  if (seqs.length === 0) return '(none)';
+  const out: string[] = [];
+  let i = 0;
+  while (i < seqs.length) {
+    const start = seqs[i];
+    let j = i;
+    if (start === undefined) {
+      while (j + 1 < seqs.length && seqs[j + 1] === undefined) j++;
+      out.push(j > i ? `${j - i + 1} × no seq` : 'no seq');
+    } else {
+      const step = seqs[i + 1] === start - 1 ? -1 : 1;
+      while (j + 1 < seqs.length && seqs[j + 1] === (seqs[j] as number) + step) j++;
+      out.push(j === i ? String(start) : step === 1 ? `${start}..${seqs[j]!}` : `${start} down to ${seqs[j]!}`);
+    }
+    i = j + 1;
+  }
+  return clip(out.join(', '), 200);
+}
+
+/** `from..to` as a list. */
+export function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from + 1) }, (_, i) => from + i);
+}
+
+export function sameList(a: readonly unknown[], b: readonly unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+/** A random id in the alphabet of session ids (base64url) — well-formed, never issued. */
+export function randomToken(length: number): string {
+  return randomBytes(Math.ceil((length * 3) / 4) + 3)
+    .toString('base64url')
+    .slice(0, length);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transport context
+
+export interface ContextOptions {
+  readonly spec: ProbeSpec;
+  readonly base: URL;
+  readonly kind: TransportKind;
+  readonly timeoutMs: number;
+  /** How long "nothing more arrives" is waited for. */
+  readonly quietMs: number;
+  readonly recorder: Recorder;
+}
+
+export class TransportContext {
+  readonly spec: ProbeSpec;
+  readonly kind: TransportKind;
+  readonly timeoutMs: number;
+  readonly quietMs: number;
+  readonly recorder: Recorder;
+  /** Every version of the spec, as a client that speaks them all offers them (H2). */
+  readonly versions: string;
+  private readonly base: URL;
+  private readonly links = new Set<Link>();
+  private readonly memos = new Map<string, Promise<unknown>>();
+
+  constructor(o: ContextOptions) {
+    this.spec = o.spec;
+    this.kind = o.kind;
+    this.timeoutMs = o.timeoutMs;
+    this.quietMs = o.quietMs;
+    this.recorder = o.recorder;
+    this.base = o.base;
+    this.versions = o.spec.model.protocolVersions.join(',');
+  }
+
+  get produces(): number {
+    return this.spec.conformance.produces;
+  }
+
+  get origin(): number {
+    return this.spec.model.seqOrigin;
+  }
+
+  /** HTTP transports answer over HTTP with a status (poll) — for evidence. */
+  statusOf(link: Link): string {
+    return this.kind === 'poll' ? ` (HTTP ${link.status})` : '';
+  }
+
+  private env(): LinkEnvironment {
+    return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l) };
+  }
+
+  /** A new attachment without a session; `versions` null leaves the parameter out. */
+  open(o: { readonly versions?: string | null } = {}): Promise<Link> {
+    const options: OpenOptions = { versions: o.versions === null ? undefined : (o.versions ?? this.versions) };
+    switch (this.kind) {
+      case 'websocket':
+        return connectWebSocket(this.env(), options);
+      case 'sse':
+        return connectSse(this.env(), options);
+      case 'poll':
+        return connectPoll(this.env(), options);
+    }
+  }
+
+  /** A new session: opens and reads the hello (which must come first, H1). */
+  async openSession(): Promise<OpenedSession> {
+    const link = await this.open();
+    const hello = await link.next(this.timeoutMs);
+    if (hello?.frame.type !== 'protocol.hello' || !link.session) {
+      fail(`a new ${this.kind} connection was answered with ${describeAll(link.log)}${link.ended ? `, then ended${this.endText(link)}` : ''}; expected protocol.hello first`);
+    }
+    return { link, hello, session: link.session };
+  }
+
+  endText(link: Link): string {
+    const e = link.ended;
+    if (!e) return '';
+    const parts = [e.status ? `HTTP ${e.status}` : '', e.code !== undefined ? `close ${e.code}` : '', e.reason ?? ''].filter(Boolean);
+    return parts.length ? ` (${parts.join(', ')})` : '';
+  }
+
+  /** R1: a resume of `session` from `lastSeenSeq` on a new attachment. */
+  resume(session: SessionRef, lastSeenSeq: number, o: { readonly versions?: string } = {}): Promise<Link> {
+    const options = { versions: o.versions ?? this.versions, resume: { sessionId: session.id, token: session.token, lastSeenSeq } };
+    switch (this.kind) {
+      case 'websocket':
+        return connectWebSocket(this.env(), options);
+      case 'sse':
+        return connectSse(this.env(), options);
+      case 'poll':
+        return connectPoll(this.env(), options);
+    }
+  }
+
+  /** The conformance trigger frame; `sessionId` null leaves header.session_id out. */
+  triggerFrame(sessionId: string | null): object {
+    const { trigger } = this.spec.conformance;
+    return { type: trigger.type, header: sessionId === null ? {} : { session_id: sessionId }, payload: trigger.payload };
+  }
+
+  /** Sends the trigger `times` times on the link's session; a refused POST fails the check. */
+  async trigger(link: Link, times = 1, session: SessionRef | undefined = link.session): Promise<void> {
+    if (!session) fail('no session to trigger');
+    for (let i = 0; i < times; i++) {
+      const answer = await link.send(this.triggerFrame(session.id), { token: session.token });
+      if (answer && (answer.status < 200 || answer.status > 299)) {
+        fail(`the trigger ${this.spec.conformance.trigger.type} was refused: HTTP ${answer.status} ${clip(JSON.stringify(answer.body) ?? '')}`);
+      }
+    }
+  }
+
+  /** The next `n` data frames; anything else, or too little in time, fails with what came. */
+  async takeData(link: Link, n: number, what: string): Promise<Received[]> {
+    const out: Received[] = [];
+    while (out.length < n) {
+      const r = await link.next(this.timeoutMs);
+      if (!r || !r.data) {
+        const got = `${describeAll(out)}${r ? `, then ${describe(r)}` : ''}`;
+        fail(`${what}: expected ${n} data messages, got ${got}${r ? '' : ` and nothing more within ${this.timeoutMs} ms${link.ended ? `; the link ended${this.endText(link)}` : ''}`}`);
+      }
+      out.push(r);
+    }
+    return out;
+  }
+
+  /** Data frames until one with seq >= `target` arrived (or fails with what came). */
+  async dataUntil(link: Link, target: number, what: string): Promise<Received[]> {
+    const out: Received[] = [];
+    for (;;) {
+      const last = out.length ? seqOf(out[out.length - 1]!) : undefined;
+      if (last !== undefined && last >= target) return out;
+      const r = await link.next(this.timeoutMs);
+      if (!r || !r.data) {
+        fail(`${what}: waited for data up to seq ${target}, got ${describeAll(out)}${r ? `, then ${describe(r)}` : ` and nothing more within ${this.timeoutMs} ms`}`);
+      }
+      out.push(r);
+    }
+  }
+
+  /** Frames (heartbeats aside) that arrive within the quiet period. */
+  async quiet(link: Link, ms = this.quietMs): Promise<Received[]> {
+    const out: Received[] = [];
+    const until = Date.now() + ms;
+    for (;;) {
+      const left = until - Date.now();
+      if (left <= 0) return out;
+      const r = await link.next(left);
+      if (!r) {
+        if (link.ended) return out;
+        continue;
+      }
+      out.push(r);
+    }
+  }
+
+  /** Everything a refusal brings: frames until the link ends or goes quiet. */
+  async answer(link: Link): Promise<Received[]> {
+    const first = await link.next(this.timeoutMs);
+    return first ? [first, ...(await this.quiet(link))] : [];
+  }
+
+  /** Sends one frame and returns what answers it: the POST answer (HTTP), or the next frames (WebSocket). */
+  async sendAndRead(link: Link, frame: object, token?: string | null): Promise<{ post: PostAnswer | undefined; frames: Received[] }> {
+    const post = await link.send(frame, token === undefined ? {} : { token });
+    if (post) return { post, frames: [] };
+    const first = await link.next(this.timeoutMs);
+    return { post, frames: first ? [first] : [] };
+  }
+
+  /** Computes `fn` once per transport (a session overfilled past the window, say). */
+  memo<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    let p = this.memos.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = fn();
+      this.memos.set(key, p);
+    }
+    return p;
+  }
+
+  /** Drops every link a check left open. */
+  dropAll(): void {
+    for (const l of this.links) l.drop();
+    this.links.clear();
+  }
+
+  async pause(ms: number): Promise<void> {
+    await sleep(ms);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The history context
+
+export interface HistoryAnswer {
+  /** `GET /path?query`, for failures. */
+  readonly url: string;
+  /** `?query`, for short evidence. */
+  readonly query: string;
+  readonly status: number;
+  readonly body: unknown;
+  /** `chunks[].seq` of a 200 answer. */
+  readonly seqs: readonly (number | undefined)[];
+  readonly latestSeq: unknown;
+}
+
+export class HistoryContext {
+  readonly violations: string[] = [];
+  /** How many reads were answered with 200 (and validated). */
+  answered = 0;
+  private whole: Promise<HistoryAnswer> | undefined;
+
+  constructor(
+    readonly spec: ProbeSpec,
+    readonly endpoint: HistoryEndpointModel,
+    readonly entry: { readonly endpoint: string; readonly params: Readonly<Record<string, string>>; readonly minItems: number },
+    private readonly base: URL,
+    readonly timeoutMs: number,
+  ) {}
+
+  /** The endpoint's path with the conformance params filled in. */
+  get path(): string {
+    return this.endpoint.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(this.entry.params[name] ?? ''));
+  }
+
+  /** GET with a raw query string (`limit=0&sinceSeq=1`); 200 answers are validated. */
+  async get(query: string): Promise<HistoryAnswer> {
+    const url = urlFor(this.base, this.path);
+    url.search = query;
+    const shown = `GET ${this.path}${query ? `?${query}` : ''}`;
+    let res: Response;
+    try {
+      res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (err) {
+      fail(`${shown}: ${(err as Error).message}`);
+    }
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      /* kept as text */
+    }
+    const chunks = (body as { chunks?: unknown } | null)?.chunks;
+    const seqs = Array.isArray(chunks) ? chunks.map((c) => (typeof (c as { seq?: unknown } | null)?.seq === 'number' ? ((c as { seq: number }).seq) : undefined)) : [];
+    if (res.status === 200) {
+      this.answered++;
+      const why = this.spec.invalidHistory(this.endpoint, body);
+      if (why) this.violations.push(`${shown}: ${why}`);
+    }
+    return { url: shown, query: `?${query}`, status: res.status, body, seqs, latestSeq: (body as { latestSeq?: unknown } | null)?.latestSeq };
+  }
+
+  /** A 200 answer or a failure naming what came instead. */
+  async ok(query: string): Promise<HistoryAnswer> {
+    const a = await this.get(query);
+    if (a.status !== 200 || !Array.isArray((a.body as { chunks?: unknown } | null)?.chunks)) fail(`${a.url} → HTTP ${a.status} ${clip(JSON.stringify(a.body) ?? '')}`);
+    return a;
+  }
+
+  /** The whole log (read once): `?sinceSeq=0` without a limit. */
+  log(): Promise<HistoryAnswer> {
+    this.whole ??= this.ok('sinceSeq=0');
+    return this.whole;
+  }
+
+  /** The log size the other checks work with (at least 10, as the vocabulary asks). */
+  async size(): Promise<number> {
+    const n = (await this.log()).seqs.length;
+    if (n < 10) fail(`${this.path} holds ${n} items; the history checks need the log x-contract.conformance.history promises (at least ${this.entry.minItems})`);
+    return n;
+  }
+
+  /** A page size that does not divide the log, so the last page is a short one (W5). */
+  pageSize(n: number): number {
+    const k = Math.floor(n / 4) + 1;
+    return Math.max(2, Math.min(k, this.endpoint.maxLimit ?? k));
+  }
+}
