@@ -1,0 +1,118 @@
+/**
+ * Server processes for the multi-process suite and bench (tests/redis/server-process.ts, forked
+ * with tsx), and a TCP "load balancer" whose backend can be switched and whose connections can be
+ * cut, so one client URL reaches process A, then process B.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+export interface ServerProcess {
+  readonly name: string;
+  readonly port: number;
+  readonly origin: string;
+  readonly child: ChildProcess;
+  /** POST /test/emit: n agent.events to a session, from this process. */
+  emit(sessionId: string, n: number, text?: string): Promise<({ seq: number } | { error: string; name: string })[]>;
+  errors(): Promise<{ name: string; message: string; where: unknown }[]>;
+  close(): Promise<void>;
+}
+
+export async function startServerProcess(options: { name: string; redisPort?: number; prefix?: string; refreshMs?: number; store?: 'redis' | 'memory' }): Promise<ServerProcess> {
+  const child = fork(path.join(here, 'server-process.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    env: {
+      ...process.env,
+      REDIS_PORT: String(options.redisPort ?? 0),
+      STORE_PREFIX: options.prefix ?? 'contractgen:',
+      STORE: options.store ?? 'redis',
+      NAME: options.name,
+      ...(options.refreshMs !== undefined ? { REFRESH_MS: String(options.refreshMs) } : {}),
+    },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server process ${options.name} did not report its port within 20 s`)), 20_000);
+    child.once('message', (m: { port?: number }) => {
+      clearTimeout(timer);
+      if (typeof m.port === 'number') resolve(m.port);
+      else reject(new Error(`server process ${options.name} sent ${JSON.stringify(m)}`));
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server process ${options.name} exited with ${code} before listening`));
+    });
+  });
+  const origin = `http://127.0.0.1:${port}`;
+  return {
+    name: options.name,
+    port,
+    origin,
+    child,
+    async emit(sessionId, n, text) {
+      const res = await fetch(`${origin}/test/emit?session=${encodeURIComponent(sessionId)}&n=${n}${text ? `&text=${encodeURIComponent(text)}` : ''}`, { method: 'POST' });
+      return ((await res.json()) as { results: ({ seq: number } | { error: string; name: string })[] }).results;
+    },
+    async errors() {
+      return ((await (await fetch(`${origin}/test/errors`)).json()) as { errors: { name: string; message: string; where: unknown }[] }).errors;
+    },
+    async close() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send('close');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 3000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface SwitchProxy {
+  readonly port: number;
+  /** New connections go to this port. */
+  switchTo(port: number): void;
+  /** While refusing, new connections are closed at once (the balancer has no healthy backend). */
+  refuse(on: boolean): void;
+  /** Destroys every open connection (a network cut). */
+  cut(): void;
+  close(): Promise<void>;
+}
+
+export async function startSwitchProxy(initialTarget: number): Promise<SwitchProxy> {
+  let target = initialTarget;
+  let refusing = false;
+  const open = new Set<Socket>();
+  const server = createServer((client) => {
+    if (refusing) return void client.destroy();
+    const upstream = connect(target, '127.0.0.1');
+    open.add(client);
+    open.add(upstream);
+    const done = (): void => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', done).on('close', done);
+    upstream.on('error', done).on('close', done);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    switchTo: (port) => void (target = port),
+    refuse: (on) => void (refusing = on),
+    cut() {
+      for (const s of open) s.destroy();
+      open.clear();
+    },
+    close() {
+      for (const s of open) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
