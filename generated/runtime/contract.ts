@@ -29,6 +29,20 @@ export interface HistoryDescriptor {
   readonly maxLimit?: number;
 }
 
+/**
+ * x-contract.conformance: how `contractgen probe` makes a server produce data. A server created
+ * with `conformance: true` answers a frame equal to `trigger` by emitting `produces` data
+ * messages, taking the payloads from `samples` in turn.
+ */
+export interface ConformanceDescriptor {
+  readonly trigger: { readonly type: string; readonly payload: unknown };
+  readonly produces: number;
+  /** Data payloads from the spec's examples, by message type. */
+  readonly samples: readonly { readonly type: string; readonly payload: unknown }[];
+  /** Logs a probed server must hold (W1–W5); the server is given them, the runtime never writes them. */
+  readonly history: readonly { readonly endpoint: string; readonly params: Readonly<Record<string, string>>; readonly minItems: number }[];
+}
+
 export interface ContractDescriptor {
   readonly name: string;
   readonly version: string;
@@ -48,4 +62,6 @@ export interface ContractDescriptor {
   };
   readonly history: Readonly<Record<string, HistoryDescriptor>>;
   readonly messages: Readonly<Record<string, MessageDescriptor>>;
+  /** Only when the spec declares x-contract.conformance. */
+  readonly conformance?: ConformanceDescriptor;
 }

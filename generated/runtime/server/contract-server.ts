@@ -12,6 +12,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ContractDescriptor, TransportKind } from '../contract.js';
 import type { Validator } from '../validation.js';
+import { createConformanceResponder } from './conformance.js';
 import { matchHistoryPath, serveHistory, type HistoryRoute } from './history.js';
 import { createServerCore, type ClientFrame, type ServerCore, type Session } from './server-core.js';
 import type { SessionStore } from './store.js';
@@ -65,6 +66,12 @@ export interface ContractServerOptions<Emitter> {
   readonly resumeTimeoutMs?: number | undefined;
   /** WebSocket and SSE: a client this many bytes behind is closed and resumes from the window (default 8 MiB or 8 windows). */
   readonly maxBufferedBytes?: number | undefined;
+  /**
+   * For `contractgen probe` (default off): answer the contract's conformance trigger by emitting
+   * `produces` data messages built from the spec's data-message examples. Needs a contract with
+   * a conformance block.
+   */
+  readonly conformance?: boolean | undefined;
 }
 
 export interface ContractServer<Emitter> {
@@ -107,6 +114,9 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     return requestId === undefined ? ctx : { ...ctx, requestId };
   };
 
+  if (options.conformance && !contract.conformance) throw new Error('contractgen runtime: conformance mode needs a contract whose spec declares x-contract.conformance');
+  const conformance = options.conformance && contract.conformance ? createConformanceResponder(contract.conformance) : undefined;
+
   const core = createServerCore({
     contract,
     validateClient: options.validateClient,
@@ -115,6 +125,7 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     store: options.store,
     hooks: {
       onMessage(session, frame) {
+        if (conformance?.matches(frame)) return conformance.answer((type, payload) => core.outbox.append(session.id, type, payload));
         const handler = options.dispatch[frame.type];
         if (!handler) throw new Error(`no handler for ${frame.type}`);
         return handler(frame, contextOf(session, frame.header.request_id));

@@ -276,7 +276,20 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       },
     };
     session.attachment = attachment;
-    session.subscription = await store.attach(session.id, session.protocolVersion, listener);
+    let subscription: Subscription;
+    try {
+      subscription = await store.attach(session.id, session.protocolVersion, listener);
+    } catch (error) {
+      // The store refused (e.g. Redis is down): the session is not bound here.
+      if (session.attachment === attachment) session.attachment = undefined;
+      throw error;
+    }
+    if (session.attachment === attachment) session.subscription = subscription;
+    else {
+      // The connection went away (or was superseded) while the store answered: let go of the
+      // binding, or the store would hold the session attached and it would never expire.
+      store.detach(subscription).catch((error: unknown) => reportError(error, { sessionId: session.id, type: 'detach' }));
+    }
     return {
       release(afterSeq) {
         sentUpTo = afterSeq;
@@ -399,7 +412,13 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       session.protocolVersion = version;
       const bound = await bind(session, attachment);
       // Read again now that new frames reach this attachment: nothing falls between the two.
-      const answer = await store.replay(session.id, request.lastSeenSeq);
+      let answer: ReplayAnswer;
+      try {
+        answer = await store.replay(session.id, request.lastSeenSeq);
+      } catch (error) {
+        core.detach(session, attachment); // the store failed between bind and replay: let go of the session
+        throw error;
+      }
       if (!answer.ok) {
         core.detach(session, attachment);
         return windowFailure(answer, request.lastSeenSeq);

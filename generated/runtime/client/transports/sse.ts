@@ -11,10 +11,15 @@
 import type { ContractDescriptor } from '../../contract.js';
 import { endpoint, postFrames, type ClientTransport, type TransportEnvironment, type TransportEvents } from '../transport.js';
 
-/** Splits an SSE byte stream into events (data lines joined) and comments. */
-export function createSseParser(onData: (data: string) => void, onComment: () => void): (chunk: string) => void {
+/**
+ * Splits an SSE byte stream into events (data lines joined) and comments. `id` is the event's own
+ * `id:` field, if it had one (not EventSource's sticky last event id): the client reads the seq
+ * from the frame, but a conformance probe checks that only data events carry an id (R4).
+ */
+export function createSseParser(onData: (data: string, id: string | undefined) => void, onComment: () => void): (chunk: string) => void {
   let buffer = '';
   let data: string[] = [];
+  let id: string | undefined;
   // A chunk that ended on CR: a LF at the start of the next one belongs to the same line end
   // (CRLF split across chunks), not to a blank line that would dispatch the event early.
   let skipLf = false;
@@ -30,11 +35,13 @@ export function createSseParser(onData: (data: string) => void, onComment: () =>
       buffer = buffer.slice(newline + (buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? 2 : 1));
       if (crAtEnd) skipLf = true;
       if (line === '') {
-        if (data.length > 0) onData(data.join('\n'));
+        if (data.length > 0) onData(data.join('\n'), id);
         data = [];
+        id = undefined;
       } else if (line.startsWith(':')) onComment();
       else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
-      // id:, event: and retry: carry nothing the client needs: the seq is in the frame header.
+      else if (line.startsWith('id:')) id = line.slice(line[3] === ' ' ? 4 : 3);
+      // event: and retry: carry nothing the client needs: the seq is in the frame header.
     }
   };
 }

@@ -132,7 +132,13 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     // handling one waits for the store.
     let inbound: Promise<void>;
     if (resumeId === null) {
-      inbound = core.open(attachment, versions).then((opened) => settle(opened, CLOSE_CODES.unsupportedVersion));
+      inbound = core.open(attachment, versions).then(
+        (opened) => settle(opened, CLOSE_CODES.unsupportedVersion),
+        (error: unknown) => {
+          // The store failed (e.g. Redis is down): say so and close; the client tries again later.
+          if (!closed) refuse(errorFrame('handler_failed', `the server could not open a session: ${(error as Error).message}`), CLOSE_CODES.tryAgainLater);
+        },
+      );
     } else {
       inbound = Promise.resolve();
       resumeTimer = setTimeout(() => refuse(errorFrame('session_required', 'a connection with session_id must send protocol.resume first'), CLOSE_CODES.resumeTimeout), options.resumeTimeoutMs ?? 10_000);
