@@ -3,37 +3,17 @@
  * vocabulary (spec/contract-vocabulary.schema.json), then run the lint rules of DESIGN.md.
  * Every finding carries the JSON pointer, its line and column, and how to fix it.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { sortFindings, type Finding } from './diagnostics.js';
 import type { LoadedSpec } from './loader.js';
 import { closest } from './naming.js';
-import { vocabularyPath } from './paths.js';
 import { rules } from './rules/index.js';
 import { messagesOf, type ContractBlock, type RuleContext } from './rules/rule.js';
 import { compiledSchemas, SYNTHETIC_ID, type CompiledSchemas } from './compiled-schemas.js';
 import { isSchemaObject, type Schema } from './schema-walk.js';
-
-const require = createRequire(import.meta.url);
-// Ajv is CommonJS; load the 2020-12 flavour explicitly.
-const Ajv2020 = require('ajv/dist/2020.js').default as typeof import('ajv/dist/2020.js').default;
+import { vocabularyValidator } from './vocabulary-validator.js';
 
 const VOCABULARY_KEYWORDS = ['x-contract', 'x-message'];
-
-let metaValidator: ValidateFunction | undefined;
-
-function vocabulary(): ValidateFunction {
-  if (!metaValidator) {
-    const ajv = new Ajv2020({ allErrors: true, strict: false, verbose: true });
-    const text = readFileSync(vocabularyPath, 'utf8');
-    const meta = JSON.parse(text) as Schema;
-    ajv.addMetaSchema(meta);
-    metaValidator = ajv.getSchema(meta.$id as string);
-    if (!metaValidator) throw new Error('the vocabulary meta-schema did not compile');
-  }
-  return metaValidator;
-}
 
 /** Run every check; returns findings sorted errors first. */
 export function check(spec: LoadedSpec): Finding[] {
@@ -43,7 +23,7 @@ export function check(spec: LoadedSpec): Finding[] {
   if (!isSchemaObject(spec.json['x-contract'])) {
     return [place({ severity: 'error', code: 'missing-x-contract', pointer: '', message: 'the spec has no "x-contract" block, so its protocol semantics are unknown', hint: 'add "x-contract": { "name", "version", "protocolVersions", "sequencing", "session", "replayWindow", "heartbeatMs", "maxFrameBytes", "transports" }' })];
   }
-  const meta = vocabulary();
+  const meta = vocabularyValidator();
   if (!meta(spec.json)) return sortFindings(metaFindings(meta.errors ?? []).map(place));
 
   const root = spec.json as Schema;

@@ -1,7 +1,7 @@
 /**
  * The Handlebars templates of the docs (templates/docs/*.hbs and partials/*.hbs). Compiling them
  * costs more than everything else the docs emitter does, so `npm run build:cli` precompiles them
- * into dist/templates/docs.compiled.js (see precompile-templates.ts); a build uses that module
+ * into dist/templates/docs.compiled.js (see precompile.ts); a build uses that module
  * when its hash matches the .hbs files on disk and compiles the sources otherwise, so an edited
  * template is never served stale.
  */

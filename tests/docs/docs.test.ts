@@ -11,7 +11,7 @@ import { loadTemplates, readTemplateSources } from '../../generator/doc-template
 import { DOCS, registerDocHelpers, renderDocs } from '../../generator/emit/docs.js';
 import { checkDiagram, mermaidBlocks } from '../../generator/mermaid.js';
 import { generate, type GenerateResult } from '../../generator/pipeline.js';
-import { precompiledModule } from '../../generator/precompile-templates.js';
+import { precompiledModule } from '../../generator/precompile.js';
 import { resolveTrace, RULES } from '../../generator/trace.js';
 import { canonicalSpec, generatedDir, removeTempDirs, repoRoot, tempDir } from '../helpers.js';
 
