@@ -98,10 +98,18 @@ export interface FrameParts {
   readonly bytes: number;
 }
 
+/** Strings whose JSON is themselves in quotes, one byte per character (message types, session ids). */
+const PLAIN = /^[\w.-]*$/;
+
 /** `{"type":…,"header":{"session_id":…,"seq":` + seq + `},"payload":…}` */
 export function frameParts(type: string, sessionId: string, payloadJson: string): FrameParts {
-  const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},"seq":`;
   const suffix = `},"payload":${payloadJson}}`;
+  // On the send path of every data message: skip escaping and byte counting where they cannot matter.
+  if (PLAIN.test(type) && PLAIN.test(sessionId)) {
+    const prefix = `{"type":"${type}","header":{"session_id":"${sessionId}","seq":`;
+    return { prefix, suffix, bytes: prefix.length + Buffer.byteLength(suffix, 'utf8') };
+  }
+  const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},"seq":`;
   return { prefix, suffix, bytes: Buffer.byteLength(prefix, 'utf8') + Buffer.byteLength(suffix, 'utf8') };
 }
 
