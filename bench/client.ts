@@ -26,16 +26,8 @@ import { fileURLToPath } from 'node:url';
 import type { BackoffOptions } from '../generated/runtime/client/backoff.js';
 import { createAgentUiServer, type AgentUiContext } from '../generated/server.js';
 import type { Answer, CommandBody, Transport } from './client/child.js';
+import { intEnv, QUICK } from './env.js';
 
-function intEnv(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
-const QUICK = process.env.BENCH_QUICK === '1';
 const N = intEnv('BENCH_N') ?? (QUICK ? 10_000 : 100_000);
 const RUNS = QUICK ? 1 : 3;
 const CUT_RUNS = QUICK ? 5 : 20;

@@ -19,16 +19,8 @@ import WebSocket from 'ws';
 import { contract } from '../generated/contract.js';
 import { startServerProcess, type ServerProcess } from '../tests/redis/processes.js';
 import { startRedisServer, type RedisServer } from '../tests/redis/redis-server.js';
+import { intEnv, QUICK } from './env.js';
 
-function intEnv(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
-const QUICK = process.env.BENCH_QUICK === '1';
 const N = intEnv('BENCH_N') ?? (QUICK ? 5_000 : 50_000);
 const RUNS = intEnv('BENCH_RUNS') ?? (QUICK ? 1 : 5);
 const CHUNK = 1_000;

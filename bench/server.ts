@@ -22,18 +22,10 @@ import { fileURLToPath } from 'node:url';
 import { FAKE_SESSION_ID, hrEpoch, median, quantile, rawFrame, type MemorySample } from './server/common.js';
 import { benchHistory } from './server/history.js';
 import { killAll, spawn, transpileChildren, type Child, type ChildMessage } from './server/ipc.js';
+import { intEnv, QUICK } from './env.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-function intEnv(name: string): number | undefined {
-  const v = process.env[name];
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got ${v}`);
-  return n;
-}
-
-const QUICK = process.env.BENCH_QUICK === '1';
 const N = intEnv('BENCH_N') ?? (QUICK ? 20_000 : 200_000);
 const RUNS = intEnv('BENCH_RUNS') ?? (QUICK ? 1 : 5);
 const CHUNK = 1_000;

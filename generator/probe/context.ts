@@ -161,17 +161,22 @@ export class TransportContext {
     return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l) };
   }
 
+  private connect(options: OpenOptions): Promise<Link> {
+    const env = this.env();
+    switch (this.kind) {
+      case 'websocket':
+        return connectWebSocket(env, options);
+      case 'sse':
+        return connectSse(env, options);
+      case 'poll':
+        return connectPoll(env, options);
+    }
+  }
+
   /** A new attachment without a session; `versions` null leaves the parameter out. */
   open(o: { readonly versions?: string | null } = {}): Promise<Link> {
     const options: OpenOptions = { versions: o.versions === null ? undefined : (o.versions ?? this.versions) };
-    switch (this.kind) {
-      case 'websocket':
-        return connectWebSocket(this.env(), options);
-      case 'sse':
-        return connectSse(this.env(), options);
-      case 'poll':
-        return connectPoll(this.env(), options);
-    }
+    return this.connect(options);
   }
 
   /** A new session: opens and reads the hello (which must come first, H1). */
@@ -194,14 +199,7 @@ export class TransportContext {
   /** R1: a resume of `session` from `lastSeenSeq` on a new attachment. */
   resume(session: SessionRef, lastSeenSeq: number, o: { readonly versions?: string } = {}): Promise<Link> {
     const options = { versions: o.versions ?? this.versions, resume: { sessionId: session.id, token: session.token, lastSeenSeq } };
-    switch (this.kind) {
-      case 'websocket':
-        return connectWebSocket(this.env(), options);
-      case 'sse':
-        return connectSse(this.env(), options);
-      case 'poll':
-        return connectPoll(this.env(), options);
-    }
+    return this.connect(options);
   }
 
   /** The conformance trigger frame; `sessionId` null leaves header.session_id out. */
