@@ -15,20 +15,7 @@ import type { ContractDescriptor, TransportKind } from '../../generated/runtime/
 import { createContractServer } from '../../generated/runtime/server/contract-server.js';
 import type { AgentUiEmitter, AgentUiHandlers, AgentUiServer } from '../../generated/server.js';
 import type { AgentEvent, ChatSend, UiAction } from '../../generated/types.js';
-import {
-  validateAgentEvent,
-  validateAgentEventPayload,
-  validateUiPatchPayload,
-  validateUiRenderPayload,
-  validateClientMessage,
-  validateProtocolError,
-  validateProtocolHeartbeat,
-  validateProtocolHello,
-  validateProtocolResumed,
-  validateProtocolResumeFailed,
-  validateUiPatch,
-  validateUiRender,
-} from '../../generated/validators.js';
+import { generatedWiring, handlerWiring } from '../wiring.js';
 
 export const TRANSPORTS: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
 
@@ -75,34 +62,7 @@ export function contractWith(patch: (c: { -readonly [K in keyof ContractDescript
 
 /** The generated server's wiring (generated/server.ts) over any copy of the contract. */
 export function createServerFor(c: ContractDescriptor, handlers: AgentUiHandlers): AgentUiServer {
-  return createContractServer<AgentUiEmitter>({
-    contract: c,
-    validateClient: validateClientMessage,
-    serverValidators: {
-      'agent.event': validateAgentEvent,
-      'protocol.error': validateProtocolError,
-      'protocol.heartbeat': validateProtocolHeartbeat,
-      'protocol.hello': validateProtocolHello,
-      'protocol.resume_failed': validateProtocolResumeFailed,
-      'protocol.resumed': validateProtocolResumed,
-      'ui.patch': validateUiPatch,
-      'ui.render': validateUiRender,
-    },
-    payloadValidators: { 'agent.event': validateAgentEventPayload, 'ui.patch': validateUiPatchPayload, 'ui.render': validateUiRenderPayload },
-    emitter: (send) => ({
-      agentEvent: (payload) => send('agent.event', payload),
-      uiPatch: (payload) => send('ui.patch', payload),
-      uiRender: (payload) => send('ui.render', payload),
-    }),
-    dispatch: {
-      'chat.send': (frame, ctx) => handlers.chatSend(frame as unknown as ChatSend, ctx),
-      'ui.action': (frame, ctx) => handlers.uiAction(frame as unknown as UiAction, ctx),
-    },
-    onSessionStart: handlers.onSessionStart?.bind(handlers),
-    onSessionResume: handlers.onSessionResume?.bind(handlers),
-    onSessionEnd: handlers.onSessionEnd?.bind(handlers),
-    onError: handlers.onError?.bind(handlers),
-  });
+  return createContractServer<AgentUiEmitter>({ ...generatedWiring(c), ...handlerWiring(handlers) });
 }
 
 /** Listens on 127.0.0.1 on a free port; closed (with every connection) in cleanup. */

@@ -15,7 +15,7 @@ import { createRedisStore, StoreOutcomeUnknownError } from '../../generated/runt
 import { StoreUnavailableError } from '../../generated/runtime/server/store.js';
 import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
-import { cleanup, connectWs, expectResumed, onCleanup, openSession, range, resumeChannel, seqsOf, target, waitFor, type Target } from '../server/helpers.js';
+import { cleanup, connectWs, expectResumed, onCleanup, openSession, range, resumeChannel, seqsOf, target, type Target } from '../server/helpers.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
 afterEach(cleanup);

@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
-import { createRedisStore, StoreOutcomeUnknownError, type RedisSessionStore } from '../../runtime/server/redis-store.js';
+import { createRedisStore, StoreOutcomeUnknownError } from '../../runtime/server/redis-store.js';
 import { frameParts, StoreUnavailableError, UnknownSessionError, type SessionListener } from '../../runtime/server/store.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 

@@ -8,25 +8,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import type { AgentUiEmitter } from '../../generated/server.js';
 import type { AgentEvent } from '../../generated/types.js';
-import {
-  validateAgentEvent,
-  validateAgentEventPayload,
-  validateClientMessage,
-  validateProtocolError,
-  validateProtocolHeartbeat,
-  validateProtocolHello,
-  validateProtocolResumed,
-  validateProtocolResumeFailed,
-  validateUiPatch,
-  validateUiPatchPayload,
-  validateUiRender,
-  validateUiRenderPayload,
-} from '../../generated/validators.js';
 import type { ContractDescriptor } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type SessionHandle } from '../../runtime/server/contract-server.js';
 import { createRedisStore, type RedisSessionStore } from '../../runtime/server/redis-store.js';
 import { cleanup, contractWith, expectResumed, KINDS, onCleanup, openSession, range, resumeChannel, seqsOf, target, waitFor, type Target } from '../server/helpers.js';
+import { generatedWiring } from '../wiring.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
 let redis: RedisServer;
@@ -38,7 +26,6 @@ afterAll(async () => {
 });
 afterEach(cleanup);
 
-type Emitter = { agentEvent(payload: AgentEvent['payload']): Promise<number> };
 let prefixes = 0;
 
 async function newStore(contract: ContractDescriptor, prefix: string): Promise<RedisSessionStore> {
@@ -48,23 +35,10 @@ async function newStore(contract: ContractDescriptor, prefix: string): Promise<R
 }
 
 /** The generated contract's wiring (as generated/server.ts does) on a Redis store. */
-async function serve(contract: ContractDescriptor, store: RedisSessionStore, ended: { id: string; reason: string }[] = []): Promise<{ app: ContractServer<Emitter>; at: Target }> {
-  const app = createContractServer<Emitter>({
-    contract,
+async function serve(contract: ContractDescriptor, store: RedisSessionStore, ended: { id: string; reason: string }[] = []): Promise<{ app: ContractServer<AgentUiEmitter>; at: Target }> {
+  const app = createContractServer<AgentUiEmitter>({
     store,
-    validateClient: validateClientMessage as never,
-    serverValidators: {
-      'agent.event': validateAgentEvent,
-      'protocol.error': validateProtocolError,
-      'protocol.heartbeat': validateProtocolHeartbeat,
-      'protocol.hello': validateProtocolHello,
-      'protocol.resume_failed': validateProtocolResumeFailed,
-      'protocol.resumed': validateProtocolResumed,
-      'ui.patch': validateUiPatch,
-      'ui.render': validateUiRender,
-    },
-    payloadValidators: { 'agent.event': validateAgentEventPayload, 'ui.patch': validateUiPatchPayload, 'ui.render': validateUiRenderPayload },
-    emitter: (send) => ({ agentEvent: (payload) => send('agent.event', payload) }),
+    ...generatedWiring(contract),
     dispatch: {},
     onSessionEnd: (session: SessionHandle, reason) => void ended.push({ id: session.id, reason }),
   });
@@ -80,7 +54,7 @@ async function serve(contract: ContractDescriptor, store: RedisSessionStore, end
 }
 
 const event = (text: string): AgentEvent['payload'] => ({ conversation_id: 'c-1', turn_id: 't-1', kind: 'text', text });
-const emitN = (app: ContractServer<Emitter>, id: string, n: number): Promise<number[]> => Promise.all(Array.from({ length: n }, (_, i) => app.emitTo(id).agentEvent(event(`m${i}`))));
+const emitN = (app: ContractServer<AgentUiEmitter>, id: string, n: number): Promise<number[]> => Promise.all(Array.from({ length: n }, (_, i) => app.emitTo(id).agentEvent(event(`m${i}`))));
 
 describe.each(KINDS)('%s on the Redis store', (kind) => {
   it('resumes with exactly the missed messages, then live ones', async () => {

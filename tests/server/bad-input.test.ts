@@ -8,20 +8,12 @@ import http from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contract as canonical } from '../../generated/contract.js';
 import { createAgentUiServer } from '../../generated/server.js';
-import {
-  validateAgentEvent,
-  validateAgentEventPayload,
-  validateClientMessage,
-  validateProtocolError,
-  validateProtocolHeartbeat,
-  validateProtocolHello,
-  validateProtocolResumed,
-  validateProtocolResumeFailed,
-} from '../../generated/validators.js';
 import type { ContractDescriptor } from '../../runtime/contract.js';
 import { createMemoryHistoryStore } from '../../runtime/server/history.js';
 import { createServerCore, type ClientFrame } from '../../runtime/server/server-core.js';
 import { createWebSocketTransport } from '../../runtime/server/transports/websocket.js';
+import { validateProtocolError } from '../../generated/validators.js';
+import { generatedWiring } from '../wiring.js';
 import {
   chatSend,
   cleanup,
@@ -440,18 +432,9 @@ describe('history through the generated server', () => {
 
 /** The core and the WebSocket transport alone, with transport options the contract server does not expose. */
 async function wsOnlyServer(contract: ContractDescriptor, options: { maxBufferedBytes?: number; resumeTimeoutMs?: number }) {
+  const { emitter: _, ...validation } = generatedWiring(contract);
   const core = createServerCore({
-    contract,
-    validateClient: validateClientMessage as never,
-    serverValidators: {
-      'agent.event': validateAgentEvent,
-      'protocol.error': validateProtocolError,
-      'protocol.heartbeat': validateProtocolHeartbeat,
-      'protocol.hello': validateProtocolHello,
-      'protocol.resume_failed': validateProtocolResumeFailed,
-      'protocol.resumed': validateProtocolResumed,
-    },
-    payloadValidators: { 'agent.event': validateAgentEventPayload },
+    ...validation,
     hooks: { onMessage: (_s, _f: ClientFrame) => undefined },
   });
   const transport = createWebSocketTransport({ core, path: '/ws', ...options });

@@ -15,24 +15,11 @@ import WebSocket from 'ws';
 import { contract as canonicalContract } from '../../generated/contract.js';
 import type { AgentUiEmitter, AgentUiHandlers } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
-import {
-  validateAgentEvent,
-  validateAgentEventPayload,
-  validateUiPatchPayload,
-  validateUiRenderPayload,
-  validateClientMessage,
-  validateProtocolError,
-  validateProtocolHeartbeat,
-  validateProtocolHello,
-  validateProtocolResumed,
-  validateProtocolResumeFailed,
-  validateUiPatch,
-  validateUiRender,
-} from '../../generated/validators.js';
 import type { ContractDescriptor, TransportKind } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type HandlerContext } from '../../runtime/server/contract-server.js';
 import type { HistoryStore } from '../../runtime/server/history.js';
-import type { ClientFrame } from '../../runtime/server/server-core.js';
+import { validateProtocolResumed, validateProtocolResumeFailed } from '../../generated/validators.js';
+import { generatedWiring, handlerWiring } from '../wiring.js';
 
 export { canonicalContract, sleep };
 export type Kind = TransportKind;
@@ -169,32 +156,8 @@ export async function startServer(setup: ServerSetup = {}): Promise<TestServer> 
   };
   const handlers: AgentUiHandlers = { ...defaults, ...setup.handlers };
   const app = createContractServer<AgentUiEmitter>({
-    contract,
-    validateClient: validateClientMessage as never,
-    serverValidators: {
-      'agent.event': validateAgentEvent,
-      'protocol.error': validateProtocolError,
-      'protocol.heartbeat': validateProtocolHeartbeat,
-      'protocol.hello': validateProtocolHello,
-      'protocol.resume_failed': validateProtocolResumeFailed,
-      'protocol.resumed': validateProtocolResumed,
-      'ui.patch': validateUiPatch,
-      'ui.render': validateUiRender,
-    },
-    payloadValidators: { 'agent.event': validateAgentEventPayload, 'ui.patch': validateUiPatchPayload, 'ui.render': validateUiRenderPayload },
-    emitter: (send) => ({
-      agentEvent: (payload) => send('agent.event', payload),
-      uiPatch: (payload) => send('ui.patch', payload),
-      uiRender: (payload) => send('ui.render', payload),
-    }),
-    dispatch: {
-      'chat.send': (frame: ClientFrame, ctx: Ctx) => handlers.chatSend(frame as never, ctx),
-      'ui.action': (frame: ClientFrame, ctx: Ctx) => handlers.uiAction(frame as never, ctx),
-    },
-    onSessionStart: handlers.onSessionStart?.bind(handlers),
-    onSessionResume: handlers.onSessionResume?.bind(handlers),
-    onSessionEnd: handlers.onSessionEnd?.bind(handlers),
-    onError: handlers.onError?.bind(handlers),
+    ...generatedWiring(contract),
+    ...handlerWiring(handlers),
     history: setup.history ? [{ ...contract.history.conversationHistory!, store: setup.history }] : [],
   });
   const server = http.createServer();
