@@ -6,7 +6,6 @@
  * a restart without persistence a resume gets a typed refusal, and with persistence it succeeds.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contract } from '../../generated/contract.js';
@@ -15,7 +14,7 @@ import { createRedisStore, StoreOutcomeUnknownError } from '../../generated/runt
 import { StoreUnavailableError } from '../../generated/runtime/server/store.js';
 import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
-import { cleanup, connectWs, expectResumed, onCleanup, openSession, range, resumeChannel, seqsOf, target, type Target } from '../server/helpers.js';
+import { cleanup, closeHttp, connectWs, listen, expectResumed, onCleanup, openSession, range, resumeChannel, seqsOf, target, type Target } from '../server/helpers.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
 afterEach(cleanup);
@@ -48,14 +47,12 @@ async function start(options: { persistence?: boolean } = {}): Promise<Running> 
   });
   const server = http.createServer();
   app.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = await listen(server);
   onCleanup(async () => {
     app.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await closeHttp(server);
     await store.close();
   });
-  const port = (server.address() as AddressInfo).port;
   return {
     app,
     at: target(port, contract),

@@ -5,7 +5,6 @@
  * processes leave exactly one live attachment.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { AgentUiEmitter } from '../../generated/server.js';
@@ -13,7 +12,7 @@ import type { AgentEvent } from '../../generated/types.js';
 import type { ContractDescriptor } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type SessionHandle } from '../../runtime/server/contract-server.js';
 import { createRedisStore, type RedisSessionStore } from '../../runtime/server/redis-store.js';
-import { cleanup, contractWith, expectResumed, KINDS, onCleanup, openSession, range, resumeChannel, seqsOf, target, waitFor, type Target } from '../server/helpers.js';
+import { cleanup, closeHttp, contractWith, listen, expectResumed, KINDS, onCleanup, openSession, range, resumeChannel, seqsOf, target, waitFor, type Target } from '../server/helpers.js';
 import { generatedWiring } from '../wiring.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -44,13 +43,12 @@ async function serve(contract: ContractDescriptor, store: RedisSessionStore, end
   });
   const server = http.createServer();
   app.attach(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = await listen(server);
   onCleanup(async () => {
     app.close();
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
+    await closeHttp(server);
   });
-  return { app, at: target((server.address() as AddressInfo).port, contract) };
+  return { app, at: target(port, contract) };
 }
 
 const event = (text: string): AgentEvent['payload'] => ({ conversation_id: 'c-1', turn_id: 't-1', kind: 'text', text });
