@@ -24,7 +24,8 @@
  *
  * Connections: pass two (commands, and a subscriber: a subscribed connection cannot run commands),
  * created with `{ enableOfflineQueue: false, maxRetriesPerRequest: 0 }` so that a lost Redis rejects
- * operations at once; the store refuses connections that would queue or re-send (see
+ * operations at once, and the subscriber with `autoResubscribe: false` (the store subscribes again
+ * itself); the store refuses connections that would queue, re-send or resubscribe unhandled (see
  * redis-connection.ts). Every failure rejects with StoreUnavailableError naming what failed;
  * append's rejection means the message was not stored and not sent, except for the
  * StoreOutcomeUnknownError subclass (the connection dropped while the append was in flight and

@@ -79,13 +79,15 @@ describe('Redis connections killed while the server emits', () => {
     const s = await openSession(r.at, 'websocket');
     const N = 3000;
     const outcomes: Promise<{ seq: number } | { error: unknown }>[] = [];
+    const kills: Promise<unknown>[] = []; // not awaited in the loop (the emits go on), but awaited
     for (let i = 1; i <= N; i++) {
       outcomes.push(r.emit(s.sessionId, `m${i}`));
-      if (i === 800) void r.admin.client('KILL', 'TYPE', 'normal'); // the commands connection (not the admin: SKIPME)
-      if (i === 1600) void r.admin.client('KILL', 'TYPE', 'pubsub'); // the subscriber
-      if (i === 2400) void r.admin.client('KILL', 'TYPE', 'normal');
+      if (i === 800) kills.push(r.admin.client('KILL', 'TYPE', 'normal')); // the commands connection (not the admin: SKIPME)
+      if (i === 1600) kills.push(r.admin.client('KILL', 'TYPE', 'pubsub')); // the subscriber
+      if (i === 2400) kills.push(r.admin.client('KILL', 'TYPE', 'normal')); // may also catch the subscriber mid-resubscribe
       if (i % 100 === 0) await sleep(3);
     }
+    await Promise.all(kills);
     const results = await Promise.all(outcomes);
     const stored = results.flatMap((o) => ('seq' in o ? [o.seq] : []));
     const refused = results.flatMap((o) => ('error' in o ? [o.error] : []));

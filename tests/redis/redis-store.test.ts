@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createRedisStore, StoreOutcomeUnknownError } from '../../runtime/server/redis-store.js';
 import { frameParts, StoreUnavailableError, UnknownSessionError, type SessionListener } from '../../runtime/server/store.js';
-import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
+import { connectRedis, startCutProxy, startRedisServer, type RedisServer } from './redis-server.js';
 
 let server: RedisServer;
 let admin: Redis;
@@ -133,8 +133,11 @@ describe('connections that would queue are refused; failures surface at once', (
     expect(() => createRedisStore({ redis: retrying, subscriber: sub, contract: contract() })).toThrow(/maxRetriesPerRequest: 1/);
     const good = new Redis({ ...lazy, enableOfflineQueue: false, maxRetriesPerRequest: 0 });
     expect(() => createRedisStore({ redis: good, subscriber: new Redis(lazy), contract: contract() })).toThrow(/subscriber connection has enableOfflineQueue: true/);
-    expect(() => createRedisStore({ redis: good, subscriber: good, contract: contract() })).toThrow(/two connections/);
-    for (const c of [defaults, sub, retrying, good]) c.disconnect();
+    expect(() => createRedisStore({ redis: good, subscriber: sub, contract: contract() })).toThrow(/subscriber connection has autoResubscribe: true/);
+    const quiet = new Redis({ ...lazy, enableOfflineQueue: false, maxRetriesPerRequest: 0, autoResubscribe: false });
+    expect(() => createRedisStore({ redis: quiet, subscriber: quiet, contract: contract() })).toThrow(/two connections/);
+    void createRedisStore({ redis: good, subscriber: quiet, contract: contract() }).close();
+    for (const c of [defaults, sub, retrying, good, quiet]) c.disconnect();
   });
 
   it('with Redis down every operation rejects with StoreUnavailableError naming it, within milliseconds; after a restart it works again', async () => {
@@ -199,6 +202,45 @@ describe('delivery survives killed connections', () => {
     expect(reconnects).toBe(1); // the kill did cut the subscription
   });
 
+  it('the subscriber is cut again while it subscribes after a reconnect: onError is told, nothing is unhandled, and every seq still arrives once, in order', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    closers.push(async () => void process.off('unhandledRejection', onUnhandled));
+    const proxy = await startCutProxy(server.port);
+    closers.push(() => proxy.close());
+    const errors: StoreUnavailableError[] = [];
+    const redis = await connectRedis(server.port);
+    const subscriber = await connectRedis(proxy.port);
+    const store = createRedisStore({ redis, subscriber, contract: contract(), prefix: `rs${++prefixes}:`, onError: (e) => void errors.push(e) });
+    closers.push(() => store.close());
+    const s = await store.create('1.1');
+    const rec = recorder();
+    await store.attach(s.id, '1.1', rec.listener);
+    // On the first ready after the cut the store has just written SUBSCRIBE: it gets no answer,
+    // and the connection is cut again under it (ioredis' own resubscribe would be unhandled here).
+    let readies = 0;
+    subscriber.on('ready', () => {
+      if (readies++ > 0) return;
+      proxy.hold();
+      setTimeout(() => proxy.cut(), 50);
+    });
+    expect(await store.append(s.id, partsOf(s.id, 'm1'))).toBe(1);
+    await waitFor(() => rec.seqs.length === 1, 'seq 1 delivered');
+    proxy.cut();
+    for (let i = 2; i <= 20; i++) {
+      expect(await store.append(s.id, partsOf(s.id, `m${i}`))).toBe(i);
+      await sleep(10);
+    }
+    await waitFor(() => readies >= 2, 'the subscriber ready again after the second cut');
+    await waitFor(() => rec.seqs.length >= 20, 'every frame delivered', 5000, () => `got ${rec.seqs.join(',')}`);
+    expect(rec.seqs).toEqual(range(1, 20));
+    expect(rec.events).toEqual([]);
+    expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/subscribing again after a reconnect failed/));
+    await sleep(100);
+    expect(unhandled).toEqual([]);
+  });
+
   it('the commands connection is killed mid-stream: each append resolves (stored, delivered) or rejects with StoreUnavailableError (not stored); seqs stay gap-free', async () => {
     const { store, redis } = await makeStore({ maxMessages: 5000 });
     const s = await store.create('1.1');
@@ -207,12 +249,14 @@ describe('delivery survives killed connections', () => {
     const id = await redis.client('ID');
     const N = 3000;
     const appends: Promise<PromiseSettledResult<number>>[] = [];
+    let killed: Promise<unknown> | undefined;
     for (let i = 1; i <= N; i++) {
       // Settled at once: a rejection is an outcome here, not an unhandled error.
       appends.push(Promise.allSettled([store.append(s.id, partsOf(s.id, `m${i}`))]).then(([o]) => o!));
-      if (i === 1000) void admin.client('KILL', 'ID', String(id));
+      if (i === 1000) killed = admin.client('KILL', 'ID', String(id));
       if (i % 100 === 0) await sleep(2);
     }
+    expect(await killed).toBe(1); // CLIENT KILL ID answers how many it killed
     const outcomes = await Promise.all(appends);
     const stored = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
     const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as Error] : []));

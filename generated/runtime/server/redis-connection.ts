@@ -81,7 +81,12 @@ export function isNotSent(error: unknown): boolean {
  * autoResendUnfulfilledCommands off, never settled at all.
  */
 export const REQUIRED_COMMAND_OPTIONS = { enableOfflineQueue: false, maxRetriesPerRequest: 0 } as const;
-export const REQUIRED_SUBSCRIBER_OPTIONS = { enableOfflineQueue: false } as const;
+/**
+ * autoResubscribe must be off: ioredis re-sends SUBSCRIBE after a reconnect without handling its
+ * promise, so a connection cut again before Redis answers is an unhandled rejection (a crash under
+ * Node's default). The store subscribes again itself on 'ready', and handles the failure.
+ */
+export const REQUIRED_SUBSCRIBER_OPTIONS = { enableOfflineQueue: false, autoResubscribe: false } as const;
 
 /** Throws a TypeError naming the option when a connection is configured to queue or re-send. */
 export function checkConnectionOptions(connection: object, role: string, required: Readonly<Record<string, unknown>>): void {
@@ -94,7 +99,7 @@ export function checkConnectionOptions(connection: object, role: string, require
         .map(([k, v]) => `${k}: ${String(v)}`)
         .join(', ');
       throw new TypeError(
-        `redis store: the ${role} connection has ${name}: ${String(got)}; create it with { ${all} } so that a lost Redis fails operations at once (reported to the caller) instead of queueing or re-sending them`,
+        `redis store: the ${role} connection has ${name}: ${String(got)}; create it with { ${all} } so that a lost Redis fails operations at once and each failure reaches the caller, instead of being queued, re-sent or left unhandled`,
       );
     }
   }
