@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createReplayRing } from './replay-ring.js';
+import { createReplayRing, type ReplayRing } from './replay-ring.js';
+
+const put = (ring: ReplayRing, seq: number, frame: string): void => ring.push(seq, frame, Buffer.byteLength(frame, 'utf8'));
 
 const push = (ring: ReturnType<typeof createReplayRing>, from: number, to: number, bytes = 10): void => {
   for (let seq = from; seq <= to; seq++) ring.push(seq, `f${seq}`, bytes);
@@ -52,5 +54,41 @@ describe('replay ring (R3)', () => {
     ring.release(15); // head moves into the middle of the first 16/32 slots
     push(ring, 21, 300);
     expect(ring.framesAfter(15)).toEqual(Array.from({ length: 285 }, (_, i) => `f${i + 16}`));
+  });
+
+  it('agrees with a plain array of strings under random pushes, releases and bounds', () => {
+    let state = 7;
+    const rand = (n: number): number => ((state = (state * 1103515245 + 12345) % 2 ** 31), state % n);
+    const alphabet = ['a', 'é', '日', '👋', '"', '\\n'];
+    for (let round = 0; round < 20; round++) {
+      const maxMessages = 1 + rand(40);
+      const maxBytes = 1 + rand(600);
+      const ring = createReplayRing({ maxMessages, maxBytes });
+      const model: { seq: number; frame: string; bytes: number }[] = [];
+      let latest = 0;
+      for (let step = 0; step < 400; step++) {
+        if (rand(5) === 0 && latest > 0) {
+          const upto = latest - rand(10);
+          ring.release(upto);
+          while (model.length > 0 && model[0]!.seq <= upto) model.shift();
+        } else {
+          const frame = Array.from({ length: rand(60) }, () => alphabet[rand(alphabet.length)]).join('');
+          const bytes = Buffer.byteLength(frame);
+          latest++;
+          while (model.length > 0 && (model.length >= maxMessages || model.reduce((n, m) => n + m.bytes, 0) + bytes > maxBytes)) model.shift();
+          model.push({ seq: latest, frame, bytes });
+          put(ring, latest, frame);
+        }
+        expect(ring.size).toBe(model.length);
+        expect(ring.earliestSeq).toBe(model[0]?.seq ?? latest + 1);
+        if (model.length > 0 && rand(3) === 0) {
+          const m = model[rand(model.length)]!; // written or still pending
+          expect(ring.get(m.seq)).toBe(m.frame);
+        }
+      }
+      expect(ring.framesAfter(ring.earliestSeq - 1)).toEqual(model.map((m) => m.frame));
+      expect(ring.bytes).toBe(model.reduce((n, m) => n + m.bytes, 0));
+      for (const m of model) expect(ring.get(m.seq)).toBe(m.frame);
+    }
   });
 });
