@@ -21,7 +21,11 @@ ${EXIT_CODES_HELP}`,
     // The ts-morph worker starts before anything heavy is imported, so the two overlap.
     const { workerRunner } = await import('../ts-morph-runner.js');
     const tsMorph = workerRunner();
-    const [{ generate }, { writeFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]);
+    // generate() stops the worker when it is done; if loading fails first, stop it here (it would keep the process alive).
+    const [{ generate }, { writeFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]).catch(async (error: unknown) => {
+      await tsMorph.stop();
+      throw error;
+    });
     const spec = values.spec as string;
     const out = values.out as string;
     const result = await generate({ spec, out, tsMorph });

@@ -19,7 +19,11 @@ ${EXIT_CODES_HELP}`,
     // The ts-morph worker starts before anything heavy is imported, so the two overlap.
     const { workerRunner } = await import('../ts-morph-runner.js');
     const tsMorph = workerRunner();
-    const [{ generate }, { compareFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]);
+    // generate() stops the worker when it is done; if loading fails first, stop it here (it would keep the process alive).
+    const [{ generate }, { compareFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]).catch(async (error: unknown) => {
+      await tsMorph.stop();
+      throw error;
+    });
     const out = values.out as string;
     const result = await generate({ spec: values.spec as string, out, tsMorph });
     reportWarnings(result.findings, io);
