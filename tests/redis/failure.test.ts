@@ -5,7 +5,6 @@
  * and restarted — while it is down the server answers typed errors and keeps serving HTTP, after
  * a restart without persistence a resume gets a typed refusal, and with persistence it succeeds.
  */
-import http from 'node:http';
 import type { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contract } from '../../generated/contract.js';
@@ -14,7 +13,7 @@ import { createRedisStore, StoreOutcomeUnknownError } from '../../generated/runt
 import { StoreUnavailableError } from '../../generated/runtime/server/store.js';
 import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
-import { cleanup, closeHttp, connectWs, listen, expectResumed, onCleanup, openSession, range, resumeChannel, seqsOf, target, type Target } from '../server/helpers.js';
+import { cleanup, connectWs, expectResumed, onCleanup, openSession, range, resumeChannel, seqsOf, serve, target, type Target } from '../server/helpers.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
 afterEach(cleanup);
@@ -45,14 +44,8 @@ async function start(options: { persistence?: boolean } = {}): Promise<Running> 
     history: { conversationHistory: history },
     handlers: { chatSend() {}, uiAction() {}, onError: (error, where) => void errors.push({ error, where }) },
   });
-  const server = http.createServer();
-  app.attach(server);
-  const port = await listen(server);
-  onCleanup(async () => {
-    app.close();
-    await closeHttp(server);
-    await store.close();
-  });
+  onCleanup(() => store.close()); // after the server (last registered, first closed)
+  const { port } = await serve(app);
   return {
     app,
     at: target(port, contract),

@@ -4,7 +4,6 @@
  * still attaching leave nothing attached, and concurrent attaches of one session from two
  * processes leave exactly one live attachment.
  */
-import http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { AgentUiEmitter } from '../../generated/server.js';
@@ -12,7 +11,7 @@ import type { AgentEvent } from '../../generated/types.js';
 import type { ContractDescriptor } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type SessionHandle } from '../../runtime/server/contract-server.js';
 import { createRedisStore, type RedisSessionStore } from '../../runtime/server/redis-store.js';
-import { cleanup, closeHttp, contractWith, listen, expectResumed, KINDS, onCleanup, openSession, range, resumeChannel, seqsOf, target, waitFor, type Target } from '../server/helpers.js';
+import { cleanup, contractWith, expectResumed, KINDS, onCleanup, openSession, range, resumeChannel, seqsOf, serve as mount, target, waitFor, type Target } from '../server/helpers.js';
 import { generatedWiring } from '../wiring.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -41,13 +40,7 @@ async function serve(contract: ContractDescriptor, store: RedisSessionStore, end
     dispatch: {},
     onSessionEnd: (session: SessionHandle, reason) => void ended.push({ id: session.id, reason }),
   });
-  const server = http.createServer();
-  app.attach(server);
-  const port = await listen(server);
-  onCleanup(async () => {
-    app.close();
-    await closeHttp(server);
-  });
+  const { port } = await mount(app);
   return { app, at: target(port, contract) };
 }
 

@@ -33,6 +33,7 @@ import {
   range,
   resumeChannel,
   seqsOf,
+  serve,
   sleep,
   startServer,
   target,
@@ -398,13 +399,7 @@ describe('history through the generated server', () => {
     const store = createMemoryHistoryStore<{ seq: number; role: 'user'; chunk: { kind: 'text'; text: string } }>();
     for (let i = 1; i <= 5; i++) store.append('c-1', { role: 'user', chunk: { kind: 'text', text: `m${i}` } });
     const app = createAgentUiServer({ handlers: { chatSend() {}, uiAction() {} }, history: { conversationHistory: store } });
-    const server = http.createServer();
-    app.attach(server);
-    const port = await listen(server);
-    onCleanup(async () => {
-      app.close();
-      await closeHttp(server);
-    });
+    const { port } = await serve(app);
     const get = async (path: string) => {
       const r = await fetch(`http://127.0.0.1:${port}${path}`);
       return { status: r.status, body: (await r.json()) as any };

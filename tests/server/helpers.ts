@@ -160,16 +160,13 @@ export async function startServer(setup: ServerSetup = {}): Promise<TestServer> 
     ...handlerWiring(handlers),
     history: setup.history ? [{ ...contract.history.conversationHistory!, store: setup.history }] : [],
   });
-  const server = http.createServer();
-  app.attach(server);
+  const { server, port: listening } = await serve(app);
   const requests: string[] = [];
   server.on('request', (req: http.IncomingMessage) => requests.push(req.url ?? ''));
-  const listening = await listen(server);
   const close = async (): Promise<void> => {
     app.close();
     await closeHttp(server);
   };
-  onCleanup(close);
   return {
     app,
     http: server,
@@ -201,6 +198,24 @@ export function listen(server: http.Server): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
   });
+}
+
+/** A server that mounts on node:http (every generated server, and createContractServer). */
+export interface Mountable {
+  attach(server: http.Server): void;
+  close(): void;
+}
+
+/** Mounts `app` on a fresh node:http server on a free port; `cleanup()` closes both. */
+export async function serve(app: Mountable): Promise<{ readonly server: http.Server; readonly port: number }> {
+  const server = http.createServer();
+  app.attach(server);
+  const port = await listen(server);
+  onCleanup(async () => {
+    app.close();
+    await closeHttp(server);
+  });
+  return { server, port };
 }
 
 export function closeHttp(server: http.Server): Promise<void> {

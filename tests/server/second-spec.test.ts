@@ -5,13 +5,12 @@
  * surface is named after the contract (a misuse is a compile error), and it runs over a real
  * WebSocket with the contract's own parameters.
  */
-import http from 'node:http';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { repoRoot, runCli, runNode } from '../helpers.js';
-import { chatSend, cleanup, closeHttp, connectWs, listen, onCleanup, resumeChannel, seqsOf, target, type Frame, type Target } from './helpers.js';
+import { chatSend, cleanup, connectWs, resumeChannel, seqsOf, serve, target, type Frame, type Mountable, type Target } from './helpers.js';
 
 const specRel = 'tests/fixtures/specs/chat-mini.schema.json';
 const outRel = 'tests/.generated/chat-mini';
@@ -87,7 +86,7 @@ const TSCONFIG = {
 interface ChatMiniModule {
   createChatMiniServer(options: {
     handlers: { noteAdd(message: Frame, ctx: { emit: { noteAdded(p: object): Promise<number> } }): void };
-  }): { attach(server: http.Server): void; close(): void };
+  }): Mountable;
   [name: string]: unknown;
 }
 
@@ -134,13 +133,7 @@ describe('chat-mini: a second contract built by the CLI', () => {
         },
       },
     });
-    const server = http.createServer();
-    app.attach(server);
-    const port = await listen(server);
-    onCleanup(async () => {
-      app.close();
-      await closeHttp(server);
-    });
+    const { port } = await serve(app);
     const t = target(port, contract);
 
     const ch = await connectWs(t, '?versions=1.0');
