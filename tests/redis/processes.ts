@@ -76,6 +76,8 @@ export interface SwitchProxy {
   switchTo(port: number): void;
   /** While refusing, new connections are closed at once (the balancer has no healthy backend). */
   refuse(on: boolean): void;
+  /** Open connections stop passing what clients send (a command written now gets no answer). */
+  hold(): void;
   /** Destroys every open connection (a network cut). */
   cut(): void;
   close(): Promise<void>;
@@ -85,6 +87,7 @@ export async function startSwitchProxy(initialTarget: number): Promise<SwitchPro
   let target = initialTarget;
   let refusing = false;
   const open = new Set<Socket>();
+  const piped = new Map<Socket, Socket>(); // client → upstream
   const server = createServer((client) => {
     if (refusing) return void client.destroy();
     const upstream = connect(target, '127.0.0.1');
@@ -95,17 +98,22 @@ export async function startSwitchProxy(initialTarget: number): Promise<SwitchPro
       upstream.destroy();
       open.delete(client);
       open.delete(upstream);
+      piped.delete(client);
     };
     client.on('error', done).on('close', done);
     upstream.on('error', done).on('close', done);
     client.pipe(upstream);
     upstream.pipe(client);
+    piped.set(client, upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
     switchTo: (port) => void (target = port),
     refuse: (on) => void (refusing = on),
+    hold() {
+      for (const [client, upstream] of piped) client.unpipe(upstream).pause();
+    },
     cut() {
       for (const s of open) s.destroy();
       open.clear();

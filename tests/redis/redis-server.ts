@@ -5,7 +5,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
@@ -117,44 +117,3 @@ export async function connectRedis(port: number, extra: RedisOptions = {}): Prom
   return redis;
 }
 
-/**
- * A TCP proxy in front of Redis that a test can cut at a chosen moment: `hold()` stops passing
- * what clients send (so a command written now gets no answer), `cut()` drops every connection.
- */
-export interface CutProxy {
-  readonly port: number;
-  hold(): void;
-  cut(): void;
-  close(): Promise<void>;
-}
-
-export async function startCutProxy(redisPort: number): Promise<CutProxy> {
-  let holding = false;
-  const sockets = new Set<Socket>();
-  const proxy = createServer((client) => {
-    const upstream = connect(redisPort, '127.0.0.1');
-    for (const s of [client, upstream]) {
-      sockets.add(s);
-      s.on('error', () => undefined);
-      s.on('close', () => sockets.delete(s));
-    }
-    client.on('data', (d: Buffer) => void (holding || upstream.write(d)));
-    upstream.on('data', (d: Buffer) => void client.write(d));
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
-  });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (proxy.address() as AddressInfo).port,
-    hold: () => void (holding = true),
-    cut: () => {
-      for (const s of sockets) s.destroy();
-      holding = false;
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        proxy.close(() => resolve());
-      }),
-  };
-}
