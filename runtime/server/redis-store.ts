@@ -420,7 +420,12 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
    */
   const fill = async (h: Held, attempt = 0): Promise<void> => {
     try {
-      const answer = await replay(h.id, h.delivered);
+      let answer = await replay(h.id, h.delivered);
+      // Frames that left the window are gone: hand on what it still holds (the client sees the jump and
+      // resumes, hearing window_exceeded), rather than waiting for a newer frame to reveal the gap.
+      for (let tries = 0; !answer.ok && answer.reason === 'window_exceeded' && tries < 3 && held.get(h.id) === h; tries++) {
+        answer = await replay(h.id, answer.earliestSeq - 1);
+      }
       if (held.get(h.id) !== h) return;
       if (answer.ok) for (const f of answer.frames) if (f.seq > h.delivered) hand(h, f.seq, f.frame);
     } catch (error) {

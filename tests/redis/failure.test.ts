@@ -35,7 +35,11 @@ async function start(options: { persistence?: boolean } = {}): Promise<Running> 
   onCleanup(() => redis.close());
   const admin = await connectRedis(redis.port);
   onCleanup(() => admin.disconnect());
-  const store = createRedisStore({ redis: await connectRedis(redis.port), subscriber: await connectRedis(redis.port), contract, refreshMs: 200 });
+  // A window larger than any test here emits: however long a killed connection takes to come back
+  // under load, no frame leaves the window, so every stored frame must reach the client (what
+  // happens to frames that do leave it is tested in redis-store.test.ts).
+  const window = { ...contract.replayWindow, maxMessages: 5000, maxBytes: 16 * 1024 * 1024 };
+  const store = createRedisStore({ redis: await connectRedis(redis.port), subscriber: await connectRedis(redis.port), contract: { ...contract, replayWindow: window }, refreshMs: 200 });
   const errors: Running['errors'] = [];
   const history = createMemoryHistoryStore<HistoryChunk>();
   history.append('c-1', { role: 'user', chunk: { kind: 'text', text: 'hi' } });

@@ -8,7 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createRedisStore, StoreOutcomeUnknownError } from '../../runtime/server/redis-store.js';
 import { frameParts, StoreUnavailableError, UnknownSessionError, type SessionListener } from '../../runtime/server/store.js';
-import { connectRedis, startCutProxy, startRedisServer, type RedisServer } from './redis-server.js';
+import { startSwitchProxy } from './processes.js';
+import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
 let server: RedisServer;
 let admin: Redis;
@@ -207,7 +208,7 @@ describe('delivery survives killed connections', () => {
     const onUnhandled = (reason: unknown) => void unhandled.push(reason);
     process.on('unhandledRejection', onUnhandled);
     closers.push(async () => void process.off('unhandledRejection', onUnhandled));
-    const proxy = await startCutProxy(server.port);
+    const proxy = await startSwitchProxy(server.port);
     closers.push(() => proxy.close());
     const errors: StoreUnavailableError[] = [];
     const redis = await connectRedis(server.port);
@@ -239,6 +240,31 @@ describe('delivery survives killed connections', () => {
     expect(errors.map((e) => e.message)).toContainEqual(expect.stringMatching(/subscribing again after a reconnect failed/));
     await sleep(100);
     expect(unhandled).toEqual([]);
+  });
+
+  it('frames that leave the window while the subscriber is down are skipped, never half-replayed: the listener sees the jump (the client resumes and hears window_exceeded)', async () => {
+    const proxy = await startSwitchProxy(server.port);
+    closers.push(() => proxy.close());
+    const redis = await connectRedis(server.port);
+    const subscriber = await connectRedis(proxy.port);
+    const store = createRedisStore({ redis, subscriber, contract: contract(120_000, 5), prefix: `rs${++prefixes}:` });
+    closers.push(() => store.close());
+    const s = await store.create('1.1');
+    const rec = recorder();
+    await store.attach(s.id, '1.1', rec.listener);
+    let readies = 0;
+    subscriber.on('ready', () => readies++);
+    expect(await store.append(s.id, partsOf(s.id, 'm1'))).toBe(1);
+    await waitFor(() => rec.seqs.length === 1, 'seq 1 delivered');
+    proxy.refuse(true); // the subscriber cannot come back yet
+    proxy.cut();
+    for (let i = 2; i <= 20; i++) expect(await store.append(s.id, partsOf(s.id, `m${i}`))).toBe(i);
+    proxy.refuse(false);
+    await waitFor(() => readies >= 1, 'the subscriber back');
+    await waitFor(() => rec.seqs.includes(20), 'the newest frame delivered', 5000, () => `got ${rec.seqs.join(',')}`);
+    // The window holds 16..20: 2..15 are gone, so the listener jumps from 1 to 16 and gets the rest in order.
+    expect(rec.seqs).toEqual([1, 16, 17, 18, 19, 20]);
+    expect(await store.replay(s.id, 1)).toMatchObject({ ok: false, reason: 'window_exceeded', earliestSeq: 16, latestSeq: 20 });
   });
 
   it('the commands connection is killed mid-stream: each append resolves (stored, delivered) or rejects with StoreUnavailableError (not stored); seqs stay gap-free', async () => {
