@@ -66,7 +66,7 @@ export function asyncApiDocument(model: ContractModel): Record<string, unknown> 
     channels.sse = {
       address: sse.path,
       title: 'Server-Sent Events',
-      description: 'A text/event-stream of server frames. Data events carry `id: <seq>`, so the browser\'s Last-Event-ID is the resume cursor (R4); heartbeats are comments. EventSource cannot send headers, so a resume puts session_id, resume_token and last_seen_seq in the query string (S5). Client frames are POSTed to the messages channel.',
+      description: 'A text/event-stream of server frames. Data events carry `id: <seq>`, so the browser\'s Last-Event-ID is the resume cursor (R4); heartbeats are protocol.heartbeat events without id (Q4). EventSource cannot send headers, so a resume puts session_id, resume_token and last_seen_seq in the query string (S5). Client frames are POSTed to the messages channel.',
       servers: [{ $ref: '#/servers/http' }],
       messages: channelMessages(server),
       'x-resume': { query: ['session_id', 'resume_token', 'last_seen_seq'], header: 'Last-Event-ID', eventId: 'header.seq of data messages' },

@@ -88,7 +88,7 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
         summary: 'Open or resume a session as a Server-Sent Events stream.',
         description:
           'Without session_id a new session is opened; its first event is protocol.hello (H1). With session_id, resume_token and last_seen_seq (or the Last-Event-ID header, which wins) the session resumes: hello, protocol.resumed, the replay, then live events (R1, R2). ' +
-          'EventSource cannot send headers, so these travel in the query string (S5). Data events carry `id: <seq>` (R4); heartbeats are comments. ' +
+          'EventSource cannot send headers, so these travel in the query string (S5). Data events carry `id: <seq>` (R4); heartbeats are protocol.heartbeat events without id (Q4). ' +
           'A refused request is answered 200 with the typed frame as the only event, because EventSource hides the body of any other status.',
         tags: ['transports'],
         security: [{}, { resumeTokenQuery: [] }],
