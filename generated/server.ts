@@ -7,6 +7,7 @@ import {
   type ContractServer,
   createContractServer,
   type HandlerContext,
+  type ServerTimers,
   type SessionHandle,
 } from "./runtime/server/contract-server.js";
 import type { HistoryStore } from "./runtime/server/history.js";
@@ -82,6 +83,8 @@ export interface AgentUiServerOptions {
   readonly resumeTimeoutMs?: number | undefined;
   /** A client this many bytes behind is closed and resumes from the replay window. */
   readonly maxBufferedBytes?: number | undefined;
+  /** Tests and `contractgen probe --timers` only: a shorter session TTL, heartbeat and poll hold than the contract's; the hello announces them. */
+  readonly timers?: ServerTimers | undefined;
   /** For `contractgen probe` (default off): a `chat.send` whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names. */
   readonly conformance?: boolean | undefined;
 }
@@ -131,6 +134,7 @@ export function createAgentUiServer(options: AgentUiServerOptions): AgentUiServe
     store: options.store,
     resumeTimeoutMs: options.resumeTimeoutMs,
     maxBufferedBytes: options.maxBufferedBytes,
+    timers: options.timers,
     conformance: options.conformance,
   });
 }

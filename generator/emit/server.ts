@@ -117,6 +117,13 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
       { name: 'store', isReadonly: true, hasQuestionToken: true, type: `${use('SessionStore', './runtime/server/store.js', true)} | undefined`, docs: ['Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol.'] },
       { name: 'resumeTimeoutMs', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000).'] },
       { name: 'maxBufferedBytes', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['A client this many bytes behind is closed and resumes from the replay window.'] },
+      {
+        name: 'timers',
+        isReadonly: true,
+        hasQuestionToken: true,
+        type: `${use('ServerTimers', './runtime/server/contract-server.js', true)} | undefined`,
+        docs: ['Tests and `contractgen probe --timers` only: a shorter session TTL, heartbeat and poll hold than the contract\'s; the hello announces them.'],
+      },
       ...(model.conformance
         ? [
             {
@@ -187,6 +194,7 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
         w.writeLine('store: options.store,');
         w.writeLine('resumeTimeoutMs: options.resumeTimeoutMs,');
         w.writeLine('maxBufferedBytes: options.maxBufferedBytes,');
+        w.writeLine('timers: options.timers,');
         if (model.conformance) w.writeLine('conformance: options.conformance,');
       });
       w.write(');');
