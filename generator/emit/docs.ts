@@ -11,6 +11,7 @@ import { loadTemplates } from '../doc-templates.js';
 import { banner, OutputCheckError, textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, FieldModel, HistoryEndpointModel, MessageModel, TransportKind } from '../model.js';
 import { apiPrefixOf, RULES, type ResolvedTraceRow, type TraceDoc } from '../trace.js';
+import { CLOSE_CODES, RESUME_FAILURES, WIRE_ERRORS } from '../wire.js';
 
 /** The docs, in the order they are listed: file name, template, banner purpose, trace rows. */
 export const DOCS: readonly { readonly file: string; readonly template: string; readonly purpose: string; readonly trace?: TraceDoc }[] = [
@@ -18,6 +19,7 @@ export const DOCS: readonly { readonly file: string; readonly template: string; 
   { file: 'backend-runtime.md', template: 'backend-runtime.md.hbs', purpose: 'Scope doc: the backend runtime and the generated server.', trace: 'backend' },
   { file: 'frontend-runtime.md', template: 'frontend-runtime.md.hbs', purpose: 'Scope doc: what a frontend client must do, and what generated code holds it to.', trace: 'frontend' },
   { file: 'protocol-schema.md', template: 'protocol-schema.md.hbs', purpose: 'Scope doc: the protocol schema, its messages and the generated types and validators.', trace: 'schema' },
+  { file: 'wire.md', template: 'wire.md.hbs', purpose: 'Normative wire document: every endpoint, frame, refusal and close code, each statement numbered and tied to a rule.' },
 ];
 
 // ------------------------------------------------------------------------------------------
@@ -231,6 +233,7 @@ export function docsView(model: ContractModel) {
     },
     diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1 },
     conformance: conformanceView(model),
+    wire: { closeCodes: CLOSE_CODES, errors: WIRE_ERRORS, resumeFailures: RESUME_FAILURES },
     defs: Object.keys(model.defs),
   };
 }
