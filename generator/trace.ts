@@ -14,7 +14,8 @@ export type RuleId =
   | 'Q1' | 'Q2' | 'Q3' | 'Q4' | 'Q5'
   | 'R1' | 'R2' | 'R3' | 'R4'
   | 'H1' | 'H2'
-  | 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6';
+  | 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6'
+  | 'L1' | 'L2';
 
 /** The rules of DESIGN.md §1, in order, each with a short title for tables. */
 export const RULES: readonly { readonly id: RuleId; readonly title: string }[] = [
@@ -40,6 +41,8 @@ export const RULES: readonly { readonly id: RuleId; readonly title: string }[] =
   { id: 'W4', title: 'history items are 1-based and gap-free' },
   { id: 'W5', title: 'client history flows' },
   { id: 'W6', title: 'a window read costs O(log n + k)' },
+  { id: 'L1', title: 'a malformed request gets a typed error, never a crash' },
+  { id: 'L2', title: 'every growing thing has a bound' },
 ];
 
 /** Which scope doc a row belongs to. */
@@ -114,6 +117,8 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'W4', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'createMemoryHistoryStore', what: '`append()` assigns `seq = length + 1`; reads check the log is gap-free', when: 'history' },
   { rule: 'W5', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'serveHistory', what: 'serves fresh load, tail sync and page-older reads with the one selection rule', when: 'history' },
   { rule: 'W6', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'readWindow', what: 'index arithmetic and one slice: reads only the returned items', when: 'history' },
+  { rule: 'L1', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: '`parse()` answers a frame that is not JSON, of an unknown type or invalid with a typed `protocol.error` naming the field; the connection stays open' },
+  { rule: 'L2', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'refuses a client frame over `maxFrameBytes` with `frame_too_large` before parsing it' },
 
   // ---- frontend: the generated client and the client runtime
   { rule: 'S1', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'takes `session_id` and `resume_token` only from a hello, and starts the cursor over when the session id is new' },

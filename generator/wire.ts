@@ -75,3 +75,10 @@ export const UNCHECKED_STATEMENTS: Readonly<Record<string, string>> = {
   'R1.6': 'the resume timeout is 10 s by default and a server option, longer than a probe check may wait',
   'W6.1': 'the cost of a read is the server code; a timing test over a network is noise',
 };
+
+/** The HTTP status of a typed error code or resume refusal reason on POST and poll. */
+export function statusOf(code: string): number {
+  const found = RESUME_FAILURES.find((e) => e.code === code) ?? WIRE_ERRORS.find((e) => e.code === code);
+  if (!found) throw new Error(`contractgen: no HTTP status for ${code}`);
+  return found.status;
+}

@@ -11,7 +11,7 @@ import { clip, Recorder, urlFor, type Link, type LinkEnvironment, type PostAnswe
 import { connectPoll } from './poll-link.js';
 import type { ProbeSpec } from './spec.js';
 import { connectSse } from './sse-link.js';
-import { connectWebSocket, type OpenOptions } from './websocket-link.js';
+import { connectWebSocket, type OpenOptions, type ResumeOptions } from './websocket-link.js';
 
 /** A check did not hold; `message` is the evidence. */
 export class ProbeFailure extends Error {}
@@ -112,6 +112,33 @@ export function randomToken(length: number): string {
 // ---------------------------------------------------------------------------------------------
 // The transport context
 
+/** The timers the server runs with: the spec's, or the test timers `--timers` names. */
+export interface Timers {
+  readonly ttlMs: number;
+  readonly heartbeatMs: number;
+  readonly holdMs: number;
+  /** Whether they came from --timers (the server runs with test timers). */
+  readonly given: boolean;
+}
+
+/** The timers of the spec, with what --timers names in their place. */
+export function timersOf(spec: ProbeSpec, given: Partial<Omit<Timers, 'given'>> | undefined): Timers {
+  const m = spec.model;
+  const hold = m.transports.find((t) => t.kind === 'poll')?.holdMs ?? 0;
+  return { ttlMs: given?.ttlMs ?? m.session.ttlMs, heartbeatMs: given?.heartbeatMs ?? m.heartbeatMs, holdMs: given?.holdMs ?? hold, given: given !== undefined };
+}
+
+/** A raw HTTP answer, for checks that look at statuses and bodies themselves. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The parsed JSON body, or undefined when it is not JSON. */
+  readonly json: unknown;
+  /** `METHOD /path?query → status body`, for evidence. */
+  readonly shown: string;
+}
+
 export interface ContextOptions {
   readonly spec: ProbeSpec;
   readonly base: URL;
@@ -120,6 +147,9 @@ export interface ContextOptions {
   /** How long "nothing more arrives" is waited for. */
   readonly quietMs: number;
   readonly recorder: Recorder;
+  readonly timers: Timers;
+  /** Links to drop with this context's (a context for another transport shares them). */
+  readonly links?: Set<Link>;
 }
 
 export class TransportContext {
@@ -128,10 +158,11 @@ export class TransportContext {
   readonly timeoutMs: number;
   readonly quietMs: number;
   readonly recorder: Recorder;
+  readonly timers: Timers;
   /** Every version of the spec, as a client that speaks them all offers them (H2). */
   readonly versions: string;
-  private readonly base: URL;
-  private readonly links = new Set<Link>();
+  readonly base: URL;
+  private readonly links: Set<Link>;
   private readonly memos = new Map<string, Promise<unknown>>();
 
   constructor(o: ContextOptions) {
@@ -140,7 +171,9 @@ export class TransportContext {
     this.timeoutMs = o.timeoutMs;
     this.quietMs = o.quietMs;
     this.recorder = o.recorder;
+    this.timers = o.timers;
     this.base = o.base;
+    this.links = o.links ?? new Set();
     this.versions = o.spec.model.protocolVersions.join(',');
   }
 
@@ -158,10 +191,31 @@ export class TransportContext {
   }
 
   private env(): LinkEnvironment {
-    return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l) };
+    return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l), holdMs: this.timers.holdMs };
   }
 
-  private connect(options: OpenOptions): Promise<Link> {
+  /** The transport's path (and messages path) in the spec. */
+  path(which: 'path' | 'messagesPath' = 'path'): string {
+    const t = this.spec.model.transports.find((x) => x.kind === this.kind)!;
+    return (which === 'path' ? t.path : t.messagesPath) ?? '';
+  }
+
+  /** One HTTP request under the base URL; `query` is a raw query string. */
+  async http(method: string, path: string, o: { readonly query?: string; readonly headers?: Readonly<Record<string, string>>; readonly body?: string } = {}): Promise<HttpAnswer> {
+    const url = urlFor(this.base, path);
+    url.search = o.query ?? '';
+    const res = await fetch(url, { method, headers: o.headers ?? {}, ...(o.body !== undefined ? { body: o.body } : {}), signal: AbortSignal.timeout(this.timeoutMs + this.timers.holdMs) });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json, shown: `${method} ${path}${o.query ? `?${o.query}` : ''} → HTTP ${res.status} ${clip(text, 160)}` };
+  }
+
+  private connect(options: OpenOptions & { readonly resume?: ResumeOptions & { readonly flag?: boolean } }): Promise<Link> {
     const env = this.env();
     switch (this.kind) {
       case 'websocket':
@@ -173,9 +227,12 @@ export class TransportContext {
     }
   }
 
-  /** A new attachment without a session; `versions` null leaves the parameter out. */
-  open(o: { readonly versions?: string | null } = {}): Promise<Link> {
-    const options: OpenOptions = { versions: o.versions === null ? undefined : (o.versions ?? this.versions) };
+  /**
+   * A new attachment; `versions` null leaves the parameter out. `sessionId` (WebSocket) opens a
+   * resuming connection that has sent nothing yet; `query` and `headers` go with an SSE or poll GET.
+   */
+  open(o: { readonly versions?: string | null } & Omit<OpenOptions, 'versions'> = {}): Promise<Link> {
+    const options: OpenOptions = { ...o, versions: o.versions === null ? undefined : (o.versions ?? this.versions) };
     return this.connect(options);
   }
 
@@ -192,14 +249,26 @@ export class TransportContext {
   endText(link: Link): string {
     const e = link.ended;
     if (!e) return '';
-    const parts = [e.status ? `HTTP ${e.status}` : '', e.code !== undefined ? `close ${e.code}` : '', e.reason ?? ''].filter(Boolean);
+    const parts = [e.status ? `HTTP ${e.status}` : '', e.code !== undefined ? `close ${e.code}` : '', e.reason ?? '', e.body !== undefined && link.log.length === 0 ? `body ${e.body || '(empty)'}` : ''].filter(Boolean);
     return parts.length ? ` (${parts.join(', ')})` : '';
   }
 
-  /** R1: a resume of `session` from `lastSeenSeq` on a new attachment. */
-  resume(session: SessionRef, lastSeenSeq: number, o: { readonly versions?: string } = {}): Promise<Link> {
-    const options = { versions: o.versions ?? this.versions, resume: { sessionId: session.id, token: session.token, lastSeenSeq } };
+  /**
+   * R1: a resume of `session` from `lastSeenSeq` on a new attachment. `flag` false leaves out
+   * poll's resume=1; `headers` go with the SSE GET (Last-Event-ID).
+   */
+  resume(session: SessionRef, lastSeenSeq: number, o: { readonly versions?: string; readonly flag?: boolean; readonly headers?: Readonly<Record<string, string>> } = {}): Promise<Link> {
+    const options = {
+      versions: o.versions ?? this.versions,
+      ...(o.headers ? { headers: o.headers } : {}),
+      resume: { sessionId: session.id, token: session.token, lastSeenSeq, ...(o.flag === false ? { flag: false } : {}) },
+    };
     return this.connect(options);
+  }
+
+  /** A transport of another kind on the same server (R2.3: resume anywhere). */
+  other(kind: TransportKind): TransportContext {
+    return new TransportContext({ spec: this.spec, base: this.base, kind, timeoutMs: this.timeoutMs, quietMs: this.quietMs, recorder: new Recorder(this.spec), timers: this.timers, links: this.links });
   }
 
   /** The conformance trigger frame; `sessionId` null leaves header.session_id out. */
@@ -311,6 +380,7 @@ export interface HistoryAnswer {
   /** `chunks[].seq` of a 200 answer. */
   readonly seqs: readonly (number | undefined)[];
   readonly latestSeq: unknown;
+  readonly headers?: Headers;
 }
 
 export class HistoryContext {
@@ -329,17 +399,27 @@ export class HistoryContext {
 
   /** The endpoint's path with the conformance params filled in. */
   get path(): string {
-    return this.endpoint.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(this.entry.params[name] ?? ''));
+    return this.pathWith();
+  }
+
+  /** The endpoint's path with the conformance params, and `value` for path parameter `name`. */
+  pathWith(name?: string, value?: string): string {
+    return this.endpoint.path.replace(/\{([^}]+)\}/g, (_, p: string) => encodeURIComponent((p === name ? value : this.entry.params[p]) ?? ''));
   }
 
   /** GET with a raw query string (`limit=0&sinceSeq=1`); 200 answers are validated. */
-  async get(query: string): Promise<HistoryAnswer> {
-    const url = urlFor(this.base, this.path);
+  get(query: string): Promise<HistoryAnswer> {
+    return this.raw('GET', this.path, query);
+  }
+
+  /** Any request to `path` with a raw query string; 200 answers are validated. */
+  async raw(method: string, path: string, query: string): Promise<HistoryAnswer> {
+    const url = urlFor(this.base, path);
     url.search = query;
-    const shown = `GET ${this.path}${query ? `?${query}` : ''}`;
+    const shown = `${method} ${path}${query ? `?${query}` : ''}`;
     let res: Response;
     try {
-      res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(url, { method, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       fail(`${shown}: ${(err as Error).message}`);
     }
@@ -352,12 +432,14 @@ export class HistoryContext {
     }
     const chunks = (body as { chunks?: unknown } | null)?.chunks;
     const seqs = Array.isArray(chunks) ? chunks.map((c) => (typeof (c as { seq?: unknown } | null)?.seq === 'number' ? ((c as { seq: number }).seq) : undefined)) : [];
-    if (res.status === 200) {
+    if (res.status === 200 && method === 'GET') {
       this.answered++;
       const why = this.spec.invalidHistory(this.endpoint, body);
       if (why) this.violations.push(`${shown}: ${why}`);
+      const type = res.headers.get('content-type') ?? '';
+      if (!/^application\/json\b/.test(type)) this.violations.push(`${shown}: Content-Type ${JSON.stringify(type)} is not application/json`);
     }
-    return { url: shown, query: `?${query}`, status: res.status, body, seqs, latestSeq: (body as { latestSeq?: unknown } | null)?.latestSeq };
+    return { url: shown, query: `?${query}`, status: res.status, body, seqs, latestSeq: (body as { latestSeq?: unknown } | null)?.latestSeq, headers: res.headers };
   }
 
   /** A 200 answer or a failure naming what came instead. */
