@@ -150,6 +150,8 @@ export interface ContextOptions {
   readonly timers: Timers;
   /** Links to drop with this context's (a context for another transport shares them). */
   readonly links?: Set<Link>;
+  /** Whether --only or --skip left checks out (an audit with nothing to read then skips). */
+  readonly partial?: boolean;
 }
 
 export class TransportContext {
@@ -159,6 +161,7 @@ export class TransportContext {
   readonly quietMs: number;
   readonly recorder: Recorder;
   readonly timers: Timers;
+  readonly partial: boolean;
   /** Every version of the spec, as a client that speaks them all offers them (H2). */
   readonly versions: string;
   readonly base: URL;
@@ -174,6 +177,7 @@ export class TransportContext {
     this.timers = o.timers;
     this.base = o.base;
     this.links = o.links ?? new Set();
+    this.partial = o.partial ?? false;
     this.versions = o.spec.model.protocolVersions.join(',');
   }
 

@@ -119,7 +119,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   });
 
   const runTransport = async (kind: TransportKind): Promise<void> => {
-    const ctx = new TransportContext({ spec, base, kind, timeoutMs, quietMs, recorder: new Recorder(spec), timers });
+    const ctx = new TransportContext({ spec, base, kind, timeoutMs, quietMs, recorder: new Recorder(spec), timers, partial: Boolean(options.only || options.skip) });
     const mine = transportChecks.filter((c: TransportCheck) => (!c.only || c.only.includes(kind)) && selected(options, c));
     const active = mine.some((c) => !c.audit);
     for (const check of mine) {

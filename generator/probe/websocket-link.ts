@@ -5,6 +5,7 @@
  * into a URL. Client frames go on the socket.
  */
 import WebSocket from 'ws';
+import { ProbeFailure } from './context.js';
 import { clip, FrameQueue, framesOf, helloSession, urlFor, type EndInfo, type Link, type LinkEnvironment } from './link.js';
 
 export interface OpenOptions {
@@ -96,7 +97,10 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
     log: q.log,
     next: (timeoutMs) => q.next(timeoutMs),
     async send(frame, o = {}) {
-      if (ws.readyState !== WebSocket.OPEN) throw new Error(`the WebSocket is not open (${ended ? `closed ${ended.code ?? ''} ${ended.reason ?? ''}`.trim() : 'not connected'})`);
+      if (ws.readyState !== WebSocket.OPEN) {
+        const state = ended ? `closed ${ended.code ?? ''} ${ended.reason ?? ''}`.trim() : ws.readyState === WebSocket.CLOSING ? 'the server is closing it' : 'not connected';
+        throw new ProbeFailure(`the WebSocket is not open (${state}) to send ${clip(typeof frame === 'string' ? frame : JSON.stringify(frame), 60)}`);
+      }
       const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
       ws.send(o.binary ? Buffer.from(text, 'utf8') : text, { binary: o.binary === true });
       return undefined;
@@ -112,7 +116,8 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
     },
   };
   env.track(link);
-  if (resume && status === 101) {
+  // A server may refuse at once (no common version, H2.4): then there is no resume to send.
+  if (resume && status === 101 && ws.readyState === WebSocket.OPEN) {
     await link.send({ type: 'protocol.resume', header: { session_id: resume.sessionId }, payload: { resume_token: resume.token, last_seen_seq: resume.lastSeenSeq } });
   }
   return link;

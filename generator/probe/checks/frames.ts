@@ -4,7 +4,7 @@
  */
 import { describeAll, fail, type TransportContext } from '../context.js';
 import { clip } from '../link.js';
-import { closeCode, expectWsError, postRefusal, transportCheck, waitEnd, wsAnswer, type TransportCheck } from './check.js';
+import { closeCode, expectWsErrorOpen, postRefusal, transportCheck, waitEnd, wsAnswer, type TransportCheck } from './check.js';
 
 /**
  * Sends `frame` on the session's link and expects protocol.error `code` (with `path` when given):
@@ -17,7 +17,7 @@ async function expectFrameError(ctx: TransportContext, frameOf: (sessionId: stri
   let error;
   if (ctx.kind === 'websocket') {
     const r = await wsAnswer(ctx, link, frame, what, o.binary);
-    expectWsError(ctx, link, r, code, what, o.path);
+    await expectWsErrorOpen(ctx, link, r, code, what, o.path);
     error = r.frame;
   } else {
     error = postRefusal((await link.send(frame))!, code, status, what);

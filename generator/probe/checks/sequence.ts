@@ -5,7 +5,7 @@
 import { describe, describeAll, fail, range, sameList, seqOf, seqRange, type SessionRef, type TransportContext } from '../context.js';
 import { clip, HEARTBEAT, type Link } from '../link.js';
 import type { PollLink } from '../poll-link.js';
-import { expectRefusal, expectWsError, postRefusal, resumedHead, skip, transportCheck, wsAnswer, type TransportCheck } from './check.js';
+import { expectRefusal, expectWsErrorOpen, postRefusal, resumedHead, skip, transportCheck, wsAnswer, type TransportCheck } from './check.js';
 
 /** Longest heartbeat or poll hold a check waits for (the spec's 15 s need --timers). */
 const MAX_WAIT_MS = 6000;
@@ -57,7 +57,8 @@ async function nextHeartbeat(ctx: TransportContext, link: Link): Promise<{ frame
     if (r && !r.data) fail(`while waiting for a heartbeat, ${describe(r)} came${ctx.endText(link)}`);
     if (link.ended) break;
   }
-  fail(`no protocol.heartbeat within ${every + ctx.timeoutMs} ms (${ctx.kind === 'poll' ? 'poll hold' : 'heartbeat_ms'} ${every})${ctx.endText(link)}`);
+  const polls = ctx.kind === 'poll' ? `, ${(link as PollLink).polls} polls` : '';
+  fail(`no protocol.heartbeat within ${every + ctx.timeoutMs} ms (${ctx.kind === 'poll' ? 'poll hold' : 'heartbeat_ms'} ${every}${polls})${ctx.endText(link)}`);
 }
 
 export const sequenceChecks: readonly TransportCheck[] = [
@@ -101,7 +102,7 @@ export const sequenceChecks: readonly TransportCheck[] = [
     async run(ctx) {
       const { link, session } = await ctx.openSession();
       const bad = { ...ctx.triggerFrame(session.id), payload: 42 };
-      if (ctx.kind === 'websocket') expectWsError(ctx, link, await wsAnswer(ctx, link, bad, 'a trigger with payload 42'), 'invalid_message', 'a trigger with payload 42');
+      if (ctx.kind === 'websocket') await expectWsErrorOpen(ctx, link, await wsAnswer(ctx, link, bad, 'a trigger with payload 42'), 'invalid_message', 'a trigger with payload 42');
       else postRefusal((await link.send(bad))!, 'invalid_message', 400, 'a trigger with payload 42');
       await ctx.trigger(link);
       const [first] = await ctx.takeData(link, 1, 'a proper trigger after the refused one');
