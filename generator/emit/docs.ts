@@ -63,6 +63,7 @@ function messageView(m: MessageModel) {
     headerType: m.headerTypeName ?? '',
     headerFields: m.headerFields.map(fieldView),
     fields: m.payloadFields.map(fieldView),
+    variants: m.payloadVariants.map((v) => ({ label: v.label, fields: v.fields.map(fieldView) })),
   };
 }
 
@@ -170,6 +171,16 @@ function conformanceView(model: ContractModel) {
   };
 }
 
+/**
+ * The application flow of the sequence diagram: the client message that makes the server produce
+ * data (the conformance trigger's, else the first client data message), if the contract has one.
+ */
+function inputOf(model: ContractModel): { type: string; memberName: string } | undefined {
+  const inputs = model.messages.filter((m) => m.direction === 'client-to-server' && m.role === 'data');
+  const m = inputs.find((x) => x.type === model.conformance?.trigger.type) ?? inputs[0];
+  return m ? { type: m.type, memberName: m.memberName } : undefined;
+}
+
 /** Everything the templates read. Built from the model only. */
 export function docsView(model: ContractModel) {
   const messages = model.messages.map(messageView);
@@ -231,7 +242,7 @@ export function docsView(model: ContractModel) {
       resumeFailed: resumeFailed.find((e) => (e as { payload?: { reason?: unknown } }).payload?.reason === 'window_exceeded') ?? resumeFailed[0],
       ack: example(model, 'protocol.ack'),
     },
-    diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1 },
+    diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1, input: inputOf(model) },
     conformance: conformanceView(model),
     wire: { closeCodes: CLOSE_CODES, errors: WIRE_ERRORS, resumeFailures: RESUME_FAILURES },
     defs: Object.keys(model.defs),
