@@ -7,6 +7,7 @@
  */
 import { textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
+import { CLOSE_CODES } from '../wire.js';
 import { documentJson, exportInfo, exportSchema, fieldSchema, protocolExtension, referencedDefs } from './json-export.js';
 
 const SCHEMAS = '#/components/schemas/';
@@ -58,6 +59,8 @@ export function asyncApiDocument(model: ContractModel): Record<string, unknown> 
       messages: channelMessages(model.messages),
       bindings: { ws: { method: 'GET', query: query({ session_id: sessionId, versions }, 'session_id only when resuming; the resume_token travels in the protocol.resume frame, never in the URL.'), bindingVersion: '0.1.0' } },
       'x-resume': { frame: 'protocol.resume', cursor: 'payload.last_seen_seq' },
+      // The close code of every refusal and takeover (wire.md); AsyncAPI has no field for them.
+      'x-close-codes': CLOSE_CODES.map((c) => ({ code: c.code, name: c.name, when: c.when, statement: c.statement })),
     };
     op('sendOverWebSocket', 'send', 'websocket', server, 'Server frames: hello first, then data stamped with header.seq (Q1–Q3) and control frames.');
     op('receiveOverWebSocket', 'receive', 'websocket', client, 'Client frames, each with header.session_id (S5).');
