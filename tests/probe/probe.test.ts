@@ -7,14 +7,15 @@
  * passes every check, and each of its faults fails exactly the checks it breaks — the checks of
  * the rules it touches are run for it, side by side — with evidence that says what was seen.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { checks, historyChecks, transportChecks } from '../../generator/probe/checks.js';
 import { runProbe, type ProbeReport } from '../../generator/probe/runner.js';
+import { loadProbeSpec, type ProbeSpec } from '../../generator/probe/spec.js';
 import { RULES } from '../../generator/trace.js';
 import { UNCHECKED_STATEMENTS } from '../../generator/wire.js';
-import { generatedDir } from '../helpers.js';
+import { canonicalSpec, generatedDir, removeTempDirs, serialize, tempDir } from '../helpers.js';
 import { failing, failures, FAST_TIMERS, on, PROBE_TIMERS, probeSpec, startGeneratedServer } from './helpers.js';
 import { FAULTS, type Fault } from './reference/faults.js';
 import { startReferenceServer } from './reference/server.js';
@@ -23,13 +24,31 @@ const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
 });
+afterAll(removeTempDirs);
 
 const ALL = ['websocket', 'sse', 'poll'] as const;
 const HISTORY = 'conversationHistory';
 const REFERENCE_TIMERS = { ttlMs: FAST_TIMERS.sessionTtlMs, heartbeatMs: FAST_TIMERS.heartbeatMs, holdMs: FAST_TIMERS.pollHoldMs };
 
-function probe(url: string, o: { timers?: boolean; only?: readonly string[]; transports?: readonly (typeof ALL)[number][]; timeoutMs?: number } = {}): Promise<ProbeReport> {
-  return runProbe({ spec: probeSpec(), url, transports: o.transports ?? ALL, timeoutMs: o.timeoutMs ?? 2000, ...(o.timers === false ? {} : { timers: PROBE_TIMERS }), ...(o.only ? { only: o.only } : {}) });
+/**
+ * A replay window whose byte bound binds before its count bound (64 KiB hold about 290 of the
+ * conformance data messages): R3.4 then needs a server that counts bytes.
+ */
+const BYTE_BOUND = { maxMessages: 1000, maxBytes: 65536 };
+let byteBoundSpec: ProbeSpec | undefined;
+function byteBound(): ProbeSpec {
+  if (!byteBoundSpec) {
+    const spec = canonicalSpec();
+    spec['x-contract'].replayWindow = BYTE_BOUND;
+    const file = join(tempDir('contractgen-probe-bytes-'), 'protocol.schema.json');
+    writeFileSync(file, serialize(spec));
+    byteBoundSpec = loadProbeSpec(file);
+  }
+  return byteBoundSpec;
+}
+
+function probe(url: string, o: { timers?: boolean; only?: readonly string[]; transports?: readonly (typeof ALL)[number][]; timeoutMs?: number; spec?: ProbeSpec } = {}): Promise<ProbeReport> {
+  return runProbe({ spec: o.spec ?? probeSpec(), url, transports: o.transports ?? ALL, timeoutMs: o.timeoutMs ?? 2000, ...(o.timers === false ? {} : { timers: PROBE_TIMERS }), ...(o.only ? { only: o.only } : {}) });
 }
 
 /** The statement numbers of wire.md, in order. */
@@ -120,10 +139,21 @@ describe('the reference server (tests/probe/reference: node:http and ws, written
     expect(report.skipped).toBe(0);
     expect(report.results.length).toBeGreaterThanOrEqual(200);
   }, 120_000);
+
+  it('cuts its window by bytes when the byte bound binds first, and the probe sees it (R3.4)', async () => {
+    const server = await startReferenceServer([], REFERENCE_TIMERS, BYTE_BOUND);
+    closers.push(server.close);
+    const report = await probe(server.url, { spec: byteBound(), only: ['R3'] });
+    expect(failures(report)).toBe('');
+    const bounds = report.results.find((r) => r.id === 'window-bounds' && r.transport === 'websocket')!;
+    expect(bounds.evidence).toMatch(/^earliest_seq \d+: \d{3} messages, \d+ bytes within 1000 \/ 65536$/);
+  }, 120_000);
 });
 
 interface FaultCase {
   readonly fault: Fault;
+  /** Run against the spec variant whose byte bound binds first. */
+  readonly bytes?: boolean;
   /** Exactly the checks that must fail, as `id@transport` or `id@endpoint`. */
   readonly failing: readonly string[];
   /** A failing check (`id@place`) and text its evidence must contain. */
@@ -148,6 +178,7 @@ const FAULT_CASES: readonly FaultCase[] = [
   { fault: 'off-by-one-replay', failing: [...on(['resume-negotiates', 'token-stable', 'session-survives-detach', 'supersede', 'ack-ahead', 'resume-at-latest', 'resume-replays-missed', 'resumed-latest-seq', 'resume-cross-transport', 'resume-window-edge'], ALL), ...on(['ws-second-resume'], ['websocket']), ...on(['sse-last-event-id'], ['sse']), ...on(['poll-resume-without-flag'], ['poll'])] },
   { fault: 'ack-ignored', failing: [...on(['ack-releases', 'earliest-empty-window'], ALL)] },
   { fault: 'resumed-hello-stale', failing: [...on(['resumed-hello', 'resumed-latest-seq'], ALL)] },
+  { fault: 'window-count-only', bytes: true, failing: [...on(['window-bounds'], ['websocket', 'sse'])], evidence: ['window-bounds@websocket', 'is the longest run that fits 1000 messages and 65536 bytes'] },
   { fault: 'window-one-short', failing: [...on(['window-bounds'], ['websocket', 'sse'])], evidence: ['window-bounds@sse', '11..1010 is the longest run that fits 1000 messages'] },
   { fault: 'invalid-cursor-410', failing: [...on(['resume-invalid-cursor'], ['poll'])] },
   { fault: 'partial-replay', failing: [...on(['ack-releases', 'header-ack-releases', 'resume-cursor-acks', 'resume-window-exceeded', 'resume-before-window', 'resume-window-edge', 'earliest-empty-window'], ALL), ...on(['window-bounds'], ['websocket', 'sse'])] },
@@ -191,9 +222,9 @@ describe('the fault matrix', () => {
 
   describe.concurrent.each(FAULT_CASES)('$fault', (c) => {
     it('fails exactly the checks the fault breaks among the checks of the rules it touches, with evidence', async () => {
-      const server = await startReferenceServer([c.fault], REFERENCE_TIMERS);
+      const server = await startReferenceServer([c.fault], REFERENCE_TIMERS, c.bytes ? BYTE_BOUND : undefined);
       try {
-        const report = await probe(server.url, { only: rulesOf(c), timeoutMs: 1500 });
+        const report = await probe(server.url, { only: rulesOf(c), timeoutMs: 1500, ...(c.bytes ? { spec: byteBound() } : {}) });
         expect(failing(report), failures(report)).toEqual([...c.failing].sort());
         if (c.evidence) {
           const [where, text] = c.evidence;

@@ -28,6 +28,7 @@ export const FAULTS = {
   'off-by-one-replay': 'R2.1: the replay starts at last_seen_seq instead of last_seen_seq + 1',
   'resumed-hello-stale': 'H1.3: the hello of a resume says latest_seq 0',
   'window-one-short': 'R3.4: the window keeps one message less than maxMessages',
+  'window-count-only': 'R3.4: the window is bounded by count only, never by bytes (caught with a spec whose byte bound binds first)',
   'partial-replay': 'R3.1: a cursor older than the window gets what the window still has',
   'invalid-cursor-410': 'R3.3: a cursor ahead of latest_seq is answered 410 on poll',
   'sse-control-ids': 'R4.1: SSE control events carry an id:',

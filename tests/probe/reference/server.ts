@@ -140,9 +140,9 @@ function history(core: Core, req: http.IncomingMessage, res: http.ServerResponse
   reply(200, { chunks: core.has('descending-history') ? [...chunks].reverse() : chunks, latestSeq });
 }
 
-/** The reference server on 127.0.0.1, with `faults` switched on and the given test timers. */
-export async function startReferenceServer(faults: readonly Fault[], timers: Timers): Promise<ReferenceServer> {
-  const core = createCore(faults, timers);
+/** The reference server on 127.0.0.1, with `faults` switched on, the given test timers and (for a spec variant) replay window. */
+export async function startReferenceServer(faults: readonly Fault[], timers: Timers, window?: Parameters<typeof createCore>[2]): Promise<ReferenceServer> {
+  const core = createCore(faults, timers, window);
   const poll = createPollTransport(core, timers);
   const ws = createWebSocketTransport(core);
   const wrongMethod = (res: http.ServerResponse, allow: string): void => sendJson(res, 405, JSON.stringify({ error: `use ${allow}` }), { allow });

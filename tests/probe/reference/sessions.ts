@@ -63,7 +63,8 @@ export type Parsed = { ok: true; frame: Frame } | { ok: false; error: string; st
 
 const CANONICAL = /^(0|[1-9][0-9]*)$/;
 
-export function createCore(faults: readonly Fault[], timers: Timers) {
+/** `window` replaces the spec's replay window (a spec variant whose byte bound binds first). */
+export function createCore(faults: readonly Fault[], timers: Timers, window: SpecParams['replayWindow'] = C.replayWindow) {
   const has = (f: Fault): boolean => faults.includes(f);
   const sessions = new Map<string, Session>();
   const tombstones = new Map<string, string>();
@@ -94,7 +95,7 @@ export function createCore(faults: readonly Fault[], timers: Timers) {
         session_id: s.id,
         resume_token: s.token,
         latest_seq: resumed && has('resumed-hello-stale') ? 0 : s.latest,
-        replay_window: { max_messages: C.replayWindow.maxMessages, max_bytes: C.replayWindow.maxBytes },
+        replay_window: { max_messages: window.maxMessages, max_bytes: window.maxBytes },
         heartbeat_ms: timers.heartbeatMs,
         session_ttl_ms: timers.ttlMs,
         max_frame_bytes: C.maxFrameBytes,
@@ -158,8 +159,9 @@ export function createCore(faults: readonly Fault[], timers: Timers) {
     const header = has('unstamped-data') ? { session_id: s.id } : { session_id: s.id, seq: has('hello-takes-seq') ? seq + 1 : seq };
     const text = json({ type, header, payload });
     const bytes = Buffer.byteLength(text);
-    const max = C.replayWindow.maxMessages - (has('window-one-short') ? 1 : 0);
-    while (s.window.length > 0 && (s.window.length >= max || s.windowBytes + bytes > C.replayWindow.maxBytes)) s.windowBytes -= s.window.shift()!.bytes;
+    const max = window.maxMessages - (has('window-one-short') ? 1 : 0);
+    const maxBytes = has('window-count-only') ? Infinity : window.maxBytes;
+    while (s.window.length > 0 && (s.window.length >= max || s.windowBytes + bytes > maxBytes)) s.windowBytes -= s.window.shift()!.bytes;
     s.window.push({ seq, text, bytes });
     s.windowBytes += bytes;
     s.sink?.send(text, seq);
