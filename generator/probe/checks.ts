@@ -8,10 +8,12 @@
  */
 import type { TransportKind } from '../model.js';
 import { auditChecks } from './checks/audits.js';
-import type { HistoryCheck, ProbeCheck, TransportCheck } from './checks/check.js';
+import type { ProbeCheck, TransportCheck } from './checks/check.js';
 import { frameChecks } from './checks/frames.js';
 import { helloChecks } from './checks/hello.js';
 import { historyChecks } from './checks/history.js';
+import { lifetimeChecks } from './checks/lifetime.js';
+import { replayChecks } from './checks/replay.js';
 import { resumeChecks } from './checks/resume.js';
 import { sequenceChecks } from './checks/sequence.js';
 import { sessionChecks } from './checks/session.js';
@@ -20,7 +22,7 @@ export type { HistoryCheck, ProbeCheck, TransportCheck } from './checks/check.js
 export { historyChecks };
 
 /** Transport checks in run order: the audits last, since they read what the others received. */
-export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...sequenceChecks, ...resumeChecks, ...frameChecks, ...auditChecks];
+export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...lifetimeChecks, ...sequenceChecks, ...resumeChecks, ...replayChecks, ...frameChecks, ...auditChecks];
 
 export const checks: readonly ProbeCheck[] = [...transportChecks, ...historyChecks];
 

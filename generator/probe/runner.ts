@@ -8,7 +8,8 @@ import type { TransportKind } from '../model.js';
 import type { RuleId } from '../trace.js';
 import { historyChecks, selects, transportChecks, type HistoryCheck, type ProbeCheck, type TransportCheck } from './checks.js';
 import { ProbeSkip } from './checks/check.js';
-import { HistoryContext, ProbeFailure, timersOf, TransportContext, type Timers } from './context.js';
+import { ProbeFailure, timersOf, TransportContext, type Timers } from './context.js';
+import { HistoryContext } from './history-context.js';
 import { Recorder } from './link.js';
 import type { ProbeSpec } from './spec.js';
 

@@ -7,8 +7,9 @@
 import type { TransportKind } from '../../model.js';
 import type { RuleId } from '../../trace.js';
 import { CLOSE_CODES, statusOf } from '../../wire.js';
-import { describe, describeAll, fail, type HistoryContext, type TransportContext } from '../context.js';
-import { clip, type Link, type Received, type WireFrame } from '../link.js';
+import { describe, describeAll, fail, type SessionRef, type TransportContext } from '../context.js';
+import type { HistoryContext } from '../history-context.js';
+import { clip, framesOf, type Link, type Received, type WireFrame } from '../link.js';
 import type { ProbeSpec } from '../spec.js';
 
 interface CheckBase {
@@ -199,5 +200,30 @@ export async function resumedHead(ctx: TransportContext, link: Link, what: strin
   const resumed = await link.next(ctx.timeoutMs);
   if (resumed?.frame.type !== 'protocol.resumed') fail(`${what} was answered with ${describeAll(link.log)}${ctx.endText(link)}; expected protocol.resumed after the hello`);
   return { hello, resumed };
+}
+
+
+/** A session with `produces` data messages, received, then detached. */
+export async function oneTrigger(ctx: TransportContext): Promise<{ session: SessionRef; latest: number }> {
+  const { link, session } = await ctx.openSession();
+  await ctx.trigger(link);
+  await ctx.takeData(link, ctx.produces, 'the trigger');
+  link.drop();
+  return { session, latest: ctx.origin - 1 + ctx.produces };
+}
+
+/** Where a session for `ctx` was opened on another transport (R2.3), if the spec has one. */
+export function otherKind(ctx: TransportContext): TransportKind | undefined {
+  return ctx.spec.model.transports.map((t) => t.kind).find((k) => k !== ctx.kind);
+}
+
+/** A poll refusal: `status` with `{ "frames": [protocol.error code] }` (and `path`, when given). */
+export function expectPollError(a: Awaited<ReturnType<TransportContext['http']>>, status: number, code: string, path?: string): void {
+  const frames = framesOf(a.json) as { type?: unknown; payload?: { code?: unknown; path?: unknown } }[] | undefined;
+  if (a.status !== status) fail(`${a.shown}; expected ${status} with protocol.error ${code}`);
+  if (!frames) fail(`${a.shown}: HTTP ${a.status}, but the body is not { "frames": [...] }`);
+  const error = frames.find((f) => f?.type === 'protocol.error');
+  if (error?.payload?.code !== code) fail(`${a.shown}; expected protocol.error ${code}`);
+  if (path !== undefined && error.payload.path !== path) fail(`${a.shown}: path ${JSON.stringify(error.payload.path)}; expected ${path}`);
 }
 

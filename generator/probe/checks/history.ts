@@ -3,7 +3,8 @@
  * the selection, empty selections, every bad parameter answered 400 { error, parameter }, a bad
  * path parameter, an unknown conversation, a wrong method, latestSeq, paging and tail sync.
  */
-import { fail, range, sameList, seqRange, type HistoryAnswer, type HistoryContext } from '../context.js';
+import { fail, range, sameList, seqRange } from '../context.js';
+import type { HistoryAnswer, HistoryContext } from '../history-context.js';
 import { clip } from '../link.js';
 import { historyCheck, type HistoryCheck } from './check.js';
 

@@ -1,11 +1,10 @@
 /**
- * S1–S4: session identity, no implicit session, tokens that identify nothing by themselves, and
- * the session's life beyond its transport (wire.md §3, §4, §6, §9).
+ * S1–S3: session identity — fresh, well-formed, random ids and a stable token — no implicit
+ * session, and refusals that do not tell a wrong token from an unknown session (wire.md §3, §4).
  */
 import { describe, describeAll, fail, randomToken, seqOf, type SessionRef, type TransportContext } from '../context.js';
-import { clip, framesOf, postFrame, urlFor, type Link, type Received } from '../link.js';
-import type { PollLink } from '../poll-link.js';
-import { expectRefusal, expectWsErrorOpen, resumedHead, fingerprint, postRefusal, readRefusal, refusalText, skip, transportCheck, waitEnd, wsAnswer, type TransportCheck } from './check.js';
+import { clip, postFrame } from '../link.js';
+import { expectRefusal, expectWsErrorOpen, fingerprint, postRefusal, readRefusal, refusalText, transportCheck, waitEnd, wsAnswer, type TransportCheck } from './check.js';
 
 /** A sample of sessions (S1.3): enough bits that a bias of a few percent shows. */
 const SAMPLE = 24;
@@ -83,30 +82,6 @@ async function expectNoImplicitSession(ctx: TransportContext, sessionId: string 
   const seq = seqOf(first!);
   if (seq !== undefined && seq !== ctx.origin) fail(`after the refused frame, the session's first data message is ${describe(first)}; expected seq ${ctx.origin}: the refused frame produced data`);
   return `${[...new Set(refusals)].join(', ')}, path ${path}; no data; next seq ${String(seq)}`;
-}
-
-/**
- * S4.2: a session left alone past its TTL, and the moment it is past. Needs the server's TTL to
- * fit a check (test timers, `--timers`); poll waits for its lease to lapse first (S4.8).
- */
-function expired(ctx: TransportContext): Promise<SessionRef> {
-  return ctx.memo('expired', async () => {
-    const { ttlMs, heartbeatMs, holdMs } = ctx.timers;
-    const lease = ctx.kind === 'poll' ? holdMs + 2 * heartbeatMs : 0;
-    const wait = lease + ttlMs + heartbeatMs + 250;
-    if (wait > 15_000) skip(`the session TTL is ${ttlMs} ms (heartbeat ${heartbeatMs} ms${ctx.kind === 'poll' ? `, poll hold ${holdMs} ms` : ''}): waiting for expiry would take ${wait} ms; run the server with test timers and pass --timers`);
-    const { link, session } = await ctx.openSession();
-    link.drop();
-    await ctx.pause(wait);
-    return session;
-  });
-}
-
-/** Starts waiting for the next frame on `link`; on poll, once the continuation waits at the server. */
-async function holdingPoll(ctx: TransportContext, link: Link): Promise<{ readonly next: Promise<Received | undefined> }> {
-  const next = link.next(ctx.timeoutMs + ctx.timers.holdMs);
-  if (ctx.kind === 'poll') await ctx.pause(Math.min(300, ctx.timers.holdMs / 2));
-  return { next };
 }
 
 export const sessionChecks: readonly TransportCheck[] = [
@@ -282,111 +257,6 @@ export const sessionChecks: readonly TransportCheck[] = [
       if (answer.status !== 202) fail(`a trigger POSTed with ?resume_token= was answered HTTP ${answer.status} ${clip(JSON.stringify(answer.body) ?? '')}; expected 202`);
       await ctx.takeData(link, ctx.produces, 'the trigger POSTed with ?resume_token=');
       return `202, then ${ctx.produces} data messages`;
-    },
-  }),
-  transportCheck({
-    id: 'session-survives-detach',
-    statement: 'S4.1',
-    sentence: 'A session whose transport went away can be resumed, with the data produced meanwhile, before its TTL runs out.',
-    async run(ctx) {
-      const { link, session } = await ctx.openSession();
-      // WebSocket sends the trigger before it goes; SSE and poll POST it while away.
-      if (ctx.kind === 'websocket') await ctx.trigger(link, 1, session);
-      link.close();
-      const pause = Math.min(1500, Math.floor(ctx.timers.ttlMs / 2));
-      await ctx.pause(pause);
-      if (ctx.kind !== 'websocket') await ctx.trigger(link, 1, session);
-      const resumed = await ctx.resume(session, ctx.origin - 1);
-      await resumedHead(ctx, resumed, `a resume ${pause} ms after the transport went away`);
-      await ctx.dataUntil(resumed, ctx.origin - 1 + ctx.produces, 'the replay');
-      return `resumed ${pause} ms after the detach (TTL ${ctx.timers.ttlMs} ms), with the data sent meanwhile`;
-    },
-  }),
-  transportCheck({
-    id: 'session-expired',
-    statement: 'S4.2',
-    sentence: 'A session left without a transport for longer than session_ttl_ms (plus at most heartbeat_ms) is gone: a resume gets resume_failed session_expired (WebSocket: close 4003; poll: 410).',
-    async run(ctx) {
-      const session = await expired(ctx);
-      const link = await ctx.resume(session, ctx.origin - 1);
-      await expectRefusal(ctx, link, { type: 'protocol.resume_failed', code: 'session_expired', close: 'resume_failed', what: `a resume after the TTL (${ctx.timers.ttlMs} ms)` });
-      return `after ${ctx.timers.ttlMs} ms → session_expired${ctx.statusOf(link)}`;
-    },
-  }),
-  transportCheck({
-    id: 'expired-wrong-token',
-    statement: 'S4.3',
-    sentence: 'Only the token holder learns that a session expired: a wrong token for an expired session gets unknown_session.',
-    async run(ctx) {
-      const session = await expired(ctx);
-      const link = await ctx.resume({ id: session.id, token: randomToken(session.token.length) }, ctx.origin - 1);
-      await expectRefusal(ctx, link, { type: 'protocol.resume_failed', code: 'unknown_session', close: 'resume_failed', what: 'a resume of an expired session with a wrong token' });
-      return `wrong token → unknown_session${ctx.statusOf(link)}`;
-    },
-  }),
-  transportCheck({
-    id: 'post-expired',
-    statement: 'S4.4',
-    only: ['sse', 'poll'],
-    sentence: 'A POSTed frame for an expired session, with its token, gets 410 protocol.error session_expired.',
-    async run(ctx) {
-      const session = await expired(ctx);
-      const answer = await postFrame({ spec: ctx.spec, base: ctx.base, recorder: ctx.recorder, timeoutMs: ctx.timeoutMs, track: () => undefined }, ctx.path('messagesPath'), ctx.triggerFrame(session.id), session.token, session.id);
-      postRefusal(answer, 'session_expired', 410, 'a POST for an expired session');
-      return '410 session_expired';
-    },
-  }),
-  transportCheck({
-    id: 'supersede',
-    statement: 'S4.5',
-    sentence: 'A resume on a new attachment supersedes the one in place: that one gets protocol.error superseded and ends (WebSocket: close 4001), and data then goes to the new attachment only.',
-    async run(ctx) {
-      const { link: old, session } = await ctx.openSession();
-      const pending = (await holdingPoll(ctx, old)).next;
-      const fresh = await ctx.resume(session, ctx.origin - 1);
-      await resumedHead(ctx, fresh, 'the taking-over resume');
-      const first = await pending;
-      if (first?.frame.type !== 'protocol.error' || first.frame.payload.code !== 'superseded') fail(`the superseded attachment got ${describe(first)}${ctx.endText(old)}; expected protocol.error superseded`);
-      if (ctx.kind === 'websocket') {
-        const end = await waitEnd(ctx, old);
-        if (end?.code !== 4001) fail(`after superseded the old socket ${end ? `closed ${String(end.code)}` : 'stayed open'}; expected close 4001`);
-      } else if (ctx.kind === 'sse' && !(await waitEnd(ctx, old))) fail('after superseded the old SSE stream did not end');
-      await ctx.trigger(fresh, 1, session);
-      await ctx.takeData(fresh, ctx.produces, 'a trigger after the takeover');
-      const stray = (ctx.kind === 'poll' ? [] : await ctx.quiet(old, 100)).filter((r) => r.data);
-      if (stray.length > 0) fail(`the superseded attachment still got data: ${describeAll(stray)}`);
-      return `old attachment: superseded${ctx.kind === 'websocket' ? ', close 4001' : ''}; data to the new one only`;
-    },
-  }),
-  transportCheck({
-    id: 'poll-two-at-once',
-    statement: 'S4.9',
-    only: ['poll'],
-    sentence: 'Of two polls held at once for one session, the older is answered 200 { "frames": [protocol.error superseded] } and the newer goes on.',
-    async run(ctx) {
-      const { link, session } = await ctx.openSession();
-      (link as PollLink).drop();
-      const query = `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}`;
-      const headers = { authorization: `Bearer ${session.token}` };
-      const url = urlFor(ctx.base, ctx.path());
-      url.search = query;
-      // The newer poll must come while the older is held: when the hold ran out first (a
-      // heartbeat came back), that says nothing, and the pair is tried again (three times at most).
-      for (let attempt = 1; ; attempt++) {
-        const older = ctx.http('GET', ctx.path(), { query, headers });
-        await ctx.pause(Math.min(100, ctx.timers.holdMs / 4));
-        const abort = new AbortController();
-        const newer = fetch(url, { headers, signal: abort.signal }).then((r) => r.status, () => 0);
-        const a = await older;
-        abort.abort();
-        await newer;
-        const frames = framesOf(a.json) as { type?: unknown; payload?: { code?: unknown } }[] | undefined;
-        const heartbeatOnly = a.status === 200 && frames?.length === 1 && frames[0]?.type === 'protocol.heartbeat';
-        if (heartbeatOnly && attempt < 3) continue;
-        if (a.status !== 200 || frames?.length !== 1 || frames[0]?.type !== 'protocol.error' || frames[0]?.payload?.code !== 'superseded') fail(`the older poll: ${a.shown}; expected 200 { "frames": [protocol.error superseded] }`);
-        break;
-      }
-      return 'older poll → 200 [protocol.error superseded]';
     },
   }),
 ];
