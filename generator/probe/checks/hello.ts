@@ -62,7 +62,7 @@ export const helloChecks: readonly TransportCheck[] = [
       if (a.status !== 200 || !frames) fail(`${a.shown}; expected 200 { "frames": [protocol.hello] }`);
       const types = frames.map((f) => (f as { type?: unknown } | null)?.type);
       if (types.length !== 1 || types[0] !== 'protocol.hello') fail(`${a.shown}: frames ${JSON.stringify(types)}; expected exactly [protocol.hello]`);
-      const limit = Math.max(1000, ctx.timers.holdMs / 2);
+      const limit = Math.max(2000, ctx.timers.holdMs / 2);
       if (ms > limit) fail(`the new-session poll took ${ms} ms: it was held (the hold is ${ctx.timers.holdMs} ms)`);
       return `200 [protocol.hello] in ${ms} ms`;
     },

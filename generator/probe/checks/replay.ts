@@ -6,7 +6,7 @@ import { describe, describeAll, fail, randomToken, range, sameList, seqOf, seqRa
 import { framesOf, type Link, type Received } from '../link.js';
 import type { PollLink } from '../poll-link.js';
 import { ackFrame, sendQuietly } from './sequence.js';
-import { expectPollError, expectRefusal, oneTrigger, otherKind, resumedHead, skip, transportCheck, type TransportCheck } from './check.js';
+import { expectPollError, expectRefusal, readRefusal, oneTrigger, otherKind, resumedHead, skip, transportCheck, type TransportCheck } from './check.js';
 
 /**
  * A session that has produced more data than the replay window holds (R3), then detached.
@@ -160,7 +160,7 @@ export const replayChecks: readonly TransportCheck[] = [
         ['a cursor ahead', session, 99],
       ] as const) {
         const r = await ctx.resume(ref, cursor);
-        const frames = await ctx.quiet(r, ctx.quietMs);
+        const frames = await readRefusal(ctx, r);
         if (!frames.some((f) => f.frame.type === 'protocol.resume_failed')) fail(`a resume with ${what} was answered with ${describeAll(frames)}${ctx.endText(r)}; expected resume_failed`);
         r.drop();
       }
