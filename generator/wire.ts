@@ -29,7 +29,7 @@ export const CLOSE_CODES: readonly CloseCode[] = [
   { code: 4003, name: 'resume_failed', when: 'after `protocol.resume_failed` (any reason) answering the first `protocol.resume`', statement: 'R3.1' },
   { code: 4004, name: 'unsupported_version', when: 'after `protocol.error unsupported_version`', statement: 'H2.3' },
   { code: 4005, name: 'slow_consumer', when: 'the client fell too far behind; resume from the window', statement: 'S4.7' },
-  { code: 4006, name: 'resume_timeout', when: 'a connection opened with `session_id` sent no frame in time (10 s by default)', statement: 'R1.2' },
+  { code: 4006, name: 'resume_timeout', when: 'a connection opened with `session_id` sent no frame in time (10 s by default)', statement: 'R1.6' },
 ];
 
 /** A typed error of `protocol.error` (or a reason of `protocol.resume_failed`) and its HTTP status on POST and poll. */
