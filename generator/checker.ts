@@ -11,41 +11,70 @@ import { rules } from './rules/index.js';
 import { messagesOf, type ContractBlock, type RuleContext } from './rules/rule.js';
 import { compiledSchemas, SYNTHETIC_ID, type CompiledSchemas } from './compiled-schemas.js';
 import { isSchemaObject, type Schema } from './schema-walk.js';
-import { vocabularyValidator } from './vocabulary-validator.js';
+import { vocabularyLabel, vocabularyValidator } from './vocabulary-validator.js';
 
 const VOCABULARY_KEYWORDS = ['x-contract', 'x-message'];
 
-/** Run every check; returns findings sorted errors first. */
+/**
+ * Run every check; returns findings sorted errors first. The meta-schema and the lint rules run
+ * in one pass, so a spec shows all it can in one run: a rule that reads x-contract is skipped only
+ * while x-contract itself is invalid, and messages whose x-message is invalid are left out of the
+ * rules (the meta-schema has said what is wrong with them).
+ */
 export function check(spec: LoadedSpec): Finding[] {
-  const place = (f: Omit<Finding, 'file' | 'line' | 'column'>): Finding => ({ ...f, file: spec.file, ...spec.locate(f.pointer) });
+  const place = (f: Omit<Finding, 'file' | 'line' | 'column'>): Finding => {
+    // A kernel definition taken by $ref is reported where it is written: in the shipped kernel file.
+    const at = spec.locate(f.pointer);
+    return { ...f, file: at?.file ?? spec.file, ...(at ? { line: at.line, column: at.column } : {}), ...(at?.pointer !== undefined ? { pointer: at.pointer } : {}) };
+  };
+  const loaded = spec.findings ?? [];
 
   // The recursive meta-schema cannot say "only at the root", so the root block is checked here.
   if (!isSchemaObject(spec.json['x-contract'])) {
-    return [place({ severity: 'error', code: 'missing-x-contract', pointer: '', message: 'the spec has no "x-contract" block, so its protocol semantics are unknown', hint: 'add "x-contract": { "name", "version", "protocolVersions", "sequencing", "session", "replayWindow", "heartbeatMs", "maxFrameBytes", "transports" }' })];
+    return sortFindings([...loaded, place({ severity: 'error', code: 'missing-x-contract', pointer: '', message: 'the spec has no "x-contract" block, so its protocol semantics are unknown', hint: `add "x-contract": { "name", "version", "protocolVersions", "sequencing", "session", "replayWindow", "heartbeatMs", "maxFrameBytes", "transports" } (README: "The contract vocabulary"; \`contractgen init\` writes a complete one)` })]);
   }
   const meta = vocabularyValidator();
-  if (!meta(spec.json)) return sortFindings(metaFindings(meta.errors ?? []).map(place));
+  const metaErrors = meta(spec.json) ? [] : (meta.errors ?? []);
+  const findings: Finding[] = [...loaded, ...metaFindings(metaErrors).map(place)];
+  const contractValid = !metaErrors.some((e) => e.instancePath === '/x-contract' || e.instancePath.startsWith('/x-contract/'));
+  const invalidDefs = new Set(metaErrors.map((e) => /^\/\$defs\/([^/]+)\/x-message(\/|$)/.exec(e.instancePath)?.[1]).filter((n): n is string => n !== undefined));
 
   const root = spec.json as Schema;
   const ctx: RuleContext = {
     root,
-    contract: root['x-contract'] as unknown as ContractBlock,
-    messages: messagesOf(root),
+    get contract(): ContractBlock {
+      if (!contractValid) throw new SkippedRule();
+      return root['x-contract'] as unknown as ContractBlock;
+    },
+    messages: messagesOf(root).filter((m) => !invalidDefs.has(m.defName)),
     validateDef: createDefValidator(spec, root),
   };
-  const findings: Finding[] = [];
+  const fallbacks: Finding[] = [];
   for (const rule of rules) {
-    for (const hit of rule.check(ctx)) {
-      findings.push(place({ severity: hit.severity ?? 'error', code: rule.id, ...(rule.rule ? { rule: rule.rule } : {}), pointer: hit.pointer, message: hit.message, hint: hit.hint }));
+    let hits: ReturnType<typeof rule.check>;
+    try {
+      hits = rule.check(ctx);
+    } catch (error) {
+      // Rules may assume what the meta-schema guarantees; while it reports errors, a rule that trips over them is skipped.
+      if (error instanceof SkippedRule || metaErrors.length > 0) continue;
+      throw error;
+    }
+    for (const hit of hits) {
+      (rule.fallback ? fallbacks : findings).push(place({ severity: hit.severity ?? 'error', code: rule.id, ...(rule.rule ? { rule: rule.rule } : {}), pointer: hit.pointer, message: hit.message, hint: hit.hint }));
     }
   }
-  return sortFindings(dedupe(findings));
+  const related = (a: string, b: string): boolean => a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);
+  const explained = (f: Finding): boolean => findings.some((g) => g.severity === 'error' && g.file === f.file && related(g.pointer, f.pointer));
+  return sortFindings(dedupe([...findings, ...fallbacks.filter((f) => !explained(f))]));
 }
+
+/** Thrown by the rule context when a rule reads x-contract while the meta-schema rejects it. */
+class SkippedRule extends Error {}
 
 function dedupe(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
-    const key = `${f.code}|${f.pointer}|${f.message}`;
+    const key = `${f.code}|${f.file}|${f.pointer}|${f.message}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -121,7 +150,16 @@ function metaFindings(errors: ErrorObject[]): Omit<Finding, 'file' | 'line' | 'c
       continue;
     }
     const description = isSchemaObject(e.parentSchema) && typeof e.parentSchema.description === 'string' ? ` (${e.parentSchema.description})` : '';
-    out.push({ severity: 'error', code: 'vocabulary', pointer: at, message: `${JSON.stringify(e.data)} ${describeAjvError(e)}${description}`, hint: 'see spec/contract-vocabulary.schema.json for what is allowed here' });
+    out.push({ severity: 'error', code: 'vocabulary', pointer: at, message: `${JSON.stringify(e.data)} ${describeAjvError(e)}${description}`, hint: allowedHint(e.schemaPath) });
   }
   return out;
+}
+
+/**
+ * Where to read what is allowed: the schema holding the failed keyword, in the vocabulary file the
+ * package ships (`#/$defs/contract/properties/heartbeatMs`), or JSON Schema 2020-12 itself.
+ */
+function allowedHint(schemaPath: string): string {
+  if (!schemaPath.startsWith('#')) return `this is a JSON Schema 2020-12 keyword; see ${schemaPath.replace(/#.*$/, '')}`;
+  return `see what is allowed here in ${vocabularyLabel()} at ${schemaPath.replace(/\/[^/]+$/, '') || '#'} (README: "The contract vocabulary")`;
 }
