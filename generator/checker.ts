@@ -3,7 +3,9 @@
  * vocabulary (spec/contract-vocabulary.schema.json), then run the lint rules of DESIGN.md.
  * Every finding carries the JSON pointer, its line and column, and how to fix it.
  */
+import { readFileSync } from 'node:fs';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { vocabularyPath } from './paths.js';
 import { sortFindings, type Finding } from './diagnostics.js';
 import type { LoadedSpec } from './loader.js';
 import { closest } from './naming.js';
@@ -150,16 +152,38 @@ function metaFindings(errors: ErrorObject[]): Omit<Finding, 'file' | 'line' | 'c
       continue;
     }
     const description = isSchemaObject(e.parentSchema) && typeof e.parentSchema.description === 'string' ? ` (${e.parentSchema.description})` : '';
-    out.push({ severity: 'error', code: 'vocabulary', pointer: at, message: `${JSON.stringify(e.data)} ${describeAjvError(e)}${description}`, hint: allowedHint(e.schemaPath) });
+    out.push({ severity: 'error', code: 'vocabulary', pointer: at, message: `${JSON.stringify(e.data)} ${describeAjvError(e)}${description}`, hint: allowedHint(e) });
   }
   return out;
 }
 
 /**
- * Where to read what is allowed: the schema holding the failed keyword, in the vocabulary file the
- * package ships (`#/$defs/contract/properties/heartbeatMs`), or JSON Schema 2020-12 itself.
+ * Where to read what is allowed: the schema that holds the failed keyword, by its pointer in the
+ * vocabulary file the package ships (`#/$defs/contract/properties/heartbeatMs`), or JSON Schema
+ * 2020-12 itself for its own keywords. Ajv's schemaPath restarts at every $ref, so the schema is
+ * found by its content.
  */
-function allowedHint(schemaPath: string): string {
-  if (!schemaPath.startsWith('#')) return `this is a JSON Schema 2020-12 keyword; see ${schemaPath.replace(/#.*$/, '')}`;
-  return `see what is allowed here in ${vocabularyLabel()} at ${schemaPath.replace(/\/[^/]+$/, '') || '#'} (README: "The contract vocabulary")`;
+function allowedHint(e: ErrorObject): string {
+  if (!e.schemaPath.startsWith('#')) return `this is a JSON Schema 2020-12 keyword; see ${e.schemaPath.replace(/#.*$/, '')}`;
+  const suffix = e.schemaPath.slice(1).replace(/\/[^/]+$/, ''); // the path below the last $ref
+  const candidates = vocabularyPointers().get(JSON.stringify(e.parentSchema)) ?? [];
+  const pointer = candidates.find((p) => p.endsWith(suffix)) ?? candidates[0];
+  return `see what is allowed here in ${vocabularyLabel()}${pointer !== undefined ? ` at #${pointer}` : ''} (README: "The contract vocabulary")`;
+}
+
+let pointers: Map<string, string[]> | undefined;
+
+/** Every object of the vocabulary file by its JSON text → the pointers where it appears, outermost first. */
+function vocabularyPointers(): Map<string, string[]> {
+  if (pointers) return pointers;
+  const map = new Map<string, string[]>();
+  const walk = (node: unknown, pointer: string): void => {
+    if (Array.isArray(node)) return node.forEach((n, i) => walk(n, `${pointer}/${i}`));
+    if (!isSchemaObject(node)) return;
+    const key = JSON.stringify(node);
+    map.set(key, [...(map.get(key) ?? []), pointer]);
+    for (const [k, v] of Object.entries(node)) walk(v, `${pointer}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+  };
+  walk(JSON.parse(readFileSync(vocabularyPath, 'utf8')), '');
+  return (pointers = map);
 }
