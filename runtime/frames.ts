@@ -61,6 +61,8 @@ export interface HelloFields {
   readonly maxFrameBytes: number;
   readonly transports: readonly string[];
   readonly capabilities: readonly string[];
+  /** The application's fields of the hello (`payload.app`, the kernel's HelloApp extension point), when the spec defines them. */
+  readonly app?: object | undefined;
 }
 
 /** H1: the first frame of every attachment. */
@@ -79,6 +81,7 @@ export function helloFrame(f: HelloFields): Frame {
       max_frame_bytes: f.maxFrameBytes,
       transports: [...f.transports],
       capabilities: [...f.capabilities],
+      ...(f.app !== undefined ? { app: f.app } : {}),
     },
   };
 }

@@ -33,6 +33,12 @@ export function handledMessages(model: ContractModel): MessageModel[] {
   return model.messages.filter((m) => m.direction === 'client-to-server' && !m.kernel);
 }
 
+/** The type of the hello's application fields (`payload.app`), when the spec's hello has them. */
+function helloApp(model: ContractModel): string | undefined {
+  const app = model.messages.find((m) => m.type === 'protocol.hello')?.payloadFields.find((f) => f.name === 'app');
+  return app && Object.hasOwn(model.defs, app.typeLabel) ? app.typeLabel : undefined;
+}
+
 export function emittedMessages(model: ContractModel): MessageModel[] {
   return model.messages.filter((m) => m.sequenced);
 }
@@ -113,6 +119,17 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
             },
           ]
         : []),
+      ...(helloApp(model)
+        ? [
+            {
+              name: 'helloApp',
+              isReadonly: true,
+              hasQuestionToken: true,
+              type: `((session: ${SessionHandle}) => ${use(helloApp(model)!, './types.js', true)}) | undefined`,
+              docs: ['H1: the application fields of each session\'s hello (`payload.app`), as the spec extends the kernel\'s HelloApp.'],
+            },
+          ]
+        : []),
       { name: 'basePath', isReadonly: true, hasQuestionToken: true, type: 'string | undefined', docs: ['Prefix for every path of the contract, e.g. "/api".'] },
       { name: 'store', isReadonly: true, hasQuestionToken: true, type: `${use('SessionStore', './runtime/server/store.js', true)} | undefined`, docs: ['Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol.'] },
       { name: 'resumeTimeoutMs', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000).'] },
@@ -183,6 +200,7 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
           });
           w.writeLine('],');
         }
+        if (helloApp(model)) w.writeLine('helloApp: options.helloApp,');
         w.writeLine('basePath: options.basePath,');
         w.writeLine('store: options.store,');
         w.writeLine('resumeTimeoutMs: options.resumeTimeoutMs,');
