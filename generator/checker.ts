@@ -31,14 +31,17 @@ export function check(spec: LoadedSpec): Finding[] {
   };
   const loaded = spec.findings ?? [];
 
-  // The recursive meta-schema cannot say "only at the root", so the root block is checked here.
-  if (!isSchemaObject(spec.json['x-contract'])) {
-    return sortFindings([...loaded, place({ severity: 'error', code: 'missing-x-contract', pointer: '', message: 'the spec has no "x-contract" block, so its protocol semantics are unknown', hint: `add "x-contract": { "name", "version", "protocolVersions", "sequencing", "session", "replayWindow", "heartbeatMs", "maxFrameBytes", "transports" } (README: "The contract vocabulary"; \`contractgen init\` writes a complete one)` })]);
+  // The recursive meta-schema cannot say "only at the root", so the root block is checked here;
+  // without it the rules that read it are skipped and the others still run.
+  const hasContract = isSchemaObject(spec.json['x-contract']);
+  const missing: Finding[] = [];
+  if (!hasContract) {
+    missing.push(place({ severity: 'error', code: 'missing-x-contract', pointer: '', message: 'the spec has no "x-contract" block, so its protocol semantics are unknown', hint: `add "x-contract": { "name", "version", "protocolVersions", "sequencing", "session", "replayWindow", "heartbeatMs", "maxFrameBytes", "transports" } (README: "The contract vocabulary"; \`contractgen init\` writes a complete one)` }));
   }
   const meta = vocabularyValidator();
   const metaErrors = meta(spec.json) ? [] : (meta.errors ?? []);
-  const findings: Finding[] = [...loaded, ...metaFindings(metaErrors).map(place)];
-  const contractValid = !metaErrors.some((e) => e.instancePath === '/x-contract' || e.instancePath.startsWith('/x-contract/'));
+  const findings: Finding[] = [...loaded, ...missing, ...metaFindings(metaErrors).map(place)];
+  const contractValid = hasContract && !metaErrors.some((e) => e.instancePath === '/x-contract' || e.instancePath.startsWith('/x-contract/'));
   const invalidDefs = new Set(metaErrors.map((e) => /^\/\$defs\/([^/]+)\/x-message(\/|$)/.exec(e.instancePath)?.[1]).filter((n): n is string => n !== undefined));
 
   const root = spec.json as Schema;
@@ -58,7 +61,7 @@ export function check(spec: LoadedSpec): Finding[] {
       hits = rule.check(ctx);
     } catch (error) {
       // Rules may assume what the meta-schema guarantees; while it reports errors, a rule that trips over them is skipped.
-      if (error instanceof SkippedRule || metaErrors.length > 0) continue;
+      if (error instanceof SkippedRule || metaErrors.length > 0 || !hasContract) continue;
       throw error;
     }
     for (const hit of hits) {
