@@ -36,7 +36,7 @@ export function check(spec: LoadedSpec): Finding[] {
   const hasContract = isSchemaObject(spec.json['x-contract']);
   const missing: Finding[] = [];
   if (!hasContract) {
-    missing.push(place({ severity: 'error', code: 'missing-x-contract', pointer: '', message: 'the spec has no "x-contract" block, so its protocol semantics are unknown', hint: `add "x-contract": { "name", "version", "protocolVersions", "sequencing", "session", "replayWindow", "heartbeatMs", "maxFrameBytes", "transports" } (README: "The contract vocabulary"; \`contractgen init\` writes a complete one)` }));
+    missing.push(place({ severity: 'error', code: 'missing-x-contract', pointer: '', message: 'the spec has no "x-contract" block, so its protocol semantics are unknown', hint: `add "x-contract": { "name", "version", "protocolVersions", "sequencing", "session", "replayWindow", "heartbeatMs", "maxFrameBytes", "transports" } (README: "Writing a contract"; \`contractgen init\` writes a complete one)` }));
   }
   const meta = vocabularyValidator();
   const metaErrors = meta(spec.json) ? [] : (meta.errors ?? []);
@@ -171,7 +171,7 @@ function allowedHint(e: ErrorObject): string {
   const suffix = e.schemaPath.slice(1).replace(/\/[^/]+$/, ''); // the path below the last $ref
   const candidates = vocabularyPointers().get(JSON.stringify(e.parentSchema)) ?? [];
   const pointer = candidates.find((p) => p.endsWith(suffix)) ?? candidates[0];
-  return `see what is allowed here in ${vocabularyLabel()}${pointer !== undefined ? ` at #${pointer}` : ''} (README: "The contract vocabulary")`;
+  return `see what is allowed here in ${vocabularyLabel()}${pointer !== undefined ? ` at #${pointer}` : ''} (README: "Writing a contract")`;
 }
 
 let pointers: Map<string, string[]> | undefined;

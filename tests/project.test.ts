@@ -145,6 +145,6 @@ describe.concurrent('lint', () => {
       expect(codes.has(f.code), f.code).toBe(true);
       for (const path of f.hint.match(/[\w./-]+\.schema\.json/g) ?? []) expect(existsSync(join(root, path)), `${f.hint} names ${path}`).toBe(true);
     }
-    expect(findings.find((f) => f.pointer === '/x-contract/heartbeatMs')!.hint).toMatch(/contract-vocabulary\.schema\.json at #\/\$defs\/contract\/properties\/heartbeatMs \(README: "The contract vocabulary"\)/);
+    expect(findings.find((f) => f.pointer === '/x-contract/heartbeatMs')!.hint).toMatch(/contract-vocabulary\.schema\.json at #\/\$defs\/contract\/properties\/heartbeatMs \(README: "Writing a contract"\)/);
   });
 });
