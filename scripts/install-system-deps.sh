@@ -32,4 +32,7 @@ echo "system deps: installing ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 "${SUDO[@]}" apt-get update -qq
 "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+for tool in chromium redis-server; do
+  command -v "$tool" >/dev/null 2>&1 || { echo "system deps: $tool is still not on PATH after installing; the tests cannot run without it" >&2; exit 1; }
+done
 echo "system deps: installed ${need[*]}"
