@@ -81,7 +81,7 @@ async function generateAll(config: ProjectConfig, cwd: string) {
     await tsMorph.stop(); // it would keep the process alive
     throw error;
   });
-  const outputs: { target: ProjectConfig['targets'][number]; dir: string; files: Awaited<ReturnType<typeof generate>>['files'] }[] = [];
+  const outputs: { target: ProjectConfig['targets'][number]; dir: string; specLabel: string; files: Awaited<ReturnType<typeof generate>>['files'] }[] = [];
   let findings: readonly Finding[] = [];
   for (const [i, target] of config.targets.entries()) {
     const dir = fromHere(cwd, target.out);
@@ -89,7 +89,7 @@ async function generateAll(config: ProjectConfig, cwd: string) {
     try {
       const result = await generate({ spec: fromHere(cwd, config.spec), out: dir, tsMorph });
       findings = result.findings;
-      outputs.push({ target, dir, files: result.files });
+      outputs.push({ target, dir, specLabel: result.model.specLabel, files: result.files });
     } catch (error) {
       // An OutputCheckError (the generated output failed its own checks) is contractgen's problem, not the spec's: it stays an exception.
       if (error instanceof ContractError && error.name !== 'OutputCheckError') return { ok: false as const, findings: error.findings };
