@@ -1,10 +1,10 @@
-import { EXIT, EXIT_CODES_HELP, OUT_OPTION, SPEC_OPTION, type Command } from './command.js';
+import { EXIT, EXIT_CODES_HELP, SPEC_OPTION, TARGET_HELP, TARGET_OPTIONS, targetOf, type Command } from './command.js';
 import { reportWarnings } from './report.js';
 
 export const buildCommand: Command = {
   name: 'build',
   summary: 'generate types, validators, contract constants and the runtime from the spec',
-  help: `Usage: contractgen build [--spec FILE] [--out DIR] [--quiet]
+  help: `Usage: contractgen build [--spec FILE] [--target T] [--out DIR] [--quiet]
 
 Checks the spec, then writes everything it generates into DIR. Files an earlier build
 generated that this one no longer does are removed; other files in DIR are left alone.
@@ -12,23 +12,21 @@ Output is deterministic: the same spec gives the same bytes.
 
 Options:
   --spec FILE   the contract (default spec/protocol.schema.json)
-  --out DIR     where to write (default generated)
+${TARGET_HELP}
   --quiet       print nothing on success
 
 ${EXIT_CODES_HELP}`,
-  options: { ...SPEC_OPTION, ...OUT_OPTION, quiet: { type: 'boolean', default: false } },
+  options: { ...SPEC_OPTION, ...TARGET_OPTIONS, quiet: { type: 'boolean', default: false } },
   async run(values, _positionals, io) {
-    // The ts-morph worker starts before anything heavy is imported, so the two overlap.
-    const { workerRunner } = await import('../ts-morph-runner.js');
-    const tsMorph = workerRunner();
-    // generate() stops the worker when it is done; if loading fails first, stop it here (it would keep the process alive).
-    const [{ generate }, { writeFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]).catch(async (error: unknown) => {
-      await tsMorph.stop();
-      throw error;
-    });
+    const chosen = targetOf(values);
+    if ('error' in chosen) {
+      io.err(`contractgen build: ${chosen.error}\n`);
+      return EXIT.usage;
+    }
+    const { out } = chosen;
     const spec = values.spec as string;
-    const out = values.out as string;
-    const result = await generate({ spec, out, tsMorph });
+    const [{ generateTarget }, { writeFiles }] = await Promise.all([import('./generate-target.js'), import('../writer.js')]);
+    const result = await generateTarget(chosen.target, spec, out, values);
     reportWarnings(result.findings, io);
     const report = writeFiles(out, result.files);
     if (!values.quiet) {

@@ -1,31 +1,29 @@
-import { EXIT, EXIT_CODES_HELP, OUT_OPTION, SPEC_OPTION, type Command } from './command.js';
+import { EXIT, EXIT_CODES_HELP, SPEC_OPTION, TARGET_HELP, TARGET_OPTIONS, targetOf, type Command } from './command.js';
 import { reportWarnings } from './report.js';
 
 export const checkCommand: Command = {
   name: 'check',
   summary: 'fail when the generated files differ from a fresh build (for CI)',
-  help: `Usage: contractgen check [--spec FILE] [--out DIR]
+  help: `Usage: contractgen check [--spec FILE] [--target T] [--out DIR]
 
 Builds in memory and compares with DIR byte for byte. Lists every stale, missing or extra
 generated file and exits 1 if there is any; writes nothing.
 
 Options:
   --spec FILE   the contract (default spec/protocol.schema.json)
-  --out DIR     the committed output (default generated)
+${TARGET_HELP}
 
 ${EXIT_CODES_HELP}`,
-  options: { ...SPEC_OPTION, ...OUT_OPTION },
+  options: { ...SPEC_OPTION, ...TARGET_OPTIONS },
   async run(values, _positionals, io) {
-    // The ts-morph worker starts before anything heavy is imported, so the two overlap.
-    const { workerRunner } = await import('../ts-morph-runner.js');
-    const tsMorph = workerRunner();
-    // generate() stops the worker when it is done; if loading fails first, stop it here (it would keep the process alive).
-    const [{ generate }, { compareFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]).catch(async (error: unknown) => {
-      await tsMorph.stop();
-      throw error;
-    });
-    const out = values.out as string;
-    const result = await generate({ spec: values.spec as string, out, tsMorph });
+    const chosen = targetOf(values);
+    if ('error' in chosen) {
+      io.err(`contractgen check: ${chosen.error}\n`);
+      return EXIT.usage;
+    }
+    const { out } = chosen;
+    const [{ generateTarget }, { compareFiles }] = await Promise.all([import('./generate-target.js'), import('../writer.js')]);
+    const result = await generateTarget(chosen.target, values.spec as string, out, values);
     reportWarnings(result.findings, io);
     const drift = compareFiles(out, result.files);
     if (drift.length === 0) {
@@ -37,7 +35,7 @@ ${EXIT_CODES_HELP}`,
       const what = d.kind === 'stale' ? `stale    ${d.path} (first difference at line ${d.line})` : d.kind === 'missing' ? `missing  ${d.path}` : `extra    ${d.path} (no longer generated)`;
       io.err(`  ${what}\n`);
     }
-    io.err(`Run \`contractgen build --spec ${values.spec as string} --out ${out}\` and commit the result.\n`);
+    io.err(`Run \`contractgen build --spec ${values.spec as string}${chosen.target === 'python' ? ' --target python' : ''} --out ${out}\` and commit the result.\n`);
     return EXIT.failed;
   },
 };

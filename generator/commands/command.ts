@@ -42,3 +42,16 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  the contract has errors, or the check failed (details on stderr)
   2  usage error (unknown command or option)
   3  internal error in contractgen (please report it)`;
+
+/** `--target typescript|python` and `--out`, whose default follows the target (generated, generated-py). */
+export const TARGET_OPTIONS = { target: { type: 'string', default: 'typescript' }, out: { type: 'string' } } as const;
+
+export const TARGET_HELP = `  --target T    typescript (default) or python: a package for FastAPI/Starlette services
+  --out DIR     where the target's files live (default generated; generated-py for python)`;
+
+/** The target and output directory the options name; a usage error for an unknown target. */
+export function targetOf(values: Values): { readonly target: 'typescript' | 'python'; readonly out: string } | { readonly error: string } {
+  const target = values.target;
+  if (target !== 'typescript' && target !== 'python') return { error: `--target must be typescript or python, got ${JSON.stringify(target)}` };
+  return { target, out: typeof values.out === 'string' ? values.out : target === 'python' ? 'generated-py' : 'generated' };
+}

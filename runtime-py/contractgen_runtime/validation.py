@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Generic, Literal, TypeGuard, TypeVar
 
-from .json_text import json_equal
+from .json_text import json_equal as json_equal
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -48,7 +48,7 @@ ValidationResult = Valid[T] | Invalid
 Check = Callable[[object, str], "ValidationIssue | None"]
 
 
-class Validator(Generic[T]):
+class Validator(Generic[T_co]):
     """A typed validator: call it for a result, or use ``is_valid`` as a type guard."""
 
     __slots__ = ("subject", "_check")
@@ -57,17 +57,17 @@ class Validator(Generic[T]):
         self.subject = subject
         self._check = check
 
-    def __call__(self, value: object) -> Valid[T] | Invalid:
+    def __call__(self, value: object) -> Valid[T_co] | Invalid:
         issue = self._check(value, "")
         if issue is None:
             return Valid(value)  # type: ignore[arg-type]  # checked against T's schema just now
         return Invalid((issue,), self.subject)
 
-    def is_valid(self, value: object) -> TypeGuard[T]:
+    def is_valid(self, value: object) -> TypeGuard[T_co]:
         return self._check(value, "") is None
 
 
-class Dispatcher(Validator[T]):
+class Dispatcher(Validator[T_co]):
     """Validates a frame of one direction: finds the message by its ``type``, then validates it.
     An unknown type is reported with keyword ``unknown-type`` so callers answer ``unknown_type``."""
 
@@ -82,7 +82,7 @@ class Dispatcher(Validator[T]):
         result = self(value)
         return None if isinstance(result, Valid) else result.issues[0]
 
-    def __call__(self, value: object) -> Valid[T] | Invalid:
+    def __call__(self, value: object) -> Valid[T_co] | Invalid:
         if not isinstance(value, dict):
             return Invalid((ValidationIssue("", 'must be a JSON object with a "type"', "not-a-message"),))
         kind = value.get("type")
@@ -95,7 +95,7 @@ class Dispatcher(Validator[T]):
         result = validator(value)
         return result  # type: ignore[return-value]  # a member of the union T
 
-    def is_valid(self, value: object) -> TypeGuard[T]:
+    def is_valid(self, value: object) -> TypeGuard[T_co]:
         return isinstance(self(value), Valid)
 
 
@@ -109,7 +109,7 @@ def describe_issues(result: Invalid) -> str:
 # Primitives of generated checks (JSON values as JavaScript and Ajv see them)
 
 
-def is_integer(value: object) -> bool:
+def is_integer(value: object) -> TypeGuard[int | float]:
     """Ajv's integer: a number with no fraction (1.0 is one, true is not; Infinity passes as in JS)."""
     if isinstance(value, bool):
         return False
@@ -118,8 +118,19 @@ def is_integer(value: object) -> bool:
     return isinstance(value, float) and value == value and (value in (float("inf"), float("-inf")) or value.is_integer())
 
 
-def is_number(value: object) -> bool:
+def is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def is_multiple(value: int | float, divisor: int | float) -> bool:
+    """Ajv's multipleOf: the quotient has no fraction."""
+    q = value / divisor
+    return q == q and q not in (float("inf"), float("-inf")) and q == int(q)
+
+
+def accept(value: object, at: str) -> ValidationIssue | None:
+    """The check of a schema that accepts everything."""
+    return None
 
 
 def is_object(value: object) -> TypeGuard[dict[str, object]]:

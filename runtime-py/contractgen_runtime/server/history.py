@@ -150,10 +150,10 @@ def parse_history_query(params: Sequence[tuple[str, str]], max_limit: int | None
             continue
         raw = seen[name][0]
         least, most, kind = bounds[name]
-        value = int(raw) if _CANONICAL_INTEGER.match(raw) and len(raw) <= 16 else None
-        if value is None or not least <= value <= most:
+        number = int(raw) if _CANONICAL_INTEGER.match(raw) and len(raw) <= 16 else None
+        if number is None or not least <= number <= most:
             return QueryError(name, f"{name} must be {kind} ({least}..{most}), got {_quote(raw)}")
-        parsed[name] = value
+        parsed[name] = number
     return HistoryWindowQuery(parsed.get("sinceSeq", 0), parsed.get("beforeSeq"), parsed.get("limit"))
 
 

@@ -35,7 +35,7 @@ from .store import ReplayAnswer, ReplayOk, ReplayRefused, SessionFound, SessionS
 log = logging.getLogger("contractgen.runtime")
 
 #: A client frame after parsing and validation (``header.session_id`` is present).
-ClientFrame = dict[str, object]
+ClientFrame = Mapping[str, object]
 
 CloseCode = Literal["superseded", "session_expired", "protocol_error", "slow_consumer", "server_closing"]
 

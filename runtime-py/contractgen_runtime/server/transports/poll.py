@@ -13,6 +13,7 @@ import time
 import weakref
 from typing import Any
 
+from ...contract import TransportKind
 from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list, resume_failed_frame
 from ...json_text import dumps
 from ..server_core import CloseReason, Opened, ResumeRequest, ServerCore, Session
@@ -78,7 +79,8 @@ class PollTransport:
         future = attachment.serve(cursor)
         watcher = asyncio.ensure_future(_disconnect(receive))
         try:
-            await asyncio.wait({future, watcher}, return_when=asyncio.FIRST_COMPLETED)
+            waits: set[asyncio.Future[Any]] = {future, watcher}
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         finally:
             watcher.cancel()
         if not future.done():
@@ -144,7 +146,7 @@ async def _disconnect(receive: Any) -> None:
 
 
 class _PollAttachment:
-    kind = "poll"
+    kind: TransportKind = "poll"
 
     def __init__(self, transport: PollTransport) -> None:
         self.t = transport

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ...contract import TransportKind
 from ...frames import Frame, error_frame, parse_version_list
 from ...json_text import dumps
 from ..server_core import CloseReason, Opened, ResumeRequest, ServerCore, Session
@@ -72,7 +73,7 @@ class SseTransport:
 
 
 class _Stream:
-    kind = "sse"
+    kind: TransportKind = "sse"
 
     def __init__(self, transport: SseTransport, receive: Any, send: Any) -> None:
         self.t = transport

@@ -10,6 +10,7 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from ...contract import TransportKind
 from ...frames import CloseCodes, Frame, Kernel, error_frame, heartbeat_frame, parse_version_list
 from ..server_core import CloseReason, FromAttachment, Opened, OpenOutcome, Refused, Rejected, ResumeRequest, ServerCore, Session, _dict, _int
 from .http_util import Query, Scope
@@ -46,7 +47,7 @@ class WebSocketTransport:
 
 
 class _Connection:
-    kind = "websocket"
+    kind: TransportKind = "websocket"
 
     def __init__(self, transport: WebSocketTransport, scope: Scope, receive: Any, send: Any) -> None:
         self.t = transport
@@ -138,10 +139,7 @@ class _Connection:
                     self._refuse(error_frame("handler_failed", f"the server could not open a session: {error}"), CloseCodes.try_again_later)
             else:
                 loop = asyncio.get_running_loop()
-                resume_timer = loop.call_later(
-                    self.t.resume_timeout_ms / 1000,
-                    lambda: self.closed or self._refuse(error_frame("session_required", "a connection with session_id must send protocol.resume first"), CloseCodes.resume_timeout),
-                )
+                resume_timer = loop.call_later(self.t.resume_timeout_ms / 1000, self._resume_timeout)
             await self._read_loop(resume_id, versions, resume_timer)
         finally:
             self.closed = True
@@ -195,6 +193,10 @@ class _Connection:
                 self.core.report(error, self.session.id if self.session else None, "frame")
                 if not self.closed:
                     self._refuse(error_frame("handler_failed", f"the server could not handle the frame: {error}"), CloseCodes.try_again_later)
+
+    def _resume_timeout(self) -> None:
+        if not self.closed and self.session is None:
+            self._refuse(error_frame("session_required", "a connection with session_id must send protocol.resume first"), CloseCodes.resume_timeout)
 
     def _settle(self, outcome: OpenOutcome, refusal: int) -> None:
         """The connection's session is known (or the connection refused); a late result is undone."""

@@ -1,0 +1,75 @@
+"""The generated agent-ui server (generated-py/agent_ui) as the Python suites run it: conformance
+mode for ``contractgen probe``, the history log x-contract.conformance.history names seeded with
+its items, and a ``chat.send`` handler that emits on request, for the client and chaos tests:
+text ``emit <n> <chunk> <pace_ms>`` emits n agent.event messages ``m1``..``mn`` in paced chunks.
+Environment: ``WINDOW_MESSAGES``/``WINDOW_BYTES`` widen the replay window (chaos: exactly-once
+across cuts, not the window bound), ``TTL_MS`` and ``HEARTBEAT_MS`` shorten timers."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+
+from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
+from agent_ui import validators as v
+from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute
+from agent_ui.server import AgentUiEmitter
+
+
+class Handlers(AgentUiHandlers):
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
+        words = message["payload"]["text"].split()
+        if len(words) == 4 and words[0] == "emit":
+            task = asyncio.ensure_future(emit(ctx, int(words[1]), int(words[2]), int(words[3]) / 1000))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
+        return None
+
+
+async def emit(ctx: AgentUiContext, n: int, chunk: int, pace: float) -> None:
+    sent = 0
+    while sent < n:
+        for _ in range(min(chunk, n - sent)):
+            sent += 1
+            ctx.emit.agent_event({"conversation_id": "c-1", "turn_id": "t-1", "kind": "text", "text": f"m{sent}"})
+        await asyncio.sleep(pace)
+
+
+def build() -> ContractServer[AgentUiEmitter]:
+    contract = CONTRACT
+    window = os.environ.get("WINDOW_MESSAGES")
+    if window:
+        contract = dataclasses.replace(contract, replay_window=dataclasses.replace(contract.replay_window, max_messages=int(window), max_bytes=int(os.environ.get("WINDOW_BYTES", "67108864"))))
+    if os.environ.get("TTL_MS"):
+        contract = dataclasses.replace(contract, session=dataclasses.replace(contract.session, ttl_ms=int(os.environ["TTL_MS"])))
+    if os.environ.get("HEARTBEAT_MS"):
+        contract = dataclasses.replace(contract, heartbeat_ms=int(os.environ["HEARTBEAT_MS"]))
+    history: MemoryHistoryStore[m.HistoryChunk] = MemoryHistoryStore()
+    assert contract.conformance is not None
+    for log in contract.conformance.history:
+        for i in range(log.min_items):
+            history.append(log.params["conversationId"], {"role": "assistant" if i % 2 else "user", "turn_id": f"t-{i >> 1}", "chunk": {"kind": "text", "text": f"item {i + 1}"}})
+    handlers = Handlers()
+    return ContractServer(
+        contract=contract,
+        validate_client=v.validate_client_message,
+        server_validators=v.SERVER_VALIDATORS,
+        payload_validators=v.PAYLOAD_VALIDATORS,
+        emitter=AgentUiEmitter,
+        dispatch={
+            "chat.send": lambda frame, ctx: handlers.chat_send(frame, ctx),  # type: ignore[arg-type]
+            "ui.action": lambda frame, ctx: handlers.ui_action(frame, ctx),  # type: ignore[arg-type]
+        },
+        history=[HistoryRoute(contract.history["conversationHistory"], history)],
+        conformance=os.environ.get("CONFORMANCE", "1") == "1",
+    )
+
+
+server = build()
+app = server.app
