@@ -124,7 +124,7 @@ class HistoryChunkChunk(t.TypedDict):
 
 
 class HistoryChunk(t.TypedDict):
-    """W4: one item of a conversation\'s append-only log. seq is 1-based and gap-free, so older items exist exactly when the oldest loaded seq is > 1."""
+    """W4: one item of a conversation's append-only log. seq is 1-based and gap-free, so older items exist exactly when the oldest loaded seq is > 1."""
     seq: "Seq"
     role: t.Literal["user", "assistant", "tool"]
     turn_id: t.NotRequired[str]

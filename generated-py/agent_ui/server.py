@@ -107,7 +107,7 @@ def create_agent_ui_server(
     - ``store``: where sessions live: this process (default), or ``RedisStore`` so several processes serve one protocol;
     - ``resume_timeout_ms``: how long a WebSocket opened with session_id may take to send protocol.resume (default 10 000);
     - ``max_buffered_bytes``: a client this many bytes behind is closed and resumes from the replay window;
-    - ``conformance``: for ``contractgen probe`` (default off): a chat.send whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec\'s examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names.
+    - ``conformance``: for ``contractgen probe`` (default off): a chat.send whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names.
     """
     history: list[HistoryRoute] = []
     if conversation_history is not None:

@@ -26,7 +26,7 @@ ${EXIT_CODES_HELP}`,
     const { out } = chosen;
     const spec = values.spec as string;
     const [{ generateTarget }, { writeFiles }] = await Promise.all([import('./generate-target.js'), import('../writer.js')]);
-    const result = await generateTarget(chosen.target, spec, out, values);
+    const result = await generateTarget(chosen.target, spec, out);
     reportWarnings(result.findings, io);
     const report = writeFiles(out, result.files);
     if (!values.quiet) {

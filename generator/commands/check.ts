@@ -23,7 +23,7 @@ ${EXIT_CODES_HELP}`,
     }
     const { out } = chosen;
     const [{ generateTarget }, { compareFiles }] = await Promise.all([import('./generate-target.js'), import('../writer.js')]);
-    const result = await generateTarget(chosen.target, values.spec as string, out, values);
+    const result = await generateTarget(chosen.target, values.spec as string, out);
     reportWarnings(result.findings, io);
     const drift = compareFiles(out, result.files);
     if (drift.length === 0) {

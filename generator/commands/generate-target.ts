@@ -4,9 +4,8 @@
  * Python needs neither ts-morph nor prettier.
  */
 import type { GenerateResult } from '../pipeline.js';
-import type { Values } from './command.js';
 
-export async function generateTarget(target: 'typescript' | 'python', spec: string, out: string, _values: Values): Promise<GenerateResult> {
+export async function generateTarget(target: 'typescript' | 'python', spec: string, out: string): Promise<GenerateResult> {
   if (target === 'python') {
     const { generatePython } = await import('../python-pipeline.js');
     return generatePython({ spec, out });

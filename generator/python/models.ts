@@ -7,6 +7,7 @@
  * checks handler and emit payloads statically, and validation stays the Ajv-equivalent checks of
  * validators.py rather than Pydantic's own rules (see the README's "Python target").
  */
+import { ContractError } from '../diagnostics.js';
 import { isSchemaObject, type Schema } from '../schema-walk.js';
 import { isPyFieldName, isPyIdentifier, py, pyBlock, PyCode, pyDocstring, pyIdentifier, pyString } from './escape.js';
 
@@ -39,7 +40,17 @@ export function buildModels(root: Schema, defNames: readonly string[]): PyModels
   };
 
   const defClassName = (defName: string): string => {
-    if (!isPyIdentifier(defName)) throw new Error(`python target: the $defs name "${defName}" is not a Python identifier; rename it (letters, digits, _)`);
+    if (!isPyIdentifier(defName)) {
+      throw new ContractError([
+        {
+          severity: 'error',
+          code: 'python-def-name',
+          pointer: `/$defs/${defName}`,
+          message: `the $defs name "${defName}" is not a Python identifier (or is a Python keyword or builtin), so it cannot name a Python type`,
+          hint: 'rename it (PascalCase letters and digits that are not a Python keyword, e.g. "UiRender"), or build this spec for the TypeScript target only',
+        },
+      ]);
+    }
     return defName;
   };
 
