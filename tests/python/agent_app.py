@@ -2,7 +2,7 @@
 mode for ``contractgen probe``, the history log x-contract.conformance.history names seeded with
 its items, and a ``chat.send`` handler that emits on request, for the client and chaos tests:
 text ``emit <n> <chunk> <pace_ms>`` emits n agent.event messages ``m1``..``mn`` in paced chunks.
-Environment: ``WINDOW_MESSAGES``/``WINDOW_BYTES`` widen the replay window (chaos: exactly-once
+Environment: ``REDIS_URL`` keeps sessions in Redis (``STORE_PREFIX``), ``WINDOW_MESSAGES``/``WINDOW_BYTES`` widen the replay window (chaos: exactly-once
 across cuts, not the window bound), ``TTL_MS`` and ``HEARTBEAT_MS`` shorten timers."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import os
 from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
 from agent_ui import validators as v
 from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute
+from agent_ui.runtime.server.store import SessionStore, StoreBounds
 from agent_ui.server import AgentUiEmitter
 
 
@@ -56,7 +57,21 @@ def build() -> ContractServer[AgentUiEmitter]:
         for i in range(log.min_items):
             history.append(log.params["conversationId"], {"role": "assistant" if i % 2 else "user", "turn_id": f"t-{i >> 1}", "chunk": {"kind": "text", "text": f"item {i + 1}"}})
     handlers = Handlers()
+    store: SessionStore | None = None
+    if os.environ.get("REDIS_URL"):
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        from agent_ui.runtime.server.redis_store import RedisStore
+
+        def client() -> Redis:
+            return Redis.from_url(os.environ["REDIS_URL"], retry=Retry(NoBackoff(), 0))
+
+        s, w = contract.session, contract.replay_window
+        store = RedisStore(client(), client(), StoreBounds(s.ttl_ms, s.id_bits, s.token_bits, w.max_messages, w.max_bytes), prefix=os.environ.get("STORE_PREFIX", "contractgen:"))
     return ContractServer(
+        store=store,
         contract=contract,
         validate_client=v.validate_client_message,
         server_validators=v.SERVER_VALIDATORS,
