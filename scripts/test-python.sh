@@ -15,4 +15,4 @@ echo "pytest: runtime-py"
 echo "mypy --strict: runtime, generated-py, tests/python"
 "$PY" -m mypy --strict --no-incremental runtime-py/contractgen_runtime
 (cd generated-py && "../$PY" -m mypy --strict --no-incremental agent_ui)
-MYPYPATH=generated-py "$PY" -m mypy --strict --no-incremental tests/python/agent_app.py tests/python/serve.py tests/python/validate_table.py
+MYPYPATH=generated-py "$PY" -m mypy --strict --no-incremental tests/python/*.py bench/python/*.py

@@ -30,7 +30,7 @@ async def serve() -> AsyncIterator[Callable[[object], "asyncio.Future[Served]"]]
     servers: list[tuple[uvicorn.Server, asyncio.Task[None]]] = []
 
     async def start(app: object) -> Served:
-        sock = socket.socket()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # TCP_NODELAY (see tests/python/serve.py)
         sock.bind(("127.0.0.1", 0))
         config = uvicorn.Config(app, log_level="warning", lifespan="off", ws="websockets-sansio")  # type: ignore[arg-type]
         server = uvicorn.Server(config)

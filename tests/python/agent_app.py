@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+from typing import Any
 
 from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
 from agent_ui import validators as v
 from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute
 from agent_ui.runtime.server.store import SessionStore, StoreBounds
+from agent_ui.runtime.server.transports.http_util import Query, send_json
 from agent_ui.server import AgentUiEmitter
 
 
@@ -88,3 +90,22 @@ def build() -> ContractServer[AgentUiEmitter]:
 
 server = build()
 app = server.app
+
+
+async def bench_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``app`` plus ``POST /bench/emit?session=<id>&n=<n>&chunk=<k>`` (bench/python.ts): n agent.events
+    to the session through ``emit_to``, in chunks of k, each chunk awaited — as the TypeScript
+    server process of tests/redis does, so both are driven alike."""
+    if scope["type"] == "http" and scope["path"] == "/bench/emit" and scope["method"] == "POST":
+        query = Query(scope.get("query_string", b""))
+        emitter = server.emit_to(query.get("session") or "")
+        n, chunk = int(query.get("n") or "0"), int(query.get("chunk") or "1000")
+        stored = 0
+        for done in range(0, n, chunk):
+            pending = [emitter.agent_event({"conversation_id": "c-1", "turn_id": "t-1", "kind": "text", "text": f"bench message {i}"}) for i in range(done, min(n, done + chunk))]
+            for p in pending:
+                await p
+                stored += 1
+        await send_json(send, 200, {"stored": stored, "failed": n - stored})
+        return
+    await app(scope, receive, send)

@@ -20,7 +20,9 @@ sys.path[:0] = [HERE, os.path.join(ROOT, "generated-py")]
 async def main(target: str) -> None:
     module, _, attribute = target.partition(":")
     app = getattr(importlib.import_module(module), attribute)
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say they are TCP; without it
+    # Nagle holds the second of two small writes for the peer's delayed ACK (40 ms per resume).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(app, log_level="warning", lifespan="on", ws="websockets-sansio", timeout_graceful_shutdown=1)
