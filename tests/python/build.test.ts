@@ -39,7 +39,7 @@ describe('generated-py/ is the golden copy of the Python target', () => {
     const first = await inRepo(() => generatePython({ spec: 'spec/protocol.schema.json', out: 'generated-py' }));
     const second = await inRepo(() => generatePython({ spec: 'spec/protocol.schema.json', out: 'generated-py' }));
     expect(compareFiles(generatedPy, first.files)).toEqual([]);
-    expect(first.files.map((f) => f.path)).toEqual(listFiles(generatedPy));
+    expect(first.files.map((f) => f.path).sort()).toEqual(listFiles(generatedPy));
     expect(second.files).toEqual(first.files);
     for (const f of first.files) {
       expect(f.content.endsWith('\n') && !f.content.endsWith('\n\n'), f.path).toBe(true);

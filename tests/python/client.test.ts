@@ -21,8 +21,8 @@ const MIN_CUTS = 30;
 /** Per transport, as in the TypeScript chaos test; WebSocket delivers fastest, so it emits longer to be cut often enough. */
 const PLAN: Record<TransportKind, { chunk: number; paceMs: number; meanBytes: number; minMs: number; maxMs: number }> = {
   websocket: { chunk: 5, paceMs: 5, meanBytes: 8_000, minMs: 20, maxMs: 200 },
-  sse: { chunk: 50, paceMs: 4, meanBytes: 12_000, minMs: 20, maxMs: 400 },
-  poll: { chunk: 10, paceMs: 4, meanBytes: 48_000, minMs: 10, maxMs: 100 },
+  sse: { chunk: 20, paceMs: 4, meanBytes: 12_000, minMs: 20, maxMs: 400 },
+  poll: { chunk: 4, paceMs: 4, meanBytes: 48_000, minMs: 10, maxMs: 100 },
 };
 
 const seed = chaosSeed();
