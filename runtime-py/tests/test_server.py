@@ -271,3 +271,58 @@ def wire(contract: Any, handlers: Handlers) -> ContractServer[AgentUiEmitter]:
         on_session_end=handlers.on_session_end,
         on_error=handlers.on_error,
     )
+
+
+async def test_acknowledged_frames_leave_the_window(serve: Callable[..., Any], handlers: Handlers) -> None:
+    served = await serve(create_agent_ui_server(handlers).app)
+    async with websockets.connect(f"{served.ws_url}/ws") as ws:
+        hello = await next_frame(ws)
+        sid, token = hello["payload"]["session_id"], hello["payload"]["resume_token"]
+        await ws.send(chat(sid, "emit 5"))
+        await frames(ws, 5)
+        # Q5: protocol.ack releases through 3; a header ack on any frame does the same.
+        await ws.send(json.dumps({"type": "protocol.ack", "header": {"session_id": sid}, "payload": {"last_seen_seq": 3}}))
+        await ws.send(chat(sid, "emit 1", ack=4))
+        assert (await next_frame(ws))["header"]["seq"] == 6
+    async with websockets.connect(f"{served.ws_url}/ws?session_id={sid}") as ws:
+        await ws.send(json.dumps({"type": "protocol.resume", "header": {"session_id": sid}, "payload": {"resume_token": token, "last_seen_seq": 3}}))
+        refusal = await next_frame(ws)
+        assert refusal["payload"]["reason"] == "window_exceeded" and refusal["payload"]["earliest_seq"] == 5
+
+
+async def test_a_stuck_consumer_is_detached(serve: Callable[..., Any], handlers: Handlers) -> None:
+    """L3: a client that stops reading is closed once max_buffered_bytes are queued; its session lives on."""
+    server = create_agent_ui_server(handlers, max_buffered_bytes=64 * 1024)
+    served = await serve(server.app)
+    import socket
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a small window, so the server's buffers fill
+    sock.connect(("127.0.0.1", served.port))
+    reader, writer = await asyncio.open_connection(sock=sock)
+    writer.write(b"GET /events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n")
+    await writer.drain()
+    head = await reader.readuntil(b"data: ")
+    line = await reader.readline()
+    hello = json.loads(line)
+    assert b"200" in head and hello["type"] == "protocol.hello"
+    sid = hello["payload"]["session_id"]
+    # Stop reading; emit far more than the socket buffers and the limit hold.
+    emit = server.emit_to(sid)
+    for i in range(20_000):
+        emit.agent_event({"conversation_id": "c", "turn_id": "t", "kind": "text", "text": "x" * 200 + str(i)})
+        if i % 100 == 0:
+            await asyncio.sleep(0)
+    for _ in range(200):
+        local = server.core.local(sid)
+        if local is not None and local.attachment is None:
+            break
+        await asyncio.sleep(0.02)
+    local = server.core.local(sid)
+    assert local is not None and local.attachment is None
+    from agent_ui import MemoryStore
+
+    assert isinstance(server.core.store, MemoryStore)
+    peek = server.core.store.peek(sid)
+    assert peek is not None and not peek.attached and peek.latest_seq == 20_000  # the session lives on, detached: its TTL runs
+    writer.close()

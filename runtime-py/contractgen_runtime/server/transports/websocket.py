@@ -83,6 +83,9 @@ class _Connection:
     def close(self, reason: CloseReason) -> None:
         if self.closed:
             return
+        if reason.code == "slow_consumer":
+            self._abandon()
+            return
         if reason.code == "superseded":
             self.send(self.core.encode(error_frame("superseded", reason.message, session_id=self.session.id if self.session else None)))
         elif reason.frame is not None:
@@ -96,6 +99,17 @@ class _Connection:
         self.closed = True
         self._close_with = (code, reason[:120])
         self._wake.set()
+
+    def _abandon(self) -> None:
+        """L3: a consumer this far behind gets nothing more: its queue is dropped, the session goes
+        back to its TTL now, and the writer stops (the ASGI server closes the socket)."""
+        self.closed = True
+        self._queue.clear()
+        self._queued_bytes = 0
+        if self.session is not None:
+            self.core.detach(self.session, self)
+        if self._writer is not None:
+            self._writer.cancel()
 
     def terminate(self) -> None:
         self.closed = True

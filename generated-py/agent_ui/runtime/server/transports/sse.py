@@ -89,12 +89,16 @@ class _Stream:
         self._pending: list[str] = []
         self._pending_bytes = 0
         self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._inflight = 0
 
     def _write(self, text: str) -> None:
         self._pending.append(text)
         self._pending_bytes += len(text)
         self._wake.set()
-        if self._pending_bytes > self.t.max_buffered:
+        # Behind by what waits here and what the ASGI server has not yet taken (its send blocks while
+        # the socket's buffer is full).
+        if self._pending_bytes + self._inflight > self.t.max_buffered:
             self.close(CloseReason("slow_consumer", "the client fell behind; resume to catch up from the replay window"))
 
     def send(self, frame: str, seq: int | None = None) -> None:
@@ -106,10 +110,28 @@ class _Stream:
             self._write(f": heartbeat {latest_seq}\n\n")
 
     def close(self, reason: CloseReason) -> None:
+        if reason.code == "slow_consumer":
+            self._abandon()
+            return
         if reason.code == "superseded":
             self.end(error_frame("superseded", reason.message, session_id=self.session.id if self.session else None))
         else:
             self.end(reason.frame)
+
+    def _abandon(self) -> None:
+        """L3: a consumer this far behind gets nothing more: its buffer is dropped, the session goes
+        back to its TTL now, and the response is abandoned (the server closes the socket)."""
+        if self._gone:
+            return
+        self.closed = True
+        self._gone = True
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self.session is not None:
+            self.core.detach(self.session, self)
+        self._wake.set()
+        if self._writer is not None:
+            self._writer.cancel()
 
     def end(self, frame: Frame | None) -> None:
         if self.closed:
@@ -138,14 +160,16 @@ class _Stream:
                 chunk = "".join(self._pending)
                 self._pending.clear()
                 self._pending_bytes = 0
+                self._inflight = len(chunk)
                 await self._send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
+                self._inflight = 0
             if self.closed and not self._pending:
                 await self._send({"type": "http.response.body", "body": b"", "more_body": False})
                 return
 
     async def run(self, opening: Any) -> None:
         watcher = asyncio.ensure_future(self._watch_disconnect())
-        writer = asyncio.ensure_future(self._write_loop())
+        writer = self._writer = asyncio.ensure_future(self._write_loop())
         try:
             try:
                 result = await opening
