@@ -30,7 +30,9 @@ export interface ProjectOptions {
 }
 
 export interface OutputOptions extends ProjectOptions {
-  /** The TypeScript output folder (default: the settings' TypeScript target, else generated). */
+  /** One language only (default: every target of the settings). */
+  readonly target?: string;
+  /** The output folder of `target`, or of the TypeScript target (default: the settings', else generated / generated-py). */
   readonly out?: string;
 }
 
@@ -68,29 +70,33 @@ function fromHere(cwd: string, path: string): string {
 
 function project(options: OutputOptions): { config: ProjectConfig; cwd: string } {
   const cwd = resolve(options.cwd ?? process.cwd());
-  return { config: resolveProject({ spec: options.spec, out: options.out }, cwd), cwd };
+  return { config: resolveProject({ spec: options.spec, out: options.out, target: options.target }, cwd), cwd };
 }
 
 /** Generates every target in memory; contract errors come back as findings. */
 async function generateAll(config: ProjectConfig, cwd: string) {
-  // The ts-morph worker starts before the pipeline is imported, so loading the compiler overlaps with the rest.
   const { inlineRunner, workerRunner } = await import('./ts-morph-runner.js');
   const runner = () => (import.meta.url.endsWith('.js') ? workerRunner() : inlineRunner());
-  let tsMorph = runner();
-  const { generate } = await import('./pipeline.js').catch(async (error: unknown) => {
-    await tsMorph.stop(); // it would keep the process alive
+  // The ts-morph worker starts before the pipeline is imported, so loading the compiler overlaps with the rest.
+  let early = config.targets[0]?.language === 'typescript' ? runner() : undefined;
+  const [{ generate }, { generatePython }] = await Promise.all([import('./pipeline.js'), import('./python-pipeline.js')]).catch(async (error: unknown) => {
+    await early?.stop(); // it would keep the process alive
     throw error;
   });
   const outputs: { target: ProjectConfig['targets'][number]; dir: string; specLabel: string; files: Awaited<ReturnType<typeof generate>>['files'] }[] = [];
   let findings: readonly Finding[] = [];
-  for (const [i, target] of config.targets.entries()) {
+  for (const target of config.targets) {
     const dir = fromHere(cwd, target.out);
-    if (i > 0) tsMorph = runner(); // generate() stops the runner it is given
+    const spec = fromHere(cwd, config.spec);
     try {
-      const result = await generate({ spec: fromHere(cwd, config.spec), out: dir, tsMorph });
+      // generate() stops the runner it is given.
+      const tsMorph = target.language === 'typescript' ? (early ?? runner()) : undefined;
+      if (tsMorph) early = undefined;
+      const result = tsMorph ? await generate({ spec, out: dir, tsMorph }) : await generatePython({ spec, out: dir });
       findings = result.findings;
       outputs.push({ target, dir, specLabel: result.model.specLabel, files: result.files });
     } catch (error) {
+      await early?.stop();
       // An OutputCheckError (the generated output failed its own checks) is contractgen's problem, not the spec's: it stays an exception.
       if (error instanceof ContractError && error.name !== 'OutputCheckError') return { ok: false as const, findings: error.findings };
       throw error;

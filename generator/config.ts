@@ -17,8 +17,9 @@ export const CONFIG_FILE = 'contractgen.config.json';
 export const DEFAULT_SPEC = 'spec/protocol.schema.json';
 export const DEFAULT_OUT = 'generated';
 
-/** Languages `build` and `check` generate for. Another target registers its name here and its generator in commands/targets.ts. */
-export const TARGET_LANGUAGES: readonly string[] = ['typescript'];
+/** Languages `build` and `check` generate for, and where each writes by default. */
+export const TARGET_LANGUAGES: readonly string[] = ['typescript', 'python'];
+export const DEFAULT_OUTS: Readonly<Record<string, string>> = { typescript: DEFAULT_OUT, python: 'generated-py' };
 
 export interface TargetConfig {
   readonly language: string;
@@ -107,10 +108,19 @@ export function loadConfig(cwd: string = process.cwd()): ProjectConfig {
   return { spec, targets, source: label };
 }
 
-/** What a command works on: its flags over the settings file over the defaults. */
-export function resolveProject(flags: { readonly spec?: string | undefined; readonly out?: string | undefined }, cwd: string = process.cwd()): ProjectConfig {
+/**
+ * What a command works on: its flags over the settings file over the defaults. `target` picks
+ * one language (its configured folder, or `out`, or its default); without it `out` names the
+ * TypeScript target's folder and only that target is built.
+ */
+export function resolveProject(flags: { readonly spec?: string | undefined; readonly out?: string | undefined; readonly target?: string | undefined }, cwd: string = process.cwd()): ProjectConfig {
   const config = loadConfig(cwd);
-  // --out names the TypeScript target's folder; other targets stay as configured.
-  const targets = flags.out !== undefined ? [{ language: 'typescript', out: flags.out }, ...config.targets.filter((t) => t.language !== 'typescript')] : config.targets;
+  if (flags.target !== undefined) {
+    if (!TARGET_LANGUAGES.includes(flags.target)) throw new ConfigError(`--target must be one of ${TARGET_LANGUAGES.join(', ')}, got ${JSON.stringify(flags.target)}`);
+    const out = flags.out ?? config.targets.find((t) => t.language === flags.target)?.out ?? DEFAULT_OUTS[flags.target]!;
+    return { ...config, spec: flags.spec ?? config.spec, targets: [{ language: flags.target, out }] };
+  }
+  // --out names one folder: the TypeScript target's, and only that target is built.
+  const targets = flags.out !== undefined ? [{ language: 'typescript', out: flags.out }] : config.targets;
   return { ...config, spec: flags.spec ?? config.spec, targets };
 }

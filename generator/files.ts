@@ -18,7 +18,7 @@ export interface GeneratedFile {
   readonly format?: boolean;
 }
 
-export type CommentStyle = 'line' | 'html';
+export type CommentStyle = 'line' | 'html' | 'hash';
 
 let bannerTemplate: Handlebars.TemplateDelegate | undefined;
 
@@ -35,6 +35,8 @@ function bannerLines(model: Pick<ContractModel, 'specLabel' | 'specHash'> | unde
  */
 export function banner(model: Pick<ContractModel, 'specLabel' | 'specHash'> | undefined, description: string, style: CommentStyle): string {
   const lines = bannerLines(model, description);
+  // Python: a carriage return would end the comment, so it is written escaped.
+  if (style === 'hash') return lines.map((l) => `# ${l.replace(/\r/g, '\\r')}`.trimEnd()).join('\n') + '\n';
   return style === 'line' ? lines.map((l) => `// ${l}`.trimEnd()).join('\n') + '\n' : `<!--\n${lines.join('\n')}\n-->\n`;
 }
 

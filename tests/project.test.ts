@@ -83,6 +83,28 @@ describe.concurrent('settings', () => {
     expect(elsewhere.stderr).toContain('other/ is stale');
   });
 
+  it('with two targets, build writes both; --target picks one; --out alone names the TypeScript folder and builds only it', async () => {
+    const root = tempDir('contractgen-project-');
+    writeFileSync(join(root, 'contract.json'), canonicalText);
+    writeFileSync(join(root, 'contractgen.config.json'), '{ "spec": "contract.json", "targets": [{ "language": "typescript", "out": "ts" }, { "language": "python", "out": "py" }] }\n');
+    const built = await runCli(['build'], { cwd: root });
+    expect(built.code, built.stderr).toBe(0);
+    expect(built.stdout).toContain('files in ts/');
+    expect(built.stdout).toContain('files in py/');
+    expect(existsSync(join(root, 'py', 'agent_ui', 'server.py'))).toBe(true);
+    const python = await runCli(['check', '--target', 'python'], { cwd: root });
+    expect(python.code, python.stderr).toBe(0);
+    expect(python.stdout).toContain('py/ is fresh');
+    expect(python.stdout).not.toContain('ts/');
+    const other = await runCli(['build', '--out', 'other'], { cwd: root });
+    expect(other.code, other.stderr).toBe(0);
+    expect(other.stdout).toContain('files in other/');
+    expect(other.stdout).not.toContain('py/');
+    const unknown = await runCli(['build', '--target', 'cobol'], { cwd: root });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('--target must be one of typescript, python');
+  });
+
   it('the contractgen key of package.json, found from a subfolder', async () => {
     const root = tempDir('contractgen-project-');
     writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'app', contractgen: { spec: 'api/contract.json' } }));

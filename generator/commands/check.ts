@@ -1,23 +1,23 @@
-import { EXIT, EXIT_CODES_HELP, OUT_OPTION, SPEC_OPTION, type Command } from './command.js';
+import { EXIT, EXIT_CODES_HELP, SPEC_OPTION, TARGET_HELP, TARGET_OPTIONS, type Command } from './command.js';
 import { reportWarnings, throwFindings } from './report.js';
 
 export const checkCommand: Command = {
   name: 'check',
   summary: 'fail when the generated files differ from a fresh build (for CI)',
-  help: `Usage: contractgen check [--spec FILE] [--out DIR]
+  help: `Usage: contractgen check [--spec FILE] [--target T] [--out DIR]
 
 Builds in memory and compares with DIR byte for byte. Lists every stale, missing or extra
 generated file and exits 1 if there is any; writes nothing.
 
 Options:
   --spec FILE   the contract (default: "spec" of contractgen.config.json, else spec/protocol.schema.json)
-  --out DIR     the committed output (default: the TypeScript target's "out", else generated)
+${TARGET_HELP}
 
 ${EXIT_CODES_HELP}`,
-  options: { ...SPEC_OPTION, ...OUT_OPTION },
+  options: { ...SPEC_OPTION, ...TARGET_OPTIONS },
   async run(values, _positionals, io) {
     const { check } = await import('../api.js');
-    const result = await check({ spec: values.spec as string | undefined, out: values.out as string | undefined });
+    const result = await check({ spec: values.spec as string | undefined, out: values.out as string | undefined, target: values.target as string | undefined });
     if (result.targets === undefined) return throwFindings(result.findings);
     reportWarnings(result.findings, io);
     for (const t of result.targets) {
@@ -30,7 +30,7 @@ ${EXIT_CODES_HELP}`,
         const what = d.kind === 'stale' ? `stale    ${d.path} (first difference at line ${d.line})` : d.kind === 'missing' ? `missing  ${d.path}` : `extra    ${d.path} (no longer generated)`;
         io.err(`  ${what}\n`);
       }
-      io.err(`Run \`contractgen build --spec ${result.spec} --out ${t.out}\` and commit the result.\n`);
+      io.err(`Run \`contractgen build --spec ${result.spec}${t.language === "typescript" ? "" : ` --target ${t.language}`} --out ${t.out}\` and commit the result.\n`);
     }
     return result.ok ? EXIT.ok : EXIT.failed;
   },

@@ -43,3 +43,12 @@ export const EXIT_CODES_HELP = `Exit codes:
   1  the contract has errors, or the check failed (details on stderr)
   2  usage error (unknown command or option)
   3  internal error in contractgen (please report it)`;
+
+/** `--target typescript|python` and `--out` (defaults: every target of the settings; generated, generated-py). */
+export const TARGET_OPTIONS = { target: { type: 'string' }, out: { type: 'string' } } as const;
+
+export const TARGET_HELP = `  --target T    only this target: typescript, or python (a package for FastAPI/Starlette
+                services); default every target of contractgen.config.json, else typescript
+  --out DIR     the target's folder (default: its "out" in the settings, else generated,
+                or generated-py for python)`;
+

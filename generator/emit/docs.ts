@@ -5,6 +5,7 @@
  * checks the result: every doc has exactly two Mermaid diagrams, a sequence and a state diagram,
  * and both pass the diagram checker, or the build fails.
  */
+import { snakeCase } from '../python/escape.js';
 import Handlebars from 'handlebars';
 import type { Finding } from '../diagnostics.js';
 import { loadTemplates } from '../doc-templates.js';
@@ -231,9 +232,16 @@ export function docsView(model: ContractModel) {
     },
     diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1 },
     conformance: conformanceView(model),
+    python: pythonView(model),
     defs: Object.keys(model.defs),
     kernel: model.kernel,
   };
+}
+
+/** Names of the Python target's package (`contractgen build --target python`), for the mounting section. */
+function pythonView(model: ContractModel) {
+  const snake = snakeCase(model.name);
+  return { package: snake, factory: `create_${snake}_server`, handlers: `${apiPrefixOf(model)}Handlers`, context: `${apiPrefixOf(model)}Context` };
 }
 
 // ------------------------------------------------------------------------------------------

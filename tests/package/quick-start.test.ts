@@ -75,7 +75,7 @@ describe('the npm package', () => {
   beforeAll(async () => {
     // Pack a copy of the sources, so prepack's fresh dist/ does not pull the one other suites run from.
     const src = tempDir('contractgen-pack-src-');
-    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'bin', 'generator', 'runtime', 'spec', 'templates', 'scripts']) {
+    for (const entry of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'README.md', 'bin', 'generator', 'runtime', 'runtime-py', 'spec', 'templates', 'scripts']) {
       cpSync(join(repoRoot, entry), join(src, entry), { recursive: true });
     }
     symlinkSync(join(repoRoot, 'node_modules'), join(src, 'node_modules'), 'dir');
@@ -88,10 +88,10 @@ describe('the npm package', () => {
   }, 300_000);
 
   it('holds the compiled CLI and API, the runtime it copies, templates, precompiled artefacts, the vocabulary and the kernel, and nothing else', () => {
-    const allowed = [/^package\.json$/, /^README\.md$/, /^bin\/contractgen\.js$/, /^dist\/.+\.(js|d\.ts|cjs)$/, /^runtime\/.+\.ts$/, /^templates\/.+\.hbs$/, /^spec\/contract-vocabulary\.schema\.json$/, /^spec\/kernel\/\d+\.schema\.json$/];
+    const allowed = [/^package\.json$/, /^README\.md$/, /^bin\/contractgen\.js$/, /^dist\/.+\.(js|d\.ts|cjs)$/, /^runtime\/.+\.ts$/, /^runtime-py\/contractgen_runtime\/.+\.(py|typed)$/, /^templates\/.+\.hbs$/, /^spec\/contract-vocabulary\.schema\.json$/, /^spec\/kernel\/\d+\.schema\.json$/];
     expect(files.filter((f) => !allowed.some((a) => a.test(f)))).toEqual([]);
     expect(files.filter((f) => f.endsWith('.test.ts') || f.startsWith('tests/') || f.startsWith('bench/'))).toEqual([]);
-    for (const needed of ['dist/generator/cli.js', 'dist/generator/api.js', 'dist/generator/api.d.ts', 'dist/templates/docs.compiled.js', 'dist/vocabulary-validator.compiled.cjs', 'runtime/server/server-core.ts', 'runtime/client/client-core.ts', 'templates/docs/protocol-contract.md.hbs', 'spec/kernel/1.schema.json']) {
+    for (const needed of ['dist/generator/cli.js', 'dist/generator/api.js', 'dist/generator/api.d.ts', 'dist/templates/docs.compiled.js', 'dist/vocabulary-validator.compiled.cjs', 'runtime/server/server-core.ts', 'runtime/client/client-core.ts', 'templates/docs/protocol-contract.md.hbs', 'templates/python/server.py.hbs', 'runtime-py/contractgen_runtime/server/server_core.py', 'spec/kernel/1.schema.json']) {
       expect(files, needed).toContain(needed);
     }
   });
