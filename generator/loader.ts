@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
 import { ContractError, parsePointer, type Finding } from './diagnostics.js';
+import { checkSpecLimits } from './spec-limits.js';
 
 export interface Position {
   readonly line: number;
@@ -41,6 +42,9 @@ export function load(file: string): LoadedSpec {
 export function loadText(file: string, text: string): LoadedSpec {
   const lineStarts = computeLineStarts(text);
   const position = (offset: number): Position => offsetToPosition(lineStarts, offset);
+  // G2: size, depth, unprintable numbers and __proto__ keys are findings before anything recursive runs.
+  const limits = checkSpecLimits(file, text, position);
+  if (limits.length > 0) throw new ContractError(limits);
 
   const errors: ParseError[] = [];
   const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
