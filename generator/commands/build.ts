@@ -6,8 +6,12 @@ export const buildCommand: Command = {
   summary: 'generate types, validators, contract constants and the runtime from the spec',
   help: `Usage: contractgen build [--spec FILE] [--out DIR] [--quiet]
 
-Checks the spec, then writes everything it generates into DIR. Files an earlier build
-generated that this one no longer does are removed; other files in DIR are left alone.
+Checks the spec, then writes everything it generates into DIR, with a manifest of it
+(DIR/.contractgen-manifest.json). Files the manifest of the previous build lists that this
+one no longer generates are removed if they are unchanged; nothing else in DIR is touched.
+A file build did not generate, a folder or a symbolic link where it writes is an error
+(exit 1, nothing written): move it, or choose another DIR. Without a manifest (output of an
+older contractgen), files that carry contractgen's banner for this spec are taken over.
 Output is deterministic: the same spec gives the same bytes.
 
 Options:
@@ -30,11 +34,12 @@ ${EXIT_CODES_HELP}`,
     const out = values.out as string;
     const result = await generate({ spec, out, tsMorph });
     reportWarnings(result.findings, io);
-    const report = writeFiles(out, result.files);
+    const report = writeFiles(out, result.files, result.model.specLabel);
     if (!values.quiet) {
       io.out(`contractgen: ${result.files.length} files in ${out}/ (${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed) from ${spec}\n`);
       for (const r of report.removed) io.out(`  removed ${r}\n`);
     }
+    for (const k of report.kept) io.err(`contractgen: kept ${out}/${k.path}, no longer generated: ${k.reason}\n`);
     return EXIT.ok;
   },
 };
