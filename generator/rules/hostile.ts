@@ -178,6 +178,28 @@ export const hostileRules: LintRule[] = [
     },
   },
   {
+    id: 'no-has-own-property-key',
+    sentence: 'No key in the schemas is "hasOwnProperty": the TypeScript types library calls that method on every object it reads.',
+    check(ctx) {
+      const hits: RuleHit[] = [];
+      // Iterative: the loader bounds depth, but nothing here should depend on it.
+      const stack: { value: unknown; pointer: string }[] = [{ value: ctx.root.$defs, pointer: '/$defs' }];
+      while (stack.length > 0) {
+        const { value, pointer } = stack.pop()!;
+        if (Array.isArray(value)) value.forEach((v, i) => stack.push({ value: v, pointer: `${pointer}/${i}` }));
+        else if (isSchemaObject(value)) {
+          for (const [key, v] of Object.entries(value)) {
+            if (key === 'examples') continue; // examples never reach the types
+            const at = pointer + pointerOf(key);
+            if (key === 'hasOwnProperty') hits.push({ pointer: at, message: 'a key named "hasOwnProperty" breaks json-schema-to-typescript, which calls hasOwnProperty() on every object of a schema', hint: 'rename it' });
+            stack.push({ value: v, pointer: at });
+          }
+        }
+      }
+      return hits.sort((a, b) => a.pointer.localeCompare(b.pointer));
+    },
+  },
+  {
     id: 'generated-names',
     sentence: 'History endpoint names and the method names derived from message types are identifiers no object already has (toString, valueOf, …).',
     check(ctx) {
