@@ -6,7 +6,7 @@
 import type { Project as ProjectType, SourceFile } from 'ts-morph';
 import { IndentationText, NewLineKind, Project, QuoteKind } from './ts-morph.js';
 import type { ContractModel } from './model.js';
-import { isSafeIdentifier, jsDoc, tsIdentifier, tsString } from './escape.js';
+import { isSafeIdentifier, jsDoc, tsIdentifier, tsString, type Code } from './escape.js';
 import { banner, type GeneratedFile } from './files.js';
 
 /** One ts-morph project per build, with settings fixed so output never depends on the machine. */
@@ -34,7 +34,7 @@ export type TsSource = Pick<SourceFile, 'addInterface' | 'addTypeAlias' | 'addFu
 export interface TsFile {
   readonly source: TsSource;
   /** Import `name` from `from` (a relative module like './types.js'); returns the local name. */
-  use(name: string, from: string, options?: { type?: boolean }): string;
+  use(name: string, from: string, options?: { type?: boolean }): Code;
   /** Finish: imports, banner, final newline. */
   done(): GeneratedFile;
 }
@@ -65,13 +65,13 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
       const existing = byName.get(name);
       if (existing) {
         existing.typeOnly &&= !!opts.type;
-        return existing.local;
+        return existing.local as Code;
       }
       let local = name;
       for (let i = 2; taken.has(local) && taken.get(local) !== from; i++) local = `${name}${i}`;
       taken.set(local, from);
       byName.set(name, { local, typeOnly: !!opts.type });
-      return local;
+      return local as Code;
     },
     done() {
       const modules = [...imports.keys()].sort(compareModules);

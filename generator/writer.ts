@@ -8,6 +8,7 @@
  * goes, a file it did not generate. Each is a finding that says what to do. Files are written to
  * a temporary name and renamed into place, so nothing is ever written through a link.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, rmdirSync, rmSync, writeSync, type Stats } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { ContractError, type Finding } from './diagnostics.js';
@@ -120,7 +121,7 @@ function plan(outDir: string, files: readonly GeneratedFile[], specLabel: string
 
 /** Writes `content` to `full` by a new temporary file renamed over it: a link at `full` is replaced, never followed. */
 function writeAtomically(full: string, content: string): void {
-  const temp = join(dirname(full), `.${basename(full)}.contractgen-${process.pid}.tmp`);
+  const temp = join(dirname(full), `.${basename(full)}.contractgen-${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0), 0o666);
   try {
     const bytes = Buffer.from(content, 'utf8');
