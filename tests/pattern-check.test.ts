@@ -10,8 +10,10 @@ import { removeTempDirs, tempDir } from './helpers.js';
 
 afterAll(removeTempDirs);
 
+type Row = readonly [name: string, { readonly given: string; readonly want: 'linear' | 'vulnerable'; readonly complexity?: string }];
+
 describe('checkPattern', () => {
-  it.each([
+  it.each<Row>([
     ['nested quantifiers', { given: '^(a+)+$', want: 'vulnerable', complexity: 'exponential' }],
     ['a repeated group of optional parts', { given: '^(\\w+\\s?)*$', want: 'vulnerable', complexity: 'exponential' }],
     ['an alternation that overlaps itself', { given: '^(a|a)*$', want: 'vulnerable', complexity: 'exponential' }],
