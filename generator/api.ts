@@ -47,7 +47,7 @@ export interface TargetResult {
 
 export type BuildResult =
   | ({ readonly ok: true; readonly spec: string; readonly targets: readonly (TargetResult & WriteReport)[]; readonly findings: readonly Finding[] })
-  | { readonly ok: false; readonly spec: string; readonly findings: readonly Finding[] };
+  | { readonly ok: false; readonly spec: string; readonly findings: readonly Finding[]; /** `output-in-the-way` (G3): files build does not own stand where it writes; nothing was written. */ readonly reason: 'contract' | 'output-in-the-way' };
 
 export type CheckResult =
   | { readonly ok: boolean; readonly spec: string; readonly targets: readonly (TargetResult & { readonly drift: readonly Drift[] })[]; readonly findings: readonly Finding[] }
@@ -108,10 +108,13 @@ async function generateAll(config: ProjectConfig, cwd: string) {
 /** `contractgen build`: check the spec, then write each target's files. */
 export async function build(options: OutputOptions = {}): Promise<BuildResult> {
   const { config, cwd } = project(options);
-  const { writeFiles } = await import('./writer.js');
+  const { conflictsOf, writeFiles } = await import('./writer.js');
   const generated = await generateAll(config, cwd);
-  if (!generated.ok) return { ok: false, spec: config.spec, findings: generated.findings };
-  const targets = generated.outputs.map((o) => ({ language: o.target.language, out: o.target.out, files: o.files.map((f) => f.path), ...writeFiles(o.dir, o.files) }));
+  if (!generated.ok) return { ok: false, spec: config.spec, findings: generated.findings, reason: 'contract' };
+  // G3: a file in the way of any target stops the build before anything is written.
+  const conflicts = generated.outputs.flatMap((o) => conflictsOf(o.dir, o.files, o.specLabel));
+  if (conflicts.length > 0) return { ok: false, spec: config.spec, findings: conflicts, reason: 'output-in-the-way' };
+  const targets = generated.outputs.map((o) => ({ language: o.target.language, out: o.target.out, files: o.files.map((f) => f.path), ...writeFiles(o.dir, o.files, o.specLabel) }));
   return { ok: true, spec: config.spec, targets, findings: generated.findings };
 }
 
@@ -121,7 +124,7 @@ export async function check(options: OutputOptions = {}): Promise<CheckResult> {
   const { compareFiles } = await import('./writer.js');
   const generated = await generateAll(config, cwd);
   if (!generated.ok) return { ok: false, spec: config.spec, findings: generated.findings };
-  const targets = generated.outputs.map((o) => ({ language: o.target.language, out: o.target.out, files: o.files.map((f) => f.path), drift: compareFiles(o.dir, o.files) }));
+  const targets = generated.outputs.map((o) => ({ language: o.target.language, out: o.target.out, files: o.files.map((f) => f.path), drift: compareFiles(o.dir, o.files, o.specLabel) }));
   return { ok: targets.every((t) => t.drift.length === 0), spec: config.spec, targets, findings: generated.findings };
 }
 

@@ -45,6 +45,7 @@ export function check(spec: LoadedSpec): Finding[] {
   const invalidDefs = new Set(metaErrors.map((e) => /^\/\$defs\/([^/]+)\/x-message(\/|$)/.exec(e.instancePath)?.[1]).filter((n): n is string => n !== undefined));
 
   const root = spec.json as Schema;
+  const defs = createDefValidator(spec, root);
   const ctx: RuleContext = {
     root,
     get contract(): ContractBlock {
@@ -52,7 +53,8 @@ export function check(spec: LoadedSpec): Finding[] {
       return root['x-contract'] as unknown as ContractBlock;
     },
     messages: messagesOf(root).filter((m) => !invalidDefs.has(m.defName)),
-    validateDef: createDefValidator(spec, root),
+    ...(defs.compileError ? { compileError: defs.compileError } : {}),
+    validateDef: defs.validate,
   };
   const fallbacks: Finding[] = [];
   for (const rule of rules) {
@@ -87,15 +89,17 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 /** A validator per $defs entry (compiled once per spec and shared with the validators emitter). */
-function createDefValidator(spec: LoadedSpec, root: Schema): RuleContext['validateDef'] {
+function createDefValidator(spec: LoadedSpec, root: Schema): { validate: RuleContext['validateDef']; compileError?: string } {
   const id = typeof root.$id === 'string' ? root.$id : SYNTHETIC_ID;
   let compiled: CompiledSchemas | undefined;
+  let compileError: string | undefined;
   try {
     compiled = compiledSchemas(spec.hash, id, isSchemaObject(root.$defs) ? root.$defs : {});
-  } catch {
-    compiled = undefined; // the schema rules report why it does not compile
+  } catch (err) {
+    compiled = undefined; // the rules report why it does not compile (schemas-compile as the last resort)
+    compileError = (err as Error).message;
   }
-  return (defName, value) => {
+  const validate: RuleContext['validateDef'] = (defName, value) => {
     let validate: ValidateFunction | undefined;
     try {
       validate = compiled?.ajv.getSchema(`${id}#/$defs/${defName}`);
@@ -107,6 +111,7 @@ function createDefValidator(spec: LoadedSpec, root: Schema): RuleContext['valida
     const path = e.keyword === 'required' ? `${e.instancePath}/${(e.params as { missingProperty: string }).missingProperty}` : e.instancePath;
     return { ok: false, path, message: describeAjvError(e) };
   };
+  return compileError === undefined ? { validate } : { validate, compileError };
 }
 
 /** Human wording for one Ajv error (without the path). */

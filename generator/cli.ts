@@ -68,7 +68,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const count = err.findings.filter((f) => f.severity === 'error').length;
       // An OutputCheckError (files.ts, not imported here to keep start-up light) is about what the
       // build generated (the docs' trace, a diagram), not about the spec.
-      const what = err.name === 'OutputCheckError' ? `${count} check(s) on the generated output failed` : `the contract has ${count} error(s)`;
+      const what =
+        err.name === 'OutputCheckError' ? `${count} check(s) on the generated output failed` : err.name === 'OutputConflictError' ? `${count} file(s) in the output folder are in the way` : `the contract has ${count} error(s)`;
       io.err(`contractgen ${command.name}: ${what}; nothing was written\n`);
       return EXIT.failed;
     }

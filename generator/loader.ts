@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseTree, printParseErrorCode, stripComments, type Node, type ParseError } from 'jsonc-parser';
 import { ContractError, parsePointer, type Finding } from './diagnostics.js';
 import { resolveKernel, type KernelUse } from './kernel.js';
+import { checkSpecLimits } from './spec-limits.js';
 
 export interface Position {
   readonly line: number;
@@ -58,6 +59,9 @@ export function loadText(file: string, text: string): LoadedSpec {
 export function parseSpecText(file: string, text: string): LoadedSpec {
   const lineStarts = computeLineStarts(text);
   const position = (offset: number): Position => offsetToPosition(lineStarts, offset);
+  // G2: size, depth, unprintable numbers and __proto__ keys are findings before anything recursive runs.
+  const limits = checkSpecLimits(file, text, position);
+  if (limits.length > 0) throw new ContractError(limits);
 
   const errors: ParseError[] = [];
   // Comments are allowed (JSONC): a contract is documentation too. Trailing commas are not.

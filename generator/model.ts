@@ -151,7 +151,7 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     path: h.path,
     pathParams: [...h.path.matchAll(/\{([^}]+)\}/g)].map((x) => {
       const name = x[1]!;
-      const s = h.pathParams?.[name];
+      const s = h.pathParams && Object.hasOwn(h.pathParams, name) ? h.pathParams[name] : undefined;
       const target = s ? deref(root, s, '') : undefined;
       const typeName = typeof s?.$ref === 'string' ? s.$ref.split('/').pop() : undefined;
       const pattern = typeof target?.schema.pattern === 'string' ? target.schema.pattern : undefined;

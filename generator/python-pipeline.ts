@@ -7,6 +7,7 @@ import { check } from './checker.js';
 import { ContractError, hasErrors } from './diagnostics.js';
 import { emitPython } from './emit/python.js';
 import { load } from './loader.js';
+import { manifestFile } from './manifest.js';
 import { buildModel } from './model.js';
 import { specLabel, type GenerateResult } from './pipeline.js';
 
@@ -15,6 +16,8 @@ export async function generatePython(options: { readonly spec: string; readonly 
   const findings = check(spec);
   if (hasErrors(findings)) throw new ContractError(findings);
   const model = buildModel(spec, specLabel(options.spec, options.out));
-  const files = emitPython(model).sort((a, b) => a.path.localeCompare(b.path));
+  const emitted = emitPython(model);
+  // G3: the manifest says what this build owns, as for the TypeScript target.
+  const files = [...emitted, manifestFile(model, emitted)].sort((a, b) => a.path.localeCompare(b.path));
   return { model, files, findings };
 }

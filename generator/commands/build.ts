@@ -6,8 +6,12 @@ export const buildCommand: Command = {
   summary: 'generate types, validators, contract constants and the runtime from the spec',
   help: `Usage: contractgen build [--spec FILE] [--target T] [--out DIR] [--quiet]
 
-Checks the spec, then writes everything it generates into DIR. Files an earlier build
-generated that this one no longer does are removed; other files in DIR are left alone.
+Checks the spec, then writes everything it generates into DIR, with a manifest of it
+(DIR/.contractgen-manifest.json). Files the manifest of the previous build lists that this
+one no longer generates are removed if they are unchanged; nothing else in DIR is touched.
+A file build did not generate, a folder or a symbolic link where it writes is an error
+(exit 1, nothing written): move it, or choose another DIR. Without a manifest (output of an
+older contractgen), files that carry contractgen's banner for this spec are taken over.
 Output is deterministic: the same spec gives the same bytes.
 
 Options:
@@ -20,7 +24,10 @@ ${EXIT_CODES_HELP}`,
   async run(values, _positionals, io) {
     const { build } = await import('../api.js');
     const result = await build({ spec: values.spec as string | undefined, out: values.out as string | undefined, target: values.target as string | undefined });
-    if (!result.ok) throwFindings(result.findings);
+    if (!result.ok) {
+      if (result.reason === 'output-in-the-way') throw new (await import('../writer.js')).OutputConflictError(result.findings);
+      throwFindings(result.findings);
+    }
     reportWarnings(result.findings, io);
     if (!values.quiet) {
       for (const t of result.targets) {
@@ -28,6 +35,7 @@ ${EXIT_CODES_HELP}`,
         for (const r of t.removed) io.out(`  removed ${r}\n`);
       }
     }
+    for (const t of result.targets) for (const k of t.kept) io.err(`contractgen: kept ${t.out}/${k.path}, no longer generated: ${k.reason}\n`);
     return EXIT.ok;
   },
 };

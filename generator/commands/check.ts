@@ -7,7 +7,9 @@ export const checkCommand: Command = {
   help: `Usage: contractgen check [--spec FILE] [--target T] [--out DIR]
 
 Builds in memory and compares with DIR byte for byte. Lists every stale, missing or extra
-generated file and exits 1 if there is any; writes nothing.
+generated file (extra: listed in DIR/.contractgen-manifest.json but no longer generated),
+and every path build could not write (blocked: a file it did not generate, or a symbolic
+link, is in the way), and exits 1 if there is any; writes nothing.
 
 Options:
   --spec FILE   the contract (default: "spec" of contractgen.config.json, else spec/protocol.schema.json)
@@ -27,10 +29,18 @@ ${EXIT_CODES_HELP}`,
       }
       io.err(`contractgen: ${t.out}/ is stale: ${t.drift.length} file(s) differ from a fresh build\n`);
       for (const d of t.drift) {
-        const what = d.kind === 'stale' ? `stale    ${d.path} (first difference at line ${d.line})` : d.kind === 'missing' ? `missing  ${d.path}` : `extra    ${d.path} (no longer generated)`;
+        const what =
+          d.kind === 'stale'
+            ? `stale    ${d.path} (first difference at line ${d.line})`
+            : d.kind === 'missing'
+              ? `missing  ${d.path}`
+              : d.kind === 'extra'
+                ? `extra    ${d.path} (no longer generated)`
+                : `blocked  ${d.path} (${d.reason})`;
         io.err(`  ${what}\n`);
       }
-      io.err(`Run \`contractgen build --spec ${result.spec}${t.language === "typescript" ? "" : ` --target ${t.language}`} --out ${t.out}\` and commit the result.\n`);
+      if (t.drift.some((d) => d.kind === 'blocked')) io.err('Move what is blocked out of the way first: build does not overwrite files it did not generate.\n');
+      io.err(`Run \`contractgen build --spec ${result.spec}${t.language === 'typescript' ? '' : ` --target ${t.language}`} --out ${t.out}\` and commit the result.\n`);
     }
     return result.ok ? EXIT.ok : EXIT.failed;
   },

@@ -6,7 +6,7 @@
 import type { CodeBlockWriter, Project, WriterFunction } from 'ts-morph';
 import { VariableDeclarationKind, Writers } from '../ts-morph.js';
 import type { ContractModel } from '../model.js';
-import { literal } from '../naming.js';
+import { literal, propertyKey } from '../naming.js';
 import type { GeneratedFile } from '../files.js';
 import { createTsFile } from '../printer.js';
 
@@ -32,7 +32,7 @@ function value(v: Shape): string | WriterFunction {
   };
   if (typeof v === 'object') {
     const entries = Object.entries(v as Record<string, Shape | undefined>).filter((e): e is [string, Shape] => e[1] !== undefined);
-    return Writers.object(Object.fromEntries(entries.map(([k, x]) => [/^[A-Za-z_$][\w$]*$/.test(k) ? k : literal(k), value(x)])));
+    return Writers.object(Object.fromEntries(entries.map(([k, x]) => [propertyKey(k), value(x)])));
   }
   return literal(v);
 }

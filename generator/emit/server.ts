@@ -18,10 +18,10 @@ export function apiPrefix(model: ContractModel): string {
   return safeIdentifier(pascalCase(model.name));
 }
 
-/** First sentence of a description, for one-line JSDoc. */
+/** First sentence of a description, on one line, for one-line JSDoc (no spec text starts a JSDoc line, so none reads as a tag). */
 export function summary(text: string): string {
   const first = text.split(/(?<=\.)\s/)[0] ?? '';
-  return first.trim();
+  return first.replace(/\s+/g, ' ').trim();
 }
 
 function doc(m: MessageModel, extra: string): string {

@@ -52,6 +52,8 @@ export interface RuleContext {
   readonly root: Schema;
   readonly contract: ContractBlock;
   readonly messages: readonly MessageDecl[];
+  /** Why Ajv cannot compile the $defs, when it cannot (G2: a finding, not a crash later). */
+  readonly compileError?: string;
   /** Compiled validator for a schema under #/$defs (for examples). */
   validateDef(defName: string, value: unknown): { ok: true } | { ok: false; path: string; message: string };
 }
