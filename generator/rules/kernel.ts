@@ -118,7 +118,7 @@ export const kernelRules: LintRule[] = [
         ctx,
         'protocol.error',
         'code',
-        ['malformed_frame', 'unknown_type', 'invalid_message', 'frame_too_large', 'session_required', 'unknown_session', 'session_expired', 'unsupported_version', 'superseded', 'handler_failed'],
+        ['malformed_frame', 'unknown_type', 'invalid_message', 'frame_too_large', 'session_required', 'unknown_session', 'session_expired', 'unsupported_version', 'superseded', 'handler_failed', 'overloaded'],
         'the runtime answers each of these with a typed error',
       ),
   },
