@@ -54,7 +54,11 @@ function attempt(base: string, transport: Transport, client: string, keep: boole
   });
 }
 
-/** `n` attempts, `concurrency` at a time; client i of `clients` distinct ones. */
+/**
+ * `n` attempts, `concurrency` at a time; client i of `clients` distinct ones. Sessions to `keep`
+ * (the idle section) are tried again a second after a refusal (the session rate's Retry-After),
+ * so that n sessions are held in the end.
+ */
 async function attempts(base: string, transport: Transport, n: number, concurrency: number, clients: number, keep: boolean): Promise<Record<Outcome, number> & { ms: number }> {
   const counts: Record<Outcome, number> = { accepted: 0, refused: 0, failed: 0 };
   let next = 0;
@@ -63,7 +67,12 @@ async function attempts(base: string, transport: Transport, n: number, concurren
     Array.from({ length: concurrency }, async () => {
       while (next < n) {
         const i = next++;
-        counts[await attempt(base, transport, `c${i % clients}`, keep)]++;
+        let outcome = await attempt(base, transport, `c${i % clients}`, keep);
+        for (let retry = 0; keep && outcome === 'refused' && retry < 30; retry++) {
+          await sleep(1000);
+          outcome = await attempt(base, transport, `c${i % clients}`, keep);
+        }
+        counts[outcome]++;
       }
     }),
   );

@@ -6,20 +6,16 @@
  * SSE or HTTP polling.
  */
 import type { ContractDescriptor, TransportKind } from '../contract.js';
-import { clip, errorFrame, helloFrame, KERNEL, negotiateVersion, resumeFailedFrame, resumedFrame, type ErrorCode, type Frame } from '../frames.js';
+import { clip, errorFrame, helloFrame, KERNEL, negotiateVersion, resumeFailedFrame, resumedFrame, type Frame } from '../frames.js';
 import { resolveLimits, type ContractLimits } from '../limits.js';
 import { describeIssues, type Validator } from '../validation.js';
+import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { createSessionLimiter, type Refusal } from './session-limiter.js';
 import type { ReplayAnswer, SessionListener, SessionStore, Subscription } from './store.js';
 
-/** A client frame after parsing and validation. */
-export interface ClientFrame {
-  readonly type: string;
-  readonly header: { readonly session_id: string; readonly ack?: number; readonly request_id?: string };
-  readonly payload: Readonly<Record<string, unknown>>;
-}
+export { ERROR_STATUS, type ClientFrame } from './frame-parser.js';
 
 /** Why an attachment is being closed by the server. */
 export interface CloseReason {
@@ -148,7 +144,7 @@ export interface ServerCore {
   /** R1–R3: resume on a (new) attachment; hello, resumed and the replay are sent on success. */
   resume(attachment: Attachment, request: ResumeRequest): Promise<OpenOutcome>;
   /** Parses and validates one client frame (S2/S5 typed errors). */
-  parse(text: string): { readonly ok: true; readonly frame: ClientFrame } | { readonly ok: false; readonly frame: Frame; readonly status: number };
+  parse(text: string): Parsed;
   /** S3/L4: the session a POST names in its query, checked before its body is read. */
   authenticate(sessionId: string, token: string | undefined, clientKey: string): Promise<OpenOutcome>;
   /** Handles inbound text (one frame, or a JSON array of frames for POST). */
@@ -172,30 +168,10 @@ export interface ServerCore {
   close(): void;
 }
 
-/** HTTP status per error code, for transports that answer over HTTP. */
-export const ERROR_STATUS: Readonly<Record<ErrorCode | 'window_exceeded' | 'invalid_cursor', number>> = {
-  malformed_frame: 400,
-  unknown_type: 400,
-  invalid_message: 400,
-  frame_too_large: 413,
-  session_required: 400,
-  unknown_session: 404,
-  session_expired: 410,
-  unsupported_version: 400,
-  superseded: 409,
-  handler_failed: 500,
-  overloaded: 429,
-  window_exceeded: 410,
-  invalid_cursor: 400,
-};
-
 const RESUME_MESSAGES = {
   unknown_session: 'no session matches this session_id and resume_token; start a new session',
   session_expired: 'the session expired after its grace period; start a new session and re-sync from history',
 } as const;
-
-/** UTF-8 length: Buffer.byteLength is native and far faster than a loop (the server has Buffer). */
-const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
 
 /**
  * Session ids and tokens are URL-safe text (S1). Anything else cannot name a session: it is
@@ -205,9 +181,6 @@ const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
 export function plausibleId(value: string): boolean {
   return value.length > 0 && value.length <= 512 && /^[A-Za-z0-9_-]+$/.test(value);
 }
-
-/** A request_id is echoed only when it is one (the kernel's RequestId): never arbitrary client text. */
-const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 /** The `overloaded` refusal of L2, as a failed open. */
 export function overloaded(refusal: Refusal): Extract<OpenOutcome, { ok: false }> {
@@ -230,6 +203,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   };
   const outbox = createOutbox({ store, maxFrameBytes: contract.maxFrameBytes, validators: options.payloadValidators, onStoreError: reportError });
   const limits = resolveLimits(contract, contract.limits, options.limits);
+  const parser = createFrameParser({ contract, validateClient: options.validateClient, maxFramesPerPost: limits.maxFramesPerPost });
   const limiter = createSessionLimiter(limits, now);
   const locals = new Map<string, LocalSession>();
   let inboundTotal = 0;
@@ -266,8 +240,6 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     limiter.release(local.clientKey);
   };
   const isRefusal = (x: LocalSession | Refusal): x is Refusal => !('id' in x);
-
-  const reject = (code: ErrorCode, message: string, extra: { path?: string; requestId?: string } = {}) => ({ ok: false, status: ERROR_STATUS[code], frame: errorFrame(code, message, extra) }) as const;
 
   const fail = (reason: 'unknown_session' | 'session_expired'): OpenOutcome => ({ ok: false, status: ERROR_STATUS[reason], frame: resumeFailedFrame(reason, RESUME_MESSAGES[reason]) });
 
@@ -397,41 +369,6 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     for (const f of answer.frames) attachment.send(f.frame, f.seq);
   };
 
-  const parse: ServerCore['parse'] = (text) => {
-    const bytes = byteLength(text);
-    if (bytes > contract.maxFrameBytes) return reject('frame_too_large', `a frame of ${bytes} bytes exceeds the limit of ${contract.maxFrameBytes}`);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      return reject('malformed_frame', `the frame is not valid JSON (${clip((err as Error).message, 120)})`);
-    }
-    return check(value);
-  };
-
-  /** Validates a parsed client frame (S2, S5); never throws (L1). */
-  const check = (value: unknown): ReturnType<ServerCore['parse']> => {
-    const header = typeof value === 'object' && value !== null ? (value as { header?: unknown }).header : undefined;
-    const rawId = typeof header === 'object' && header !== null ? (header as { request_id?: unknown }).request_id : undefined;
-    const requestId = typeof rawId === 'string' && REQUEST_ID.test(rawId) ? rawId : undefined;
-    let result: ReturnType<Validator<ClientFrame>>;
-    try {
-      result = options.validateClient(value);
-    } catch {
-      // A schema that recurses (a tree) met a value nested past the stack: refused, not thrown.
-      return reject('invalid_message', 'the frame is nested too deeply to validate', requestId ? { requestId } : {});
-    }
-    if (result.ok) return { ok: true, frame: result.value };
-    const first = result.issues[0]!;
-    const extra = { path: clip(first.path, 200), ...(requestId ? { requestId } : {}) };
-    if (first.keyword === 'unknown-type') return reject('unknown_type', clip(first.message, 200), extra);
-    if (first.keyword === 'not-a-message') return reject('malformed_frame', `${extra.path || '/'} ${clip(first.message, 200)}`, extra);
-    const type = result.type === undefined ? 'the frame' : clip(result.type);
-    if (first.path === '/header/session_id' && first.keyword === 'required') return reject('session_required', `${type} has no header.session_id; every client frame names its session (S5)`, extra);
-    if (first.path === '/header' && first.keyword === 'required') return reject('session_required', `${type} has no header; every client frame carries header.session_id (S5)`, extra);
-    return reject('invalid_message', clip(describeIssues(result), 1000), extra);
-  };
-
   const release = (session: Session, seq: number): void => {
     store.release(session.id, seq).catch((error: unknown) => reportError(error, { sessionId: session.id, type: KERNEL.ack }));
   };
@@ -461,26 +398,19 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     }
   };
 
-  type One = { readonly accepted: true } | { readonly accepted: false; readonly error: Frame; readonly status: number };
-  const refused = (code: ErrorCode, message: string, d: { path?: string; requestId?: string | undefined; status?: number } = {}): One => ({
-    accepted: false,
-    error: errorFrame(code, message, { ...(d.path !== undefined ? { path: d.path } : {}), ...(d.requestId !== undefined ? { requestId: d.requestId } : {}) }),
-    status: d.status ?? ERROR_STATUS[code],
-  });
-
   /** One validated frame for a session this process holds: S2 (it names that session), L2 (room in its inbound queue), then its handling. */
-  const accept = async (frame: ClientFrame, bytes: number, session: LocalSession, attachment: Attachment | undefined): Promise<One> => {
+  const accept = async (frame: ClientFrame, bytes: number, session: LocalSession, attachment: Attachment | undefined): Promise<Refused | undefined> => {
     const requestId = frame.header.request_id;
     if (frame.header.session_id !== session.id) {
-      return refused('unknown_session', attachment ? `header.session_id does not name this connection's session` : 'header.session_id does not name the session this request authenticated', { path: '/header/session_id', requestId });
+      return refusal('unknown_session', attachment ? `header.session_id does not name this connection's session` : 'header.session_id does not name the session this request authenticated', { path: '/header/session_id', requestId });
     }
     // A connection stops being read when its session is this far behind (the transport pauses
     // it); a POST cannot be paused, so it is refused and the client sends it again later.
     if (!attachment && session.inbound + bytes > limits.maxInboundBytes) {
-      return refused('overloaded', `the session's handlers are ${session.inbound} bytes behind (limit ${limits.maxInboundBytes}); send this frame again later`, { requestId });
+      return refusal('overloaded', `the session's handlers are ${session.inbound} bytes behind (limit ${limits.maxInboundBytes}); send this frame again later`, { requestId });
     }
     const error = await handleFrame(frame, session, attachment, bytes);
-    return error ? { accepted: false, error, status: 400 } : { accepted: true };
+    return error ? { ok: false, frame: error, status: 400 } : undefined;
   };
 
   const NO_TOKEN = { ok: false, status: 401, frame: errorFrame('unknown_session', 'a POSTed frame needs the session token: send Authorization: Bearer <resume_token>') } as const;
@@ -489,63 +419,27 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   const authenticate: ServerCore['authenticate'] = async (sessionId, token, clientKey) => {
     if (token === undefined) return NO_TOKEN;
     const auth = plausibleId(sessionId) && plausibleId(token) ? await store.authenticate(sessionId, token) : ({ ok: false, reason: 'unknown_session' } as const);
-    if (!auth.ok) return reject(auth.reason, RESUME_MESSAGES[auth.reason], { path: '/header/session_id' });
+    if (!auth.ok) return refusal(auth.reason, RESUME_MESSAGES[auth.reason], { path: '/header/session_id' });
     const local = localOf(sessionId, auth.protocolVersion, clientKey);
     if (isRefusal(local)) return overloaded(local);
     if (local.attachment === undefined) local.idleSince = now(); // used here, so not stale
     return { ok: true, session: local };
   };
 
-  /** The frames of a POST body: one frame, or a JSON array of at most maxFramesPerPost (L2). */
-  const postItems = (text: string): { readonly items: readonly unknown[] } | { readonly error: One } => {
-    if (!text.trimStart().startsWith('[')) return { items: [text] };
-    let list: unknown;
-    try {
-      list = JSON.parse(text);
-    } catch (err) {
-      return { error: refused('malformed_frame', `the body is not valid JSON (${clip((err as Error).message, 120)})`) };
-    }
-    if (!Array.isArray(list)) return { items: [text] };
-    if (list.length > limits.maxFramesPerPost) {
-      return { error: refused('overloaded', `a POST carries at most ${limits.maxFramesPerPost} frames, this one ${list.length}; send them in smaller batches`, { status: 413 }) };
-    }
-    return { items: list };
-  };
-
-  /** A batch item as text and parsed: one frame is measured as it was sent, an array item by its JSON. */
-  const itemFrame = (item: unknown): { readonly frame: ClientFrame; readonly bytes: number } | { readonly error: One } => {
-    let parsed: ReturnType<ServerCore['parse']>;
-    let bytes: number;
-    if (typeof item === 'string') {
-      parsed = parse(item);
-      bytes = byteLength(item);
-    } else {
-      let text: string;
-      try {
-        text = JSON.stringify(item);
-      } catch {
-        return { error: refused('malformed_frame', 'the frame is nested too deeply') };
-      }
-      bytes = byteLength(text);
-      parsed = bytes > contract.maxFrameBytes ? reject('frame_too_large', `a frame of ${bytes} bytes exceeds the limit of ${contract.maxFrameBytes}`) : check(item);
-    }
-    return parsed.ok ? { frame: parsed.frame, bytes } : { error: { accepted: false, error: parsed.frame, status: parsed.status } };
-  };
-
   const receivePost = async (text: string, source: Extract<InboundSource, { kind: 'post' }>): Promise<InboundOutcome> => {
     // L4: no token, no work — not even parsing.
-    if (source.token === undefined) return { accepted: 0, errors: [NO_TOKEN.frame], status: NO_TOKEN.status };
-    const batch = postItems(text);
-    if ('error' in batch) return outcomeOf(0, [batch.error]);
+    if (source.token === undefined) return outcomeOf(0, [NO_TOKEN]);
+    const batch = parser.batch(text);
+    if ('refusal' in batch) return outcomeOf(0, [batch.refusal]);
     // The session a POST's query named was authenticated before its body was read (L4).
     let session = source.session as LocalSession | undefined;
     let accepted = 0;
-    const failures: Extract<One, { accepted: false }>[] = [];
+    const failures: Refused[] = [];
     let index = 0;
     for (; index < batch.items.length && failures.length < limits.maxErrorFrames; index++) {
-      const item = itemFrame(batch.items[index]);
-      if ('error' in item) {
-        if (!item.error.accepted) failures.push(item.error);
+      const item = batch.items[index]!;
+      if (!item.ok) {
+        failures.push(item);
         continue;
       }
       if (!session) {
@@ -554,25 +448,21 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         const auth = await authenticate(item.frame.header.session_id, source.token, source.clientKey);
         if (!auth.ok) {
           const requestId = item.frame.header.request_id;
-          const frame = requestId ? { ...auth.frame, payload: { ...auth.frame.payload, request_id: requestId } } : auth.frame;
-          return { accepted, errors: [...failures.map((f) => f.error), frame], status: failures[0]?.status ?? auth.status };
+          return outcomeOf(accepted, [...failures, { ...auth, frame: requestId ? { ...auth.frame, payload: { ...auth.frame.payload, request_id: requestId } } : auth.frame }]);
         }
         session = auth.session as LocalSession;
       }
-      const one = await accept(item.frame, item.bytes, session, undefined);
-      if (one.accepted) accepted++;
-      else failures.push(one);
+      const refused = await accept(item.frame, item.bytes, session, undefined);
+      if (refused) failures.push(refused);
+      else accepted++;
     }
-    const errors = failures.map((f) => f.error);
     const left = batch.items.length - index;
-    if (left > 0) errors.push(errorFrame('overloaded', `${left} more frames of this batch were not handled after ${failures.length} were refused; correct them and send the rest again`));
-    return { accepted, errors, status: failures[0]?.status ?? 202 };
+    if (left > 0) failures.push(refusal('overloaded', `${left} more frames of this batch were not handled after ${failures.length} were refused; correct them and send the rest again`));
+    return outcomeOf(accepted, failures);
   };
 
-  const outcomeOf = (accepted: number, failures: readonly One[]): InboundOutcome => {
-    const refusedOnes = failures.filter((f): f is Extract<One, { accepted: false }> => !f.accepted);
-    return { accepted, errors: refusedOnes.map((f) => f.error), status: refusedOnes[0]?.status ?? 202 };
-  };
+  /** The answer to inbound frames: the status of the first refusal, or 202. */
+  const outcomeOf = (accepted: number, failures: readonly Refused[]): InboundOutcome => ({ accepted, errors: failures.map((f) => f.frame), status: failures[0]?.status ?? 202 });
 
   const core: ServerCore = {
     contract,
@@ -580,7 +470,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     store,
     outbox,
     sendControl,
-    parse,
+    parse: parser.parse,
     authenticate,
     local: (id) => locals.get(id),
     sessions: () => locals.values(),
@@ -648,10 +538,10 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     },
     async receive(text, source) {
       if (source.kind === 'post') return receivePost(text, source);
-      const parsed = parse(text);
-      if (!parsed.ok) return outcomeOf(0, [{ accepted: false, error: parsed.frame, status: parsed.status }]);
-      const one = await accept(parsed.frame, byteLength(text), source.session as LocalSession, source.attachment);
-      return one.accepted ? { accepted: 1, errors: [], status: 202 } : outcomeOf(0, [one]);
+      const parsed = parser.parse(text);
+      if (!parsed.ok) return outcomeOf(0, [parsed]);
+      const refused = await accept(parsed.frame, byteLength(text), source.session as LocalSession, source.attachment);
+      return refused ? outcomeOf(0, [refused]) : outcomeOf(1, []);
     },
     detach(session, attachment) {
       const local = locals.get(session.id);

@@ -65,7 +65,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   const maxInbound = core.limits.maxInboundBytes;
   const clientKey = options.clientKey ?? addressKey;
 
-  const connected = (ws: WebSocket, req: IncomingMessage, url: URL): void => {
+  /** A connection, its client's key and its URL (not the request: a connection should not keep it alive). */
+  const connected = (ws: WebSocket, key: string, url: URL): void => {
     const versions = parseVersionList(url.searchParams.get('versions'));
     const resumeId = url.searchParams.get('session_id');
     let session: Session | undefined;
@@ -169,7 +170,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     // handling one waits for the store.
     let inbound: Promise<void>;
     if (resumeId === null) {
-      inbound = core.open(attachment, versions, clientKey(req)).then(
+      inbound = core.open(attachment, versions, key).then(
         (opened) => settle(opened, CLOSE_CODES.unsupportedVersion),
         (error: unknown) => {
           // The store failed (e.g. Redis is down): say so and close; the client tries again later.
@@ -201,7 +202,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         token: frame.payload.resume_token as string,
         lastSeenSeq: frame.payload.last_seen_seq as number,
         versions,
-        clientKey: clientKey(req),
+        clientKey: key,
       });
       settle(resumed, !resumed.ok && resumed.frame.type === KERNEL.error ? CLOSE_CODES.unsupportedVersion : CLOSE_CODES.resumeFailed);
     };
@@ -242,7 +243,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       try {
         wss.handleUpgrade(req, socket, head, (ws) => {
           try {
-            connected(ws, req, url);
+            connected(ws, clientKey(req), url);
           } catch {
             ws.terminate(); // a bug here ends this connection, never the process
           }
