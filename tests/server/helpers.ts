@@ -470,6 +470,7 @@ export async function connectSse(server: Target, query: string, headers: Record<
             } else if (line.startsWith(':')) comments.push(line.slice(1).trim());
             else if (line.startsWith('id:')) id = line.slice(3).trim();
             else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+            else if (line.startsWith('retry:')) continue; // a reconnection delay (an overloaded refusal)
             else throw new Error(`unexpected SSE line ${JSON.stringify(line)}`);
           }
         }

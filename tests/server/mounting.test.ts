@@ -10,6 +10,7 @@ import type { HistoryChunk } from '../../generated/types.js';
 import { validateConversationHistoryResponse, validateProtocolHello } from '../../generated/validators.js';
 import { createMemoryHistoryStore } from '../../runtime/server/history.js';
 import { chatSend, cleanup, KINDS, onCleanup, openSession, seqsOf, target, type Kind, type Target } from './helpers.js';
+import { httpGet, rawRequest, UPGRADE_HEADERS } from './hostile/harness.js';
 import { HOSTS, mountIn, type Host } from './hosts.js';
 
 afterEach(cleanup);
@@ -79,6 +80,23 @@ async function hostSmoke(host: Host, basePath?: string): Promise<void> {
 describe.each(HOSTS)('the generated server mounted in %s', (host) => {
   it('serves hello, a data message on each transport, and a history read', async () => {
     await hostSmoke(host);
+  });
+});
+
+describe.each(HOSTS)('request targets that are not URLs, in %s (L1)', (host) => {
+  it.each([
+    ['GET //[', httpGet('//[')],
+    ['GET //[ as an upgrade', httpGet('//[', UPGRADE_HEADERS)],
+    ['an absolute-form target with a broken host', httpGet('http://[/poll')],
+    ['the same as an upgrade', httpGet('http://[/ws', UPGRADE_HEADERS)],
+  ])('%s is answered, and the host and the contract keep serving', async (_name, request) => {
+    const { target: t } = await hosts[host]();
+    const port = Number(new URL(t.origin).port);
+    const answer = await rawRequest(port, request);
+    expect(answer.status === undefined ? answer.closed : answer.status >= 400 && answer.status < 500).toBe(true);
+    expect(await (await fetch(`${t.origin}/health`)).json()).toEqual({ host });
+    const s = await openSession(t, 'websocket');
+    expect(s.hello.type).toBe('protocol.hello');
   });
 });
 
