@@ -4,7 +4,8 @@
  *
  *   node_modules/.bin/tsx bench/limits.ts
  *   BENCH_QUICK=1 node_modules/.bin/tsx bench/limits.ts      (a smoke run with small numbers)
- *   BENCH_ATTEMPTS, BENCH_IDLE, BENCH_N, BENCH_RUNS, BENCH_BASE=<git ref> override the sizes and the peer
+ *   BENCH_ATTEMPTS, BENCH_IDLE, BENCH_N, BENCH_RUNS, BENCH_BASE=<git ref> override the sizes and the peer;
+ *   BENCH_SECTIONS=1,4 runs only those sections
  *
  * Every server runs alone in a child process with every limit at its default (its RSS is its
  * own) and every client in another. main's server is its committed generated/ (and so its
@@ -78,8 +79,8 @@ async function limitsServer(tree: Tree, kind: 'address' | 'keyed'): Promise<{ se
   return { server: child, base: `http://127.0.0.1:${String(ready.port)}` };
 }
 
-const mem = async (server: Child): Promise<MemorySample & { sessions: number; handled: number }> =>
-  (await server.request({ cmd: 'mem', gc: true }, 'mem', 60_000)) as unknown as MemorySample & { sessions: number; handled: number };
+type ServerSample = MemorySample & { sessions: number; handled: number; bytesRead: number };
+const mem = async (server: Child): Promise<ServerSample> => (await server.request({ cmd: 'mem', gc: true }, 'mem', 60_000)) as unknown as ServerSample;
 
 // ---------------------------------------------------------------------------------------------
 // 1. The hot path
@@ -211,9 +212,9 @@ async function sectionFlood(trees: readonly Tree[], thisTree: Tree): Promise<voi
           const after = await mem(server);
           const answer =
             transport === 'websocket'
-              ? `${fmtMiB(r.waitingInClient as number)} MiB still in the client's socket buffer`
+              ? `the server read ${fmtMiB(after.bytesRead - before.bytesRead)} MiB of it`
               : Object.entries(r.statuses as Record<string, number>)
-                  .map(([s, n]) => `${s}: ${fmtInt(n)}`)
+                  .map(([s, n]) => `HTTP ${s}: ${fmtInt(n)}`)
                   .join(', ');
           await server.request({ cmd: 'release' }, 'released', 10_000);
           return [transport === 'post' ? 'POST (SSE, poll)' : transport, tree.label, fmtMiB(r.sentBytes as number), fmtMiB(after.rss - before.rss), fmtMiB(after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers), fmtMiB(after.maxRss), answer];
@@ -221,7 +222,7 @@ async function sectionFlood(trees: readonly Tree[], thisTree: Tree): Promise<voi
       );
     }
   }
-  say(table(['transport', 'server', 'sent MiB', 'Δ RSS MiB (GC)', 'Δ heap+buffers MiB', 'peak RSS MiB', 'what the client saw'], rows));
+  say(table(['transport', 'server', 'sent MiB', 'Δ RSS MiB (GC)', 'Δ heap+buffers MiB', 'peak RSS MiB', 'what happened'], rows));
 }
 
 async function main(): Promise<void> {
@@ -236,11 +237,18 @@ async function main(): Promise<void> {
   const thisTree = treeOfThisBranch();
   const baseTree = treeOfBase();
   const trees = [thisTree, baseTree];
+  const sections: Record<string, () => Promise<void>> = {
+    '1': () => sectionHotPath(thisTree, baseTree),
+    '2': () => sectionIdle(trees, thisTree),
+    '3': () => sectionAttempts(trees, thisTree),
+    '4': () => sectionFlood(trees, thisTree),
+  };
   try {
-    await sectionHotPath(thisTree, baseTree);
-    await sectionIdle(trees, thisTree);
-    await sectionAttempts(trees, thisTree);
-    await sectionFlood(trees, thisTree);
+    for (const key of (process.env.BENCH_SECTIONS ?? '1,2,3,4').split(',')) {
+      const run = sections[key.trim()];
+      if (!run) throw new Error(`BENCH_SECTIONS: no section ${key} (there are 1 to 4)`);
+      await run();
+    }
   } finally {
     killAll();
   }

@@ -110,7 +110,7 @@ serveCommands({
         last = ws.bufferedAmount;
         await sleep(500);
       }
-      return reply('flooded', { sentBytes: n * size, waitingInClient: ws.bufferedAmount });
+      return reply('flooded', { sentBytes: n * size });
     }
     const { id, token } = await pollHello(base);
     const post = async (text: string): Promise<number> => (await fetch(`${base}/messages`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: frame(id, text) })).status;

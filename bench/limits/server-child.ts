@@ -10,7 +10,7 @@
  * chat.send `block` waits for the `release` command (the slow handler of the inbound flood).
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAgentUiServer } from '../../generated/server.js';
 import { memory, serveCommands, type Command, type Reply } from '../server/common.js';
 
@@ -35,12 +35,23 @@ const server = createAgentUiServer({
 const hs = http.createServer();
 hs.keepAliveTimeout = 60_000;
 server.attach(hs);
+// Bytes read from every connection so far: how much of a flood the server took in.
+const sockets = new Set<Socket>();
+let bytesReadClosed = 0;
+hs.on('connection', (socket: Socket) => {
+  sockets.add(socket);
+  socket.on('close', () => {
+    sockets.delete(socket);
+    bytesReadClosed += socket.bytesRead;
+  });
+});
+const bytesRead = (): number => [...sockets].reduce((n, s) => n + s.bytesRead, bytesReadClosed);
 
 const store = server.core.store as { size?: number };
 serveCommands(
   {
     async mem(command: Command, reply: Reply) {
-      reply('mem', { ...(await memory(command.gc === true)), sessions: store.size ?? Number.NaN, handled });
+      reply('mem', { ...(await memory(command.gc === true)), sessions: store.size ?? Number.NaN, handled, bytesRead: bytesRead() });
     },
     release(_command: Command, reply: Reply) {
       release();
