@@ -109,6 +109,8 @@ export interface ContractModel {
   readonly conformance?: ConformanceModel;
   /** Every $defs schema by name, sorted by name, x- keywords left in (emitters strip what they must). */
   readonly defs: Readonly<Record<string, Schema>>;
+  /** When the spec takes definitions from the shipped kernel: which kernel, and the definitions that came from it (in `defs` like the spec's own). */
+  readonly kernel?: { readonly id: string; readonly version: string; readonly major: number; readonly definitions: readonly string[] };
 }
 
 const TRANSPORT_ORDER: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
@@ -197,6 +199,8 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     history,
     ...(conformance ? { conformance } : {}),
     defs,
+    // The shipped file's path depends on where contractgen is installed, so the model keeps only what is the same everywhere.
+    ...(spec.kernel ? { kernel: { id: spec.kernel.id, version: spec.kernel.version, major: Number(spec.kernel.version.split('.')[0]), definitions: spec.kernel.definitions } } : {}),
   };
 }
 

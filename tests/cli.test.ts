@@ -7,6 +7,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Finding } from '../generator/diagnostics.js';
+import { STAGE_CODES } from '../generator/finding-codes.js';
 import { rules } from '../generator/rules/index.js';
 import { canonicalSpec, expectedPosition, removeTempDirs, runCli, serialize, specPath, tempDir } from './helpers.js';
 
@@ -140,12 +141,12 @@ describe('lint', () => {
     expect(r.stderr).toContain('cannot read the spec: the file does not exist');
   });
 
-  it('--rules lists every rule id with its DESIGN.md rule', async () => {
+  it('--rules lists every finding code (the stages before the rules, then each rule with its DESIGN.md rule)', async () => {
     const r = await runCli(['lint', '--rules']);
     expect(r.code).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
-    expect(lines).toHaveLength(rules.length);
-    for (const rule of rules) {
+    expect(lines).toHaveLength(STAGE_CODES.length + rules.length);
+    for (const rule of [...STAGE_CODES, ...rules]) {
       const line = lines.find((l) => l.startsWith(`${rule.id} `));
       expect(line, rule.id).toBeDefined();
       expect(line).toContain(rule.sentence);

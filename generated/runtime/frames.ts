@@ -18,7 +18,7 @@ export type ErrorCode =
   | 'unsupported_version'
   | 'superseded'
   | 'handler_failed'
-  /** L2: a bound was reached (sessions, rate, inbound queue, batch size); try again later or send less. */
+  /** L2: a bound was reached (sessions, rate, inbound queue, batch size): try again later, or send less. */
   | 'overloaded';
 
 /** R3/S3/S4: why a resume was refused. A wrong token is reported as unknown_session (no oracle). */
@@ -67,6 +67,8 @@ export interface HelloFields {
   readonly maxFrameBytes: number;
   readonly transports: readonly string[];
   readonly capabilities: readonly string[];
+  /** The application's fields of the hello (`payload.app`, the kernel's HelloApp extension point), when the spec defines them. */
+  readonly app?: object | undefined;
 }
 
 /** H1: the first frame of every attachment. */
@@ -85,6 +87,7 @@ export function helloFrame(f: HelloFields): Frame {
       max_frame_bytes: f.maxFrameBytes,
       transports: [...f.transports],
       capabilities: [...f.capabilities],
+      ...(f.app !== undefined ? { app: f.app } : {}),
     },
   };
 }

@@ -1,5 +1,5 @@
 import { EXIT, EXIT_CODES_HELP, OUT_OPTION, SPEC_OPTION, type Command } from './command.js';
-import { reportWarnings } from './report.js';
+import { reportWarnings, throwFindings } from './report.js';
 
 export const buildCommand: Command = {
   name: 'build',
@@ -11,29 +11,22 @@ generated that this one no longer does are removed; other files in DIR are left 
 Output is deterministic: the same spec gives the same bytes.
 
 Options:
-  --spec FILE   the contract (default spec/protocol.schema.json)
-  --out DIR     where to write (default generated)
+  --spec FILE   the contract (default: "spec" of contractgen.config.json, else spec/protocol.schema.json)
+  --out DIR     where to write (default: the TypeScript target's "out", else generated)
   --quiet       print nothing on success
 
 ${EXIT_CODES_HELP}`,
   options: { ...SPEC_OPTION, ...OUT_OPTION, quiet: { type: 'boolean', default: false } },
   async run(values, _positionals, io) {
-    // The ts-morph worker starts before anything heavy is imported, so the two overlap.
-    const { workerRunner } = await import('../ts-morph-runner.js');
-    const tsMorph = workerRunner();
-    // generate() stops the worker when it is done; if loading fails first, stop it here (it would keep the process alive).
-    const [{ generate }, { writeFiles }] = await Promise.all([import('../pipeline.js'), import('../writer.js')]).catch(async (error: unknown) => {
-      await tsMorph.stop();
-      throw error;
-    });
-    const spec = values.spec as string;
-    const out = values.out as string;
-    const result = await generate({ spec, out, tsMorph });
+    const { build } = await import('../api.js');
+    const result = await build({ spec: values.spec as string | undefined, out: values.out as string | undefined });
+    if (!result.ok) throwFindings(result.findings);
     reportWarnings(result.findings, io);
-    const report = writeFiles(out, result.files);
     if (!values.quiet) {
-      io.out(`contractgen: ${result.files.length} files in ${out}/ (${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed) from ${spec}\n`);
-      for (const r of report.removed) io.out(`  removed ${r}\n`);
+      for (const t of result.targets) {
+        io.out(`contractgen: ${t.files.length} files in ${t.out}/ (${t.written.length} written, ${t.unchanged.length} unchanged, ${t.removed.length} removed) from ${result.spec}\n`);
+        for (const r of t.removed) io.out(`  removed ${r}\n`);
+      }
     }
     return EXIT.ok;
   },

@@ -34,8 +34,9 @@ export const EXIT = {
   internal: 3,
 } as const;
 
-export const SPEC_OPTION = { spec: { type: 'string', default: 'spec/protocol.schema.json' } } as const;
-export const OUT_OPTION = { out: { type: 'string', default: 'generated' } } as const;
+/** No defaults here: an absent flag falls back to contractgen.config.json, then to the defaults (config.ts). */
+export const SPEC_OPTION = { spec: { type: 'string' } } as const;
+export const OUT_OPTION = { out: { type: 'string' } } as const;
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success

@@ -24,7 +24,7 @@ hold the history logs x-contract.conformance.history names. The probe reads the 
 generated/: it works for servers contractgen did not generate.
 
 Options:
-  --spec FILE         the contract (default spec/protocol.schema.json)
+  --spec FILE         the contract (default: "spec" of contractgen.config.json, else spec/protocol.schema.json)
   --transports LIST   comma-separated subset of websocket, sse, poll (default: all the spec declares)
   --timeout MS        how long to wait for any one answer or frame (default 5000)
   --json              print a JSON report instead of the table
@@ -65,7 +65,8 @@ ${EXIT_CODES_HELP}
     const [{ loadProbeSpec, ProbeSetupError }, { runProbe }, { formatJson, formatTable }] = await Promise.all([import('../probe/spec.js'), import('../probe/runner.js'), import('../probe/report.js')]);
     let spec: ReturnType<typeof loadProbeSpec>;
     try {
-      spec = loadProbeSpec(values.spec as string);
+      const { resolveProject } = await import('../config.js');
+      spec = loadProbeSpec(resolveProject({ spec: values.spec as string | undefined }).spec);
     } catch (err) {
       if (err instanceof ContractError) {
         io.err(`${formatFindings(err.findings)}\ncontractgen probe: the contract has ${err.findings.length} error(s); nothing was probed\n`);

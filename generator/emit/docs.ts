@@ -254,6 +254,7 @@ export function docsView(model: ContractModel) {
     diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1 },
     conformance: conformanceView(model),
     defs: Object.keys(model.defs),
+    kernel: model.kernel,
   };
 }
 

@@ -33,6 +33,12 @@ export function handledMessages(model: ContractModel): MessageModel[] {
   return model.messages.filter((m) => m.direction === 'client-to-server' && !m.kernel);
 }
 
+/** The type of the hello's application fields (`payload.app`), when the spec's hello has them. */
+function helloApp(model: ContractModel): string | undefined {
+  const app = model.messages.find((m) => m.type === 'protocol.hello')?.payloadFields.find((f) => f.name === 'app');
+  return app && Object.hasOwn(model.defs, app.typeLabel) ? app.typeLabel : undefined;
+}
+
 export function emittedMessages(model: ContractModel): MessageModel[] {
   return model.messages.filter((m) => m.sequenced);
 }
@@ -110,6 +116,17 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
               docs: ['W1–W6: a store per history endpoint; an endpoint without a store is not served.'],
               type: (w: CodeBlockWriter) =>
                 objectOf(w, model.history, (h) => `readonly ${propertyKey(h.name)}?`, (h) => w.write(`${HistoryStore}<${use(h.itemTypeName, './types.js', true)}> | undefined`)),
+            },
+          ]
+        : []),
+      ...(helloApp(model)
+        ? [
+            {
+              name: 'helloApp',
+              isReadonly: true,
+              hasQuestionToken: true,
+              type: `((session: ${SessionHandle}) => ${use(helloApp(model)!, './types.js', true)}) | undefined`,
+              docs: ['H1: the application fields of each session\'s hello (`payload.app`), as the spec extends the kernel\'s HelloApp.'],
             },
           ]
         : []),
@@ -197,6 +214,7 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
           });
           w.writeLine('],');
         }
+        if (helloApp(model)) w.writeLine('helloApp: options.helloApp,');
         w.writeLine('basePath: options.basePath,');
         w.writeLine('store: options.store,');
         w.writeLine('resumeTimeoutMs: options.resumeTimeoutMs,');

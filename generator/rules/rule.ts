@@ -73,6 +73,11 @@ export interface LintRule {
   readonly rule?: string;
   /** What must hold, as one sentence (listed by `contractgen lint --rules`). */
   readonly sentence: string;
+  /**
+   * A catch-all: its hits are dropped where another rule already reports an error at the same
+   * place (the same pointer, or one inside the other), so one defect gives one finding.
+   */
+  readonly fallback?: boolean;
   check(ctx: RuleContext): RuleHit[];
 }
 

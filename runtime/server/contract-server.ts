@@ -53,6 +53,8 @@ export interface ContractServerOptions<Emitter> {
   readonly store?: SessionStore | undefined;
   /** Application message handlers by message type. */
   readonly dispatch: Readonly<Record<string, (frame: ClientFrame, ctx: HandlerContext<Emitter>) => void | Promise<void>>>;
+  /** H1: the application's fields of each hello (`payload.app`, when the spec extends the kernel's HelloApp). */
+  readonly helloApp?: ((session: SessionHandle) => object | undefined) | undefined;
   readonly onSessionStart?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
   readonly onSessionResume?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
   readonly onSessionEnd?: ((session: SessionHandle, reason: 'expired' | 'ended') => void) | undefined;
@@ -137,6 +139,7 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     payloadValidators: options.payloadValidators,
     store: options.store,
     limits: { ...options.limits, ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}) },
+    ...(options.helloApp ? { helloApp: (s: Session) => options.helloApp!(handleOf(s)) } : {}),
     hooks: {
       onMessage(session, frame) {
         if (conformance?.matches(frame)) return conformance.answer((type, payload) => core.outbox.append(session.id, type, payload));

@@ -84,6 +84,8 @@ export interface ServerCoreOptions {
   /** Payload validators of the data messages, by type (the outbox builds the envelope itself). */
   readonly payloadValidators: Readonly<Record<string, Validator<unknown>>>;
   readonly hooks: ServerHooks;
+  /** H1: the application's fields of a session's hello (`payload.app`); called for every hello. */
+  readonly helloApp?: ((session: Session) => object | undefined) | undefined;
   /** Where sessions live (default: this process's memory). */
   readonly store?: SessionStore | undefined;
   /** L2: the server's overrides of the contract's limits. */
@@ -276,6 +278,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       maxFrameBytes: contract.maxFrameBytes,
       transports,
       capabilities: contract.capabilities,
+      app: options.helloApp?.(session),
     });
 
   /**
