@@ -2,6 +2,7 @@
  * Stage 3 — model: the one typed picture of a checked contract. Every emitter reads this and
  * nothing else; collections are sorted here so that every artifact is deterministic.
  */
+import { resolveLimits, type ContractLimits } from '../runtime/limits.js';
 import { SYNTHETIC_ID } from './compiled-schemas.js';
 import type { LoadedSpec } from './loader.js';
 import { camelCase } from './naming.js';
@@ -96,6 +97,8 @@ export interface ContractModel {
   readonly replayWindow: { readonly maxMessages: number; readonly maxBytes: number };
   readonly heartbeatMs: number;
   readonly maxFrameBytes: number;
+  /** L2: every bound of a server, x-contract.limits over the runtime's defaults. */
+  readonly limits: ContractLimits;
   readonly capabilities: readonly string[];
   /** websocket, sse, poll — in that order, only those declared. */
   readonly transports: readonly TransportModel[];
@@ -189,6 +192,7 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     replayWindow: { maxMessages: c.replayWindow.maxMessages, maxBytes: c.replayWindow.maxBytes },
     heartbeatMs: c.heartbeatMs,
     maxFrameBytes: c.maxFrameBytes,
+    limits: resolveLimits(c, c.limits),
     capabilities: [...(c.capabilities ?? [])].sort(),
     transports,
     messages,

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'session_expired'
   | 'unsupported_version'
   | 'superseded'
-  | 'handler_failed';
+  | 'handler_failed'
+  /** L2: a bound was reached (sessions, rate, inbound queue, batch size): try again later, or send less. */
+  | 'overloaded';
 
 /** R3/S3/S4: why a resume was refused. A wrong token is reported as unknown_session (no oracle). */
 export type ResumeFailure = 'window_exceeded' | 'invalid_cursor' | 'session_expired' | 'unknown_session';
@@ -131,6 +133,14 @@ export function errorFrame(code: ErrorCode, message: string, d: ErrorDetails = {
 
 export function heartbeatFrame(sessionId: string, latestSeq: number): Frame {
   return { type: KERNEL.heartbeat, header: { session_id: sessionId }, payload: { latest_seq: latestSeq } };
+}
+
+/**
+ * Client text echoed in an error (a type, a parameter name, a version list), cut to `max`
+ * characters: an answer about a bad request never grows with the request.
+ */
+export function clip(text: string, max = 64): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** Compares `major.minor` versions numerically. */

@@ -50,6 +50,7 @@ export function contractShape(model: ContractModel): Shape {
     replayWindow: model.replayWindow,
     heartbeatMs: model.heartbeatMs,
     maxFrameBytes: model.maxFrameBytes,
+    limits: { ...model.limits },
     capabilities: model.capabilities,
     transports,
     history: Object.fromEntries(
@@ -73,7 +74,7 @@ export function emitContract(model: ContractModel, project: Project): GeneratedF
   file.source.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
-    docs: [`The ${model.name} contract ${model.version}: every number and name the runtime enforces (S1–S5, Q1–Q5, R1–R4, H1–H2, W1–W6).`],
+    docs: [`The ${model.name} contract ${model.version}: every number and name the runtime enforces (S1–S5, Q1–Q5, R1–R4, H1–H2, W1–W6, L2).`],
     declarations: [
       {
         name: 'contract',

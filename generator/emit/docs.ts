@@ -7,6 +7,7 @@
  */
 import { snakeCase } from '../python/escape.js';
 import Handlebars from 'handlebars';
+import { LIMIT_NAMES, type LimitName } from '../../runtime/limits.js';
 import type { Finding } from '../diagnostics.js';
 import { loadTemplates } from '../doc-templates.js';
 import { markdownCode, markdownFence, SafeMarkdown } from '../escape.js';
@@ -37,6 +38,26 @@ function size(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
   if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** L2: what each bound of x-contract.limits is, as the parameters table says it, and what exceeding it gets. */
+const LIMIT_ROWS: Readonly<Record<LimitName, { readonly what: string; readonly bytes: boolean; readonly refusal: string }>> = {
+  maxSessions: { what: 'Sessions per server process', bytes: false, refusal: '`overloaded`: HTTP 503, WebSocket close 1013' },
+  maxSessionsPerClient: { what: 'Sessions per client (address, or the server\'s `clientKey`)', bytes: false, refusal: '`overloaded`: HTTP 429, WebSocket close 1013' },
+  maxSessionsPerSecond: { what: 'New sessions per second per process', bytes: false, refusal: '`overloaded`: HTTP 429, WebSocket close 1013' },
+  maxInboundBytes: { what: 'Client frames queued for a session\'s handlers', bytes: true, refusal: 'WebSocket: the socket is not read until they catch up; POST: `overloaded`, HTTP 429' },
+  maxFramesPerPost: { what: 'Frames in one POST', bytes: false, refusal: '`overloaded`: HTTP 413, nothing handled' },
+  maxErrorFrames: { what: 'Error frames in one POST answer', bytes: false, refusal: 'the rest of the batch is not handled; one `overloaded` frame says how many' },
+  maxPollBytes: { what: 'Data in one poll answer (`max_bytes` asks for less)', bytes: true, refusal: 'the rest comes with the next poll; one frame always goes' },
+  maxBufferedBytes: { what: 'Unsent bytes of one connection', bytes: true, refusal: '`slow_consumer`: dropped (WebSocket close 4005), the session waits for a resume' },
+};
+
+function limitRows(model: ContractModel): { name: string; what: string; value: string; refusal: string }[] {
+  return LIMIT_NAMES.map((name) => {
+    const row = LIMIT_ROWS[name];
+    const n = model.limits[name];
+    return { name, what: row.what, value: row.bytes ? `${n} bytes (${size(n)})` : String(n), refusal: row.refusal };
+  });
 }
 
 /** `(field: Type)` labels for a payload, required first in declaration order. */
@@ -213,6 +234,7 @@ export function docsView(model: ContractModel) {
       heartbeatText: duration(model.heartbeatMs),
       maxFrameBytes: model.maxFrameBytes,
       maxFrameText: size(model.maxFrameBytes),
+      limits: limitRows(model),
       capabilities: model.capabilities,
     },
     transports: transportsView(model),

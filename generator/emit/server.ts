@@ -133,7 +133,21 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
       { name: 'basePath', isReadonly: true, hasQuestionToken: true, type: 'string | undefined', docs: ['Prefix for every path of the contract, e.g. "/api".'] },
       { name: 'store', isReadonly: true, hasQuestionToken: true, type: `${use('SessionStore', './runtime/server/store.js', true)} | undefined`, docs: ['Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol.'] },
       { name: 'resumeTimeoutMs', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000).'] },
-      { name: 'maxBufferedBytes', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['A client this many bytes behind is closed and resumes from the replay window.'] },
+      { name: 'maxBufferedBytes', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: [`A client this many bytes behind is closed and resumes from the replay window (the same as limits.maxBufferedBytes, default ${model.limits.maxBufferedBytes}).`] },
+      {
+        name: 'limits',
+        isReadonly: true,
+        hasQuestionToken: true,
+        type: `Partial<${file.use('ContractLimits', './runtime/limits.js', { type: true })}> | undefined`,
+        docs: ['L2: overrides of the contract\'s limits for this server: sessions (in total, per client, per second), inbound bytes per session, frames per POST, error frames per answer, bytes per poll answer, buffered bytes per connection. The defaults are in contract.limits.'],
+      },
+      {
+        name: 'clientKey',
+        isReadonly: true,
+        hasQuestionToken: true,
+        type: `${file.use('ClientKey', './runtime/server/session-limiter.js', { type: true })} | undefined`,
+        docs: ['L2: whom a request counts against for limits.maxSessionsPerClient. Default: the peer address; behind a reverse proxy, return the client address from the proxy\'s header.'],
+      },
       ...(model.conformance
         ? [
             {
@@ -205,6 +219,8 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
         w.writeLine('store: options.store,');
         w.writeLine('resumeTimeoutMs: options.resumeTimeoutMs,');
         w.writeLine('maxBufferedBytes: options.maxBufferedBytes,');
+        w.writeLine('limits: options.limits,');
+        w.writeLine('clientKey: options.clientKey,');
         if (model.conformance) w.writeLine('conformance: options.conformance,');
       });
       w.write(');');

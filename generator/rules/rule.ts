@@ -2,6 +2,7 @@
  * What a lint rule is: a readable sentence, the DESIGN.md rule it protects, and a check over the
  * raw (meta-valid) spec that returns what it found.
  */
+import type { ContractLimits } from '../../runtime/limits.js';
 import type { Severity } from '../diagnostics.js';
 import { isSchemaObject, type Schema } from '../schema-walk.js';
 
@@ -28,6 +29,8 @@ export interface ContractBlock {
   readonly transports: Readonly<Record<string, { readonly path: string; readonly messagesPath?: string; readonly holdMs?: number }>>;
   readonly history?: readonly HistoryBlock[];
   readonly conformance?: ConformanceBlock;
+  /** L2: bounds of a server; missing ones take the runtime's defaults. */
+  readonly limits?: Partial<ContractLimits>;
 }
 
 /** x-contract.conformance: how `contractgen probe` makes a server produce data. */

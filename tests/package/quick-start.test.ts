@@ -111,7 +111,8 @@ describe('the npm package', () => {
     expect(run.stdout).toContain('contractgen: generated/ is fresh');
     expect(run.stdout).toContain('seq 1: server: echo: hello');
     // The docs say which definitions came from the shipped kernel.
-    expect(readFileSync(join(project, 'generated', 'docs', 'protocol-schema.md'), 'utf8')).toContain('kernel 1.0 (`https://contractgen.dev/kernel/1`)');
+    const kernelVersion = (JSON.parse(readFileSync(join(repoRoot, 'spec', 'kernel', '1.schema.json'), 'utf8')) as { 'x-kernel': { version: string } })['x-kernel'].version;
+    expect(readFileSync(join(project, 'generated', 'docs', 'protocol-schema.md'), 'utf8')).toContain(`kernel ${kernelVersion} (\`https://contractgen.dev/kernel/1\`)`);
     // The installed package runs from the tarball, not from this checkout.
     expect(readFileSync(join(project, 'node_modules', 'contractgen', 'package.json'), 'utf8')).toContain('"name": "contractgen"');
 
