@@ -6,13 +6,14 @@ import { parseArgs } from 'node:util';
 import { buildCommand } from './commands/build.js';
 import { checkCommand } from './commands/check.js';
 import { diffCommand } from './commands/diff.js';
+import { initCommand } from './commands/init.js';
 import { EXIT, EXIT_CODES_HELP, type Command, type Io } from './commands/command.js';
 import { lintCommand } from './commands/lint.js';
 import { probeCommand } from './commands/probe.js';
 import { ContractError, formatFindings } from './diagnostics.js';
 import { toolVersion } from './paths.js';
 
-const commands: readonly Command[] = [buildCommand, checkCommand, diffCommand, lintCommand, probeCommand];
+const commands: readonly Command[] = [initCommand, buildCommand, checkCommand, diffCommand, lintCommand, probeCommand];
 
 function mainHelp(): string {
   return `contractgen ${toolVersion}: one realtime protocol contract in, types, validators, server, client and docs out.
@@ -67,9 +68,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       const count = err.findings.filter((f) => f.severity === 'error').length;
       // An OutputCheckError (files.ts, not imported here to keep start-up light) is about what the
       // build generated (the docs' trace, a diagram), not about the spec.
-      const what = err.name === 'OutputCheckError' ? `${count} check(s) on the generated output failed` : `the contract has ${count} error(s)`;
+      const what =
+        err.name === 'OutputCheckError' ? `${count} check(s) on the generated output failed` : err.name === 'OutputConflictError' ? `${count} file(s) in the output folder are in the way` : `the contract has ${count} error(s)`;
       io.err(`contractgen ${command.name}: ${what}; nothing was written\n`);
       return EXIT.failed;
+    }
+    if ((err as Error).name === 'ConfigError') {
+      // config.ts, not imported here to keep start-up light: the settings file is wrong (a usage error).
+      io.err(`contractgen ${command.name}: ${(err as Error).message}\n`);
+      return EXIT.usage;
     }
     const detail = ((err as Error).stack ?? String(err)).slice(0, 4000);
     io.err(`contractgen ${command.name}: internal error: ${detail}\nThis is a bug in contractgen; please report it with the spec that caused it.\n`);

@@ -4,6 +4,7 @@
  * standalone code, so a build compiles the schemas once.
  */
 import { createRequire } from 'node:module';
+import { PROTOTYPE_NAMES } from './escape.js';
 import { isSchemaObject, type Schema } from './schema-walk.js';
 
 const require = createRequire(import.meta.url);
@@ -22,6 +23,22 @@ function stripDocs(value: unknown, inMap = false): unknown {
     out[key] = !inMap && (key === 'enum' || key === 'const' || key === 'default') ? v : stripDocs(v, !inMap && SCHEMA_MAPS.has(key));
   }
   return out;
+}
+
+/**
+ * Does a schema name a property every object inherits (`constructor`, `toString`, …)? Ajv checks
+ * `data.name !== undefined` unless told to check own properties, and for such a name that finds
+ * the prototype's member: a missing required `constructor` would pass, an optional one would fail.
+ */
+export function namesPrototypeMembers(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(namesPrototypeMembers);
+  if (!isSchemaObject(value)) return false;
+  for (const key of ['properties', 'dependentRequired', 'dependentSchemas']) {
+    if (isSchemaObject(value[key]) && Object.keys(value[key]).some((k) => PROTOTYPE_NAMES.has(k))) return true;
+  }
+  if (Array.isArray(value.required) && value.required.some((k) => PROTOTYPE_NAMES.has(String(k)))) return true;
+  if (isSchemaObject(value.dependentRequired) && Object.values(value.dependentRequired).some((l) => Array.isArray(l) && l.some((k) => PROTOTYPE_NAMES.has(String(k))))) return true;
+  return Object.entries(value).some(([k, v]) => k !== 'enum' && k !== 'const' && k !== 'examples' && k !== 'default' && namesPrototypeMembers(v));
 }
 
 /** Used when a spec has no $id; the checker and the model agree on it. */
@@ -53,6 +70,8 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
     strict: false,
     logger: false,
     validateFormats: false,
+    // Only when needed: it costs a hasOwnProperty call per property check in every validator.
+    ownProperties: namesPrototypeMembers(defs),
   });
   ajv.addSchema({ $id: id, $defs: stripDocs(defs, true) } as Schema);
   // Compile every def now, in name order: Ajv numbers functions in compile order, so standalone

@@ -11,9 +11,18 @@ import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type Handlebars from 'handlebars';
 import { packageRoot, templatesDir } from './paths.js';
+import { AUTO_ESCAPE_VERSION, autoEscape, KNOWN_ESCAPE_HELPERS } from './template-escape.js';
 
-/** How every docs template is compiled (at build time or now): Markdown is not HTML-escaped. */
-export const COMPILE_OPTIONS = { noEscape: true, strict: true } as const;
+/**
+ * How every docs template is compiled (at build time or now). Handlebars' own HTML escaping is
+ * off because every `{{…}}` is rewritten into the Markdown escaper of its context first (G1).
+ */
+export const COMPILE_OPTIONS = { noEscape: true, strict: true, knownHelpers: KNOWN_ESCAPE_HELPERS } as const;
+
+/** A template's source as the AST the compiler takes: parsed, then auto-escaped (template-escape.ts). */
+export function templateAst(hb: typeof Handlebars, name: string, source: string): hbs.AST.Program {
+  return autoEscape(hb.parseWithoutProcessing(source), name);
+}
 
 export const precompiledPath = join(packageRoot, 'dist', 'templates', 'docs.compiled.js');
 
@@ -36,7 +45,7 @@ export function readTemplateSources(handlebarsVersion: string): TemplateSources 
   const dir = join(templatesDir, 'docs');
   const templates = readDir(dir, false);
   const partials = readDir(join(dir, 'partials'), true);
-  const h = createHash('sha256').update(`handlebars ${handlebarsVersion}\n`);
+  const h = createHash('sha256').update(`handlebars ${handlebarsVersion}\nauto-escape ${AUTO_ESCAPE_VERSION}\n`);
   for (const [kind, set] of [['template', templates], ['partial', partials]] as const) {
     for (const [name, text] of Object.entries(set)) h.update(`${kind} ${name} ${text.length}\n${text}\n`);
   }
@@ -68,9 +77,9 @@ export async function loadTemplates(hb: typeof Handlebars, precompiledFile = pre
   const sources = readTemplateSources(hb.VERSION);
   const ready = await precompiled(precompiledFile, sources.hash);
   for (const name of Object.keys(sources.partials)) {
-    hb.registerPartial(name, ready ? hb.template(ready.partials[name]!) : hb.compile(sources.partials[name]!, COMPILE_OPTIONS));
+    hb.registerPartial(name, ready ? hb.template(ready.partials[name]!) : hb.compile(templateAst(hb, `partials/${name}.hbs`, sources.partials[name]!), COMPILE_OPTIONS));
   }
   const out = new Map<string, Handlebars.TemplateDelegate>();
-  for (const name of Object.keys(sources.templates)) out.set(name, ready ? hb.template(ready.templates[name]!) : hb.compile(sources.templates[name]!, COMPILE_OPTIONS));
+  for (const name of Object.keys(sources.templates)) out.set(name, ready ? hb.template(ready.templates[name]!) : hb.compile(templateAst(hb, name, sources.templates[name]!), COMPILE_OPTIONS));
   return out;
 }

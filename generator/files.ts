@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { ContractError, type Finding } from './diagnostics.js';
+import { htmlComment, lineComment } from './escape.js';
 import type { ContractModel } from './model.js';
 import { templatesDir, toolVersion } from './paths.js';
 
@@ -18,14 +19,15 @@ export interface GeneratedFile {
   readonly format?: boolean;
 }
 
-export type CommentStyle = 'line' | 'html';
+export type CommentStyle = 'line' | 'html' | 'hash';
 
 let bannerTemplate: Handlebars.TemplateDelegate | undefined;
 
 /** The banner's lines: tool, spec and hash, purpose, "do not edit". */
 function bannerLines(model: Pick<ContractModel, 'specLabel' | 'specHash'> | undefined, description: string): string[] {
   bannerTemplate ??= Handlebars.compile(readFileSync(join(templatesDir, 'banner.hbs'), 'utf8'), { noEscape: true });
-  const spec = model ? { specLabel: model.specLabel, shortHash: model.specHash.slice(0, 16) } : {};
+  // The spec label is a path the user chose: one line, whatever it holds (G1).
+  const spec = model ? { specLabel: lineComment(model.specLabel), shortHash: model.specHash.slice(0, 16) } : {};
   return bannerTemplate({ toolVersion, description, ...spec }).trimEnd().split('\n');
 }
 
@@ -35,7 +37,9 @@ function bannerLines(model: Pick<ContractModel, 'specLabel' | 'specHash'> | unde
  */
 export function banner(model: Pick<ContractModel, 'specLabel' | 'specHash'> | undefined, description: string, style: CommentStyle): string {
   const lines = bannerLines(model, description);
-  return style === 'line' ? lines.map((l) => `// ${l}`.trimEnd()).join('\n') + '\n' : `<!--\n${lines.join('\n')}\n-->\n`;
+  // A line break would end the comment: lineComment folds every kind of it (Python's and JavaScript's).
+  if (style === 'hash') return lines.map((l) => `# ${lineComment(l)}`.trimEnd()).join('\n') + '\n';
+  return style === 'line' ? lines.map((l) => `// ${lineComment(l)}`.trimEnd()).join('\n') + '\n' : `<!--\n${lines.map(htmlComment).join('\n')}\n-->\n`;
 }
 
 /** The banner as one line of plain text, for formats without comments (JSON: info.x-generated-by). */

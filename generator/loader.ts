@@ -1,15 +1,22 @@
 /**
- * Stage 1 — load: read a spec file, parse it as strict JSON, and keep enough of the parse
- * tree to turn any JSON pointer back into a line and column for later findings.
+ * Stage 1 — load: read a spec file, parse it as JSON (comments allowed: JSONC), keep enough of
+ * the parse tree to turn any JSON pointer back into a line and column for later findings, and
+ * take the definitions the spec names from the shipped protocol kernel (kernel.ts).
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { parseTree, printParseErrorCode, type Node, type ParseError } from 'jsonc-parser';
+import { parseTree, printParseErrorCode, stripComments, type Node, type ParseError } from 'jsonc-parser';
 import { ContractError, parsePointer, type Finding } from './diagnostics.js';
+import { resolveKernel, type KernelUse } from './kernel.js';
+import { checkSpecLimits } from './spec-limits.js';
 
 export interface Position {
   readonly line: number;
   readonly column: number;
+  /** Set when the value lives in another file than the spec (a kernel definition): that file, as shown to the user. */
+  readonly file?: string;
+  /** With `file`: the pointer of the value in that file. */
+  readonly pointer?: string;
 }
 
 export interface LoadedSpec {
@@ -21,6 +28,10 @@ export interface LoadedSpec {
   readonly hash: string;
   /** Line and column (1-based) of the value at a JSON pointer, or of its nearest parent. */
   locate(pointer: string): Position | undefined;
+  /** Defects found while loading that do not stop the later stages (duplicate keys, kernel references); the checker reports them. */
+  readonly findings: readonly Finding[];
+  /** The shipped kernel the spec takes definitions from, if any. */
+  readonly kernel?: KernelUse;
 }
 
 /** Read and parse a spec file. Throws ContractError with positions on any syntax error. */
@@ -39,11 +50,22 @@ export function load(file: string): LoadedSpec {
 
 /** Parse spec text that is already in memory (tests, `diff` of git revisions). */
 export function loadText(file: string, text: string): LoadedSpec {
+  const parsed = parseSpecText(file, text);
+  const kernel = resolveKernel(parsed);
+  return { ...parsed, ...kernel, findings: [...parsed.findings, ...kernel.findings] };
+}
+
+/** Parse JSON(C) text as it is, without taking anything from the kernel (the kernel file itself is read this way). */
+export function parseSpecText(file: string, text: string): LoadedSpec {
   const lineStarts = computeLineStarts(text);
   const position = (offset: number): Position => offsetToPosition(lineStarts, offset);
+  // G2: size, depth, unprintable numbers and __proto__ keys are findings before anything recursive runs.
+  const limits = checkSpecLimits(file, text, position);
+  if (limits.length > 0) throw new ContractError(limits);
 
   const errors: ParseError[] = [];
-  const tree = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  // Comments are allowed (JSONC): a contract is documentation too. Trailing commas are not.
+  const tree = parseTree(text, errors, { disallowComments: false, allowTrailingComma: false, allowEmptyContent: false });
   const findings: Finding[] = errors.map((e) => ({
     severity: 'error',
     code: 'json-syntax',
@@ -51,7 +73,7 @@ export function loadText(file: string, text: string): LoadedSpec {
     file,
     ...position(e.offset),
     message: `invalid JSON: ${describeParseError(printParseErrorCode(e.error))}`,
-    hint: 'fix the JSON syntax at this position (the spec is strict JSON: no comments, no trailing commas)',
+    hint: 'fix the JSON syntax at this position (the spec is JSON with // and /* */ comments allowed; no trailing commas)',
   }));
   if (!tree || findings.length > 0) throw new ContractError(findings.length ? findings : [emptyFinding(file)]);
   if (tree.type !== 'object') {
@@ -59,10 +81,11 @@ export function loadText(file: string, text: string): LoadedSpec {
       { severity: 'error', code: 'spec-not-object', pointer: '', file, ...position(tree.offset), message: 'the spec must be a JSON object (a JSON Schema document)', hint: 'wrap the contract in { … }' },
     ]);
   }
+  // Duplicate keys do not stop loading (the last one wins, as in JSON.parse): the checker reports them with the rest.
   const duplicates = findDuplicateKeys(tree, '', position, file);
-  if (duplicates.length > 0) throw new ContractError(duplicates);
 
-  const json = JSON.parse(text) as Record<string, unknown>;
+  // JSON.parse after blanking the comments: exactly JSON's semantics (a "__proto__" key stays a plain key).
+  const json = JSON.parse(stripComments(text)) as Record<string, unknown>;
   const hash = createHash('sha256').update(text).digest('hex');
 
   const locate = (pointer: string): Position | undefined => {
@@ -81,7 +104,7 @@ export function loadText(file: string, text: string): LoadedSpec {
     }
     return position(node.parent?.type === 'property' ? node.parent.offset : node.offset);
   };
-  return { file, text, json, hash, locate };
+  return { file, text, json, hash, locate, findings: duplicates };
 }
 
 function emptyFinding(file: string): Finding {

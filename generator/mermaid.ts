@@ -56,11 +56,12 @@ const ID = '[A-Za-z][A-Za-z0-9_]*';
 
 /**
  * Free text on a line: Mermaid ends a statement at `;`, reads `#…;` as an entity code, and
- * treats `<…>` as HTML (sanitised or rendered), so none of them may appear.
+ * treats `<…>` as HTML (sanitised or rendered), so none of them may appear — except as the
+ * numeric entity codes (`#59;`) that escape.ts's mermaidText writes for them.
  */
 function textProblem(text: string, what: string): string | undefined {
   if (text.trim() === '') return `${what} is empty`;
-  const bad = /[;#<>]/.exec(text);
+  const bad = /[;#<>]/.exec(text.replace(/#\d+;/g, ''));
   return bad ? `${what} contains "${bad[0]}", which Mermaid reads as syntax (";" ends a statement, "#" starts an entity, "<" and ">" are HTML)` : undefined;
 }
 

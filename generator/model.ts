@@ -2,6 +2,7 @@
  * Stage 3 — model: the one typed picture of a checked contract. Every emitter reads this and
  * nothing else; collections are sorted here so that every artifact is deterministic.
  */
+import { resolveLimits, type ContractLimits } from '../runtime/limits.js';
 import { SYNTHETIC_ID } from './compiled-schemas.js';
 import type { LoadedSpec } from './loader.js';
 import { camelCase } from './naming.js';
@@ -105,6 +106,8 @@ export interface ContractModel {
   readonly replayWindow: { readonly maxMessages: number; readonly maxBytes: number };
   readonly heartbeatMs: number;
   readonly maxFrameBytes: number;
+  /** L2: every bound of a server, x-contract.limits over the runtime's defaults. */
+  readonly limits: ContractLimits;
   readonly capabilities: readonly string[];
   /** websocket, sse, poll — in that order, only those declared. */
   readonly transports: readonly TransportModel[];
@@ -115,6 +118,8 @@ export interface ContractModel {
   readonly conformance?: ConformanceModel;
   /** Every $defs schema by name, sorted by name, x- keywords left in (emitters strip what they must). */
   readonly defs: Readonly<Record<string, Schema>>;
+  /** When the spec takes definitions from the shipped kernel: which kernel, and the definitions that came from it (in `defs` like the spec's own). */
+  readonly kernel?: { readonly id: string; readonly version: string; readonly major: number; readonly definitions: readonly string[] };
 }
 
 const TRANSPORT_ORDER: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
@@ -159,7 +164,7 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     path: h.path,
     pathParams: [...h.path.matchAll(/\{([^}]+)\}/g)].map((x) => {
       const name = x[1]!;
-      const s = h.pathParams?.[name];
+      const s = h.pathParams && Object.hasOwn(h.pathParams, name) ? h.pathParams[name] : undefined;
       const target = s ? deref(root, s, '') : undefined;
       const typeName = typeof s?.$ref === 'string' ? s.$ref.split('/').pop() : undefined;
       const pattern = typeof target?.schema.pattern === 'string' ? target.schema.pattern : undefined;
@@ -197,12 +202,15 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     replayWindow: { maxMessages: c.replayWindow.maxMessages, maxBytes: c.replayWindow.maxBytes },
     heartbeatMs: c.heartbeatMs,
     maxFrameBytes: c.maxFrameBytes,
+    limits: resolveLimits(c, c.limits),
     capabilities: [...(c.capabilities ?? [])].sort(),
     transports,
     messages,
     history,
     ...(conformance ? { conformance } : {}),
     defs,
+    // The shipped file's path depends on where contractgen is installed, so the model keeps only what is the same everywhere.
+    ...(spec.kernel ? { kernel: { id: spec.kernel.id, version: spec.kernel.version, major: Number(spec.kernel.version.split('.')[0]), definitions: spec.kernel.definitions } } : {}),
   };
 }
 

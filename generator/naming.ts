@@ -1,31 +1,14 @@
 /**
  * Names and literals. A spec is untrusted input: every identifier that reaches generated code
  * goes through `safeIdentifier`, every value through `literal` (the Ajv rule: nothing raw is
- * spliced into code).
+ * spliced into code). Both are the code-context escapers of escape.ts under their old names.
  */
+import { tsIdentifier, tsLiteral, tsPropertyKey, tsString } from './escape.js';
 
-const RESERVED = new Set(
-  (
-    'break case catch class const continue debugger default delete do else enum export extends false finally for function if ' +
-    'import in instanceof new null return super switch this throw true try typeof var void while with yield let static ' +
-    'implements interface package private protected public await any boolean number string symbol unknown never object ' +
-    'undefined constructor prototype __proto__'
-  ).split(' '),
-);
+export { isSafeIdentifier, UnsafeIdentifierError } from './escape.js';
 
-export class UnsafeIdentifierError extends Error {}
-
-/** Returns `name` if it is a plain, non-reserved ASCII identifier; throws otherwise. */
-export function safeIdentifier(name: string): string {
-  if (!/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) || RESERVED.has(name)) {
-    throw new UnsafeIdentifierError(`"${name}" cannot be used as an identifier in generated code`);
-  }
-  return name;
-}
-
-export function isSafeIdentifier(name: string): boolean {
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) && !RESERVED.has(name);
-}
+/** Returns `name` if it is a plain, non-reserved ASCII identifier; throws otherwise (G1: checked, never escaped). */
+export const safeIdentifier = tsIdentifier;
 
 function words(text: string): string[] {
   return text
@@ -48,36 +31,10 @@ export function pascalCase(text: string): string {
     .join('');
 }
 
-/**
- * A JSON value as a TypeScript/JavaScript literal. JSON.stringify escapes quotes and control
- * characters; U+2028/2029 are escaped too so the text is safe in any JS source position.
- */
-export function literal(value: unknown): string {
-  if (typeof value === 'string') return stringLiteral(value);
-  if (Array.isArray(value)) return `[${value.map(literal).join(', ')}]`;
-  if (value !== null && typeof value === 'object') {
-    const body = Object.entries(value as Record<string, unknown>).map(([k, v]) => `${propertyKey(k)}: ${literal(v)}`);
-    return body.length ? `{ ${body.join(', ')} }` : '{}';
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError('literal() takes finite numbers only');
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new TypeError('literal() takes JSON values only');
-  return text;
-}
-
-/** A double-quoted string literal (the printer's quote style), safe in any JS source position. */
-export function stringLiteral(value: string): string {
-  return JSON.stringify(value).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
-}
-
-/**
- * An object key: bare when it is an identifier name, quoted otherwise. `__proto__` is computed
- * (`["__proto__"]`): bare or quoted, it would set the prototype instead of an own property.
- */
-export function propertyKey(key: string): string {
-  if (key === '__proto__') return `[${stringLiteral(key)}]`;
-  return /^[A-Za-z_$][A-Za-z0-9_$]*$/.test(key) ? key : stringLiteral(key);
-}
+/** A JSON value as a TypeScript/JavaScript literal (G1: the string-literal escaper of escape.ts). */
+export const literal = tsLiteral;
+export const stringLiteral = tsString;
+export const propertyKey = tsPropertyKey;
 
 /** Levenshtein distance, for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {

@@ -21,4 +21,6 @@ export const packageRoot = findPackageRoot();
 export const templatesDir = join(packageRoot, 'templates');
 export const runtimeDir = join(packageRoot, 'runtime');
 export const vocabularyPath = join(packageRoot, 'spec', 'contract-vocabulary.schema.json');
+/** The shipped protocol kernels, one file per major version (kernel.ts). */
+export const kernelDir = join(packageRoot, 'spec', 'kernel');
 export const toolVersion = (JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string }).version;

@@ -12,6 +12,7 @@ import { emitRuntime } from './emit/runtime.js';
 import { emitAjvValidators } from './emit/validators-ajv.js';
 import { OutputCheckError, type GeneratedFile } from './files.js';
 import { load } from './loader.js';
+import { manifestFile } from './manifest.js';
 import { buildModel, type ContractModel } from './model.js';
 import { emitTypes } from './emit/types.js';
 import { formatFiles } from './formatter.js';
@@ -70,6 +71,8 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
       if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);
       seen.add(f.path);
     }
+    // G3: the list of what this build owns, generated (and checked) like every other file.
+    files.push(manifestFile(model, files));
     return { model, files: files.sort((a, b) => a.path.localeCompare(b.path)), findings };
   } finally {
     await tsMorph.stop();

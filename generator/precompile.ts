@@ -8,21 +8,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import Handlebars from 'handlebars';
-import { COMPILE_OPTIONS, precompiledPath, readTemplateSources } from './doc-templates.js';
+import { COMPILE_OPTIONS, precompiledPath, readTemplateSources, templateAst } from './doc-templates.js';
 import { precompiledVocabularyModule, precompiledVocabularyPath } from './vocabulary-validator.js';
 
 export function precompiledModule(): string {
   const sources = readTemplateSources(Handlebars.VERSION);
-  const entries = (set: Readonly<Record<string, string>>): string =>
+  const entries = (set: Readonly<Record<string, string>>, prefix: string): string =>
     Object.entries(set)
-      .map(([name, text]) => `  ${JSON.stringify(name)}: ${Handlebars.precompile(text, COMPILE_OPTIONS)},`)
+      .map(([name, text]) => `  ${JSON.stringify(name)}: ${Handlebars.precompile(templateAst(Handlebars, `${prefix}${name}`, text), COMPILE_OPTIONS)},`)
       .join('\n');
   return [
     '// Precompiled Handlebars templates of the docs, written by `npm run build:cli` (generator/precompile.ts).',
     '// Used only while `hash` matches templates/docs/**/*.hbs; do not edit.',
     `export const hash = ${JSON.stringify(sources.hash)};`,
-    `export const templates = {\n${entries(sources.templates)}\n};`,
-    `export const partials = {\n${entries(sources.partials)}\n};`,
+    `export const templates = {\n${entries(sources.templates, '')}\n};`,
+    `export const partials = {\n${entries(sources.partials, 'partials/')}\n};`,
     '',
   ].join('\n');
 }

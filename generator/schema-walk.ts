@@ -10,12 +10,12 @@ export function isSchemaObject(value: unknown): value is Schema {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Value at a JSON pointer (`#/…` or `/…`), or undefined. */
+/** Value at a JSON pointer (`#/…` or `/…`), or undefined. Own members only: `#/$defs/toString` is not a schema. */
 export function getAt(root: unknown, pointer: string): unknown {
   let node: unknown = root;
   for (const token of parsePointer(pointer)) {
-    if (Array.isArray(node)) node = node[Number(token)];
-    else if (isSchemaObject(node)) node = node[token];
+    if (Array.isArray(node)) node = /^(0|[1-9]\d*)$/.test(token) ? node[Number(token)] : undefined;
+    else if (isSchemaObject(node)) node = Object.hasOwn(node, token) ? node[token] : undefined;
     else return undefined;
   }
   return node;
@@ -70,7 +70,8 @@ export function requiresProperty(root: Schema, schema: Schema, pointer: string, 
 export function propertySchema(root: Schema, schema: Schema, pointer: string, name: string): Resolved | undefined {
   for (const r of applicable(root, schema, pointer)) {
     const props = r.schema.properties;
-    if (isSchemaObject(props) && isSchemaObject(props[name])) {
+    // Own properties only: a payload without "constructor" must not find Object's (G2).
+    if (isSchemaObject(props) && Object.hasOwn(props, name) && isSchemaObject(props[name])) {
       const p = `${r.pointer}/properties/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`;
       const target = deref(root, props[name] as Schema, p);
       return target ? { ...target, via: p } : { schema: props[name] as Schema, pointer: p, via: p };

@@ -15,7 +15,7 @@ export type RuleId =
   | 'R1' | 'R2' | 'R3' | 'R4'
   | 'H1' | 'H2'
   | 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6'
-  | 'L1' | 'L2';
+  | 'L1' | 'L2' | 'L3' | 'L4';
 
 /** The rules of DESIGN.md §1, in order, each with a short title for tables. */
 export const RULES: readonly { readonly id: RuleId; readonly title: string }[] = [
@@ -41,8 +41,10 @@ export const RULES: readonly { readonly id: RuleId; readonly title: string }[] =
   { id: 'W4', title: 'history items are 1-based and gap-free' },
   { id: 'W5', title: 'client history flows' },
   { id: 'W6', title: 'a window read costs O(log n + k)' },
-  { id: 'L1', title: 'a malformed request gets a typed error, never a crash' },
-  { id: 'L2', title: 'every growing thing has a bound' },
+  { id: 'L1', title: 'no request, however malformed, throws out of the server' },
+  { id: 'L2', title: 'every queue and table has a bound, and a typed refusal' },
+  { id: 'L3', title: 'a slow or stuck consumer is dropped and its buffers freed' },
+  { id: 'L4', title: 'no work before authentication beyond the request\'s own size' },
 ];
 
 /** Which scope doc a row belongs to. */
@@ -103,7 +105,7 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'R2', doc: 'backend', file: 'runtime/frames.ts', symbol: 'resumedFrame', what: 'builds `protocol.resumed { from_seq, latest_seq }`' },
   { rule: 'R3', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: '`replay()` answers all the missed frames or `window_exceeded` / `invalid_cursor`, never part of them' },
   { rule: 'R3', doc: 'backend', file: `${SERVER}/replay-ring.ts`, symbol: 'createReplayRing', what: 'bounds the window by message count and bytes' },
-  { rule: 'R3', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'ERROR_STATUS', what: 'maps each refusal to its HTTP status (410 Gone for a cursor before the window)' },
+  { rule: 'R3', doc: 'backend', file: `${SERVER}/frame-parser.ts`, symbol: 'ERROR_STATUS', what: 'maps each refusal to its HTTP status (410 Gone for a cursor before the window)' },
   { rule: 'R4', doc: 'backend', file: `${SERVER}/transports/sse.ts`, symbol: 'createSseTransport', what: 'writes `id: <seq>` on data events, so `Last-Event-ID` is the cursor', when: 'sse' },
   { rule: 'R4', doc: 'backend', file: `${SERVER}/transports/poll.ts`, symbol: 'createPollTransport', what: 'answers the data after `cursor`, the last seq the client processed', when: 'poll' },
   { rule: 'H1', doc: 'backend', file: 'runtime/frames.ts', symbol: 'helloFrame', what: 'builds the hello with the session, its token and every protocol parameter' },
@@ -117,8 +119,14 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'W4', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'createMemoryHistoryStore', what: '`append()` assigns `seq = length + 1`; reads check the log is gap-free', when: 'history' },
   { rule: 'W5', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'serveHistory', what: 'serves fresh load, tail sync and page-older reads with the one selection rule', when: 'history' },
   { rule: 'W6', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'readWindow', what: 'index arithmetic and one slice: reads only the returned items', when: 'history' },
-  { rule: 'L1', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: '`parse()` answers a frame that is not JSON, of an unknown type or invalid with a typed `protocol.error` naming the field; the connection stays open' },
-  { rule: 'L2', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'refuses a client frame over `maxFrameBytes` with `frame_too_large` before parsing it' },
+  { rule: 'L1', doc: 'backend', file: `${SERVER}/transports/http-util.ts`, symbol: 'requestUrl', what: 'reads a request target that is not a URL as none, never throwing: the request is answered 400, the upgrade refused with 400' },
+  { rule: 'L1', doc: 'backend', file: `${SERVER}/frame-parser.ts`, symbol: 'createFrameParser', what: 'a frame or POST body that cannot be parsed or validated (even nested past the stack) is a typed error; client text in an error is cut short' },
+  { rule: 'L2', doc: 'backend', file: 'runtime/limits.ts', symbol: 'resolveLimits', what: 'every bound with its default: the server\'s overrides over `x-contract.limits` over the defaults' },
+  { rule: 'L2', doc: 'backend', file: `${SERVER}/session-limiter.ts`, symbol: 'createSessionLimiter', what: 'sessions per process, per client key and per second; a refusal is `overloaded` (HTTP 503/429, WebSocket 1013)' },
+  { rule: 'L2', doc: 'backend', file: `${SERVER}/transports/websocket.ts`, symbol: 'createWebSocketTransport', what: 'stops reading a socket whose session\'s handlers are `maxInboundBytes` behind, until they catch up', when: 'websocket' },
+  { rule: 'L3', doc: 'backend', file: `${SERVER}/transports/sse.ts`, symbol: 'createSseTransport', what: 'destroys the socket of a client `maxBufferedBytes` behind; its session waits for a resume', when: 'sse' },
+  { rule: 'L3', doc: 'backend', file: `${SERVER}/transports/poll.ts`, symbol: 'createPollTransport', what: 'destroys the socket of an answer the client has not taken when its lease runs out', when: 'poll' },
+  { rule: 'L4', doc: 'backend', file: `${SERVER}/transports/messages.ts`, symbol: 'createMessagesEndpoint', what: 'no token, no body read; a session named in the query is authenticated before the body is read', when: 'http' },
 
   // ---- frontend: the generated client and the client runtime
   { rule: 'S1', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'takes `session_id` and `resume_token` only from a hello, and starts the cursor over when the session id is new' },

@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import type { ValidateFunction } from 'ajv';
 import { packageRoot, vocabularyPath } from './paths.js';
 
@@ -47,6 +47,16 @@ export function precompiledVocabularyModule(): string {
     `module.exports.hash = ${JSON.stringify(hashOf(text))};`,
     '',
   ].join('\n');
+}
+
+/** The vocabulary meta-schema's $id (what a spec's $schema may name). */
+export function vocabularyId(): string {
+  return (JSON.parse(readFileSync(vocabularyPath, 'utf8')) as { $id: string }).$id;
+}
+
+/** The shipped vocabulary file as the user sees it (relative to the working directory): hints name it. */
+export function vocabularyLabel(): string {
+  return relative(process.cwd(), vocabularyPath).split(sep).join('/');
 }
 
 let cached: ValidateFunction | undefined;

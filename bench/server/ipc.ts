@@ -28,11 +28,13 @@ function listTs(dir: string): string[] {
   return out;
 }
 
-/** Transpiles the children and what they import; returns the output root. */
-export function transpileChildren(repo: string): string {
-  const outRoot = path.join(repo, '.bench-tmp', 'server');
+/**
+ * Transpiles the children and what they import (`dirs` of `repo`) under `outRoot`; returns it.
+ * bench/limits.ts also transpiles main's generated/ this way, from a copy under .bench-tmp/.
+ */
+export function transpileChildren(repo: string, dirs: readonly string[] = ['generated', 'bench/server'], outRoot = path.join(repo, '.bench-tmp', 'server')): string {
   rmSync(outRoot, { recursive: true, force: true });
-  const files = [...listTs(path.join(repo, 'generated')), ...listTs(path.join(repo, 'bench', 'server'))];
+  const files = dirs.flatMap((d) => listTs(path.join(repo, d)));
   for (const file of files) {
     const { outputText, diagnostics } = ts.transpileModule(readFileSync(file, 'utf8'), {
       fileName: file,

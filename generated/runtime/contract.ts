@@ -7,6 +7,8 @@
  * taken from the spec's x-contract block. The runtime reads only this, never the spec.
  */
 
+import type { ContractLimits } from './limits.js';
+
 export type Direction = 'server-to-client' | 'client-to-server';
 export type Role = 'data' | 'control';
 export type TransportKind = 'websocket' | 'sse' | 'poll';
@@ -62,6 +64,8 @@ export interface ContractDescriptor {
   };
   readonly history: Readonly<Record<string, HistoryDescriptor>>;
   readonly messages: Readonly<Record<string, MessageDescriptor>>;
+  /** L2: the bounds of x-contract.limits (generated contract.ts carries every one, resolved; missing ones take the defaults of limits.ts). */
+  readonly limits?: Partial<ContractLimits>;
   /** Only when the spec declares x-contract.conformance. */
   readonly conformance?: ConformanceDescriptor;
 }

@@ -17,7 +17,9 @@ export type ErrorCode =
   | 'session_expired'
   | 'unsupported_version'
   | 'superseded'
-  | 'handler_failed';
+  | 'handler_failed'
+  /** L2: a bound was reached (sessions, rate, inbound queue, batch size): try again later, or send less. */
+  | 'overloaded';
 
 /** R3/S3/S4: why a resume was refused. A wrong token is reported as unknown_session (no oracle). */
 export type ResumeFailure = 'window_exceeded' | 'invalid_cursor' | 'session_expired' | 'unknown_session';
@@ -65,6 +67,8 @@ export interface HelloFields {
   readonly maxFrameBytes: number;
   readonly transports: readonly string[];
   readonly capabilities: readonly string[];
+  /** The application's fields of the hello (`payload.app`, the kernel's HelloApp extension point), when the spec defines them. */
+  readonly app?: object | undefined;
 }
 
 /** H1: the first frame of every attachment. */
@@ -83,6 +87,7 @@ export function helloFrame(f: HelloFields): Frame {
       max_frame_bytes: f.maxFrameBytes,
       transports: [...f.transports],
       capabilities: [...f.capabilities],
+      ...(f.app !== undefined ? { app: f.app } : {}),
     },
   };
 }
@@ -128,6 +133,14 @@ export function errorFrame(code: ErrorCode, message: string, d: ErrorDetails = {
 
 export function heartbeatFrame(sessionId: string, latestSeq: number): Frame {
   return { type: KERNEL.heartbeat, header: { session_id: sessionId }, payload: { latest_seq: latestSeq } };
+}
+
+/**
+ * Client text echoed in an error (a type, a parameter name, a version list), cut to `max`
+ * characters: an answer about a bad request never grows with the request.
+ */
+export function clip(text: string, max = 64): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
 /** Compares `major.minor` versions numerically. */

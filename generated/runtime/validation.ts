@@ -7,6 +7,7 @@
  * `.errors` property, issues that name the wrong field by JSON pointer, and per-direction
  * dispatchers that tell an unknown message type from an invalid one.
  */
+import { clip } from './frames.js';
 
 /** The shape of an error object produced by Ajv standalone code. */
 export interface RawValidationError {
@@ -90,7 +91,7 @@ export function createDispatcher<T extends { readonly type: string }>(
     }
     const v = Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined;
     if (!v) {
-      return { ok: false, type, issues: [{ path: '/type', message: `"${type}" is not a ${subject} message (expected one of ${types.join(', ')})`, keyword: 'unknown-type' }] };
+      return { ok: false, type, issues: [{ path: '/type', message: `"${clip(type)}" is not a ${subject} message (expected one of ${types.join(', ')})`, keyword: 'unknown-type' }] };
     }
     return v(value) as ValidationResult<T>;
   };

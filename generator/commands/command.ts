@@ -34,11 +34,21 @@ export const EXIT = {
   internal: 3,
 } as const;
 
-export const SPEC_OPTION = { spec: { type: 'string', default: 'spec/protocol.schema.json' } } as const;
-export const OUT_OPTION = { out: { type: 'string', default: 'generated' } } as const;
+/** No defaults here: an absent flag falls back to contractgen.config.json, then to the defaults (config.ts). */
+export const SPEC_OPTION = { spec: { type: 'string' } } as const;
+export const OUT_OPTION = { out: { type: 'string' } } as const;
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  success
   1  the contract has errors, or the check failed (details on stderr)
   2  usage error (unknown command or option)
   3  internal error in contractgen (please report it)`;
+
+/** `--target typescript|python` and `--out` (defaults: every target of the settings; generated, generated-py). */
+export const TARGET_OPTIONS = { target: { type: 'string' }, out: { type: 'string' } } as const;
+
+export const TARGET_HELP = `  --target T    only this target: typescript, or python (a package for FastAPI/Starlette
+                services); default every target of contractgen.config.json, else typescript
+  --out DIR     the target's folder (default: its "out" in the settings, else generated,
+                or generated-py for python)`;
+

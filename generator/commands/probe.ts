@@ -31,7 +31,7 @@ generated server: createXServer({ timers: { sessionTtlMs, heartbeatMs, pollHoldM
 them with --timers.
 
 Options:
-  --spec FILE         the contract (default spec/protocol.schema.json)
+  --spec FILE         the contract (default: "spec" of contractgen.config.json, else spec/protocol.schema.json)
   --transports LIST   comma-separated subset of websocket, sse, poll (default: all the spec declares)
   --timeout MS        how long to wait for any one answer or frame (default 5000)
   --only LIST         run only these checks: ids, rules (R3) or statements (R3.2), comma-separated
@@ -103,7 +103,7 @@ ${EXIT_CODES_HELP}
       io.err(`contractgen probe: no check is named ${unknown.join(', ')}; see contractgen probe --list\n`);
       return EXIT.usage;
     }
-    const spec = await loadSpec(values.spec as string, io);
+    const spec = await loadSpec(values.spec as string | undefined, io);
     if (typeof spec === 'number') return spec;
     const declared = spec.model.transports.map((t) => t.kind);
     const missing = (transports ?? []).filter((t) => !declared.includes(t));
@@ -139,11 +139,11 @@ export function parseTimers(value: unknown): { ttlMs?: number; heartbeatMs?: num
   return out;
 }
 
-/** The probe spec, or the exit code after saying why it cannot be probed with. */
-async function loadSpec(file: string, io: Io): Promise<import('../probe/spec.js').ProbeSpec | number> {
-  const { loadProbeSpec, ProbeSetupError } = await import('../probe/spec.js');
+/** The probe spec (--spec, else the settings' spec), or the exit code after saying why it cannot be probed with. */
+async function loadSpec(file: string | undefined, io: Io): Promise<import('../probe/spec.js').ProbeSpec | number> {
+  const [{ loadProbeSpec, ProbeSetupError }, { resolveProject }] = await Promise.all([import('../probe/spec.js'), import('../config.js')]);
   try {
-    return loadProbeSpec(file);
+    return loadProbeSpec(resolveProject({ spec: file }).spec);
   } catch (err) {
     if (err instanceof ContractError) {
       io.err(`${formatFindings(err.findings)}\ncontractgen probe: the contract has ${err.findings.length} error(s); nothing was probed\n`);
@@ -159,7 +159,7 @@ async function loadSpec(file: string, io: Io): Promise<import('../probe/spec.js'
 
 /** `probe --list`: the catalogue for the spec's transports. */
 async function list(values: Values, io: Io): Promise<number> {
-  const spec = await loadSpec(values.spec as string, io);
+  const spec = await loadSpec(values.spec as string | undefined, io);
   if (typeof spec === 'number') return spec;
   const [{ catalogue }, { formatCatalogue }] = await Promise.all([import('../probe/checks.js'), import('../probe/report.js')]);
   io.out(formatCatalogue(catalogue(spec.model.transports.map((t) => t.kind)), values.json === true));

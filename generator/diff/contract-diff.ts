@@ -41,7 +41,8 @@ export function diffContracts(oldSpec: LoadedSpec, newSpec: LoadedSpec): DiffRes
   const changes = sortChanges(
     found.map((c) => {
       const position = (c.side === 'old' ? oldSpec : newSpec).locate(c.pointer);
-      return position ? { ...c, line: position.line, column: position.column } : c;
+      // A position in the shipped kernel file (a definition taken by $ref) is not a place in this side's file.
+      return position && position.file === undefined ? { ...c, line: position.line, column: position.column } : c;
     }),
   );
   const recommendedBump = recommendBump(changes);

@@ -36,7 +36,11 @@ export function parseSource(arg: string): SpecSource {
 export function readSource(arg: string, cwd: string = process.cwd()): LoadedSpec {
   const source = parseSource(arg);
   const text = source.kind === 'git' ? gitShow(source, cwd) : readFile(source);
-  return loadText(source.label, text);
+  const spec = loadText(source.label, text);
+  // Defects the loader records without stopping (a duplicate key, a bad kernel reference) make the sides unreliable to compare.
+  const errors = spec.findings.filter((f) => f.severity === 'error');
+  if (errors.length > 0) throw new ContractError(errors);
+  return spec;
 }
 
 function readFile(source: SpecSource): string {

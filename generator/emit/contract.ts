@@ -6,7 +6,7 @@
 import type { CodeBlockWriter, Project, WriterFunction } from 'ts-morph';
 import { VariableDeclarationKind, Writers } from '../ts-morph.js';
 import type { ContractModel } from '../model.js';
-import { literal } from '../naming.js';
+import { literal, propertyKey } from '../naming.js';
 import type { GeneratedFile } from '../files.js';
 import { createTsFile } from '../printer.js';
 
@@ -32,7 +32,7 @@ function value(v: Shape): string | WriterFunction {
   };
   if (typeof v === 'object') {
     const entries = Object.entries(v as Record<string, Shape | undefined>).filter((e): e is [string, Shape] => e[1] !== undefined);
-    return Writers.object(Object.fromEntries(entries.map(([k, x]) => [/^[A-Za-z_$][\w$]*$/.test(k) ? k : literal(k), value(x)])));
+    return Writers.object(Object.fromEntries(entries.map(([k, x]) => [propertyKey(k), value(x)])));
   }
   return literal(v);
 }
@@ -50,6 +50,7 @@ export function contractShape(model: ContractModel): Shape {
     replayWindow: model.replayWindow,
     heartbeatMs: model.heartbeatMs,
     maxFrameBytes: model.maxFrameBytes,
+    limits: { ...model.limits },
     capabilities: model.capabilities,
     transports,
     history: Object.fromEntries(
@@ -73,7 +74,7 @@ export function emitContract(model: ContractModel, project: Project): GeneratedF
   file.source.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
-    docs: [`The ${model.name} contract ${model.version}: every number and name the runtime enforces (S1–S5, Q1–Q5, R1–R4, H1–H2, W1–W6).`],
+    docs: [`The ${model.name} contract ${model.version}: every number and name the runtime enforces (S1–S5, Q1–Q5, R1–R4, H1–H2, W1–W6, L2).`],
     declarations: [
       {
         name: 'contract',

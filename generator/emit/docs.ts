@@ -5,9 +5,13 @@
  * checks the result: every doc has exactly two Mermaid diagrams, a sequence and a state diagram,
  * and both pass the diagram checker, or the build fails.
  */
+import { snakeCase } from '../python/escape.js';
 import Handlebars from 'handlebars';
+import { LIMIT_NAMES, type LimitName } from '../../runtime/limits.js';
 import type { Finding } from '../diagnostics.js';
 import { loadTemplates } from '../doc-templates.js';
+import { markdownCode, markdownFence, SafeMarkdown } from '../escape.js';
+import { registerEscapeHelpers } from '../template-escape.js';
 import { banner, OutputCheckError, textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, FieldModel, HistoryEndpointModel, MessageModel, TransportKind } from '../model.js';
 import { apiPrefixOf, RULES, type ResolvedTraceRow, type TraceDoc } from '../trace.js';
@@ -36,6 +40,26 @@ function size(bytes: number): string {
   if (bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)} MiB`;
   if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
   return `${(bytes / 1024).toFixed(1)} KiB`;
+}
+
+/** L2: what each bound of x-contract.limits is, as the parameters table says it, and what exceeding it gets. */
+const LIMIT_ROWS: Readonly<Record<LimitName, { readonly what: string; readonly bytes: boolean; readonly refusal: string }>> = {
+  maxSessions: { what: 'Sessions per server process', bytes: false, refusal: '`overloaded`: HTTP 503, WebSocket close 1013' },
+  maxSessionsPerClient: { what: 'Sessions per client (address, or the server\'s `clientKey`)', bytes: false, refusal: '`overloaded`: HTTP 429, WebSocket close 1013' },
+  maxSessionsPerSecond: { what: 'New sessions per second per process', bytes: false, refusal: '`overloaded`: HTTP 429, WebSocket close 1013' },
+  maxInboundBytes: { what: 'Client frames queued for a session\'s handlers', bytes: true, refusal: 'WebSocket: the socket is not read until they catch up; POST: `overloaded`, HTTP 429' },
+  maxFramesPerPost: { what: 'Frames in one POST', bytes: false, refusal: '`overloaded`: HTTP 413, nothing handled' },
+  maxErrorFrames: { what: 'Error frames in one POST answer', bytes: false, refusal: 'the rest of the batch is not handled; one `overloaded` frame says how many' },
+  maxPollBytes: { what: 'Data in one poll answer (`max_bytes` asks for less)', bytes: true, refusal: 'the rest comes with the next poll; one frame always goes' },
+  maxBufferedBytes: { what: 'Unsent bytes of one connection', bytes: true, refusal: '`slow_consumer`: dropped (WebSocket close 4005), the session waits for a resume' },
+};
+
+function limitRows(model: ContractModel): { name: string; what: string; value: string; refusal: string }[] {
+  return LIMIT_NAMES.map((name) => {
+    const row = LIMIT_ROWS[name];
+    const n = model.limits[name];
+    return { name, what: row.what, value: row.bytes ? `${n} bytes (${size(n)})` : String(n), refusal: row.refusal };
+  });
 }
 
 /** `(field: Type)` labels for a payload, required first in declaration order. */
@@ -223,6 +247,7 @@ export function docsView(model: ContractModel) {
       heartbeatText: duration(model.heartbeatMs),
       maxFrameBytes: model.maxFrameBytes,
       maxFrameText: size(model.maxFrameBytes),
+      limits: limitRows(model),
       capabilities: model.capabilities,
     },
     transports: transportsView(model),
@@ -245,8 +270,22 @@ export function docsView(model: ContractModel) {
     diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1, input: inputOf(model) },
     conformance: conformanceView(model),
     wire: { closeCodes: CLOSE_CODES, errors: WIRE_ERRORS, resumeFailures: RESUME_FAILURES },
+    python: pythonView(model),
     defs: Object.keys(model.defs),
+    kernel: model.kernel,
   };
+}
+
+/** Names of the Python target's package (`contractgen build --target python`), for the mounting section. */
+function pythonView(model: ContractModel) {
+  const snake = snakeCase(model.name);
+  const factory = `create_${snake}_server`;
+  const mount = [
+    `server = ${factory}(Handlers())`,
+    'app = FastAPI(lifespan=server.lifespan)  # starts heartbeats and TTL sweeps, closes the store',
+    "app.router.routes.extend(server.routes)  # the contract's paths; the app's own routes keep working",
+  ].join('\n');
+  return { package: snake, factory, handlers: `${apiPrefixOf(model)}Handlers`, context: `${apiPrefixOf(model)}Context`, mount };
 }
 
 // ------------------------------------------------------------------------------------------
@@ -255,27 +294,6 @@ export function docsView(model: ContractModel) {
 type Render = (view: object) => string;
 
 let compiled: Promise<Map<string, Render>> | undefined;
-
-/**
- * Text from the spec inside Markdown, on one line. Only what could open raw HTML is escaped
- * (`<` before a letter, `/`, `!` or `?`, and `&` before an entity name), so "(>= 0)" stays
- * readable in the Markdown source.
- */
-function mdText(value: unknown): string {
-  return String(value ?? '')
-    .replace(/\s*\n\s*/g, ' ')
-    .replace(/&(?=#?\w+;)/g, '&amp;')
-    .replace(/<(?=[A-Za-z/!?])/g, '&lt;');
-}
-
-/** An inline code span that survives backticks in its content. */
-function code(value: unknown): string {
-  const text = String(value ?? '').replace(/\s*\n\s*/g, ' ');
-  const longest = Math.max(0, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
-  return `${ticks}${pad}${text}${pad}${ticks}`;
-}
 
 /**
  * JSON for reading: a value that fits in `width` columns stays on one line (`{ "a": 1 }`),
@@ -299,25 +317,24 @@ export function readableJson(value: unknown, indent = 0, width = 96, prefix = 0)
   return `{\n${entries.map(([k, x]) => `${pad}${JSON.stringify(k)}: ${readableJson(x, indent + 2, width, JSON.stringify(k).length + 2)}`).join(',\n')}\n${close}}`;
 }
 
-/** A fenced block whose fence is longer than any backtick run inside. */
-function fence(lang: string, body: string): string {
-  const longest = Math.max(2, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
-  const ticks = '`'.repeat(longest + 1);
-  return `${ticks}${lang}\n${body.replace(/\n+$/, '')}\n${ticks}`;
-}
-
-/** The helpers the docs templates use: formatting only, no prose. */
+/**
+ * The helpers the docs templates use: formatting only, no prose. Those that build Markdown return
+ * a SafeMarkdown made by an escaper of escape.ts; every `{{…}}` is escaped for its context by
+ * the template compiler (template-escape.ts), which lets only those fragments through as they are.
+ */
 export function registerDocHelpers(hb: typeof Handlebars): void {
+  registerEscapeHelpers(hb);
   hb.registerHelper({
-    code: (v: unknown) => code(v),
-    // GFM table cells: a pipe ends the cell even inside a code span, so it is escaped.
-    cell: (v: unknown) => String(v ?? '').replace(/\|/g, '\\|'),
-    text: (v: unknown) => mdText(v),
-    json: (v: unknown) => fence('json', readableJson(v)),
+    code: (v: unknown) => new SafeMarkdown(markdownCode(v)),
+    json: (v: unknown) => new SafeMarkdown(markdownFence('json', readableJson(v))),
+    /** `(fence "python" text)`: a code block of that language holding the text as it is. */
+    fence: (lang: unknown, text: unknown) => new SafeMarkdown(markdownFence(String(lang), String(text ?? ''))),
+    codeList: (list: unknown) => new SafeMarkdown(Array.isArray(list) ? list.map((x) => markdownCode(x)).join(', ') : ''),
+    /** `(concat "create" prefix "Server")`: plain text, for a code span around a value. */
+    concat: (...args: unknown[]) => args.slice(0, -1).map((a) => String(a ?? '')).join(''),
     eq: (a: unknown, b: unknown) => a === b,
     or: (...args: unknown[]) => args.slice(0, -1).some(Boolean),
     join: (list: unknown, sep: unknown) => (Array.isArray(list) ? list.join(typeof sep === 'string' ? sep : ', ') : ''),
-    codeList: (list: unknown) => (Array.isArray(list) ? list.map((x) => code(x)).join(', ') : ''),
     pluck: (list: unknown, key: unknown) => (Array.isArray(list) ? list.map((x) => (x as Record<string, unknown>)[String(key)]) : []),
     /** `(among rule "S1 Q3")`: is the value one of the space-separated words? */
     among: (value: unknown, words: unknown) => String(words).split(/\s+/).includes(String(value)),

@@ -124,6 +124,7 @@ export function protocolExtension(model: ContractModel): Record<string, unknown>
     replayWindow: { maxMessages: model.replayWindow.maxMessages, maxBytes: model.replayWindow.maxBytes },
     heartbeatMs: model.heartbeatMs,
     maxFrameBytes: model.maxFrameBytes,
+    limits: { ...model.limits },
     capabilities: [...model.capabilities],
     cursor: 'one cursor on every transport: poll `cursor` = SSE `id`/`Last-Event-ID` = WebSocket `last_seen_seq` = the last seq the client processed; seq = index + 1 in the session log (R4)',
     sequencedMessages: model.messages.filter((m) => m.sequenced).map((m) => m.type),

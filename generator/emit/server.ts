@@ -18,10 +18,10 @@ export function apiPrefix(model: ContractModel): string {
   return safeIdentifier(pascalCase(model.name));
 }
 
-/** First sentence of a description, for one-line JSDoc. */
+/** First sentence of a description, on one line, for one-line JSDoc (no spec text starts a JSDoc line, so none reads as a tag). */
 export function summary(text: string): string {
   const first = text.split(/(?<=\.)\s/)[0] ?? '';
-  return first.trim();
+  return first.replace(/\s+/g, ' ').trim();
 }
 
 function doc(m: MessageModel, extra: string): string {
@@ -31,6 +31,12 @@ function doc(m: MessageModel, extra: string): string {
 /** Application messages a server handles: every client message that is not a kernel frame. */
 export function handledMessages(model: ContractModel): MessageModel[] {
   return model.messages.filter((m) => m.direction === 'client-to-server' && !m.kernel);
+}
+
+/** The type of the hello's application fields (`payload.app`), when the spec's hello has them. */
+function helloApp(model: ContractModel): string | undefined {
+  const app = model.messages.find((m) => m.type === 'protocol.hello')?.payloadFields.find((f) => f.name === 'app');
+  return app && Object.hasOwn(model.defs, app.typeLabel) ? app.typeLabel : undefined;
 }
 
 export function emittedMessages(model: ContractModel): MessageModel[] {
@@ -113,15 +119,40 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
             },
           ]
         : []),
+      ...(helloApp(model)
+        ? [
+            {
+              name: 'helloApp',
+              isReadonly: true,
+              hasQuestionToken: true,
+              type: `((session: ${SessionHandle}) => ${use(helloApp(model)!, './types.js', true)}) | undefined`,
+              docs: ['H1: the application fields of each session\'s hello (`payload.app`), as the spec extends the kernel\'s HelloApp.'],
+            },
+          ]
+        : []),
       { name: 'basePath', isReadonly: true, hasQuestionToken: true, type: 'string | undefined', docs: ['Prefix for every path of the contract, e.g. "/api".'] },
       { name: 'store', isReadonly: true, hasQuestionToken: true, type: `${use('SessionStore', './runtime/server/store.js', true)} | undefined`, docs: ['Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol.'] },
       { name: 'resumeTimeoutMs', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000).'] },
-      { name: 'maxBufferedBytes', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: ['A client this many bytes behind is closed and resumes from the replay window.'] },
+      { name: 'maxBufferedBytes', isReadonly: true, hasQuestionToken: true, type: 'number | undefined', docs: [`A client this many bytes behind is closed and resumes from the replay window (the same as limits.maxBufferedBytes, default ${model.limits.maxBufferedBytes}).`] },
+      {
+        name: 'limits',
+        isReadonly: true,
+        hasQuestionToken: true,
+        type: `Partial<${file.use('ContractLimits', './runtime/limits.js', { type: true })}> | undefined`,
+        docs: ['L2: overrides of the contract\'s limits for this server: sessions (in total, per client, per second), inbound bytes per session, frames per POST, error frames per answer, bytes per poll answer, buffered bytes per connection. The defaults are in contract.limits.'],
+      },
+      {
+        name: 'clientKey',
+        isReadonly: true,
+        hasQuestionToken: true,
+        type: `${file.use('ClientKey', './runtime/server/session-limiter.js', { type: true })} | undefined`,
+        docs: ['L2: whom a request counts against for limits.maxSessionsPerClient. Default: the peer address; behind a reverse proxy, return the client address from the proxy\'s header.'],
+      },
       {
         name: 'timers',
         isReadonly: true,
         hasQuestionToken: true,
-        type: `${use('ServerTimers', './runtime/server/contract-server.js', true)} | undefined`,
+        type: `${file.use('ServerTimers', './runtime/server/contract-server.js', { type: true })} | undefined`,
         docs: ['Tests and `contractgen probe --timers` only: a shorter session TTL, heartbeat and poll hold than the contract\'s; the hello announces them.'],
       },
       ...(model.conformance
@@ -190,10 +221,13 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
           });
           w.writeLine('],');
         }
+        if (helloApp(model)) w.writeLine('helloApp: options.helloApp,');
         w.writeLine('basePath: options.basePath,');
         w.writeLine('store: options.store,');
         w.writeLine('resumeTimeoutMs: options.resumeTimeoutMs,');
         w.writeLine('maxBufferedBytes: options.maxBufferedBytes,');
+        w.writeLine('limits: options.limits,');
+        w.writeLine('clientKey: options.clientKey,');
         w.writeLine('timers: options.timers,');
         if (model.conformance) w.writeLine('conformance: options.conformance,');
       });

@@ -5,7 +5,8 @@
 import { createRequire } from 'node:module';
 import { compiledSchemas } from '../compiled-schemas.js';
 import type { ContractModel } from '../model.js';
-import { literal, safeIdentifier } from '../naming.js';
+import { ts, tsIdentifier, type Code } from '../escape.js';
+import { literal } from '../naming.js';
 import { banner, textFile, type GeneratedFile } from '../files.js';
 
 const require = createRequire(import.meta.url);
@@ -32,13 +33,13 @@ export function payloadValidatorBase(typeName: string): string {
 }
 
 /** Name of the typed validator in validators.ts. */
-export function validatorName(typeName: string): string {
-  return `validate${safeIdentifier(typeName)}`;
+export function validatorName(typeName: string): Code {
+  return ts`validate${tsIdentifier(typeName)}`;
 }
 
 /** Name of the Ajv function in validators.ajv.ts (distinct, so validators.ts can import it). */
-export function rawValidatorName(typeName: string): string {
-  return `raw${safeIdentifier(typeName)}`;
+export function rawValidatorName(typeName: string): Code {
+  return ts`raw${tsIdentifier(typeName)}`;
 }
 
 export function standaloneCode(model: ContractModel): string {

@@ -6,7 +6,7 @@
 import type { Project } from 'ts-morph';
 import { VariableDeclarationKind, Writers } from '../ts-morph.js';
 import type { ContractModel } from '../model.js';
-import { literal } from '../naming.js';
+import { ts, tsLiteral } from '../escape.js';
 import type { GeneratedFile } from '../files.js';
 import { createTsFile } from '../printer.js';
 import { payloadValidatorBase, rawValidatorName, validatedDefs, validatorName } from './validators-ajv.js';
@@ -29,7 +29,7 @@ export function emitValidators(model: ContractModel, project: Project): Generate
         isExported: true,
         declarationKind: VariableDeclarationKind.Const,
         docs: [m ? `Validates one \`${m.type}\` frame (${m.direction}, ${m.role}).` : `Validates one ${name}.`],
-        declarations: [{ name: validatorName(name), type: `${Validator}<${typeName}>`, initializer: `${createValidator}<${typeName}>(${literal(m ? m.type : name)}, ${raw} as ${RawValidator})` }],
+        declarations: [{ name: validatorName(name), type: ts`${Validator}<${typeName}>`, initializer: ts`${createValidator}<${typeName}>(${tsLiteral(m ? m.type : name)}, ${raw} as ${RawValidator})` }],
       };
     }),
   );
@@ -41,12 +41,12 @@ export function emitValidators(model: ContractModel, project: Project): Generate
         const typeName = file.use(m.typeName, './types.js', { type: true });
         const base = payloadValidatorBase(m.typeName);
         const raw = file.use(rawValidatorName(base), './validators.ajv.js');
-        const type = `${typeName}[${literal('payload')}]`;
+        const type = ts`${typeName}[${tsLiteral('payload')}]`;
         return {
           isExported: true,
           declarationKind: VariableDeclarationKind.Const,
           docs: [`Validates the payload of a \`${m.type}\` data message (the server runtime builds its envelope: Q3).`],
-          declarations: [{ name: validatorName(base), type: `${Validator}<${type}>`, initializer: `${createValidator}<${type}>(${literal(m.type)}, ${raw} as ${RawValidator})` }],
+          declarations: [{ name: validatorName(base), type: ts`${Validator}<${type}>`, initializer: ts`${createValidator}<${type}>(${tsLiteral(m.type)}, ${raw} as ${RawValidator})` }],
         };
       }),
   );
@@ -65,8 +65,8 @@ export function emitValidators(model: ContractModel, project: Project): Generate
         {
           name: constName,
           initializer: (w) => {
-            w.write(`${createDispatcher}<${union}>(${literal(direction)}, `);
-            Writers.object(Object.fromEntries(members.map((m) => [literal(m.type), validatorName(m.typeName)])))(w);
+            w.write(ts`${createDispatcher}<${union}>(${tsLiteral(direction)}, `);
+            Writers.object(Object.fromEntries(members.map((m) => [tsLiteral(m.type), validatorName(m.typeName)])))(w);
             w.write(')');
           },
         },

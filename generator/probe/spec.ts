@@ -8,6 +8,7 @@ import { describeAjvError, check } from '../checker.js';
 import { compiledSchemas } from '../compiled-schemas.js';
 import { ContractError, hasErrors } from '../diagnostics.js';
 import { load } from '../loader.js';
+import { vocabularyLabel } from '../vocabulary-validator.js';
 import { buildModel, type ConformanceModel, type ContractModel, type HistoryEndpointModel, type MessageModel } from '../model.js';
 import { isSchemaObject } from '../schema-walk.js';
 
@@ -39,7 +40,7 @@ export function loadProbeSpec(file: string): ProbeSpec {
   const conformance = model.conformance;
   if (!conformance) {
     throw new ProbeSetupError(
-      `${file} has no x-contract.conformance block, so the probe cannot make a server produce data; add one (see the "conformance" definition in spec/contract-vocabulary.schema.json)`,
+      `${file} has no x-contract.conformance block, so the probe cannot make a server produce data; add one (see the "conformance" definition in ${vocabularyLabel()}, README: "Probing a live server")`,
     );
   }
   const compiled = compiledSchemas(model.specHash, model.schemaId, model.defs);

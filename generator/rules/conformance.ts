@@ -93,7 +93,7 @@ export const conformanceRules: LintRule[] = [
         }
         const inPath = [...endpoint.path.matchAll(/\{([^}]+)\}/g)].map((x) => x[1]!);
         for (const name of inPath) {
-          if (!(name in entry.params)) hits.push({ pointer: `${at}/params`, message: `no value for the path parameter {${name}} of ${endpoint.path}`, hint: `add "${name}": "…" to params` });
+          if (!Object.hasOwn(entry.params, name)) hits.push({ pointer: `${at}/params`, message: `no value for the path parameter {${name}} of ${endpoint.path}`, hint: `add "${name}": "…" to params` });
         }
         for (const [name, value] of Object.entries(entry.params)) {
           const pointer = `${at}/params/${escapePointerToken(name)}`;
@@ -101,7 +101,7 @@ export const conformanceRules: LintRule[] = [
             hits.push({ pointer, message: `${endpoint.path} has no path parameter {${name}}`, hint: inPath.length ? `the path parameters are ${inPath.join(', ')}` : 'remove it' });
             continue;
           }
-          const why = rejects(ctx, endpoint.pathParams?.[name], value);
+          const why = rejects(ctx, endpoint.pathParams && Object.hasOwn(endpoint.pathParams, name) ? endpoint.pathParams[name] : undefined, value);
           if (why) hits.push({ pointer, message: `${JSON.stringify(value)} is not a valid ${name}: ${why}`, hint: `use a value the pathParams schema of ${name} accepts` });
         }
       });

@@ -4,12 +4,13 @@
  */
 import { conformanceRules } from './conformance.js';
 import { historyRules } from './history.js';
+import { hostileRules } from './hostile.js';
 import { kernelRules } from './kernel.js';
 import { messageRules } from './messages.js';
 import { parameterRules } from './parameters.js';
 import type { LintRule } from './rule.js';
 import { schemaRules } from './schemas.js';
 
-export const rules: readonly LintRule[] = [...schemaRules, ...kernelRules, ...messageRules, ...parameterRules, ...historyRules, ...conformanceRules];
+export const rules: readonly LintRule[] = [...schemaRules, ...hostileRules, ...kernelRules, ...messageRules, ...parameterRules, ...historyRules, ...conformanceRules];
 
 export type { LintRule } from './rule.js';

@@ -2,6 +2,7 @@
  * What a lint rule is: a readable sentence, the DESIGN.md rule it protects, and a check over the
  * raw (meta-valid) spec that returns what it found.
  */
+import type { ContractLimits } from '../../runtime/limits.js';
 import type { Severity } from '../diagnostics.js';
 import { isSchemaObject, type Schema } from '../schema-walk.js';
 
@@ -28,6 +29,8 @@ export interface ContractBlock {
   readonly transports: Readonly<Record<string, { readonly path: string; readonly messagesPath?: string; readonly holdMs?: number }>>;
   readonly history?: readonly HistoryBlock[];
   readonly conformance?: ConformanceBlock;
+  /** L2: bounds of a server; missing ones take the runtime's defaults. */
+  readonly limits?: Partial<ContractLimits>;
 }
 
 /** x-contract.conformance: how `contractgen probe` makes a server produce data. */
@@ -52,6 +55,8 @@ export interface RuleContext {
   readonly root: Schema;
   readonly contract: ContractBlock;
   readonly messages: readonly MessageDecl[];
+  /** Why Ajv cannot compile the $defs, when it cannot (G2: a finding, not a crash later). */
+  readonly compileError?: string;
   /** Compiled validator for a schema under #/$defs (for examples). */
   validateDef(defName: string, value: unknown): { ok: true } | { ok: false; path: string; message: string };
 }
@@ -70,6 +75,11 @@ export interface LintRule {
   readonly rule?: string;
   /** What must hold, as one sentence (listed by `contractgen lint --rules`). */
   readonly sentence: string;
+  /**
+   * A catch-all: its hits are dropped where another rule already reports an error at the same
+   * place (the same pointer, or one inside the other), so one defect gives one finding.
+   */
+  readonly fallback?: boolean;
   check(ctx: RuleContext): RuleHit[];
 }
 

@@ -2,6 +2,7 @@
  * Rules about the schemas themselves: references resolve, keywords are real, names can become
  * TypeScript identifiers, and no session id can be filled in for the client (S2).
  */
+import { KERNEL_URL } from '../kernel.js';
 import { closest, isSafeIdentifier } from '../naming.js';
 import { deref, getAt, isSchemaObject, walkSchemas, type Schema } from '../schema-walk.js';
 import type { LintRule, RuleHit } from './rule.js';
@@ -29,9 +30,9 @@ export const schemaRules: LintRule[] = [
     check(ctx) {
       const hits: RuleHit[] = [];
       walkSchemas(ctx.root, (s, pointer) => {
-        if (typeof s.$ref !== 'string') return;
+        if (typeof s.$ref !== 'string' || s.$ref.startsWith(KERNEL_URL)) return; // kernel references: the loader takes them or reports why not
         if (!s.$ref.startsWith('#')) {
-          hits.push({ pointer: `${pointer}/$ref`, message: `$ref "${s.$ref}" points outside the spec; contractgen reads one self-contained document`, hint: 'copy the schema under #/$defs and reference it as "#/$defs/Name"' });
+          hits.push({ pointer: `${pointer}/$ref`, message: `$ref "${s.$ref}" points outside the spec; contractgen reads one document and the kernel it ships`, hint: `copy the schema under #/$defs and reference it as "#/$defs/Name", or take a kernel definition ("${KERNEL_URL}1#/$defs/Name")` });
         } else if (!isSchemaObject(getAt(ctx.root, s.$ref))) {
           hits.push({ pointer: `${pointer}/$ref`, message: `$ref "${s.$ref}" does not resolve`, hint: 'point at an existing schema, e.g. "#/$defs/Name"' });
         }

@@ -10,6 +10,7 @@
 import { Buffer } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { HistoryDescriptor } from '../contract.js';
+import { clip } from '../frames.js';
 
 /** W4: an item of an append-only log; the store assigns `seq`. */
 export interface HistoryItem {
@@ -161,7 +162,8 @@ export function parseHistoryQuery(params: URLSearchParams, options: { readonly m
   const seen = new Map<QueryParameter, string[]>();
   for (const [name, value] of params) {
     if (!isQueryParameter(name)) {
-      return { ok: false, parameter: name, error: `unknown query parameter ${quote(name)}; the allowed parameters are ${QUERY_PARAMETERS.join(', ')}` };
+      // The name is the client's text: echoed cut short, like every value (L2).
+      return { ok: false, parameter: clip(name), error: `unknown query parameter ${quote(name)}; the allowed parameters are ${QUERY_PARAMETERS.join(', ')}` };
     }
     const values = seen.get(name);
     if (values) {

@@ -6,18 +6,16 @@
  * SSE or HTTP polling.
  */
 import type { ContractDescriptor, TransportKind } from '../contract.js';
-import { errorFrame, helloFrame, KERNEL, negotiateVersion, resumeFailedFrame, resumedFrame, type ErrorCode, type Frame } from '../frames.js';
+import { clip, errorFrame, helloFrame, KERNEL, negotiateVersion, resumeFailedFrame, resumedFrame, type Frame } from '../frames.js';
+import { resolveLimits, type ContractLimits } from '../limits.js';
 import { describeIssues, type Validator } from '../validation.js';
+import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
+import { createSessionLimiter, type Refusal } from './session-limiter.js';
 import type { ReplayAnswer, SessionListener, SessionStore, Subscription } from './store.js';
 
-/** A client frame after parsing and validation. */
-export interface ClientFrame {
-  readonly type: string;
-  readonly header: { readonly session_id: string; readonly ack?: number; readonly request_id?: string };
-  readonly payload: Readonly<Record<string, unknown>>;
-}
+export { ERROR_STATUS, type ClientFrame } from './frame-parser.js';
 
 /** Why an attachment is being closed by the server. */
 export interface CloseReason {
@@ -35,6 +33,8 @@ export interface Attachment {
   /** Keepalive tick (every heartbeatMs while attached). */
   heartbeat(latestSeq: number): void;
   close(reason: CloseReason): void;
+  /** L2: the session's handlers caught up (its inbound bytes fell to half the limit): read again. */
+  inboundDrained?(): void;
 }
 
 /** What this process knows of a session it serves. */
@@ -54,6 +54,12 @@ interface LocalSession extends Session {
   attachment: Attachment | undefined;
   subscription: Subscription | undefined;
   latestSeq: number;
+  /** L2: who the session is counted against in the limiter. */
+  readonly clientKey: string;
+  /** L2: bytes of client frames queued for, or running in, the handlers. */
+  inbound: number;
+  /** When the session last had no attachment here (undefined while attached). */
+  idleSince: number | undefined;
 }
 
 export interface ServerHooks {
@@ -78,8 +84,12 @@ export interface ServerCoreOptions {
   /** Payload validators of the data messages, by type (the outbox builds the envelope itself). */
   readonly payloadValidators: Readonly<Record<string, Validator<unknown>>>;
   readonly hooks: ServerHooks;
+  /** H1: the application's fields of a session's hello (`payload.app`); called for every hello. */
+  readonly helloApp?: ((session: Session) => object | undefined) | undefined;
   /** Where sessions live (default: this process's memory). */
   readonly store?: SessionStore | undefined;
+  /** L2: the server's overrides of the contract's limits. */
+  readonly limits?: Partial<ContractLimits> | undefined;
   readonly now?: () => number;
 }
 
@@ -88,12 +98,32 @@ export interface ResumeRequest {
   readonly token: string;
   readonly lastSeenSeq: number;
   readonly versions: readonly string[] | undefined;
+  /** L2: the client the session is counted against if this process does not hold it yet. */
+  readonly clientKey: string;
 }
 
-export type OpenOutcome = { readonly ok: true; readonly session: Session } | { readonly ok: false; readonly status: number; readonly frame: Frame };
+export type OpenOutcome =
+  | { readonly ok: true; readonly session: Session }
+  /** `retryAfterS` is set when the refusal is `overloaded` (L2). */
+  | { readonly ok: false; readonly status: number; readonly frame: Frame; readonly retryAfterS?: number };
 
-/** Where an inbound frame came from: an attached connection, or an HTTP POST with a token. */
-export type InboundSource = { readonly kind: 'attachment'; readonly session: Session; readonly attachment: Attachment } | { readonly kind: 'post'; readonly token: string | undefined };
+/**
+ * Where an inbound frame came from: an attached connection, or an HTTP POST with a token —
+ * with the session already authenticated when the request named it (L4), else the frames name it.
+ */
+export type InboundSource =
+  | { readonly kind: 'attachment'; readonly session: Session; readonly attachment: Attachment }
+  | { readonly kind: 'post'; readonly token: string | undefined; readonly clientKey: string; readonly session?: Session };
+
+/** What this process holds now, for operators and tests (L2). */
+export interface ServerStats {
+  readonly sessions: number;
+  readonly attached: number;
+  /** Distinct client keys holding sessions. */
+  readonly clients: number;
+  /** Bytes of client frames queued for handlers, over every session. */
+  readonly inboundBytes: number;
+}
 
 export interface InboundOutcome {
   /** Frames accepted (validated and queued for the application). */
@@ -106,17 +136,24 @@ export interface InboundOutcome {
 
 export interface ServerCore {
   readonly contract: ContractDescriptor;
+  /** L2: the effective limits (server options over the contract's). */
+  readonly limits: ContractLimits;
   readonly store: SessionStore;
   /** Q3: the one send path for data messages. */
   readonly outbox: Outbox;
-  /** H1/H2: a new session on a fresh attachment; the hello is sent before this resolves. */
-  open(attachment: Attachment, versions: readonly string[] | undefined): Promise<OpenOutcome>;
+  /** H1/H2: a new session on a fresh attachment, if the limits admit one for `clientKey` (L2); the hello is sent before this resolves. */
+  open(attachment: Attachment, versions: readonly string[] | undefined, clientKey: string): Promise<OpenOutcome>;
   /** R1–R3: resume on a (new) attachment; hello, resumed and the replay are sent on success. */
   resume(attachment: Attachment, request: ResumeRequest): Promise<OpenOutcome>;
   /** Parses and validates one client frame (S2/S5 typed errors). */
-  parse(text: string): { readonly ok: true; readonly frame: ClientFrame } | { readonly ok: false; readonly frame: Frame; readonly status: number };
+  parse(text: string): Parsed;
+  /** S3/L4: the session a POST names in its query, checked before its body is read. */
+  authenticate(sessionId: string, token: string | undefined, clientKey: string): Promise<OpenOutcome>;
   /** Handles inbound text (one frame, or a JSON array of frames for POST). */
   receive(text: string, source: InboundSource): Promise<InboundOutcome>;
+  /** L2: bytes of client frames of this session queued for, or running in, its handlers. */
+  inboundBytes(session: Session): number;
+  stats(): ServerStats;
   /** The attachment went away; the TTL starts. */
   detach(session: Session, attachment: Attachment): void;
   /** Ends a session now: closes its attachment, forgets it (a resume gets session_expired), runs onSessionEnd. */
@@ -133,29 +170,24 @@ export interface ServerCore {
   close(): void;
 }
 
-/** HTTP status per error code, for transports that answer over HTTP. */
-export const ERROR_STATUS: Readonly<Record<ErrorCode | 'window_exceeded' | 'invalid_cursor', number>> = {
-  malformed_frame: 400,
-  unknown_type: 400,
-  invalid_message: 400,
-  frame_too_large: 413,
-  session_required: 400,
-  unknown_session: 404,
-  session_expired: 410,
-  unsupported_version: 400,
-  superseded: 409,
-  handler_failed: 500,
-  window_exceeded: 410,
-  invalid_cursor: 400,
-};
-
 const RESUME_MESSAGES = {
   unknown_session: 'no session matches this session_id and resume_token; start a new session',
   session_expired: 'the session expired after its grace period; start a new session and re-sync from history',
 } as const;
 
-/** UTF-8 length: Buffer.byteLength is native and far faster than a loop (the server has Buffer). */
-const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
+/**
+ * Session ids and tokens are URL-safe text (S1). Anything else cannot name a session: it is
+ * refused like an unknown one without asking the store (a remote store would get a key built
+ * from it).
+ */
+export function plausibleId(value: string): boolean {
+  return value.length > 0 && value.length <= 512 && /^[A-Za-z0-9_-]+$/.test(value);
+}
+
+/** The `overloaded` refusal of L2, as a failed open. */
+export function overloaded(refusal: Refusal): Extract<OpenOutcome, { ok: false }> {
+  return { ok: false, status: refusal.status, frame: errorFrame('overloaded', refusal.message), retryAfterS: refusal.retryAfterS };
+}
 
 export function createServerCore(options: ServerCoreOptions): ServerCore {
   const { contract, hooks } = options;
@@ -172,7 +204,11 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     }
   };
   const outbox = createOutbox({ store, maxFrameBytes: contract.maxFrameBytes, validators: options.payloadValidators, onStoreError: reportError });
+  const limits = resolveLimits(contract, contract.limits, options.limits);
+  const parser = createFrameParser({ contract, validateClient: options.validateClient, maxFramesPerPost: limits.maxFramesPerPost });
+  const limiter = createSessionLimiter(limits, now);
   const locals = new Map<string, LocalSession>();
+  let inboundTotal = 0;
   // Application messages of one session run one after another, in arrival order.
   const queues = new WeakMap<Session, Promise<void>>();
   let timer: ReturnType<typeof setInterval> | undefined;
@@ -185,14 +221,27 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   };
   const sendControl = (attachment: Attachment, frame: Frame): void => attachment.send(encode(frame));
 
-  const localOf = (id: string, protocolVersion: string): LocalSession => {
-    let local = locals.get(id);
-    if (!local) {
-      local = { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map() };
-      locals.set(id, local);
-    }
+  /**
+   * The session as this process holds it. A session new to this process is counted against
+   * `clientKey` first (L2): `fresh` ones (a hello) also spend the per-second budget; a resume of
+   * one held elsewhere (a shared store) does not, but still needs room.
+   */
+  const localOf = (id: string, protocolVersion: string, clientKey: string, fresh = false): LocalSession | Refusal => {
+    const existing = locals.get(id);
+    if (existing) return existing;
+    const refusal = limiter.admit(clientKey, fresh);
+    if (refusal) return refusal;
+    const local: LocalSession = { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map(), clientKey, inbound: 0, idleSince: now() };
+    locals.set(id, local);
     return local;
   };
+  /** The process lets go of a session (it ended, expired, or lives on in another process). */
+  const forget = (local: LocalSession): void => {
+    if (locals.get(local.id) !== local) return;
+    locals.delete(local.id);
+    limiter.release(local.clientKey);
+  };
+  const isRefusal = (x: LocalSession | Refusal): x is Refusal => !('id' in x);
 
   const fail = (reason: 'unknown_session' | 'session_expired'): OpenOutcome => ({ ok: false, status: ERROR_STATUS[reason], frame: resumeFailedFrame(reason, RESUME_MESSAGES[reason]) });
 
@@ -212,7 +261,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   const unsupported = (versions: readonly string[] | undefined): OpenOutcome => ({
     ok: false,
     status: ERROR_STATUS.unsupported_version,
-    frame: errorFrame('unsupported_version', `no common protocol version: the client offered ${versions?.join(', ') || 'none'}, the server speaks ${contract.protocolVersions.join(', ')}`, {
+    frame: errorFrame('unsupported_version', `no common protocol version: the client offered ${clip(versions?.join(', ') || 'none', 120)}, the server speaks ${contract.protocolVersions.join(', ')}`, {
       supportedVersions: contract.protocolVersions,
     }),
   });
@@ -229,15 +278,37 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       maxFrameBytes: contract.maxFrameBytes,
       transports,
       capabilities: contract.capabilities,
+      app: options.helloApp?.(session),
     });
 
-  const runHook = (session: Session, type: string, fn: () => void | Promise<void>): void => {
+  /**
+   * Queues `fn` behind the session's earlier handlers. `bytes` of the client frame count against
+   * the session's inbound limit until it has run (L2); when they fall to half of it, the
+   * attachment is told it may read again.
+   */
+  const runHook = (session: LocalSession, type: string, fn: () => void | Promise<void>, bytes = 0): void => {
     const previous = queues.get(session) ?? Promise.resolve();
-    const next = previous.then(fn).catch((error: unknown) => {
-      reportError(error, { sessionId: session.id, type });
-      const a = session.attachment;
-      if (a) sendControl(a, errorFrame('handler_failed', `the server failed to handle ${type}; the session is intact`, { sessionId: session.id }));
-    });
+    session.inbound += bytes;
+    inboundTotal += bytes;
+    const next = previous
+      .then(fn)
+      .catch((error: unknown) => {
+        reportError(error, { sessionId: session.id, type });
+        const a = session.attachment;
+        if (a) sendControl(a, errorFrame('handler_failed', `the server failed to handle ${clip(type)}; the session is intact`, { sessionId: session.id }));
+      })
+      .catch((error: unknown) => reportError(error, { sessionId: session.id, type })) // never a rejected queue
+      .finally(() => {
+        if (bytes === 0) return;
+        session.inbound -= bytes;
+        inboundTotal -= bytes;
+        if (session.inbound > limits.maxInboundBytes / 2) return;
+        try {
+          session.attachment?.inboundDrained?.();
+        } catch (error) {
+          reportError(error, { sessionId: session.id, type: 'inbound drained' });
+        }
+      });
     queues.set(session, next);
   };
 
@@ -301,34 +372,11 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     for (const f of answer.frames) attachment.send(f.frame, f.seq);
   };
 
-  const parse: ServerCore['parse'] = (text) => {
-    const reject = (code: ErrorCode, message: string, extra: { path?: string; requestId?: string } = {}) => ({ ok: false, status: ERROR_STATUS[code], frame: errorFrame(code, message, extra) }) as const;
-    const bytes = byteLength(text);
-    if (bytes > contract.maxFrameBytes) return reject('frame_too_large', `a frame of ${bytes} bytes exceeds the limit of ${contract.maxFrameBytes}`);
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (err) {
-      return reject('malformed_frame', `the frame is not valid JSON (${(err as Error).message})`);
-    }
-    const header = typeof value === 'object' && value !== null ? (value as { header?: unknown }).header : undefined;
-    const requestId = typeof header === 'object' && header !== null && typeof (header as { request_id?: unknown }).request_id === 'string' ? (header as { request_id: string }).request_id : undefined;
-    const result = options.validateClient(value);
-    if (result.ok) return { ok: true, frame: result.value };
-    const first = result.issues[0]!;
-    const extra = { path: first.path, ...(requestId ? { requestId } : {}) };
-    if (first.keyword === 'unknown-type') return reject('unknown_type', first.message, extra);
-    if (first.keyword === 'not-a-message') return reject('malformed_frame', `${first.path || '/'} ${first.message}`, extra);
-    if (first.path === '/header/session_id' && first.keyword === 'required') return reject('session_required', `${result.type ?? 'the frame'} has no header.session_id; every client frame names its session (S5)`, extra);
-    if (first.path === '/header' && first.keyword === 'required') return reject('session_required', `${result.type ?? 'the frame'} has no header; every client frame carries header.session_id (S5)`, extra);
-    return reject('invalid_message', describeIssues(result), extra);
-  };
-
   const release = (session: Session, seq: number): void => {
     store.release(session.id, seq).catch((error: unknown) => reportError(error, { sessionId: session.id, type: KERNEL.ack }));
   };
 
-  const handleFrame = async (frame: ClientFrame, session: LocalSession, attachment: Attachment | undefined): Promise<Frame | undefined> => {
+  const handleFrame = async (frame: ClientFrame, session: LocalSession, attachment: Attachment | undefined, bytes: number): Promise<Frame | undefined> => {
     const requestId = frame.header.request_id;
     if (frame.header.ack !== undefined) release(session, frame.header.ack);
     switch (frame.type) {
@@ -348,50 +396,110 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         return undefined;
       }
       default:
-        runHook(session, frame.type, () => hooks.onMessage(session, frame));
+        runHook(session, frame.type, () => hooks.onMessage(session, frame), bytes);
         return undefined;
     }
   };
 
-  const receiveOne = async (value: string, source: InboundSource): Promise<{ accepted: boolean; error?: Frame; status?: number }> => {
-    const parsed = parse(value);
-    if (!parsed.ok) return { accepted: false, error: parsed.frame, status: parsed.status };
-    const frame = parsed.frame;
-    const requestId = frame.header.request_id ? { requestId: frame.header.request_id } : {};
-    let session: LocalSession;
-    if (source.kind === 'attachment') {
-      // S2: a frame names its session; on a connection it must be the connection's session.
-      if (frame.header.session_id !== source.session.id) {
-        return { accepted: false, error: errorFrame('unknown_session', `header.session_id does not name this connection's session`, { ...requestId, path: '/header/session_id' }), status: 404 };
-      }
-      session = source.session as LocalSession;
-    } else {
-      if (source.token === undefined) {
-        return { accepted: false, error: errorFrame('unknown_session', 'a POSTed frame needs the session token: send Authorization: Bearer <resume_token>', requestId), status: 401 };
-      }
-      const auth = await store.authenticate(frame.header.session_id, source.token);
-      if (!auth.ok) return { accepted: false, error: errorFrame(auth.reason, auth.reason === 'session_expired' ? RESUME_MESSAGES.session_expired : RESUME_MESSAGES.unknown_session, { ...requestId, path: '/header/session_id' }), status: ERROR_STATUS[auth.reason] };
-      session = localOf(frame.header.session_id, auth.protocolVersion);
+  /** One validated frame for a session this process holds: S2 (it names that session), L2 (room in its inbound queue), then its handling. */
+  const accept = async (frame: ClientFrame, bytes: number, session: LocalSession, attachment: Attachment | undefined): Promise<Refused | undefined> => {
+    const requestId = frame.header.request_id;
+    if (frame.header.session_id !== session.id) {
+      return refusal('unknown_session', attachment ? `header.session_id does not name this connection's session` : 'header.session_id does not name the session this request authenticated', { path: '/header/session_id', requestId });
     }
-    const error = await handleFrame(frame, session, source.kind === 'attachment' ? source.attachment : undefined);
-    return error ? { accepted: false, error, status: 400 } : { accepted: true };
+    // A connection stops being read when its session is this far behind (the transport pauses
+    // it); a POST cannot be paused, so it is refused and the client sends it again later.
+    if (!attachment && session.inbound + bytes > limits.maxInboundBytes) {
+      return refusal('overloaded', `the session's handlers are ${session.inbound} bytes behind (limit ${limits.maxInboundBytes}); send this frame again later`, { requestId });
+    }
+    const error = await handleFrame(frame, session, attachment, bytes);
+    return error ? { ok: false, frame: error, status: 400 } : undefined;
   };
+
+  const NO_TOKEN = { ok: false, status: 401, frame: errorFrame('unknown_session', 'a POSTed frame needs the session token: send Authorization: Bearer <resume_token>') } as const;
+
+  /** S3/L4: a POST's session, from its id and the bearer token, before any of its frames is looked at. */
+  const authenticate: ServerCore['authenticate'] = async (sessionId, token, clientKey) => {
+    if (token === undefined) return NO_TOKEN;
+    const auth = plausibleId(sessionId) && plausibleId(token) ? await store.authenticate(sessionId, token) : ({ ok: false, reason: 'unknown_session' } as const);
+    if (!auth.ok) return refusal(auth.reason, RESUME_MESSAGES[auth.reason], { path: '/header/session_id' });
+    const local = localOf(sessionId, auth.protocolVersion, clientKey);
+    if (isRefusal(local)) return overloaded(local);
+    if (local.attachment === undefined) local.idleSince = now(); // used here, so not stale
+    return { ok: true, session: local };
+  };
+
+  const receivePost = async (text: string, source: Extract<InboundSource, { kind: 'post' }>): Promise<InboundOutcome> => {
+    // L4: no token, no work — not even parsing.
+    if (source.token === undefined) return outcomeOf(0, [NO_TOKEN]);
+    const batch = parser.batch(text);
+    if ('refusal' in batch) return outcomeOf(0, [batch.refusal]);
+    // The session a POST's query named was authenticated before its body was read (L4).
+    let session = source.session as LocalSession | undefined;
+    let accepted = 0;
+    const failures: Refused[] = [];
+    let index = 0;
+    for (; index < batch.items.length && failures.length < limits.maxErrorFrames; index++) {
+      const item = batch.items[index]!;
+      if (!item.ok) {
+        failures.push(item);
+        continue;
+      }
+      if (!session) {
+        // L4: the session the first frame names is authenticated once; a refusal answers for
+        // the whole batch with one frame, however many frames it carries.
+        const auth = await authenticate(item.frame.header.session_id, source.token, source.clientKey);
+        if (!auth.ok) {
+          const requestId = item.frame.header.request_id;
+          return outcomeOf(accepted, [...failures, { ...auth, frame: requestId ? { ...auth.frame, payload: { ...auth.frame.payload, request_id: requestId } } : auth.frame }]);
+        }
+        session = auth.session as LocalSession;
+      }
+      const refused = await accept(item.frame, item.bytes, session, undefined);
+      if (refused) failures.push(refused);
+      else accepted++;
+    }
+    const left = batch.items.length - index;
+    if (left > 0) failures.push(refusal('overloaded', `${left} more frames of this batch were not handled after ${failures.length} were refused; correct them and send the rest again`));
+    return outcomeOf(accepted, failures);
+  };
+
+  /** The answer to inbound frames: the status of the first refusal, or 202. */
+  const outcomeOf = (accepted: number, failures: readonly Refused[]): InboundOutcome => ({ accepted, errors: failures.map((f) => f.frame), status: failures[0]?.status ?? 202 });
 
   const core: ServerCore = {
     contract,
+    limits,
     store,
     outbox,
     sendControl,
-    parse,
+    parse: parser.parse,
+    authenticate,
     local: (id) => locals.get(id),
     sessions: () => locals.values(),
-    async open(attachment, versions) {
+    inboundBytes: (session) => (session as LocalSession).inbound ?? 0,
+    stats: () => {
+      let attached = 0;
+      for (const s of locals.values()) if (s.attachment) attached++;
+      return { sessions: locals.size, attached, clients: limiter.clients, inboundBytes: inboundTotal };
+    },
+    async open(attachment, versions, clientKey) {
       const version = negotiateVersion(versions, contract.protocolVersions);
       if (!version) return unsupported(versions);
-      const { id, token } = await store.create(version);
-      const session = localOf(id, version);
+      // L2: room for one more session here, for this client, this second — before the store is asked.
+      const refusal = limiter.admit(clientKey, true);
+      if (refusal) return overloaded(refusal);
+      let created: { id: string; token: string };
+      try {
+        created = await store.create(version);
+      } catch (error) {
+        limiter.release(clientKey);
+        throw error;
+      }
+      const session: LocalSession = { id: created.id, protocolVersion: version, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map(), clientKey, inbound: 0, idleSince: now() };
+      locals.set(session.id, session);
       const bound = await bind(session, attachment);
-      sendControl(attachment, hello(session, token));
+      sendControl(attachment, hello(session, created.token));
       bound.release(0);
       if (hooks.onSessionStart) runHook(session, 'session start', () => hooks.onSessionStart!(session));
       return { ok: true, session };
@@ -399,12 +507,15 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     async resume(attachment, request) {
       const version = negotiateVersion(request.versions, contract.protocolVersions);
       if (!version) return unsupported(request.versions);
+      if (!plausibleId(request.sessionId) || !plausibleId(request.token)) return fail('unknown_session');
       const auth = await store.authenticate(request.sessionId, request.token);
       if (!auth.ok) return fail(auth.reason);
       // Check the window before taking the session over: a refused resume leaves it as it was.
       const check = await store.replay(request.sessionId, request.lastSeenSeq);
       if (!check.ok) return windowFailure(check, request.lastSeenSeq);
-      const session = localOf(request.sessionId, version);
+      const local = localOf(request.sessionId, version, request.clientKey);
+      if (isRefusal(local)) return overloaded(local);
+      const session = local;
       session.protocolVersion = version;
       const bound = await bind(session, attachment);
       // Read again now that new frames reach this attachment: nothing falls between the two.
@@ -429,28 +540,11 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       return { ok: true, session };
     },
     async receive(text, source) {
-      let items: string[] = [text];
-      // A POST may carry a JSON array of frames (poll clients batch acks with messages).
-      if (source.kind === 'post' && text.trimStart().startsWith('[')) {
-        try {
-          const list = JSON.parse(text) as unknown;
-          if (Array.isArray(list)) items = list.map((f) => JSON.stringify(f));
-        } catch {
-          /* parse() reports it as malformed_frame */
-        }
-      }
-      let accepted = 0;
-      const errors: Frame[] = [];
-      let status = 202;
-      for (const item of items) {
-        const r = await receiveOne(item, source);
-        if (r.accepted) accepted++;
-        if (r.error) {
-          errors.push(r.error);
-          if (status === 202) status = r.status ?? 400;
-        }
-      }
-      return { accepted, errors, status };
+      if (source.kind === 'post') return receivePost(text, source);
+      const parsed = parser.parse(text);
+      if (!parsed.ok) return outcomeOf(0, [parsed]);
+      const refused = await accept(parsed.frame, byteLength(text), source.session as LocalSession, source.attachment);
+      return refused ? outcomeOf(0, [refused]) : outcomeOf(1, []);
     },
     detach(session, attachment) {
       const local = locals.get(session.id);
@@ -458,13 +552,14 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       const subscription = local.subscription;
       local.attachment = undefined;
       local.subscription = undefined;
+      local.idleSince = now();
       if (subscription) store.detach(subscription).catch((error: unknown) => reportError(error, { sessionId: session.id, type: 'detach' }));
     },
     async end(sessionId) {
       const local = locals.get(sessionId);
       await store.end(sessionId);
       if (!local) return false;
-      locals.delete(sessionId);
+      forget(local);
       try {
         hooks.onSessionEnd?.(local, 'ended');
       } catch (error) {
@@ -476,12 +571,25 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (timer) return;
       const tick = Math.min(contract.heartbeatMs, Math.max(1000, Math.floor(contract.session.ttlMs / 4)));
       timer = setInterval(() => {
-        for (const s of locals.values()) s.attachment?.heartbeat(s.latestSeq);
-        store.sweep(now()).then(
+        const at = now();
+        for (const s of [...locals.values()]) {
+          if (s.attachment) {
+            try {
+              s.attachment.heartbeat(s.latestSeq);
+            } catch (error) {
+              reportError(error, { sessionId: s.id, type: 'heartbeat' }); // one broken connection never stops the others' heartbeats
+            }
+          } else if (s.idleSince !== undefined && at - s.idleSince > 2 * contract.session.ttlMs) {
+            // The store never reported it: it lives on in another process (a shared store). It
+            // is not ours to end, only to stop counting (L2).
+            forget(s);
+          }
+        }
+        store.sweep(at).then(
           (expired) => {
             for (const id of expired) {
               const local = locals.get(id);
-              locals.delete(id);
+              if (local) forget(local);
               try {
                 hooks.onSessionEnd?.(local ?? { id, protocolVersion: '', attachment: undefined, latestSeq: 0, data: new Map() }, 'expired');
               } catch (error) {

@@ -7,6 +7,7 @@ import type { MemorySessionStore } from '../../runtime/server/memory-store.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientSendError } from '../../generated/runtime/client/client-core.js';
 import type { TransportKind } from '../../generated/runtime/contract.js';
+import { contract } from '../../generated/contract.js';
 import type { UiAction } from '../../generated/types.js';
 import {
   agentEvent,
@@ -100,6 +101,27 @@ describe.each(TRANSPORTS)('sending over %s', (transport: TransportKind) => {
     client.close();
     await expect(queued).rejects.toMatchObject({ name: 'ClientSendError', code: 'closed' });
     await expect(client.send.chatSend({ conversation_id: 'c-1', text: 'too late' })).rejects.toMatchObject({ code: 'closed' });
+  });
+});
+
+describe('POST batches (L2, L4)', () => {
+  it.each(['sse', 'poll'] as const)('%s: 40 frames queued in an outage go as POSTs of at most maxFramesPerPost, each naming its session in the query', async (transport) => {
+    const { port, http, received } = await startServer();
+    const posts: string[] = [];
+    http.on('request', (req) => {
+      if (req.method === 'POST') posts.push(req.url ?? '');
+    });
+    const proxy = await plainProxy(port);
+    const client = startClient(proxy.url, { transport });
+    await nextEvent(client, 'session');
+    proxy.down = true;
+    await waitFor(() => client.state === 'reconnecting', 'the client to notice the outage');
+    const sends = Array.from({ length: 40 }, (_, i) => client.send.chatSend({ conversation_id: 'c-1', text: `queued ${i}` }));
+    proxy.down = false;
+    await Promise.all(sends); // a batch over the limit would be refused with 413 and reject them
+    expect(received.map((m) => m.payload)).toEqual(Array.from({ length: 40 }, (_, i) => ({ conversation_id: 'c-1', text: `queued ${i}` })));
+    expect(posts.length).toBeGreaterThanOrEqual(Math.ceil(40 / contract.limits.maxFramesPerPost));
+    expect(posts.every((url) => url === `/messages?session_id=${client.sessionId}`)).toBe(true);
   });
 });
 

@@ -29,7 +29,7 @@ function binary(): string {
   const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
   if (found.error || found.status !== 0) {
     throw new Error(
-      'redis-server is not installed (or not on PATH), and the Redis suites need a real one: install it with `apt-get install -y --no-install-recommends redis-server` (scripts/install-system-deps.sh does it for CI)',
+      'redis-server is not installed (or not on PATH), and the Redis suites need a real one: install it with `apt-get install -y --no-install-recommends redis-server` (`npm test` runs scripts/install-system-deps.sh, which installs it)',
     );
   }
   return 'redis-server';

@@ -418,6 +418,14 @@ describe('history through the generated server', () => {
       expect(r.body.parameter, query).toBe(parameter);
       expect(r.body.error, query).toContain(parameter);
     }
+    // L2: what is echoed of the client's text is cut short — a 15 KB parameter name or value gets a small answer.
+    for (const query of [`${'n'.repeat(15_000)}=1`, `limit=${'9'.repeat(15_000)}`]) {
+      const res = await fetch(`http://127.0.0.1:${port}/conversations/c-1?${query}`);
+      const text = await res.text();
+      expect(res.status).toBe(400);
+      expect(text.length).toBeLessThan(1024);
+      expect((JSON.parse(text) as { parameter: string }).parameter.length).toBeLessThanOrEqual(65);
+    }
     expect((await get('/conversations/bad%20id')).status).toBe(400);
     expect((await get('/conversations/missing')).status).toBe(404);
     const ok = await get('/conversations/c-1?sinceSeq=1&limit=2');

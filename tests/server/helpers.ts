@@ -18,6 +18,7 @@ import type { HistoryChunk } from '../../generated/types.js';
 import type { ContractDescriptor, TransportKind } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type HandlerContext } from '../../runtime/server/contract-server.js';
 import type { HistoryStore } from '../../runtime/server/history.js';
+import { contractWith, type ContractPatch } from './contract-patch.js';
 import { validateProtocolResumed, validateProtocolResumeFailed } from '../../generated/validators.js';
 import { generatedWiring, handlerWiring } from '../wiring.js';
 
@@ -44,10 +45,23 @@ export function onCleanup(fn: () => void | Promise<void>): void {
   cleanups.push(fn);
 }
 
+/**
+ * Takes what was registered so far out of the registry, for a suite whose clients outlive one
+ * test (made in beforeAll, closed in afterAll): `cleanup()` in afterEach leaves them alone.
+ */
+export function keepAcrossTests(): () => Promise<void> {
+  const kept = cleanups.splice(0);
+  return () => closeAll(kept);
+}
+
 /** Closes every client and server made since the last call. */
-export async function cleanup(): Promise<void> {
-  while (cleanups.length > 0) {
-    const fn = cleanups.pop()!;
+export function cleanup(): Promise<void> {
+  return closeAll(cleanups);
+}
+
+async function closeAll(list: (() => void | Promise<void>)[]): Promise<void> {
+  while (list.length > 0) {
+    const fn = list.pop()!;
     try {
       await fn();
     } catch {
@@ -68,21 +82,7 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 500
 // ---------------------------------------------------------------------------------------------
 // The server
 
-type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
-export type ContractPatch = DeepPartial<ContractDescriptor>;
-
-function merge(base: any, patch: any): any {
-  if (patch === undefined) return base;
-  if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) return patch;
-  const out: any = { ...base };
-  for (const [k, v] of Object.entries(patch)) out[k] = merge(base?.[k], v);
-  return out;
-}
-
-/** A copy of the canonical contract with some protocol parameters changed. */
-export function contractWith(patch: ContractPatch): ContractDescriptor {
-  return merge(structuredClone(canonicalContract), patch) as ContractDescriptor;
-}
+export { contractWith, type ContractPatch } from './contract-patch.js';
 
 /**
  * Short TTL, heartbeat and poll hold, for the expiry and heartbeat tests: the core sweeps every
@@ -470,6 +470,7 @@ export async function connectSse(server: Target, query: string, headers: Record<
             } else if (line.startsWith(':')) comments.push(line.slice(1).trim());
             else if (line.startsWith('id:')) id = line.slice(3).trim();
             else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
+            else if (line.startsWith('retry:')) continue; // a reconnection delay (an overloaded refusal)
             else throw new Error(`unexpected SSE line ${JSON.stringify(line)}`);
           }
         }

@@ -3,17 +3,15 @@
  * node:http server — answering a hello, a data message and a history read on every transport,
  * while the host framework keeps serving its own routes.
  */
-import http from 'node:http';
-import type { Duplex } from 'node:stream';
-import express from 'express';
-import Fastify from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contract } from '../../generated/contract.js';
 import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
 import { validateConversationHistoryResponse, validateProtocolHello } from '../../generated/validators.js';
 import { createMemoryHistoryStore } from '../../runtime/server/history.js';
-import { chatSend, cleanup, closeHttp, KINDS, listen, onCleanup, openSession, seqsOf, target, type Kind, type Target } from './helpers.js';
+import { chatSend, cleanup, KINDS, onCleanup, openSession, seqsOf, target, type Kind, type Target } from './helpers.js';
+import { httpGet, rawRequest, UPGRADE_HEADERS } from './hostile/harness.js';
+import { HOSTS, mountIn, type Host } from './hosts.js';
 
 afterEach(cleanup);
 
@@ -36,62 +34,10 @@ function contractServer(basePath?: string): AgentUiServer {
   return server;
 }
 
-const upgradeOrDestroy = (server: AgentUiServer) => (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-  if (!server.handleUpgrade(req, socket, head)) socket.destroy();
-};
-
 /** Each host: mounts a fresh generated server and returns where it listens. */
-const hosts: Record<string, (basePath?: string) => Promise<{ target: Target; base: string }>> = {
-  async express(basePath) {
-    const server = contractServer(basePath);
-    const app = express();
-    app.get('/health', (_req, res) => {
-      res.json({ host: 'express' });
-    });
-    app.use((req, res, next) => {
-      server.handleRequest(req, res, next);
-    });
-    const httpServer = http.createServer(app);
-    httpServer.on('upgrade', upgradeOrDestroy(server));
-    const port = await listen(httpServer);
-    onCleanup(() => closeHttp(httpServer));
-    return { target: target(port, contract), base: basePath ?? '' };
-  },
-  async fastify(basePath) {
-    const server = contractServer(basePath);
-    const app = Fastify();
-    app.get('/health', async () => ({ host: 'fastify' }));
-    app.addHook('onRequest', (request, reply, done) => {
-      if (server.handleRequest(request.raw, reply.raw)) {
-        reply.hijack();
-        return;
-      }
-      done();
-    });
-    app.server.on('upgrade', upgradeOrDestroy(server));
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    onCleanup(async () => {
-      app.server.closeAllConnections();
-      await app.close();
-    });
-    const address = app.server.address();
-    return { target: target(typeof address === 'object' && address ? address.port : 0, contract), base: basePath ?? '' };
-  },
-  async 'node:http'(basePath) {
-    const server = contractServer(basePath);
-    const httpServer = http.createServer((req, res) => {
-      if (req.url === '/health') return void res.end(JSON.stringify({ host: 'node:http' }));
-      if (!server.handleRequest(req, res)) {
-        res.statusCode = 404;
-        res.end();
-      }
-    });
-    httpServer.on('upgrade', upgradeOrDestroy(server));
-    const port = await listen(httpServer);
-    onCleanup(() => closeHttp(httpServer));
-    return { target: target(port, contract), base: basePath ?? '' };
-  },
-};
+const hosts = Object.fromEntries(
+  HOSTS.map((host) => [host, async (basePath?: string) => ({ target: target(await mountIn[host](contractServer(basePath)), contract), base: basePath ?? '' })]),
+) as Record<Host, (basePath?: string) => Promise<{ target: Target; base: string }>>;
 
 /** The contract with every path under `base`, so the test clients find the mounted paths. */
 function under(t: Target, base: string): Target {
@@ -110,8 +56,8 @@ function under(t: Target, base: string): Target {
   };
 }
 
-async function hostSmoke(host: string, basePath?: string): Promise<void> {
-  const { target: t0, base } = await hosts[host]!(basePath);
+async function hostSmoke(host: Host, basePath?: string): Promise<void> {
+  const { target: t0, base } = await hosts[host](basePath);
   const t = under(t0, base);
   for (const kind of KINDS as Kind[]) {
     const s = await openSession(t, kind);
@@ -131,16 +77,33 @@ async function hostSmoke(host: string, basePath?: string): Promise<void> {
   expect((await fetch(`${t.origin}/not-a-route`)).status).toBe(404);
 }
 
-describe.each(Object.keys(hosts))('the generated server mounted in %s', (host) => {
+describe.each(HOSTS)('the generated server mounted in %s', (host) => {
   it('serves hello, a data message on each transport, and a history read', async () => {
     await hostSmoke(host);
+  });
+});
+
+describe.each(HOSTS)('request targets that are not URLs, in %s (L1)', (host) => {
+  it.each([
+    ['GET //[', httpGet('//[')],
+    ['GET //[ as an upgrade', httpGet('//[', UPGRADE_HEADERS)],
+    ['an absolute-form target with a broken host', httpGet('http://[/poll')],
+    ['the same as an upgrade', httpGet('http://[/ws', UPGRADE_HEADERS)],
+  ])('%s is answered, and the host and the contract keep serving', async (_name, request) => {
+    const { target: t } = await hosts[host]();
+    const port = Number(new URL(t.origin).port);
+    const answer = await rawRequest(port, request);
+    expect(answer.status === undefined ? answer.closed : answer.status >= 400 && answer.status < 500).toBe(true);
+    expect(await (await fetch(`${t.origin}/health`)).json()).toEqual({ host });
+    const s = await openSession(t, 'websocket');
+    expect(s.hello.type).toBe('protocol.hello');
   });
 });
 
 describe('basePath', () => {
   it('puts every contract path under the prefix (Express)', async () => {
     await hostSmoke('express', '/api');
-    const { target: t } = await hosts.express!('/api');
+    const { target: t } = await hosts.express('/api');
     expect((await fetch(`${t.origin}/events`)).status).toBe(404); // the unprefixed path is not the contract's
   });
 });

@@ -98,12 +98,29 @@ export function endpoint(baseUrl: string, path: string, query: Record<string, st
   return url.toString();
 }
 
-/** POSTs frames to the messages endpoint with the session token (SSE and poll upstream). */
-export async function postFrames(env: TransportEnvironment, path: string, frames: readonly string[], token: string | undefined): Promise<SendResult> {
+/** How the messages endpoint wants its POSTs (L2, L4). */
+export interface PostOptions {
+  /** Named in the query, so the server checks the session before it reads the body (L4). */
+  readonly sessionId?: string | undefined;
+  /** The contract's limits.maxFramesPerPost: a longer batch goes as several POSTs, in order. */
+  readonly maxFrames?: number | undefined;
+}
+
+/** POSTs frames to the messages endpoint with the session token (SSE and poll upstream); stops at the first refusal. */
+export async function postFrames(env: TransportEnvironment, path: string, frames: readonly string[], token: string | undefined, options: PostOptions = {}): Promise<SendResult> {
+  const size = Math.max(1, options.maxFrames ?? frames.length);
+  for (let i = 0; i < frames.length; i += size) {
+    const result = await postBatch(env, endpoint(env.baseUrl, path, { session_id: options.sessionId }), frames.slice(i, i + size), token);
+    if (!result.ok) return result;
+  }
+  return { ok: true };
+}
+
+async function postBatch(env: TransportEnvironment, url: string, frames: readonly string[], token: string | undefined): Promise<SendResult> {
   const body = frames.length === 1 ? frames[0]! : `[${frames.join(',')}]`;
   let res: Response;
   try {
-    res = await env.fetch(endpoint(env.baseUrl, path), {
+    res = await env.fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body,

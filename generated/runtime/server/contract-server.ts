@@ -11,12 +11,15 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ContractDescriptor, TransportKind } from '../contract.js';
+import { clip } from '../frames.js';
+import type { ContractLimits } from '../limits.js';
 import type { Validator } from '../validation.js';
 import { createConformanceResponder } from './conformance.js';
 import { matchHistoryPath, serveHistory, type HistoryRoute } from './history.js';
-import { createServerCore, type ClientFrame, type ServerCore, type Session } from './server-core.js';
+import { createServerCore, type ClientFrame, type ServerCore, type ServerStats, type Session } from './server-core.js';
+import { addressKey, type ClientKey } from './session-limiter.js';
 import type { SessionStore } from './store.js';
-import { sendJson } from './transports/http-util.js';
+import { badTarget, refuseUpgrade, requestUrl, sendJson } from './transports/http-util.js';
 import { createMessagesEndpoint } from './transports/messages.js';
 import { createPollTransport } from './transports/poll.js';
 import { createSseTransport } from './transports/sse.js';
@@ -54,6 +57,8 @@ export interface ContractServerOptions<Emitter> {
   readonly store?: SessionStore | undefined;
   /** Application message handlers by message type. */
   readonly dispatch: Readonly<Record<string, (frame: ClientFrame, ctx: HandlerContext<Emitter>) => void | Promise<void>>>;
+  /** H1: the application's fields of each hello (`payload.app`, when the spec extends the kernel's HelloApp). */
+  readonly helloApp?: ((session: SessionHandle) => object | undefined) | undefined;
   readonly onSessionStart?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
   readonly onSessionResume?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
   readonly onSessionEnd?: ((session: SessionHandle, reason: 'expired' | 'ended') => void) | undefined;
@@ -64,8 +69,15 @@ export interface ContractServerOptions<Emitter> {
   readonly basePath?: string | undefined;
   /** WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 s). */
   readonly resumeTimeoutMs?: number | undefined;
-  /** WebSocket and SSE: a client this many bytes behind is closed and resumes from the window (default 8 MiB or 8 windows). */
+  /** WebSocket and SSE: a client this many bytes behind is closed and resumes from the window (the same as `limits.maxBufferedBytes`). */
   readonly maxBufferedBytes?: number | undefined;
+  /** L2: overrides of the contract's limits for this server (sessions, rates, queues, batch and answer sizes). */
+  readonly limits?: Partial<ContractLimits> | undefined;
+  /**
+   * L2: who a request counts against for the per-client session limit. Default: the peer
+   * address — behind a reverse proxy, read the client's address from the proxy's header instead.
+   */
+  readonly clientKey?: ClientKey | undefined;
   /**
    * For `contractgen probe` (default off): answer the contract's conformance trigger by emitting
    * `produces` data messages built from the spec's data-message examples. Needs a contract with
@@ -105,6 +117,11 @@ export function withTimers(contract: ContractDescriptor, timers: ServerTimers | 
   };
 }
 
+export interface ContractServerStats extends ServerStats {
+  /** Open connections per transport (poll: requests held waiting for data). */
+  readonly connections: { readonly websocket: number; readonly sse: number; readonly poll: number };
+}
+
 export interface ContractServer<Emitter> {
   readonly core: ServerCore;
   /**
@@ -125,6 +142,8 @@ export interface ContractServer<Emitter> {
   emitTo(sessionId: string): Emitter;
   /** Ends a session now (logout, ban): its connection is closed and a resume gets session_expired. */
   endSession(id: string): Promise<boolean>;
+  /** L2: what this process holds now (sessions, connections, queued inbound bytes), for metrics. */
+  stats(): ContractServerStats;
   /** Stops timers and closes every connection; later requests to the contract's paths get 503, so no session is served here again. */
   close(): void;
 }
@@ -154,6 +173,8 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     serverValidators: options.serverValidators,
     payloadValidators: options.payloadValidators,
     store: options.store,
+    limits: { ...options.limits, ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}) },
+    ...(options.helloApp ? { helloApp: (s: Session) => options.helloApp!(handleOf(s)) } : {}),
     hooks: {
       onMessage(session, frame) {
         if (conformance?.matches(frame)) return conformance.answer((type, payload) => core.outbox.append(session.id, type, payload));
@@ -169,12 +190,12 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
   });
 
   const t = contract.transports;
-  const limits = { ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}) };
-  const ws = t.websocket ? createWebSocketTransport({ core, path: base + t.websocket.path, ...limits, ...(options.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: options.resumeTimeoutMs } : {}) }) : undefined;
-  const sse = t.sse ? createSseTransport({ core, path: base + t.sse.path, ...limits }) : undefined;
-  const poll = t.poll ? createPollTransport({ core, path: base + t.poll.path, holdMs: t.poll.holdMs }) : undefined;
+  const clientKey = options.clientKey ?? addressKey;
+  const ws = t.websocket ? createWebSocketTransport({ core, path: base + t.websocket.path, clientKey, ...(options.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: options.resumeTimeoutMs } : {}) }) : undefined;
+  const sse = t.sse ? createSseTransport({ core, path: base + t.sse.path, clientKey }) : undefined;
+  const poll = t.poll ? createPollTransport({ core, path: base + t.poll.path, holdMs: t.poll.holdMs, clientKey }) : undefined;
   const messagesPath = t.sse?.messagesPath ?? t.poll?.messagesPath;
-  const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath) : undefined;
+  const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath, clientKey) : undefined;
   const history = (options.history ?? []).map((r) => ({ ...r, path: base + r.path }));
   core.start();
 
@@ -182,8 +203,13 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
   const owns = (path: string): boolean =>
     [sse?.path, poll?.path, messages?.path, ws?.path].includes(path) || history.some((r) => matchHistoryPath(r.path, path) !== undefined);
 
+  /** L1: never throws, whatever the request: a target that is not a URL is answered 400. */
   const handleRequest = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) {
+      badTarget(res);
+      return true;
+    }
     const path = url.pathname;
     // After close() nothing is served: a poll client's next poll would otherwise resume its
     // session and hold the host's shutdown open (WebSocket upgrades get 503 from ws itself).
@@ -215,7 +241,11 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
   };
 
   const fail = (res: ServerResponse, err: unknown): void => {
-    options.onError?.(err, {});
+    try {
+      options.onError?.(err, {});
+    } catch {
+      // A failing error hook must not turn one failed request into a crashed server.
+    }
     sendJson(res, 500, JSON.stringify({ error: 'internal error; the server keeps serving' }));
   };
   const wrongMethod = (res: ServerResponse): void => sendJson(res, 426, JSON.stringify({ error: 'this path speaks WebSocket; send an Upgrade request' }), { upgrade: 'websocket' });
@@ -224,14 +254,18 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     core,
     handleRequest,
     handleUpgrade(req, socket, head) {
-      return ws ? ws.handleUpgrade(req, socket, head) : false;
+      if (ws) return ws.handleUpgrade(req, socket, head);
+      // L1: with no WebSocket transport only a malformed target is ours to answer.
+      if (requestUrl(req)) return false;
+      refuseUpgrade(socket, 400, 'the request target is not a valid URL path');
+      return true;
     },
     attach(server) {
       server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        if (!handleRequest(req, res)) sendJson(res, 404, JSON.stringify({ error: `no route for ${req.method} ${new URL(req.url ?? '/', 'http://localhost').pathname}` }));
+        if (!handleRequest(req, res)) sendJson(res, 404, JSON.stringify({ error: `no route for ${clip(req.method ?? '')} ${clip(requestUrl(req)?.pathname ?? '', 200)}` }));
       });
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-        if (!(ws && ws.handleUpgrade(req, socket, head))) socket.destroy();
+        if (!(ws ? ws.handleUpgrade(req, socket, head) : false)) refuseUpgrade(socket, requestUrl(req) ? 404 : 400, 'no WebSocket endpoint at this path');
       });
     },
     session(id) {
@@ -243,6 +277,9 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     },
     endSession(id) {
       return core.end(id);
+    },
+    stats() {
+      return { ...core.stats(), connections: { websocket: ws?.connections ?? 0, sse: sse?.connections ?? 0, poll: poll?.waiting ?? 0 } };
     },
     close() {
       closed = true;

@@ -129,7 +129,7 @@ export const resumeChecks: readonly TransportCheck[] = [
     id: 'post-no-token',
     statement: 'R1.8',
     only: ['sse', 'poll'],
-    sentence: 'A POSTed frame for a real session without any token gets 401 protocol.error unknown_session and produces nothing.',
+    sentence: 'A POST without any token gets 401 protocol.error unknown_session (before its body is read) and produces nothing.',
     async run(ctx) {
       const { link, session } = await ctx.openSession();
       const answer = await link.send(ctx.triggerFrame(session.id), { token: null });

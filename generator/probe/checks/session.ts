@@ -67,7 +67,8 @@ async function expectNoImplicitSession(ctx: TransportContext, sessionId: string 
     await expectWsErrorOpen(ctx, link, r, code, `${what} on the session’s socket`, path);
     refusals.push(code);
   } else {
-    for (const [how, token] of [['with the session’s token', session.token], ['without a token', null]] as const) {
+    // With the session's token: a POST without any token is refused before its body is read (R1.8, L4).
+    for (const [how, token] of [['with the session’s token', session.token]] as const) {
       const answer = await link.send(frame, { token });
       const error = postRefusal(answer!, code, 400, `${what} POSTed ${how}`);
       if (error.payload.path !== path) fail(`${what} POSTed ${how}: protocol.error ${code} with path ${JSON.stringify(error.payload.path)}; expected ${path}`);

@@ -5,11 +5,12 @@
  * still carries frames — the typed reason — which are delivered before the transport closes.
  */
 import type { ContractDescriptor } from '../../contract.js';
-import { endpoint, postFrames, type ClientTransport, type TransportEnvironment, type TransportEvents } from '../transport.js';
+import { endpoint, postFrames, type ClientTransport, type ConnectParams, type TransportEnvironment, type TransportEvents } from '../transport.js';
 
 export function createPollClientTransport(contract: ContractDescriptor, env: TransportEnvironment, events: TransportEvents): ClientTransport {
   const poll = contract.transports.poll;
   let opened = false;
+  let credentials: ConnectParams['credentials'] | undefined;
   let ended = false;
   const abort = new AbortController();
 
@@ -29,6 +30,7 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
   return {
     kind: 'poll',
     connect(params) {
+      credentials = params.credentials;
       if (!poll) return end('the contract has no poll transport');
       void (async () => {
         let resume = params.resume;
@@ -64,7 +66,7 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
       })();
     },
     send(frames, token) {
-      return postFrames(env, poll!.messagesPath, frames, token);
+      return postFrames(env, poll!.messagesPath, frames, token, { sessionId: credentials?.()?.sessionId, maxFrames: contract.limits?.maxFramesPerPost });
     },
     close() {
       end('client closed');

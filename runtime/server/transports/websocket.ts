@@ -3,20 +3,39 @@
  * new session and its hello at once; a connection with one must send `protocol.resume` as its
  * first frame (R1: the token travels in a frame, never in a URL). Frames queued in one tick are
  * written with the socket corked, so a burst becomes one syscall.
+ *
+ * Limits (L1–L3): an upgrade whose URL does not parse is answered 400; `ws` closes a connection
+ * that breaks the framing (1002), sends invalid UTF-8 (1007) or a frame far over the limit
+ * (1009); a session whose handlers fall `maxInboundBytes` behind stops being read until they
+ * catch up; a client `maxBufferedBytes` behind is closed (4005) and, if it does not take the
+ * close, its socket is destroyed after `closeTimeoutMs`.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { CLOSE_CODES, errorFrame, heartbeatFrame, KERNEL, parseVersionList, type Frame } from '../../frames.js';
 import type { Attachment, CloseReason, OpenOutcome, ServerCore, Session } from '../server-core.js';
+import { addressKey, type ClientKey } from '../session-limiter.js';
+import { refuseUpgrade, requestUrl } from './http-util.js';
 
 export interface WebSocketTransportOptions {
   readonly core: ServerCore;
   readonly path: string;
   /** How long a resuming connection may take to send protocol.resume (default 10 s). */
   readonly resumeTimeoutMs?: number;
-  /** Close a client this far behind (bytes buffered in the socket); it resumes from the window. */
+  /** Close a client this far behind (bytes buffered in the socket); it resumes from the window (default: the core's limit). */
   readonly maxBufferedBytes?: number;
+  /** How long a closed connection may take to answer the close before its socket is destroyed (L3, default 5 s). */
+  readonly closeTimeoutMs?: number;
+  /** Who a connection counts against (L2, default its address). */
+  readonly clientKey?: ClientKey;
+}
+
+/** A close reason is at most 123 bytes of UTF-8 (RFC 6455); `ws` throws on more. */
+export function closeReason(text: string): string {
+  let out = text.slice(0, 123);
+  while (Buffer.byteLength(out) > 123) out = out.slice(0, -1);
+  return out;
 }
 
 export interface WebSocketTransport {
@@ -39,11 +58,15 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   const { core } = options;
   const maxFrameBytes = core.contract.maxFrameBytes;
   // Frames a little over the contract limit get a typed frame_too_large; far over it, ws closes (1009).
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxFrameBytes * 4, perMessageDeflate: false, clientTracking: true });
-  const maxBuffered = options.maxBufferedBytes ?? Math.max(8 * core.contract.replayWindow.maxBytes, 8 * 1024 * 1024);
+  // closeTimeout (ws 8.23, which package.json requires; not in @types/ws yet): how long a closing peer has to answer.
+  const serverOptions: ServerOptions & { closeTimeout: number } = { noServer: true, maxPayload: maxFrameBytes * 4, perMessageDeflate: false, clientTracking: true, closeTimeout: options.closeTimeoutMs ?? 5_000 };
+  const wss = new WebSocketServer(serverOptions);
+  const maxBuffered = options.maxBufferedBytes ?? core.limits.maxBufferedBytes;
+  const maxInbound = core.limits.maxInboundBytes;
+  const clientKey = options.clientKey ?? addressKey;
 
-  wss.on('connection', (ws: WebSocket, req: IncomingMessage) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  /** A connection, its client's key and its URL (not the request: a connection should not keep it alive). */
+  const connected = (ws: WebSocket, key: string, url: URL): void => {
     const versions = parseVersionList(url.searchParams.get('versions'));
     const resumeId = url.searchParams.get('session_id');
     let session: Session | undefined;
@@ -52,6 +75,20 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     let queue: string[] = [];
     let scheduled = false;
     let resumeTimer: ReturnType<typeof setTimeout> | undefined;
+    // L2: bytes received and not yet handed to the core; with the core's count for the session,
+    // what this connection has queued. Over the limit the socket is not read (TCP backpressure).
+    let pendingBytes = 0;
+    let paused = false;
+    const behind = (): number => pendingBytes + (session ? core.inboundBytes(session) : 0);
+    const throttle = (): void => {
+      if (!paused && !closed && behind() > maxInbound) {
+        paused = true;
+        ws.pause();
+      } else if (paused && behind() <= maxInbound / 2) {
+        paused = false;
+        ws.resume();
+      }
+    };
 
     const flush = (): void => {
       scheduled = false;
@@ -84,7 +121,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       },
       heartbeat(latestSeq) {
         if (closed || !session) return;
-        if (!alive) {
+        // While the socket is not read (L2) its pongs are not read either: that is not a dead peer.
+        if (!alive && !paused) {
           ws.terminate(); // no pong since the last heartbeat: the peer is gone
           return;
         }
@@ -98,14 +136,17 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         else if (reason.frame) queue.push(JSON.stringify(reason.frame));
         flush();
         closed = true;
-        ws.close(CLOSE_FOR[reason.code], reason.message.slice(0, 120));
+        ws.close(CLOSE_FOR[reason.code], closeReason(reason.message));
+        // L3: a client too slow to take its frames is let go of now, not when it answers the close.
+        if (reason.code === 'slow_consumer' && session) core.detach(session, attachment);
       },
+      inboundDrained: throttle,
     };
 
     const refuse = (frame: Frame, code: number): void => {
       sendNow(frame);
       closed = true;
-      ws.close(code, String(frame.payload.message ?? frame.type).slice(0, 120));
+      ws.close(code, closeReason(String(frame.payload.message ?? frame.type)));
     };
 
     ws.on('pong', () => (alive = true));
@@ -120,7 +161,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
 
     /** The connection's session is known (or the connection refused); a late result is undone. */
     const settle = (outcome: OpenOutcome, refusal: number): void => {
-      if (!outcome.ok) return refuse(outcome.frame, refusal);
+      // L2: a bound was reached; 1013 says try again later.
+      if (!outcome.ok) return refuse(outcome.frame, outcome.frame.payload.code === 'overloaded' ? CLOSE_CODES.tryAgainLater : refusal);
       session = outcome.session;
       if (closed) core.detach(session, attachment); // the socket went away while the store answered
     };
@@ -128,7 +170,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     // handling one waits for the store.
     let inbound: Promise<void>;
     if (resumeId === null) {
-      inbound = core.open(attachment, versions).then(
+      inbound = core.open(attachment, versions, key).then(
         (opened) => settle(opened, CLOSE_CODES.unsupportedVersion),
         (error: unknown) => {
           // The store failed (e.g. Redis is down): say so and close; the client tries again later.
@@ -160,6 +202,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         token: frame.payload.resume_token as string,
         lastSeenSeq: frame.payload.last_seen_seq as number,
         versions,
+        clientKey: key,
       });
       settle(resumed, !resumed.ok && resumed.frame.type === KERNEL.error ? CLOSE_CODES.unsupportedVersion : CLOSE_CODES.resumeFailed);
     };
@@ -171,19 +214,43 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         return;
       }
       const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8');
-      inbound = inbound.then(() => handle(text)).catch((error: unknown) => {
-        // The store failed (e.g. Redis is down): say so and close; the client resumes later.
-        if (!closed) refuse(errorFrame('handler_failed', `the server could not handle the frame: ${(error as Error).message}`), CLOSE_CODES.tryAgainLater);
-      });
+      pendingBytes += text.length;
+      throttle();
+      inbound = inbound
+        .then(() => handle(text))
+        .catch((error: unknown) => {
+          // The store failed (e.g. Redis is down): say so and close; the client resumes later.
+          if (!closed) refuse(errorFrame('handler_failed', `the server could not handle the frame: ${(error as Error).message}`), CLOSE_CODES.tryAgainLater);
+        })
+        .catch(() => ws.terminate()) // L1: whatever failed above, nothing escapes the connection
+        .finally(() => {
+          pendingBytes -= text.length;
+          throttle();
+        });
     });
-  });
+  };
 
   return {
     path: options.path,
     handleUpgrade(req, socket, head) {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      // L1: a target that is not a URL is answered here, whichever host mounted the server.
+      const url = requestUrl(req);
+      if (!url) {
+        refuseUpgrade(socket, 400, 'the request target is not a valid URL path');
+        return true;
+      }
       if (url.pathname !== options.path) return false;
-      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+      try {
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          try {
+            connected(ws, clientKey(req), url);
+          } catch {
+            ws.terminate(); // a bug here ends this connection, never the process
+          }
+        });
+      } catch {
+        socket.destroy();
+      }
       return true;
     },
     get connections() {

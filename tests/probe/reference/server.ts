@@ -65,6 +65,10 @@ function messages(core: Core, req: http.IncomingMessage, res: http.ServerRespons
   req.on('data', (c: string) => (body += c));
   req.on('end', () => {
     const token = tokenOf(req, url);
+    // L4: no token, no body read: the refusal comes before any frame is judged.
+    if (token === undefined && !core.has('implicit-default-session')) {
+      return sendJson(res, core.has('no-token-404') ? 404 : 401, `{"accepted":0,"frames":[${core.error('unknown_session', 'send Authorization: Bearer <resume_token>')}]}`);
+    }
     let items = [body];
     if (body.trimStart().startsWith('[')) {
       try {

@@ -9,7 +9,7 @@
  * own reconnect is never used: the client core reconnects with the current cursor itself.
  */
 import type { ContractDescriptor } from '../../contract.js';
-import { endpoint, postFrames, type ClientTransport, type TransportEnvironment, type TransportEvents } from '../transport.js';
+import { endpoint, postFrames, type ClientTransport, type ConnectParams, type TransportEnvironment, type TransportEvents } from '../transport.js';
 
 /**
  * Splits an SSE byte stream into events (data lines joined) and comments. `id` is the event's own
@@ -56,6 +56,7 @@ export function createSseParser(
 export function createSseClientTransport(contract: ContractDescriptor, env: TransportEnvironment, events: TransportEvents): ClientTransport {
   const sse = contract.transports.sse;
   let opened = false;
+  let credentials: ConnectParams['credentials'] | undefined;
   let ended = false;
   let abort: AbortController | undefined;
   let source: import('../transport.js').EventSourceLike | undefined;
@@ -71,6 +72,7 @@ export function createSseClientTransport(contract: ContractDescriptor, env: Tran
   return {
     kind: 'sse',
     connect(params) {
+      credentials = params.credentials;
       if (!sse) return end('the contract has no SSE transport');
       const r = params.resume;
       const url = endpoint(env.baseUrl, sse.path, { versions: params.versions.join(','), session_id: r?.sessionId, resume_token: r?.token, last_seen_seq: r?.lastSeenSeq });
@@ -108,7 +110,7 @@ export function createSseClientTransport(contract: ContractDescriptor, env: Tran
       })();
     },
     send(frames, token) {
-      return postFrames(env, sse!.messagesPath, frames, token);
+      return postFrames(env, sse!.messagesPath, frames, token, { sessionId: credentials?.()?.sessionId, maxFrames: contract.limits?.maxFramesPerPost });
     },
     close() {
       end('client closed');

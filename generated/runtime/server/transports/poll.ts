@@ -9,10 +9,16 @@
  * cursor also acknowledges (Q5). A poll that is not a continuation of a live poll attachment is a
  * resume: the answer starts with hello and resumed. Refusals come with an HTTP status (R3: 410
  * Gone for a cursor before the window). Client frames go by POST (messages.ts).
+ *
+ * Limits (L2, L3): an answer carries at most `maxPollBytes` of data (`max_bytes` asks for less;
+ * one frame always goes); control frames waiting for the next poll are bounded by
+ * `maxBufferedBytes`; an answer the client has not taken when the attachment's lease runs out
+ * has its socket destroyed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorFrame, heartbeatFrame, parseVersionList, resumeFailedFrame } from '../../frames.js';
-import type { Attachment, ServerCore, Session } from '../server-core.js';
+import { plausibleId, type Attachment, type OpenOutcome, type ServerCore, type Session } from '../server-core.js';
+import { addressKey, type ClientKey } from '../session-limiter.js';
 import { bearerToken, framesBody, methodNotAllowed, parseCursor, sendJson } from './http-util.js';
 
 export interface PollTransportOptions {
@@ -20,6 +26,8 @@ export interface PollTransportOptions {
   readonly path: string;
   /** How long a poll waits for data (the contract's holdMs). */
   readonly holdMs: number;
+  /** Who a request counts against (L2, default its address). */
+  readonly clientKey?: ClientKey;
 }
 
 export interface PollTransport {
@@ -32,13 +40,15 @@ export interface PollTransport {
 interface Held {
   readonly res: ServerResponse;
   readonly cursor: number;
+  /** Bytes of data this answer may carry (L2). */
+  readonly maxBytes: number;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
 interface PollAttachment extends Attachment {
   readonly session: Session;
   /** Answers now if there is anything after the cursor, else holds the request. */
-  serve(res: ServerResponse, cursor: number): void;
+  serve(res: ServerResponse, cursor: number, maxBytes: number): void;
   /** Still a live attachment (a poll held, or the last one recent enough)? */
   readonly live: boolean;
 }
@@ -47,23 +57,33 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
   const { core } = options;
   const attachments = new WeakMap<Session, PollAttachment>();
   const holding = new Set<PollAttachment>();
+  const clientKey = options.clientKey ?? addressKey;
   // A poll attachment stays live between polls for this long after the last answer.
   const leaseMs = options.holdMs + core.contract.heartbeatMs;
-  // One answer carries at most this much data; the client polls again with the new cursor. On a
+  // One answer carries at most maxBytes of data; the client polls again with the new cursor. On a
   // link that keeps dropping, a huge backlog in one body would never get through.
-  const maxAnswerBytes = Math.max(core.contract.maxFrameBytes, Math.min(256 * 1024, core.contract.replayWindow.maxBytes));
-  const capped = (frames: readonly string[]): readonly string[] => {
+  const capped = (frames: readonly string[], maxBytes: number): readonly string[] => {
     let bytes = 0;
     for (let i = 0; i < frames.length; i++) {
-      bytes += frames[i]!.length;
-      if (bytes > maxAnswerBytes && i > 0) return frames.slice(0, i);
+      bytes += Buffer.byteLength(frames[i]!);
+      if (bytes > maxBytes && i > 0) return frames.slice(0, i);
     }
     return frames;
+  };
+  /** L3: an answer the client does not take within the lease is not kept for it: the socket goes. */
+  const answerWith = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
+    sendJson(res, status, body, headers);
+    if (res.writableFinished) return;
+    const timer = setTimeout(() => res.destroy(), leaseMs);
+    timer.unref?.();
+    res.once('finish', () => clearTimeout(timer));
+    res.once('close', () => clearTimeout(timer));
   };
 
   const createAttachment = (session: Session | undefined): PollAttachment & { bind(s: Session): void } => {
     let bound = session;
     let control: string[] = [];
+    let controlBytes = 0;
     let held: Held | undefined;
     let leaseUntil = Date.now() + leaseMs;
     let closed = false;
@@ -71,22 +91,23 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     const answer = (): void => {
       if (!held || !bound) return;
       const session = bound;
-      const { res, cursor, timer } = held;
+      const { res, cursor, maxBytes, timer } = held;
       held = undefined;
       holding.delete(attachment);
       clearTimeout(timer);
       const head = control;
       control = [];
+      controlBytes = 0;
       leaseUntil = Date.now() + leaseMs;
       core.store.replay(session.id, cursor).then(
         (data) => {
           // The window moved past the cursor while the poll waited: refused like a resume (R3).
-          if (!data.ok && head.length === 0) return sendJson(res, data.reason === 'window_exceeded' ? 410 : 400, framesBody([JSON.stringify(resumeFailedFrame(data.reason, `cursor ${cursor} is outside the replay window (${data.earliestSeq}..${data.latestSeq})`, { earliestSeq: data.earliestSeq, latestSeq: data.latestSeq }))]));
-          const frames = [...head, ...(data.ok ? capped(data.frames.map((f) => f.frame)) : [])];
+          if (!data.ok && head.length === 0) return answerWith(res, data.reason === 'window_exceeded' ? 410 : 400, framesBody([JSON.stringify(resumeFailedFrame(data.reason, `cursor ${cursor} is outside the replay window (${data.earliestSeq}..${data.latestSeq})`, { earliestSeq: data.earliestSeq, latestSeq: data.latestSeq }))]));
+          const frames = [...head, ...(data.ok ? capped(data.frames.map((f) => f.frame), maxBytes) : [])];
           // An empty answer after the hold carries a heartbeat: the client sees the server is alive
           // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
           if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(session.id, session.latestSeq)));
-          sendJson(res, 200, framesBody(frames));
+          answerWith(res, 200, framesBody(frames));
         },
         (error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the session store is unavailable: ${(error as Error).message}`)] })),
       );
@@ -105,7 +126,12 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       },
       send(frame, seq) {
         if (closed) return;
-        if (seq === undefined) control.push(frame); // data frames are read from the window by cursor
+        if (seq === undefined) {
+          control.push(frame); // data frames are read from the window by cursor
+          controlBytes += frame.length;
+          // L2: control frames (handler errors, say) pile up only while the client does not poll.
+          if (!held && controlBytes > core.limits.maxBufferedBytes) return attachment.close({ code: 'slow_consumer', message: 'the client stopped polling' });
+        }
         if (held) process.nextTick(answer); // one answer per tick, however many frames arrived
       },
       heartbeat() {
@@ -118,6 +144,12 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       close(reason) {
         if (closed) return;
         closed = true;
+        if (reason.code === 'slow_consumer') {
+          control = [];
+          controlBytes = 0;
+          if (bound) core.detach(bound, attachment); // L3: its TTL runs from now
+          return;
+        }
         if (reason.code === 'superseded') control.push(JSON.stringify(errorFrame('superseded', reason.message, bound ? { sessionId: bound.id } : {})));
         else if (reason.frame) control.push(JSON.stringify(reason.frame));
         if (held) {
@@ -129,7 +161,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           control = [];
         }
       },
-      serve(res, cursor) {
+      serve(res, cursor, maxBytes) {
         if (held) {
           // Two polls at once for one session: the newer one takes over (S4), the older one is
           // answered with the reason, so that a second poll client does not go on polling beside it.
@@ -138,7 +170,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           clearTimeout(previous.timer);
           sendJson(previous.res, 200, framesBody([JSON.stringify(errorFrame('superseded', 'a newer poll request took over this session', bound ? { sessionId: bound.id } : {}))]));
         }
-        held = { res, cursor, timer: setTimeout(answer, options.holdMs) };
+        held = { res, cursor, maxBytes, timer: setTimeout(answer, options.holdMs) };
         holding.add(attachment);
         res.on('close', () => {
           if (held?.res !== res) return;
@@ -154,18 +186,26 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
   };
 
   const refuse = (res: ServerResponse, status: number, frame: object): void => sendJson(res, status, JSON.stringify({ frames: [frame] }));
+  const refused = (res: ServerResponse, outcome: Extract<OpenOutcome, { ok: false }>): void =>
+    sendJson(res, outcome.status, JSON.stringify({ frames: [outcome.frame] }), outcome.retryAfterS ? { 'retry-after': String(outcome.retryAfterS) } : {});
 
   const serve = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
     const versions = parseVersionList(url.searchParams.get('versions'));
     const sessionId = url.searchParams.get('session_id');
+    // L2: a client may take smaller answers than the server's cap (never larger).
+    const asked = parseCursor(url.searchParams.get('max_bytes'));
+    if (asked === 'malformed' || asked === 0) {
+      return refuse(res, 400, errorFrame('invalid_message', `max_bytes must be a positive integer (the server sends at most ${core.limits.maxPollBytes})`, { path: '/max_bytes' }));
+    }
+    const maxBytes = Math.min(asked ?? core.limits.maxPollBytes, core.limits.maxPollBytes);
 
     if (sessionId === null) {
       const attachment = createAttachment(undefined);
-      const opened = await core.open(attachment, versions);
-      if (!opened.ok) return refuse(res, opened.status, opened.frame);
+      const opened = await core.open(attachment, versions, clientKey(req));
+      if (!opened.ok) return refused(res, opened);
       attachment.bind(opened.session);
       attachments.set(opened.session, attachment);
-      return attachment.serve(res, 0);
+      return attachment.serve(res, 0, maxBytes);
     }
 
     const cursor = parseCursor(url.searchParams.get('cursor'));
@@ -183,22 +223,22 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     const explicitResume = url.searchParams.get('resume') === '1';
     // A poll naming versions without the session's one is another client connecting: it negotiates (H2).
     const sameVersion = local !== undefined && (versions === undefined || versions.includes(local.protocolVersion));
-    if (local && current && sameVersion && !explicitResume && current.live && local.attachment === current) {
+    if (local && current && sameVersion && !explicitResume && current.live && local.attachment === current && plausibleId(token)) {
       const auth = await core.store.authenticate(sessionId, token);
       if (auth.ok) {
         // A continuation of this poll attachment: the cursor acknowledges (Q5).
         core.store.release(sessionId, cursor).catch(() => undefined);
-        return current.serve(res, cursor);
+        return current.serve(res, cursor, maxBytes);
       }
     }
     // Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
     // A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
     const attachment = createAttachment(undefined);
-    const resumed = await core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions });
-    if (!resumed.ok) return refuse(res, resumed.status, resumed.frame);
+    const resumed = await core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions, clientKey: clientKey(req) });
+    if (!resumed.ok) return refused(res, resumed);
     attachment.bind(resumed.session);
     attachments.set(resumed.session, attachment);
-    attachment.serve(res, cursor);
+    attachment.serve(res, cursor, maxBytes);
   };
 
   return {

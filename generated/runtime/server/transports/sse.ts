@@ -9,17 +9,23 @@
  * to a browser EventSource, which could then never read their latest_seq. EventSource cannot send headers, so a resume puts `session_id`, `resume_token`
  * and `last_seen_seq` in the query string (S5); `Last-Event-ID`, when sent, wins over
  * `last_seen_seq` because the browser keeps it current. Client frames go by POST (messages.ts).
+ *
+ * L3: a client `maxBufferedBytes` behind gets its socket destroyed at once — a reader that is
+ * stuck would never take an orderly end — and its session waits for a resume from the window.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorFrame, heartbeatFrame, parseVersionList, type Frame } from '../../frames.js';
 import type { Attachment, ServerCore, Session } from '../server-core.js';
+import { addressKey, type ClientKey } from '../session-limiter.js';
 import { methodNotAllowed, parseCursor } from './http-util.js';
 
 export interface SseTransportOptions {
   readonly core: ServerCore;
   readonly path: string;
-  /** Close a client this far behind (bytes buffered in the response); it resumes from the window. */
+  /** Drop a client this far behind (bytes buffered in the response); it resumes from the window (default: the core's limit). */
   readonly maxBufferedBytes?: number;
+  /** Who a request counts against (L2, default its address). */
+  readonly clientKey?: ClientKey;
 }
 
 export interface SseTransport {
@@ -39,7 +45,8 @@ const STREAM_HEADERS = {
 export function createSseTransport(options: SseTransportOptions): SseTransport {
   const { core } = options;
   const open = new Set<ServerResponse>();
-  const maxBuffered = options.maxBufferedBytes ?? Math.max(8 * core.contract.replayWindow.maxBytes, 8 * 1024 * 1024);
+  const maxBuffered = options.maxBufferedBytes ?? core.limits.maxBufferedBytes;
+  const clientKey = options.clientKey ?? addressKey;
 
   return {
     path: options.path,
@@ -60,6 +67,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
         res.writeHead(200, STREAM_HEADERS);
         res.end(`data: ${JSON.stringify(frame)}\n\n`);
       };
+      // L2: an overloaded server asks EventSource to wait before it reconnects (it would in 3 s).
+      const retryHint = (frame: Frame | undefined, retryAfterS: number | undefined): string => (frame?.payload.code === 'overloaded' && retryAfterS ? `retry: ${retryAfterS * 1000}\n` : '');
       if (resuming && (sessionId === null || token === null || cursor === undefined)) {
         return refuse(errorFrame('session_required', 'an SSE resume needs session_id, resume_token and last_seen_seq (or Last-Event-ID) in the query string'));
       }
@@ -90,13 +99,22 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
           process.nextTick(flush);
         }
       };
-      const end = (frame?: Frame): void => {
+      const end = (frame?: Frame, retryAfterS?: number): void => {
         if (closed) return;
-        if (frame) pending += `data: ${JSON.stringify(frame)}\n\n`;
+        if (frame) pending += `${retryHint(frame, retryAfterS)}data: ${JSON.stringify(frame)}\n\n`;
         flush();
         closed = true;
         open.delete(res);
         res.end();
+      };
+      /** L3: the client is not taking what is written: free its buffers now and let its session's TTL run. */
+      const drop = (): void => {
+        if (closed) return;
+        closed = true;
+        pending = '';
+        open.delete(res);
+        res.destroy();
+        if (session) core.detach(session, attachment);
       };
 
       const attachment: Attachment = {
@@ -108,6 +126,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
           if (!closed && session) core.sendControl(attachment, heartbeatFrame(session.id, latestSeq));
         },
         close(reason) {
+          // A client this far behind would not read a goodbye either.
+          if (reason.code === 'slow_consumer') return drop();
           end(reason.code === 'superseded' ? errorFrame('superseded', reason.message, session ? { sessionId: session.id } : {}) : reason.frame);
         },
       };
@@ -120,13 +140,13 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
 
       const outcome =
         resuming && sessionId !== null && token !== null && typeof cursor === 'number'
-          ? core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions })
-          : core.open(attachment, versions);
+          ? core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions, clientKey: clientKey(req) })
+          : core.open(attachment, versions, clientKey(req));
       outcome.then(
         (result) => {
           // A refused open or resume still answers 200 with the typed frame: EventSource hides the
           // body of any other status, and the client must learn the reason.
-          if (!result.ok) return end(result.frame);
+          if (!result.ok) return end(result.frame, result.retryAfterS);
           session = result.session;
           if (closed) core.detach(session, attachment); // the client left while the store answered
         },
@@ -134,7 +154,11 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       );
     },
     close() {
-      for (const res of open) res.end();
+      for (const res of open) {
+        res.end();
+        // A reader that stopped reading would hold the end forever (L3).
+        if (!res.writableFinished) setTimeout(() => res.destroy(), 1000).unref();
+      }
       open.clear();
     },
   };

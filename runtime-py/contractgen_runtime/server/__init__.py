@@ -1,0 +1,1 @@
+"""The server side of the runtime: sessions, outbox and replay window, transports, history."""

@@ -1,0 +1,302 @@
+"""Assembles the server runtime for one contract: the protocol core, the transports the contract
+declares, the messages endpoint and the history routes, as an ASGI app and as Starlette routes to
+mount in a FastAPI or Starlette application. The generated ``server.py`` gives this its typed
+surface (handlers per client message, ``ctx.emit.<message>``). A port of contract-server.ts."""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any, Generic, Literal, TypeVar
+
+from starlette.routing import BaseRoute, Match
+
+from ..contract import ContractDescriptor, HistoryDescriptor, TransportKind
+from ..validation import Validator
+from .conformance import ConformanceResponder
+from .history import HistoryEndpoint, HistoryStore
+from .server_core import ClientFrame, ServerCore, ServerHooks, Session
+from .store import SessionStore
+from .transports.http_util import Scope, send_json
+from .transports.messages import MessagesEndpoint
+from .transports.poll import PollTransport
+from .transports.sse import SseTransport
+from .transports.websocket import WebSocketTransport
+
+E = TypeVar("E")
+Send = Callable[[str, object], Awaitable[int]]
+ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
+
+
+class SessionHandle:
+    """What handlers see of a session."""
+
+    __slots__ = ("_session",)
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    @property
+    def id(self) -> str:
+        return self._session.id
+
+    @property
+    def protocol_version(self) -> str:
+        return self._session.protocol_version
+
+    @property
+    def transport(self) -> TransportKind | None:
+        """The transport of the live attachment, if any."""
+        a = self._session.attachment
+        return a.kind if a is not None else None
+
+    @property
+    def data(self) -> dict[str, object]:
+        """Free for the application (process-local)."""
+        return self._session.data
+
+    @property
+    def latest_seq(self) -> int:
+        """Seq of the newest data message this process has seen."""
+        return self._session.latest_seq
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerContext(Generic[E]):
+    session: SessionHandle
+    #: Q3: the only way to send data; each call validates, stamps and gives the seq.
+    emit: E
+    #: The request_id of the client frame being handled, if it had one.
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRoute:
+    """A history endpoint of the contract bound to a store."""
+
+    descriptor: HistoryDescriptor
+    store: HistoryStore[Any]
+    on_error: Callable[[BaseException], None] | None = None
+
+
+Handler = Callable[[ClientFrame, HandlerContext[E]], Awaitable[None] | None]
+ErrorHook = Callable[[BaseException, str | None, str | None], None]
+
+
+class ContractServer(Generic[E]):
+    """The server of one contract. Mount ``routes`` in a Starlette/FastAPI app
+    (``app.router.routes.extend(server.routes)``), or serve ``app`` on its own (it answers 404 for
+    other paths and runs ``start``/``close`` on the ASGI lifespan)."""
+
+    def __init__(
+        self,
+        *,
+        contract: ContractDescriptor,
+        validate_client: Validator[ClientFrame],
+        server_validators: Mapping[str, Validator[object]],
+        payload_validators: Mapping[str, Validator[object]],
+        emitter: Callable[[Send], E],
+        dispatch: Mapping[str, Handler[E]],
+        on_session_start: Callable[[HandlerContext[E]], Awaitable[None] | None] | None = None,
+        on_session_resume: Callable[[HandlerContext[E]], Awaitable[None] | None] | None = None,
+        on_session_end: Callable[[SessionHandle, Literal["expired", "ended"]], None] | None = None,
+        on_error: ErrorHook | None = None,
+        history: Sequence[HistoryRoute] = (),
+        base_path: str = "",
+        store: SessionStore | None = None,
+        resume_timeout_ms: int | None = None,
+        max_buffered_bytes: int | None = None,
+        conformance: bool = False,
+    ) -> None:
+        self.contract = contract
+        self._emitter = emitter
+        self._dispatch = dispatch
+        self._contexts: weakref.WeakKeyDictionary[Session, HandlerContext[E]] = weakref.WeakKeyDictionary()
+        if conformance and contract.conformance is None:
+            raise ValueError("contractgen runtime: conformance mode needs a contract whose spec declares x-contract.conformance")
+        responder = ConformanceResponder(contract.conformance) if conformance and contract.conformance else None
+
+        def on_message(session: Session, frame: ClientFrame) -> Awaitable[None] | None:
+            type_ = str(frame["type"])
+            if responder is not None and responder.matches(type_, frame.get("payload")):
+                return responder.answer(lambda t, p: self.core.outbox.append(session.id, t, p))
+            handler = dispatch.get(type_)
+            if handler is None:
+                raise LookupError(f"no handler for {type_}")
+            header = frame.get("header")
+            rid = header.get("request_id") if isinstance(header, dict) else None
+            return handler(frame, self._context(session, rid if isinstance(rid, str) else None))
+
+        start, resume = on_session_start, on_session_resume
+        hooks = ServerHooks(
+            on_message=on_message,
+            on_session_start=(lambda s: start(self._context(s))) if start else None,
+            on_session_resume=(lambda s, _k: resume(self._context(s))) if resume else None,
+            on_session_end=(lambda s, reason: on_session_end(SessionHandle(s), reason)) if on_session_end else None,
+            on_error=on_error,
+        )
+        self.core = ServerCore(contract, validate_client, server_validators, payload_validators, hooks, store)
+        base = base_path.rstrip("/")
+        t = contract.transports
+        limits = {"max_buffered_bytes": max_buffered_bytes}
+        self.websocket = WebSocketTransport(self.core, base + t.websocket.path, resume_timeout_ms=resume_timeout_ms or 10_000, **limits) if t.websocket else None
+        self.sse = SseTransport(self.core, base + t.sse.path, **limits) if t.sse else None
+        self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms) if t.poll else None
+        messages_path = t.sse.messages_path if t.sse else t.poll.messages_path if t.poll else None
+        self.messages = MessagesEndpoint(self.core, base + messages_path) if messages_path else None
+        self.history = [HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error) for h in history]
+        self.closed = False
+        self._exact: dict[str, ASGIApp] = {}
+        for endpoint in (self.sse, self.poll, self.messages):
+            if endpoint is not None:
+                self._exact[endpoint.path] = endpoint
+        self.routes: list[BaseRoute] = [_ContractRoute(self)]
+
+    # --- sessions ---------------------------------------------------------------------------------
+
+    def _context(self, session: Session, request_id: str | None = None) -> HandlerContext[E]:
+        ctx = self._contexts.get(session)
+        if ctx is None:
+            ctx = HandlerContext(SessionHandle(session), self.emit_to(session.id))
+            self._contexts[session] = ctx
+        return ctx if request_id is None else replace(ctx, request_id=request_id)
+
+    def session(self, session_id: str) -> HandlerContext[E] | None:
+        """Typed access to a session this process serves, from outside a handler."""
+        s = self.core.local(session_id)
+        return self._context(s) if s is not None else None
+
+    def emit_to(self, session_id: str) -> E:
+        """Typed emitter for any session by id, wherever its connection is (with a shared store, in
+        another process). Emitting to a session that does not exist raises UnknownSessionError."""
+        return self._emitter(lambda type_, payload: self.core.outbox.append(session_id, type_, payload))
+
+    async def end_session(self, session_id: str) -> bool:
+        """Ends a session now (logout, ban): its connection is closed and a resume gets session_expired."""
+        return await self.core.end(session_id)
+
+    # --- lifecycle ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Heartbeats and TTL sweeps (also started by the first request); needs a running loop."""
+        self.core.start()
+
+    def close(self) -> None:
+        """Stops timers and closes every connection; later requests to the contract's paths get 503."""
+        self.closed = True
+        self.core.close()
+        for t in (self.websocket, self.sse, self.poll):
+            if t is not None:
+                t.close()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: object = None) -> AsyncIterator[None]:
+        """``FastAPI(lifespan=server.lifespan)``: starts the timers, closes the server and its store at shutdown."""
+        self.start()
+        try:
+            yield
+        finally:
+            self.close()
+            await self.core.store.close()
+
+    # --- routing ------------------------------------------------------------------------------------
+
+    def owns(self, scope: Scope) -> ASGIApp | None:
+        """The endpoint of a request on one of the contract's paths, or None."""
+        from starlette._utils import get_route_path
+
+        path = get_route_path(dict(scope))
+        if scope["type"] == "websocket":
+            return self.websocket if self.websocket is not None and path == self.websocket.path else None
+        exact = self._exact.get(path)
+        if exact is not None:
+            return exact
+        for h in self.history:
+            if h.match(scope) is not None:
+                return h
+        if self.websocket is not None and path == self.websocket.path:
+            return _upgrade_required
+        return None
+
+    @property
+    def app(self) -> ASGIApp:
+        """A standalone ASGI app: the contract's paths, 404 elsewhere, the lifespan protocol."""
+        return _App(self)
+
+    async def asgi(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    self.start()
+                    await send({"type": "lifespan.startup.complete"})
+                elif message["type"] == "lifespan.shutdown":
+                    self.close()
+                    await self.core.store.close()
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        endpoint = self.owns(scope)
+        if endpoint is None:
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1000})
+                return
+            await send_json(send, 404, {"error": f"no route for {scope.get('method')} {scope.get('path')}"})
+            return
+        await self.serve(endpoint, scope, receive, send)
+
+    async def serve(self, endpoint: ASGIApp, scope: Scope, receive: Any, send: Any) -> None:
+        if self.closed:
+            # After close() nothing is served: a poll client's next poll would otherwise resume its session.
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1013})
+            else:
+                await send_json(send, 503, {"error": "the server is shutting down; resume later"}, {"connection": "close"})
+            return
+        self.core.start()
+        await endpoint(scope, receive, send)
+
+
+class _App:
+    """An ASGI 3 callable (a bound method would be taken for ASGI 2 by uvicorn)."""
+
+    __slots__ = ("server",)
+
+    def __init__(self, server: ContractServer[Any]) -> None:
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        await self.server.asgi(scope, receive, send)
+
+
+async def _upgrade_required(scope: Scope, receive: Any, send: Any) -> None:
+    await send_json(send, 426, {"error": "this path speaks WebSocket; send an Upgrade request"}, {"upgrade": "websocket"})
+
+
+class _ContractRoute(BaseRoute):
+    """One Starlette route for every path of the contract (matched on the raw path, so a history
+    path parameter may hold an encoded ``/``)."""
+
+    def __init__(self, server: ContractServer[Any]) -> None:
+        self.server = server
+        self.path = "/"
+        self.name = f"contractgen:{server.contract.name}"
+
+    def matches(self, scope: Any) -> tuple[Match, Any]:
+        if scope["type"] not in ("http", "websocket"):
+            return Match.NONE, {}
+        endpoint = self.server.owns(scope)
+        return (Match.FULL, {"endpoint": endpoint}) if endpoint is not None else (Match.NONE, {})
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
+        from starlette.routing import NoMatchFound
+
+        raise NoMatchFound(name, path_params)
+
+    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+        endpoint = scope.get("endpoint") or self.server.owns(scope)
+        if endpoint is None:
+            await send_json(send, 404, {"error": "not found"})
+            return
+        await self.server.serve(endpoint, scope, receive, send)

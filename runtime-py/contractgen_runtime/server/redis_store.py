@@ -1,0 +1,618 @@
+"""The session store on Redis (``redis`` from PyPI, asyncio), so that several server processes
+behind a load balancer serve one protocol: a session created in one process resumes in another,
+and data emitted anywhere reaches the process that holds the session's connection, in seq order.
+A port of runtime/server/redis-store.ts with the same key layout and the same Lua scripts
+(redis_scripts.py), so the two runtimes keep sessions alike:
+
+  P{id}:meta  HASH    digest, v, latest (Q2), earliest, bytes (R3), epoch, owner
+  P{id}:log   STREAM  the replay window: entry `<seq>-0`, fields b (bytes), a (append id), f (frame)
+  P{id}:tomb  STRING  the token digest; outlives the session so a resume hears session_expired (S3)
+  P{id}:ch    channel data `d<seq>:<frame>`, claims `c<epoch>:<attachment id>`, end `e`
+
+Connections: pass a commands client and a subscriber client (a subscribed connection cannot run
+commands), both created with ``retry=Retry(NoBackoff(), 0)``: redis-py otherwise re-sends a
+command whose connection dropped in flight, and an append could be stored twice. The store
+refuses clients that would. Every failure raises StoreUnavailableError naming what failed; an
+append that raises was not stored and not sent, except for StoreOutcomeUnknownError (the
+connection dropped in flight and Redis could not be asked again within ``verify_ms``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from . import redis_scripts as lua
+from .ids import random_id, token_digest, token_matches
+from .store import (
+    FrameParts,
+    ReplayAnswer,
+    ReplayOk,
+    ReplayRefused,
+    SessionFound,
+    SessionListener,
+    SessionLookup,
+    SessionMissing,
+    StoreBounds,
+    StoredFrame,
+    StoreUnavailableError,
+    Subscription,
+    UnknownSessionError,
+)
+
+MAX_KNOWN = 10_000
+
+
+class StoreOutcomeUnknownError(StoreUnavailableError):
+    """An append whose connection dropped in flight, and Redis could not be asked whether it landed."""
+
+
+class RedisScript:
+    """A Lua script run with EVALSHA, falling back to EVAL when Redis does not know it yet."""
+
+    def __init__(self, name: str, source: str) -> None:
+        import hashlib
+
+        self.name = name
+        self.source = source
+        self.sha = hashlib.sha1(source.encode()).hexdigest()
+
+    async def run(self, redis: Redis, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+        try:
+            return await redis.evalsha(self.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            return await redis.eval(self.source, len(keys), *keys, *args)
+
+
+SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY")}
+
+
+def unavailable(what: str, error: BaseException) -> StoreUnavailableError:
+    if isinstance(error, StoreUnavailableError):
+        return error
+    result = StoreUnavailableError(f"redis store: {what} failed: {error}")
+    result.__cause__ = error
+    return result
+
+
+def check_no_retries(client: Redis, role: str) -> None:
+    """A client that would re-send a command after a dropped connection is refused (see the module doc)."""
+    pool = client.connection_pool
+    # What a connection of the pool will do: its own default when the client names no retry.
+    probe = pool.connection_class(**pool.connection_kwargs)
+    retries = probe.retry.get_retries() if probe.retry is not None else 0
+    if retries != 0:
+        raise TypeError(
+            f"redis store: the {role} client retries commands {retries} time(s); create it with "
+            "retry=Retry(NoBackoff(), 0) (from redis.asyncio.retry / redis.backoff) so that a lost Redis fails an "
+            "operation at once and a command in flight is never sent twice"
+        )
+
+
+def _text(value: object) -> str:
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else str(value)
+
+
+def _int(value: object, what: str) -> int:
+    try:
+        return int(_text(value)) if not isinstance(value, int) else value
+    except ValueError:
+        raise StoreUnavailableError(f"redis store: {what} answered {value!r}, not an integer") from None
+
+
+def _list(value: object, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise StoreUnavailableError(f"redis store: {what} answered {value!r}, not an array")
+    return value
+
+
+def _frames(entries: list[Any], what: str) -> list[StoredFrame]:
+    out = []
+    for entry in entries:
+        entry_id, fields = _list(entry, what)
+        f = _list(fields, what)
+        out.append(StoredFrame(_int(_text(entry_id).split("-")[0], what), _text(f[5])))
+    return out
+
+
+class _Held:
+    """What this process knows of an attachment it holds."""
+
+    __slots__ = ("id", "att_id", "listener", "subscription", "epoch", "newest_claim", "delivered", "pending")
+
+    def __init__(self, session_id: str, listener: SessionListener) -> None:
+        self.id = session_id
+        self.att_id = random_id(96)
+        self.listener = listener
+        self.subscription = Subscription(session_id)
+        #: The claim number Redis gave this attachment (None until the attach script answered).
+        self.epoch: int | None = None
+        #: The newest claim of another attachment seen before ``epoch`` was known.
+        self.newest_claim = 0
+        #: The newest seq given to the listener.
+        self.delivered = 0
+        #: Frames held back while attaching or while a gap is filled from the window.
+        self.pending: list[tuple[int, str]] | None = []
+
+
+class RedisStore:
+    """A SessionStore on Redis (see the module doc). Close it with ``close()``, which also closes both clients."""
+
+    kind = "redis"
+
+    def __init__(
+        self,
+        redis: Redis,
+        subscriber: Redis,
+        bounds: StoreBounds,
+        *,
+        prefix: str = "contractgen:",
+        refresh_ms: int | None = None,
+        tombstone_ms: int = 24 * 60 * 60 * 1000,
+        verify_ms: int = 2000,
+        on_error: Callable[[StoreUnavailableError], None] | None = None,
+        now: Callable[[], float] = lambda: time.monotonic() * 1000,
+    ) -> None:
+        if redis is subscriber:
+            raise TypeError("redis store: pass two clients: a subscribed connection cannot run commands")
+        check_no_retries(redis, "commands")
+        check_no_retries(subscriber, "subscriber")
+        self._redis = redis
+        self._subscriber = subscriber
+        self._b = bounds
+        self._prefix = prefix
+        self._refresh_ms = refresh_ms if refresh_ms is not None else min(30_000, max(50, bounds.ttl_ms // 4))
+        if not 0 < self._refresh_ms < bounds.ttl_ms:
+            raise ValueError(f"redis store: refresh_ms ({self._refresh_ms}) must be above 0 and below the session TTL ({bounds.ttl_ms} ms), or sessions expire while attached")
+        self._tomb_ttl = bounds.ttl_ms + tombstone_ms
+        self._verify_ms = verify_ms
+        self._on_error = on_error
+        self._now = now
+        self._held: dict[str, _Held] = {}
+        self._detached: dict[str, float] = {}
+        self._known: OrderedDict[str, int] = OrderedDict()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._append_tails: dict[str, asyncio.Future[int]] = {}
+        self._closed = False
+        self._pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
+        self._subscribed = asyncio.Event()
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._listener: asyncio.Task[None] | None = None
+        self._refresher: asyncio.Task[None] | None = None
+
+    # --- helpers -----------------------------------------------------------------------------------
+
+    def keys_of(self, session_id: str) -> dict[str, str]:
+        base = f"{self._prefix}{{{session_id}}}"
+        return {"meta": f"{base}:meta", "log": f"{base}:log", "tomb": f"{base}:tomb", "channel": f"{base}:ch"}
+
+    def _keys(self, session_id: str) -> list[str]:
+        k = self.keys_of(session_id)
+        return [k["meta"], k["log"], k["tomb"]]
+
+    def _id_of_channel(self, channel: str) -> str | None:
+        head = f"{self._prefix}{{"
+        return channel[len(head) : -4] if channel.startswith(head) and channel.endswith("}:ch") else None
+
+    @property
+    def attached_here(self) -> int:
+        return len(self._held)
+
+    def _report(self, error: BaseException, what: str) -> None:
+        if self._on_error is None:
+            return
+        try:
+            self._on_error(unavailable(what, error))
+        except Exception:
+            pass  # a failing error hook must not break a timer or the subscriber
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _start(self) -> None:
+        if self._listener is None:
+            self._listener = asyncio.ensure_future(self._listen())
+            self._refresher = asyncio.ensure_future(self._refresh_loop())
+
+    async def _run(self, what: str, script: str, session_id: str, args: Sequence[str | int]) -> Any:
+        label = what if script == "CREATE" else f"{what} (session {session_id})"
+        if self._closed:
+            raise StoreUnavailableError(f"redis store: {label} after close()")
+        try:
+            return await SCRIPTS[script].run(self._redis, self._keys(session_id), args)
+        except (RedisError, OSError) as error:
+            raise unavailable(label, error) from error
+
+    def _lock(self, session_id: str) -> asyncio.Lock:
+        lock = self._locks.get(session_id)
+        if lock is None:
+            lock = self._locks[session_id] = asyncio.Lock()
+        return lock
+
+    def _remember(self, session_id: str, seq: int) -> None:
+        if self._known.get(session_id, 0) >= seq:
+            return
+        self._known.pop(session_id, None)  # re-insert: the order is recency, the oldest goes first
+        self._known[session_id] = seq
+        if len(self._known) > MAX_KNOWN:
+            self._known.popitem(last=False)
+
+    # --- delivery ------------------------------------------------------------------------------------
+
+    def _hand(self, h: _Held, seq: int, frame: str) -> None:
+        h.delivered = seq
+        try:
+            h.listener.frame(frame, seq)
+        except Exception as error:
+            self._report(error, f"delivering seq {seq} of session {h.id}")
+
+    def _deliver(self, h: _Held, seq: int, frame: str) -> None:
+        """In seq order, once: older frames are dropped, a gap is filled from the window first."""
+        if h.pending is not None:
+            h.pending.append((seq, frame))
+            return
+        if seq <= h.delivered:
+            return
+        if seq == h.delivered + 1:
+            self._hand(h, seq, frame)
+            return
+        # A gap: the subscription missed frames (a reconnect). Read them from the window, then go on.
+        h.pending = [(seq, frame)]
+        self._spawn(self._fill(h))
+
+    def _drain(self, h: _Held) -> None:
+        pending = h.pending or []
+        h.pending = None
+        for seq, frame in pending:
+            self._deliver(h, seq, frame)
+
+    async def _fill(self, h: _Held, attempt: int = 0) -> None:
+        """Catches up from the window; while Redis cannot be read the frames stay held back and the
+        read is retried. Frames that left the window are skipped: the client sees the gap and resumes."""
+        try:
+            answer = await self.replay(h.id, h.delivered)
+            tries = 0
+            while isinstance(answer, ReplayRefused) and answer.reason == "window_exceeded" and tries < 3 and self._held.get(h.id) is h:
+                answer = await self.replay(h.id, answer.earliest_seq - 1)
+                tries += 1
+            if self._held.get(h.id) is not h:
+                return
+            if isinstance(answer, ReplayOk):
+                for f in answer.frames:
+                    if f.seq > h.delivered:
+                        self._hand(h, f.seq, f.frame)
+        except Exception as error:
+            if attempt == 0:
+                self._report(error, f"catching up session {h.id}")
+            if self._held.get(h.id) is h and not self._closed and not isinstance(error, UnknownSessionError):
+                await asyncio.sleep(min(1.0, 0.025 * 2 ** min(attempt, 6)))
+                self._spawn(self._fill(h, attempt + 1))
+                return
+        if self._held.get(h.id) is not h:
+            return
+        later = [seq for seq, _ in (h.pending or []) if seq > h.delivered]
+        if later and min(later) > h.delivered + 1:
+            h.delivered = min(later) - 1
+        self._drain(h)
+
+    def _drop(self, h: _Held, why: str) -> None:
+        if self._held.get(h.id) is not h:
+            return
+        del self._held[h.id]
+        self._spawn(self._unlisten(h.id))
+        try:
+            if why == "superseded":
+                h.listener.superseded()
+            else:
+                h.listener.ended()
+        except Exception as error:
+            self._report(error, f"telling session {h.id} it was {why}")
+
+    async def _unlisten(self, session_id: str) -> None:
+        async with self._lock(session_id):
+            if session_id in self._held:
+                return
+            try:
+                await self._pubsub.unsubscribe(self.keys_of(session_id)["channel"])
+            except (RedisError, OSError) as error:
+                self._report(error, f"unsubscribing session {session_id}")
+
+    def _on_message(self, channel: str, message: str) -> None:
+        session_id = self._id_of_channel(channel)
+        h = self._held.get(session_id) if session_id is not None else None
+        if h is None or not message:
+            return
+        kind = message[0]
+        if kind == "d":
+            colon = message.index(":")
+            self._deliver(h, int(message[1:colon]), message[colon + 1 :])
+        elif kind == "c":
+            colon = message.index(":")
+            epoch = int(message[1:colon])
+            if message[colon + 1 :] == h.att_id:
+                return
+            if h.epoch is None:
+                h.newest_claim = max(h.newest_claim, epoch)
+            elif epoch > h.epoch:
+                self._drop(h, "superseded")
+        elif kind == "e":
+            self._drop(h, "ended")
+
+    async def _listen(self) -> None:
+        """Reads the subscription; after a lost connection, subscribes again and catches up."""
+        down = False
+        attempt = 0
+        while not self._closed:
+            try:
+                if not self._pubsub.subscribed:
+                    self._subscribed.clear()
+                    await self._subscribed.wait()
+                    continue
+                if down:
+                    await self._pubsub.connect()  # type: ignore[no-untyped-call]  # resubscribes every channel (redis-py's on_connect)
+                    await self._pubsub.ping()
+                    down = False
+                    attempt = 0
+                    for h in list(self._held.values()):
+                        if h.epoch is not None and h.pending is None:
+                            h.pending = []
+                            self._spawn(self._fill(h))
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and message.get("type") == "message":
+                    self._on_message(_text(message["channel"]), _text(message["data"]))
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, RuntimeError) as error:
+                if self._closed:
+                    return
+                if not down:
+                    self._report(error, "the subscription (subscribing again)")
+                down = True
+                attempt += 1
+                await asyncio.sleep(min(1.0, 0.025 * 2 ** min(attempt, 6)))
+
+    async def _refresh_loop(self) -> None:
+        while not self._closed:
+            await asyncio.sleep(self._refresh_ms / 1000)
+            for h in list(self._held.values()):
+                if h.epoch is not None:
+                    self._spawn(self._refresh(h))
+
+    async def _refresh(self, h: _Held) -> None:
+        """S4: the owner keeps its session's keys alive; learns of claims and ends it missed."""
+        try:
+            status, latest = _list(await SCRIPTS["REFRESH"].run(self._redis, self._keys(h.id), [h.att_id, self._b.ttl_ms, self._tomb_ttl]), "refresh")
+            if self._held.get(h.id) is not h:
+                return
+            s = _int(status, "refresh")
+            if s == -2:
+                self._drop(h, "ended")  # gone from Redis (a restart without persistence)
+            elif s == -1:
+                self._drop(h, "superseded")  # a claim we did not hear
+            elif _int(latest, "refresh") > h.delivered and h.pending is None:
+                h.pending = []
+                self._spawn(self._fill(h))
+        except (RedisError, OSError, StoreUnavailableError) as error:
+            self._report(error, f"refreshing the TTL of session {h.id}")
+
+    # --- the store -----------------------------------------------------------------------------------
+
+    async def create(self, protocol_version: str) -> tuple[str, str]:
+        self._start()
+        for _ in range(3):
+            session_id = random_id(self._b.id_bits)
+            token = random_id(self._b.token_bits)
+            created = await self._run("create", "CREATE", session_id, [token_digest(token).hex(), protocol_version, self._b.ttl_ms, self._tomb_ttl])
+            if _int(created, "create") == 1:
+                self._detached[session_id] = self._now()
+                return session_id, token
+        raise StoreUnavailableError("redis store: create found three fresh session ids taken; the CSPRNG or the key prefix is broken")
+
+    async def authenticate(self, session_id: str, token: str) -> SessionLookup:
+        digest, version, tomb = (_text(x) for x in _list(await self._run("authenticate", "AUTHENTICATE", session_id, []), "authenticate"))
+
+        def matches(hex_digest: str) -> bool:
+            return len(hex_digest) == 64 and token_matches(token, bytes.fromhex(hex_digest))
+
+        if digest:
+            return SessionFound(version) if matches(digest) else SessionMissing("unknown_session")
+        # Only the holder of the right token learns that the session expired (S3: no oracle).
+        if tomb and matches(tomb):
+            return SessionMissing("session_expired")
+        token_matches(token, token_digest(""))  # the same work on every path
+        return SessionMissing("unknown_session")
+
+    def append(self, session_id: str, parts: FrameParts) -> Awaitable[int]:
+        """Appends of one session reach Redis in call order (one after another), so the seqs follow the emit calls."""
+        self._start()
+        previous = self._append_tails.get(session_id)
+        task = asyncio.ensure_future(self._append_after(previous, session_id, parts))
+        self._append_tails[session_id] = task
+
+        def forget(t: asyncio.Future[int]) -> None:
+            if self._append_tails.get(session_id) is t:
+                del self._append_tails[session_id]
+
+        task.add_done_callback(forget)
+        return task
+
+    async def _append_after(self, previous: asyncio.Future[int] | None, session_id: str, parts: FrameParts) -> int:
+        if previous is not None:
+            await asyncio.wait([previous])
+        append_id = random_id(64)
+        first_possible = self._known.get(session_id, 0) + 1
+        channel = self.keys_of(session_id)["channel"]
+        if self._closed:
+            raise StoreUnavailableError(f"redis store: append (session {session_id}) after close()")
+        try:
+            answer = await SCRIPTS["APPEND"].run(self._redis, self._keys(session_id), [parts.prefix, parts.suffix, parts.bytes, self._b.max_messages, self._b.max_bytes, channel, append_id])
+        except ResponseError as error:  # Redis answered: the command ran and failed, nothing stored
+            raise unavailable(f"append (session {session_id})", error) from error
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            if self._closed or not _maybe_sent(error):
+                raise unavailable(f"append (session {session_id})", error) from error
+            return await self._verify(session_id, append_id, first_possible, error)
+        seq = _int(answer, "append")
+        if seq == -1:
+            raise UnknownSessionError(session_id)
+        self._remember(session_id, seq)
+        return seq
+
+    async def _verify(self, session_id: str, append_id: str, first_possible: int, cause: BaseException) -> int:
+        """After an append's connection dropped in flight: did it land?"""
+        deadline = self._now() + self._verify_ms
+        while True:
+            try:
+                seq, earliest = _list(await SCRIPTS["VERIFY"].run(self._redis, self._keys(session_id), [append_id, first_possible]), "verify")
+            except (RedisError, OSError):
+                if self._closed or self._now() >= deadline:
+                    raise StoreOutcomeUnknownError(
+                        f"redis store: append (session {session_id}) lost its connection in flight ({cause}) and Redis could not be asked within {self._verify_ms} ms whether it was stored; it may have been stored and sent"
+                    ) from cause
+                await asyncio.sleep(0.05)
+                continue
+            found = _int(seq, "verify")
+            if found > 0:
+                self._remember(session_id, found)
+                return found
+            e = _int(earliest, "verify")
+            if e == -1:
+                raise UnknownSessionError(session_id)
+            if e <= first_possible:
+                raise unavailable(f"append (session {session_id})", cause)  # searched every seq it could have: not stored
+            raise StoreOutcomeUnknownError(f"redis store: append (session {session_id}) lost its connection in flight and has left the replay window since; it may have been stored and sent") from cause
+
+    async def replay(self, session_id: str, after_seq: int) -> ReplayAnswer:
+        answer = _list(await self._run("replay", "REPLAY", session_id, [after_seq]), "replay")
+        status = _int(answer[0], "replay")
+        if status == -1:
+            raise UnknownSessionError(session_id)
+        earliest, latest = _int(answer[1], "replay"), _int(answer[2], "replay")
+        if status == 1:
+            return ReplayRefused("invalid_cursor", earliest, latest)
+        if status == 2:
+            return ReplayRefused("window_exceeded", earliest, latest)
+        frames = _frames(_list(answer[3], "replay"), "replay")
+        # Never a silent partial replay (R3): the window is contiguous, or this is an error.
+        if len(frames) != latest - after_seq or (frames and frames[0].seq != after_seq + 1):
+            raise StoreUnavailableError(f"redis store: the window of session {session_id} is not contiguous ({len(frames)} frames after {after_seq}, latest {latest})")
+        return ReplayOk(after_seq + 1, latest, frames)
+
+    async def release(self, session_id: str, seq: int) -> None:
+        await self._run("release", "RELEASE", session_id, [seq])
+
+    async def attach(self, session_id: str, protocol_version: str, listener: SessionListener) -> Subscription:
+        self._start()
+        previous = self._held.get(session_id)
+        h = _Held(session_id, listener)
+        self._held[session_id] = h
+        self._detached.pop(session_id, None)
+        if previous is not None:
+            try:
+                previous.listener.superseded()  # one live attachment (S4): the one here is told at once
+            except Exception as error:
+                self._report(error, f"telling session {session_id} it was superseded")
+        channel = self.keys_of(session_id)["channel"]
+        async with self._lock(session_id):
+            try:
+                # Subscribe first: every frame appended after the claim below is then heard here.
+                try:
+                    await self._pubsub.subscribe(channel)
+                except (RedisError, OSError) as error:
+                    raise unavailable(f"subscribe (session {session_id})", error) from error
+                self._subscribed.set()
+                epoch, latest = _list(await self._run("attach", "ATTACH", session_id, [h.att_id, protocol_version, self._b.ttl_ms, self._tomb_ttl, channel]), "attach")
+                if _int(epoch, "attach") == -1:
+                    raise UnknownSessionError(session_id)
+                h.epoch = _int(epoch, "attach")
+                h.delivered = _int(latest, "attach")
+                self._remember(session_id, h.delivered)
+            except BaseException:
+                if self._held.get(session_id) is h:
+                    del self._held[session_id]
+                    self._detached[session_id] = self._now()  # its TTL runs: sweep reports it when it is gone
+                    try:
+                        await self._pubsub.unsubscribe(channel)
+                    except (RedisError, OSError):
+                        pass
+                raise
+        if self._held.get(session_id) is not h:
+            return h.subscription  # superseded meanwhile
+        if h.newest_claim > h.epoch:
+            asyncio.get_running_loop().call_soon(self._drop, h, "superseded")  # claimed elsewhere after us
+            return h.subscription
+        self._drain(h)
+        return h.subscription
+
+    async def detach(self, subscription: Subscription) -> None:
+        session_id = subscription.session_id
+        h = self._held.get(session_id)
+        if h is None or h.subscription is not subscription:
+            return  # superseded meanwhile
+        del self._held[session_id]
+        self._detached[session_id] = self._now()
+        async with self._lock(session_id):
+            if session_id not in self._held:
+                try:
+                    await self._pubsub.unsubscribe(self.keys_of(session_id)["channel"])
+                except (RedisError, OSError) as error:
+                    self._report(error, f"unsubscribing session {session_id}")
+            # If this fails the keys are not refreshed any more: they expire ttl_ms after the last refresh all the same.
+            await self._run("detach", "DETACH", session_id, [h.att_id, self._b.ttl_ms, self._tomb_ttl])
+
+    async def end(self, session_id: str) -> None:
+        self._detached.pop(session_id, None)
+        self._known.pop(session_id, None)
+        await self._run("end", "END", session_id, [self._tomb_ttl, self.keys_of(session_id)["channel"]])
+        h = self._held.get(session_id)
+        if h is not None:
+            self._drop(h, "ended")  # do not wait for our own message
+
+    async def sweep(self, now_ms: float) -> Sequence[str]:
+        gone: list[str] = []
+        for session_id, since in list(self._detached.items()):
+            if now_ms - since < self._b.ttl_ms or session_id in self._held:
+                continue
+            status = _int(await self._run("sweep", "STATUS", session_id, []), "sweep")
+            if status == 1:
+                continue  # still there: another process detached it later
+            self._detached.pop(session_id, None)
+            self._known.pop(session_id, None)
+            if status == 0:
+                gone.append(session_id)  # status 2: attached elsewhere, not ours to report
+        return gone
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._subscribed.set()
+        for task in (self._listener, self._refresher, *self._tasks):
+            if task is not None:
+                task.cancel()
+        self._held.clear()
+        try:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        except Exception:
+            pass
+        for client in (self._redis, self._subscriber):
+            try:
+                await client.aclose()
+            except Exception:
+                pass
+
+
+def _maybe_sent(error: BaseException) -> bool:
+    """redis-py says "Error … connecting to …" when it could not connect: the command was never
+    sent. Any other drop may have come after Redis ran it."""
+    return "connecting to" not in str(error).lower()

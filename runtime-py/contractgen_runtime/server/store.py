@@ -1,0 +1,161 @@
+"""The session store: what a session is beyond one process — its identity and token (S1, S3),
+its seq counter and replay window (Q2, R3), its TTL (S4) and which attachment holds it. The
+in-memory store (memory_store.py) is the default; the Redis store (redis_store.py) lets several
+server processes serve one protocol. Every method but ``append`` is a coroutine because a shared
+store is remote; ``append`` answers at once when it can (the memory store stamps synchronously).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from ..json_text import dumps, utf8_length
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFound:
+    protocol_version: str
+    ok: Literal[True] = True
+
+
+@dataclass(frozen=True, slots=True)
+class SessionMissing:
+    reason: Literal["unknown_session", "session_expired"]
+    ok: Literal[False] = False
+
+
+SessionLookup = SessionFound | SessionMissing
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFrame:
+    seq: int
+    #: The serialized data frame, exactly as delivered.
+    frame: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayOk:
+    from_seq: int
+    latest_seq: int
+    frames: Sequence[StoredFrame]
+    ok: Literal[True] = True
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRefused:
+    reason: Literal["window_exceeded", "invalid_cursor"]
+    earliest_seq: int
+    latest_seq: int
+    ok: Literal[False] = False
+
+
+ReplayAnswer = ReplayOk | ReplayRefused
+
+
+class SessionListener(Protocol):
+    """What a store tells the process that holds a session's attachment."""
+
+    def frame(self, frame: str, seq: int) -> None:
+        """A data frame of the session, in seq order (from this process or another)."""
+
+    def superseded(self) -> None:
+        """Another attachment, here or in another process, took the session over (S4)."""
+
+    def ended(self) -> None:
+        """The session was ended (logout, ban)."""
+
+
+@dataclass(eq=False, slots=True)
+class Subscription:
+    """One binding of a session to a listener; compared by identity."""
+
+    session_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FrameParts:
+    """A data frame split around its seq, so that a store can stamp it atomically (a Redis script
+    concatenates prefix, seq and suffix). ``bytes`` counts everything but the seq's digits."""
+
+    prefix: str
+    suffix: str
+    bytes: int
+
+
+class SessionStore(Protocol):
+    kind: str
+
+    async def create(self, protocol_version: str) -> tuple[str, str]:
+        """S1: a new session; returns (id, token). The token is returned once, here."""
+
+    async def authenticate(self, session_id: str, token: str) -> SessionLookup:
+        """S3: a wrong token answers exactly like an unknown id; compared in constant time."""
+
+    def append(self, session_id: str, parts: FrameParts) -> int | Awaitable[int]:
+        """Q2: assigns the next seq atomically, builds the frame around it, keeps it in the replay
+        window (R3) and delivers it to the session's listener wherever it is. Raises (or the
+        awaitable raises) when the frame could not be stored: then it was not sent."""
+
+    async def replay(self, session_id: str, after_seq: int) -> ReplayAnswer:
+        """R2/R3: exactly the frames after ``after_seq``, or why that cannot be done."""
+
+    async def release(self, session_id: str, seq: int) -> None:
+        """Q5: the client processed everything up to ``seq``; release it early."""
+
+    async def attach(self, session_id: str, protocol_version: str, listener: SessionListener) -> Subscription:
+        """S4: binds the session to ``listener``; any earlier one is told it is superseded."""
+
+    async def detach(self, subscription: Subscription) -> None:
+        """The attachment went away: the TTL starts. No-op if superseded meanwhile."""
+
+    async def end(self, session_id: str) -> None:
+        """Ends a session now; a later resume gets session_expired."""
+
+    async def sweep(self, now_ms: float) -> Sequence[str]:
+        """Ids of sessions that expired since the last call (for on_session_end)."""
+
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoreBounds:
+    ttl_ms: int
+    id_bits: int
+    token_bits: int
+    max_messages: int
+    max_bytes: int
+
+
+class StoreUnavailableError(Exception):
+    """A store could not do its job (a lost connection, a restart): the operation did not happen."""
+
+
+class UnknownSessionError(Exception):
+    """Raised by append for a session the store does not know (expired or never created)."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id} does not exist (it expired or was never created): nothing was sent")
+        self.session_id = session_id
+
+
+_PLAIN = re.compile(r"^[\w.-]*$", re.ASCII)
+
+
+def frame_parts(type_: str, session_id: str, payload_json: str) -> FrameParts:
+    """``{"type":…,"header":{"session_id":…,"seq":`` + seq + ``},"payload":…}``"""
+    suffix = '},"payload":' + payload_json + "}"
+    if _PLAIN.match(type_) and _PLAIN.match(session_id):
+        prefix = '{"type":"' + type_ + '","header":{"session_id":"' + session_id + '","seq":'
+        return FrameParts(prefix, suffix, len(prefix) + utf8_length(suffix))
+    prefix = '{"type":' + dumps(type_) + ',"header":{"session_id":' + dumps(session_id) + ',"seq":'
+    return FrameParts(prefix, suffix, utf8_length(prefix) + utf8_length(suffix))
+
+
+def stamp(parts: FrameParts, seq: int) -> tuple[str, int]:
+    """The frame for ``seq`` and its UTF-8 size."""
+    digits = str(seq)
+    return parts.prefix + digits + parts.suffix, parts.bytes + len(digits)

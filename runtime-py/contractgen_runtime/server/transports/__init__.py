@@ -1,0 +1,1 @@
+"""ASGI transports: WebSocket, Server-Sent Events, long-polling and the POST messages endpoint."""

@@ -1,0 +1,265 @@
+"""Long-polling transport (raw ASGI). GET ``path`` without a session opens one and answers at once
+with the hello; GET with ``session_id``, ``cursor`` (= the last seq processed, R4) and the token
+answers with the data after the cursor, holding the request up to ``hold_ms`` when there is none.
+The cursor also acknowledges (Q5). A poll that is not a continuation of a live poll attachment
+is a resume: the answer starts with hello and resumed. Refusals come with an HTTP status (R3:
+410 Gone for a cursor before the window). Client frames go by POST (messages.py). A port of
+runtime/server/transports/poll.ts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import weakref
+from typing import Any
+
+from ...contract import TransportKind
+from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list, resume_failed_frame
+from ...json_text import dumps
+from ..server_core import CloseReason, Opened, ResumeRequest, ServerCore, Session
+from ..store import ReplayOk, SessionFound
+from .http_util import Query, Scope, bearer_token, frames_body, method_not_allowed, parse_cursor, send_json
+
+#: What a held request is answered with: (status, body).
+Answer = tuple[int, str]
+
+
+def _now() -> float:
+    return time.monotonic() * 1000
+
+
+class _Held:
+    __slots__ = ("future", "cursor", "timer")
+
+    def __init__(self, future: asyncio.Future[Answer], cursor: int, timer: asyncio.TimerHandle) -> None:
+        self.future = future
+        self.cursor = cursor
+        self.timer = timer
+
+
+class PollTransport:
+    def __init__(self, core: ServerCore, path: str, hold_ms: int) -> None:
+        self.core = core
+        self.path = path
+        self.hold_ms = hold_ms
+        # A poll attachment stays live between polls for this long after the last answer.
+        self.lease_ms = hold_ms + core.contract.heartbeat_ms
+        # One answer carries at most this much data; the client polls again with the new cursor.
+        c = core.contract
+        self.max_answer_bytes = max(c.max_frame_bytes, min(256 * 1024, c.replay_window.max_bytes))
+        self.attachments: weakref.WeakKeyDictionary[Session, _PollAttachment] = weakref.WeakKeyDictionary()
+        self.holding: set[_PollAttachment] = set()
+
+    def capped(self, frames: list[str]) -> list[str]:
+        total = 0
+        for i, f in enumerate(frames):
+            total += len(f)
+            if total > self.max_answer_bytes and i > 0:
+                return frames[:i]
+        return frames
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope.get("method") != "GET":
+            await method_not_allowed(send, "GET")
+            return
+        try:
+            answer = await self._serve(scope, receive)
+        except Exception as error:
+            self.core.report(error, None, "poll")
+            answer = 503, dumps({"frames": [error_frame("handler_failed", f"the poll could not be served: {error}")]})
+        if answer is None:
+            return  # the client went away while the poll was held
+        status, body = answer
+        try:
+            await send_json(send, status, body)
+        except Exception:
+            pass  # the client went away
+
+    async def _hold(self, attachment: _PollAttachment, cursor: int, receive: Any) -> Answer | None:
+        future = attachment.serve(cursor)
+        watcher = asyncio.ensure_future(_disconnect(receive))
+        try:
+            waits: set[asyncio.Future[Any]] = {future, watcher}
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            watcher.cancel()
+        if not future.done():
+            attachment.client_left(future)
+            return None
+        return future.result()
+
+    async def _serve(self, scope: Scope, receive: Any) -> Answer | None:
+        core = self.core
+        query = Query(scope.get("query_string", b""))
+        versions = parse_version_list(query.get("versions"))
+        session_id = query.get("session_id")
+
+        def refuse(status: int, frame: Frame) -> Answer:
+            return status, dumps({"frames": [frame]})
+
+        if session_id is None:
+            attachment = _PollAttachment(self)
+            opened = await core.open(attachment, versions)
+            if not isinstance(opened, Opened):
+                return refuse(opened.status, opened.frame)
+            attachment.bind(opened.session)
+            self.attachments[opened.session] = attachment
+            return await self._hold(attachment, 0, receive)
+
+        cursor = parse_cursor(query.get("cursor"))
+        if not isinstance(cursor, int):
+            return refuse(400, error_frame("invalid_message", "cursor must be the last seq processed, a non-negative integer", path="/cursor"))
+        token = bearer_token(scope, query)
+        if token is None:
+            return refuse(401, error_frame("unknown_session", "a poll for a session needs its token: Authorization: Bearer <resume_token>"))
+        local = core.local(session_id)
+        current = self.attachments.get(local) if local is not None else None
+        # resume=1: a client connecting again says so, and gets hello and resumed (R2).
+        explicit_resume = query.get("resume") == "1"
+        # A poll naming versions without the session's one is another client connecting: it negotiates (H2).
+        same_version = local is not None and (versions is None or local.protocol_version in versions)
+        if local is not None and current is not None and same_version and not explicit_resume and current.live and local.attachment is current:
+            auth = await core.store.authenticate(session_id, token)
+            if isinstance(auth, SessionFound):
+                # A continuation of this poll attachment: the cursor acknowledges (Q5).
+                core.spawn(core.store.release(session_id, cursor), session_id, "ack")
+                return await self._hold(current, cursor, receive)
+        # Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
+        attachment = _PollAttachment(self)
+        resumed = await core.resume(attachment, ResumeRequest(session_id, token, cursor, versions))
+        if not isinstance(resumed, Opened):
+            return refuse(resumed.status, resumed.frame)
+        attachment.bind(resumed.session)
+        self.attachments[resumed.session] = attachment
+        return await self._hold(attachment, cursor, receive)
+
+    def close(self) -> None:
+        for a in list(self.holding):
+            a.close(CloseReason("server_closing", "the server is shutting down; resume later"))
+
+
+async def _disconnect(receive: Any) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+
+
+class _PollAttachment:
+    kind: TransportKind = "poll"
+
+    def __init__(self, transport: PollTransport) -> None:
+        self.t = transport
+        self.core = transport.core
+        self.session: Session | None = None
+        self._control: list[str] = []
+        self._held: _Held | None = None
+        self._lease_until = _now() + transport.lease_ms
+        self._closed = False
+        self._answer_scheduled = False
+
+    def bind(self, session: Session) -> None:
+        self.session = session
+
+    @property
+    def live(self) -> bool:
+        """Still a live attachment (a poll held, or the last one recent enough)?"""
+        return not self._closed and (self._held is not None or _now() < self._lease_until)
+
+    def _take_held(self) -> _Held | None:
+        held = self._held
+        if held is not None:
+            self._held = None
+            self.t.holding.discard(self)
+            held.timer.cancel()
+        return held
+
+    def _schedule_answer(self) -> None:
+        # One answer per tick, however many frames arrived.
+        if not self._answer_scheduled:
+            self._answer_scheduled = True
+            asyncio.get_running_loop().call_soon(self._answer)
+
+    def _answer(self) -> None:
+        self._answer_scheduled = False
+        if self._held is None or self.session is None:
+            return
+        held = self._take_held()
+        assert held is not None
+        head, self._control = self._control, []
+        self._lease_until = _now() + self.t.lease_ms
+        self.core.spawn(self._answer_with(held, head, self.session), self.session.id, "poll")
+
+    async def _answer_with(self, held: _Held, head: list[str], session: Session) -> None:
+        try:
+            data = await self.core.store.replay(session.id, held.cursor)
+        except Exception as error:
+            _resolve(held.future, (503, dumps({"frames": [error_frame("handler_failed", f"the session store is unavailable: {error}")]})))
+            raise
+        if not isinstance(data, ReplayOk) and not head:
+            # The window moved past the cursor while the poll waited: refused like a resume (R3).
+            frame = resume_failed_frame(data.reason, f"cursor {held.cursor} is outside the replay window ({data.earliest_seq}..{data.latest_seq})", data.earliest_seq, data.latest_seq)
+            _resolve(held.future, (410 if data.reason == "window_exceeded" else 400, frames_body([dumps(frame)])))
+            return
+        frames = head + (self.t.capped([f.frame for f in data.frames]) if isinstance(data, ReplayOk) else [])
+        # An empty answer after the hold carries a heartbeat: the client sees the server is alive
+        # and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
+        if not frames:
+            frames.append(dumps(heartbeat_frame(session.id, session.latest_seq)))
+        _resolve(held.future, (200, frames_body(frames)))
+
+    # --- Attachment ------------------------------------------------------------------------------
+
+    def send(self, frame: str, seq: int | None = None) -> None:
+        if self._closed:
+            return
+        if seq is None:
+            self._control.append(frame)  # data frames are read from the window by cursor
+        if self._held is not None:
+            self._schedule_answer()
+
+    def heartbeat(self, latest_seq: int) -> None:
+        # A poll attachment ends when the client stops polling: the TTL starts then.
+        if not self._closed and self._held is None and _now() >= self._lease_until and self.session is not None:
+            self._closed = True
+            self.core.detach(self.session, self)
+
+    def close(self, reason: CloseReason) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        if reason.code == "superseded":
+            self._control.append(dumps(error_frame("superseded", reason.message, session_id=self.session.id if self.session else None)))
+        elif reason.frame is not None:
+            self._control.append(dumps(reason.frame))
+        held = self._take_held()
+        if held is not None:
+            _resolve(held.future, (200, frames_body(self._control)))
+            self._control = []
+
+    def serve(self, cursor: int) -> asyncio.Future[Answer]:
+        """Answers now if there is anything after the cursor, else holds the request."""
+        previous = self._take_held()
+        if previous is not None:
+            # Two polls at once for one session: the newer one takes over (S4), the older one is
+            # told why, so that a second poll client does not go on polling beside it.
+            frame = error_frame("superseded", "a newer poll request took over this session", session_id=self.session.id if self.session else None)
+            _resolve(previous.future, (200, frames_body([dumps(frame)])))
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Answer] = loop.create_future()
+        timer = loop.call_later(self.t.hold_ms / 1000, self._answer)
+        self._held = _Held(future, cursor, timer)
+        self.t.holding.add(self)
+        if self._control or (self.session is not None and cursor < self.session.latest_seq):
+            self._answer()
+        return future
+
+    def client_left(self, future: asyncio.Future[Answer]) -> None:
+        if self._held is not None and self._held.future is future:
+            self._take_held()
+            self._lease_until = _now() + self.t.lease_ms
+
+
+def _resolve(future: asyncio.Future[Answer], answer: Answer) -> None:
+    if not future.done():
+        future.set_result(answer)

@@ -1,0 +1,194 @@
+"""Server-Sent Events transport (raw ASGI). The stream is GET ``path``; data frames carry
+``id: <seq>`` so that EventSource's Last-Event-ID is the resume cursor (R4); control frames carry
+no id; heartbeats are comments. EventSource cannot send headers, so a resume puts ``session_id``,
+``resume_token`` and ``last_seen_seq`` in the query string (S5); ``Last-Event-ID``, when sent,
+wins over ``last_seen_seq``. Client frames go by POST (messages.py). A port of
+runtime/server/transports/sse.ts."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from ...contract import TransportKind
+from ...frames import Frame, error_frame, parse_version_list
+from ...json_text import dumps
+from ..server_core import CloseReason, Opened, ResumeRequest, ServerCore, Session
+from .http_util import Query, Scope, header, method_not_allowed, parse_cursor
+
+STREAM_HEADERS = [
+    (b"content-type", b"text/event-stream; charset=utf-8"),
+    (b"cache-control", b"no-store"),
+    (b"connection", b"keep-alive"),
+    (b"x-accel-buffering", b"no"),  # nginx: do not buffer the stream
+]
+
+
+class SseTransport:
+    def __init__(self, core: ServerCore, path: str, *, max_buffered_bytes: int | None = None) -> None:
+        self.core = core
+        self.path = path
+        window = core.contract.replay_window.max_bytes
+        self.max_buffered = max_buffered_bytes if max_buffered_bytes is not None else max(8 * window, 8 * 1024 * 1024)
+        self.streams: set[_Stream] = set()
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope.get("method") != "GET":
+            await method_not_allowed(send, "GET")
+            return
+        query = Query(scope.get("query_string", b""))
+        versions = parse_version_list(query.get("versions"))
+        session_id = query.get("session_id")
+        token = query.get("resume_token")
+        last_event_id = header(scope, b"last-event-id")
+        cursor = parse_cursor(last_event_id if last_event_id else query.get("last_seen_seq"))
+        resuming = session_id is not None or token is not None
+
+        async def refuse(frame: Frame) -> None:
+            # 200 and the typed frame as the only event: EventSource hides the body of any other status.
+            await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+            await send({"type": "http.response.body", "body": f"data: {dumps(frame)}\n\n".encode()})
+
+        if resuming and (session_id is None or token is None or cursor is None):
+            await refuse(error_frame("session_required", "an SSE resume needs session_id, resume_token and last_seen_seq (or Last-Event-ID) in the query string"))
+            return
+        if cursor == "malformed":
+            await refuse(error_frame("invalid_message", "last_seen_seq / Last-Event-ID must be a non-negative integer", path="/last_seen_seq"))
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
+        stream = _Stream(self, receive, send)
+        self.streams.add(stream)
+        try:
+            if resuming and session_id is not None and token is not None and isinstance(cursor, int):
+                opening = self.core.resume(stream, ResumeRequest(session_id, token, cursor, versions))
+            else:
+                opening = self.core.open(stream, versions)
+            await stream.run(opening)
+        finally:
+            self.streams.discard(stream)
+
+    def close(self) -> None:
+        for s in list(self.streams):
+            s.end(None)
+
+
+class _Stream:
+    kind: TransportKind = "sse"
+
+    def __init__(self, transport: SseTransport, receive: Any, send: Any) -> None:
+        self.t = transport
+        self.core = transport.core
+        self._receive = receive
+        self._send = send
+        self.session: Session | None = None
+        self.closed = False  # no more writes (the client left, or the server ended the stream)
+        self._gone = False  # the client disconnected
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._wake = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._inflight = 0
+
+    def _write(self, text: str) -> None:
+        self._pending.append(text)
+        self._pending_bytes += len(text)
+        self._wake.set()
+        # Behind by what waits here and what the ASGI server has not yet taken (its send blocks while
+        # the socket's buffer is full).
+        if self._pending_bytes + self._inflight > self.t.max_buffered:
+            self.close(CloseReason("slow_consumer", "the client fell behind; resume to catch up from the replay window"))
+
+    def send(self, frame: str, seq: int | None = None) -> None:
+        if not self.closed:
+            self._write(f"data: {frame}\n\n" if seq is None else f"id: {seq}\ndata: {frame}\n\n")
+
+    def heartbeat(self, latest_seq: int) -> None:
+        if not self.closed:
+            self._write(f": heartbeat {latest_seq}\n\n")
+
+    def close(self, reason: CloseReason) -> None:
+        if reason.code == "slow_consumer":
+            self._abandon()
+            return
+        if reason.code == "superseded":
+            self.end(error_frame("superseded", reason.message, session_id=self.session.id if self.session else None))
+        else:
+            self.end(reason.frame)
+
+    def _abandon(self) -> None:
+        """L3: a consumer this far behind gets nothing more: its buffer is dropped, the session goes
+        back to its TTL now, and the response is abandoned (the server closes the socket)."""
+        if self._gone:
+            return
+        self.closed = True
+        self._gone = True
+        self._pending.clear()
+        self._pending_bytes = 0
+        if self.session is not None:
+            self.core.detach(self.session, self)
+        self._wake.set()
+        if self._writer is not None:
+            self._writer.cancel()
+
+    def end(self, frame: Frame | None) -> None:
+        if self.closed:
+            return
+        if frame is not None:
+            self._pending.append(f"data: {dumps(frame)}\n\n")
+        self.closed = True
+        self._wake.set()
+
+    async def _watch_disconnect(self) -> None:
+        while True:
+            message = await self._receive()
+            if message["type"] == "http.disconnect":
+                self._gone = True
+                self.closed = True
+                self._wake.set()
+                return
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._gone:
+                return
+            if self._pending:
+                chunk = "".join(self._pending)
+                self._pending.clear()
+                self._pending_bytes = 0
+                self._inflight = len(chunk)
+                await self._send({"type": "http.response.body", "body": chunk.encode("utf-8"), "more_body": True})
+                self._inflight = 0
+            if self.closed and not self._pending:
+                await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+                return
+
+    async def run(self, opening: Any) -> None:
+        watcher = asyncio.ensure_future(self._watch_disconnect())
+        writer = self._writer = asyncio.ensure_future(self._write_loop())
+        try:
+            try:
+                result = await opening
+            except Exception as error:
+                self.core.report(error, None, "open")
+                result = None
+                self.end(error_frame("handler_failed", f"the server could not open the stream: {error}"))
+            if isinstance(result, Opened):
+                self.session = result.session
+            elif result is not None:
+                # A refused open or resume still answers 200 with the typed frame (see refuse above).
+                self.end(result.frame)
+            await asyncio.wait({watcher, writer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.closed = True
+            if self.session is not None:
+                self.core.detach(self.session, self)
+            watcher.cancel()
+            if not writer.done():
+                writer.cancel()
+            for task in (watcher, writer):
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass

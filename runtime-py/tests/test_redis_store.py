@@ -1,0 +1,161 @@
+"""The Redis session store against a real redis-server: the same answers as the memory store
+(S3, Q2, R3, S4), sessions shared by two stores (two processes' worth: created in one, resumed
+and fed from the other, superseded across them), expiry, and its refusal of a retrying client."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+
+from contractgen_runtime.server.memory_store import MemoryStore
+from contractgen_runtime.server.redis_store import RedisStore
+from contractgen_runtime.server.store import ReplayOk, ReplayRefused, SessionFound, SessionMissing, StoreBounds, UnknownSessionError, frame_parts
+
+from .redis_server import RedisServer
+
+
+class Listener:
+    def __init__(self) -> None:
+        self.frames: list[int] = []
+        self.events: list[str] = []
+
+    def frame(self, frame: str, seq: int) -> None:
+        self.frames.append(seq)
+
+    def superseded(self) -> None:
+        self.events.append("superseded")
+
+    def ended(self) -> None:
+        self.events.append("ended")
+
+
+@pytest.fixture(scope="module")
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    yield server
+    server.close()
+
+
+BOUNDS = StoreBounds(ttl_ms=60_000, id_bits=128, token_bits=256, max_messages=5, max_bytes=10_000)
+
+
+@pytest.fixture
+async def stores(redis_server: RedisServer) -> AsyncIterator[tuple[RedisStore, RedisStore]]:
+    made = [RedisStore(redis_server.client(), redis_server.client(), BOUNDS, prefix="t:") for _ in range(2)]
+    yield made[0], made[1]
+    for s in made:
+        await s.close()
+
+
+async def until(condition: object, what: str, timeout: float = 5) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():  # type: ignore[operator]
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_same_answers_as_the_memory_store(kind: str, stores: tuple[RedisStore, RedisStore]) -> None:
+    s: RedisStore | MemoryStore = stores[0] if kind == "redis" else MemoryStore(BOUNDS)
+    sid, token = await s.create("1.1")
+    assert await s.authenticate(sid, token) == SessionFound("1.1")
+    assert await s.authenticate(sid, "A" * 43) == SessionMissing("unknown_session")
+    assert await s.authenticate("B" * 22, token) == SessionMissing("unknown_session")
+    seqs = [await _awaitable(s.append(sid, frame_parts("ui.patch", sid, f'{{"n":{i}}}'))) for i in range(1, 8)]
+    assert seqs == list(range(1, 8))
+    answer = await s.replay(sid, 4)
+    assert isinstance(answer, ReplayOk) and [f.seq for f in answer.frames] == [5, 6, 7]
+    assert answer.frames[0].frame == '{"type":"ui.patch","header":{"session_id":"' + sid + '","seq":5},"payload":{"n":5}}'
+    assert await s.replay(sid, 1) == ReplayRefused("window_exceeded", 3, 7)
+    assert await s.replay(sid, 8) == ReplayRefused("invalid_cursor", 3, 7)
+    await s.release(sid, 5)
+    assert await s.replay(sid, 4) == ReplayRefused("window_exceeded", 6, 7)
+    await s.end(sid)
+    assert await s.authenticate(sid, token) == SessionMissing("session_expired")
+    with pytest.raises(UnknownSessionError):
+        await _awaitable(s.append(sid, frame_parts("ui.patch", sid, "{}")))
+
+
+async def _awaitable(value: object) -> int:
+    return value if isinstance(value, int) else await value  # type: ignore[no-any-return, misc]
+
+
+async def test_two_stores_share_a_session(stores: tuple[RedisStore, RedisStore]) -> None:
+    a, b = stores
+    sid, token = await a.create("1.1")
+    assert await b.authenticate(sid, token) == SessionFound("1.1")
+    on_a, on_b = Listener(), Listener()
+    await a.attach(sid, "1.1", on_a)
+    # Appended in the other process, delivered to the one that holds the attachment, in order.
+    for _ in range(3):
+        await b.append(sid, frame_parts("ui.patch", sid, "{}"))
+    await until(lambda: on_a.frames == [1, 2, 3], "frames on a")
+    # An attachment in b supersedes the one in a.
+    await b.attach(sid, "1.1", on_b)
+    await until(lambda: on_a.events == ["superseded"], "a superseded")
+    await a.append(sid, frame_parts("ui.patch", sid, "{}"))
+    await until(lambda: on_b.frames == [4], "frame 4 on b")
+    assert on_a.frames == [1, 2, 3]
+    # Ended anywhere, the holder hears it.
+    await a.end(sid)
+    await until(lambda: on_b.events == ["ended"], "b ended")
+
+
+async def test_appends_keep_call_order(stores: tuple[RedisStore, RedisStore]) -> None:
+    a, _ = stores
+    sid, _ = await a.create("1.1")
+    listener = Listener()
+    await a.attach(sid, "1.1", listener)
+    pending = [a.append(sid, frame_parts("agent.event", sid, f'{{"i":{i}}}')) for i in range(50)]
+    assert [await p for p in pending] == list(range(1, 51))
+    await until(lambda: len(listener.frames) == 5 or listener.frames == list(range(1, 51)), "frames")
+    await until(lambda: listener.frames[-1] == 50, "the last frame")
+    assert listener.frames == sorted(listener.frames) and len(set(listener.frames)) == len(listener.frames)
+
+
+async def test_expiry_after_detach(redis_server: RedisServer) -> None:
+    clock = [0.0]
+    bounds = StoreBounds(ttl_ms=200, id_bits=128, token_bits=256, max_messages=5, max_bytes=10_000)
+    s = RedisStore(redis_server.client(), redis_server.client(), bounds, prefix="e:", refresh_ms=50, now=lambda: clock[0])
+    try:
+        sid, token = await s.create("1.1")
+        sub = await s.attach(sid, "1.1", Listener())
+        await asyncio.sleep(0.4)  # attached: the owner refreshes the TTL
+        assert await s.authenticate(sid, token) == SessionFound("1.1")
+        await s.detach(sub)
+        await asyncio.sleep(0.35)
+        clock[0] = 1000
+        assert await s.sweep(clock[0]) == [sid]
+        assert await s.authenticate(sid, token) == SessionMissing("session_expired")
+    finally:
+        await s.close()
+
+
+def test_refuses_a_client_that_retries(redis_server: RedisServer) -> None:
+    with pytest.raises(TypeError, match="retry=Retry"):
+        RedisStore(Redis(host="127.0.0.1", port=redis_server.port), redis_server.client(), BOUNDS)  # redis-py retries by default
+
+
+async def test_a_lost_subscription_is_resubscribed_and_the_gap_filled(redis_server: RedisServer, stores: tuple[RedisStore, RedisStore]) -> None:
+    a, b = stores
+    sid, _ = await a.create("1.1")
+    listener = Listener()
+    await a.attach(sid, "1.1", listener)
+    await b.append(sid, frame_parts("ui.patch", sid, "{}"))
+    await until(lambda: listener.frames == [1], "frame 1")
+    admin = redis_server.client()
+    try:
+        # Cut every subscriber connection; frames published meanwhile are missed by the subscription.
+        await admin.client_kill_filter(_type="pubsub")
+        for _ in range(3):
+            await b.append(sid, frame_parts("ui.patch", sid, "{}"))
+        await until(lambda: listener.frames[-1:] == [4], "frames 2..4 after the cut", timeout=10)
+        assert listener.frames == [1, 2, 3, 4]
+        await b.append(sid, frame_parts("ui.patch", sid, "{}"))
+        await until(lambda: listener.frames[-1:] == [5], "frame 5 live again")
+    finally:
+        await admin.aclose()

@@ -1,0 +1,111 @@
+"""The generated agent-ui server (generated-py/agent_ui) as the Python suites run it: conformance
+mode for ``contractgen probe``, the history log x-contract.conformance.history names seeded with
+its items, and a ``chat.send`` handler that emits on request, for the client and chaos tests:
+text ``emit <n> <chunk> <pace_ms>`` emits n agent.event messages ``m1``..``mn`` in paced chunks.
+Environment: ``REDIS_URL`` keeps sessions in Redis (``STORE_PREFIX``), ``WINDOW_MESSAGES``/``WINDOW_BYTES`` widen the replay window (chaos: exactly-once
+across cuts, not the window bound), ``TTL_MS`` and ``HEARTBEAT_MS`` shorten timers."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import os
+from typing import Any
+
+from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
+from agent_ui import validators as v
+from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute
+from agent_ui.runtime.server.store import SessionStore, StoreBounds
+from agent_ui.runtime.server.transports.http_util import Query, send_json
+from agent_ui.server import AgentUiEmitter
+
+
+class Handlers(AgentUiHandlers):
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Task[None]] = set()
+
+    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
+        words = message["payload"]["text"].split()
+        if len(words) == 4 and words[0] == "emit":
+            task = asyncio.ensure_future(emit(ctx, int(words[1]), int(words[2]), int(words[3]) / 1000))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+    def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
+        return None
+
+
+async def emit(ctx: AgentUiContext, n: int, chunk: int, pace: float) -> None:
+    sent = 0
+    while sent < n:
+        for _ in range(min(chunk, n - sent)):
+            sent += 1
+            ctx.emit.agent_event({"conversation_id": "c-1", "turn_id": "t-1", "kind": "text", "text": f"m{sent}"})
+        await asyncio.sleep(pace)
+
+
+def build() -> ContractServer[AgentUiEmitter]:
+    contract = CONTRACT
+    window = os.environ.get("WINDOW_MESSAGES")
+    if window:
+        contract = dataclasses.replace(contract, replay_window=dataclasses.replace(contract.replay_window, max_messages=int(window), max_bytes=int(os.environ.get("WINDOW_BYTES", "67108864"))))
+    if os.environ.get("TTL_MS"):
+        contract = dataclasses.replace(contract, session=dataclasses.replace(contract.session, ttl_ms=int(os.environ["TTL_MS"])))
+    if os.environ.get("HEARTBEAT_MS"):
+        contract = dataclasses.replace(contract, heartbeat_ms=int(os.environ["HEARTBEAT_MS"]))
+    history: MemoryHistoryStore[m.HistoryChunk] = MemoryHistoryStore()
+    assert contract.conformance is not None
+    for log in contract.conformance.history:
+        for i in range(log.min_items):
+            history.append(log.params["conversationId"], {"role": "assistant" if i % 2 else "user", "turn_id": f"t-{i >> 1}", "chunk": {"kind": "text", "text": f"item {i + 1}"}})
+    handlers = Handlers()
+    store: SessionStore | None = None
+    if os.environ.get("REDIS_URL"):
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        from agent_ui.runtime.server.redis_store import RedisStore
+
+        def client() -> Redis:
+            return Redis.from_url(os.environ["REDIS_URL"], retry=Retry(NoBackoff(), 0))
+
+        s, w = contract.session, contract.replay_window
+        store = RedisStore(client(), client(), StoreBounds(s.ttl_ms, s.id_bits, s.token_bits, w.max_messages, w.max_bytes), prefix=os.environ.get("STORE_PREFIX", "contractgen:"))
+    return ContractServer(
+        store=store,
+        contract=contract,
+        validate_client=v.validate_client_message,
+        server_validators=v.SERVER_VALIDATORS,
+        payload_validators=v.PAYLOAD_VALIDATORS,
+        emitter=AgentUiEmitter,
+        dispatch={
+            "chat.send": lambda frame, ctx: handlers.chat_send(frame, ctx),  # type: ignore[arg-type]
+            "ui.action": lambda frame, ctx: handlers.ui_action(frame, ctx),  # type: ignore[arg-type]
+        },
+        history=[HistoryRoute(contract.history["conversationHistory"], history)],
+        conformance=os.environ.get("CONFORMANCE", "1") == "1",
+    )
+
+
+server = build()
+app = server.app
+
+
+async def bench_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``app`` plus ``POST /bench/emit?session=<id>&n=<n>&chunk=<k>`` (bench/python.ts): n agent.events
+    to the session through ``emit_to``, in chunks of k, each chunk awaited — as the TypeScript
+    server process of tests/redis does, so both are driven alike."""
+    if scope["type"] == "http" and scope["path"] == "/bench/emit" and scope["method"] == "POST":
+        query = Query(scope.get("query_string", b""))
+        emitter = server.emit_to(query.get("session") or "")
+        n, chunk = int(query.get("n") or "0"), int(query.get("chunk") or "1000")
+        stored = 0
+        for done in range(0, n, chunk):
+            pending = [emitter.agent_event({"conversation_id": "c-1", "turn_id": "t-1", "kind": "text", "text": f"bench message {i}"}) for i in range(done, min(n, done + chunk))]
+            for p in pending:
+                await p
+                stored += 1
+        await send_json(send, 200, {"stored": stored, "failed": n - stored})
+        return
+    await app(scope, receive, send)

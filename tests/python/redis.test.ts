@@ -1,0 +1,143 @@
+/**
+ * The Python server on the Redis store, across processes and runtimes (a real redis-server):
+ *  - two Python processes share sessions: a session opened on one resumes on the other with
+ *    exactly the missed frames, data emitted on either reaches the connection wherever it is, and
+ *    an attachment on one supersedes the other's (R2, Q2, S4);
+ *  - a Python process and a TypeScript process share Redis too (the same key layout and Lua
+ *    scripts): a session opened on Python resumes on TypeScript, and the TypeScript process emits
+ *    into it, seqs continuing;
+ *  - `contractgen probe` passes against a Python server on Redis.
+ */
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runProbe } from '../../generator/probe/runner.js';
+import { failures, probeSpec } from '../probe/helpers.js';
+import { startServerProcess } from '../redis/processes.js';
+import { startRedisServer, type RedisServer } from '../redis/redis-server.js';
+import { startPythonServer, type PythonServer } from './helpers.js';
+
+interface Frame {
+  readonly type: string;
+  readonly header: Record<string, unknown>;
+  readonly payload: Record<string, unknown>;
+}
+
+/** A WebSocket client that queues frames (heartbeats left out) and tells how it was closed. */
+async function connect(origin: string, query = ''): Promise<{ ws: WebSocket; next(): Promise<Frame>; closed: Promise<number> }> {
+  const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws${query}`);
+  const queue: Frame[] = [];
+  const waiters: ((f: Frame) => void)[] = [];
+  ws.on('message', (data) => {
+    const frame = JSON.parse(String(data)) as Frame;
+    if (frame.type === 'protocol.heartbeat') return;
+    const w = waiters.shift();
+    if (w) w(frame);
+    else queue.push(frame);
+  });
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const next = (): Promise<Frame> =>
+    new Promise<Frame>((resolve, reject) => {
+      const f = queue.shift();
+      if (f) return resolve(f);
+      const timer = setTimeout(() => reject(new Error('no frame within 5 s')), 5000);
+      waiters.push((frame) => {
+        clearTimeout(timer);
+        resolve(frame);
+      });
+    });
+  return { ws, next, closed };
+}
+
+const chat = (sessionId: string, text: string): string => JSON.stringify({ type: 'chat.send', header: { session_id: sessionId }, payload: { conversation_id: 'c-1', text } });
+const resume = (sessionId: string, token: string, lastSeen: number): string => JSON.stringify({ type: 'protocol.resume', header: { session_id: sessionId }, payload: { resume_token: token, last_seen_seq: lastSeen } });
+const seqs = (frames: readonly Frame[]): unknown[] => frames.map((f) => f.header.seq);
+const take = async (c: { next(): Promise<Frame> }, n: number): Promise<Frame[]> => {
+  const out: Frame[] = [];
+  for (let i = 0; i < n; i++) out.push(await c.next());
+  return out;
+};
+
+let redis: RedisServer;
+let a: PythonServer;
+let b: PythonServer;
+beforeAll(async () => {
+  redis = await startRedisServer();
+  const env = { REDIS_URL: `redis://127.0.0.1:${redis.port}`, STORE_PREFIX: 'xproc:', CONFORMANCE: '1' };
+  [a, b] = await Promise.all([startPythonServer('agent_app:app', env), startPythonServer('agent_app:app', env)]);
+});
+afterAll(async () => {
+  await Promise.all([a?.close(), b?.close()]);
+  await redis?.close();
+});
+
+describe('Python servers on Redis', () => {
+  it('two Python processes share a session: resume elsewhere, emit from either, supersede across them', async () => {
+    const first = await connect(a.url);
+    const hello = await first.next();
+    const sessionId = hello.payload.session_id as string;
+    const token = hello.payload.resume_token as string;
+    first.ws.send(chat(sessionId, 'emit 3 3 0'));
+    expect(seqs(await take(first, 3))).toEqual([1, 2, 3]);
+    first.ws.close();
+    await first.closed;
+
+    const onB = await connect(b.url, `?session_id=${sessionId}`);
+    onB.ws.send(resume(sessionId, token, 1));
+    const [helloB, resumed, ...replay] = await take(onB, 4);
+    expect(helloB!.payload.session_id).toBe(sessionId);
+    expect(resumed!.payload).toEqual({ from_seq: 2, latest_seq: 3 });
+    expect(seqs(replay)).toEqual([2, 3]);
+
+    // Emitted by process A (a POSTed frame handled there), delivered by process B.
+    const posted = await fetch(`${a.url}/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: chat(sessionId, 'emit 2 2 0') });
+    expect(posted.status).toBe(202);
+    const fromA = await take(onB, 2);
+    expect(seqs(fromA)).toEqual([4, 5]);
+    expect(fromA.every((f) => f.header.session_id === sessionId)).toBe(true);
+
+    // An attachment on A supersedes B's.
+    const again = await connect(a.url, `?session_id=${sessionId}`);
+    again.ws.send(resume(sessionId, token, 5));
+    expect((await again.next()).type).toBe('protocol.hello');
+    expect((await onB.next()).payload.code).toBe('superseded');
+    expect(await onB.closed).toBe(4001);
+    again.ws.close();
+  });
+
+  it('a Python process and a TypeScript process share a session through Redis', async () => {
+    const ts = await startServerProcess({ name: 'ts', redisPort: redis.port, prefix: 'xproc:' });
+    try {
+      const onPy = await connect(a.url);
+      const hello = await onPy.next();
+      const sessionId = hello.payload.session_id as string;
+      const token = hello.payload.resume_token as string;
+      onPy.ws.send(chat(sessionId, 'emit 2 2 0'));
+      const fromPython = await take(onPy, 2);
+      onPy.ws.close();
+      await onPy.closed;
+
+      const onTs = await connect(ts.origin, `?session_id=${sessionId}`);
+      onTs.ws.send(resume(sessionId, token, 0));
+      const [helloTs, resumed, ...replay] = await take(onTs, 4);
+      expect(helloTs!.type).toBe('protocol.hello');
+      expect(resumed!.payload).toEqual({ from_seq: 1, latest_seq: 2 });
+      // The very frames the Python outbox stamped, replayed by the TypeScript runtime.
+      expect(replay).toEqual(fromPython);
+      expect((await ts.emit(sessionId, 2)).map((r) => ('seq' in r ? r.seq : r.error))).toEqual([3, 4]);
+      expect(seqs(await take(onTs, 2))).toEqual([3, 4]);
+      onTs.ws.close();
+    } finally {
+      await ts.close();
+    }
+  }, 60_000);
+
+  it('contractgen probe passes against a Python server on Redis', async () => {
+    const report = await runProbe({ spec: probeSpec(), url: b.url, timeoutMs: 5000 });
+    expect(failures(report), b.stderr()).toBe('');
+    expect(report.failed).toBe(0);
+  }, 180_000);
+});
