@@ -22,7 +22,7 @@ export interface CloseCode {
 export const CLOSE_CODES: readonly CloseCode[] = [
   { code: 1001, name: 'going_away', when: 'the server is shutting down; resume later', statement: 'S4.7' },
   { code: 1009, name: 'too_big', when: 'a frame larger than 4 × max_frame_bytes arrived (smaller oversized frames get `frame_too_large` and the socket stays open)', statement: 'L2.1' },
-  { code: 1013, name: 'try_again_later', when: 'the server cannot serve now (its session store is unavailable: `handler_failed`); connect again later', statement: 'S4.7' },
+  { code: 1013, name: 'try_again_later', when: 'the server cannot serve now: `overloaded` (L2.2), or its session store is unavailable (`handler_failed`); connect again later', statement: 'L2.2' },
   { code: 4000, name: 'protocol_error', when: 'a connection opened with `session_id` sent anything but `protocol.resume` for that session as its first frame', statement: 'R1.2' },
   { code: 4001, name: 'superseded', when: 'another attachment took the session over; `protocol.error superseded` came first', statement: 'S4.5' },
   { code: 4002, name: 'session_expired', when: 'the server ended the session while it was attached', statement: 'S4.6' },
@@ -51,6 +51,7 @@ export const WIRE_ERRORS: readonly WireError[] = [
   { code: 'frame_too_large', status: 413, when: 'the frame is larger than `max_frame_bytes` (L2.1)' },
   { code: 'superseded', status: 200, when: 'another attachment took the session over (S4.5, S4.9)' },
   { code: 'handler_failed', status: 500, when: 'the server failed to handle the frame; the session is intact (503 when its store is unavailable)' },
+  { code: 'overloaded', status: 429, when: 'the server is at one of its bounds (L2.2): 429 for this client, 503 for the whole server, with a retry hint' },
 ];
 
 /** Reasons of `protocol.resume_failed` and their HTTP status on poll. */
@@ -67,6 +68,7 @@ export const RESUME_FAILURES: readonly WireError[] = [
  */
 export const UNCHECKED_STATEMENTS: Readonly<Record<string, string>> = {
   'S3.5': 'constant-time comparison is a property of the server code; a timing test over a network is noise',
+  'L2.2': 'reaching a bound needs a server configured with small limits and many clients; the server suites test each bound',
   'S4.6': 'ending a session is the application\'s decision; the probe cannot cause it',
   'S4.7': 'slow consumers, store outages and shutdown are server conditions the probe cannot cause',
   'S4.8': 'the poll lease runs holdMs + heartbeatMs past the last answer and the TTL after it: minutes with the spec timers',

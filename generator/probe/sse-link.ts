@@ -83,7 +83,8 @@ export async function connectSse(env: LinkEnvironment, options: OpenOptions & { 
       if (parsed) take(parsed.value, id, Buffer.byteLength(data, 'utf8'));
     },
     (comment) => env.recorder.framing.push(`a comment ": ${clip(comment, 40)}"`),
-    (field) => env.recorder.framing.push(`a "${clip(field, 20)}:" field`),
+    // retry: may come with an overloaded refusal (L2.2); id: is judged by R4.1.
+    (field) => field !== 'retry' && env.recorder.framing.push(`a "${clip(field, 20)}:" field`),
   );
   void (async () => {
     try {

@@ -10,6 +10,7 @@ import { CLOSE_CODES, statusOf } from '../../wire.js';
 import { describe, describeAll, fail, type SessionRef, type TransportContext } from '../context.js';
 import type { HistoryContext } from '../history-context.js';
 import { clip, framesOf, type Link, type Received, type WireFrame } from '../link.js';
+import type { PollLink } from '../poll-link.js';
 import type { ProbeSpec } from '../spec.js';
 
 interface CheckBase {
@@ -203,13 +204,15 @@ export async function resumedHead(ctx: TransportContext, link: Link, what: strin
 }
 
 
-/** A session with `produces` data messages, received, then detached. */
-export async function oneTrigger(ctx: TransportContext): Promise<{ session: SessionRef; latest: number }> {
+/** A session with `produces` data messages, received, then detached; `acked` is what the link acknowledged while it read. */
+export async function oneTrigger(ctx: TransportContext): Promise<{ session: SessionRef; latest: number; acked: number }> {
   const { link, session } = await ctx.openSession();
   await ctx.trigger(link);
   await ctx.takeData(link, ctx.produces, 'the trigger');
   link.drop();
-  return { session, latest: ctx.origin - 1 + ctx.produces };
+  // A poll link's cursor acknowledged what it had when it polled again (Q5.3): the window starts after it.
+  const acked = ctx.kind === 'poll' ? (link as PollLink).acked : ctx.origin - 1;
+  return { session, latest: ctx.origin - 1 + ctx.produces, acked };
 }
 
 /** Where a session for `ctx` was opened on another transport (R2.3), if the spec has one. */

@@ -120,9 +120,9 @@ export const replayChecks: readonly TransportCheck[] = [
     statement: 'R2.2',
     sentence: 'protocol.resumed carries the hello’s latest_seq (the newest seq) in its payload and its header, and the session’s id in its header.',
     async run(ctx) {
-      const { session, latest } = await oneTrigger(ctx);
-      const link = await ctx.resume(session, ctx.origin - 1);
-      const { hello, resumed } = await resumedHead(ctx, link, `a resume from ${ctx.origin - 1}`);
+      const { session, latest, acked } = await oneTrigger(ctx);
+      const link = await ctx.resume(session, acked);
+      const { hello, resumed } = await resumedHead(ctx, link, `a resume from ${acked}`);
       const got = { hello: hello.frame.payload.latest_seq, payload: resumed.frame.payload.latest_seq, header: resumed.frame.header.latest_seq };
       if (got.hello !== latest || got.payload !== latest || got.header !== latest) fail(`latest_seq: hello ${JSON.stringify(got.hello)}, resumed payload ${JSON.stringify(got.payload)}, resumed header ${JSON.stringify(got.header)}; the newest seq is ${latest}`);
       if (resumed.frame.header.session_id !== session.id) fail(`resumed's header names session ${JSON.stringify(resumed.frame.header.session_id)}`);
@@ -215,12 +215,12 @@ export const replayChecks: readonly TransportCheck[] = [
     statement: 'R3.3',
     sentence: 'A resume from a cursor ahead of latest_seq gets resume_failed invalid_cursor with earliest_seq and latest_seq (WebSocket: close 4003; poll: 400).',
     async run(ctx) {
-      const { session, latest } = await oneTrigger(ctx);
+      const { session, latest, acked } = await oneTrigger(ctx);
       const cursor = latest + 1;
       const resumed = await ctx.resume(session, cursor);
       const refusal = await expectRefusal(ctx, resumed, { type: 'protocol.resume_failed', code: 'invalid_cursor', close: 'resume_failed', what: `a resume from cursor ${cursor} (latest_seq ${latest})` });
       const p = refusal.frame.payload;
-      if (p.latest_seq !== latest || p.earliest_seq !== ctx.origin) fail(`invalid_cursor carries earliest_seq ${JSON.stringify(p.earliest_seq)}, latest_seq ${JSON.stringify(p.latest_seq)}; expected ${ctx.origin} and ${latest}`);
+      if (p.latest_seq !== latest || p.earliest_seq !== acked + 1) fail(`invalid_cursor carries earliest_seq ${JSON.stringify(p.earliest_seq)}, latest_seq ${JSON.stringify(p.latest_seq)}; expected ${acked + 1} and ${latest}`);
       return `cursor ${cursor} > latest_seq ${latest} → invalid_cursor${ctx.statusOf(resumed)}`;
     },
   }),

@@ -66,11 +66,9 @@ function messages(core: Core, req: http.IncomingMessage, res: http.ServerRespons
   req.on('end', () => {
     const token = tokenOf(req, url);
     // L4: no token, no body read: the refusal comes before any frame is judged.
-    if (token === undefined && !core.has('implicit-default-session')) {
-      return sendJson(res, core.has('no-token-404') ? 404 : 401, `{"accepted":0,"frames":[${core.error('unknown_session', 'send Authorization: Bearer <resume_token>')}]}`);
-    }
-    let items = [body];
-    if (body.trimStart().startsWith('[')) {
+    const unread = token === undefined && !core.has('implicit-default-session');
+    let items = unread ? [] : [body];
+    if (!unread && body.trimStart().startsWith('[')) {
       try {
         const list = JSON.parse(body) as unknown;
         if (Array.isArray(list)) items = list.map((f) => JSON.stringify(f));
@@ -78,7 +76,7 @@ function messages(core: Core, req: http.IncomingMessage, res: http.ServerRespons
         /* judged as one malformed frame */
       }
     }
-    const errors: { text: string; status: number }[] = [];
+    const errors: { text: string; status: number }[] = unread ? [{ text: core.error('unknown_session', 'send Authorization: Bearer <resume_token>'), status: core.has('no-token-404') ? 404 : 401 }] : [];
     const accepted: (() => void)[] = [];
     for (const item of items) {
       const parsed = core.parse(item);
