@@ -8,6 +8,7 @@ import {
   type ContractServer,
   createContractServer,
   type HandlerContext,
+  type ServerTimers,
   type SessionHandle,
 } from "./runtime/server/contract-server.js";
 import type { HistoryStore } from "./runtime/server/history.js";
@@ -88,6 +89,8 @@ export interface AgentUiServerOptions {
   readonly limits?: Partial<ContractLimits> | undefined;
   /** L2: whom a request counts against for limits.maxSessionsPerClient. Default: the peer address; behind a reverse proxy, return the client address from the proxy's header. */
   readonly clientKey?: ClientKey | undefined;
+  /** Tests and `contractgen probe --timers` only: a shorter session TTL, heartbeat and poll hold than the contract's; the hello announces them. */
+  readonly timers?: ServerTimers | undefined;
   /** For `contractgen probe` (default off): a `chat.send` whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names. */
   readonly conformance?: boolean | undefined;
 }
@@ -139,6 +142,7 @@ export function createAgentUiServer(options: AgentUiServerOptions): AgentUiServe
     maxBufferedBytes: options.maxBufferedBytes,
     limits: options.limits,
     clientKey: options.clientKey,
+    timers: options.timers,
     conformance: options.conformance,
   });
 }

@@ -8,7 +8,7 @@ import type { LoadedSpec } from './loader.js';
 import { camelCase } from './naming.js';
 import { compareVersions } from './rules/parameters.js';
 import { messagesOf, type ContractBlock } from './rules/rule.js';
-import { deref, isSchemaObject, propertySchema, requiresProperty, type Schema } from './schema-walk.js';
+import { applicable, deref, isSchemaObject, propertySchema, requiresProperty, type Schema } from './schema-walk.js';
 
 export type Direction = 'server-to-client' | 'client-to-server';
 export type Role = 'data' | 'control';
@@ -20,6 +20,13 @@ export interface FieldModel {
   /** Short human type, e.g. `integer >= 1`, `SessionId`, `"click" | "submit"`. */
   readonly typeLabel: string;
   readonly description?: string;
+}
+
+/** One branch of a payload's `oneOf`/`anyOf`: a label and its own fields. */
+export interface VariantModel {
+  /** The branch's title, else its discriminating `const` field (`kind = "text"`), else `variant N`. */
+  readonly label: string;
+  readonly fields: readonly FieldModel[];
 }
 
 export interface MessageModel {
@@ -42,6 +49,8 @@ export interface MessageModel {
   /** Fields of the header (session_id, seq, ack, …), as declared by the header schema. */
   readonly headerFields: readonly FieldModel[];
   readonly payloadFields: readonly FieldModel[];
+  /** The branches of a payload that is a `oneOf`/`anyOf` (empty when it is one object shape). */
+  readonly payloadVariants: readonly VariantModel[];
   readonly examples: readonly unknown[];
 }
 
@@ -138,6 +147,7 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
       ...(header?.pointer.startsWith('/$defs/') && header.pointer.split('/').length === 3 ? { headerTypeName: header.pointer.split('/')[2]! } : {}),
       headerFields: header ? fieldsOf(root, header.schema, header.pointer) : [],
       payloadFields: payload ? fieldsOf(root, payload.schema, payload.pointer) : [],
+      payloadVariants: payload ? variantsOf(root, payload.schema, payload.pointer) : [],
       examples: Array.isArray(m.schema.examples) ? m.schema.examples : [],
     };
   });
@@ -208,14 +218,42 @@ function refName(ref: string): string {
   return ref.split('/').pop()!;
 }
 
+/** The declared properties of an object schema, through its $ref and allOf members, in order. */
 function fieldsOf(root: Schema, schema: Schema, pointer: string): FieldModel[] {
-  const props = isSchemaObject(schema.properties) ? schema.properties : {};
+  const props: Record<string, Schema> = {};
+  for (const r of applicable(root, schema, pointer)) {
+    if (isSchemaObject(r.schema.properties)) for (const [name, p] of Object.entries(r.schema.properties)) if (!(name in props) && isSchemaObject(p)) props[name] = p;
+  }
   return Object.keys(props).map((name) => {
     const declared = props[name] as Schema;
     const resolved = propertySchema(root, schema, pointer, name);
     const description = typeof declared.description === 'string' ? declared.description : typeof resolved?.schema.description === 'string' ? resolved.schema.description : undefined;
     return { name, required: requiresProperty(root, schema, pointer, name), typeLabel: typeLabel(root, declared), ...(description ? { description } : {}) };
   });
+}
+
+/** The branches of a `oneOf`/`anyOf` payload, each with its fields (docs show every one, not "none"). */
+function variantsOf(root: Schema, schema: Schema, pointer: string): VariantModel[] {
+  for (const r of applicable(root, schema, pointer)) {
+    const key = Array.isArray(r.schema.oneOf) ? 'oneOf' : Array.isArray(r.schema.anyOf) ? 'anyOf' : undefined;
+    if (!key) continue;
+    return (r.schema[key] as unknown[]).flatMap((branch, i) => {
+      if (!isSchemaObject(branch)) return [];
+      const at = deref(root, branch, `${r.pointer}/${key}/${i}`) ?? { schema: branch, pointer: `${r.pointer}/${key}/${i}` };
+      const fields = fieldsOf(root, at.schema, at.pointer);
+      return [{ label: variantLabel(root, at.schema, at.pointer, fields, i), fields }];
+    });
+  }
+  return [];
+}
+
+function variantLabel(root: Schema, schema: Schema, pointer: string, fields: readonly FieldModel[], index: number): string {
+  if (typeof schema.title === 'string' && schema.title.trim() !== '') return schema.title.trim();
+  for (const f of fields) {
+    const s = propertySchema(root, schema, pointer, f.name)?.schema;
+    if (s && 'const' in s) return `${f.name} = ${JSON.stringify(s.const)}`;
+  }
+  return typeof schema.$ref === 'string' ? schema.$ref.split('/').pop()! : `variant ${index + 1}`;
 }
 
 /** A short human label for a schema, used in docs and error text. */

@@ -7,6 +7,7 @@
  */
 import { textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
+import { CLOSE_CODES } from '../wire.js';
 import { documentJson, exportInfo, exportSchema, fieldSchema, protocolExtension, referencedDefs } from './json-export.js';
 
 const SCHEMAS = '#/components/schemas/';
@@ -58,6 +59,8 @@ export function asyncApiDocument(model: ContractModel): Record<string, unknown> 
       messages: channelMessages(model.messages),
       bindings: { ws: { method: 'GET', query: query({ session_id: sessionId, versions }, 'session_id only when resuming; the resume_token travels in the protocol.resume frame, never in the URL.'), bindingVersion: '0.1.0' } },
       'x-resume': { frame: 'protocol.resume', cursor: 'payload.last_seen_seq' },
+      // The close code of every refusal and takeover (wire.md); AsyncAPI has no field for them.
+      'x-close-codes': CLOSE_CODES.map((c) => ({ code: c.code, name: c.name, when: c.when, statement: c.statement })),
     };
     op('sendOverWebSocket', 'send', 'websocket', server, 'Server frames: hello first, then data stamped with header.seq (Q1–Q3) and control frames.');
     op('receiveOverWebSocket', 'receive', 'websocket', client, 'Client frames, each with header.session_id (S5).');
@@ -66,7 +69,7 @@ export function asyncApiDocument(model: ContractModel): Record<string, unknown> 
     channels.sse = {
       address: sse.path,
       title: 'Server-Sent Events',
-      description: 'A text/event-stream of server frames. Data events carry `id: <seq>`, so the browser\'s Last-Event-ID is the resume cursor (R4); heartbeats are comments. EventSource cannot send headers, so a resume puts session_id, resume_token and last_seen_seq in the query string (S5). Client frames are POSTed to the messages channel.',
+      description: 'A text/event-stream of server frames. Data events carry `id: <seq>`, so the browser\'s Last-Event-ID is the resume cursor (R4); heartbeats are protocol.heartbeat events without id (Q4). EventSource cannot send headers, so a resume puts session_id, resume_token and last_seen_seq in the query string (S5). Client frames are POSTed to the messages channel.',
       servers: [{ $ref: '#/servers/http' }],
       messages: channelMessages(server),
       'x-resume': { query: ['session_id', 'resume_token', 'last_seen_seq'], header: 'Last-Event-ID', eventId: 'header.seq of data messages' },

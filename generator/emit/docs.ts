@@ -15,6 +15,7 @@ import { registerEscapeHelpers } from '../template-escape.js';
 import { banner, OutputCheckError, textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, FieldModel, HistoryEndpointModel, MessageModel, TransportKind } from '../model.js';
 import { apiPrefixOf, RULES, type ResolvedTraceRow, type TraceDoc } from '../trace.js';
+import { CLOSE_CODES, RESUME_FAILURES, WIRE_ERRORS } from '../wire.js';
 
 /** The docs, in the order they are listed: file name, template, banner purpose, trace rows. */
 export const DOCS: readonly { readonly file: string; readonly template: string; readonly purpose: string; readonly trace?: TraceDoc }[] = [
@@ -22,6 +23,7 @@ export const DOCS: readonly { readonly file: string; readonly template: string; 
   { file: 'backend-runtime.md', template: 'backend-runtime.md.hbs', purpose: 'Scope doc: the backend runtime and the generated server.', trace: 'backend' },
   { file: 'frontend-runtime.md', template: 'frontend-runtime.md.hbs', purpose: 'Scope doc: what a frontend client must do, and what generated code holds it to.', trace: 'frontend' },
   { file: 'protocol-schema.md', template: 'protocol-schema.md.hbs', purpose: 'Scope doc: the protocol schema, its messages and the generated types and validators.', trace: 'schema' },
+  { file: 'wire.md', template: 'wire.md.hbs', purpose: 'Normative wire document: every endpoint, frame, refusal and close code, each statement numbered and tied to a rule.' },
 ];
 
 // ------------------------------------------------------------------------------------------
@@ -85,6 +87,7 @@ function messageView(m: MessageModel) {
     headerType: m.headerTypeName ?? '',
     headerFields: m.headerFields.map(fieldView),
     fields: m.payloadFields.map(fieldView),
+    variants: m.payloadVariants.map((v) => ({ label: v.label, fields: v.fields.map(fieldView) })),
   };
 }
 
@@ -192,6 +195,16 @@ function conformanceView(model: ContractModel) {
   };
 }
 
+/**
+ * The application flow of the sequence diagram: the client message that makes the server produce
+ * data (the conformance trigger's, else the first client data message), if the contract has one.
+ */
+function inputOf(model: ContractModel): { type: string; memberName: string } | undefined {
+  const inputs = model.messages.filter((m) => m.direction === 'client-to-server' && m.role === 'data');
+  const m = inputs.find((x) => x.type === model.conformance?.trigger.type) ?? inputs[0];
+  return m ? { type: m.type, memberName: m.memberName } : undefined;
+}
+
 /** Everything the templates read. Built from the model only. */
 export function docsView(model: ContractModel) {
   const messages = model.messages.map(messageView);
@@ -254,8 +267,9 @@ export function docsView(model: ContractModel) {
       resumeFailed: resumeFailed.find((e) => (e as { payload?: { reason?: unknown } }).payload?.reason === 'window_exceeded') ?? resumeFailed[0],
       ack: example(model, 'protocol.ack'),
     },
-    diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1 },
+    diagram: { first: slot(0), second: slot(1), missed: slot(2), live: slot(3), lastSeen: origin + 1, input: inputOf(model) },
     conformance: conformanceView(model),
+    wire: { closeCodes: CLOSE_CODES, errors: WIRE_ERRORS, resumeFailures: RESUME_FAILURES },
     python: pythonView(model),
     defs: Object.keys(model.defs),
     kernel: model.kernel,

@@ -88,7 +88,7 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
         summary: 'Open or resume a session as a Server-Sent Events stream.',
         description:
           'Without session_id a new session is opened; its first event is protocol.hello (H1). With session_id, resume_token and last_seen_seq (or the Last-Event-ID header, which wins) the session resumes: hello, protocol.resumed, the replay, then live events (R1, R2). ' +
-          'EventSource cannot send headers, so these travel in the query string (S5). Data events carry `id: <seq>` (R4); heartbeats are comments. ' +
+          'EventSource cannot send headers, so these travel in the query string (S5). Data events carry `id: <seq>` (R4); heartbeats are protocol.heartbeat events without id (Q4). ' +
           'A refused request is answered 200 with the typed frame as the only event, because EventSource hides the body of any other status.',
         tags: ['transports'],
         security: [{}, { resumeTokenQuery: [] }],
@@ -102,7 +102,23 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
         responses: {
           '200': {
             description: 'The event stream: `data: <frame JSON>` per frame; data frames with `id: <seq>`. A refusal (a bad resume request, an unknown or expired session, a cursor outside the window, no common version) is the only event of the stream, a typed protocol.error or protocol.resume_failed.',
-            content: { 'text/event-stream': { schema: { type: 'string' } } },
+            content: {
+              'text/event-stream': {
+                schema: { type: 'string' },
+                // OpenAPI 3.2's itemSchema, as an extension: the validator this project uses
+                // (@readme/openapi-parser 9) refuses 3.2 documents, so the export stays 3.1.
+                'x-itemSchema': {
+                  description: 'One event (wire.md R4.1, R4.4): a single data line holding one server frame; id = header.seq on data events, absent on control events; no event field.',
+                  type: 'object',
+                  required: ['data'],
+                  additionalProperties: false,
+                  properties: {
+                    id: { type: 'string', pattern: '^[1-9][0-9]*$', description: 'The seq of a data event: the next Last-Event-ID.' },
+                    data: { type: 'string', contentMediaType: 'application/json', contentSchema: ref('ServerMessage') },
+                  },
+                },
+              },
+            },
           },
           '405': { description: 'Not GET.' },
         },

@@ -148,6 +148,13 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
         type: `${file.use('ClientKey', './runtime/server/session-limiter.js', { type: true })} | undefined`,
         docs: ['L2: whom a request counts against for limits.maxSessionsPerClient. Default: the peer address; behind a reverse proxy, return the client address from the proxy\'s header.'],
       },
+      {
+        name: 'timers',
+        isReadonly: true,
+        hasQuestionToken: true,
+        type: `${file.use('ServerTimers', './runtime/server/contract-server.js', { type: true })} | undefined`,
+        docs: ['Tests and `contractgen probe --timers` only: a shorter session TTL, heartbeat and poll hold than the contract\'s; the hello announces them.'],
+      },
       ...(model.conformance
         ? [
             {
@@ -221,6 +228,7 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
         w.writeLine('maxBufferedBytes: options.maxBufferedBytes,');
         w.writeLine('limits: options.limits,');
         w.writeLine('clientKey: options.clientKey,');
+        w.writeLine('timers: options.timers,');
         if (model.conformance) w.writeLine('conformance: options.conformance,');
       });
       w.write(');');

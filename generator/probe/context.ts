@@ -6,12 +6,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { HistoryEndpointModel, TransportKind } from '../model.js';
+import type { TransportKind } from '../model.js';
 import { clip, Recorder, urlFor, type Link, type LinkEnvironment, type PostAnswer, type Received } from './link.js';
 import { connectPoll } from './poll-link.js';
 import type { ProbeSpec } from './spec.js';
 import { connectSse } from './sse-link.js';
-import { connectWebSocket, type OpenOptions } from './websocket-link.js';
+import { connectWebSocket, type OpenOptions, type ResumeOptions } from './websocket-link.js';
 
 /** A check did not hold; `message` is the evidence. */
 export class ProbeFailure extends Error {}
@@ -112,6 +112,33 @@ export function randomToken(length: number): string {
 // ---------------------------------------------------------------------------------------------
 // The transport context
 
+/** The timers the server runs with: the spec's, or the test timers `--timers` names. */
+export interface Timers {
+  readonly ttlMs: number;
+  readonly heartbeatMs: number;
+  readonly holdMs: number;
+  /** Whether they came from --timers (the server runs with test timers). */
+  readonly given: boolean;
+}
+
+/** The timers of the spec, with what --timers names in their place. */
+export function timersOf(spec: ProbeSpec, given: Partial<Omit<Timers, 'given'>> | undefined): Timers {
+  const m = spec.model;
+  const hold = m.transports.find((t) => t.kind === 'poll')?.holdMs ?? 0;
+  return { ttlMs: given?.ttlMs ?? m.session.ttlMs, heartbeatMs: given?.heartbeatMs ?? m.heartbeatMs, holdMs: given?.holdMs ?? hold, given: given !== undefined };
+}
+
+/** A raw HTTP answer, for checks that look at statuses and bodies themselves. */
+export interface HttpAnswer {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly text: string;
+  /** The parsed JSON body, or undefined when it is not JSON. */
+  readonly json: unknown;
+  /** `METHOD /path?query → status body`, for evidence. */
+  readonly shown: string;
+}
+
 export interface ContextOptions {
   readonly spec: ProbeSpec;
   readonly base: URL;
@@ -120,6 +147,11 @@ export interface ContextOptions {
   /** How long "nothing more arrives" is waited for. */
   readonly quietMs: number;
   readonly recorder: Recorder;
+  readonly timers: Timers;
+  /** Links to drop with this context's (a context for another transport shares them). */
+  readonly links?: Set<Link>;
+  /** Whether --only or --skip left checks out (an audit with nothing to read then skips). */
+  readonly partial?: boolean;
 }
 
 export class TransportContext {
@@ -128,10 +160,12 @@ export class TransportContext {
   readonly timeoutMs: number;
   readonly quietMs: number;
   readonly recorder: Recorder;
+  readonly timers: Timers;
+  readonly partial: boolean;
   /** Every version of the spec, as a client that speaks them all offers them (H2). */
   readonly versions: string;
-  private readonly base: URL;
-  private readonly links = new Set<Link>();
+  readonly base: URL;
+  private readonly links: Set<Link>;
   private readonly memos = new Map<string, Promise<unknown>>();
 
   constructor(o: ContextOptions) {
@@ -140,7 +174,10 @@ export class TransportContext {
     this.timeoutMs = o.timeoutMs;
     this.quietMs = o.quietMs;
     this.recorder = o.recorder;
+    this.timers = o.timers;
     this.base = o.base;
+    this.links = o.links ?? new Set();
+    this.partial = o.partial ?? false;
     this.versions = o.spec.model.protocolVersions.join(',');
   }
 
@@ -158,10 +195,31 @@ export class TransportContext {
   }
 
   private env(): LinkEnvironment {
-    return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l) };
+    return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l), holdMs: this.timers.holdMs };
   }
 
-  private connect(options: OpenOptions): Promise<Link> {
+  /** The transport's path (and messages path) in the spec. */
+  path(which: 'path' | 'messagesPath' = 'path'): string {
+    const t = this.spec.model.transports.find((x) => x.kind === this.kind)!;
+    return (which === 'path' ? t.path : t.messagesPath) ?? '';
+  }
+
+  /** One HTTP request under the base URL; `query` is a raw query string. */
+  async http(method: string, path: string, o: { readonly query?: string; readonly headers?: Readonly<Record<string, string>>; readonly body?: string } = {}): Promise<HttpAnswer> {
+    const url = urlFor(this.base, path);
+    url.search = o.query ?? '';
+    const res = await fetch(url, { method, headers: o.headers ?? {}, ...(o.body !== undefined ? { body: o.body } : {}), signal: AbortSignal.timeout(this.timeoutMs + this.timers.holdMs) });
+    const text = await res.text();
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, headers: res.headers, text, json, shown: `${method} ${path}${o.query ? `?${o.query}` : ''} → HTTP ${res.status} ${clip(text, 160)}` };
+  }
+
+  private connect(options: OpenOptions & { readonly resume?: ResumeOptions & { readonly flag?: boolean } }): Promise<Link> {
     const env = this.env();
     switch (this.kind) {
       case 'websocket':
@@ -173,9 +231,12 @@ export class TransportContext {
     }
   }
 
-  /** A new attachment without a session; `versions` null leaves the parameter out. */
-  open(o: { readonly versions?: string | null } = {}): Promise<Link> {
-    const options: OpenOptions = { versions: o.versions === null ? undefined : (o.versions ?? this.versions) };
+  /**
+   * A new attachment; `versions` null leaves the parameter out. `sessionId` (WebSocket) opens a
+   * resuming connection that has sent nothing yet; `query` and `headers` go with an SSE or poll GET.
+   */
+  open(o: { readonly versions?: string | null } & Omit<OpenOptions, 'versions'> = {}): Promise<Link> {
+    const options: OpenOptions = { ...o, versions: o.versions === null ? undefined : (o.versions ?? this.versions) };
     return this.connect(options);
   }
 
@@ -192,14 +253,26 @@ export class TransportContext {
   endText(link: Link): string {
     const e = link.ended;
     if (!e) return '';
-    const parts = [e.status ? `HTTP ${e.status}` : '', e.code !== undefined ? `close ${e.code}` : '', e.reason ?? ''].filter(Boolean);
+    const parts = [e.status ? `HTTP ${e.status}` : '', e.code !== undefined ? `close ${e.code}` : '', e.reason ?? '', e.body !== undefined && link.log.length === 0 ? `body ${e.body || '(empty)'}` : ''].filter(Boolean);
     return parts.length ? ` (${parts.join(', ')})` : '';
   }
 
-  /** R1: a resume of `session` from `lastSeenSeq` on a new attachment. */
-  resume(session: SessionRef, lastSeenSeq: number, o: { readonly versions?: string } = {}): Promise<Link> {
-    const options = { versions: o.versions ?? this.versions, resume: { sessionId: session.id, token: session.token, lastSeenSeq } };
+  /**
+   * R1: a resume of `session` from `lastSeenSeq` on a new attachment. `flag` false leaves out
+   * poll's resume=1; `headers` go with the SSE GET (Last-Event-ID).
+   */
+  resume(session: SessionRef, lastSeenSeq: number, o: { readonly versions?: string; readonly flag?: boolean; readonly headers?: Readonly<Record<string, string>> } = {}): Promise<Link> {
+    const options = {
+      versions: o.versions ?? this.versions,
+      ...(o.headers ? { headers: o.headers } : {}),
+      resume: { sessionId: session.id, token: session.token, lastSeenSeq, ...(o.flag === false ? { flag: false } : {}) },
+    };
     return this.connect(options);
+  }
+
+  /** A transport of another kind on the same server (R2.3: resume anywhere). */
+  other(kind: TransportKind): TransportContext {
+    return new TransportContext({ spec: this.spec, base: this.base, kind, timeoutMs: this.timeoutMs, quietMs: this.quietMs, recorder: new Recorder(this.spec), timers: this.timers, links: this.links });
   }
 
   /** The conformance trigger frame; `sessionId` null leaves header.session_id out. */
@@ -298,91 +371,3 @@ export class TransportContext {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// The history context
-
-export interface HistoryAnswer {
-  /** `GET /path?query`, for failures. */
-  readonly url: string;
-  /** `?query`, for short evidence. */
-  readonly query: string;
-  readonly status: number;
-  readonly body: unknown;
-  /** `chunks[].seq` of a 200 answer. */
-  readonly seqs: readonly (number | undefined)[];
-  readonly latestSeq: unknown;
-}
-
-export class HistoryContext {
-  readonly violations: string[] = [];
-  /** How many reads were answered with 200 (and validated). */
-  answered = 0;
-  private whole: Promise<HistoryAnswer> | undefined;
-
-  constructor(
-    readonly spec: ProbeSpec,
-    readonly endpoint: HistoryEndpointModel,
-    readonly entry: { readonly endpoint: string; readonly params: Readonly<Record<string, string>>; readonly minItems: number },
-    private readonly base: URL,
-    readonly timeoutMs: number,
-  ) {}
-
-  /** The endpoint's path with the conformance params filled in. */
-  get path(): string {
-    return this.endpoint.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(this.entry.params[name] ?? ''));
-  }
-
-  /** GET with a raw query string (`limit=0&sinceSeq=1`); 200 answers are validated. */
-  async get(query: string): Promise<HistoryAnswer> {
-    const url = urlFor(this.base, this.path);
-    url.search = query;
-    const shown = `GET ${this.path}${query ? `?${query}` : ''}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) });
-    } catch (err) {
-      fail(`${shown}: ${(err as Error).message}`);
-    }
-    const text = await res.text();
-    let body: unknown = text;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      /* kept as text */
-    }
-    const chunks = (body as { chunks?: unknown } | null)?.chunks;
-    const seqs = Array.isArray(chunks) ? chunks.map((c) => (typeof (c as { seq?: unknown } | null)?.seq === 'number' ? ((c as { seq: number }).seq) : undefined)) : [];
-    if (res.status === 200) {
-      this.answered++;
-      const why = this.spec.invalidHistory(this.endpoint, body);
-      if (why) this.violations.push(`${shown}: ${why}`);
-    }
-    return { url: shown, query: `?${query}`, status: res.status, body, seqs, latestSeq: (body as { latestSeq?: unknown } | null)?.latestSeq };
-  }
-
-  /** A 200 answer or a failure naming what came instead. */
-  async ok(query: string): Promise<HistoryAnswer> {
-    const a = await this.get(query);
-    if (a.status !== 200 || !Array.isArray((a.body as { chunks?: unknown } | null)?.chunks)) fail(`${a.url} → HTTP ${a.status} ${clip(JSON.stringify(a.body) ?? '')}`);
-    return a;
-  }
-
-  /** The whole log (read once): `?sinceSeq=0` without a limit. */
-  log(): Promise<HistoryAnswer> {
-    this.whole ??= this.ok('sinceSeq=0');
-    return this.whole;
-  }
-
-  /** The log size the other checks work with (at least 10, as the vocabulary asks). */
-  async size(): Promise<number> {
-    const n = (await this.log()).seqs.length;
-    if (n < 10) fail(`${this.path} holds ${n} items; the history checks need the log x-contract.conformance.history promises (at least ${this.entry.minItems})`);
-    return n;
-  }
-
-  /** A page size that does not divide the log, so the last page is a short one (W5). */
-  pageSize(n: number): number {
-    const k = Math.floor(n / 4) + 1;
-    return Math.max(2, Math.min(k, this.endpoint.maxLimit ?? k));
-  }
-}

@@ -21,6 +21,8 @@ export interface Received {
   readonly data: boolean;
   /** SSE only: the event's own `id:` field, if it had one. */
   readonly sseId?: string | undefined;
+  /** UTF-8 bytes of the frame's text as it came (WebSocket and SSE, where one frame is one text). */
+  readonly bytes?: number | undefined;
   /** The session of the link it arrived on (known once a hello arrived, or from the resume). */
   readonly sessionId: string | undefined;
 }
@@ -32,6 +34,8 @@ export interface EndInfo {
   readonly reason?: string;
   /** HTTP status of the last answer (SSE, poll). */
   readonly status?: number;
+  /** The body of an answer that was not a stream (a refusal), cut short, for evidence. */
+  readonly body?: string;
 }
 
 /** The answer to a POSTed client frame. */
@@ -53,8 +57,11 @@ export interface Link {
   readonly log: readonly Received[];
   /** The next frame that is not a heartbeat, or undefined when none arrives within `timeoutMs` or the link ended. */
   next(timeoutMs: number): Promise<Received | undefined>;
-  /** Sends a client frame: on the socket (WebSocket), or POSTed with `Authorization: Bearer <token>` (SSE, poll). */
-  send(frame: unknown, options?: { readonly token?: string | null }): Promise<PostAnswer | undefined>;
+  /**
+   * Sends a client frame: on the socket (WebSocket), or POSTed with `Authorization: Bearer <token>`
+   * (SSE, poll). A string is sent as it is (malformed frames); `binary` sends it as a binary message.
+   */
+  send(frame: unknown, options?: { readonly token?: string | null; readonly binary?: boolean }): Promise<PostAnswer | undefined>;
   /** Ends the attachment politely: WebSocket sends what is queued, then closes; HTTP links abort. */
   close(): void;
   /** Ends the attachment at once, without a goodbye. */
@@ -72,6 +79,8 @@ export interface LinkEnvironment {
   readonly timeoutMs: number;
   /** Registers a link so the runner can drop whatever a check left open. */
   track(link: Link): void;
+  /** The poll hold the server runs with, when the probe was told (--timers); else the spec's. */
+  readonly holdMs?: number | undefined;
 }
 
 /** A URL under the base URL (which may carry a path prefix such as /api). */
@@ -83,6 +92,12 @@ export function urlFor(base: URL, path: string, query: Readonly<Record<string, s
   return url;
 }
 
+/** The frames of a `{ "frames": [...] }` body, or undefined when the body is not one. */
+export function framesOf(body: unknown): readonly unknown[] | undefined {
+  const frames = typeof body === 'object' && body !== null ? (body as { frames?: unknown }).frames : undefined;
+  return Array.isArray(frames) ? frames : undefined;
+}
+
 /**
  * Everything one transport delivered during a probe run. Each frame is validated against the
  * spec on arrival; what fails is kept as a violation with its evidence.
@@ -91,6 +106,8 @@ export class Recorder {
   readonly received: Received[] = [];
   /** What was wrong with a frame, and the first frame it was wrong with. */
   readonly violations: { readonly reason: string; readonly sample: string }[] = [];
+  /** SSE: what broke the framing of R4.4 (more than one data: line, an event: field, a comment). */
+  readonly framing: string[] = [];
   constructor(private readonly spec: ProbeSpec) {}
 
   violation(reason: string, sample = ''): void {
@@ -108,7 +125,7 @@ export class Recorder {
   }
 
   /** Validates and keeps one parsed frame; undefined when it is not a frame at all. */
-  value(value: unknown, sessionId: string | undefined, sseId?: string): Received | undefined {
+  value(value: unknown, sessionId: string | undefined, sseId?: string, bytes?: number): Received | undefined {
     const why = this.spec.invalidFrame(value);
     if (why) this.violation(why, JSON.stringify(value));
     if (typeof value !== 'object' || value === null || typeof (value as { type?: unknown }).type !== 'string') return undefined;
@@ -118,7 +135,7 @@ export class Recorder {
       header: typeof v.header === 'object' && v.header !== null ? (v.header as Record<string, unknown>) : {},
       payload: typeof v.payload === 'object' && v.payload !== null ? (v.payload as Record<string, unknown>) : {},
     };
-    const received: Received = { frame, data: this.spec.isData(frame.type), sessionId, ...(sseId !== undefined ? { sseId } : {}) };
+    const received: Received = { frame, data: this.spec.isData(frame.type), sessionId, ...(sseId !== undefined ? { sseId } : {}), ...(bytes !== undefined ? { bytes } : {}) };
     this.received.push(received);
     return received;
   }
@@ -192,8 +209,8 @@ export class FrameQueue {
 }
 
 /** POSTs one client frame (or any body) to a messages path. */
-export async function postFrame(env: LinkEnvironment, path: string, body: unknown, token: string | undefined, sessionId: string | undefined): Promise<PostAnswer> {
-  const res = await fetch(urlFor(env.base, path), {
+export async function postFrame(env: LinkEnvironment, path: string, body: unknown, token: string | undefined, sessionId: string | undefined, query: Readonly<Record<string, string>> = {}): Promise<PostAnswer> {
+  const res = await fetch(urlFor(env.base, path, query), {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -206,7 +223,6 @@ export async function postFrame(env: LinkEnvironment, path: string, body: unknow
   } catch {
     /* not JSON: kept as text */
   }
-  const list = typeof parsed === 'object' && parsed !== null && Array.isArray((parsed as { frames?: unknown }).frames) ? ((parsed as { frames: unknown[] }).frames) : [];
-  const frames = list.map((f) => env.recorder.value(f, sessionId)?.frame).filter((f): f is WireFrame => f !== undefined);
+  const frames = (framesOf(parsed) ?? []).map((f) => env.recorder.value(f, sessionId)?.frame).filter((f): f is WireFrame => f !== undefined);
   return { status: res.status, body: parsed, frames };
 }

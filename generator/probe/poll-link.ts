@@ -4,9 +4,11 @@
  * `Authorization: Bearer <resume_token>`; refusals come with a status (R3: 410 / 400, S3: 404).
  * After that the link polls only when a check waits for a frame, with `cursor` = the highest seq
  * it has received (R4) — the cursor acknowledges (Q5), so a check that must not acknowledge
- * simply stops waiting. Client frames are POSTed to the messages path.
+ * simply stops waiting. Client frames are POSTed to the messages path. The link never polls more
+ * than MAX_POLLS times, and waits before polling again after an answer that brought nothing, so
+ * a server that answers at once forever cannot make the probe spin.
  */
-import { FrameQueue, helloSession, postFrame, urlFor, type EndInfo, type Link, type LinkEnvironment, type Received } from './link.js';
+import { clip, FrameQueue, framesOf, helloSession, postFrame, urlFor, type EndInfo, type Link, type LinkEnvironment, type Received } from './link.js';
 import type { OpenOptions, ResumeOptions } from './websocket-link.js';
 
 export interface PollLink extends Link {
@@ -14,7 +16,14 @@ export interface PollLink extends Link {
   readonly statuses: readonly number[];
   /** The highest cursor this link has sent (the server may release up to it, Q5). */
   readonly acked: number;
+  /** How many polls the link has made. */
+  readonly polls: number;
 }
+
+/** Polls one link may make: far more than any check needs, few enough that a loop ends. */
+export const MAX_POLLS = 60;
+/** Pause after an answer with nothing in it that came before the hold ran out. */
+const EMPTY_BACKOFF_MS = 100;
 
 /** Frames that end a poll attachment: no poll follows them. */
 function terminal(r: Received): boolean {
@@ -22,10 +31,10 @@ function terminal(r: Received): boolean {
   return r.frame.type === 'protocol.resume_failed' || (r.frame.type === 'protocol.error' && (code === 'superseded' || code === 'unsupported_version' || code === 'session_expired'));
 }
 
-export async function connectPoll(env: LinkEnvironment, options: OpenOptions & { readonly resume?: ResumeOptions }): Promise<PollLink> {
+export async function connectPoll(env: LinkEnvironment, options: OpenOptions & { readonly resume?: ResumeOptions & { readonly flag?: boolean } }): Promise<PollLink> {
   const t = env.spec.model.transports.find((x) => x.kind === 'poll');
   if (!t?.messagesPath) throw new Error('the spec has no poll transport');
-  const holdMs = t.holdMs ?? 0;
+  const holdMs = env.holdMs ?? t.holdMs ?? 0;
   const { resume } = options;
   const q = new FrameQueue();
   const statuses: number[] = [];
@@ -34,6 +43,8 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
   let acked = resume?.lastSeenSeq ?? 0;
   let ended: EndInfo | undefined;
   let stopped = false;
+  let polls = 0;
+  let quietUntil = 0;
   let inflight: Promise<void> | undefined;
   const aborts = new Set<AbortController>();
   const end = (info: EndInfo): void => {
@@ -42,8 +53,10 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
   };
 
   const poll = async (url: URL, token: string | undefined): Promise<void> => {
+    polls++;
     const abort = new AbortController();
     aborts.add(abort);
+    const started = Date.now();
     // A poll may be held for holdMs before an empty answer.
     const timer = setTimeout(() => abort.abort(), holdMs + env.timeoutMs);
     try {
@@ -51,10 +64,10 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
       const text = await res.text();
       statuses.push(res.status);
       const parsed = env.recorder.parse(text);
-      const frames = (parsed?.value as { frames?: unknown } | undefined)?.frames;
-      if (parsed && !Array.isArray(frames)) env.recorder.violation(`a poll answer (HTTP ${res.status}) that is not { "frames": [...] }`, text);
+      const frames = framesOf(parsed?.value);
+      if (parsed && !frames) env.recorder.violation(`a poll answer (HTTP ${res.status}) that is not { "frames": [...] }`, text);
       let last = res.status !== 200;
-      for (const f of Array.isArray(frames) ? frames : []) {
+      for (const f of frames ?? []) {
         session ??= helloSession(f);
         const r = env.recorder.value(f, session?.id);
         if (!r) continue;
@@ -63,9 +76,10 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
         if (terminal(r)) last = true;
         q.push(r);
       }
+      if (!frames?.length && Date.now() - started < holdMs) quietUntil = Date.now() + EMPTY_BACKOFF_MS;
       if (last || !session) {
         stopped = true;
-        end({ status: res.status });
+        end({ status: res.status, body: clip(text) });
       }
     } catch (err) {
       if (!stopped) {
@@ -78,11 +92,21 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
     }
   };
 
-  /** Polls again, on demand: only while a check waits for a frame. */
+  /** Polls again, on demand: only while a check waits for a frame, and at most MAX_POLLS times. */
   const pull = (): void => {
     if (inflight || stopped || !session) return;
+    if (polls >= MAX_POLLS) {
+      stopped = true;
+      end({ reason: `the probe stopped polling after ${MAX_POLLS} polls` });
+      return;
+    }
+    const wait = Math.max(0, quietUntil - Date.now());
     acked = Math.max(acked, cursor);
-    inflight = poll(urlFor(env.base, t.path, { session_id: session.id, cursor }), session.token).finally(() => (inflight = undefined));
+    const url = urlFor(env.base, t.path, { session_id: session.id, cursor });
+    const token = session.token;
+    inflight = (wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve())
+      .then(() => (stopped ? undefined : poll(url, token)))
+      .finally(() => (inflight = undefined));
   };
 
   const link: PollLink = {
@@ -93,6 +117,9 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
     statuses,
     get acked() {
       return acked;
+    },
+    get polls() {
+      return polls;
     },
     get session() {
       return session;
@@ -118,8 +145,8 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
   env.track(link);
 
   const first = resume
-    ? poll(urlFor(env.base, t.path, { versions: options.versions, session_id: resume.sessionId, cursor: resume.lastSeenSeq, resume: 1 }), resume.token)
-    : poll(urlFor(env.base, t.path, { versions: options.versions }), undefined);
+    ? poll(urlFor(env.base, t.path, { versions: options.versions, session_id: resume.sessionId, cursor: resume.lastSeenSeq, resume: resume.flag === false ? undefined : 1 }), resume.token)
+    : poll(urlFor(env.base, t.path, { versions: options.versions, ...options.query }), undefined);
   inflight = first.finally(() => (inflight = undefined));
   await inflight;
   return link;

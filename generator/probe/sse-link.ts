@@ -6,7 +6,7 @@
  * with the bearer token.
  */
 import { createSseParser } from '../../runtime/client/transports/sse.js';
-import { FrameQueue, helloSession, postFrame, urlFor, type EndInfo, type Link, type LinkEnvironment } from './link.js';
+import { clip, FrameQueue, framesOf, helloSession, postFrame, urlFor, type EndInfo, type Link, type LinkEnvironment } from './link.js';
 import type { OpenOptions, ResumeOptions } from './websocket-link.js';
 
 export async function connectSse(env: LinkEnvironment, options: OpenOptions & { readonly resume?: ResumeOptions }): Promise<Link> {
@@ -18,6 +18,7 @@ export async function connectSse(env: LinkEnvironment, options: OpenOptions & { 
     session_id: resume?.sessionId,
     resume_token: resume?.token,
     last_seen_seq: resume?.lastSeenSeq,
+    ...options.query,
   });
   const q = new FrameQueue();
   const abort = new AbortController();
@@ -28,9 +29,9 @@ export async function connectSse(env: LinkEnvironment, options: OpenOptions & { 
     ended ??= info;
     q.finish();
   };
-  const take = (value: unknown, sseId?: string): void => {
+  const take = (value: unknown, sseId?: string, bytes?: number): void => {
     session ??= helloSession(value);
-    const r = env.recorder.value(value, session?.id, sseId);
+    const r = env.recorder.value(value, session?.id, sseId, bytes);
     if (r) q.push(r);
   };
 
@@ -59,7 +60,7 @@ export async function connectSse(env: LinkEnvironment, options: OpenOptions & { 
   const timer = setTimeout(() => abort.abort(), env.timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort.signal });
+    res = await fetch(url, { headers: { accept: 'text/event-stream', ...options.headers }, signal: abort.signal });
   } catch (err) {
     end({ reason: `the event stream could not be opened: ${(err as Error).message}` });
     return link;
@@ -71,17 +72,19 @@ export async function connectSse(env: LinkEnvironment, options: OpenOptions & { 
     // Not a stream: a refusal may still carry frames in a JSON body.
     const text = await res.text().catch(() => '');
     const parsed = text ? env.recorder.parse(text) : undefined;
-    const frames = (parsed?.value as { frames?: unknown } | undefined)?.frames;
-    if (Array.isArray(frames)) for (const f of frames) take(f);
-    end({ status });
+    for (const f of framesOf(parsed?.value) ?? []) take(f);
+    end({ status, body: clip(text) });
     return link;
   }
   const parse = createSseParser(
-    (data, id) => {
+    (data, id, lines) => {
+      if (lines > 1) env.recorder.framing.push(`an event with ${lines} data: lines`);
       const parsed = env.recorder.parse(data);
-      if (parsed) take(parsed.value, id);
+      if (parsed) take(parsed.value, id, Buffer.byteLength(data, 'utf8'));
     },
-    () => undefined,
+    (comment) => env.recorder.framing.push(`a comment ": ${clip(comment, 40)}"`),
+    // retry: may come with an overloaded refusal (L2.2); id: is judged by R4.1.
+    (field) => field !== 'retry' && env.recorder.framing.push(`a "${clip(field, 20)}:" field`),
   );
   void (async () => {
     try {

@@ -5,11 +5,18 @@
  * into a URL. Client frames go on the socket.
  */
 import WebSocket from 'ws';
-import { FrameQueue, helloSession, urlFor, type EndInfo, type Link, type LinkEnvironment } from './link.js';
+import { ProbeFailure } from './context.js';
+import { clip, FrameQueue, framesOf, helloSession, urlFor, type EndInfo, type Link, type LinkEnvironment } from './link.js';
 
 export interface OpenOptions {
   /** The `versions` query value (H2); undefined leaves it out. */
   readonly versions?: string | undefined;
+  /** WebSocket: `session_id` in the URL without sending protocol.resume (R1.2: the check sends the first frame). */
+  readonly sessionId?: string | undefined;
+  /** SSE: more query parameters (an incomplete resume, a bad cursor). */
+  readonly query?: Readonly<Record<string, string>> | undefined;
+  /** SSE: request headers (Last-Event-ID). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 export interface ResumeOptions extends OpenOptions {
@@ -22,7 +29,7 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
   const t = env.spec.model.transports.find((x) => x.kind === 'websocket');
   if (!t) throw new Error('the spec has no WebSocket transport');
   const { resume } = options;
-  const url = urlFor(env.base, t.path, { versions: options.versions, session_id: resume?.sessionId });
+  const url = urlFor(env.base, t.path, { versions: options.versions, session_id: resume?.sessionId ?? options.sessionId });
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
   const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: env.timeoutMs });
   const q = new FrameQueue();
@@ -43,7 +50,7 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
     const parsed = env.recorder.parse(text);
     if (!parsed) return;
     session ??= helloSession(parsed.value);
-    const r = env.recorder.value(parsed.value, session?.id);
+    const r = env.recorder.value(parsed.value, session?.id, undefined, Buffer.byteLength(text, 'utf8'));
     if (r) q.push(r);
   });
   ws.on('close', (code, reason) => end({ code, reason: reason.toString() }));
@@ -56,12 +63,11 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
     res.on('end', () => {
       // A refused upgrade may still explain itself with frames in a JSON body.
       const parsed = body ? env.recorder.parse(body) : undefined;
-      const frames = (parsed?.value as { frames?: unknown } | undefined)?.frames;
-      if (Array.isArray(frames)) for (const f of frames) {
+      for (const f of framesOf(parsed?.value) ?? []) {
         const r = env.recorder.value(f, session?.id);
         if (r) q.push(r);
       }
-      end({ status });
+      end({ status, body: clip(body) });
     });
     res.on('error', () => end({ status }));
   });
@@ -90,9 +96,13 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
     },
     log: q.log,
     next: (timeoutMs) => q.next(timeoutMs),
-    async send(frame) {
-      if (ws.readyState !== WebSocket.OPEN) throw new Error(`the WebSocket is not open (${ended ? `closed ${ended.code ?? ''} ${ended.reason ?? ''}`.trim() : 'not connected'})`);
-      ws.send(typeof frame === 'string' ? frame : JSON.stringify(frame));
+    async send(frame, o = {}) {
+      if (ws.readyState !== WebSocket.OPEN) {
+        const state = ended ? `closed ${ended.code ?? ''} ${ended.reason ?? ''}`.trim() : ws.readyState === WebSocket.CLOSING ? 'the server is closing it' : 'not connected';
+        throw new ProbeFailure(`the WebSocket is not open (${state}) to send ${clip(typeof frame === 'string' ? frame : JSON.stringify(frame), 60)}`);
+      }
+      const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+      ws.send(o.binary ? Buffer.from(text, 'utf8') : text, { binary: o.binary === true });
       return undefined;
     },
     close() {
@@ -106,7 +116,8 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
     },
   };
   env.track(link);
-  if (resume && status === 101) {
+  // A server may refuse at once (no common version, H2.4): then there is no resume to send.
+  if (resume && status === 101 && ws.readyState === WebSocket.OPEN) {
     await link.send({ type: 'protocol.resume', header: { session_id: resume.sessionId }, payload: { resume_token: resume.token, last_seen_seq: resume.lastSeenSeq } });
   }
   return link;

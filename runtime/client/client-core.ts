@@ -130,7 +130,6 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   };
 
   const watchdogMs = (): number | undefined => {
-    if (kind === 'sse' && env.EventSource) return undefined; // EventSource hides heartbeat comments
     if (kind === 'poll') return (contract.transports.poll?.holdMs ?? 0) + 2 * heartbeatMs;
     return Math.round(2.5 * heartbeatMs);
   };

@@ -140,3 +140,23 @@ describe('createSseParser', () => {
     }
   });
 });
+
+describe('createSseParser, what a conformance probe reads', () => {
+  it('reports how many data: lines an event had, the text of comments and every other field', () => {
+    const events: [string, string | undefined, number][] = [];
+    const comments: string[] = [];
+    const fields: string[] = [];
+    const feed = createSseParser(
+      (data, id, lines) => events.push([data, id, lines]),
+      (text) => comments.push(text),
+      (name) => fields.push(name),
+    );
+    feed('id: 1\ndata: {"a":1}\n\nevent: tick\ndata: one\ndata: two\n\n: heartbeat 1\nretry: 50\n\n');
+    expect(events).toEqual([
+      ['{"a":1}', '1', 1],
+      ['one\ntwo', undefined, 2],
+    ]);
+    expect(comments).toEqual(['heartbeat 1']);
+    expect(fields).toEqual(['event', 'retry']);
+  });
+});

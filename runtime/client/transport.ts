@@ -72,7 +72,7 @@ export interface TransportEvents {
   open(): void;
   /** One server frame, as text, in order. */
   frame(text: string): void;
-  /** Bytes arrived that are not a frame (an SSE heartbeat comment): the connection is alive. */
+  /** Bytes arrived that are not a frame (an SSE comment): the connection is alive. */
   activity(): void;
   close(info: CloseInfo): void;
 }

@@ -80,6 +80,37 @@ export interface ContractServerOptions<Emitter> {
    * a conformance block.
    */
   readonly conformance?: boolean | undefined;
+  /**
+   * For tests and `contractgen probe --timers` only: run with shorter timers than the contract's,
+   * so that expiry (S4), heartbeats (Q4) and empty poll answers can be observed in seconds. The
+   * hello announces the values in force (H1).
+   */
+  readonly timers?: ServerTimers | undefined;
+}
+
+/** Timers that replace the contract's (each optional). */
+export interface ServerTimers {
+  /** S4: how long a detached session lives. */
+  readonly sessionTtlMs?: number | undefined;
+  /** Q4: heartbeat interval. */
+  readonly heartbeatMs?: number | undefined;
+  /** How long a poll is held before an empty answer. */
+  readonly pollHoldMs?: number | undefined;
+}
+
+/** The contract with `timers` in force: what the core, the transports and the hello read. */
+export function withTimers(contract: ContractDescriptor, timers: ServerTimers | undefined): ContractDescriptor {
+  if (!timers) return contract;
+  for (const [name, value] of Object.entries(timers)) {
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0)) throw new RangeError(`contractgen runtime: timers.${name} must be a positive whole number of milliseconds, got ${String(value)}`);
+  }
+  const poll = contract.transports.poll;
+  return {
+    ...contract,
+    session: { ...contract.session, ttlMs: timers.sessionTtlMs ?? contract.session.ttlMs },
+    heartbeatMs: timers.heartbeatMs ?? contract.heartbeatMs,
+    transports: { ...contract.transports, ...(poll ? { poll: { ...poll, holdMs: timers.pollHoldMs ?? poll.holdMs } } : {}) },
+  };
 }
 
 export interface ContractServerStats extends ServerStats {
@@ -114,7 +145,7 @@ export interface ContractServer<Emitter> {
 }
 
 export function createContractServer<Emitter>(options: ContractServerOptions<Emitter>): ContractServer<Emitter> {
-  const { contract } = options;
+  const contract = withTimers(options.contract, options.timers);
   const base = options.basePath?.replace(/\/$/, '') ?? '';
   const contexts = new WeakMap<Session, HandlerContext<Emitter>>();
 

@@ -174,3 +174,14 @@ describe('conformance with Mermaid (mermaid 11 grammars, Node, no browser)', () 
     expect(bothRefuse).toBeGreaterThan(10);
   }, 60_000);
 });
+
+describe('the sequence diagram of every doc', () => {
+  it.each(docs)('$path shows the application flow beside the kernel: a client message, its handler, the data it produces', ({ path, content }) => {
+    const seq = mermaidBlocks(content).find((b) => b.source.startsWith('sequenceDiagram'))!.source;
+    const lines = seq.split('\n').map((l) => l.trim());
+    const input = lines.indexOf("C->>S: chat.send with header.session_id, the application's own message");
+    expect(input, path).toBeGreaterThan(lines.findIndex((l) => l.startsWith('S-->>C: protocol.hello')));
+    expect(lines.findIndex((l) => l === 'S-->>C: ui.render with seq 1')).toBeGreaterThan(input);
+    if (path.endsWith('backend-runtime.md')) expect(lines[input + 1]).toBe('S->>A: handlers.chatSend(message, ctx)');
+  });
+});

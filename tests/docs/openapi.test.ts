@@ -50,6 +50,15 @@ describe('openapi.json', () => {
     expect(get.responses['404']).toBeDefined();
   });
 
+  it('the SSE stream describes its events as an x-itemSchema (OpenAPI 3.2 itemSchema; the validator refuses 3.2)', async () => {
+    const media = op('/events', 'get').responses['200']!.content!['text/event-stream'] as unknown as { 'x-itemSchema': { properties: Record<string, Record<string, unknown>> } };
+    const item = media['x-itemSchema'];
+    expect(Object.keys(item.properties).sort()).toEqual(['data', 'id']);
+    expect(item.properties.data).toEqual({ type: 'string', contentMediaType: 'application/json', contentSchema: { $ref: '#/components/schemas/ServerMessage' } });
+    const as32 = { ...structuredClone(doc), openapi: '3.2.0' };
+    await expect(validate(as32)).rejects.toThrow(/OpenAPI 3\.2 is currently unsupported/);
+  });
+
   it('the SSE endpoint: text/event-stream, session_id/resume_token/last_seen_seq/versions and Last-Event-ID', () => {
     const get = op(c.transports.sse.path, 'get');
     expect(Object.keys(get.responses['200']!.content!)).toEqual(['text/event-stream']);

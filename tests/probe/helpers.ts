@@ -32,7 +32,14 @@ export interface RunningServer {
  * The generated server (createAgentUiServer) with `conformance` as given (on unless told) and the
  * history log x-contract.conformance.history names, seeded with its minItems items.
  */
-export async function startGeneratedServer(options: { readonly conformance?: boolean | 'unset'; readonly handlers?: Partial<AgentUiHandlers> } = {}): Promise<RunningServer> {
+/** The test timers the probe suites run servers with (and tell the probe with --timers). */
+// The TTL leaves room for the setups that keep a session detached while they work (a window
+// overfilled over 200 POSTs) on a loaded machine; expiry checks still wait only seconds.
+export const FAST_TIMERS = { sessionTtlMs: 4000, heartbeatMs: 400, pollHoldMs: 600 } as const;
+/** FAST_TIMERS as the probe's --timers option. */
+export const PROBE_TIMERS = { ttlMs: FAST_TIMERS.sessionTtlMs, heartbeatMs: FAST_TIMERS.heartbeatMs, holdMs: FAST_TIMERS.pollHoldMs } as const;
+
+export async function startGeneratedServer(options: { readonly conformance?: boolean | 'unset'; readonly handlers?: Partial<AgentUiHandlers>; readonly timers?: boolean } = {}): Promise<RunningServer> {
   const { conformance } = probeSpec();
   const history = createMemoryHistoryStore<HistoryChunk>();
   for (const log of conformance.history) {
@@ -49,6 +56,7 @@ export async function startGeneratedServer(options: { readonly conformance?: boo
     history: { conversationHistory: history },
     // 'unset' leaves the option out, to see the default.
     ...(options.conformance === 'unset' ? {} : { conformance: options.conformance ?? true }),
+    ...(options.timers ? { timers: FAST_TIMERS } : {}),
   });
   const server = http.createServer();
   app.attach(server);

@@ -134,15 +134,18 @@ describe('heartbeats', () => {
     expect(server.alive(hello.payload.session_id)).toBe(true);
   });
 
-  it('SSE: heartbeat comments carrying latest_seq', async () => {
+  it('SSE: protocol.heartbeat events (no id:) carrying latest_seq, readable by EventSource', async () => {
     const server = await startServer({ contract: FAST });
     const s = await openSession(server, 'sse');
     server.emit(s.sessionId, 3);
     await s.ch.data(3);
-    const until = Date.now() + 2500;
-    while (s.ch.comments.filter((c) => c === 'heartbeat 3').length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(s.ch.comments.filter((c) => c === 'heartbeat 3').length).toBeGreaterThanOrEqual(2);
-    expect(s.ch.log.filter((f) => f.type === 'protocol.heartbeat')).toEqual([]); // comments, not frames
+    const first = await s.ch.next('protocol.heartbeat', 2000);
+    const second = await s.ch.next('protocol.heartbeat', 2000);
+    for (const hb of [first, second]) {
+      expect(hb).toEqual({ type: 'protocol.heartbeat', header: { session_id: s.sessionId }, payload: { latest_seq: 3 } });
+      expect(s.ch.idOf(hb)).toBeUndefined(); // control: Last-Event-ID stays the last data seq (R4)
+    }
+    expect(s.ch.comments).toEqual([]); // events, not comments: EventSource never shows a comment
   });
 
   it('poll: an idle poll is answered empty after holdMs and the session stays attached', async () => {

@@ -1,7 +1,8 @@
 /**
  * Server-Sent Events transport. The stream is GET `path`; data frames carry `id: <seq>` so that
- * EventSource's Last-Event-ID is the resume cursor (R4); control frames carry no id; heartbeats
- * are comments. EventSource cannot send headers, so a resume puts `session_id`, `resume_token`
+ * EventSource's Last-Event-ID is the resume cursor (R4); control frames carry no id. Heartbeats
+ * are `protocol.heartbeat` events like any other control frame (Q4): a comment would be invisible
+ * to a browser EventSource, which could then never read their latest_seq. EventSource cannot send headers, so a resume puts `session_id`, `resume_token`
  * and `last_seen_seq` in the query string (S5); `Last-Event-ID`, when sent, wins over
  * `last_seen_seq` because the browser keeps it current. Client frames go by POST (messages.ts).
  *
@@ -9,7 +10,7 @@
  * stuck would never take an orderly end — and its session waits for a resume from the window.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorFrame, parseVersionList, type Frame } from '../../frames.js';
+import { errorFrame, heartbeatFrame, parseVersionList, type Frame } from '../../frames.js';
 import type { Attachment, ServerCore, Session } from '../server-core.js';
 import { addressKey, type ClientKey } from '../session-limiter.js';
 import { methodNotAllowed, parseCursor } from './http-util.js';
@@ -118,7 +119,7 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
           if (!closed) write(seq === undefined ? `data: ${frame}\n\n` : `id: ${seq}\ndata: ${frame}\n\n`);
         },
         heartbeat(latestSeq) {
-          if (!closed) write(`: heartbeat ${latestSeq}\n\n`);
+          if (!closed && session) core.sendControl(attachment, heartbeatFrame(session.id, latestSeq));
         },
         close(reason) {
           // A client this far behind would not read a goodbye either.

@@ -14,9 +14,15 @@ import { endpoint, postFrames, type ClientTransport, type ConnectParams, type Tr
 /**
  * Splits an SSE byte stream into events (data lines joined) and comments. `id` is the event's own
  * `id:` field, if it had one (not EventSource's sticky last event id): the client reads the seq
- * from the frame, but a conformance probe checks that only data events carry an id (R4).
+ * from the frame, but a conformance probe checks that only data events carry an id (R4). `lines`
+ * (how many `data:` lines the event had) and `onField` (any other field, `event:` say) are for
+ * the probe too: the wire puts one frame on one `data:` line and no `event:` (R4.4).
  */
-export function createSseParser(onData: (data: string, id: string | undefined) => void, onComment: () => void): (chunk: string) => void {
+export function createSseParser(
+  onData: (data: string, id: string | undefined, lines: number) => void,
+  onComment: (text: string) => void,
+  onField?: (name: string) => void,
+): (chunk: string) => void {
   let buffer = '';
   let data: string[] = [];
   let id: string | undefined;
@@ -35,13 +41,14 @@ export function createSseParser(onData: (data: string, id: string | undefined) =
       buffer = buffer.slice(newline + (buffer[newline] === '\r' && buffer[newline + 1] === '\n' ? 2 : 1));
       if (crAtEnd) skipLf = true;
       if (line === '') {
-        if (data.length > 0) onData(data.join('\n'), id);
+        if (data.length > 0) onData(data.join('\n'), id, data.length);
         data = [];
         id = undefined;
-      } else if (line.startsWith(':')) onComment();
+      } else if (line.startsWith(':')) onComment(line.slice(1).trim());
       else if (line.startsWith('data:')) data.push(line.slice(line[5] === ' ' ? 6 : 5));
       else if (line.startsWith('id:')) id = line.slice(line[3] === ' ' ? 4 : 3);
       // event: and retry: carry nothing the client needs: the seq is in the frame header.
+      else onField?.(line.split(':', 1)[0]!);
     }
   };
 }

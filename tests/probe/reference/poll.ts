@@ -1,0 +1,113 @@
+/**
+ * The reference server's long-polling transport, from wire.md §6: a new session answered at once
+ * with its hello; continuations of the live poll attachment held up to the hold and answered
+ * with the data after the cursor (which acknowledges) or a heartbeat; anything else a resume.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Core, Session, Sink, Timers } from './sessions.js';
+
+const LEASE_EXTRA = (t: Timers): number => t.holdMs + t.heartbeatMs;
+
+export function sendJson(res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', ...headers });
+  res.end(body);
+}
+
+export const framesBody = (texts: readonly string[]): string => `{"frames":[${texts.join(',')}]}`;
+
+/** Authorization: Bearer <token>, or the resume_token query parameter (S3.4). */
+export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('resume_token') ?? undefined;
+}
+
+interface PollSink extends Sink {
+  hold(res: ServerResponse, cursor: number): void;
+}
+
+export function createPollTransport(core: Core, timers: Timers) {
+  const sinks = new WeakMap<Session, PollSink>();
+
+  const pollSink = (s: Session): PollSink => {
+    let held: { res: ServerResponse; cursor: number; timer: ReturnType<typeof setTimeout> } | undefined;
+    let leaseUntil = Date.now() + LEASE_EXTRA(timers);
+    let gone = false;
+    const answer = (texts: readonly string[], status = 200): void => {
+      if (!held) return;
+      const { res, timer } = held;
+      held = undefined;
+      clearTimeout(timer);
+      leaseUntil = Date.now() + LEASE_EXTRA(timers);
+      sendJson(res, status, framesBody(texts));
+    };
+    const serve = (): void => {
+      if (!held) return;
+      const r = core.replay(s, held.cursor, false);
+      if ('refusal' in r) return answer([r.refusal], r.status);
+      if (r.frames.length > 0) answer(r.frames.map((f) => f.text));
+    };
+    const sink: PollSink = {
+      kind: 'poll',
+      send: () => queueMicrotask(serve),
+      heartbeat: () => undefined,
+      superseded() {
+        gone = true;
+        answer([core.error('superseded', 'another attachment took over this session', {}, s.id)]);
+      },
+      live: () => !gone && (held !== undefined || Date.now() < leaseUntil),
+      hold(res, cursor) {
+        if (held) answer([core.error('superseded', 'a newer poll took over this session', {}, s.id)]);
+        const atOnce = core.has('poll-answers-at-once');
+        held = { res, cursor, timer: setTimeout(() => answer(atOnce ? [] : [core.heartbeat(s)]), atOnce ? 0 : timers.holdMs) };
+        res.on('close', () => {
+          if (held?.res === res) {
+            clearTimeout(held.timer);
+            held = undefined;
+            leaseUntil = Date.now() + LEASE_EXTRA(timers);
+          }
+        });
+        serve();
+      },
+    };
+    sinks.set(s, sink);
+    return sink;
+  };
+
+  return {
+    handle(req: IncomingMessage, res: ServerResponse, url: URL): void {
+      const sessionId = url.searchParams.get('session_id');
+      if (sessionId === null) {
+        const version = core.negotiate(url.searchParams.get('versions'));
+        if (!version) return sendJson(res, 400, framesBody([core.unsupported()]));
+        const s = core.create(version);
+        core.attach(s, pollSink(s));
+        return sendJson(res, 200, framesBody([core.hello(s, false)]));
+      }
+      let cursor = core.cursorOf(url.searchParams.get('cursor'));
+      if (cursor === undefined && core.has('missing-cursor-zero')) cursor = 0;
+      if (cursor === undefined || cursor === 'malformed') return sendJson(res, 400, framesBody([core.error('invalid_message', 'cursor must be a non-negative integer', { path: '/cursor' })]));
+      const token = tokenOf(req, url);
+      if (token === undefined) return sendJson(res, core.has('no-token-404') ? 404 : 401, framesBody([core.error('unknown_session', 'send Authorization: Bearer <resume_token>')]));
+      const auth = core.authenticate(sessionId, token);
+      if (!('id' in auth)) {
+        if (core.has('unreadable-refusal')) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('no such session');
+        return sendJson(res, auth.reason === 'session_expired' ? 410 : 404, framesBody([core.refusal(auth.reason, auth.message)]));
+      }
+      const s = auth;
+      const current = sinks.get(s);
+      const version = core.negotiate(url.searchParams.get('versions'));
+      const continues = url.searchParams.get('resume') !== '1' && current !== undefined && s.sink === current && current.live!() && (url.searchParams.get('versions') === null || version === s.version);
+      if (continues) {
+        core.release(s, cursor);
+        return current.hold(res, cursor);
+      }
+      if (!version) return sendJson(res, 400, framesBody([core.unsupported()]));
+      const r = core.replay(s, cursor);
+      if ('refusal' in r) return sendJson(res, r.status, framesBody([r.refusal]));
+      s.version = version;
+      core.attach(s, pollSink(s));
+      core.release(s, cursor);
+      sendJson(res, 200, framesBody([core.hello(s, true), core.resumed(s, cursor), ...r.frames.map((f) => f.text)]));
+    },
+  };
+}
