@@ -31,6 +31,16 @@ export function pascalCase(text: string): string {
     .join('');
 }
 
+/** `protocol.resume_failed` → `protocol_resume_failed`; `UiRender` → `ui_render`. */
+export function snakeCase(text: string): string {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase())
+    .join('_');
+}
+
 /** A JSON value as a TypeScript/JavaScript literal (G1: the string-literal escaper of escape.ts). */
 export const literal = tsLiteral;
 export const stringLiteral = tsString;

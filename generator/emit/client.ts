@@ -9,13 +9,11 @@ import type { GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
 import { literal, propertyKey, safeIdentifier } from '../naming.js';
 import { createTsFile } from '../printer.js';
-import { apiPrefix, handledMessages, summary } from './server.js';
-import { validatorName } from './validators-ajv.js';
 
 const CORE = './runtime/client/client-core.js';
 
 function doc(m: MessageModel): string {
-  return `\`${m.type}\` (${m.direction}, ${m.role})${m.description ? ` — ${summary(m.description)}` : ''}`;
+  return `\`${m.type}\` (${m.direction}, ${m.role})${m.summary ? ` — ${m.summary}` : ''}`;
 }
 
 function block<T>(w: CodeBlockWriter, items: readonly T[], line: (item: T) => void): void {
@@ -25,11 +23,11 @@ function block<T>(w: CodeBlockWriter, items: readonly T[], line: (item: T) => vo
 
 export function emitClient(model: ContractModel, project: Project): GeneratedFile[] {
   const file = createTsFile(project, model, 'client.ts', 'The typed client: on.<message>, send.<message>, history views, reconnect and resume.');
-  const P = apiPrefix(model);
+  const P = model.api.prefix;
   const n = { options: `${P}ClientOptions`, listeners: `${P}Listeners`, senders: `${P}Senders`, history: `${P}History`, client: `${P}Client`, factory: `create${P}Client` };
   const type = (name: string, from: string): string => file.use(name, from, { type: true });
   const incoming = model.messages.filter((m) => m.direction === 'server-to-client');
-  const outgoing = handledMessages(model);
+  const outgoing = model.messages.filter((m) => m.application);
   const ConnectionState = type('ConnectionState', CORE);
   const ClientEvent = type('ClientEvent', CORE);
 
@@ -124,7 +122,7 @@ export function emitClient(model: ContractModel, project: Project): GeneratedFil
         w.writeLine(`contract: ${contract},`);
         w.writeLine(`validateServer: ${file.use('validateServerMessage', './validators.js')},`);
         w.write('clientValidators: ');
-        block(w, model.messages.filter((m) => m.direction === 'client-to-server'), (m) => w.writeLine(`${literal(m.type)}: ${file.use(validatorName(m.typeName), './validators.js')},`));
+        block(w, model.messages.filter((m) => m.direction === 'client-to-server'), (m) => w.writeLine(`${literal(m.type)}: ${file.use(m.validator.name, './validators.js')},`));
         w.write(',').newLine();
         w.write('env: ').inlineBlock(() => {
           w.writeLine('baseUrl: options.url,');
@@ -147,7 +145,7 @@ export function emitClient(model: ContractModel, project: Project): GeneratedFil
           const createHistoryView = file.use('createHistoryView', './runtime/client/history.js');
           w.write('history: ');
           block(w, model.history, (h) => {
-            const validate = file.use(validatorName(h.responseTypeName), './validators.js');
+            const validate = file.use(model.validated.find((v) => v.typeName === h.responseTypeName)!.name, './validators.js');
             const name = safeIdentifier(h.name);
             const page = Math.min(50, h.maxLimit ?? 50);
             w.writeLine(

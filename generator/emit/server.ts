@@ -7,39 +7,24 @@
 import type { CodeBlockWriter, Project } from 'ts-morph';
 import type { GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
-import { literal, pascalCase, propertyKey, safeIdentifier } from '../naming.js';
+import { literal, propertyKey, safeIdentifier } from '../naming.js';
 import { createTsFile, type TsFile } from '../printer.js';
-import { payloadValidatorBase, validatorName } from './validators-ajv.js';
 
 const RUNTIME = './runtime/server/contract-server.js';
 
-/** Type-name prefix of the generated API, from the contract name (`agent-ui` → `AgentUi`). */
-export function apiPrefix(model: ContractModel): string {
-  return safeIdentifier(pascalCase(model.name));
-}
-
-/** First sentence of a description, on one line, for one-line JSDoc (no spec text starts a JSDoc line, so none reads as a tag). */
-export function summary(text: string): string {
-  const first = text.split(/(?<=\.)\s/)[0] ?? '';
-  return first.replace(/\s+/g, ' ').trim();
-}
-
 function doc(m: MessageModel, extra: string): string {
-  return `\`${m.type}\` (${m.direction}, ${m.role})${m.description ? ` — ${summary(m.description)}` : ''}${extra ? `\n\n${extra}` : ''}`;
+  return `\`${m.type}\` (${m.direction}, ${m.role})${m.summary ? ` — ${m.summary}` : ''}${extra ? `\n\n${extra}` : ''}`;
 }
 
-/** Application messages a server handles: every client message that is not a kernel frame. */
-export function handledMessages(model: ContractModel): MessageModel[] {
-  return model.messages.filter((m) => m.direction === 'client-to-server' && !m.kernel);
+function handledMessages(model: ContractModel): MessageModel[] {
+  return model.messages.filter((m) => m.application);
 }
 
-/** The type of the hello's application fields (`payload.app`), when the spec's hello has them. */
 function helloApp(model: ContractModel): string | undefined {
-  const app = model.messages.find((m) => m.type === 'protocol.hello')?.payloadFields.find((f) => f.name === 'app');
-  return app && Object.hasOwn(model.defs, app.typeLabel) ? app.typeLabel : undefined;
+  return model.helloAppTypeName;
 }
 
-export function emittedMessages(model: ContractModel): MessageModel[] {
+function emittedMessages(model: ContractModel): MessageModel[] {
   return model.messages.filter((m) => m.sequenced);
 }
 
@@ -60,7 +45,7 @@ function objectOf<T>(w: CodeBlockWriter, items: readonly T[], key: (item: T) => 
 
 export function emitServer(model: ContractModel, project: Project): GeneratedFile[] {
   const file = createTsFile(project, model, 'server.ts', 'The typed server: handlers per client message, ctx.emit per data message, transports and history wired.');
-  const P = apiPrefix(model);
+  const P = model.api.prefix;
   const names = { emitter: `${P}Emitter`, context: `${P}Context`, handlers: `${P}Handlers`, options: `${P}ServerOptions`, server: `${P}Server`, factory: `create${P}Server` };
   const use = (name: string, from: string, type = false): string => file.use(name, from, { type });
   const HandlerContext = use('HandlerContext', RUNTIME, true);
@@ -196,10 +181,10 @@ function emitFactory(file: TsFile, model: ContractModel, names: Record<'emitter'
         w.writeLine(`contract,`);
         w.writeLine(`validateClient: ${validateClientMessage},`);
         w.write('serverValidators: ');
-        objectOf(w, serverMessages, (m) => literal(m.type), (m) => w.write(file.use(validatorName(m.typeName), './validators.js')));
+        objectOf(w, serverMessages, (m) => literal(m.type), (m) => w.write(file.use(m.validator.name, './validators.js')));
         w.write(',').newLine();
         w.write('payloadValidators: ');
-        objectOf(w, emittedMessages(model), (m) => literal(m.type), (m) => w.write(file.use(validatorName(payloadValidatorBase(m.typeName)), './validators.js')));
+        objectOf(w, emittedMessages(model), (m) => literal(m.type), (m) => w.write(file.use(m.payloadValidator!.name, './validators.js')));
         w.write(',').newLine();
         w.write('emitter: (send) => (');
         objectOf(w, emittedMessages(model), (m) => m.memberName, (m) => w.write(`(payload) => send(${literal(m.type)}, payload)`));

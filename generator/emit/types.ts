@@ -7,7 +7,7 @@
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { banner, textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
-import { RESERVED_TYPE_NAMES } from '../rules/schemas.js';
+import { RESERVED_TYPE_NAMES } from '../model/names.js';
 import { isSchemaObject, type Schema } from '../schema-walk.js';
 
 /** Keywords that are ours or that json-schema-to-typescript would turn into extra names. */

@@ -9,7 +9,6 @@ import type { ContractModel } from '../model.js';
 import { ts, tsLiteral } from '../escape.js';
 import type { GeneratedFile } from '../files.js';
 import { createTsFile } from '../printer.js';
-import { payloadValidatorBase, rawValidatorName, validatedDefs, validatorName } from './validators-ajv.js';
 
 export function emitValidators(model: ContractModel, project: Project): GeneratedFile[] {
   const file = createTsFile(project, model, 'validators.ts', 'Typed validators for every message and history schema, and a dispatcher per direction.');
@@ -18,37 +17,34 @@ export function emitValidators(model: ContractModel, project: Project): Generate
   const Validator = file.use('Validator', './runtime/validation.js', { type: true });
   const RawValidator = file.use('RawValidator', './runtime/validation.js', { type: true });
 
-  const memberOf = new Map(model.messages.map((m) => [m.typeName, m]));
   // Added in one call: ts-morph re-parses the file on every insertion (quadratic in messages).
   file.source.addVariableStatements(
-    validatedDefs(model).map((name) => {
-      const typeName = file.use(name, './types.js', { type: true });
-      const raw = file.use(rawValidatorName(name), './validators.ajv.js');
-      const m = memberOf.get(name);
+    model.validated.map((v) => {
+      const typeName = file.use(v.typeName, './types.js', { type: true });
+      const raw = file.use(v.raw, './validators.ajv.js');
+      const m = v.message;
       return {
         isExported: true,
         declarationKind: VariableDeclarationKind.Const,
-        docs: [m ? `Validates one \`${m.type}\` frame (${m.direction}, ${m.role}).` : `Validates one ${name}.`],
-        declarations: [{ name: validatorName(name), type: ts`${Validator}<${typeName}>`, initializer: ts`${createValidator}<${typeName}>(${tsLiteral(m ? m.type : name)}, ${raw} as ${RawValidator})` }],
+        docs: [m ? `Validates one \`${m.type}\` frame (${m.direction}, ${m.role}).` : `Validates one ${v.typeName}.`],
+        declarations: [{ name: v.name, type: ts`${Validator}<${typeName}>`, initializer: ts`${createValidator}<${typeName}>(${tsLiteral(v.subject)}, ${raw} as ${RawValidator})` }],
       };
     }),
   );
 
   file.source.addVariableStatements(
-    model.messages
-      .filter((m) => m.sequenced)
-      .map((m) => {
-        const typeName = file.use(m.typeName, './types.js', { type: true });
-        const base = payloadValidatorBase(m.typeName);
-        const raw = file.use(rawValidatorName(base), './validators.ajv.js');
-        const type = ts`${typeName}[${tsLiteral('payload')}]`;
-        return {
-          isExported: true,
-          declarationKind: VariableDeclarationKind.Const,
-          docs: [`Validates the payload of a \`${m.type}\` data message (the server runtime builds its envelope: Q3).`],
-          declarations: [{ name: validatorName(base), type: ts`${Validator}<${type}>`, initializer: ts`${createValidator}<${type}>(${tsLiteral(m.type)}, ${raw} as ${RawValidator})` }],
-        };
-      }),
+    model.messages.flatMap((m) => {
+      if (!m.payloadValidator) return [];
+      const typeName = file.use(m.typeName, './types.js', { type: true });
+      const raw = file.use(m.payloadValidator.raw, './validators.ajv.js');
+      const type = ts`${typeName}[${tsLiteral('payload')}]`;
+      return {
+        isExported: true,
+        declarationKind: VariableDeclarationKind.Const,
+        docs: [`Validates the payload of a \`${m.type}\` data message (the server runtime builds its envelope: Q3).`],
+        declarations: [{ name: m.payloadValidator.name, type: ts`${Validator}<${type}>`, initializer: ts`${createValidator}<${type}>(${tsLiteral(m.type)}, ${raw} as ${RawValidator})` }],
+      };
+    }),
   );
 
   for (const [direction, unionName, constName] of [
@@ -66,7 +62,7 @@ export function emitValidators(model: ContractModel, project: Project): Generate
           name: constName,
           initializer: (w) => {
             w.write(ts`${createDispatcher}<${union}>(${tsLiteral(direction)}, `);
-            Writers.object(Object.fromEntries(members.map((m) => [tsLiteral(m.type), validatorName(m.typeName)])))(w);
+            Writers.object(Object.fromEntries(members.map((m) => [tsLiteral(m.type), m.validator.name])))(w);
             w.write(')');
           },
         },
