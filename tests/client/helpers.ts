@@ -8,76 +8,30 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createNetServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { WebSocket, WebSocketServer, type WebSocket as WsSocket } from 'ws';
 import { createAgentUiClient, type AgentUiClient, type AgentUiClientOptions } from '../../generated/client.js';
-import { contract } from '../../generated/contract.js';
 import type { ClientEvent } from '../../generated/runtime/client/client-core.js';
 import type { WebSocketConstructor } from '../../generated/runtime/client/transport.js';
 import type { ContractDescriptor, TransportKind } from '../../generated/runtime/contract.js';
-import { createContractServer } from '../../generated/runtime/server/contract-server.js';
-import type { AgentUiEmitter, AgentUiHandlers, AgentUiServer } from '../../generated/server.js';
+import type { AgentUiHandlers, AgentUiServer } from '../../generated/server.js';
 import type { AgentEvent, ChatSend, UiAction } from '../../generated/types.js';
-import { generatedWiring, handlerWiring } from '../wiring.js';
+import { createContractServer } from '../../runtime/server/contract-server.js';
+import { contractWith, protocolWith, type AgentUiProtocol } from '../support/contract.js';
+import { listenUntilCleanup } from '../support/http.js';
+import { cleanup, onCleanup, sleep, waitFor } from '../support/lifecycle.js';
+
+export { cleanup, contractWith, onCleanup, sleep, waitFor };
 
 export const TRANSPORTS: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup and waiting
-
-const closers: (() => unknown)[] = [];
-
-/** Runs `fn` in `cleanup()` (call it in afterEach), last registered first. */
-export function onCleanup(fn: () => unknown): void {
-  closers.push(fn);
-}
-
-export async function cleanup(): Promise<void> {
-  for (const fn of closers.splice(0).reverse()) {
-    try {
-      await fn();
-    } catch {
-      /* best effort */
-    }
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `condition` every few ms until it holds; fails with `what` (and `detail()`) after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, what: string, timeoutMs = 5000, detail?: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    await sleep(5);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The generated server
-
-/** A deep copy of the canonical contract with some parameters changed. */
-export function contractWith(patch: (c: { -readonly [K in keyof ContractDescriptor]: ContractDescriptor[K] }) => void): ContractDescriptor {
-  const copy = structuredClone(contract) as unknown as { -readonly [K in keyof ContractDescriptor]: ContractDescriptor[K] };
-  patch(copy);
-  return copy;
-}
 
 /** The generated server's wiring (generated/server.ts) over any copy of the contract. */
 export function createServerFor(c: ContractDescriptor, handlers: AgentUiHandlers): AgentUiServer {
-  return createContractServer<AgentUiEmitter>({ ...generatedWiring(c), ...handlerWiring(handlers) });
+  return createContractServer<AgentUiProtocol>(protocolWith(c), { handlers });
 }
 
 /** Listens on 127.0.0.1 on a free port; closed (with every connection) in cleanup. */
-export async function listen(server: Server): Promise<{ port: number; url: string }> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onCleanup(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const port = (server.address() as AddressInfo).port;
-  return { port, url: `http://127.0.0.1:${port}` };
-}
+export const listen = (server: Server): Promise<{ readonly port: number; readonly url: string }> => listenUntilCleanup(server);
 
 export interface RunningServer {
   readonly server: AgentUiServer;
@@ -96,7 +50,7 @@ export async function startServer(options: { contract?: ContractDescriptor; hand
     uiAction: (m) => void received.push(m),
     ...options.handlers,
   };
-  const server = createServerFor(options.contract ?? contract, handlers);
+  const server = createServerFor(options.contract ?? protocolWith().contract, handlers);
   const http = createServer();
   server.attach(http);
   onCleanup(() => server.close());

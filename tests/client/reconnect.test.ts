@@ -9,7 +9,7 @@ import { contract } from '../../generated/contract.js';
 import { createClientCore, type ClientEvent } from '../../generated/runtime/client/client-core.js';
 import type { WebSocketConstructor } from '../../generated/runtime/client/transport.js';
 import type { TransportKind } from '../../generated/runtime/contract.js';
-import { validateChatSend, validateProtocolAck, validateProtocolResume, validateServerMessage, validateUiAction } from '../../generated/validators.js';
+import { validators } from '../../generated/validators.js';
 import { agentEvent, cleanup, contractWith, FAKE_SESSION, frames, nextEvent, onCleanup, range, record, resumeAnswer, sleep, startClient, startFakeServer, startServer, TRANSPORTS, waitFor } from './helpers.js';
 
 afterEach(cleanup);
@@ -65,8 +65,7 @@ describe('liveness', () => {
     const events: ClientEvent[] = [];
     const core = createClientCore({
       contract: fast,
-      validateServer: validateServerMessage,
-      clientValidators: { 'chat.send': validateChatSend, 'protocol.ack': validateProtocolAck, 'protocol.resume': validateProtocolResume, 'ui.action': validateUiAction },
+      validators,
       env: { baseUrl: url, fetch: globalThis.fetch.bind(globalThis), WebSocket: WebSocket as unknown as WebSocketConstructor },
       transport: 'poll',
       backoff: { initialMs: 5, maxMs: 50 },

@@ -7,22 +7,21 @@
  * `cleanup()`: call it in afterEach.
  */
 import type { MemorySessionStore } from '../../runtime/server/memory-store.js';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+import type http from 'node:http';
 import { expect } from 'vitest';
 import WebSocket from 'ws';
-import { contract as canonicalContract } from '../../generated/contract.js';
-import type { AgentUiEmitter, AgentUiHandlers } from '../../generated/server.js';
+import type { AgentUiHandlers } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
 import type { ContractDescriptor, TransportKind } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type HandlerContext } from '../../runtime/server/contract-server.js';
 import type { HistoryStore } from '../../runtime/server/history.js';
-import { contractWith, type ContractPatch } from './contract-patch.js';
 import { validateProtocolResumed, validateProtocolResumeFailed } from '../../generated/validators.js';
-import { generatedWiring, handlerWiring } from '../wiring.js';
+import { canonicalContract, contractWith, protocolWith, type AgentUiProtocol, type ContractPatch } from '../support/contract.js';
+import { closeHttp, serve, target, type Mountable, type Target } from '../support/http.js';
+import { cleanup, keepAcrossTests, onCleanup, sleep, waitFor } from '../support/lifecycle.js';
 
-export { canonicalContract, sleep };
+export { canonicalContract, cleanup, closeHttp, contractWith, keepAcrossTests, onCleanup, serve, sleep, target, waitFor, type ContractPatch, type Mountable, type Target };
+export { listen } from '../support/http.js';
 export type Kind = TransportKind;
 export const KINDS: readonly Kind[] = ['websocket', 'sse', 'poll'];
 
@@ -36,53 +35,7 @@ export interface Frame {
 export const isData = (f: Frame): boolean => typeof f.header.seq === 'number';
 
 // ---------------------------------------------------------------------------------------------
-// Cleanup registry
-
-const cleanups: (() => void | Promise<void>)[] = [];
-
-/** Registers something to close in `cleanup()` (last registered, first closed). */
-export function onCleanup(fn: () => void | Promise<void>): void {
-  cleanups.push(fn);
-}
-
-/**
- * Takes what was registered so far out of the registry, for a suite whose clients outlive one
- * test (made in beforeAll, closed in afterAll): `cleanup()` in afterEach leaves them alone.
- */
-export function keepAcrossTests(): () => Promise<void> {
-  const kept = cleanups.splice(0);
-  return () => closeAll(kept);
-}
-
-/** Closes every client and server made since the last call. */
-export function cleanup(): Promise<void> {
-  return closeAll(cleanups);
-}
-
-async function closeAll(list: (() => void | Promise<void>)[]): Promise<void> {
-  while (list.length > 0) {
-    const fn = list.pop()!;
-    try {
-      await fn();
-    } catch {
-      /* already closed */
-    }
-  }
-}
-
-/** Polls `cond` every 20 ms until it holds; throws after `timeoutMs`. */
-export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
 // The server
-
-export { contractWith, type ContractPatch } from './contract-patch.js';
 
 /**
  * Short TTL, heartbeat and poll hold, for the expiry and heartbeat tests: the core sweeps every
@@ -91,7 +44,7 @@ export { contractWith, type ContractPatch } from './contract-patch.js';
  */
 export const FAST: ContractPatch = { session: { ttlMs: 1500 }, heartbeatMs: 300, transports: { poll: { path: '/poll', messagesPath: '/messages', holdMs: 400 } } };
 
-export type Ctx = HandlerContext<AgentUiEmitter>;
+export type Ctx = HandlerContext<AgentUiProtocol>;
 
 export interface ServerSetup {
   readonly contract?: ContractPatch;
@@ -101,7 +54,7 @@ export interface ServerSetup {
 }
 
 export interface TestServer {
-  readonly app: ContractServer<AgentUiEmitter>;
+  readonly app: ContractServer<AgentUiProtocol>;
   readonly http: http.Server;
   readonly contract: ContractDescriptor;
   /** `http://127.0.0.1:<port>` */
@@ -155,11 +108,7 @@ export async function startServer(setup: ServerSetup = {}): Promise<TestServer> 
     },
   };
   const handlers: AgentUiHandlers = { ...defaults, ...setup.handlers };
-  const app = createContractServer<AgentUiEmitter>({
-    ...generatedWiring(contract),
-    ...handlerWiring(handlers),
-    history: setup.history ? [{ ...contract.history.conversationHistory!, store: setup.history }] : [],
-  });
+  const app = createContractServer<AgentUiProtocol>(protocolWith(contract), { handlers, ...(setup.history ? { history: { conversationHistory: setup.history } } : {}) });
   const { server, port: listening } = await serve(app);
   const requests: string[] = [];
   server.on('request', (req: http.IncomingMessage) => requests.push(req.url ?? ''));
@@ -190,51 +139,6 @@ export async function startServer(setup: ServerSetup = {}): Promise<TestServer> 
     alive: (id) => (app.core.store as MemorySessionStore).peek(id) !== undefined,
     close,
   };
-}
-
-/** Listens on 127.0.0.1:0 and returns the port. */
-export function listen(server: http.Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-/** A server that mounts on node:http (every generated server, and createContractServer). */
-export interface Mountable {
-  attach(server: http.Server): void;
-  close(): void;
-}
-
-/** Mounts `app` on a fresh node:http server on a free port; `cleanup()` closes both. */
-export async function serve(app: Mountable): Promise<{ readonly server: http.Server; readonly port: number }> {
-  const server = http.createServer();
-  app.attach(server);
-  const port = await listen(server);
-  onCleanup(async () => {
-    app.close();
-    await closeHttp(server);
-  });
-  return { server, port };
-}
-
-export function closeHttp(server: http.Server): Promise<void> {
-  return new Promise((resolve) => {
-    if (!server.listening) return resolve();
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-/**
- * Where the clients below connect: a TestServer, or any server that serves a contract (a generated
- * server mounted in Express or Fastify, a hand-assembled core) — only these three fields are used.
- */
-export type Target = Pick<TestServer, 'origin' | 'wsOrigin' | 'contract'>;
-
-/** The Target of a contract served on 127.0.0.1:port. */
-export function target(port: number, contract: ContractDescriptor): Target {
-  return { origin: `http://127.0.0.1:${port}`, wsOrigin: `ws://127.0.0.1:${port}`, contract };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ const outDir = join(repoRoot, outRel);
 
 /** Correct use of the generated surface: must compile. */
 const USAGE_OK = `import { createServer } from 'node:http';
+import { createChatMiniClient, type ChatMiniClient } from './client.js';
 import { createChatMiniServer, type ChatMiniContext, type ChatMiniHandlers, type ChatMiniServer } from './server.js';
 import type { NoteAdd, NoteAdded } from './types.js';
 
@@ -35,12 +36,25 @@ const handlers: ChatMiniHandlers = {
 export function start(): ChatMiniServer {
   const server = createChatMiniServer({ handlers, basePath: '/v1' });
   server.attach(createServer());
+  void server.emitTo('s-1').noteAdded({ note_id: 2, text: 'pushed' });
   return server;
+}
+
+export function connect(): ChatMiniClient {
+  const client = createChatMiniClient({ url: 'http://127.0.0.1:1', transport: 'websocket', versions: ['1.0'] });
+  const off: () => void = client.on.noteAdded((m: NoteAdded) => void m.payload.note_id);
+  off();
+  client.on.protocolHello((m) => void m.payload.session_id);
+  const sent: Promise<void> = client.send.noteAdd({ text: 'hello' }, { requestId: 'r-1' });
+  void sent;
+  return client;
 }
 `;
 
 /** Misuse: every line after a @ts-expect-error must be a compile error (else tsc reports TS2578). */
-const USAGE_MISUSE = `import { createChatMiniServer, type ChatMiniHandlers } from './server.js';
+const USAGE_MISUSE = `import { createChatMiniClient } from './client.js';
+import { createChatMiniServer, type ChatMiniHandlers } from './server.js';
+import type { NoteAdded } from './types.js';
 
 // @ts-expect-error noteAdd is required
 export const missing: ChatMiniHandlers = {};
@@ -62,6 +76,48 @@ export const wrong: ChatMiniHandlers = {
 
 // @ts-expect-error this contract has no history endpoints
 createChatMiniServer({ handlers: wrong, history: {} });
+// @ts-expect-error the spec does not extend the hello (no HelloApp)
+createChatMiniServer({ handlers: wrong, helloApp: () => ({ region: 'eu' }) });
+// @ts-expect-error the spec has no x-contract.conformance block
+createChatMiniServer({ handlers: wrong, conformance: true });
+// @ts-expect-error handlers are required
+createChatMiniServer({ basePath: '/v1' });
+
+export const badSignature: ChatMiniHandlers = {
+  // @ts-expect-error a handler takes its own message, not another type
+  noteAdd(message: NoteAdded) {
+    void message;
+  },
+};
+
+export function misuseTheServer(server: ReturnType<typeof createChatMiniServer>): void {
+  // @ts-expect-error note.add is a client message: the server cannot emit it
+  void server.emitTo('s-1').noteAdd({ text: 'x' });
+  // @ts-expect-error the payload of note.added has no body
+  void server.emitTo('s-1').noteAdded({ note_id: 1, text: 'x', body: 'y' });
+}
+
+export function misuseTheClient(): void {
+  // @ts-expect-error this contract has no SSE transport
+  createChatMiniClient({ url: 'http://x', transport: 'sse' });
+  // @ts-expect-error this contract speaks only 1.0
+  createChatMiniClient({ url: 'http://x', versions: ['1.1'] });
+  const client = createChatMiniClient({ url: 'http://x' });
+  // @ts-expect-error text is a string
+  void client.send.noteAdd({ text: 1 });
+  // @ts-expect-error note.added is a server message: the client cannot send it
+  void client.send.noteAdded({ note_id: 1, text: 'x' });
+  // @ts-expect-error protocol.resume is the runtime's, not the application's
+  void client.send.protocolResume({ resume_token: 't', last_seen_seq: 0 });
+  // @ts-expect-error agent-ui's messages are not part of this contract
+  void client.send.chatSend({});
+  // @ts-expect-error note.add is a client message: there is nothing to listen to
+  client.on.noteAdd(() => undefined);
+  // @ts-expect-error a note.added handler gets a NoteAdded, which has no body
+  client.on.noteAdded((m) => void m.payload.body);
+  // @ts-expect-error this contract has no history endpoints
+  void client.history.conversationHistory;
+}
 `;
 
 const TSCONFIG = {

@@ -9,10 +9,10 @@
  * Transports turn sockets and requests into calls on this; nothing here knows about WebSocket,
  * SSE or HTTP polling.
  */
-import type { ContractDescriptor, TransportKind } from '../contract.js';
+import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
 import { clip, errorFrame, helloFrame, KERNEL, negotiateVersion, resumeFailedFrame, resumedFrame, type Frame } from '../frames.js';
 import { resolveLimits, type ContractLimits } from '../limits.js';
-import { describeIssues, type Validator } from '../validation.js';
+import { describeIssues } from '../validation.js';
 import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
@@ -81,12 +81,8 @@ export interface ServerHooks {
 
 export interface ServerCoreOptions {
   readonly contract: ContractDescriptor;
-  /** The client-to-server dispatcher (validators.ts). */
-  readonly validateClient: Validator<ClientFrame>;
-  /** Server-to-client validators by type, for the kernel frames the runtime builds. */
-  readonly serverValidators: Readonly<Record<string, Validator<unknown>>>;
-  /** Payload validators of the data messages, by type (the outbox builds the envelope itself). */
-  readonly payloadValidators: Readonly<Record<string, Validator<unknown>>>;
+  /** The contract's validators (validators.ts): client frames, the kernel frames the runtime builds, data payloads. */
+  readonly validators: ContractValidators;
   readonly hooks: ServerHooks;
   /** H1: the application's fields of a session's hello (`payload.app`); called for every hello. */
   readonly helloApp?: ((session: Session) => object | undefined) | undefined;
@@ -207,9 +203,9 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       // An error hook that throws must not break the caller (a queue, a timer, a socket handler).
     }
   };
-  const outbox = createOutbox({ store, maxFrameBytes: contract.maxFrameBytes, validators: options.payloadValidators, onStoreError: reportError });
+  const outbox = createOutbox({ store, maxFrameBytes: contract.maxFrameBytes, validators: options.validators.payloads, onStoreError: reportError });
   const limits = resolveLimits(contract, contract.limits, options.limits);
-  const parser = createFrameParser({ contract, validateClient: options.validateClient, maxFramesPerPost: limits.maxFramesPerPost });
+  const parser = createFrameParser({ contract, validateClient: options.validators.client, maxFramesPerPost: limits.maxFramesPerPost });
   const limiter = createSessionLimiter(limits, now);
   const locals = new Map<string, LocalSession>();
   let inboundTotal = 0;
@@ -218,7 +214,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   let timer: ReturnType<typeof setInterval> | undefined;
 
   const encode = (frame: Frame): string => {
-    const result = options.serverValidators[frame.type]?.(frame);
+    const result = options.validators.server.of(frame.type)?.(frame);
     // A kernel frame the spec does not accept is a contract/runtime mismatch: fail loudly.
     if (result && !result.ok) throw new Error(`contractgen runtime: the spec rejects the ${frame.type} the runtime builds (${describeIssues(result)}); regenerate from a spec that passes \`contractgen lint\``);
     return JSON.stringify(frame);
