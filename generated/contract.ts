@@ -3,21 +3,7 @@
 // Do not edit: change the spec and run `contractgen build`.
 
 import type { ContractDescriptor, HistoryOf, MessageOf } from "./runtime/contract.js";
-import type {
-  AgentEvent,
-  ChatSend,
-  HistoryChunk,
-  ProtocolAck,
-  ProtocolError,
-  ProtocolHeartbeat,
-  ProtocolHello,
-  ProtocolResume,
-  ProtocolResumed,
-  ProtocolResumeFailed,
-  UiAction,
-  UiPatch,
-  UiRender,
-} from "./types.js";
+import type { HistoryChunk, MessageByType } from "./types.js";
 
 /** The agent-ui contract 2.0.0: every number and name the runtime enforces (S1–S5, Q1–Q5, R1–R4, H1–H2, W1–W6, L2). */
 export const contract = {
@@ -236,29 +222,29 @@ export interface AgentUiProtocol {
   readonly contract: Contract;
   readonly messages: {
     /** `agent.event` (server-to-client, data) — A step of an agent turn: status, streamed text, tool calls and the end of the turn. */
-    readonly agentEvent: MessageOf<Contract, "agent.event", AgentEvent>;
+    readonly agentEvent: MessageOf<Contract, MessageByType, "agent.event">;
     /** `chat.send` (client-to-server, data) — The user sends a chat turn; the server answers with agent.event data messages. */
-    readonly chatSend: MessageOf<Contract, "chat.send", ChatSend>;
+    readonly chatSend: MessageOf<Contract, MessageByType, "chat.send">;
     /** `protocol.ack` (client-to-server, control) — Q5: the client acknowledges every seq up to last_seen_seq so the server may release them from the replay window early. */
-    readonly protocolAck: MessageOf<Contract, "protocol.ack", ProtocolAck>;
+    readonly protocolAck: MessageOf<Contract, MessageByType, "protocol.ack">;
     /** `protocol.error` (server-to-client, control) — A typed error about a frame or a request. */
-    readonly protocolError: MessageOf<Contract, "protocol.error", ProtocolError>;
+    readonly protocolError: MessageOf<Contract, MessageByType, "protocol.error">;
     /** `protocol.heartbeat` (server-to-client, control) — Server keepalive. */
-    readonly protocolHeartbeat: MessageOf<Contract, "protocol.heartbeat", ProtocolHeartbeat>;
+    readonly protocolHeartbeat: MessageOf<Contract, MessageByType, "protocol.heartbeat">;
     /** `protocol.hello` (server-to-client, control) — H1: the first frame of every new attachment. */
-    readonly protocolHello: MessageOf<Contract, "protocol.hello", ProtocolHello>;
+    readonly protocolHello: MessageOf<Contract, MessageByType, "protocol.hello">;
     /** `protocol.resume` (client-to-server, control) — R1: resume a session after a reconnect. */
-    readonly protocolResume: MessageOf<Contract, "protocol.resume", ProtocolResume>;
+    readonly protocolResume: MessageOf<Contract, MessageByType, "protocol.resume">;
     /** `protocol.resume_failed` (server-to-client, control) — R3/S3/S4: the resume cannot be honoured. */
-    readonly protocolResumeFailed: MessageOf<Contract, "protocol.resume_failed", ProtocolResumeFailed>;
+    readonly protocolResumeFailed: MessageOf<Contract, MessageByType, "protocol.resume_failed">;
     /** `protocol.resumed` (server-to-client, control) — R2: the resume succeeded. */
-    readonly protocolResumed: MessageOf<Contract, "protocol.resumed", ProtocolResumed>;
+    readonly protocolResumed: MessageOf<Contract, MessageByType, "protocol.resumed">;
     /** `ui.action` (client-to-server, data) — A user interaction with a rendered component. */
-    readonly uiAction: MessageOf<Contract, "ui.action", UiAction>;
+    readonly uiAction: MessageOf<Contract, MessageByType, "ui.action">;
     /** `ui.patch` (server-to-client, data) — Apply JSON-Patch-style operations to a rendered view. */
-    readonly uiPatch: MessageOf<Contract, "ui.patch", UiPatch>;
+    readonly uiPatch: MessageOf<Contract, MessageByType, "ui.patch">;
     /** `ui.render` (server-to-client, data) — Replace a view with a full component tree. */
-    readonly uiRender: MessageOf<Contract, "ui.render", UiRender>;
+    readonly uiRender: MessageOf<Contract, MessageByType, "ui.render">;
   };
   readonly history: {
     /** GET /conversations/{conversationId} — Windowed read of one conversation's append-only log. */

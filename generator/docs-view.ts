@@ -48,22 +48,9 @@ function fieldView(f: FieldModel): { name: string; typeLabel: string; required: 
 }
 
 function messageView(m: MessageModel) {
-  return {
-    type: m.type,
-    typeName: m.typeName,
-    memberName: m.memberName,
-    direction: m.direction,
-    fromServer: m.direction === 'server-to-client',
-    role: m.role,
-    sequenced: m.sequenced,
-    kernel: m.kernel,
-    summary: m.summary,
-    description: m.description,
-    headerType: m.headerTypeName ?? '',
-    headerFields: m.headerFields.map(fieldView),
-    fields: m.payloadFields.map(fieldView),
-    variants: m.payloadVariants.map((v) => ({ label: v.label, fields: v.fields.map(fieldView) })),
-  };
+  const { type, typeName, memberName, direction, role, sequenced, kernel, summary, description } = m;
+  const fields = { headerFields: m.headerFields.map(fieldView), fields: m.payloadFields.map(fieldView), variants: m.payloadVariants.map((v) => ({ label: v.label, fields: v.fields.map(fieldView) })) };
+  return { type, typeName, memberName, direction, fromServer: direction === 'server-to-client', role, sequenced, kernel, summary, description, headerType: m.headerTypeName ?? '', ...fields };
 }
 
 function headerOf(m: MessageModel | undefined) {

@@ -5,7 +5,7 @@
  */
 import { bannerText } from './files.js';
 import type { ContractModel, MessageModel } from './model.js';
-import { isSchemaObject, type Schema } from './schema-walk.js';
+import { isSchemaObject } from './schema-walk.js';
 
 /** Keys whose value maps names to schemas: their keys are names, not keywords. */
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);

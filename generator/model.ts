@@ -16,7 +16,7 @@ import { compareVersions, contractBlock, messagesOf } from './model/contract-blo
 import type { FieldModel, VariantModel } from './model/fields.js';
 import { historyModel } from './model/history.js';
 import { messageModel } from './model/messages.js';
-import { apiNames, apiPrefix, pythonNames, pythonValidator, rawValidatorName, validatorName } from './model/names.js';
+import { apiNames, apiPrefix, pythonNames, pythonValidator, rawValidatorName, validatorName, type ApiNames } from './model/names.js';
 import { isSchemaObject, type Schema } from './schema-walk.js';
 
 export type { Direction, Role, TransportKind };
@@ -151,7 +151,7 @@ export interface ContractModel extends Parameters {
   /** Only when the spec has an x-contract.conformance block. */
   readonly conformance?: ConformanceModel;
   /** The names of the generated TypeScript API (`AgentUi`, `AgentUiHandlers`, `createAgentUiServer`, …). */
-  readonly api: ReturnType<typeof apiNames>;
+  readonly api: ApiNames;
   /** The names of the Python package (`agent_ui`, `create_agent_ui_server`, …). */
   readonly python: ReturnType<typeof pythonNames>;
   /** Every $defs schema by name, sorted by name, x- keywords left in (emitters strip what they must). */

@@ -120,8 +120,8 @@ export interface ProtocolTypes {
   readonly helloApp: object | undefined;
 }
 
-/** A message of the contract C: its catalogue entry (direction, role, sequenced, …) with its frame type. */
-export type MessageOf<C extends ContractDescriptor, Type extends keyof C['messages'], Frame extends FrameShape> = C['messages'][Type] & { readonly frame: Frame };
+/** A message of the contract C: its catalogue entry (direction, role, sequenced, …) with its frame type from `Frames` (types.ts's `MessageByType`). */
+export type MessageOf<C extends ContractDescriptor, Frames, Type extends keyof C['messages'] & keyof Frames> = C['messages'][Type] & { readonly frame: Frames[Type] & FrameShape };
 
 /** A history endpoint of the contract C with the type of its items. */
 export type HistoryOf<C extends ContractDescriptor, Name extends keyof C['history'], Item extends { readonly seq: number }> = C['history'][Name] & { readonly item: Item };

@@ -80,7 +80,7 @@ function emitProtocolTypes(file: TsFile, model: ContractModel): void {
   const messages = model.messages.map((m) => ({
     name: m.memberName,
     doc: `\`${m.type}\` (${m.direction}, ${m.role})${m.summary ? ` — ${m.summary}` : ''}`,
-    type: ts`${file.use('MessageOf', './runtime/contract.js', { type: true })}<${Contract}, ${tsString(m.type)}, ${type(m.typeName)}>`,
+    type: ts`${file.use('MessageOf', './runtime/contract.js', { type: true })}<${Contract}, ${type('MessageByType')}, ${tsString(m.type)}>`,
   }));
   const history = model.history.map((h) => ({
     name: h.name,

@@ -17,25 +17,15 @@ export function apiPrefix(contractName: string): string {
   return pascalCase(contractName);
 }
 
+/** The types the generated API names after the contract (`<Prefix>Handlers`, …). */
+const API_TYPES = ['Protocol', 'Emitter', 'Context', 'Handlers', 'ServerOptions', 'Server', 'ClientOptions', 'Listeners', 'Senders', 'History', 'Client'] as const;
+
+export type ApiNames = { readonly [T in (typeof API_TYPES)[number] as Uncapitalize<T>]: Code } & { readonly prefix: Code; readonly serverFactory: Code; readonly clientFactory: Code };
+
 /** The generated API's names, from its prefix (G1: checked identifiers). */
-export function apiNames(prefix: string) {
-  const n = (name: string): Code => tsIdentifier(name);
-  return {
-    prefix: n(prefix),
-    protocol: n(`${prefix}Protocol`),
-    emitter: n(`${prefix}Emitter`),
-    context: n(`${prefix}Context`),
-    handlers: n(`${prefix}Handlers`),
-    serverOptions: n(`${prefix}ServerOptions`),
-    server: n(`${prefix}Server`),
-    serverFactory: n(`create${prefix}Server`),
-    clientOptions: n(`${prefix}ClientOptions`),
-    listeners: n(`${prefix}Listeners`),
-    senders: n(`${prefix}Senders`),
-    history: n(`${prefix}History`),
-    client: n(`${prefix}Client`),
-    clientFactory: n(`create${prefix}Client`),
-  } as const;
+export function apiNames(prefix: string): ApiNames {
+  const types = Object.fromEntries(API_TYPES.map((t) => [t[0]!.toLowerCase() + t.slice(1), tsIdentifier(`${prefix}${t}`)]));
+  return { ...(types as { [T in (typeof API_TYPES)[number] as Uncapitalize<T>]: Code }), prefix: tsIdentifier(prefix), serverFactory: tsIdentifier(`create${prefix}Server`), clientFactory: tsIdentifier(`create${prefix}Client`) };
 }
 
 /** `UiRender` → `validateUiRender` (validators.ts). */

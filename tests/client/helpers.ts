@@ -125,6 +125,14 @@ export function record(client: AgentUiClient): Recording {
   return rec;
 }
 
+/** A client of `url` with a recorder, once its first session is open. */
+export async function connectedClient(url: string, options: Partial<AgentUiClientOptions> = {}): Promise<{ readonly client: AgentUiClient; readonly rec: Recording }> {
+  const client = startClient(url, options);
+  const rec = record(client);
+  await nextEvent(client, 'session');
+  return { client, rec };
+}
+
 /** Resolves with the next client event that matches. */
 export function nextEvent<K extends ClientEvent['kind']>(client: AgentUiClient, kind: K, match: (e: Extract<ClientEvent, { kind: K }>) => boolean = () => true, timeoutMs = 5000): Promise<Extract<ClientEvent, { kind: K }>> {
   return new Promise((resolve, reject) => {

@@ -4,32 +4,22 @@
  * still attaching leave nothing attached, and concurrent attaches of one session from two
  * processes leave exactly one live attachment.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { AgentEvent } from '../../generated/types.js';
 import type { ContractDescriptor } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type SessionHandle } from '../../runtime/server/contract-server.js';
-import { createRedisStore, type RedisSessionStore } from '../../runtime/server/redis-store.js';
-import { cleanup, contractWith, expectResumed, KINDS, onCleanup, openSession, range, resumeChannel, seqsOf, serve as mount, target, waitFor, type Target } from '../server/helpers.js';
+import type { RedisSessionStore } from '../../runtime/server/redis-store.js';
+import { cleanup, contractWith, expectResumed, KINDS, openSession, range, resumeChannel, seqsOf, serve as mount, target, waitFor, type Target } from '../server/helpers.js';
 import { protocolWith, type AgentUiProtocol } from '../support/contract.js';
-import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
+import { redisStoreOn, useRedisServer } from './helpers.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = useRedisServer();
 afterEach(cleanup);
 
 let prefixes = 0;
 
-async function newStore(contract: ContractDescriptor, prefix: string): Promise<RedisSessionStore> {
-  const store = createRedisStore({ redis: await connectRedis(redis.port), subscriber: await connectRedis(redis.port), contract, prefix });
-  onCleanup(() => store.close());
-  return store;
-}
+const newStore = (contract: ContractDescriptor, prefix: string): Promise<RedisSessionStore> => redisStoreOn(redis.port, contract, prefix);
 
 /** The generated contract's wiring (as generated/server.ts does) on a Redis store. */
 async function serve(contract: ContractDescriptor, store: RedisSessionStore, ended: { id: string; reason: string }[] = []): Promise<{ app: ContractServer<AgentUiProtocol>; at: Target }> {

@@ -5,11 +5,11 @@
  * surface is named after the contract (a misuse is a compile error), and it runs over a real
  * WebSocket with the contract's own parameters.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli, runNode } from '../helpers.js';
+import { buildWithCli, repoRoot, typecheckFolder } from '../helpers.js';
 import { chatSend, cleanup, connectWs, resumeChannel, seqsOf, serve, target, type Frame, type Mountable, type Target } from './helpers.js';
 
 const specRel = 'tests/fixtures/specs/chat-mini.schema.json';
@@ -120,24 +120,6 @@ export function misuseTheClient(): void {
 }
 `;
 
-const TSCONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    lib: ['ES2022', 'DOM'],
-    types: ['node'],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    isolatedModules: true,
-    verbatimModuleSyntax: true,
-    exactOptionalPropertyTypes: true,
-    noUncheckedIndexedAccess: true,
-    noUnusedLocals: true,
-  },
-  include: ['**/*.ts'],
-};
 
 interface ChatMiniModule {
   createChatMiniServer(options: {
@@ -150,14 +132,9 @@ let mod: ChatMiniModule;
 let contract: Target['contract'];
 
 beforeAll(async () => {
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(join(repoRoot, 'tests/.generated'), { recursive: true });
-  const built = await runCli(['build', '--spec', specRel, '--out', outRel, '--quiet']);
+  const built = await buildWithCli(specRel, outRel, { 'usage-ok.ts': USAGE_OK, 'usage-misuse.ts': USAGE_MISUSE });
   expect(built.stderr).toBe('');
   expect(built.code).toBe(0);
-  writeFileSync(join(outDir, 'usage-ok.ts'), USAGE_OK);
-  writeFileSync(join(outDir, 'usage-misuse.ts'), USAGE_MISUSE);
-  writeFileSync(join(outDir, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
   mod = (await import(pathToFileURL(join(outDir, 'server.ts')).href)) as ChatMiniModule;
   contract = ((await import(pathToFileURL(join(outDir, 'contract.ts')).href)) as { contract: Target['contract'] }).contract;
 }, 60_000);
@@ -167,7 +144,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('chat-mini: a second contract built by the CLI', () => {
   it('type-checks (strict) with correct use compiling and every misuse rejected', async () => {
-    const r = await runNode([join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(outDir, 'tsconfig.json')]);
+    const r = await typecheckFolder(outDir);
     expect(r.stdout).toBe('');
     expect(r.code).toBe(0);
   });
