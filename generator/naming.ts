@@ -1,14 +1,8 @@
 /**
- * Names and literals. A spec is untrusted input: every identifier that reaches generated code
- * goes through `safeIdentifier`, every value through `literal` (the Ajv rule: nothing raw is
- * spliced into code). Both are the code-context escapers of escape.ts under their old names.
+ * Word cases (`camelCase`, `pascalCase`, `snakeCase`) the model's names are made of
+ * (model/names.ts), and "did you mean" hints. Identifiers and literals are escape.ts's: a name is
+ * checked there (`tsIdentifier`, `isSafeIdentifier`), a value made a literal (`tsLiteral`).
  */
-import { tsIdentifier, tsLiteral, tsPropertyKey, tsString } from './escape.js';
-
-export { isSafeIdentifier, UnsafeIdentifierError } from './escape.js';
-
-/** Returns `name` if it is a plain, non-reserved ASCII identifier; throws otherwise (G1: checked, never escaped). */
-export const safeIdentifier = tsIdentifier;
 
 function words(text: string): string[] {
   return text
@@ -41,10 +35,6 @@ export function snakeCase(text: string): string {
     .join('_');
 }
 
-/** A JSON value as a TypeScript/JavaScript literal (G1: the string-literal escaper of escape.ts). */
-export const literal = tsLiteral;
-export const stringLiteral = tsString;
-export const propertyKey = tsPropertyKey;
 
 /** Levenshtein distance, for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {

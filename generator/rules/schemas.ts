@@ -4,7 +4,8 @@
  */
 import { KERNEL_URL } from '../kernel.js';
 import { RESERVED_TYPE_NAMES } from '../model/names.js';
-import { closest, isSafeIdentifier } from '../naming.js';
+import { isSafeIdentifier } from '../escape.js';
+import { closest } from '../naming.js';
 import { deref, getAt, isSchemaObject, walkSchemas, type Schema } from '../schema-walk.js';
 import type { LintRule, RuleHit } from './rule.js';
 

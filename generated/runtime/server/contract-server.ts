@@ -203,9 +203,13 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
   const handlers: SessionHooks<P> & Readonly<Record<string, unknown>> = options.handlers;
   const contexts = new WeakMap<Session, HandlerContext<P>>();
 
-  // Q3: every session's emitter shares one prototype with a method per data message.
-  const emitters = emitterPrototype(contract, (sessionId, type, payload) => core.outbox.append(sessionId, type, payload));
-  const emitterOf = (sessionId: string): Emitter<P> => Object.create(emitters, { sessionId: { value: sessionId } });
+  // Q3: a session's emitter has a function per data message of the contract (each may be taken off it and called alone).
+  const dataTypes = Object.values(contract.messages).filter((m) => m.sequenced).map((m) => [m.member, m.type] as const);
+  const emitterOf = (sessionId: string): Emitter<P> => {
+    const emitter: Record<string, (payload: unknown) => Promise<number>> = {};
+    for (const [member, type] of dataTypes) emitter[member] = (payload) => core.outbox.append(sessionId, type, payload);
+    return emitter as Emitter<P>;
+  };
   const handleOf = (session: Session): SessionHandle => new Handle(session);
   const contextOf = (session: Session, requestId?: string): HandlerContext<P> => {
     let ctx = contexts.get(session);
@@ -353,22 +357,6 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
       poll?.close();
     },
   };
-}
-
-/**
- * The prototype of every session's emitter: a method per data message of the contract, each
- * sending through the one send path (Q3) for the emitter's `sessionId`.
- */
-function emitterPrototype(contract: ContractDescriptor, append: (sessionId: string, type: string, payload: unknown) => Promise<number>): object {
-  const proto: Record<string, (this: { readonly sessionId: string }, payload: unknown) => Promise<number>> = {};
-  for (const m of Object.values(contract.messages)) {
-    if (!m.sequenced) continue;
-    const type = m.type;
-    proto[m.member] = function (payload) {
-      return append(this.sessionId, type, payload);
-    };
-  }
-  return Object.freeze(proto);
 }
 
 /** What handlers see of a session (a class: one hidden class for every session). */
