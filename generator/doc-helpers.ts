@@ -77,4 +77,3 @@ export function tidy(markdown: string): string {
     .replace(/\n{3,}/g, '\n\n')
     .trim()}\n`;
 }
-

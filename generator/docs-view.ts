@@ -238,4 +238,3 @@ function pythonView(model: ContractModel) {
   ].join('\n');
   return { package: pkg, factory, handlers, context, mount };
 }
-

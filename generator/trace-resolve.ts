@@ -75,4 +75,3 @@ export function resolveTrace(model: ContractModel, rows: readonly TraceRow[] = T
   }
   return out;
 }
-

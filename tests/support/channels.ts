@@ -125,4 +125,3 @@ export async function expectRefused(ch: Channel, reason: keyof typeof REFUSAL_ST
   expect(ch.log.filter((x) => x.type !== 'protocol.resume_failed')).toEqual([]); // never a partial replay
   return f;
 }
-

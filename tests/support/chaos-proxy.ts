@@ -139,4 +139,3 @@ export function chaosSeed(): number {
   }
   return Math.floor(Math.random() * 2 ** 32) >>> 0;
 }
-

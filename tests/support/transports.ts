@@ -254,4 +254,3 @@ export function connectPoll(server: Target, first: { query: string; token?: stri
   };
   return ch;
 }
-

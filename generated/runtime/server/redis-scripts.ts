@@ -220,4 +220,3 @@ export function framesOf(entries: readonly unknown[], what: string): StoredFrame
     return { seq: asNumber(String(id).split('-')[0], what), frame: String(f[5]) };
   });
 }
-
