@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { contractDescriptor, emitContract } from '../../generator/emit/contract.js';
 import { createProject } from '../../generator/printer.js';
-import { fixtureSpec, modelOf } from '../support/model.js';
+import { fixtureSpec, modelOf, withHelloApp } from '../support/model.js';
 
 const text = (spec: unknown): string => emitContract(modelOf(spec), createProject())[0]!.content;
 
@@ -34,12 +34,7 @@ describe('contract.ts', () => {
     { name: 'history endpoints with their item type', given: fixtureSpec('agent-ui'), want: ['readonly conversationHistory: HistoryOf<Contract, "conversationHistory", HistoryChunk>;'] },
     {
       name: 'the hello application type, when the spec extends HelloApp',
-      given: (() => {
-        const spec = fixtureSpec('chat-mini');
-        spec.$defs.HelloApp = { type: 'object', properties: { region: { type: 'string' } } };
-        spec.$defs.ProtocolHello.properties.payload.properties.app = { $ref: '#/$defs/HelloApp' };
-        return spec;
-      })(),
+      given: withHelloApp(),
       want: ['readonly helloApp: HelloApp;'],
     },
     { name: 'a message description becomes its JSDoc, escaped (G1)', given: (() => { const s = fixtureSpec('chat-mini'); s.$defs.NoteAdd.description = 'Ends */ here.'; return s; })(), want: ['/** `note.add` (client-to-server, data) — Ends *\\/ here. */'] },

@@ -4,7 +4,7 @@
  * validated schemas, the hello's application type, the history endpoints (model/history.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { fixtureSpec, modelOf } from '../support/model.js';
+import { fixtureSpec, modelOf, withHelloApp } from '../support/model.js';
 
 const chatMini = modelOf(fixtureSpec('chat-mini'));
 const agentUi = modelOf(fixtureSpec('agent-ui'));
@@ -58,12 +58,7 @@ describe('the model around the messages', () => {
     { name: 'the kernel hello: no application fields', given: fixtureSpec('chat-mini'), want: undefined },
     {
       name: 'a spec that extends HelloApp',
-      given: (() => {
-        const spec = fixtureSpec('chat-mini');
-        spec.$defs.HelloApp = { type: 'object', properties: { region: { type: 'string' } } };
-        spec.$defs.ProtocolHello.properties.payload.properties.app = { $ref: '#/$defs/HelloApp' };
-        return spec;
-      })(),
+      given: withHelloApp(),
       want: 'HelloApp',
     },
   ])('helloAppTypeName: $name', ({ given, want }) => {

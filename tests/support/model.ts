@@ -25,3 +25,12 @@ export function modelOf(spec: unknown): ContractModel {
   if (hasErrors(findings)) throw new ContractError(findings);
   return buildModel(loaded, 'spec.json');
 }
+
+/** chat-mini, with a hello that carries application fields (the spec extends the kernel's HelloApp). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function withHelloApp(): any {
+  const spec = fixtureSpec('chat-mini');
+  spec.$defs.HelloApp = { type: 'object', properties: { region: { type: 'string' } } };
+  spec.$defs.ProtocolHello.properties.payload.properties.app = { $ref: '#/$defs/HelloApp' };
+  return spec;
+}
