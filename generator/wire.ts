@@ -51,6 +51,7 @@ export const WIRE_ERRORS: readonly WireError[] = [
   { code: 'frame_too_large', status: 413, when: 'the frame is larger than `max_frame_bytes` (L2.1)' },
   { code: 'superseded', status: 200, when: 'another attachment took the session over (S4.5, S4.9)' },
   { code: 'handler_failed', status: 500, when: 'the server failed to handle the frame; the session is intact (503 when its store is unavailable)' },
+  { code: 'cseq_gap', status: 409, when: '`header.cseq` is above the highest accepted + 1: a frame before it never arrived; send again from `acked` + 1, in order (C2)' },
   { code: 'overloaded', status: 429, when: 'the server is at one of its bounds (L2.2): 429 for this client, 503 for the whole server, with a retry hint' },
 ];
 

@@ -19,13 +19,15 @@ export interface LocalSession extends Session {
   readonly clientKey: string;
   /** L2: bytes of client frames queued for, or running in, the handlers. */
   inbound: number;
+  /** C2: the highest cseq this process knows the store accepted. */
+  acked: number;
   /** When the session last had no attachment here (undefined while attached). */
   idleSince: number | undefined;
 }
 
 /** A session new to this process. */
 export function localSession(id: string, protocolVersion: string, clientKey: string, now: number): LocalSession {
-  return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map(), clientKey, inbound: 0, idleSince: now };
+  return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, acked: 0, data: new Map(), clientKey, inbound: 0, idleSince: now };
 }
 
 /**
