@@ -2,10 +2,12 @@
 # Copy of contractgen's runtime-py/contractgen_runtime/server/transports/http_util.py; fix bugs there, not here.
 # Do not edit: fix the source in contractgen and rebuild.
 """Small ASGI helpers shared by the SSE, poll, messages and history endpoints: query strings,
-headers, bounded body reading, JSON answers, bearer tokens and strict integer parameters."""
+headers, bounded body reading, JSON answers, bearer tokens, strict integer parameters, and
+dropping a connection (L3)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -35,6 +37,11 @@ class Query:
             if key == name:
                 return value
         return None
+
+
+def retry_after(seconds: int | None) -> dict[str, str]:
+    """L2: the Retry-After header of an ``overloaded`` refusal (none for other refusals)."""
+    return {"retry-after": str(seconds)} if seconds else {}
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -109,3 +116,34 @@ def parse_cursor(value: str | None) -> int | None | str:
 
 async def method_not_allowed(send: Any, allow: str) -> None:
     await send_json(send, 405, {"error": f"method not allowed; use {allow}"}, {"allow": allow})
+
+
+def transport_of(send: Any, depth: int = 4) -> asyncio.BaseTransport | None:
+    """The asyncio transport behind an ASGI ``send`` callable, when one can be found: ASGI gives an
+    app no way to drop a connection, but uvicorn's ``send`` is a bound method of an object holding
+    its transport, and Starlette's middleware wraps it in closures that keep it. None elsewhere."""
+    owner = getattr(send, "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if isinstance(transport, asyncio.BaseTransport):
+        return transport
+    if depth > 0:
+        for cell in getattr(send, "__closure__", None) or ():
+            try:
+                inner = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(inner):
+                found = transport_of(inner, depth - 1)
+                if found is not None:
+                    return found
+    return None
+
+
+def abort_connection(send: Any) -> bool:
+    """L3: destroys the connection a stuck client does not read (its buffers are dropped at once,
+    unlike ``close()``, which waits for them to be taken). False when the server gives no way."""
+    transport = transport_of(send)
+    if transport is None or not hasattr(transport, "abort"):
+        return False
+    transport.abort()
+    return True
