@@ -14,11 +14,11 @@ import os
 from typing import Any
 
 from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
-from agent_ui import validators as v
 from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute, ServerTimers, with_timers
 from agent_ui.runtime.server.store import SessionStore, StoreBounds
 from agent_ui.runtime.server.transports.http_util import Query, send_json
 from agent_ui.server import AgentUiEmitter
+from wiring import contract_server
 
 
 class Handlers(AgentUiHandlers):
@@ -75,17 +75,10 @@ def build() -> ContractServer[AgentUiEmitter]:
         timed = with_timers(contract, timers)  # the store keeps the TTL in Redis itself
         s, w = timed.session, timed.replay_window
         store = RedisStore(client(), client(), StoreBounds(s.ttl_ms, s.id_bits, s.token_bits, w.max_messages, w.max_bytes), prefix=os.environ.get("STORE_PREFIX", "contractgen:"))
-    return ContractServer(
+    return contract_server(
+        handlers,
+        contract,
         store=store,
-        contract=contract,
-        validate_client=v.validate_client_message,
-        server_validators=v.SERVER_VALIDATORS,
-        payload_validators=v.PAYLOAD_VALIDATORS,
-        emitter=AgentUiEmitter,
-        dispatch={
-            "chat.send": lambda frame, ctx: handlers.chat_send(frame, ctx),  # type: ignore[arg-type]
-            "ui.action": lambda frame, ctx: handlers.ui_action(frame, ctx),  # type: ignore[arg-type]
-        },
         history=[HistoryRoute(contract.history["conversationHistory"], history)],
         conformance=os.environ.get("CONFORMANCE", "1") == "1",
         timers=timers,

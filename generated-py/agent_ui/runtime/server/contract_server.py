@@ -18,7 +18,6 @@ from starlette.routing import BaseRoute, Match
 
 from ..contract import ContractDescriptor, HistoryDescriptor, TransportKind
 from ..frames import clip
-from ..json_text import dumps
 from ..limits import LimitOverrides
 from ..validation import Validator
 from .conformance import ConformanceResponder
@@ -26,7 +25,7 @@ from .history import HistoryEndpoint, HistoryStore
 from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
 from .session_limiter import ClientKey, address_key
 from .store import SessionStore
-from .transports.http_util import Scope, send_json
+from .transports.http_util import MAX_HEADER_BYTES, Scope, header_bytes, refuse_request, routable, send_json
 from .transports.messages import MessagesEndpoint
 from .transports.poll import PollTransport
 from .transports.sse import SseTransport
@@ -316,11 +315,16 @@ class ContractServer(Generic[E]):
                     await self.core.store.close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        endpoint = self.owns(scope)
-        if endpoint is None:
-            await _no_route(scope, send)
+        # L1: a target that is not a path (nor an absolute URL of one) is answered 400.
+        routed = routable(scope)
+        if routed is None:
+            await refuse_request(scope, send, 400, "the request target is not a valid URL path")
             return
-        await self.serve(endpoint, scope, receive, send)
+        endpoint = self.owns(routed)
+        if endpoint is None:
+            await _no_route(routed, send)
+            return
+        await self.serve(endpoint, routed, receive, send)
 
     async def serve(self, endpoint: ASGIApp, scope: Scope, receive: Any, send: Any) -> None:
         if self.closed:
@@ -330,29 +334,24 @@ class ContractServer(Generic[E]):
             else:
                 await send_json(send, 503, {"error": "the server is shutting down; resume later"}, {"connection": "close"})
             return
+        # L1/L2: headers past the host's usual bound are refused before any work (Node answers 431 at 16 KiB).
+        if header_bytes(scope) > MAX_HEADER_BYTES:
+            await refuse_request(scope, send, 431, f"the request's headers exceed {MAX_HEADER_BYTES} bytes")
+            return
         self.core.start()
-        # L1: nothing a request does raises out of the app: a failure is answered 500 (or the
-        # WebSocket closed 1011), reported, and the server keeps serving.
-        started = False
-
-        async def tracked(message: Any) -> None:
-            nonlocal started
-            started = True
-            await send(message)
-
+        # L1: nothing a request does raises out of the app: a failure is reported and answered 500
+        # (the WebSocket closed 1011) when nothing was answered yet; the server keeps serving.
         try:
-            await endpoint(scope, receive, tracked)
+            await endpoint(scope, receive, send)
         except Exception as error:
             self.core.report(error, None, "request")
-            if started:
-                return
             try:
                 if scope["type"] == "websocket":
                     await send({"type": "websocket.close", "code": 1011})
                 else:
                     await send_json(send, 500, {"error": "internal error; the server keeps serving"})
             except Exception:
-                pass  # the client is gone
+                pass  # answered already, or the client is gone
 
 
 class _App:
@@ -368,19 +367,8 @@ class _App:
 
 
 async def _no_route(scope: Scope, send: Any) -> None:
-    """404 for a path that is not the contract's (a WebSocket upgrade too, where the server can
-    answer an upgrade with an HTTP response; else the upgrade is refused)."""
-    body = {"error": f"no route for {clip(str(scope.get('method', 'GET')))} {clip(str(scope.get('path', '')), 200)}"}
-    if scope["type"] != "websocket":
-        await send_json(send, 404, body)
-        return
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        data = dumps(body).encode()
-        headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(data)).encode())]
-        await send({"type": "websocket.http.response.start", "status": 404, "headers": headers})
-        await send({"type": "websocket.http.response.body", "body": data})
-        return
-    await send({"type": "websocket.close", "code": 1000})
+    """404 for a path that is not the contract's (a WebSocket upgrade too)."""
+    await refuse_request(scope, send, 404, f"no route for {clip(str(scope.get('method', 'GET')))} {clip(str(scope.get('path', '')), 200)}", close=False)
 
 
 async def _upgrade_required(scope: Scope, receive: Any, send: Any) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..frames import ErrorCode, Frame, clip, error_frame
-from ..json_text import JsonSyntaxError, dumps, loads, utf8_length
+from ..json_text import TOO_DEEP, JsonSyntaxError, dumps, loads, loads_array, utf8_length
 from ..validation import Invalid, Validator, describe_issues
 
 #: A client frame after parsing and validation (``header.session_id`` is present).
@@ -117,6 +117,8 @@ class FrameParser:
 
     def _item(self, value: object) -> Parsed | Rejected:
         """An item of a JSON array, measured by its JSON."""
+        if value is TOO_DEEP:
+            return refusal("malformed_frame", "the frame is nested too deeply")
         try:
             size = utf8_length(dumps(value))
         except RecursionError:
@@ -131,11 +133,9 @@ class FrameParser:
         if not text.lstrip(" \t\n\r").startswith("["):
             return Batch([self.parse(text)])
         try:
-            value = loads(text)
+            value = loads_array(text)
         except JsonSyntaxError as error:
             return refusal("malformed_frame", f"the body is not valid JSON ({clip(str(error), 120)})")
-        if not isinstance(value, list):
-            return Batch([self.parse(text)])
         if len(value) > self._max_frames:
             return refusal("overloaded", f"a POST carries at most {self._max_frames} frames, this one {len(value)}; send them in smaller batches", status=413)
         return Batch([self._item(v) for v in value])

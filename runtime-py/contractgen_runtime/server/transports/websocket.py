@@ -14,6 +14,7 @@ the close within ``close_timeout_ms``, its connection is dropped."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import deque
 from typing import Any
 
@@ -21,7 +22,7 @@ from ...contract import TransportKind
 from ...frames import CloseCodes, Frame, Kernel, error_frame, heartbeat_frame, parse_version_list
 from ..server_core import CloseReason, FromAttachment, Opened, OpenOutcome, Refused, Rejected, ResumeRequest, ServerCore, Session, _dict, _int
 from ..session_limiter import ClientKey, address_key
-from .http_util import Query, Scope, abort_connection
+from .http_util import Query, Scope, abort_connection, buffered, refuse_request, transport_of
 
 CLOSE_FOR = {
     "superseded": CloseCodes.superseded,
@@ -30,6 +31,10 @@ CLOSE_FOR = {
     "slow_consumer": CloseCodes.slow_consumer,
     "server_closing": CloseCodes.going_away,
 }
+
+
+#: RFC 7230 token: what each entry of Sec-WebSocket-Protocol must be.
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
 
 def close_reason(text: str) -> str:
@@ -89,6 +94,8 @@ class _Connection:
         self._close_with: tuple[int, str] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._closer: asyncio.Task[None] | None = None
+        self._checking = False
+        self._transport = transport_of(send)
         # L2: set while the socket may be read; cleared while the session's handlers are too far behind.
         self._readable = asyncio.Event()
         self._readable.set()
@@ -101,8 +108,17 @@ class _Connection:
         self._queue.append(frame)
         self._queued_bytes += len(frame)
         self._wake.set()
-        if self._queued_bytes > self.t.max_buffered:
-            self.close(CloseReason("slow_consumer", f"the client fell {self._queued_bytes} bytes behind; resume to catch up from the replay window"))
+        if self._queued_bytes > self.t.max_buffered and not self._checking:
+            # Judged once the writer has had its turn (it runs first: it was woken first), by what
+            # the client has not taken: this queue and the connection's own buffer.
+            self._checking = True
+            asyncio.get_running_loop().call_soon(self._check_behind)
+
+    def _check_behind(self) -> None:
+        self._checking = False
+        behind = self._queued_bytes + buffered(self._transport)
+        if behind > self.t.max_buffered:
+            self.close(CloseReason("slow_consumer", f"the client fell {behind} bytes behind; resume to catch up from the replay window"))
 
     def heartbeat(self, latest_seq: int) -> None:
         # Pings and dead peers are the ASGI server's (uvicorn: ws_ping_interval); this is the protocol's tick.
@@ -192,6 +208,10 @@ class _Connection:
     async def run(self) -> None:
         message = await self._receive()
         if message["type"] != "websocket.connect":
+            return
+        # L1: a Sec-WebSocket-Protocol list that is not one (``a,,b``) is refused, as ws refuses it.
+        if not all(_TOKEN.match(p) for p in self.scope.get("subprotocols") or []):
+            await refuse_request(self.scope, self._send, 400, "invalid Sec-WebSocket-Protocol header")
             return
         query = Query(self.scope.get("query_string", b""))
         versions = parse_version_list(query.get("versions"))

@@ -23,7 +23,7 @@ from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list
 from ...json_text import dumps
 from ..server_core import CloseReason, Opened, Refused, ResumeRequest, ServerCore, Session, _dict
 from ..session_limiter import ClientKey, address_key
-from .http_util import Query, Scope, abort_connection, header, method_not_allowed, parse_cursor
+from .http_util import Query, Scope, abort_connection, buffered, header, method_not_allowed, parse_cursor, transport_of
 
 #: How long an ended stream may take to deliver its last bytes before its connection is dropped (L3).
 END_TIMEOUT_S = 5
@@ -107,14 +107,23 @@ class _Stream:
         self._wake = asyncio.Event()
         self._writer: asyncio.Task[None] | None = None
         self._inflight = 0
+        self._checking = False
+        self._transport = transport_of(send)
 
     def _write(self, text: str) -> None:
         self._pending.append(text)
         self._pending_bytes += len(text)
         self._wake.set()
-        # Behind by what waits here and what the ASGI server has not yet taken (its send blocks while
-        # the socket's buffer is full).
-        if self._pending_bytes + self._inflight > self.t.max_buffered:
+        if self._pending_bytes + self._inflight > self.t.max_buffered and not self._checking:
+            # Judged once the writer has had its turn (it was woken first).
+            self._checking = True
+            asyncio.get_running_loop().call_soon(self._check_behind)
+
+    def _check_behind(self) -> None:
+        self._checking = False
+        # Behind by what waits here, what the ASGI server has not yet taken (its send blocks while
+        # the socket's buffer is full) and what its connection holds.
+        if self._pending_bytes + self._inflight + buffered(self._transport) > self.t.max_buffered:
             self.close(CloseReason("slow_consumer", "the client fell behind; resume to catch up from the replay window"))
 
     def send(self, frame: str, seq: int | None = None) -> None:
