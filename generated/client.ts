@@ -2,192 +2,27 @@
 // The typed client: on.<message>, send.<message>, history views, reconnect and resume.
 // Do not edit: change the spec and run `contractgen build`.
 
-import { contract } from "./contract.js";
-import type { BackoffOptions } from "./runtime/client/backoff.js";
+import { type AgentUiProtocol, contract } from "./contract.js";
 import {
-  type ClientEvent,
-  type ConnectionState,
-  createClientCore,
-  type ServerFrame,
-} from "./runtime/client/client-core.js";
-import { createHistoryView, type HistoryView } from "./runtime/client/history.js";
-import type { EventSourceConstructor, WebSocketConstructor } from "./runtime/client/transport.js";
-import type { TransportKind } from "./runtime/contract.js";
-import type {
-  AgentEvent,
-  ChatSend,
-  HistoryChunk,
-  ProtocolError,
-  ProtocolHeartbeat,
-  ProtocolHello,
-  ProtocolResumed,
-  ProtocolResumeFailed,
-  UiAction,
-  UiPatch,
-  UiRender,
-} from "./types.js";
-import {
-  validateChatSend,
-  validateConversationHistoryResponse,
-  validateProtocolAck,
-  validateProtocolResume,
-  validateServerMessage,
-  validateUiAction,
-} from "./validators.js";
+  type ContractClient,
+  type ContractClientOptions,
+  createContractClient,
+  type HistoryViews,
+  type Listeners,
+  type Senders,
+} from "./runtime/client/contract-client.js";
+import { validators } from "./validators.js";
 
-export interface AgentUiClientOptions {
-  /** http(s) URL of the server, with any base path, e.g. "https://example.com/api". */
-  readonly url: string;
-  /** "auto" (default) tries WebSocket, then SSE, then polling, moving on when one cannot connect. */
-  readonly transport?: "auto" | "websocket" | "sse" | "poll" | undefined;
-  /** WebSocket implementation; the global one in browsers, the `ws` package in Node 20. */
-  readonly WebSocket?: WebSocketConstructor | undefined;
-  /** EventSource implementation (default: the global one when present; otherwise SSE is read with fetch). */
-  readonly EventSource?: EventSourceConstructor | undefined;
-  readonly fetch?: typeof fetch | undefined;
-  /** H2: protocol versions to offer (default: all of them). */
-  readonly versions?: readonly ("1.0" | "1.1")[] | undefined;
-  /** Reconnect delays (exponential with full jitter). */
-  readonly backoff?: BackoffOptions | undefined;
-  /** R3: after resume_failed, start a new session (default) or stop. */
-  readonly onResumeFailed?: "new-session" | "stop" | undefined;
-  /** Q5: acknowledge after this many messages (default 100). */
-  readonly ackEvery?: number | undefined;
-  /** Q5: …or this long after the first unacknowledged one (default 1000). */
-  readonly ackAfterMs?: number | undefined;
-  /** Connect at once (default true). */
-  readonly autoConnect?: boolean | undefined;
-}
+export type AgentUiClientOptions = ContractClientOptions<AgentUiProtocol>;
+/** Q4: `on.<message>(handler)` per server-to-client message; data handlers run once per message, in seq order. */
+export type AgentUiListeners = Listeners<AgentUiProtocol>;
+/** S5: `send.<message>(payload)` per client-to-server application message, validated before it leaves. */
+export type AgentUiSenders = Senders<AgentUiProtocol>;
+/** W3–W5: a history view per endpoint. */
+export type AgentUiHistory = HistoryViews<AgentUiProtocol>;
+export type AgentUiClient = ContractClient<AgentUiProtocol>;
 
-/** Q4: data handlers run once per message, in seq order. Each returns an unsubscribe function. */
-export interface AgentUiListeners {
-  /** `agent.event` (server-to-client, data) — A step of an agent turn: status, streamed text, tool calls and the end of the turn. */
-  agentEvent(handler: (message: AgentEvent) => void): () => void;
-  /** `protocol.error` (server-to-client, control) — A typed error about a frame or a request. */
-  protocolError(handler: (message: ProtocolError) => void): () => void;
-  /** `protocol.heartbeat` (server-to-client, control) — Server keepalive. */
-  protocolHeartbeat(handler: (message: ProtocolHeartbeat) => void): () => void;
-  /** `protocol.hello` (server-to-client, control) — H1: the first frame of every new attachment. */
-  protocolHello(handler: (message: ProtocolHello) => void): () => void;
-  /** `protocol.resume_failed` (server-to-client, control) — R3/S3/S4: the resume cannot be honoured. */
-  protocolResumeFailed(handler: (message: ProtocolResumeFailed) => void): () => void;
-  /** `protocol.resumed` (server-to-client, control) — R2: the resume succeeded. */
-  protocolResumed(handler: (message: ProtocolResumed) => void): () => void;
-  /** `ui.patch` (server-to-client, data) — Apply JSON-Patch-style operations to a rendered view. */
-  uiPatch(handler: (message: UiPatch) => void): () => void;
-  /** `ui.render` (server-to-client, data) — Replace a view with a full component tree. */
-  uiRender(handler: (message: UiRender) => void): () => void;
-}
-
-/** S5: each validates the frame before it leaves and fills in header.session_id; frames wait while the client reconnects. */
-export interface AgentUiSenders {
-  /** `chat.send` (client-to-server, data) — The user sends a chat turn; the server answers with agent.event data messages. */
-  chatSend(payload: ChatSend["payload"], options?: { readonly requestId?: string }): Promise<void>;
-  /** `ui.action` (client-to-server, data) — A user interaction with a rendered component. */
-  uiAction(payload: UiAction["payload"], options?: { readonly requestId?: string }): Promise<void>;
-}
-
-/** W3–W5: history views (fresh load, tail sync that never moves the cursor back, showEarlier with hasEarlier from seq > 1). */
-export interface AgentUiHistory {
-  /** GET /conversations/{conversationId} — Windowed read of one conversation's append-only log. */
-  conversationHistory(
-    params: { readonly conversationId: string },
-    options?: { readonly pageSize?: number; readonly headers?: Readonly<Record<string, string>> },
-  ): HistoryView<HistoryChunk>;
-}
-
-export interface AgentUiClient {
-  readonly on: AgentUiListeners;
-  readonly send: AgentUiSenders;
-  readonly history: AgentUiHistory;
-  readonly state: ConnectionState;
-  readonly transport: TransportKind | undefined;
-  readonly sessionId: string | undefined;
-  readonly protocolVersion: string | undefined;
-  /** R4: the last seq delivered — the resume cursor. */
-  readonly lastSeenSeq: number;
-  /** Connection state, session, resume-failed, error and sequence events. */
-  onEvent(handler: (event: ClientEvent) => void): () => void;
-  connect(): void;
-  /** Drops the connection and resumes at once. */
-  reconnect(): void;
-  close(): void;
-}
-
-/** Creates a agent-ui client. In Node 20 pass `WebSocket` from the `ws` package; in browsers the globals are used. */
+/** Creates a client of the agent-ui contract. In Node 20 pass `WebSocket` from the `ws` package; in browsers the globals are used. */
 export function createAgentUiClient(options: AgentUiClientOptions): AgentUiClient {
-  const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
-  const core = createClientCore({
-    contract: contract,
-    validateServer: validateServerMessage,
-    clientValidators: {
-      "chat.send": validateChatSend,
-      "protocol.ack": validateProtocolAck,
-      "protocol.resume": validateProtocolResume,
-      "ui.action": validateUiAction,
-    },
-    env: {
-      baseUrl: options.url,
-      fetch: fetchImpl,
-      WebSocket: options.WebSocket,
-      EventSource: options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource,
-    },
-    transport: options.transport,
-    versions: options.versions,
-    backoff: options.backoff,
-    onResumeFailed: options.onResumeFailed,
-    ackEvery: options.ackEvery,
-    ackAfterMs: options.ackAfterMs,
-    autoConnect: options.autoConnect,
-  });
-  return {
-    on: {
-      agentEvent: (handler) => core.on("agent.event", handler as unknown as (frame: ServerFrame) => void),
-      protocolError: (handler) => core.on("protocol.error", handler as unknown as (frame: ServerFrame) => void),
-      protocolHeartbeat: (handler) => core.on("protocol.heartbeat", handler as unknown as (frame: ServerFrame) => void),
-      protocolHello: (handler) => core.on("protocol.hello", handler as unknown as (frame: ServerFrame) => void),
-      protocolResumeFailed: (handler) =>
-        core.on("protocol.resume_failed", handler as unknown as (frame: ServerFrame) => void),
-      protocolResumed: (handler) => core.on("protocol.resumed", handler as unknown as (frame: ServerFrame) => void),
-      uiPatch: (handler) => core.on("ui.patch", handler as unknown as (frame: ServerFrame) => void),
-      uiRender: (handler) => core.on("ui.render", handler as unknown as (frame: ServerFrame) => void),
-    },
-    send: {
-      chatSend: (payload, sendOptions) => core.send("chat.send", payload, sendOptions),
-      uiAction: (payload, sendOptions) => core.send("ui.action", payload, sendOptions),
-    },
-    history: {
-      conversationHistory: (params, historyOptions = {}) =>
-        createHistoryView(
-          {
-            baseUrl: options.url,
-            fetch: fetchImpl,
-            endpoint: contract.history.conversationHistory,
-            validateResponse: validateConversationHistoryResponse,
-            headers: historyOptions.headers,
-          },
-          params,
-          historyOptions.pageSize ?? 50,
-        ),
-    },
-    get state() {
-      return core.state;
-    },
-    get transport() {
-      return core.transport;
-    },
-    get sessionId() {
-      return core.sessionId;
-    },
-    get protocolVersion() {
-      return core.protocolVersion;
-    },
-    get lastSeenSeq() {
-      return core.lastSeenSeq;
-    },
-    onEvent: (handler) => core.onEvent(handler),
-    connect: () => core.connect(),
-    reconnect: () => core.reconnect(),
-    close: () => core.close(),
-  };
+  return createContractClient<AgentUiProtocol>({ contract, validators }, options);
 }

@@ -2,147 +2,27 @@
 // The typed server: handlers per client message, ctx.emit per data message, transports and history wired.
 // Do not edit: change the spec and run `contractgen build`.
 
-import { contract } from "./contract.js";
-import type { ContractLimits } from "./runtime/limits.js";
+import { type AgentUiProtocol, contract } from "./contract.js";
 import {
   type ContractServer,
+  type ContractServerOptions,
   createContractServer,
+  type Emitter,
   type HandlerContext,
-  type ServerTimers,
-  type SessionHandle,
+  type Handlers,
 } from "./runtime/server/contract-server.js";
-import type { HistoryStore } from "./runtime/server/history.js";
-import type { ClientKey } from "./runtime/server/session-limiter.js";
-import type { SessionStore } from "./runtime/server/store.js";
-import type { AgentEvent, ChatSend, HistoryChunk, UiAction, UiPatch, UiRender } from "./types.js";
-import {
-  validateAgentEvent,
-  validateAgentEventPayload,
-  validateClientMessage,
-  validateProtocolError,
-  validateProtocolHeartbeat,
-  validateProtocolHello,
-  validateProtocolResumed,
-  validateProtocolResumeFailed,
-  validateUiPatch,
-  validateUiPatchPayload,
-  validateUiRender,
-  validateUiRenderPayload,
-} from "./validators.js";
+import { validators } from "./validators.js";
 
-/** Q3: one method per server-to-client data message. Each call validates the payload, stamps header.seq (1-based, gap-free, assigned by the session store), keeps the frame in the replay window, delivers it and resolves to the seq. An invalid payload throws OutboundRejectedError at once and consumes no seq; if the store cannot keep the frame the promise rejects (and onError is told): it was not sent. */
-export interface AgentUiEmitter {
-  /**
-   * `agent.event` (server-to-client, data) — A step of an agent turn: status, streamed text, tool calls and the end of the turn.
-   *
-   * @returns the seq the message was stamped with
-   */
-  agentEvent(payload: AgentEvent["payload"]): Promise<number>;
-  /**
-   * `ui.patch` (server-to-client, data) — Apply JSON-Patch-style operations to a rendered view.
-   *
-   * @returns the seq the message was stamped with
-   */
-  uiPatch(payload: UiPatch["payload"]): Promise<number>;
-  /**
-   * `ui.render` (server-to-client, data) — Replace a view with a full component tree.
-   *
-   * @returns the seq the message was stamped with
-   */
-  uiRender(payload: UiRender["payload"]): Promise<number>;
-}
-
+/** Q3: one method per server-to-client data message: validates the payload, stamps header.seq, keeps the frame for resume, resolves to the seq. */
+export type AgentUiEmitter = Emitter<AgentUiProtocol>;
 /** What a handler gets: the session, its typed emitter, and the request_id of the frame. */
-export type AgentUiContext = HandlerContext<AgentUiEmitter>;
-
-/** One method per client-to-server application message, called in arrival order per session after validation (S2/S5 are enforced before). A handler that throws answers the client with protocol.error `handler_failed`; the session and the server keep going. */
-export interface AgentUiHandlers {
-  /** `chat.send` (client-to-server, data) — The user sends a chat turn; the server answers with agent.event data messages. */
-  chatSend(message: ChatSend, ctx: AgentUiContext): void | Promise<void>;
-  /** `ui.action` (client-to-server, data) — A user interaction with a rendered component. */
-  uiAction(message: UiAction, ctx: AgentUiContext): void | Promise<void>;
-  /** A new session got its hello; data emitted here follows the hello (H1). */
-  onSessionStart?(ctx: AgentUiContext): void | Promise<void>;
-  /** A session resumed on a new connection, after its replay (R2). */
-  onSessionResume?(ctx: AgentUiContext): void | Promise<void>;
-  /** S4: the session expired (120000 ms without a connection) or was ended. */
-  onSessionEnd?(session: SessionHandle, reason: "expired" | "ended"): void;
-  /** A handler or hook threw (the client was told `handler_failed`). */
-  onError?(error: unknown, where: { readonly sessionId?: string; readonly type?: string }): void;
-}
-
-export interface AgentUiServerOptions {
-  readonly handlers: AgentUiHandlers;
-  /** W1–W6: a store per history endpoint; an endpoint without a store is not served. */
-  readonly history?: {
-    readonly conversationHistory?: HistoryStore<HistoryChunk> | undefined;
-  };
-  /** Prefix for every path of the contract, e.g. "/api". */
-  readonly basePath?: string | undefined;
-  /** Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol. */
-  readonly store?: SessionStore | undefined;
-  /** WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000). */
-  readonly resumeTimeoutMs?: number | undefined;
-  /** A client this many bytes behind is closed and resumes from the replay window (the same as limits.maxBufferedBytes, default 8388608). */
-  readonly maxBufferedBytes?: number | undefined;
-  /** L2: overrides of the contract's limits for this server: sessions (in total, per client, per second), inbound bytes per session, frames per POST, error frames per answer, bytes per poll answer, buffered bytes per connection. The defaults are in contract.limits. */
-  readonly limits?: Partial<ContractLimits> | undefined;
-  /** L2: whom a request counts against for limits.maxSessionsPerClient. Default: the peer address; behind a reverse proxy, return the client address from the proxy's header. */
-  readonly clientKey?: ClientKey | undefined;
-  /** Tests and `contractgen probe --timers` only: a shorter session TTL, heartbeat and poll hold than the contract's; the hello announces them. */
-  readonly timers?: ServerTimers | undefined;
-  /** For `contractgen probe` (default off): a `chat.send` whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names. */
-  readonly conformance?: boolean | undefined;
-}
-
-export type AgentUiServer = ContractServer<AgentUiEmitter>;
+export type AgentUiContext = HandlerContext<AgentUiProtocol>;
+/** One method per client-to-server application message of agent-ui, and the session hooks. */
+export type AgentUiHandlers = Handlers<AgentUiProtocol>;
+export type AgentUiServerOptions = ContractServerOptions<AgentUiProtocol>;
+export type AgentUiServer = ContractServer<AgentUiProtocol>;
 
 /** Creates the agent-ui server. Mount it with `server.attach(httpServer)`, or use `handleRequest` and `handleUpgrade` in an existing Express, Fastify or node:http server. */
 export function createAgentUiServer(options: AgentUiServerOptions): AgentUiServer {
-  const { handlers } = options;
-  return createContractServer<AgentUiEmitter>({
-    contract,
-    validateClient: validateClientMessage,
-    serverValidators: {
-      "agent.event": validateAgentEvent,
-      "protocol.error": validateProtocolError,
-      "protocol.heartbeat": validateProtocolHeartbeat,
-      "protocol.hello": validateProtocolHello,
-      "protocol.resume_failed": validateProtocolResumeFailed,
-      "protocol.resumed": validateProtocolResumed,
-      "ui.patch": validateUiPatch,
-      "ui.render": validateUiRender,
-    },
-    payloadValidators: {
-      "agent.event": validateAgentEventPayload,
-      "ui.patch": validateUiPatchPayload,
-      "ui.render": validateUiRenderPayload,
-    },
-    emitter: (send) => ({
-      agentEvent: (payload) => send("agent.event", payload),
-      uiPatch: (payload) => send("ui.patch", payload),
-      uiRender: (payload) => send("ui.render", payload),
-    }),
-    dispatch: {
-      "chat.send": (frame, ctx) => handlers.chatSend(frame as unknown as ChatSend, ctx),
-      "ui.action": (frame, ctx) => handlers.uiAction(frame as unknown as UiAction, ctx),
-    },
-    onSessionStart: handlers.onSessionStart?.bind(handlers),
-    onSessionResume: handlers.onSessionResume?.bind(handlers),
-    onSessionEnd: handlers.onSessionEnd?.bind(handlers),
-    onError: handlers.onError?.bind(handlers),
-    history: [
-      ...(options.history?.conversationHistory
-        ? [{ ...contract.history.conversationHistory, store: options.history.conversationHistory }]
-        : []),
-    ],
-    basePath: options.basePath,
-    store: options.store,
-    resumeTimeoutMs: options.resumeTimeoutMs,
-    maxBufferedBytes: options.maxBufferedBytes,
-    limits: options.limits,
-    clientKey: options.clientKey,
-    timers: options.timers,
-    conformance: options.conformance,
-  });
+  return createContractServer<AgentUiProtocol>({ contract, validators }, options);
 }

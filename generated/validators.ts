@@ -2,6 +2,7 @@
 // Typed validators for every message and history schema, and a dispatcher per direction.
 // Do not edit: change the spec and run `contractgen build`.
 
+import type { ContractValidators } from "./runtime/contract.js";
 import { createDispatcher, createValidator, type RawValidator, type Validator } from "./runtime/validation.js";
 import type {
   AgentEvent,
@@ -149,3 +150,16 @@ export const validateClientMessage = createDispatcher<ClientMessage>("client-to-
   "protocol.resume": validateProtocolResume,
   "ui.action": validateUiAction,
 });
+/** What the runtime validates with: the dispatcher of each direction, the payload of each data message (Q3) and the response of each history endpoint (W3). */
+export const validators = {
+  server: validateServerMessage,
+  client: validateClientMessage,
+  payloads: {
+    "agent.event": validateAgentEventPayload,
+    "ui.patch": validateUiPatchPayload,
+    "ui.render": validateUiRenderPayload,
+  },
+  history: {
+    conversationHistory: validateConversationHistoryResponse,
+  },
+} satisfies ContractValidators;

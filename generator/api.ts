@@ -75,12 +75,11 @@ function project(options: OutputOptions): { config: ProjectConfig; cwd: string }
 
 /** Generates every target in memory; contract errors come back as findings. */
 async function generateAll(config: ProjectConfig, cwd: string) {
-  const { inlineRunner, workerRunner } = await import('./ts-morph-runner.js');
-  const runner = () => (import.meta.url.endsWith('.js') ? workerRunner() : inlineRunner());
-  // The ts-morph worker starts before the pipeline is imported, so loading the compiler overlaps with the rest.
-  let early = config.targets[0]?.language === 'typescript' ? runner() : undefined;
-  const [{ generate }, { generatePython }] = await Promise.all([import('./pipeline.js'), import('./python-pipeline.js')]).catch(async (error: unknown) => {
-    await early?.stop(); // it would keep the process alive
+  const { startEmitters } = await import('./emitters.js');
+  // The first target's emitters start before the pipeline is imported, so loading the compiler overlaps with the rest.
+  let early = config.targets[0] ? startEmitters({ target: config.targets[0].language }) : undefined;
+  const { generate } = await import('./pipeline.js').catch(async (error: unknown) => {
+    await early?.stop(); // a worker would keep the process alive
     throw error;
   });
   const outputs: { target: ProjectConfig['targets'][number]; dir: string; specLabel: string; files: Awaited<ReturnType<typeof generate>>['files'] }[] = [];
@@ -89,14 +88,13 @@ async function generateAll(config: ProjectConfig, cwd: string) {
     const dir = fromHere(cwd, target.out);
     const spec = fromHere(cwd, config.spec);
     try {
-      // generate() stops the runner it is given.
-      const tsMorph = target.language === 'typescript' ? (early ?? runner()) : undefined;
-      if (tsMorph) early = undefined;
-      const result = tsMorph ? await generate({ spec, out: dir, tsMorph }) : await generatePython({ spec, out: dir });
+      // generate() stops the emitters it is given.
+      const emitters = early ?? startEmitters({ target: target.language });
+      early = undefined;
+      const result = await generate({ spec, out: dir, target: target.language, emitters });
       findings = result.findings;
       outputs.push({ target, dir, specLabel: result.model.specLabel, files: result.files });
     } catch (error) {
-      await early?.stop();
       // An OutputCheckError (the generated output failed its own checks) is contractgen's problem, not the spec's: it stays an exception.
       if (error instanceof ContractError && error.name !== 'OutputCheckError') return { ok: false as const, findings: error.findings };
       throw error;

@@ -10,7 +10,8 @@ import { sortFindings, type Finding } from './diagnostics.js';
 import type { LoadedSpec } from './loader.js';
 import { closest } from './naming.js';
 import { rules } from './rules/index.js';
-import { messagesOf, type ContractBlock, type RuleContext } from './rules/rule.js';
+import { contractBlock, messagesOf, type ContractBlock } from './model/contract-block.js';
+import type { RuleContext } from './rules/rule.js';
 import { compiledSchemas, SYNTHETIC_ID, type CompiledSchemas } from './compiled-schemas.js';
 import { isSchemaObject, type Schema } from './schema-walk.js';
 import { vocabularyLabel, vocabularyValidator } from './vocabulary-validator.js';
@@ -50,7 +51,7 @@ export function check(spec: LoadedSpec): Finding[] {
     root,
     get contract(): ContractBlock {
       if (!contractValid) throw new SkippedRule();
-      return root['x-contract'] as unknown as ContractBlock;
+      return contractBlock(root);
     },
     messages: messagesOf(root).filter((m) => !invalidDefs.has(m.defName)),
     ...(defs.compileError ? { compileError: defs.compileError } : {}),

@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { PROTOTYPE_NAMES } from './escape.js';
-import { isSchemaObject, type Schema } from './schema-walk.js';
+import { isSchemaObject, withoutKeywords, type Schema } from './schema-walk.js';
 
 const require = createRequire(import.meta.url);
 
@@ -13,17 +13,7 @@ const require = createRequire(import.meta.url);
 const DOC_KEYS = new Set(['description', 'examples', 'title', '$comment', 'x-message', 'x-contract', 'deprecated', 'readOnly', 'writeOnly']);
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'dependentSchemas']);
 
-function stripDocs(value: unknown, inMap = false): unknown {
-  if (Array.isArray(value)) return value.map((v) => stripDocs(v));
-  if (!isSchemaObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [key, v] of Object.entries(value)) {
-    if (!inMap && DOC_KEYS.has(key)) continue;
-    // enum/const/default hold data, not schemas: copied untouched.
-    out[key] = !inMap && (key === 'enum' || key === 'const' || key === 'default') ? v : stripDocs(v, !inMap && SCHEMA_MAPS.has(key));
-  }
-  return out;
-}
+const DATA_KEYS = new Set(['enum', 'const', 'default']);
 
 /**
  * Does a schema name a property every object inherits (`constructor`, `toString`, …)? Ajv checks
@@ -73,7 +63,7 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
     // Only when needed: it costs a hasOwnProperty call per property check in every validator.
     ownProperties: namesPrototypeMembers(defs),
   });
-  ajv.addSchema({ $id: id, $defs: stripDocs(defs, true) } as Schema);
+  ajv.addSchema({ $id: id, $defs: withoutKeywords(defs, DOC_KEYS, { maps: SCHEMA_MAPS, data: DATA_KEYS }, true) } as Schema);
   // Compile every def now, in name order: Ajv numbers functions in compile order, so standalone
   // output must not depend on which def a caller (the checker, say) happened to ask for first.
   for (const name of Object.keys(defs).sort()) ajv.getSchema(`${id}#/$defs/${name}`);

@@ -7,6 +7,7 @@
  *
  * `out` alone is short for one TypeScript target. A flag on the command line wins over the file.
  */
+import type { Target } from './emitters.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { isSchemaObject } from './schema-walk.js';
@@ -18,11 +19,12 @@ export const DEFAULT_SPEC = 'spec/protocol.schema.json';
 export const DEFAULT_OUT = 'generated';
 
 /** Languages `build` and `check` generate for, and where each writes by default. */
-export const TARGET_LANGUAGES: readonly string[] = ['typescript', 'python'];
+export const TARGET_LANGUAGES: readonly Target[] = ['typescript', 'python'];
+const isTarget = (value: unknown): value is Target => TARGET_LANGUAGES.includes(value as Target);
 export const DEFAULT_OUTS: Readonly<Record<string, string>> = { typescript: DEFAULT_OUT, python: 'generated-py' };
 
 export interface TargetConfig {
-  readonly language: string;
+  readonly language: Target;
   /** Output folder, relative to the working directory. */
   readonly out: string;
 }
@@ -98,8 +100,8 @@ export function loadConfig(cwd: string = process.cwd()): ProjectConfig {
     targets = value.targets.map((t, i) => {
       if (!isSchemaObject(t)) return fail(`/targets/${i}`, 'must be { "language", "out" }');
       for (const key of Object.keys(t)) if (key !== 'language' && key !== 'out') fail(`/targets/${i}/${key}`, 'is not a target setting; a target has language and out');
-      if (typeof t.language !== 'string' || !TARGET_LANGUAGES.includes(t.language)) fail(`/targets/${i}/language`, `must be one of ${TARGET_LANGUAGES.join(', ')}`);
-      return { language: t.language as string, out: path(`/targets/${i}/out`, t.out) };
+      if (!isTarget(t.language)) fail(`/targets/${i}/language`, `must be one of ${TARGET_LANGUAGES.join(', ')}`);
+      return { language: t.language as Target, out: path(`/targets/${i}/out`, t.out) };
     });
   }
   const outs = targets.map((t) => t.out);
@@ -116,11 +118,11 @@ export function loadConfig(cwd: string = process.cwd()): ProjectConfig {
 export function resolveProject(flags: { readonly spec?: string | undefined; readonly out?: string | undefined; readonly target?: string | undefined }, cwd: string = process.cwd()): ProjectConfig {
   const config = loadConfig(cwd);
   if (flags.target !== undefined) {
-    if (!TARGET_LANGUAGES.includes(flags.target)) throw new ConfigError(`--target must be one of ${TARGET_LANGUAGES.join(', ')}, got ${JSON.stringify(flags.target)}`);
+    if (!isTarget(flags.target)) throw new ConfigError(`--target must be one of ${TARGET_LANGUAGES.join(', ')}, got ${JSON.stringify(flags.target)}`);
     const out = flags.out ?? config.targets.find((t) => t.language === flags.target)?.out ?? DEFAULT_OUTS[flags.target]!;
     return { ...config, spec: flags.spec ?? config.spec, targets: [{ language: flags.target, out }] };
   }
   // --out names one folder: the TypeScript target's, and only that target is built.
-  const targets = flags.out !== undefined ? [{ language: 'typescript', out: flags.out }] : config.targets;
+  const targets = flags.out !== undefined ? [{ language: 'typescript' as const, out: flags.out }] : config.targets;
   return { ...config, spec: flags.spec ?? config.spec, targets };
 }

@@ -1,24 +1,128 @@
 /**
- * The emitters of a build, in two groups: those that print through ts-morph (and so load the
- * TypeScript compiler, the slowest thing to load) and the rest. The pipeline runs the ts-morph
- * group in a worker thread while the main thread checks the spec and runs the others.
+ * Stage 4 — emit: the one registry of emitters. Each entry names an emitter, the printer it
+ * writes through and the files it produces; a target (TypeScript, Python) is the set of entries
+ * that carry its name. `startEmitters()` runs a target's entries: those printed through ts-morph
+ * (the slowest thing to load) in a worker thread started before the spec is checked, the others
+ * on the main thread meanwhile; then every TypeScript file goes through the format stage. Nothing
+ * outside this file knows about the worker. Emitters are loaded on demand, so a thread imports
+ * only the emitters it runs.
  */
 import type { Project } from 'ts-morph';
-import { emitClient } from './emit/client.js';
-import { emitContract } from './emit/contract.js';
-import { emitServer } from './emit/server.js';
-import { emitValidators } from './emit/validators.js';
 import type { GeneratedFile } from './files.js';
+import { formatFiles } from './formatter.js';
 import type { ContractModel } from './model.js';
-import { createProject } from './printer.js';
+import type { ResolvedTraceRow } from './trace-resolve.js';
 
-export type TsMorphEmitter = (model: ContractModel, project: Project) => GeneratedFile[];
+export type Target = 'typescript' | 'python';
 
-/** Emitters that print TypeScript through ts-morph structures. */
-export const tsMorphEmitters: readonly TsMorphEmitter[] = [emitValidators, emitContract, emitServer, emitClient];
+/** What prints an emitter's output. G1: each of these owns the escaping of its context. */
+export type PrinterKind =
+  /** TypeScript structures through printer.ts (imports owned, names checked, docs escaped, code built by `ts`). */
+  | 'ts-morph'
+  /** json-schema-to-typescript. */
+  | 'json-schema-to-typescript'
+  /** Ajv standalone code. */
+  | 'ajv'
+  /** Handlebars templates, auto-escaped per Markdown context (template-escape.ts). */
+  | 'markdown-templates'
+  /** Handlebars templates of Python code, through the Python escapers only (python/templates.ts). */
+  | 'python-templates'
+  /** JSON.stringify of a document built from the model. */
+  | 'json'
+  /** Hand-written runtime sources, copied with a banner. */
+  | 'copy';
 
-/** Runs every ts-morph emitter on one project, in order. */
-export function emitWithTsMorph(model: ContractModel): GeneratedFile[] {
+/** What every emitter may read besides the model. */
+export interface EmitContext {
+  /** The docs' trace rows, filled in for this contract (trace-resolve.ts). */
+  readonly trace: readonly ResolvedTraceRow[];
+}
+
+export type TsMorphEmit = (model: ContractModel, project: Project) => GeneratedFile[];
+export type Emit = (model: ContractModel, context: EmitContext) => GeneratedFile[] | Promise<GeneratedFile[]>;
+
+interface EntryBase {
+  readonly name: string;
+  readonly target: Target;
+  /** The files it writes, relative to the output folder (`*` stands for any name). */
+  readonly files: readonly string[];
+}
+
+export type EmitterEntry =
+  | (EntryBase & { readonly printer: 'ts-morph'; load(): Promise<TsMorphEmit> })
+  | (EntryBase & { readonly printer: Exclude<PrinterKind, 'ts-morph'>; load(): Promise<Emit> });
+
+/** Every emitter, in the order of their files in a target. */
+export const EMITTERS: readonly EmitterEntry[] = [
+  { name: 'runtime', target: 'typescript', printer: 'copy', files: ['runtime/**/*.ts'], load: async () => (await import('./emit/runtime.js')).emitRuntime },
+  { name: 'types', target: 'typescript', printer: 'json-schema-to-typescript', files: ['types.ts'], load: async () => (await import('./emit/types.js')).emitTypes },
+  { name: 'validators-ajv', target: 'typescript', printer: 'ajv', files: ['validators.ajv.ts'], load: async () => (await import('./emit/validators-ajv.js')).emitAjvValidators },
+  { name: 'validators', target: 'typescript', printer: 'ts-morph', files: ['validators.ts'], load: async () => (await import('./emit/validators.js')).emitValidators },
+  { name: 'contract', target: 'typescript', printer: 'ts-morph', files: ['contract.ts'], load: async () => (await import('./emit/contract.js')).emitContract },
+  { name: 'server', target: 'typescript', printer: 'ts-morph', files: ['server.ts'], load: async () => (await import('./emit/server.js')).emitServer },
+  { name: 'client', target: 'typescript', printer: 'ts-morph', files: ['client.ts'], load: async () => (await import('./emit/client.js')).emitClient },
+  { name: 'docs', target: 'typescript', printer: 'markdown-templates', files: ['docs/*.md'], load: async () => (await import('./emit/docs.js')).emitDocs },
+  { name: 'asyncapi', target: 'typescript', printer: 'json', files: ['asyncapi.json'], load: async () => (await import('./emit/asyncapi.js')).emitAsyncApi },
+  { name: 'openapi', target: 'typescript', printer: 'json', files: ['openapi.json'], load: async () => (await import('./emit/openapi.js')).emitOpenApi },
+  { name: 'python', target: 'python', printer: 'python-templates', files: ['pyproject.toml', '<package>/*.py', '<package>/py.typed'], load: async () => (await import('./emit/python.js')).emitPythonPackage },
+  { name: 'python-runtime', target: 'python', printer: 'copy', files: ['<package>/runtime/**'], load: async () => (await import('./emit/python.js')).emitPythonRuntimeOf },
+];
+
+/** The entries of one target. */
+export function emittersOf(target: Target): EmitterEntry[] {
+  return EMITTERS.filter((e) => e.target === target);
+}
+
+/** Runs the ts-morph entries of a target on one project, in registry order (inline, or in the worker). */
+export async function emitWithTsMorph(model: ContractModel, target: Target): Promise<GeneratedFile[]> {
+  const { createProject } = await import('./printer.js');
   const project = createProject();
-  return tsMorphEmitters.flatMap((emit) => emit(model, project));
+  const out: GeneratedFile[] = [];
+  for (const entry of emittersOf(target)) if (entry.printer === 'ts-morph') out.push(...(await entry.load())(model, project));
+  return out;
+}
+
+/** A target's emitters, ready to run: the worker (if any) is already loading ts-morph. */
+export interface EmitterRun {
+  /** Every file of the target, TypeScript formatted, in registry order. */
+  run(model: ContractModel, context: EmitContext): Promise<GeneratedFile[]>;
+  /** Stops the worker (call once, whatever happened). */
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  readonly target: Target;
+  /**
+   * Print through ts-morph in a worker thread, so loading the TypeScript compiler overlaps with
+   * checking. Default: when running compiled JavaScript; from TypeScript sources (tests)
+   * everything runs inline. The output is the same either way.
+   */
+  readonly worker?: boolean | undefined;
+}
+
+/** Starts a target's emitters; call first thing, so the worker loads while the spec is checked. */
+export function startEmitters(options: StartOptions): EmitterRun {
+  const entries = emittersOf(options.target);
+  const needsTsMorph = entries.some((e) => e.printer === 'ts-morph');
+  const inWorker = needsTsMorph && (options.worker ?? import.meta.url.endsWith('.js'));
+  const worker = inWorker ? import('./ts-morph-runner.js').then((m) => m.workerRunner()) : undefined;
+  return {
+    async run(model, context) {
+      const printed = needsTsMorph ? (worker ? (await worker).emit(model, options.target) : emitWithTsMorph(model, options.target)) : Promise.resolve([]);
+      // The main-thread emitters run, and their TypeScript is formatted, while the worker prints.
+      const local: GeneratedFile[] = [];
+      for (const entry of entries) if (entry.printer !== 'ts-morph') local.push(...(await (await entry.load())(model, context)));
+      const [mine, theirs] = await Promise.all([formatFiles(local), printed.then(formatFiles)]);
+      const all = [...mine, ...theirs];
+      const seen = new Set<string>();
+      for (const f of all) {
+        if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);
+        seen.add(f.path);
+      }
+      return all;
+    },
+    async stop() {
+      if (worker) await (await worker).stop();
+    },
+  };
 }

@@ -5,9 +5,9 @@
  * | context                      | function                     | used by                                        |
  * | ---------------------------- | ---------------------------- | ---------------------------------------------- |
  * | TS/JS string or JSON literal | `tsString`, `tsLiteral`      | every ts-morph emitter, validators.ajv imports |
- * | TS object key                | `tsPropertyKey`              | server.ts, client.ts, contract.ts              |
+ * | TS object key                | `tsPropertyKey`, `tsObject`  | contract.ts, validators.ts                     |
  * | TS identifier (checked)      | `tsIdentifier`               | the printer (every structure name and import)  |
- * | JSDoc / block comment        | `jsDoc`                      | the printer (every `docs` entry)               |
+ * | JSDoc / block comment        | `jsDoc`, `tsDoc`             | the printer (every `docs` entry), contract.ts  |
  * | `//` line comment            | `lineComment`                | banners of .ts files                           |
  * | Markdown prose               | `markdownText`               | docs templates: the default of `{{…}}`         |
  * | Markdown line start          | `markdownLineStart`          | docs templates: `{{…}}` at the start of a line |
@@ -89,11 +89,55 @@ export function tsLiteral(value: unknown): Code {
 }
 
 /**
- * Code from a template: every interpolation must already be `Code` (an escaped literal, a checked
- * identifier) or a number; anything else is a type error, so spec text cannot be spliced raw.
+ * The code builder (Ajv's `_` template, protoplugin's `print`): code from a template whose every
+ * interpolation must already be `Code` (an escaped literal, a checked identifier, code built here)
+ * or a number; anything else is a type error, so spec text cannot be spliced raw. The printer
+ * (printer.ts) takes `Code` in every code position, so this is the only way into emitted TypeScript.
  */
 export function ts(strings: TemplateStringsArray, ...values: readonly (Code | number)[]): Code {
   return strings.reduce((out, s, i) => out + s + (i < values.length ? String(values[i]) : ''), '') as Code;
+}
+
+/** Pieces of code joined by a separator (itself code). */
+export function tsJoin(parts: readonly Code[], separator: Code): Code {
+  return parts.join(separator) as Code;
+}
+
+/**
+ * An object literal, one property a line (the layout the format stage keeps): keys are spec text
+ * made into keys here (`tsPropertyKey`), values are code.
+ */
+export function tsObject(entries: readonly (readonly [key: string, value: Code])[]): Code {
+  if (entries.length === 0) return '{}' as Code;
+  return `{\n${entries.map(([k, v]) => `${tsPropertyKey(k)}: ${v},\n`).join('')}}` as Code;
+}
+
+/** An object literal on one line; a property whose value is its own name is written shorthand (`{ contract }`). */
+export function tsObjectInline(entries: readonly (readonly [key: string, value: Code])[]): Code {
+  if (entries.length === 0) return '{}' as Code;
+  return `{ ${entries.map(([k, v]) => (k === v && IDENTIFIER.test(k) ? k : `${tsPropertyKey(k)}: ${v}`)).join(', ')} }` as Code;
+}
+
+/** A member of an object type literal (`tsTypeLiteral`). */
+export interface TypeMember {
+  readonly name: string;
+  readonly type: Code;
+  /** Spec text is fine: it goes through `jsDoc`. */
+  readonly doc?: string | undefined;
+  readonly optional?: boolean | undefined;
+}
+
+/** An object type literal, readonly members one a line, each with its JSDoc (escaped by `jsDoc`). */
+export function tsTypeLiteral(members: readonly TypeMember[]): Code {
+  if (members.length === 0) return '{}' as Code;
+  const lines = members.map((m) => `${m.doc ? `${tsDoc(m.doc)}\n` : ''}readonly ${tsPropertyKey(m.name)}${m.optional ? '?' : ''}: ${m.type};\n`);
+  return `{\n${lines.join('')}}` as Code;
+}
+
+/** A JSDoc block of spec text: it can never end the comment (`jsDoc`). */
+export function tsDoc(text: string): Code {
+  const lines = jsDoc(text).split('\n');
+  return (lines.length === 1 ? `/** ${lines[0]} */` : `/**\n${lines.map((l) => ` * ${l}`.trimEnd()).join('\n')}\n */`) as Code;
 }
 
 /** Text inside a `/** … *\/` comment: it can never end the comment. */

@@ -1,48 +1,45 @@
 /**
  * Stage 3 — model: the one typed picture of a checked contract. Every emitter reads this and
- * nothing else; collections are sorted here so that every artifact is deterministic.
+ * nothing else: the protocol parameters (typed from the runtime's ContractDescriptor, the one
+ * declaration of a contract's shape), every message with its fields and names, every history
+ * endpoint with its parameters and examples, and the `$defs` catalogue for the emitters that print
+ * or export schemas. Names are computed and checked here (model/names.ts), collections sorted,
+ * so that every artifact is deterministic. The stages: model/contract-block.ts (the spec as
+ * written), model/fields.ts, model/messages.ts, model/history.ts, model/names.ts.
  */
+import type { ContractDescriptor, Direction, Role, TransportKind } from '../runtime/contract.js';
 import { resolveLimits, type ContractLimits } from '../runtime/limits.js';
 import { SYNTHETIC_ID } from './compiled-schemas.js';
+import type { Code } from './escape.js';
 import type { LoadedSpec } from './loader.js';
-import { camelCase } from './naming.js';
-import { compareVersions } from './rules/parameters.js';
-import { messagesOf, type ContractBlock } from './rules/rule.js';
-import { applicable, deref, isSchemaObject, propertySchema, requiresProperty, type Schema } from './schema-walk.js';
+import { compareVersions, contractBlock, messagesOf } from './model/contract-block.js';
+import type { FieldModel, VariantModel } from './model/fields.js';
+import { historyModel } from './model/history.js';
+import { messageModel } from './model/messages.js';
+import { apiNames, apiPrefix, pythonNames, pythonValidator, rawValidatorName, validatorName, type ApiNames } from './model/names.js';
+import { isSchemaObject, type Schema } from './schema-walk.js';
 
-export type Direction = 'server-to-client' | 'client-to-server';
-export type Role = 'data' | 'control';
-export type TransportKind = 'websocket' | 'sse' | 'poll';
-
-export interface FieldModel {
-  readonly name: string;
-  readonly required: boolean;
-  /** Short human type, e.g. `integer >= 1`, `SessionId`, `"click" | "submit"`. */
-  readonly typeLabel: string;
-  readonly description?: string;
-}
-
-/** One branch of a payload's `oneOf`/`anyOf`: a label and its own fields. */
-export interface VariantModel {
-  /** The branch's title, else its discriminating `const` field (`kind = "text"`), else `variant N`. */
-  readonly label: string;
-  readonly fields: readonly FieldModel[];
-}
+export type { Direction, Role, TransportKind };
+export type { FieldModel, VariantModel };
 
 export interface MessageModel {
   /** Wire discriminator, e.g. `ui.render`. */
   readonly type: string;
   /** TypeScript type name (the $defs key), e.g. `UiRender`. */
   readonly typeName: string;
-  /** Method name in generated APIs, e.g. `uiRender`. */
-  readonly memberName: string;
+  /** Method name in generated APIs, e.g. `uiRender` (G1: a checked identifier). */
+  readonly memberName: Code;
   readonly direction: Direction;
   readonly role: Role;
   /** Q1: only server-to-client data messages are stamped with seq. */
   readonly sequenced: boolean;
   /** One of the protocol.* kernel frames. */
   readonly kernel: boolean;
+  /** A client message the application handles (client-to-server, not a kernel frame): one handler and one `send` each. */
+  readonly application: boolean;
   readonly description: string;
+  /** The first sentence of the description, on one line. */
+  readonly summary: string;
   /** JSON pointer of the message schema in the spec. */
   readonly pointer: string;
   readonly headerTypeName?: string;
@@ -52,6 +49,30 @@ export interface MessageModel {
   /** The branches of a payload that is a `oneOf`/`anyOf` (empty when it is one object shape). */
   readonly payloadVariants: readonly VariantModel[];
   readonly examples: readonly unknown[];
+  /** Validator names: the frame's, and for a data message its payload's (Q3: the outbox builds the envelope). */
+  readonly validator: ValidatorModel;
+  readonly payloadValidator?: ValidatorModel;
+  /** Names in the Python package (checked where it is written). */
+  readonly python: { readonly member: string; readonly validator: string; readonly payloadValidator?: string };
+}
+
+/** One validator of validators.ts and its Ajv function in validators.ajv.ts. */
+export interface ValidatorModel {
+  readonly name: Code;
+  readonly raw: Code;
+  /** JSON pointer of the schema it checks. */
+  readonly pointer: string;
+  /** What it names in a failure: the message type, or the schema name. */
+  readonly subject: string;
+}
+
+/** A schema that gets a validator of its own: every message and every schema a history endpoint names. */
+export interface ValidatedSchemaModel extends ValidatorModel {
+  readonly typeName: string;
+  /** The message whose frame it validates, if it is one. */
+  readonly message?: MessageModel;
+  /** Its name in the Python package's validators.py. */
+  readonly python: string;
 }
 
 export interface TransportModel {
@@ -63,16 +84,31 @@ export interface TransportModel {
   readonly holdMs?: number;
 }
 
+export interface HistoryParamModel {
+  readonly name: string;
+  readonly description: string;
+  readonly minimum?: number;
+  /** The parameter's schema as the query schema declares it. */
+  readonly schema: Schema;
+}
+
 export interface HistoryEndpointModel {
   readonly name: string;
   readonly summary: string;
   readonly method: 'GET';
   readonly path: string;
   readonly pathParams: readonly { readonly name: string; readonly typeName?: string; readonly pattern?: string }[];
+  /** W1: the query parameters the query schema declares, in order. */
+  readonly queryParams: readonly HistoryParamModel[];
   readonly queryTypeName: string;
   readonly responseTypeName: string;
   readonly itemTypeName: string;
+  /** The `examples` of the query and response schemas. */
+  readonly queryExamples: readonly unknown[];
+  readonly responseExamples: readonly unknown[];
   readonly maxLimit?: number;
+  /** The history store's parameter of the Python server factory. */
+  readonly python: { readonly store: string };
 }
 
 /** x-contract.conformance: how `contractgen probe` makes a server produce data (see the vocabulary). */
@@ -90,32 +126,34 @@ export interface ConformanceModel {
   readonly samples: readonly { readonly type: string; readonly payload: unknown }[];
 }
 
-export interface ContractModel {
+/** The protocol parameters, as the runtime's descriptor declares them. */
+type Parameters = Pick<ContractDescriptor, 'name' | 'version' | 'specHash' | 'protocolVersions' | 'seqOrigin' | 'session' | 'replayWindow' | 'heartbeatMs' | 'maxFrameBytes' | 'capabilities'>;
+
+export interface ContractModel extends Parameters {
   /** Spec path as written in banners (relative, POSIX separators). */
   readonly specLabel: string;
-  readonly specHash: string;
   readonly schemaId: string;
   readonly title: string;
   readonly description: string;
-  readonly name: string;
-  readonly version: string;
   /** Ascending. */
   readonly protocolVersions: readonly string[];
-  readonly seqOrigin: number;
-  readonly session: { readonly ttlMs: number; readonly idBits: number; readonly tokenBits: number };
-  readonly replayWindow: { readonly maxMessages: number; readonly maxBytes: number };
-  readonly heartbeatMs: number;
-  readonly maxFrameBytes: number;
   /** L2: every bound of a server, x-contract.limits over the runtime's defaults. */
   readonly limits: ContractLimits;
-  readonly capabilities: readonly string[];
   /** websocket, sse, poll — in that order, only those declared. */
   readonly transports: readonly TransportModel[];
   /** Sorted by type. */
   readonly messages: readonly MessageModel[];
   readonly history: readonly HistoryEndpointModel[];
+  /** Every schema with a validator of its own, sorted by type name. */
+  readonly validated: readonly ValidatedSchemaModel[];
+  /** The `$defs` type of the hello's application fields (`payload.app`), when the spec extends the kernel's HelloApp. */
+  readonly helloAppTypeName?: string;
   /** Only when the spec has an x-contract.conformance block. */
   readonly conformance?: ConformanceModel;
+  /** The names of the generated TypeScript API (`AgentUi`, `AgentUiHandlers`, `createAgentUiServer`, …). */
+  readonly api: ApiNames;
+  /** The names of the Python package (`agent_ui`, `create_agent_ui_server`, …). */
+  readonly python: ReturnType<typeof pythonNames>;
   /** Every $defs schema by name, sorted by name, x- keywords left in (emitters strip what they must). */
   readonly defs: Readonly<Record<string, Schema>>;
   /** When the spec takes definitions from the shipped kernel: which kernel, and the definitions that came from it (in `defs` like the spec's own). */
@@ -126,55 +164,19 @@ const TRANSPORT_ORDER: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
 
 export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
   const root = spec.json as Schema;
-  const c = root['x-contract'] as unknown as ContractBlock;
+  const c = contractBlock(root);
   const defsIn = isSchemaObject(root.$defs) ? root.$defs : {};
   const defs: Record<string, Schema> = {};
   for (const key of Object.keys(defsIn).sort()) defs[key] = defsIn[key] as Schema;
 
-  const messages: MessageModel[] = messagesOf(root).map((m) => {
-    const payload = propertySchema(root, m.schema, m.pointer, 'payload');
-    const header = propertySchema(root, m.schema, m.pointer, 'header');
-    return {
-      type: m.type,
-      typeName: m.defName,
-      memberName: camelCase(m.type),
-      direction: m.direction,
-      role: m.role,
-      sequenced: m.direction === 'server-to-client' && m.role === 'data',
-      kernel: m.type.startsWith('protocol.'),
-      description: typeof m.schema.description === 'string' ? m.schema.description : '',
-      pointer: m.pointer,
-      ...(header?.pointer.startsWith('/$defs/') && header.pointer.split('/').length === 3 ? { headerTypeName: header.pointer.split('/')[2]! } : {}),
-      headerFields: header ? fieldsOf(root, header.schema, header.pointer) : [],
-      payloadFields: payload ? fieldsOf(root, payload.schema, payload.pointer) : [],
-      payloadVariants: payload ? variantsOf(root, payload.schema, payload.pointer) : [],
-      examples: Array.isArray(m.schema.examples) ? m.schema.examples : [],
-    };
-  });
+  const messages = messagesOf(root).map((m) => messageModel(root, m));
+  const history = (c.history ?? []).map((h) => historyModel(root, h));
 
-  const transports: TransportModel[] = TRANSPORT_ORDER.filter((k) => c.transports[k]).map((kind) => {
-    const t = c.transports[kind]!;
-    return { kind, path: t.path, ...(t.messagesPath ? { messagesPath: t.messagesPath } : {}), ...(t.holdMs ? { holdMs: t.holdMs } : {}) };
+  const transports: TransportModel[] = TRANSPORT_ORDER.flatMap((kind) => {
+    const t = c.transports[kind];
+    if (!t) return [];
+    return [{ kind, path: t.path, ...('messagesPath' in t ? { messagesPath: t.messagesPath } : {}), ...('holdMs' in t ? { holdMs: t.holdMs } : {}) }];
   });
-
-  const history: HistoryEndpointModel[] = (c.history ?? []).map((h) => ({
-    name: h.name,
-    summary: h.summary ?? '',
-    method: 'GET',
-    path: h.path,
-    pathParams: [...h.path.matchAll(/\{([^}]+)\}/g)].map((x) => {
-      const name = x[1]!;
-      const s = h.pathParams && Object.hasOwn(h.pathParams, name) ? h.pathParams[name] : undefined;
-      const target = s ? deref(root, s, '') : undefined;
-      const typeName = typeof s?.$ref === 'string' ? s.$ref.split('/').pop() : undefined;
-      const pattern = typeof target?.schema.pattern === 'string' ? target.schema.pattern : undefined;
-      return { name, ...(typeName ? { typeName } : {}), ...(pattern ? { pattern } : {}) };
-    }),
-    queryTypeName: refName(h.query.$ref),
-    responseTypeName: refName(h.response.$ref),
-    itemTypeName: refName(h.item.$ref),
-    ...(h.maxLimit !== undefined ? { maxLimit: h.maxLimit } : {}),
-  }));
 
   const conformance: ConformanceModel | undefined = c.conformance
     ? {
@@ -187,6 +189,8 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
           .filter((s) => s.payload !== undefined),
       }
     : undefined;
+
+  const app = messages.find((m) => m.type === 'protocol.hello')?.payloadFields.find((f) => f.name === 'app')?.typeName;
 
   return {
     specLabel,
@@ -207,70 +211,25 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     transports,
     messages,
     history,
+    validated: validatedSchemas(messages, history),
+    ...(app ? { helloAppTypeName: app } : {}),
     ...(conformance ? { conformance } : {}),
+    api: apiNames(apiPrefix(c.name)),
+    python: pythonNames(c.name),
     defs,
     // The shipped file's path depends on where contractgen is installed, so the model keeps only what is the same everywhere.
     ...(spec.kernel ? { kernel: { id: spec.kernel.id, version: spec.kernel.version, major: Number(spec.kernel.version.split('.')[0]), definitions: spec.kernel.definitions } } : {}),
   };
 }
 
-function refName(ref: string): string {
-  return ref.split('/').pop()!;
-}
-
-/** The declared properties of an object schema, through its $ref and allOf members, in order. */
-function fieldsOf(root: Schema, schema: Schema, pointer: string): FieldModel[] {
-  const props: Record<string, Schema> = {};
-  for (const r of applicable(root, schema, pointer)) {
-    if (isSchemaObject(r.schema.properties)) for (const [name, p] of Object.entries(r.schema.properties)) if (!(name in props) && isSchemaObject(p)) props[name] = p;
+/** Every message and every schema a history endpoint names, once each, sorted by type name. */
+function validatedSchemas(messages: readonly MessageModel[], history: readonly HistoryEndpointModel[]): ValidatedSchemaModel[] {
+  const byName = new Map<string, ValidatedSchemaModel>();
+  for (const m of messages) byName.set(m.typeName, { ...m.validator, typeName: m.typeName, message: m, python: m.python.validator });
+  for (const h of history) {
+    for (const typeName of [h.queryTypeName, h.responseTypeName, h.itemTypeName]) {
+      if (!byName.has(typeName)) byName.set(typeName, { name: validatorName(typeName), raw: rawValidatorName(typeName), pointer: `/$defs/${typeName}`, subject: typeName, typeName, python: pythonValidator(typeName) });
+    }
   }
-  return Object.keys(props).map((name) => {
-    const declared = props[name] as Schema;
-    const resolved = propertySchema(root, schema, pointer, name);
-    const description = typeof declared.description === 'string' ? declared.description : typeof resolved?.schema.description === 'string' ? resolved.schema.description : undefined;
-    return { name, required: requiresProperty(root, schema, pointer, name), typeLabel: typeLabel(root, declared), ...(description ? { description } : {}) };
-  });
-}
-
-/** The branches of a `oneOf`/`anyOf` payload, each with its fields (docs show every one, not "none"). */
-function variantsOf(root: Schema, schema: Schema, pointer: string): VariantModel[] {
-  for (const r of applicable(root, schema, pointer)) {
-    const key = Array.isArray(r.schema.oneOf) ? 'oneOf' : Array.isArray(r.schema.anyOf) ? 'anyOf' : undefined;
-    if (!key) continue;
-    return (r.schema[key] as unknown[]).flatMap((branch, i) => {
-      if (!isSchemaObject(branch)) return [];
-      const at = deref(root, branch, `${r.pointer}/${key}/${i}`) ?? { schema: branch, pointer: `${r.pointer}/${key}/${i}` };
-      const fields = fieldsOf(root, at.schema, at.pointer);
-      return [{ label: variantLabel(root, at.schema, at.pointer, fields, i), fields }];
-    });
-  }
-  return [];
-}
-
-function variantLabel(root: Schema, schema: Schema, pointer: string, fields: readonly FieldModel[], index: number): string {
-  if (typeof schema.title === 'string' && schema.title.trim() !== '') return schema.title.trim();
-  for (const f of fields) {
-    const s = propertySchema(root, schema, pointer, f.name)?.schema;
-    if (s && 'const' in s) return `${f.name} = ${JSON.stringify(s.const)}`;
-  }
-  return typeof schema.$ref === 'string' ? schema.$ref.split('/').pop()! : `variant ${index + 1}`;
-}
-
-/** A short human label for a schema, used in docs and error text. */
-export function typeLabel(root: Schema, s: Schema): string {
-  if (typeof s.$ref === 'string') return s.$ref.split('/').pop()!;
-  if ('const' in s) return JSON.stringify(s.const);
-  if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ');
-  if (s.type === 'array') {
-    const items = isSchemaObject(s.items) ? typeLabel(root, s.items) : 'any';
-    return `${items}[]`;
-  }
-  if (s.type === 'integer' || s.type === 'number') {
-    const bounds = [typeof s.minimum === 'number' ? `>= ${s.minimum}` : '', typeof s.maximum === 'number' && s.maximum < Number.MAX_SAFE_INTEGER ? `<= ${s.maximum}` : ''].filter(Boolean);
-    return [s.type, ...bounds].join(' ');
-  }
-  if (typeof s.type === 'string') return s.type;
-  if (Array.isArray(s.type)) return s.type.join(' | ');
-  if (isSchemaObject(s.properties)) return 'object';
-  return 'any JSON';
+  return [...byName.values()].sort((a, b) => (a.typeName < b.typeName ? -1 : a.typeName > b.typeName ? 1 : 0));
 }

@@ -1,14 +1,8 @@
 /**
- * Names and literals. A spec is untrusted input: every identifier that reaches generated code
- * goes through `safeIdentifier`, every value through `literal` (the Ajv rule: nothing raw is
- * spliced into code). Both are the code-context escapers of escape.ts under their old names.
+ * Word cases (`camelCase`, `pascalCase`, `snakeCase`) the model's names are made of
+ * (model/names.ts), and "did you mean" hints. Identifiers and literals are escape.ts's: a name is
+ * checked there (`tsIdentifier`, `isSafeIdentifier`), a value made a literal (`tsLiteral`).
  */
-import { tsIdentifier, tsLiteral, tsPropertyKey, tsString } from './escape.js';
-
-export { isSafeIdentifier, UnsafeIdentifierError } from './escape.js';
-
-/** Returns `name` if it is a plain, non-reserved ASCII identifier; throws otherwise (G1: checked, never escaped). */
-export const safeIdentifier = tsIdentifier;
 
 function words(text: string): string[] {
   return text
@@ -31,10 +25,16 @@ export function pascalCase(text: string): string {
     .join('');
 }
 
-/** A JSON value as a TypeScript/JavaScript literal (G1: the string-literal escaper of escape.ts). */
-export const literal = tsLiteral;
-export const stringLiteral = tsString;
-export const propertyKey = tsPropertyKey;
+/** `protocol.resume_failed` → `protocol_resume_failed`; `UiRender` → `ui_render`. */
+export function snakeCase(text: string): string {
+  return text
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w.toLowerCase())
+    .join('_');
+}
+
 
 /** Levenshtein distance, for "did you mean" hints. */
 export function editDistance(a: string, b: string): number {

@@ -1,10 +1,11 @@
 /**
  * The printer (ts-morph emitters only): owns ts-morph settings, banners and imports. An emitter asks `file.use(name,
  * from)` for a symbol and gets back the local name to write; the printer dedupes, aliases
- * clashes, splits type-only from value imports and sorts them. No emitter writes an import line.
+ * clashes, splits type-only from value imports and sorts them. No emitter writes an import line,
+ * and no emitter reaches ts-morph or a writer: declarations take `Code` (escape.ts) only.
  */
-import type { Project as ProjectType, SourceFile } from 'ts-morph';
-import { IndentationText, NewLineKind, Project, QuoteKind } from './ts-morph.js';
+import type { Project as ProjectType } from 'ts-morph';
+import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind } from './ts-morph.js';
 import type { ContractModel } from './model.js';
 import { isSafeIdentifier, jsDoc, tsIdentifier, tsString, type Code } from './escape.js';
 import { banner, type GeneratedFile } from './files.js';
@@ -25,16 +26,60 @@ export function createProject(): ProjectType {
   });
 }
 
-/**
- * What an emitter may add to a file. Not the SourceFile itself: every structure goes through
- * `guard` first, so no emitter can put spec text into a comment unescaped or a name unchecked (G1).
- */
-export type TsSource = Pick<SourceFile, 'addInterface' | 'addTypeAlias' | 'addFunction' | 'addVariableStatement' | 'addVariableStatements'>;
+/** A JSDoc entry: spec text is fine here, the printer escapes it (`jsDoc`). */
+type Docs = readonly string[];
 
+/** An exported `type Name = …;`. */
+export interface TypeAliasSpec {
+  readonly name: Code;
+  readonly type: Code;
+  readonly docs?: Docs;
+}
+
+export interface PropertySpec {
+  readonly name: Code;
+  readonly type: Code;
+  readonly docs?: Docs;
+  readonly optional?: boolean;
+}
+
+/** An exported `interface Name { … }` of readonly properties. */
+export interface InterfaceSpec {
+  readonly name: Code;
+  readonly docs?: Docs;
+  readonly properties: readonly PropertySpec[];
+}
+
+/** An exported `const name: type = initializer;`. */
+export interface ConstSpec {
+  readonly name: Code;
+  readonly type?: Code;
+  readonly initializer: Code;
+  readonly docs?: Docs;
+}
+
+/** An exported `function name(parameters): returnType { body }`. */
+export interface FunctionSpec {
+  readonly name: Code;
+  readonly docs?: Docs;
+  readonly parameters: readonly { readonly name: Code; readonly type: Code }[];
+  readonly returnType: Code;
+  readonly body: Code;
+}
+
+/**
+ * What an emitter may add to a file: exported declarations whose every code position is `Code`
+ * (built by escape.ts's `ts` and its helpers, or returned by `use`), so no raw string reaches
+ * emitted TypeScript; names are checked and docs escaped again by `guard` on the way (G1).
+ */
 export interface TsFile {
-  readonly source: TsSource;
   /** Import `name` from `from` (a relative module like './types.js'); returns the local name. */
   use(name: string, from: string, options?: { type?: boolean }): Code;
+  typeAlias(spec: TypeAliasSpec): void;
+  interface(spec: InterfaceSpec): void;
+  /** Added in one call: ts-morph re-parses the file on every insertion (quadratic in declarations). */
+  consts(specs: readonly ConstSpec[]): void;
+  function(spec: FunctionSpec): void;
   /** Finish: imports, banner, final newline. */
   done(): GeneratedFile;
 }
@@ -46,18 +91,47 @@ interface ImportEntry {
 
 export function createTsFile(project: ProjectType, model: ContractModel, path: string, description: string, options: { header?: string } = {}): TsFile {
   const source = project.createSourceFile(`/out/${path}`, '', { overwrite: true });
-  const guarded: TsSource = {
-    addInterface: (s) => source.addInterface(guard(s)),
-    addTypeAlias: (s) => source.addTypeAlias(guard(s)),
-    addFunction: (s) => source.addFunction(guard(s)),
-    addVariableStatement: (s) => source.addVariableStatement(guard(s)),
-    addVariableStatements: (s) => source.addVariableStatements(guard(s)),
-  };
   const imports = new Map<string, Map<string, ImportEntry>>();
   const taken = new Map<string, string>(); // local name → module
 
   return {
-    source: guarded,
+    typeAlias(spec) {
+      source.addTypeAlias(guard({ isExported: true, name: spec.name, type: spec.type, ...(spec.docs ? { docs: [...spec.docs] } : {}) }));
+    },
+    interface(spec) {
+      source.addInterface(
+        guard({
+          isExported: true,
+          name: spec.name,
+          ...(spec.docs ? { docs: [...spec.docs] } : {}),
+          properties: spec.properties.map((p) => ({ name: p.name, type: p.type, isReadonly: true, ...(p.optional ? { hasQuestionToken: true } : {}), ...(p.docs ? { docs: [...p.docs] } : {}) })),
+        }),
+      );
+    },
+    consts(specs) {
+      source.addVariableStatements(
+        specs.map((c) =>
+          guard({
+            isExported: true,
+            declarationKind: VariableDeclarationKind.Const,
+            ...(c.docs ? { docs: [...c.docs] } : {}),
+            declarations: [{ name: c.name, initializer: c.initializer, ...(c.type ? { type: c.type } : {}) }],
+          }),
+        ),
+      );
+    },
+    function(spec) {
+      source.addFunction(
+        guard({
+          isExported: true,
+          name: spec.name,
+          ...(spec.docs ? { docs: [...spec.docs] } : {}),
+          parameters: spec.parameters.map((p) => ({ name: p.name, type: p.type })),
+          returnType: spec.returnType,
+          statements: spec.body,
+        }),
+      );
+    },
     use(name, from, opts = {}) {
       tsIdentifier(name);
       let byName = imports.get(from);
@@ -74,6 +148,7 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
       return local as Code;
     },
     done() {
+      checkImportsUsed(source.getFullText(), imports);
       const modules = [...imports.keys()].sort(compareModules);
       source.insertImportDeclarations(
         0,
@@ -96,6 +171,20 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
       return { path, content: `${head}\n${body}\n`, format: true };
     },
   };
+}
+
+/**
+ * The names `use()` returned are the only way to refer to an import: each must appear in the
+ * file, and a symbol imported under an alias (a clash) must not be written under its own name.
+ */
+function checkImportsUsed(text: string, imports: ReadonlyMap<string, ReadonlyMap<string, ImportEntry>>): void {
+  const words = new Set(text.match(/[A-Za-z_$][A-Za-z0-9_$]*/g) ?? []);
+  for (const [from, byName] of imports) {
+    for (const [name, entry] of byName) {
+      if (!words.has(entry.local)) throw new Error(`printer: ${name} was imported from ${from} but the file never uses the name use() returned (${entry.local})`);
+      if (entry.local !== name && words.has(name)) throw new Error(`printer: ${name} from ${from} is imported as ${entry.local}; write the name use() returned`);
+    }
+  }
 }
 
 /** Packages before relative modules, then alphabetical. */

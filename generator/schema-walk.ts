@@ -116,3 +116,19 @@ export function walkSchemas(root: Schema, visit: (schema: Schema, pointer: strin
   };
   walk(root, '');
 }
+
+/**
+ * A copy of a schema without some keywords, at every level but never inside a map of names
+ * (`maps`: `properties`, `$defs`, …, whose keys are names, not keywords); `data` keywords
+ * (`enum`, `const`, …) hold values and are copied as they are. `inMap`: `value` itself is such a map.
+ */
+export function withoutKeywords(value: unknown, drop: ReadonlySet<string>, kinds: { readonly maps: ReadonlySet<string>; readonly data?: ReadonlySet<string> }, inMap = false): unknown {
+  if (Array.isArray(value)) return value.map((v) => withoutKeywords(v, drop, kinds));
+  if (!isSchemaObject(value)) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    if (!inMap && drop.has(key)) continue;
+    out[key] = !inMap && kinds.data?.has(key) ? v : withoutKeywords(v, drop, kinds, !inMap && kinds.maps.has(key));
+  }
+  return out;
+}

@@ -1,13 +1,11 @@
 /**
- * The trace: which generated code enforces which rule of DESIGN.md §1. One table of data, read by
- * the docs emitter (the "Trace" section of each scope doc) and checked on every build: a row
- * whose file is not generated, or whose file does not export the symbol, fails the build. Add a
- * row here when new code takes over a rule (the client, a store); nothing else needs to change.
+ * The trace: which generated code enforces which rule of DESIGN.md §1. One table of data, filled
+ * in for a contract by trace-resolve.ts, read by the docs emitter (the "Trace" section of each
+ * scope doc) and checked by the verify stage on every build: a row whose file is not generated,
+ * or whose file does not export the symbol, fails the build. Add a row here when new code takes
+ * over a rule (the client, a store); nothing else needs to change.
  */
-import type { Finding } from './diagnostics.js';
-import type { GeneratedFile } from './files.js';
-import type { ContractModel, MessageModel, TransportKind } from './model.js';
-import { pascalCase } from './naming.js';
+import type { TransportKind } from './model.js';
 
 export type RuleId =
   | 'S1' | 'S2' | 'S3' | 'S4' | 'S5'
@@ -185,129 +183,3 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'W4', doc: 'schema', file: 'types.ts', symbol: '{history:item}', what: 'a history item: `seq` from 1', when: 'history' },
   { rule: 'W5', doc: 'schema', file: 'contract.ts', symbol: 'contract', what: '`history`: the path and `maxLimit` of every history endpoint', when: 'history' },
 ];
-
-/** A row with its placeholders filled in for one contract. */
-export type ResolvedTraceRow = TraceRow;
-
-/** Type-name prefix of the generated API (`agent-ui` → `AgentUi`), as the server emitter derives it. */
-export function apiPrefixOf(model: Pick<ContractModel, 'name'>): string {
-  return pascalCase(model.name);
-}
-
-function messageRef(model: ContractModel, ref: string): MessageModel | undefined {
-  switch (ref) {
-    case '@data':
-      return model.messages.find((m) => m.sequenced);
-    case '@control':
-      return model.messages.find((m) => m.direction === 'server-to-client' && !m.sequenced);
-    case '@client':
-      return model.messages.find((m) => m.direction === 'client-to-server');
-    default:
-      return model.messages.find((m) => m.type === ref);
-  }
-}
-
-/** A field's type when it is a named type of the spec ($defs), else undefined. */
-function namedType(model: ContractModel, label: string | undefined): string | undefined {
-  return label !== undefined && Object.hasOwn(model.defs, label) ? label : undefined;
-}
-
-/** Splits `protocol.hello.session_id` into the message ref and the field (the last dot). */
-function splitField(arg: string): [string, string] {
-  const at = arg.lastIndexOf('.');
-  return [arg.slice(0, at), arg.slice(at + 1)];
-}
-
-function placeholder(model: ContractModel, kind: string, arg: string): string | undefined {
-  switch (kind) {
-    case 'Prefix':
-      return apiPrefixOf(model);
-    case 'message':
-      return messageRef(model, arg)?.typeName;
-    case 'header':
-      return messageRef(model, arg)?.headerTypeName;
-    case 'field': {
-      const [ref, name] = splitField(arg);
-      return namedType(model, messageRef(model, ref)?.payloadFields.find((f) => f.name === name)?.typeLabel);
-    }
-    case 'headerField': {
-      const [ref, name] = splitField(arg);
-      return namedType(model, messageRef(model, ref)?.headerFields.find((f) => f.name === name)?.typeLabel);
-    }
-    case 'history': {
-      const h = model.history[0];
-      if (!h) return undefined;
-      return arg === 'query' ? h.queryTypeName : arg === 'response' ? h.responseTypeName : arg === 'item' ? h.itemTypeName : undefined;
-    }
-    default:
-      throw new Error(`trace: unknown placeholder {${kind}${arg ? `:${arg}` : ''}} in generator/trace.ts`);
-  }
-}
-
-function applies(model: ContractModel, when: TraceRow['when']): boolean {
-  if (when === undefined) return true;
-  if (when === 'history') return model.history.length > 0;
-  if (when === 'http') return model.transports.some((t) => t.kind === 'sse' || t.kind === 'poll');
-  return model.transports.some((t) => t.kind === when);
-}
-
-/** Fills the placeholders of every row; rows the contract cannot fill, or that do not apply to it, are left out. */
-export function resolveTrace(model: ContractModel, rows: readonly TraceRow[] = TRACE): ResolvedTraceRow[] {
-  const out: ResolvedTraceRow[] = [];
-  for (const row of rows) {
-    if (!applies(model, row.when)) continue;
-    let unresolved = false;
-    const symbol = row.symbol.replace(/\{(\w+)(?::([^}]*))?\}/g, (_all, kind: string, arg: string | undefined) => {
-      const value = placeholder(model, kind, arg ?? '');
-      if (value === undefined) unresolved = true;
-      return value ?? '';
-    });
-    if (!unresolved) out.push({ ...row, symbol });
-  }
-  return out;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Does `content` declare `symbol` as an export (function, const, interface, type or class)? */
-export function exportsSymbol(content: string, symbol: string): boolean {
-  const name = escapeRegExp(symbol);
-  return new RegExp(`^export\\s+(?:(?:async\\s+)?function\\*?|const|let|interface|type|(?:abstract\\s+)?class|enum)\\s+${name}\\b`, 'm').test(content);
-}
-
-/**
- * Checks every resolved row against the files of this build: the file must be generated and
- * must export the symbol. Returns one finding per broken row.
- */
-export function checkTrace(rows: readonly ResolvedTraceRow[], files: readonly GeneratedFile[]): Finding[] {
-  const byPath = new Map(files.map((f) => [f.path, f.content]));
-  const findings: Finding[] = [];
-  for (const row of rows) {
-    const content = byPath.get(row.file);
-    const where = `trace ${row.rule} (${row.doc}) → ${row.file} \`${row.symbol}\``;
-    if (content === undefined) {
-      findings.push({
-        severity: 'error',
-        code: 'trace-file-missing',
-        rule: row.rule,
-        pointer: where,
-        file: 'generator/trace.ts',
-        message: `rule ${row.rule} is traced to ${row.file}, but this build generates no such file`,
-        hint: `point the row at the generated file that now holds \`${row.symbol}\`, or remove the row from generator/trace.ts`,
-      });
-    } else if (!exportsSymbol(content, row.symbol)) {
-      findings.push({
-        severity: 'error',
-        code: 'trace-symbol-missing',
-        rule: row.rule,
-        pointer: where,
-        file: 'generator/trace.ts',
-        message: `rule ${row.rule} is traced to \`${row.symbol}\` in ${row.file}, but that file exports no function, const, interface, type or class named ${row.symbol}`,
-        hint: `name the symbol that enforces ${row.rule} now in generator/trace.ts, or restore the export`,
-      });
-    }
-  }
-  return findings;
-}

@@ -1,35 +1,24 @@
 /**
- * Runs the ts-morph emitters inline or in a worker thread. A tiny module on purpose: `build` and
- * `check` start the worker before loading anything else, so ts-morph loads while the main thread
- * imports and checks.
+ * The worker thread behind the emitter registry (emitters.ts): it loads ts-morph while the main
+ * thread checks the spec, then prints a target's ts-morph emitters. Only emitters.ts uses this.
  */
 import { Worker } from 'node:worker_threads';
+import type { Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import type { WorkerReply, WorkerRequest } from './ts-morph-worker.js';
 
-/** Runs the ts-morph emitters: inline, or in a worker thread started before the spec is checked. */
-export interface TsMorphRunner {
-  emit(model: ContractModel): Promise<GeneratedFile[]>;
+export interface TsMorphWorker {
+  emit(model: ContractModel, target: Target): Promise<GeneratedFile[]>;
   stop(): Promise<void>;
 }
 
-export function inlineRunner(): TsMorphRunner {
-  return {
-    async emit(model) {
-      const { emitWithTsMorph } = await import('./emitters.js');
-      return emitWithTsMorph(model);
-    },
-    async stop() {},
-  };
-}
-
-export function workerRunner(): TsMorphRunner {
+export function workerRunner(): TsMorphWorker {
   const worker = new Worker(new URL('./ts-morph-worker.js', import.meta.url));
   let failure: Error | undefined;
   worker.on('error', (err) => (failure = err));
   return {
-    emit: (model) =>
+    emit: (model, target) =>
       new Promise((resolvePromise, reject) => {
         if (failure) return reject(failure);
         worker.once('error', reject);
@@ -38,7 +27,7 @@ export function workerRunner(): TsMorphRunner {
           if (reply.ok) resolvePromise(reply.files);
           else reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
         });
-        worker.postMessage({ model } satisfies WorkerRequest);
+        worker.postMessage({ model, target } satisfies WorkerRequest);
       }),
     async stop() {
       worker.removeAllListeners('exit');

@@ -1,26 +1,31 @@
 /**
- * Worker thread: loads ts-morph while the main thread checks the spec, then runs the ts-morph
- * emitters on the model it receives. Output is identical to running them inline (the golden
- * tests do that).
+ * Worker thread: loads ts-morph while the main thread checks the spec, then runs a target's
+ * ts-morph emitters on the model it receives. Output is identical to running them inline (the
+ * golden tests do that).
  */
 import { parentPort } from 'node:worker_threads';
-import { emitWithTsMorph } from './emitters.js';
+import { EMITTERS, emitWithTsMorph, type Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
+import './ts-morph.js';
 
 export type WorkerReply = { readonly ok: true; readonly files: GeneratedFile[] } | { readonly ok: false; readonly message: string; readonly stack?: string };
+
+export interface WorkerRequest {
+  readonly model: ContractModel;
+  readonly target: Target;
+}
+
+// Load the compiler, the printer and the ts-morph emitters now, while the main thread checks the spec.
+void import('./printer.js');
+for (const e of EMITTERS) if (e.printer === 'ts-morph') void e.load();
 
 const port = parentPort;
 if (!port) throw new Error('ts-morph-worker must run in a worker thread');
 
-export interface WorkerRequest {
-  readonly model: ContractModel;
-}
-
-port.on('message', ({ model }: WorkerRequest) => {
-  try {
-    port.postMessage({ ok: true, files: emitWithTsMorph(model) } satisfies WorkerReply);
-  } catch (err) {
-    port.postMessage({ ok: false, message: (err as Error).message, stack: (err as Error).stack } satisfies WorkerReply);
-  }
+port.on('message', ({ model, target }: WorkerRequest) => {
+  emitWithTsMorph(model, target).then(
+    (files) => port.postMessage({ ok: true, files } satisfies WorkerReply),
+    (err: unknown) => port.postMessage({ ok: false, message: (err as Error).message, stack: (err as Error).stack } satisfies WorkerReply),
+  );
 });

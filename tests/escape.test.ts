@@ -5,7 +5,7 @@
 import Handlebars from 'handlebars';
 import { describe, expect, it } from 'vitest';
 import { templateAst, COMPILE_OPTIONS } from '../generator/doc-templates.js';
-import { registerDocHelpers } from '../generator/emit/docs.js';
+import { registerDocHelpers } from '../generator/doc-helpers.js';
 import {
   htmlComment,
   htmlText,

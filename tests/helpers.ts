@@ -4,7 +4,7 @@
  * spec (so line/column assertions do not reuse the loader's own mapping).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,4 +96,33 @@ export function runNode(args: readonly string[], cwd = repoRoot): Promise<CliRes
 /** Runs the compiled CLI (`npm run build:cli` first; the `test` script does). */
 export function runCli(args: readonly string[], options: { cwd?: string } = {}): Promise<CliResult> {
   return runNode([cliPath, ...args], options.cwd ?? repoRoot);
+}
+
+/** Writes `spec` to a fresh temporary folder and generates from it in-process (inline, no worker). */
+export async function generateFrom(spec: unknown, prefix = 'contractgen-spec-'): Promise<import('../generator/pipeline.js').GenerateResult> {
+  const { generate } = await import('../generator/pipeline.js');
+  const dir = tempDir(prefix);
+  const file = join(dir, 'protocol.schema.json');
+  writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);
+  return generate({ spec: file, out: join(dir, 'generated'), worker: false });
+}
+
+/**
+ * Builds a contract with the compiled CLI into `outRel` (a folder of the repository, so the
+ * generated code resolves `ws` and `@types/node`), and adds `usage` files beside the output.
+ */
+export async function buildWithCli(spec: string, outRel: string, usage: Readonly<Record<string, string>> = {}): Promise<CliResult> {
+  const outDir = join(repoRoot, outRel);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(dirname(outDir), { recursive: true });
+  const built = await runCli(['build', '--spec', spec, '--out', outRel, '--quiet']);
+  for (const [name, text] of Object.entries(usage)) writeFileSync(join(outDir, name), text);
+  return built;
+}
+
+/** Type-checks a folder of generated code and usage files with the settings generated code is held to (tsconfig.generated.json). */
+export function typecheckFolder(dir: string): Promise<CliResult> {
+  const tsconfig = { extends: join(repoRoot, 'tsconfig.generated.json'), compilerOptions: { skipLibCheck: true }, include: ['**/*.ts'] };
+  writeFileSync(join(dir, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
+  return runNode([join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(dir, 'tsconfig.json')]);
 }

@@ -1,9 +1,11 @@
 /**
- * naming.ts: the one gate for identifiers and the one way values become code (a spec is
- * untrusted input, so nothing raw is spliced into generated code).
+ * escape.ts's code escapers — the one gate for identifiers and the one way values become code (a
+ * spec is untrusted input, so nothing raw is spliced into generated code) — and naming.ts's word
+ * cases and hints.
  */
 import { describe, expect, it } from 'vitest';
-import { camelCase, closest, editDistance, isSafeIdentifier, literal, pascalCase, propertyKey, safeIdentifier, stringLiteral, UnsafeIdentifierError } from '../generator/naming.js';
+import { isSafeIdentifier, tsIdentifier as safeIdentifier, tsLiteral as literal, tsPropertyKey as propertyKey, tsString as stringLiteral, UnsafeIdentifierError } from '../generator/escape.js';
+import { camelCase, closest, editDistance, pascalCase } from '../generator/naming.js';
 
 /** Evaluates generated literal text as JavaScript source. */
 function evaluate(code: string): unknown {

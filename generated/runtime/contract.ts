@@ -3,11 +3,15 @@
 // Do not edit: fix the source in contractgen and rebuild.
 
 /**
- * The shape of a generated `contract` constant: every protocol parameter the runtime needs,
- * taken from the spec's x-contract block. The runtime reads only this, never the spec.
+ * The shape of a contract — its one declaration. A generated `contract` constant satisfies
+ * `ContractDescriptor` (every protocol parameter the runtime needs, from the spec's x-contract
+ * block; the runtime reads only this, never the spec), and generated contract.ts declares the
+ * contract's types as a `ProtocolTypes` (message and history maps) that the generic server and
+ * client are typed with. contractgen's own model and the block a spec writes are typed from these.
  */
 
 import type { ContractLimits } from './limits.js';
+import type { Dispatcher, Validator } from './validation.js';
 
 export type Direction = 'server-to-client' | 'client-to-server';
 export type Role = 'data' | 'control';
@@ -21,6 +25,8 @@ export interface MessageDescriptor {
   readonly role: Role;
   /** Q1: stamped with header.seq by the outbox. */
   readonly sequenced: boolean;
+  /** One of the protocol.* frames every contract has; the others are the application's. */
+  readonly kernel: boolean;
 }
 
 export interface HistoryDescriptor {
@@ -69,3 +75,58 @@ export interface ContractDescriptor {
   /** Only when the spec declares x-contract.conformance. */
   readonly conformance?: ConformanceDescriptor;
 }
+
+/**
+ * A generated server's or client's descriptor: the contract constant and the validators the
+ * runtime checks frames with (validators.ts). Behaviour lives in the runtime; this is data.
+ */
+export interface ProtocolDescriptor {
+  readonly contract: ContractDescriptor;
+  readonly validators: ContractValidators;
+}
+
+/** What the runtime validates with, from generated validators.ts. */
+export interface ContractValidators {
+  /** Every server-to-client frame, by type: the client checks what it receives, the server the kernel frames it builds. */
+  readonly server: Dispatcher;
+  /** Every client-to-server frame, by type (S2, S5). */
+  readonly client: Dispatcher;
+  /** Q3: the payload of every data message, by type (the outbox builds the envelope). */
+  readonly payloads: Readonly<Record<string, Validator<unknown>>>;
+  /** W3: the response of every history endpoint, by endpoint name (the client checks each page). */
+  readonly history: Readonly<Record<string, Validator<unknown>>>;
+}
+
+// ── The contract's types (type-only) ─────────────────────────────────────────────────────────────
+
+/** A frame as generated types.ts declares it. */
+export interface FrameShape {
+  readonly type: string;
+  readonly header: object;
+  readonly payload: unknown;
+}
+
+/**
+ * The types of a contract, as generated contract.ts declares them (`AgentUiProtocol`): what the
+ * generic server and client derive their typed surface from.
+ */
+export interface ProtocolTypes {
+  readonly contract: ContractDescriptor;
+  /** Every message by the name generated APIs give it: its catalogue entry and its frame type (`MessageOf`). */
+  readonly messages: { readonly [member: string]: MessageDescriptor & { readonly frame: FrameShape } };
+  /** Every history endpoint by name: its entry and its item type (`HistoryOf`). */
+  readonly history: { readonly [name: string]: HistoryDescriptor & { readonly item: { readonly seq: number } } };
+  /** H1: the type of the hello's `payload.app`, or undefined when the spec does not extend the kernel's HelloApp. */
+  readonly helloApp: object | undefined;
+}
+
+/** A message of the contract C: its catalogue entry (direction, role, sequenced, …) with its frame type from `Frames` (types.ts's `MessageByType`). */
+export type MessageOf<C extends ContractDescriptor, Frames, Type extends keyof C['messages'] & keyof Frames> = C['messages'][Type] & { readonly frame: Frames[Type] & FrameShape };
+
+/** A history endpoint of the contract C with the type of its items. */
+export type HistoryOf<C extends ContractDescriptor, Name extends keyof C['history'], Item extends { readonly seq: number }> = C['history'][Name] & { readonly item: Item };
+
+/** The frame type of a message of a `ProtocolTypes` map. */
+export type FrameOf<M> = M extends { readonly frame: infer F } ? F : never;
+/** The payload type of a message of a `ProtocolTypes` map. */
+export type PayloadOf<M> = FrameOf<M> extends { readonly payload: infer P } ? P : never;

@@ -72,15 +72,21 @@ export function createValidator<T>(subject: string, raw: RawValidator): Validato
   return Object.assign(validate, { is: (value: unknown): value is T => raw(value), subject });
 }
 
+/** A validator of every frame of one direction, which also holds the validator of each message type. */
+export interface Dispatcher<T = unknown> extends Validator<T> {
+  /** The message types it knows, sorted. */
+  readonly types: readonly string[];
+  /** The validator of one message type (own types only: `toString` is none). */
+  of(type: string): Validator<unknown> | undefined;
+}
+
 /**
  * Validates a frame of one direction: finds the message by its `type`, then validates it.
  * An unknown type is reported with keyword `unknown-type` so callers can answer `unknown_type`.
  */
-export function createDispatcher<T extends { readonly type: string }>(
-  subject: string,
-  table: Readonly<Record<string, Validator<unknown>>>,
-): Validator<T> & { readonly types: readonly string[] } {
+export function createDispatcher<T extends { readonly type: string }>(subject: string, table: Readonly<Record<string, Validator<unknown>>>): Dispatcher<T> {
   const types = Object.keys(table).sort();
+  const of = (type: string): Validator<unknown> | undefined => (Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined);
   const validate = (value: unknown): ValidationResult<T> => {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       return { ok: false, issues: [{ path: '', message: 'must be a JSON object with a "type"', keyword: 'not-a-message' }] };
@@ -89,13 +95,13 @@ export function createDispatcher<T extends { readonly type: string }>(
     if (typeof type !== 'string') {
       return { ok: false, issues: [{ path: '/type', message: 'must be a string naming the message type', keyword: 'not-a-message' }] };
     }
-    const v = Object.prototype.hasOwnProperty.call(table, type) ? table[type] : undefined;
+    const v = of(type);
     if (!v) {
       return { ok: false, type, issues: [{ path: '/type', message: `"${clip(type)}" is not a ${subject} message (expected one of ${types.join(', ')})`, keyword: 'unknown-type' }] };
     }
     return v(value) as ValidationResult<T>;
   };
-  return Object.assign(validate, { is: (value: unknown): value is T => validate(value).ok, subject, types });
+  return Object.assign(validate, { is: (value: unknown): value is T => validate(value).ok, subject, types, of });
 }
 
 /** One line per issue, prefixed by the message type: `ui.action: /payload/view_id must be string`. */

@@ -8,7 +8,7 @@
 import { textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
 import { CLOSE_CODES } from '../wire.js';
-import { documentJson, exportInfo, exportSchema, fieldSchema, protocolExtension, referencedDefs } from './json-export.js';
+import { declaredField, documentJson, exportInfo, exportSchema, protocolExtension, referencedDefs } from '../json-export.js';
 
 const SCHEMAS = '#/components/schemas/';
 
@@ -20,21 +20,15 @@ function channelMessages(messages: readonly MessageModel[]): Record<string, { $r
   return Object.fromEntries(messages.map((m) => [m.typeName, messageRef(m)]));
 }
 
-/** A schema from the spec for a query parameter, or a plain fallback when the spec has none. */
-function param(model: ContractModel, fallback: Record<string, unknown>, typeName: string | undefined, ...path: string[]): unknown {
-  const declared = typeName ? fieldSchema(model, typeName, ...path) : undefined;
-  return declared ? exportSchema(declared, SCHEMAS) : fallback;
-}
-
 export function asyncApiDocument(model: ContractModel): Record<string, unknown> {
   const server = model.messages.filter((m) => m.direction === 'server-to-client');
   const client = model.messages.filter((m) => m.direction === 'client-to-server');
   const resume = model.messages.find((m) => m.type === 'protocol.resume');
-  const clientHeader = client.find((m) => m.headerTypeName)?.typeName;
+  const clientHeader = client.find((m) => m.headerTypeName);
   const versions = { type: 'string', description: 'H2: the protocol versions the client speaks, comma-separated.', examples: [model.protocolVersions.join(',')] };
-  const sessionId = param(model, { type: 'string' }, clientHeader, 'header', 'session_id');
-  const token = param(model, { type: 'string' }, resume?.typeName, 'payload', 'resume_token');
-  const cursor = param(model, { type: 'integer', minimum: 0 }, resume?.typeName, 'payload', 'last_seen_seq');
+  const sessionId = declaredField(clientHeader, 'header', 'session_id', SCHEMAS, { type: 'string' });
+  const token = declaredField(resume, 'payload', 'resume_token', SCHEMAS, { type: 'string' });
+  const cursor = declaredField(resume, 'payload', 'last_seen_seq', SCHEMAS, { type: 'integer', minimum: 0 });
   const query = (properties: Record<string, unknown>, description: string) => ({ type: 'object', description, properties, additionalProperties: false });
   const ws = model.transports.find((t) => t.kind === 'websocket');
   const sse = model.transports.find((t) => t.kind === 'sse');

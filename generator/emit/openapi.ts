@@ -6,8 +6,8 @@
  */
 import { textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, HistoryEndpointModel, MessageModel } from '../model.js';
-import { isSchemaObject, type Schema } from '../schema-walk.js';
-import { documentJson, exportInfo, exportSchema, fieldSchema, protocolExtension, referencedDefs } from './json-export.js';
+import { declaredField, documentJson, exportInfo, exportSchema, protocolExtension, referencedDefs } from '../json-export.js';
+import type { Schema } from '../schema-walk.js';
 
 const SCHEMAS = '#/components/schemas/';
 const ref = (name: string) => ({ $ref: `${SCHEMAS}${name}` });
@@ -21,8 +21,6 @@ function union(messages: readonly MessageModel[], description: string): Schema {
 }
 
 function historyOperation(model: ContractModel, h: HistoryEndpointModel, errorSchema: unknown): Record<string, unknown> {
-  const query = model.defs[h.queryTypeName];
-  const props = query && isSchemaObject(query.properties) ? query.properties : {};
   const parameters = [
     ...h.pathParams.map((p) => ({
       name: p.name,
@@ -30,12 +28,11 @@ function historyOperation(model: ContractModel, h: HistoryEndpointModel, errorSc
       required: true,
       schema: p.typeName && Object.hasOwn(model.defs, p.typeName) ? ref(p.typeName) : { type: 'string', ...(p.pattern ? { pattern: p.pattern } : {}) },
     })),
-    ...Object.keys(props).map((name) => {
-      const schema = exportSchema(props[name], SCHEMAS) as Record<string, unknown>;
-      const { description, ...rest } = schema;
+    ...h.queryParams.map((p) => {
+      const { description, ...rest } = exportSchema(p.schema, SCHEMAS) as Record<string, unknown>;
       // W2: the contract's maxLimit is the upper bound of `limit`.
-      const bounded = name === 'limit' && h.maxLimit !== undefined ? { ...rest, maximum: h.maxLimit } : rest;
-      return { name, in: 'query', required: false, ...(typeof description === 'string' ? { description } : {}), schema: bounded };
+      const bounded = p.name === 'limit' && h.maxLimit !== undefined ? { ...rest, maximum: h.maxLimit } : rest;
+      return { name: p.name, in: 'query', required: false, ...(typeof description === 'string' ? { description } : {}), schema: bounded };
     }),
   ];
   return {
@@ -63,14 +60,10 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
   const client = model.messages.filter((m) => m.direction === 'client-to-server');
   const refusals = server.filter((m) => m.type === 'protocol.error' || m.type === 'protocol.resume_failed');
   const resume = model.messages.find((m) => m.type === 'protocol.resume');
-  const clientHeader = client.find((m) => m.headerTypeName)?.typeName;
-  const declared = (fallback: Record<string, unknown>, typeName: string | undefined, ...path: string[]): unknown => {
-    const s = typeName ? fieldSchema(model, typeName, ...path) : undefined;
-    return s ? exportSchema(s, SCHEMAS) : fallback;
-  };
-  const sessionId = declared({ type: 'string' }, clientHeader, 'header', 'session_id');
-  const token = declared({ type: 'string' }, resume?.typeName, 'payload', 'resume_token');
-  const cursor = declared({ type: 'integer', minimum: 0 }, resume?.typeName, 'payload', 'last_seen_seq');
+  const clientHeader = client.find((m) => m.headerTypeName);
+  const sessionId = declaredField(clientHeader, 'header', 'session_id', SCHEMAS, { type: 'string' });
+  const token = declaredField(resume, 'payload', 'resume_token', SCHEMAS, { type: 'string' });
+  const cursor = declaredField(resume, 'payload', 'last_seen_seq', SCHEMAS, { type: 'integer', minimum: 0 });
   const versions = { name: 'versions', in: 'query', required: false, description: `H2: the protocol versions the client speaks, comma-separated; the server picks the highest common one (it speaks ${model.protocolVersions.join(', ')}).`, schema: { type: 'string', examples: [model.protocolVersions.join(',')] } };
   const refusal = (description: string) => ({ description, content: json(ref('Frames')) });
   const answer = (description: string) => ({ description, content: json(ref('MessagesAnswer')) });

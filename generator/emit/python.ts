@@ -10,21 +10,20 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { LIMIT_NAMES } from '../../runtime/limits.js';
 import { banner, textFile, type GeneratedFile } from '../files.js';
+import { snakeCase } from '../naming.js';
 import type { ContractModel, MessageModel } from '../model.js';
-import { pascalCase } from '../naming.js';
 import { packageRoot } from '../paths.js';
 import type { Schema } from '../schema-walk.js';
-import { isPyIdentifier, py, PyCode, pyIdentifier, pyLiteral, pyString, snakeCase } from '../python/escape.js';
+import { isPyIdentifier, py, PyCode, pyIdentifier, pyLiteral, pyString } from '../python/escape.js';
 import { buildModels } from '../python/models.js';
 import { renderPython } from '../python/templates.js';
 import { compileChecks } from '../python/validators.js';
-import { validatedDefs } from './validators-ajv.js';
 
 export const runtimePyDir = join(packageRoot, 'runtime-py', 'contractgen_runtime');
 
 /** The Python package name of a contract (`agent-ui` → `agent_ui`). */
-export function pythonPackageName(model: Pick<ContractModel, 'name'>): string {
-  const name = snakeCase(model.name);
+export function pythonPackageName(model: Pick<ContractModel, 'name' | 'python'>): string {
+  const name = model.python.package;
   if (!isPyIdentifier(name)) throw new Error(`python target: the contract name "${model.name}" does not give a Python package name ("${name}")`);
   return name;
 }
@@ -56,15 +55,14 @@ export function emitPythonRuntime(packageName: string): GeneratedFile[] {
 export function emitPython(model: ContractModel): GeneratedFile[] {
   const pkg = pythonPackageName(model);
   const root: Schema = { $defs: model.defs };
-  const stem = pascalCase(model.name);
   const names = {
     name: model.name,
     version: model.version,
-    emitterClass: pyIdentifier(`${stem}Emitter`),
-    handlersClass: pyIdentifier(`${stem}Handlers`),
-    contextAlias: pyIdentifier(`${stem}Context`),
-    serverAlias: pyIdentifier(`${stem}Server`),
-    factory: pyIdentifier(`create_${snakeCase(model.name)}_server`),
+    emitterClass: pyIdentifier(model.python.emitter),
+    handlersClass: pyIdentifier(model.python.handlers),
+    contextAlias: pyIdentifier(model.python.context),
+    serverAlias: pyIdentifier(model.python.server),
+    factory: pyIdentifier(model.python.factory),
   };
   const head = (description: string): PyCode => new PyCode(banner(model, description, 'hash').trimEnd());
   const file = (path: string, template: string, description: string, context: object): GeneratedFile => {
@@ -87,22 +85,18 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
   const byDirection = (d: MessageModel['direction']): MessageModel[] => messages.filter((m) => m.direction === d);
 
   // --- validators --------------------------------------------------------------------------------
-  const validated = validatedDefs(model);
-  const checkRoots = [...validated.map((d) => `/$defs/${escapePointer(d)}`), ...emitted.map(payloadPointer)];
+  const validated = model.validated;
+  const checkRoots = [...validated.map((v) => `/$defs/${escapePointer(v.typeName)}`), ...emitted.map(payloadPointer)];
   const checks = compileChecks(root, checkRoots);
-  const validatorName = (typeName: string): PyCode => pyIdentifier(`validate_${snakeCase(typeName)}`);
   const validators: PyCode[] = [
-    ...validated.map((d) => {
-      const message = messages.find((m) => m.typeName === d);
-      return py`${validatorName(d)}: _v.Validator[m.${pyIdentifier(d)}] = _v.Validator(${message ? message.type : d}, ${checks.checkAt(`/$defs/${escapePointer(d)}`)})`;
-    }),
+    ...validated.map((v) => py`${pyIdentifier(v.python)}: _v.Validator[m.${pyIdentifier(v.typeName)}] = _v.Validator(${v.subject}, ${checks.checkAt(`/$defs/${escapePointer(v.typeName)}`)})`),
     ...emitted.map((m) => {
       const type = models.typeAt(payloadPointer(m)).text.replace(/"([A-Za-z_][A-Za-z0-9_]*)"/g, 'm.$1').replace(/\bJson\b/g, 'm.Json');
-      return py`${validatorName(`${m.typeName}Payload`)}: _v.Validator[${new PyCode(type)}] = _v.Validator(${m.type}, ${checks.checkAt(payloadPointer(m))})`;
+      return py`${pyIdentifier(m.python.payloadValidator!)}: _v.Validator[${new PyCode(type)}] = _v.Validator(${m.type}, ${checks.checkAt(payloadPointer(m))})`;
     }),
   ];
   const table = (list: readonly MessageModel[], payload = false): PyCode[] =>
-    list.map((m) => py`${m.type}: ${validatorName(payload ? `${m.typeName}Payload` : m.typeName)}`);
+    list.map((m) => py`${m.type}: ${pyIdentifier(payload ? m.python.payloadValidator! : m.python.validator)}`);
 
   // --- contract ----------------------------------------------------------------------------------
   const transports = model.transports.map((t) => {
@@ -120,7 +114,7 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
       py`${h.name}: HistoryDescriptor(name=${h.name}, path=${h.path}, path_params=${tuple(h.pathParams.map((p) => py`PathParam(name=${p.name}, pattern=${p.pattern ?? null})`))}, max_limit=${h.maxLimit ?? null})`,
   );
   const messageEntries = messages.map(
-    (m) => py`${m.type}: MessageDescriptor(type=${m.type}, type_name=${m.typeName}, member=${snakeCase(m.type)}, direction=${m.direction}, role=${m.role}, sequenced=${m.sequenced})`,
+    (m) => py`${m.type}: MessageDescriptor(type=${m.type}, type_name=${m.typeName}, member=${m.python.member}, direction=${m.direction}, role=${m.role}, sequenced=${m.sequenced})`,
   );
   const c = model.conformance;
   const conformance = c
@@ -129,7 +123,6 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
 
   // --- server ------------------------------------------------------------------------------------
   const clientData = byDirection('client-to-server').filter((m) => !m.kernel);
-  const storeParam = (name: string): PyCode => pyIdentifier(snakeCase(name));
   const historyItem = (itemTypeName: string): PyCode => py`m.${pyIdentifier(itemTypeName)}`;
 
   return [
@@ -169,16 +162,19 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
       payloadTable: table(emitted, true),
     }),
     file('server.py', 'server.py.hbs', 'The typed server: handlers per client message, ctx.emit per data message, transports and history wired.', {
-      emitters: emitted.map((m) => ({ member: pyIdentifier(snakeCase(m.type)), type: m.type, description: m.description, payloadType: payloadTypes.get(m.type)! })),
-      handlers: clientData.map((m) => ({ member: pyIdentifier(snakeCase(m.type)), type: m.type, description: m.description, messageType: py`m.${pyIdentifier(m.typeName)}` })),
-      dispatch: clientData.map((m) => py`${m.type}: lambda frame, ctx: handlers.${pyIdentifier(snakeCase(m.type))}(t.cast(m.${pyIdentifier(m.typeName)}, frame), ctx)`),
-      historyParams: model.history.map((h) => py`${storeParam(h.name)}: HistoryStore[${historyItem(h.itemTypeName)}] | None = None`),
-      historyRoutes: model.history.map((h) => py`if ${storeParam(h.name)} is not None:\n        history.append(HistoryRoute(CONTRACT.history[${h.name}], ${storeParam(h.name)}))`),
+      emitters: emitted.map((m) => ({ member: pyIdentifier(m.python.member), type: m.type, description: m.description, payloadType: payloadTypes.get(m.type)! })),
+      handlers: clientData.map((m) => ({ member: pyIdentifier(m.python.member), type: m.type, description: m.description, messageType: py`m.${pyIdentifier(m.typeName)}` })),
+      dispatch: clientData.map((m) => py`${m.type}: lambda frame, ctx: handlers.${pyIdentifier(m.python.member)}(t.cast(m.${pyIdentifier(m.typeName)}, frame), ctx)`),
+      historyParams: model.history.map((h) => py`${pyIdentifier(h.python.store)}: HistoryStore[${historyItem(h.itemTypeName)}] | None = None`),
+      historyRoutes: model.history.map((h) => py`if ${pyIdentifier(h.python.store)} is not None:\n        history.append(HistoryRoute(CONTRACT.history[${h.name}], ${pyIdentifier(h.python.store)}))`),
       ttlText: `${model.session.ttlMs} ms`,
       conformanceText: c
         ? `a ${c.trigger.type} whose payload equals x-contract.conformance.trigger is answered by the runtime with ${c.produces} data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names.`
         : 'the spec declares no x-contract.conformance block, so this must stay off.',
     }),
-    ...emitPythonRuntime(pkg),
   ];
 }
+
+/** The registry's entries (emitters.ts): the package's own files, and the runtime copy. */
+export const emitPythonPackage = emitPython;
+export const emitPythonRuntimeOf = (model: ContractModel): GeneratedFile[] => emitPythonRuntime(pythonPackageName(model));

@@ -7,22 +7,13 @@
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
 import { banner, textFile, type GeneratedFile } from '../files.js';
 import type { ContractModel, MessageModel } from '../model.js';
-import { RESERVED_TYPE_NAMES } from '../rules/schemas.js';
-import { isSchemaObject, type Schema } from '../schema-walk.js';
+import { RESERVED_TYPE_NAMES } from '../model/names.js';
+import { withoutKeywords, type Schema } from '../schema-walk.js';
 
 /** Keywords that are ours or that json-schema-to-typescript would turn into extra names. */
 const DROP = new Set(['x-message', 'x-contract', 'examples', 'title', '$comment']);
 
-function clean(value: unknown, inProperties = false): unknown {
-  if (Array.isArray(value)) return value.map((v) => clean(v));
-  if (!isSchemaObject(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!inProperties && DROP.has(k)) continue;
-    out[k] = clean(v, !inProperties && (k === 'properties' || k === 'patternProperties' || k === '$defs'));
-  }
-  return out;
-}
+const NAME_MAPS = new Set(['properties', 'patternProperties', '$defs']);
 
 const refTo = (name: string) => ({ $ref: `#/$defs/${name}` });
 
@@ -39,7 +30,7 @@ export function typesSchema(model: ContractModel): Schema {
   const server = model.messages.filter((m) => m.direction === 'server-to-client');
   const client = model.messages.filter((m) => m.direction === 'client-to-server');
   const defs: Record<string, unknown> = {};
-  for (const [name, schema] of Object.entries(model.defs)) defs[name] = { ...(clean(schema) as Schema), title: name };
+  for (const [name, schema] of Object.entries(model.defs)) defs[name] = { ...(withoutKeywords(schema, DROP, { maps: NAME_MAPS }) as Schema), title: name };
   const derived: Record<string, Schema> = {
     ServerMessage: union('ServerMessage', 'Every frame the server sends, discriminated by `type`.', server),
     ClientMessage: union('ClientMessage', 'Every frame a client sends, discriminated by `type`.', client),

@@ -5,8 +5,7 @@
 import { createRequire } from 'node:module';
 import { compiledSchemas } from '../compiled-schemas.js';
 import type { ContractModel } from '../model.js';
-import { ts, tsIdentifier, type Code } from '../escape.js';
-import { literal } from '../naming.js';
+import { tsString } from '../escape.js';
 import { banner, textFile, type GeneratedFile } from '../files.js';
 
 const require = createRequire(import.meta.url);
@@ -20,42 +19,20 @@ const AJV_RUNTIME: Readonly<Record<string, { module: string; name: string }>> = 
   ucs2length: { module: './runtime/ucs2length.js', name: 'ucs2length' },
 };
 
-/** Which $defs get a validator: every message and every schema a history endpoint names. */
-export function validatedDefs(model: ContractModel): string[] {
-  const names = new Set(model.messages.map((m) => m.typeName));
-  for (const h of model.history) [h.queryTypeName, h.responseTypeName, h.itemTypeName].forEach((n) => names.add(n));
-  return [...names].sort();
-}
-
-/** `UiRender` → `UiRenderPayload`: the name stem of a data message's payload validator. */
-export function payloadValidatorBase(typeName: string): string {
-  return `${typeName}Payload`;
-}
-
-/** Name of the typed validator in validators.ts. */
-export function validatorName(typeName: string): Code {
-  return ts`validate${tsIdentifier(typeName)}`;
-}
-
-/** Name of the Ajv function in validators.ajv.ts (distinct, so validators.ts can import it). */
-export function rawValidatorName(typeName: string): Code {
-  return ts`raw${tsIdentifier(typeName)}`;
-}
-
 export function standaloneCode(model: ContractModel): string {
   const { ajv, id } = compiledSchemas(model.specHash, model.schemaId, model.defs);
   const exports: Record<string, string> = {};
-  for (const name of validatedDefs(model)) exports[rawValidatorName(name)] = `${id}#/$defs/${name}`;
+  for (const v of model.validated) exports[v.raw] = `${id}#${v.pointer}`;
   // Data payloads on their own: the outbox builds the envelope (type, session_id, seq) itself,
   // so checking the payload is the whole check, without re-matching a header it just made.
-  for (const m of model.messages.filter((x) => x.sequenced)) exports[rawValidatorName(payloadValidatorBase(m.typeName))] = `${id}#/$defs/${m.typeName}/properties/payload`;
+  for (const m of model.messages) if (m.payloadValidator) exports[m.payloadValidator.raw] = `${id}#${m.payloadValidator.pointer}`;
   const standalone = require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js').default;
   let code = standalone(ajv, exports);
   const imports: string[] = [];
   code = code.replace(/const (\w+) = require\("ajv\/dist\/runtime\/(\w+)"\)\.default;/g, (_all: string, local: string, helper: string) => {
     const target = AJV_RUNTIME[helper];
     if (!target) throw new Error(`validators emitter: Ajv needs its runtime helper "${helper}", which generated code does not provide; simplify the schema keyword that needs it`);
-    imports.push(`import { ${target.name} as ${local} } from ${literal(target.module)};`);
+    imports.push(`import { ${target.name} as ${local} } from ${tsString(target.module)};`);
     return '';
   });
   if (/\brequire\(/.test(code)) throw new Error('validators emitter: Ajv standalone output still contains require(); generated code must be plain ESM');

@@ -105,15 +105,8 @@ export function pyBlock(lines: readonly PyCode[], depth = 0): PyCode {
   return new PyCode(lines.flatMap((l) => l.text.split('\n').map((x) => (x === '' ? '' : pad + x))).join('\n'));
 }
 
-/** `protocol.resume_failed` → `protocol_resume_failed`; `UiRender` → `ui_render`. */
-export function snakeCase(text: string): string {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((w) => w.toLowerCase())
-    .join('_');
-}
+/** Moved to naming.ts with the other word cases (the model computes every name); re-exported for the Python modules. */
+export { snakeCase } from '../naming.js';
 
 const PY_KEYWORDS = new Set(
   'False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield'.split(' '),

@@ -7,7 +7,7 @@
  */
 import { parsePointer, pointerOf } from '../diagnostics.js';
 import { isSafeIdentifier, PROTOTYPE_NAMES } from '../escape.js';
-import { camelCase } from '../naming.js';
+import { memberName } from '../model/names.js';
 import { getAt, isSchemaObject, walkSchemas, type Schema } from '../schema-walk.js';
 import { checkPattern, patternFlags } from './pattern-check.js';
 import type { LintRule, RuleContext, RuleHit } from './rule.js';
@@ -210,7 +210,7 @@ export const hostileRules: LintRule[] = [
         }
       });
       for (const m of ctx.messages) {
-        const member = camelCase(m.type);
+        const member = memberName(m.type);
         if (!isSafeIdentifier(member) || PROTOTYPE_NAMES.has(member)) {
           hits.push({ pointer: `${m.pointer}/x-message/type`, message: `"${m.type}" becomes the method name ${member}(), a member every JavaScript object has`, hint: 'rename the message type' });
         }

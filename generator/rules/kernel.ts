@@ -203,7 +203,7 @@ function runtimeFrames(c: ContractBlock): { readonly frame: Frame; readonly what
   // At least the entropy S1 demands (session-entropy reports less).
   const sessionId = 'A'.repeat(idLength(Math.max(c.session.idBits ?? 128, 128)));
   const token = 'B'.repeat(idLength(Math.max(c.session.tokenBits ?? 256, 256)));
-  const transports = ['websocket', 'sse', 'poll'].filter((t) => c.transports[t]);
+  const transports = (['websocket', 'sse', 'poll'] as const).filter((t) => c.transports[t]);
   const frames: { frame: Frame; what: string }[] = [];
   for (const protocolVersion of c.protocolVersions) {
     const hello = helloFrame({ protocolVersion, sessionId, resumeToken: token, latestSeq: 0, replayWindow: c.replayWindow, heartbeatMs: c.heartbeatMs, sessionTtlMs: c.session.ttlMs, maxFrameBytes: c.maxFrameBytes, transports, capabilities: c.capabilities ?? [] });

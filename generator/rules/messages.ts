@@ -2,7 +2,7 @@
  * Rules about message envelopes: the discriminator, the header each role needs (Q1, S5), and
  * examples.
  */
-import { camelCase } from '../naming.js';
+import { memberName } from '../model/names.js';
 import { allowsUndeclared, isSchemaObject, propertySchema, requiresProperty } from '../schema-walk.js';
 import type { LintRule, MessageDecl, RuleContext, RuleHit } from './rule.js';
 
@@ -41,7 +41,7 @@ export const messageRules: LintRule[] = [
         const first = byType.get(m.type);
         if (first) hits.push({ pointer: `${m.pointer}/x-message/type`, message: `message type "${m.type}" is also declared by ${first.pointer}`, hint: 'give each message its own type' });
         byType.set(m.type, m);
-        const member = camelCase(m.type);
+        const member = memberName(m.type);
         const clash = byMember.get(member);
         if (clash && clash.type !== m.type) {
           hits.push({ pointer: `${m.pointer}/x-message/type`, message: `"${m.type}" and "${clash.type}" both become the method name ${member}()`, hint: 'rename one of the two message types' });

@@ -2,16 +2,8 @@
  * Rules about the numbers and names of x-contract: seq origin (Q2), entropy (S1), TTL and
  * heartbeat (S4), the replay window (R3), transports (S5) and versions (H2).
  */
+import { compareVersions } from '../model/contract-block.js';
 import type { LintRule, RuleHit } from './rule.js';
-
-function versionKey(v: string): number[] {
-  return v.split('.').map(Number);
-}
-
-export function compareVersions(a: string, b: string): number {
-  const [x, y] = [versionKey(a), versionKey(b)];
-  return x[0]! - y[0]! || x[1]! - y[1]!;
-}
 
 export const parameterRules: LintRule[] = [
   {

@@ -3,7 +3,9 @@
  * TypeScript identifiers, and no session id can be filled in for the client (S2).
  */
 import { KERNEL_URL } from '../kernel.js';
-import { closest, isSafeIdentifier } from '../naming.js';
+import { RESERVED_TYPE_NAMES } from '../model/names.js';
+import { isSafeIdentifier } from '../escape.js';
+import { closest } from '../naming.js';
 import { deref, getAt, isSchemaObject, walkSchemas, type Schema } from '../schema-walk.js';
 import type { LintRule, RuleHit } from './rule.js';
 
@@ -17,9 +19,6 @@ export const KNOWN_KEYWORDS = new Set([
   'minProperties', 'required', 'dependentRequired', 'title', 'description', 'default', 'deprecated', 'readOnly',
   'writeOnly', 'examples', 'format', 'contentEncoding', 'contentMediaType', 'contentSchema', 'x-contract', 'x-message',
 ]);
-
-/** Names the types emitter declares itself; a $defs entry must not take them. */
-export const RESERVED_TYPE_NAMES = ['Message', 'ServerMessage', 'ClientMessage', 'ServerDataMessage', 'ServerControlMessage', 'MessageType', 'MessageByType', 'PayloadOf', 'ServerMessageType', 'ClientMessageType'];
 
 const SESSION_ID_NAMES = new Set(['session_id', 'sessionId', 'sessionID']);
 

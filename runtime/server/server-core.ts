@@ -3,19 +3,26 @@
  * (R1–R3), inbound frames with typed errors (S2, S5), acknowledgements (Q5), heartbeats and TTL
  * sweeps (S4), on top of a session store (memory by default, Redis for several processes).
  * Transports turn sockets and requests into calls on this; nothing here knows about WebSocket,
- * SSE or HTTP polling.
+ * SSE or HTTP polling. Its parts: frame-parser.ts (parsing), handshake.ts (hello and refusals),
+ * session-binding.ts (a session bound to an attachment), handler-queue.ts (the application's
+ * work, in order and bounded), sweeper.ts (heartbeats and TTLs).
  */
-import type { ContractDescriptor, TransportKind } from '../contract.js';
-import { clip, errorFrame, helloFrame, KERNEL, negotiateVersion, resumeFailedFrame, resumedFrame, type Frame } from '../frames.js';
+import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
+import { errorFrame, KERNEL, negotiateVersion, resumedFrame, resumeFailedFrame, type Frame } from '../frames.js';
 import { resolveLimits, type ContractLimits } from '../limits.js';
-import { describeIssues, type Validator } from '../validation.js';
-import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
+import { describeIssues } from '../validation.js';
+import { byteLength, createFrameParser, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
+import { createHandlerQueue } from './handler-queue.js';
+import { createHello, overloaded, plausibleId, RESUME_MESSAGES, resumeRefused, unsupported, windowFailure, type FailedOpen } from './handshake.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
+import { bindAttachment, localSession, sendReplay, type LocalSession } from './session-binding.js';
 import { createSessionLimiter, type Refusal } from './session-limiter.js';
-import type { ReplayAnswer, SessionListener, SessionStore, Subscription } from './store.js';
+import type { ReplayAnswer, SessionStore } from './store.js';
+import { startSweeper } from './sweeper.js';
 
 export { ERROR_STATUS, type ClientFrame } from './frame-parser.js';
+export { overloaded, plausibleId } from './handshake.js';
 
 /** Why an attachment is being closed by the server. */
 export interface CloseReason {
@@ -49,19 +56,6 @@ export interface Session {
   readonly data: Map<string, unknown>;
 }
 
-interface LocalSession extends Session {
-  protocolVersion: string;
-  attachment: Attachment | undefined;
-  subscription: Subscription | undefined;
-  latestSeq: number;
-  /** L2: who the session is counted against in the limiter. */
-  readonly clientKey: string;
-  /** L2: bytes of client frames queued for, or running in, the handlers. */
-  inbound: number;
-  /** When the session last had no attachment here (undefined while attached). */
-  idleSince: number | undefined;
-}
-
 export interface ServerHooks {
   /** An application message from the client, validated; called in arrival order per session. */
   onMessage(session: Session, frame: ClientFrame): void | Promise<void>;
@@ -77,12 +71,8 @@ export interface ServerHooks {
 
 export interface ServerCoreOptions {
   readonly contract: ContractDescriptor;
-  /** The client-to-server dispatcher (validators.ts). */
-  readonly validateClient: Validator<ClientFrame>;
-  /** Server-to-client validators by type, for the kernel frames the runtime builds. */
-  readonly serverValidators: Readonly<Record<string, Validator<unknown>>>;
-  /** Payload validators of the data messages, by type (the outbox builds the envelope itself). */
-  readonly payloadValidators: Readonly<Record<string, Validator<unknown>>>;
+  /** The contract's validators (validators.ts): client frames, the kernel frames the runtime builds, data payloads. */
+  readonly validators: ContractValidators;
   readonly hooks: ServerHooks;
   /** H1: the application's fields of a session's hello (`payload.app`); called for every hello. */
   readonly helloApp?: ((session: Session) => object | undefined) | undefined;
@@ -102,10 +92,7 @@ export interface ResumeRequest {
   readonly clientKey: string;
 }
 
-export type OpenOutcome =
-  | { readonly ok: true; readonly session: Session }
-  /** `retryAfterS` is set when the refusal is `overloaded` (L2). */
-  | { readonly ok: false; readonly status: number; readonly frame: Frame; readonly retryAfterS?: number };
+export type OpenOutcome = { readonly ok: true; readonly session: Session } | FailedOpen;
 
 /**
  * Where an inbound frame came from: an attached connection, or an HTTP POST with a token —
@@ -170,29 +157,9 @@ export interface ServerCore {
   close(): void;
 }
 
-const RESUME_MESSAGES = {
-  unknown_session: 'no session matches this session_id and resume_token; start a new session',
-  session_expired: 'the session expired after its grace period; start a new session and re-sync from history',
-} as const;
-
-/**
- * Session ids and tokens are URL-safe text (S1). Anything else cannot name a session: it is
- * refused like an unknown one without asking the store (a remote store would get a key built
- * from it).
- */
-export function plausibleId(value: string): boolean {
-  return value.length > 0 && value.length <= 512 && /^[A-Za-z0-9_-]+$/.test(value);
-}
-
-/** The `overloaded` refusal of L2, as a failed open. */
-export function overloaded(refusal: Refusal): Extract<OpenOutcome, { ok: false }> {
-  return { ok: false, status: refusal.status, frame: errorFrame('overloaded', refusal.message), retryAfterS: refusal.retryAfterS };
-}
-
 export function createServerCore(options: ServerCoreOptions): ServerCore {
   const { contract, hooks } = options;
   const now = options.now ?? Date.now;
-  const transports = (['websocket', 'sse', 'poll'] as const).filter((k) => contract.transports[k]);
   const store =
     options.store ??
     createMemoryStore({ ttlMs: contract.session.ttlMs, idBits: contract.session.idBits, tokenBits: contract.session.tokenBits, replayWindow: contract.replayWindow, now });
@@ -203,23 +170,23 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       // An error hook that throws must not break the caller (a queue, a timer, a socket handler).
     }
   };
-  const outbox = createOutbox({ store, maxFrameBytes: contract.maxFrameBytes, validators: options.payloadValidators, onStoreError: reportError });
+  const outbox = createOutbox({ store, maxFrameBytes: contract.maxFrameBytes, validators: options.validators.payloads, onStoreError: reportError });
   const limits = resolveLimits(contract, contract.limits, options.limits);
-  const parser = createFrameParser({ contract, validateClient: options.validateClient, maxFramesPerPost: limits.maxFramesPerPost });
+  const parser = createFrameParser({ contract, validateClient: options.validators.client, maxFramesPerPost: limits.maxFramesPerPost });
   const limiter = createSessionLimiter(limits, now);
   const locals = new Map<string, LocalSession>();
-  let inboundTotal = 0;
-  // Application messages of one session run one after another, in arrival order.
-  const queues = new WeakMap<Session, Promise<void>>();
-  let timer: ReturnType<typeof setInterval> | undefined;
+  const hello = createHello<Session>(contract, options.helloApp);
+  let stopSweeper: (() => void) | undefined;
 
   const encode = (frame: Frame): string => {
-    const result = options.serverValidators[frame.type]?.(frame);
+    const result = options.validators.server.of(frame.type)?.(frame);
     // A kernel frame the spec does not accept is a contract/runtime mismatch: fail loudly.
     if (result && !result.ok) throw new Error(`contractgen runtime: the spec rejects the ${frame.type} the runtime builds (${describeIssues(result)}); regenerate from a spec that passes \`contractgen lint\``);
     return JSON.stringify(frame);
   };
   const sendControl = (attachment: Attachment, frame: Frame): void => attachment.send(encode(frame));
+  // Application messages of one session run one after another, in arrival order (L2: bounded).
+  const queue = createHandlerQueue({ maxInboundBytes: limits.maxInboundBytes, reportError, sendControl });
 
   /**
    * The session as this process holds it. A session new to this process is counted against
@@ -231,7 +198,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     if (existing) return existing;
     const refusal = limiter.admit(clientKey, fresh);
     if (refusal) return refusal;
-    const local: LocalSession = { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map(), clientKey, inbound: 0, idleSince: now() };
+    const local = localSession(id, protocolVersion, clientKey, now());
     locals.set(id, local);
     return local;
   };
@@ -242,135 +209,6 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     limiter.release(local.clientKey);
   };
   const isRefusal = (x: LocalSession | Refusal): x is Refusal => !('id' in x);
-
-  const fail = (reason: 'unknown_session' | 'session_expired'): OpenOutcome => ({ ok: false, status: ERROR_STATUS[reason], frame: resumeFailedFrame(reason, RESUME_MESSAGES[reason]) });
-
-  /** R3: never a silent partial replay — the refusal says where the window starts. */
-  const windowFailure = (answer: Extract<ReplayAnswer, { ok: false }>, lastSeenSeq: number): Extract<OpenOutcome, { ok: false }> => ({
-    ok: false,
-    status: ERROR_STATUS[answer.reason],
-    frame: resumeFailedFrame(
-      answer.reason,
-      answer.reason === 'window_exceeded'
-        ? `last_seen_seq ${lastSeenSeq} is older than the replay window, which starts at seq ${answer.earliestSeq}; re-sync from history`
-        : `last_seen_seq ${lastSeenSeq} is ahead of the newest seq ${answer.latestSeq}`,
-      { earliestSeq: answer.earliestSeq, latestSeq: answer.latestSeq },
-    ),
-  });
-
-  const unsupported = (versions: readonly string[] | undefined): OpenOutcome => ({
-    ok: false,
-    status: ERROR_STATUS.unsupported_version,
-    frame: errorFrame('unsupported_version', `no common protocol version: the client offered ${clip(versions?.join(', ') || 'none', 120)}, the server speaks ${contract.protocolVersions.join(', ')}`, {
-      supportedVersions: contract.protocolVersions,
-    }),
-  });
-
-  const hello = (session: LocalSession, token: string): Frame =>
-    helloFrame({
-      protocolVersion: session.protocolVersion,
-      sessionId: session.id,
-      resumeToken: token,
-      latestSeq: session.latestSeq,
-      replayWindow: contract.replayWindow,
-      heartbeatMs: contract.heartbeatMs,
-      sessionTtlMs: contract.session.ttlMs,
-      maxFrameBytes: contract.maxFrameBytes,
-      transports,
-      capabilities: contract.capabilities,
-      app: options.helloApp?.(session),
-    });
-
-  /**
-   * Queues `fn` behind the session's earlier handlers. `bytes` of the client frame count against
-   * the session's inbound limit until it has run (L2); when they fall to half of it, the
-   * attachment is told it may read again.
-   */
-  const runHook = (session: LocalSession, type: string, fn: () => void | Promise<void>, bytes = 0): void => {
-    const previous = queues.get(session) ?? Promise.resolve();
-    session.inbound += bytes;
-    inboundTotal += bytes;
-    const next = previous
-      .then(fn)
-      .catch((error: unknown) => {
-        reportError(error, { sessionId: session.id, type });
-        const a = session.attachment;
-        if (a) sendControl(a, errorFrame('handler_failed', `the server failed to handle ${clip(type)}; the session is intact`, { sessionId: session.id }));
-      })
-      .catch((error: unknown) => reportError(error, { sessionId: session.id, type })) // never a rejected queue
-      .finally(() => {
-        if (bytes === 0) return;
-        session.inbound -= bytes;
-        inboundTotal -= bytes;
-        if (session.inbound > limits.maxInboundBytes / 2) return;
-        try {
-          session.attachment?.inboundDrained?.();
-        } catch (error) {
-          reportError(error, { sessionId: session.id, type: 'inbound drained' });
-        }
-      });
-    queues.set(session, next);
-  };
-
-  /**
-   * S4: binds `attachment` to the session through the store (superseding any other one). Frames
-   * the store delivers are held back until `release` — after the hello, resumed and replay have
-   * been sent — so nothing overtakes them and nothing is sent twice.
-   */
-  const bind = async (session: LocalSession, attachment: Attachment): Promise<{ release(afterSeq: number): void }> => {
-    let held: { frame: string; seq: number }[] | undefined = [];
-    let sentUpTo = Infinity;
-    const listener: SessionListener = {
-      frame(frame, seq) {
-        if (seq > session.latestSeq) session.latestSeq = seq;
-        if (session.attachment !== attachment) return;
-        if (held) held.push({ frame, seq });
-        else if (seq > sentUpTo) {
-          sentUpTo = seq;
-          attachment.send(frame, seq);
-        }
-      },
-      superseded() {
-        if (session.attachment === attachment) {
-          session.attachment = undefined;
-          session.subscription = undefined;
-        }
-        attachment.close({ code: 'superseded', message: 'another connection took over this session' });
-      },
-      ended() {
-        if (session.attachment === attachment) session.attachment = undefined;
-        attachment.close({ code: 'session_expired', message: 'the session was ended by the server' });
-      },
-    };
-    session.attachment = attachment;
-    let subscription: Subscription;
-    try {
-      subscription = await store.attach(session.id, session.protocolVersion, listener);
-    } catch (error) {
-      // The store refused (e.g. Redis is down): the session is not bound here.
-      if (session.attachment === attachment) session.attachment = undefined;
-      throw error;
-    }
-    if (session.attachment === attachment) session.subscription = subscription;
-    else {
-      // The connection went away (or was superseded) while the store answered: let go of the
-      // binding, or the store would hold the session attached and it would never expire.
-      store.detach(subscription).catch((error: unknown) => reportError(error, { sessionId: session.id, type: 'detach' }));
-    }
-    return {
-      release(afterSeq) {
-        sentUpTo = afterSeq;
-        const pending = held ?? [];
-        held = undefined;
-        for (const p of pending) listener.frame(p.frame, p.seq);
-      },
-    };
-  };
-
-  /** R2: hello/resumed already sent; the replay, then whatever arrived meanwhile. */
-  const sendReplay = (attachment: Attachment, answer: Extract<ReplayAnswer, { ok: true }>): void => {
-    for (const f of answer.frames) attachment.send(f.frame, f.seq);
-  };
 
   const release = (session: Session, seq: number): void => {
     store.release(session.id, seq).catch((error: unknown) => reportError(error, { sessionId: session.id, type: KERNEL.ack }));
@@ -396,7 +234,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         return undefined;
       }
       default:
-        runHook(session, frame.type, () => hooks.onMessage(session, frame), bytes);
+        queue.run(session, frame.type, () => hooks.onMessage(session, frame), bytes);
         return undefined;
     }
   };
@@ -481,11 +319,11 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     stats: () => {
       let attached = 0;
       for (const s of locals.values()) if (s.attachment) attached++;
-      return { sessions: locals.size, attached, clients: limiter.clients, inboundBytes: inboundTotal };
+      return { sessions: locals.size, attached, clients: limiter.clients, inboundBytes: queue.inboundBytes };
     },
     async open(attachment, versions, clientKey) {
       const version = negotiateVersion(versions, contract.protocolVersions);
-      if (!version) return unsupported(versions);
+      if (!version) return unsupported(contract, versions);
       // L2: room for one more session here, for this client, this second — before the store is asked.
       const refusal = limiter.admit(clientKey, true);
       if (refusal) return overloaded(refusal);
@@ -496,20 +334,20 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         limiter.release(clientKey);
         throw error;
       }
-      const session: LocalSession = { id: created.id, protocolVersion: version, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map(), clientKey, inbound: 0, idleSince: now() };
+      const session = localSession(created.id, version, clientKey, now());
       locals.set(session.id, session);
-      const bound = await bind(session, attachment);
+      const bound = await bindAttachment(store, session, attachment, reportError);
       sendControl(attachment, hello(session, created.token));
       bound.release(0);
-      if (hooks.onSessionStart) runHook(session, 'session start', () => hooks.onSessionStart!(session));
+      if (hooks.onSessionStart) queue.run(session, 'session start', () => hooks.onSessionStart!(session));
       return { ok: true, session };
     },
     async resume(attachment, request) {
       const version = negotiateVersion(request.versions, contract.protocolVersions);
-      if (!version) return unsupported(request.versions);
-      if (!plausibleId(request.sessionId) || !plausibleId(request.token)) return fail('unknown_session');
+      if (!version) return unsupported(contract, request.versions);
+      if (!plausibleId(request.sessionId) || !plausibleId(request.token)) return resumeRefused('unknown_session');
       const auth = await store.authenticate(request.sessionId, request.token);
-      if (!auth.ok) return fail(auth.reason);
+      if (!auth.ok) return resumeRefused(auth.reason);
       // Check the window before taking the session over: a refused resume leaves it as it was.
       const check = await store.replay(request.sessionId, request.lastSeenSeq);
       if (!check.ok) return windowFailure(check, request.lastSeenSeq);
@@ -517,7 +355,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (isRefusal(local)) return overloaded(local);
       const session = local;
       session.protocolVersion = version;
-      const bound = await bind(session, attachment);
+      const bound = await bindAttachment(store, session, attachment, reportError);
       // Read again now that new frames reach this attachment: nothing falls between the two.
       let answer: ReplayAnswer;
       try {
@@ -536,7 +374,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       sendReplay(attachment, answer);
       bound.release(answer.latestSeq);
       release(session, request.lastSeenSeq); // the client has processed these (R4)
-      if (hooks.onSessionResume) runHook(session, 'session resume', () => hooks.onSessionResume!(session, attachment.kind));
+      if (hooks.onSessionResume) queue.run(session, 'session resume', () => hooks.onSessionResume!(session, attachment.kind));
       return { ok: true, session };
     },
     async receive(text, source) {
@@ -568,43 +406,25 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       return true;
     },
     start() {
-      if (timer) return;
-      const tick = Math.min(contract.heartbeatMs, Math.max(1000, Math.floor(contract.session.ttlMs / 4)));
-      timer = setInterval(() => {
-        const at = now();
-        for (const s of [...locals.values()]) {
-          if (s.attachment) {
-            try {
-              s.attachment.heartbeat(s.latestSeq);
-            } catch (error) {
-              reportError(error, { sessionId: s.id, type: 'heartbeat' }); // one broken connection never stops the others' heartbeats
-            }
-          } else if (s.idleSince !== undefined && at - s.idleSince > 2 * contract.session.ttlMs) {
-            // The store never reported it: it lives on in another process (a shared store). It
-            // is not ours to end, only to stop counting (L2).
-            forget(s);
+      stopSweeper ??= startSweeper({
+        contract,
+        store,
+        locals,
+        now,
+        forget,
+        expired(id, local) {
+          try {
+            hooks.onSessionEnd?.(local ?? { id, protocolVersion: '', attachment: undefined, latestSeq: 0, data: new Map() }, 'expired');
+          } catch (error) {
+            reportError(error, { sessionId: id, type: 'session end' }); // never crash the timer
           }
-        }
-        store.sweep(at).then(
-          (expired) => {
-            for (const id of expired) {
-              const local = locals.get(id);
-              if (local) forget(local);
-              try {
-                hooks.onSessionEnd?.(local ?? { id, protocolVersion: '', attachment: undefined, latestSeq: 0, data: new Map() }, 'expired');
-              } catch (error) {
-                reportError(error, { sessionId: id, type: 'session end' }); // never crash the timer
-              }
-            }
-          },
-          (error: unknown) => reportError(error, { type: 'sweep' }),
-        );
-      }, tick);
-      timer.unref?.();
+        },
+        reportError,
+      });
     },
     close() {
-      if (timer) clearInterval(timer);
-      timer = undefined;
+      stopSweeper?.();
+      stopSweeper = undefined;
       for (const s of [...locals.values()]) s.attachment?.close({ code: 'server_closing', message: 'the server is shutting down; resume later' });
     },
   };

@@ -5,7 +5,7 @@
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contract } from '../../generated/contract.js';
-import { agentEvent, cleanup, contractWith, createServerFor, listen, nextEvent, record, sleep, startChaosProxy, startClient, startServer, waitFor } from './helpers.js';
+import { agentEvent, cleanup, contractWith, createServerFor, listen, nextEvent, record, sleep, startChaosProxy, startClient, startServer, waitFor, connectedClient } from './helpers.js';
 
 afterEach(cleanup);
 
@@ -28,9 +28,7 @@ async function roundTrip(server: Awaited<ReturnType<typeof startServer>>['server
 describe("transport: 'auto'", () => {
   it('uses WebSocket when the server has it', async () => {
     const { server, url } = await startServer();
-    const client = startClient(url);
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url);
     expect(client.transport).toBe('websocket');
     await roundTrip(server, client, rec, 1);
     expect(transportsSeen(rec)).toEqual(['websocket']);
@@ -38,9 +36,7 @@ describe("transport: 'auto'", () => {
 
   it('falls back to SSE when the server has no WebSocket (the upgrade is dropped)', async () => {
     const { server, url } = await startServer({ contract: withoutWebSocket });
-    const client = startClient(url);
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url);
     expect(client.transport).toBe('sse');
     await roundTrip(server, client, rec, 1);
     expect(rec.ofKind('session')).toHaveLength(1);
@@ -53,9 +49,7 @@ describe("transport: 'auto'", () => {
     });
     http.on('upgrade', (_req, socket) => socket.end('HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n'));
     const { url } = await listen(http);
-    const client = startClient(url);
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url);
     expect(client.transport).toBe('sse');
     await roundTrip({ session: server.session.bind(server) } as Awaited<ReturnType<typeof startServer>>['server'], client, rec, 1);
     server.close();
@@ -63,9 +57,7 @@ describe("transport: 'auto'", () => {
 
   it('falls back to poll when WebSocket and SSE both fail', async () => {
     const { server, url } = await startServer({ contract: pollOnly });
-    const client = startClient(url);
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url);
     expect(client.transport).toBe('poll');
     await roundTrip(server, client, rec, 1);
     expect(rec.ofKind('session')).toHaveLength(1);
@@ -77,9 +69,7 @@ describe("transport: 'auto'", () => {
   ] as const)('once %s has worked, an outage does not make the client fall back', async (kind, c) => {
     const { server, port } = await startServer(c ? { contract: c } : {});
     const proxy = await startChaosProxy({ targetPort: port, random: () => 0.999, meanBytes: Number.MAX_SAFE_INTEGER / 4, minMs: 3_600_000, maxMs: 3_600_001 });
-    const client = startClient(proxy.url);
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(proxy.url);
     expect(client.transport).toBe(kind);
     await roundTrip(server, client, rec, 1);
 

@@ -9,17 +9,15 @@ import { contract } from '../../generated/contract.js';
 import { createClientCore, type ClientEvent } from '../../generated/runtime/client/client-core.js';
 import type { WebSocketConstructor } from '../../generated/runtime/client/transport.js';
 import type { TransportKind } from '../../generated/runtime/contract.js';
-import { validateChatSend, validateProtocolAck, validateProtocolResume, validateServerMessage, validateUiAction } from '../../generated/validators.js';
-import { agentEvent, cleanup, contractWith, FAKE_SESSION, frames, nextEvent, onCleanup, range, record, resumeAnswer, sleep, startClient, startFakeServer, startServer, TRANSPORTS, waitFor } from './helpers.js';
+import { validators } from '../../generated/validators.js';
+import { agentEvent, cleanup, contractWith, FAKE_SESSION, frames, nextEvent, onCleanup, range, record, resumeAnswer, sleep, startClient, startFakeServer, startServer, TRANSPORTS, waitFor, connectedClient } from './helpers.js';
 
 afterEach(cleanup);
 
 describe.each(TRANSPORTS)('reconnect() over %s', (transport: TransportKind) => {
   it('resumes the same session; messages emitted around the reconnect arrive once, in order', async () => {
     const { server, url } = await startServer();
-    const client = startClient(url, { transport });
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url, { transport });
     const id = client.sessionId!;
     const ctx = server.session(id)!;
     for (let i = 1; i <= 20; i++) ctx.emit.agentEvent(agentEvent(i));
@@ -40,9 +38,7 @@ describe.each(TRANSPORTS)('reconnect() over %s', (transport: TransportKind) => {
 describe('poll resume taken as a continuation', () => {
   it('a held poll with no hello and no resumed still reopens the session and flushes queued frames', async () => {
     const { url, received } = await startServer();
-    const client = startClient(url, { transport: 'poll' });
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url, { transport: 'poll' });
     client.reconnect(); // the server's poll attachment is still live: the next poll is a continuation
     const sent = client.send.chatSend({ conversation_id: 'c-1', text: 'after the reconnect' });
     const resumed = await nextEvent(client, 'session', (e) => e.resumed, 2000);
@@ -65,8 +61,7 @@ describe('liveness', () => {
     const events: ClientEvent[] = [];
     const core = createClientCore({
       contract: fast,
-      validateServer: validateServerMessage,
-      clientValidators: { 'chat.send': validateChatSend, 'protocol.ack': validateProtocolAck, 'protocol.resume': validateProtocolResume, 'ui.action': validateUiAction },
+      validators,
       env: { baseUrl: url, fetch: globalThis.fetch.bind(globalThis), WebSocket: WebSocket as unknown as WebSocketConstructor },
       transport: 'poll',
       backoff: { initialMs: 5, maxMs: 50 },

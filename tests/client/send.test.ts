@@ -10,12 +10,12 @@ import type { TransportKind } from '../../generated/runtime/contract.js';
 import { contract } from '../../generated/contract.js';
 import type { UiAction } from '../../generated/types.js';
 import {
+  connectedClient,
   agentEvent,
   cleanup,
   FAKE_SESSION,
   frames,
   nextEvent,
-  record,
   sleep,
   startChaosProxy,
   startClient,
@@ -63,9 +63,7 @@ describe.each(TRANSPORTS)('sending over %s', (transport: TransportKind) => {
   it('frames sent while disconnected are queued and delivered after the resume, in order', async () => {
     const { port, server, received } = await startServer();
     const proxy = await plainProxy(port);
-    const client = startClient(proxy.url, { transport });
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(proxy.url, { transport });
     const sessionId = client.sessionId!;
 
     proxy.down = true; // a network outage: the connection is cut and reconnects are refused
@@ -132,9 +130,7 @@ describe('acknowledgements (Q5)', () => {
     http.on('request', (req) => {
       if (req.method === 'POST') posts++;
     });
-    const client = startClient(url, { transport, ackEvery: 10, ackAfterMs: 60_000 });
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url, { transport, ackEvery: 10, ackAfterMs: 60_000 });
     const store = server.core.store as MemorySessionStore;
     const id = client.sessionId!;
     const ctx = server.session(client.sessionId!)!;
@@ -150,9 +146,7 @@ describe('acknowledgements (Q5)', () => {
 
   it.each(['websocket', 'sse'] as const)('%s: ackAfterMs acknowledges a short burst that never reaches ackEvery', async (transport) => {
     const { server, url } = await startServer();
-    const client = startClient(url, { transport, ackEvery: 1000, ackAfterMs: 40 });
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url, { transport, ackEvery: 1000, ackAfterMs: 40 });
     const store = server.core.store as MemorySessionStore;
     const id = client.sessionId!;
     for (let i = 1; i <= 5; i++) server.session(client.sessionId!)!.emit.agentEvent(agentEvent(i));
@@ -167,9 +161,7 @@ describe('acknowledgements (Q5)', () => {
     http.on('request', (req) => {
       if (req.method === 'POST') posts++;
     });
-    const client = startClient(url, { transport: 'poll', ackEvery: 10, ackAfterMs: 20 });
-    const rec = record(client);
-    await nextEvent(client, 'session');
+    const { client, rec } = await connectedClient(url, { transport: 'poll', ackEvery: 10, ackAfterMs: 20 });
     const store = server.core.store as MemorySessionStore;
     const id = client.sessionId!;
     const ctx = server.session(client.sessionId!)!;

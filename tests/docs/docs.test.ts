@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadTemplates, readTemplateSources } from '../../generator/doc-templates.js';
-import { DOCS, registerDocHelpers, renderDocs } from '../../generator/emit/docs.js';
+import { registerDocHelpers } from '../../generator/doc-helpers.js';
+import { DOCS, renderDocs } from '../../generator/emit/docs.js';
 import { checkDiagram, mermaidBlocks } from '../../generator/mermaid.js';
 import { generate, type GenerateResult } from '../../generator/pipeline.js';
 import { precompiledModule } from '../../generator/precompile.js';
-import { resolveTrace, RULES } from '../../generator/trace.js';
+import { resolveTrace } from '../../generator/trace-resolve.js';
+import { RULES } from '../../generator/trace.js';
 import { canonicalSpec, generatedDir, removeTempDirs, repoRoot, tempDir } from '../helpers.js';
 
 afterAll(removeTempDirs);

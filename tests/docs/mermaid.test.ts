@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { checkDocDiagrams, DOCS } from '../../generator/emit/docs.js';
+import { DOCS } from '../../generator/emit/docs.js';
+import { checkDocDiagrams } from '../../generator/verify.js';
 import { checkDiagram, mermaidBlocks } from '../../generator/mermaid.js';
 import { generatedDir, repoRoot } from '../helpers.js';
 

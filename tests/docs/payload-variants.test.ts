@@ -3,11 +3,9 @@
  * it): the message catalogue of every scope doc shows each branch with its own fields instead of
  * "none", labelled by its title or by its discriminating const field; the build still passes.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, type GenerateResult } from '../../generator/pipeline.js';
-import { canonicalSpec, removeTempDirs, tempDir } from '../helpers.js';
+import type { GenerateResult } from '../../generator/pipeline.js';
+import { canonicalSpec, generateFrom, removeTempDirs } from '../helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -23,10 +21,7 @@ beforeAll(async () => {
       { title: 'Tool call | <b>bold</b>', type: 'object', required: ['conversation_id', 'turn_id', 'kind', 'tool'], additionalProperties: false, properties: { ...common, kind: { const: 'tool_call' }, tool: { type: 'string' }, data: {} } },
     ],
   };
-  const dir = tempDir('contractgen-variants-');
-  const file = join(dir, 'protocol.schema.json');
-  writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);
-  built = await generate({ spec: file, out: join(dir, 'generated'), worker: false });
+  built = await generateFrom(spec, 'contractgen-variants-');
 }, 60_000);
 
 describe('a oneOf payload in the message catalogue', () => {

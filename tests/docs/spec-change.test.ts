@@ -3,11 +3,9 @@
  * window, session TTL and history maxLimit, built in memory, changes every place those numbers
  * are stated, and the canonical numbers are gone from them.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generate, type GenerateResult } from '../../generator/pipeline.js';
-import { canonicalSpec, removeTempDirs, tempDir } from '../helpers.js';
+import type { GenerateResult } from '../../generator/pipeline.js';
+import { canonicalSpec, generateFrom, removeTempDirs } from '../helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -28,10 +26,7 @@ beforeAll(async () => {
   spec['x-contract'].replayWindow.maxMessages = MAX_MESSAGES;
   spec['x-contract'].session.ttlMs = TTL_MS;
   spec['x-contract'].history[0].maxLimit = MAX_LIMIT;
-  const dir = tempDir('contractgen-docs-');
-  const path = join(dir, 'protocol.schema.json');
-  writeFileSync(path, `${JSON.stringify(spec, null, 2)}\n`);
-  changed = await generate({ spec: path, out: join(dir, 'generated'), worker: false });
+  changed = await generateFrom(spec, 'contractgen-docs-');
 }, 60_000);
 
 describe('a changed spec changes the docs', () => {

@@ -11,7 +11,9 @@ import { OutputCheckError } from '../../generator/files.js';
 import { load } from '../../generator/loader.js';
 import { buildModel } from '../../generator/model.js';
 import { generate } from '../../generator/pipeline.js';
-import { checkTrace, exportsSymbol, resolveTrace, RULES, TRACE, type TraceRow } from '../../generator/trace.js';
+import { resolveTrace } from '../../generator/trace-resolve.js';
+import { RULES, TRACE, type TraceRow } from '../../generator/trace.js';
+import { checkTrace, exportsSymbol } from '../../generator/verify.js';
 import { canonicalSpec, removeTempDirs, runNode, specPath, tempDir } from '../helpers.js';
 
 afterAll(removeTempDirs);

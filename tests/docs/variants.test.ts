@@ -4,14 +4,12 @@
  * build generates, the diagrams still pass, the exports still validate, and nothing speaks of a
  * transport or an endpoint the contract does not have.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Parser } from '@asyncapi/parser';
 import { validate } from '@readme/openapi-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkDiagram, mermaidBlocks } from '../../generator/mermaid.js';
-import { generate, type GenerateResult } from '../../generator/pipeline.js';
-import { canonicalSpec, removeTempDirs, tempDir } from '../helpers.js';
+import type { GenerateResult } from '../../generator/pipeline.js';
+import { canonicalSpec, generateFrom, removeTempDirs } from '../helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -29,10 +27,7 @@ beforeAll(async () => {
   for (const name of ['HistoryChunk', 'HistoryQuery', 'ConversationHistoryResponse', 'HistoryError']) delete spec.$defs[name];
   spec.$defs.ProtocolHello.examples[0].payload.transports = ['websocket'];
   spec.$defs.ProtocolHello.examples[0].payload.capabilities = ['ack', 'resume'];
-  const dir = tempDir('contractgen-small-');
-  const file = join(dir, 'protocol.schema.json');
-  writeFileSync(file, `${JSON.stringify(spec, null, 2)}\n`);
-  small = await generate({ spec: file, out: join(dir, 'generated'), worker: false });
+  small = await generateFrom(spec, 'contractgen-small-');
 }, 60_000);
 
 describe('a WebSocket-only contract without history', () => {

@@ -9,7 +9,7 @@ import WebSocket from 'ws';
 import { contract } from '../../generated/contract.js';
 import { createConformanceResponder } from '../../runtime/server/conformance.js';
 import { createContractServer } from '../../runtime/server/contract-server.js';
-import { validateClientMessage } from '../../generated/validators.js';
+import { validators } from '../../generated/validators.js';
 import { startGeneratedServer } from './helpers.js';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -84,7 +84,7 @@ describe('conformance mode', () => {
   it('refuses to start without a conformance block in the contract, or without samples', () => {
     const { conformance: _, ...bare } = contract;
     expect(() =>
-      createContractServer({ contract: bare, validateClient: validateClientMessage as never, serverValidators: {}, payloadValidators: {}, emitter: () => ({}), dispatch: {}, conformance: true }),
+      createContractServer({ contract: bare, validators }, { handlers: {}, conformance: true }),
     ).toThrow(/needs a contract whose spec declares x-contract.conformance/);
     expect(() => createConformanceResponder({ ...contract.conformance, samples: [] })).toThrow(/needs an example of a server-to-client data message/);
   });

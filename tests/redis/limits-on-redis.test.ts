@@ -4,38 +4,28 @@
  * process it left stops counting it); a session's inbound queue is its handlers' queue in the
  * process that received the frames, whichever process created it.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { AgentUiEmitter } from '../../generated/server.js';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { ContractLimits } from '../../runtime/limits.js';
 import { createContractServer, type ContractServer } from '../../runtime/server/contract-server.js';
-import { createRedisStore } from '../../runtime/server/redis-store.js';
-import { chatSend, cleanup, contractWith, onCleanup, openSession, pollOnce, postMessages, resumeChannel, serve, target, waitFor, type Target } from '../server/helpers.js';
-import { generatedWiring } from '../wiring.js';
-import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
+import { chatSend, cleanup, contractWith, openSession, pollOnce, postMessages, resumeChannel, serve, target, waitFor, type Target } from '../server/helpers.js';
+import { protocolWith, type AgentUiProtocol } from '../support/contract.js';
+import { redisStoreOn, useRedisServer } from './helpers.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = useRedisServer();
 afterEach(cleanup);
 
 let prefixes = 0;
 const contract = contractWith({ session: { ttlMs: 600 }, heartbeatMs: 200 });
 
 /** One server process of a pair sharing a Redis prefix; `chat.send "block"` waits for `release()`. */
-async function startProcess(prefix: string, limits: Partial<ContractLimits>): Promise<{ app: ContractServer<AgentUiEmitter>; at: Target; release(): void }> {
-  const store = createRedisStore({ redis: await connectRedis(redis.port), subscriber: await connectRedis(redis.port), contract, prefix });
-  onCleanup(() => store.close());
+async function startProcess(prefix: string, limits: Partial<ContractLimits>): Promise<{ app: ContractServer<AgentUiProtocol>; at: Target; release(): void }> {
+  const store = await redisStoreOn(redis.port, contract, prefix);
   let open: () => void = () => undefined;
   let gate = new Promise<void>((r) => (open = r));
-  const app = createContractServer<AgentUiEmitter>({
+  const app = createContractServer<AgentUiProtocol>(protocolWith(contract), {
     store,
     limits,
-    ...generatedWiring(contract),
-    dispatch: { 'chat.send': (frame) => (frame.payload.text === 'block' ? gate : undefined) },
+    handlers: { chatSend: (frame) => (frame.payload.text === 'block' ? gate : undefined), uiAction() {} },
   });
   const { port } = await serve(app);
   return {

@@ -4,48 +4,35 @@
  * still attaching leave nothing attached, and concurrent attaches of one session from two
  * processes leave exactly one live attachment.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { AgentUiEmitter } from '../../generated/server.js';
 import type { AgentEvent } from '../../generated/types.js';
 import type { ContractDescriptor } from '../../runtime/contract.js';
 import { createContractServer, type ContractServer, type SessionHandle } from '../../runtime/server/contract-server.js';
-import { createRedisStore, type RedisSessionStore } from '../../runtime/server/redis-store.js';
-import { cleanup, contractWith, expectResumed, KINDS, onCleanup, openSession, range, resumeChannel, seqsOf, serve as mount, target, waitFor, type Target } from '../server/helpers.js';
-import { generatedWiring } from '../wiring.js';
-import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
+import type { RedisSessionStore } from '../../runtime/server/redis-store.js';
+import { cleanup, contractWith, expectResumed, KINDS, openSession, range, resumeChannel, seqsOf, serve as mount, target, waitFor, type Target } from '../server/helpers.js';
+import { protocolWith, type AgentUiProtocol } from '../support/contract.js';
+import { redisStoreOn, useRedisServer } from './helpers.js';
 
-let redis: RedisServer;
-beforeAll(async () => {
-  redis = await startRedisServer();
-});
-afterAll(async () => {
-  await redis?.close();
-});
+const redis = useRedisServer();
 afterEach(cleanup);
 
 let prefixes = 0;
 
-async function newStore(contract: ContractDescriptor, prefix: string): Promise<RedisSessionStore> {
-  const store = createRedisStore({ redis: await connectRedis(redis.port), subscriber: await connectRedis(redis.port), contract, prefix });
-  onCleanup(() => store.close());
-  return store;
-}
+const newStore = (contract: ContractDescriptor, prefix: string): Promise<RedisSessionStore> => redisStoreOn(redis.port, contract, prefix);
 
 /** The generated contract's wiring (as generated/server.ts does) on a Redis store. */
-async function serve(contract: ContractDescriptor, store: RedisSessionStore, ended: { id: string; reason: string }[] = []): Promise<{ app: ContractServer<AgentUiEmitter>; at: Target }> {
-  const app = createContractServer<AgentUiEmitter>({
+async function serve(contract: ContractDescriptor, store: RedisSessionStore, ended: { id: string; reason: string }[] = []): Promise<{ app: ContractServer<AgentUiProtocol>; at: Target }> {
+  const app = createContractServer<AgentUiProtocol>(protocolWith(contract), {
     store,
-    ...generatedWiring(contract),
-    dispatch: {},
-    onSessionEnd: (session: SessionHandle, reason) => void ended.push({ id: session.id, reason }),
+    handlers: { chatSend() {}, uiAction() {}, onSessionEnd: (session: SessionHandle, reason) => void ended.push({ id: session.id, reason }) },
   });
   const { port } = await mount(app);
   return { app, at: target(port, contract) };
 }
 
 const event = (text: string): AgentEvent['payload'] => ({ conversation_id: 'c-1', turn_id: 't-1', kind: 'text', text });
-const emitN = (app: ContractServer<AgentUiEmitter>, id: string, n: number): Promise<number[]> => Promise.all(Array.from({ length: n }, (_, i) => app.emitTo(id).agentEvent(event(`m${i}`))));
+const emitN = (app: ContractServer<AgentUiProtocol>, id: string, n: number): Promise<number[]> => Promise.all(Array.from({ length: n }, (_, i) => app.emitTo(id).agentEvent(event(`m${i}`))));
 
 describe.each(KINDS)('%s on the Redis store', (kind) => {
   it('resumes with exactly the missed messages, then live ones', async () => {

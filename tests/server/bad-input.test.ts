@@ -13,7 +13,7 @@ import { createMemoryHistoryStore } from '../../runtime/server/history.js';
 import { createServerCore, type ClientFrame } from '../../runtime/server/server-core.js';
 import { createWebSocketTransport } from '../../runtime/server/transports/websocket.js';
 import { validateProtocolError } from '../../generated/validators.js';
-import { generatedWiring } from '../wiring.js';
+import { protocolWith } from '../support/contract.js';
 import {
   chatSend,
   cleanup,
@@ -435,9 +435,8 @@ describe('history through the generated server', () => {
 
 /** The core and the WebSocket transport alone, with transport options the contract server does not expose. */
 async function wsOnlyServer(contract: ContractDescriptor, options: { maxBufferedBytes?: number; resumeTimeoutMs?: number }) {
-  const { emitter: _, ...validation } = generatedWiring(contract);
   const core = createServerCore({
-    ...validation,
+    ...protocolWith(contract),
     hooks: { onMessage: (_s, _f: ClientFrame) => undefined },
   });
   const transport = createWebSocketTransport({ core, path: '/ws', ...options });

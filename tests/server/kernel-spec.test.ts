@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { starterContract } from '../../generator/starter.js';
-import { repoRoot, runCli, runNode } from '../helpers.js';
+import { buildWithCli, repoRoot, typecheckFolder } from '../helpers.js';
 import { cleanup, connectWs, serve, target, type Mountable, type Target } from './helpers.js';
 
 const outRel = 'tests/.generated/kernel-chat';
@@ -45,10 +45,9 @@ beforeAll(async () => {
     properties: { region: { type: 'string' }, motd: { type: 'string' } },
   };
   writeFileSync(specFile, `${JSON.stringify(spec, null, 2)}\n`);
-  const built = await runCli(['build', '--spec', specFile, '--out', outRel, '--quiet']);
+  const built = await buildWithCli(specFile, outRel, { 'usage.ts': USAGE });
   expect(built.stderr).toBe('');
   expect(built.code).toBe(0);
-  writeFileSync(join(outDir, 'usage.ts'), USAGE);
   mod = (await import(pathToFileURL(join(outDir, 'server.ts')).href)) as ChatModule;
   contract = ((await import(pathToFileURL(join(outDir, 'contract.ts')).href)) as { contract: Target['contract'] }).contract;
 }, 60_000);
@@ -58,7 +57,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('a contract on the shipped kernel with an extended hello', () => {
   it('the helloApp option is typed by the spec\'s HelloApp (strict; misuse is a compile error)', async () => {
-    const r = await runNode([join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '--strict', '--noEmit', '--exactOptionalPropertyTypes', '--module', 'nodenext', '--target', 'es2022', '--lib', 'es2022,dom', '--types', 'node', join(outDir, 'usage.ts')]);
+    const r = await typecheckFolder(outDir);
     expect(r.stdout).toBe('');
     expect(r.code).toBe(0);
   });

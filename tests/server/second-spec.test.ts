@@ -5,11 +5,11 @@
  * surface is named after the contract (a misuse is a compile error), and it runs over a real
  * WebSocket with the contract's own parameters.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli, runNode } from '../helpers.js';
+import { buildWithCli, repoRoot, typecheckFolder } from '../helpers.js';
 import { chatSend, cleanup, connectWs, resumeChannel, seqsOf, serve, target, type Frame, type Mountable, type Target } from './helpers.js';
 
 const specRel = 'tests/fixtures/specs/chat-mini.schema.json';
@@ -18,6 +18,7 @@ const outDir = join(repoRoot, outRel);
 
 /** Correct use of the generated surface: must compile. */
 const USAGE_OK = `import { createServer } from 'node:http';
+import { createChatMiniClient, type ChatMiniClient } from './client.js';
 import { createChatMiniServer, type ChatMiniContext, type ChatMiniHandlers, type ChatMiniServer } from './server.js';
 import type { NoteAdd, NoteAdded } from './types.js';
 
@@ -35,12 +36,25 @@ const handlers: ChatMiniHandlers = {
 export function start(): ChatMiniServer {
   const server = createChatMiniServer({ handlers, basePath: '/v1' });
   server.attach(createServer());
+  void server.emitTo('s-1').noteAdded({ note_id: 2, text: 'pushed' });
   return server;
+}
+
+export function connect(): ChatMiniClient {
+  const client = createChatMiniClient({ url: 'http://127.0.0.1:1', transport: 'websocket', versions: ['1.0'] });
+  const off: () => void = client.on.noteAdded((m: NoteAdded) => void m.payload.note_id);
+  off();
+  client.on.protocolHello((m) => void m.payload.session_id);
+  const sent: Promise<void> = client.send.noteAdd({ text: 'hello' }, { requestId: 'r-1' });
+  void sent;
+  return client;
 }
 `;
 
 /** Misuse: every line after a @ts-expect-error must be a compile error (else tsc reports TS2578). */
-const USAGE_MISUSE = `import { createChatMiniServer, type ChatMiniHandlers } from './server.js';
+const USAGE_MISUSE = `import { createChatMiniClient } from './client.js';
+import { createChatMiniServer, type ChatMiniHandlers } from './server.js';
+import type { NoteAdded } from './types.js';
 
 // @ts-expect-error noteAdd is required
 export const missing: ChatMiniHandlers = {};
@@ -62,26 +76,50 @@ export const wrong: ChatMiniHandlers = {
 
 // @ts-expect-error this contract has no history endpoints
 createChatMiniServer({ handlers: wrong, history: {} });
+// @ts-expect-error the spec does not extend the hello (no HelloApp)
+createChatMiniServer({ handlers: wrong, helloApp: () => ({ region: 'eu' }) });
+// @ts-expect-error the spec has no x-contract.conformance block
+createChatMiniServer({ handlers: wrong, conformance: true });
+// @ts-expect-error handlers are required
+createChatMiniServer({ basePath: '/v1' });
+
+export const badSignature: ChatMiniHandlers = {
+  // @ts-expect-error a handler takes its own message, not another type
+  noteAdd(message: NoteAdded) {
+    void message;
+  },
+};
+
+export function misuseTheServer(server: ReturnType<typeof createChatMiniServer>): void {
+  // @ts-expect-error note.add is a client message: the server cannot emit it
+  void server.emitTo('s-1').noteAdd({ text: 'x' });
+  // @ts-expect-error the payload of note.added has no body
+  void server.emitTo('s-1').noteAdded({ note_id: 1, text: 'x', body: 'y' });
+}
+
+export function misuseTheClient(): void {
+  // @ts-expect-error this contract has no SSE transport
+  createChatMiniClient({ url: 'http://x', transport: 'sse' });
+  // @ts-expect-error this contract speaks only 1.0
+  createChatMiniClient({ url: 'http://x', versions: ['1.1'] });
+  const client = createChatMiniClient({ url: 'http://x' });
+  // @ts-expect-error text is a string
+  void client.send.noteAdd({ text: 1 });
+  // @ts-expect-error note.added is a server message: the client cannot send it
+  void client.send.noteAdded({ note_id: 1, text: 'x' });
+  // @ts-expect-error protocol.resume is the runtime's, not the application's
+  void client.send.protocolResume({ resume_token: 't', last_seen_seq: 0 });
+  // @ts-expect-error agent-ui's messages are not part of this contract
+  void client.send.chatSend({});
+  // @ts-expect-error note.add is a client message: there is nothing to listen to
+  client.on.noteAdd(() => undefined);
+  // @ts-expect-error a note.added handler gets a NoteAdded, which has no body
+  client.on.noteAdded((m) => void m.payload.body);
+  // @ts-expect-error this contract has no history endpoints
+  void client.history.conversationHistory;
+}
 `;
 
-const TSCONFIG = {
-  compilerOptions: {
-    target: 'ES2022',
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    lib: ['ES2022', 'DOM'],
-    types: ['node'],
-    strict: true,
-    noEmit: true,
-    skipLibCheck: true,
-    isolatedModules: true,
-    verbatimModuleSyntax: true,
-    exactOptionalPropertyTypes: true,
-    noUncheckedIndexedAccess: true,
-    noUnusedLocals: true,
-  },
-  include: ['**/*.ts'],
-};
 
 interface ChatMiniModule {
   createChatMiniServer(options: {
@@ -94,14 +132,9 @@ let mod: ChatMiniModule;
 let contract: Target['contract'];
 
 beforeAll(async () => {
-  rmSync(outDir, { recursive: true, force: true });
-  mkdirSync(join(repoRoot, 'tests/.generated'), { recursive: true });
-  const built = await runCli(['build', '--spec', specRel, '--out', outRel, '--quiet']);
+  const built = await buildWithCli(specRel, outRel, { 'usage-ok.ts': USAGE_OK, 'usage-misuse.ts': USAGE_MISUSE });
   expect(built.stderr).toBe('');
   expect(built.code).toBe(0);
-  writeFileSync(join(outDir, 'usage-ok.ts'), USAGE_OK);
-  writeFileSync(join(outDir, 'usage-misuse.ts'), USAGE_MISUSE);
-  writeFileSync(join(outDir, 'tsconfig.json'), `${JSON.stringify(TSCONFIG, null, 2)}\n`);
   mod = (await import(pathToFileURL(join(outDir, 'server.ts')).href)) as ChatMiniModule;
   contract = ((await import(pathToFileURL(join(outDir, 'contract.ts')).href)) as { contract: Target['contract'] }).contract;
 }, 60_000);
@@ -111,7 +144,7 @@ afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 describe('chat-mini: a second contract built by the CLI', () => {
   it('type-checks (strict) with correct use compiling and every misuse rejected', async () => {
-    const r = await runNode([join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(outDir, 'tsconfig.json')]);
+    const r = await typecheckFolder(outDir);
     expect(r.stdout).toBe('');
     expect(r.code).toBe(0);
   });

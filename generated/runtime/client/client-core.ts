@@ -9,9 +9,9 @@
  * seq, delivers data in seq order exactly once (duplicates dropped, a gap resumes), surfaces
  * `resume_failed` with its reason, and acknowledges so the server can release its buffer.
  */
-import type { ContractDescriptor, TransportKind } from '../contract.js';
+import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
 import { KERNEL } from '../frames.js';
-import { describeIssues, type ValidationIssue, type Validator } from '../validation.js';
+import { describeIssues, type ValidationIssue } from '../validation.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { createSequencer } from './sequencer.js';
 import type { ClientTransport, CloseInfo, TransportEnvironment, TransportEvents } from './transport.js';
@@ -40,10 +40,8 @@ export type ClientEvent =
 
 export interface ClientCoreOptions {
   readonly contract: ContractDescriptor;
-  /** The server-to-client dispatcher (validators.ts). */
-  readonly validateServer: Validator<ServerFrame>;
-  /** Client-to-server validators by type: every send is checked before it leaves (S5). */
-  readonly clientValidators: Readonly<Record<string, Validator<unknown>>>;
+  /** The contract's validators (validators.ts): every frame received is checked, and every send before it leaves (S5). */
+  readonly validators: ContractValidators;
   readonly env: TransportEnvironment;
   readonly transport?: 'auto' | TransportKind | undefined;
   /** H2: versions this client speaks (default: every version of the contract). */
@@ -79,8 +77,8 @@ export interface ClientCore {
   readonly protocolVersion: string | undefined;
   /** R4: the last seq delivered — the resume cursor. */
   readonly lastSeenSeq: number;
-  /** Handlers for one message type; returns an unsubscribe function. */
-  on(type: string, handler: (frame: ServerFrame) => void): () => void;
+  /** Handlers for one message type (each gets the frame of that type); returns an unsubscribe function. */
+  on(type: string, handler: (frame: never) => void): () => void;
   /** Connection, session, resume and error events. */
   onEvent(handler: (event: ClientEvent) => void): () => void;
   /** Validates and sends one client frame (queued until the session is open). */
@@ -105,7 +103,8 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   const ackEvery = options.ackEvery ?? 100;
   const ackAfterMs = options.ackAfterMs ?? 1000;
 
-  const handlers = new Map<string, Set<(frame: ServerFrame) => void>>();
+  // Each handler takes the frame type of its message; the dispatcher checked `type` (hence `never`).
+  const handlers = new Map<string, Set<(frame: never) => void>>();
   const listeners = new Set<(event: ClientEvent) => void>();
   let state: ConnectionState = 'closed';
   let kind: TransportKind = auto ? available[0]! : (options.transport as TransportKind);
@@ -249,7 +248,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   const deliver = (frame: ServerFrame): void => {
     const set = handlers.get(frame.type);
     if (!set) return;
-    for (const h of [...set]) h(frame);
+    for (const h of [...set]) h(frame as never);
   };
 
   const sessionReady = (resumed: boolean): void => {
@@ -269,7 +268,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       emit({ kind: 'error', code: 'invalid_frame', message: 'the server sent a frame that is not JSON; it was dropped' });
       return;
     }
-    const result = options.validateServer(value);
+    const result = options.validators.server(value);
     if (!result.ok) {
       // Consume the seq of an invalid data frame (loudly) so a replay of it cannot loop forever.
       const seq = (value as { header?: { seq?: unknown } } | null)?.header?.seq;
@@ -277,7 +276,8 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       emit({ kind: 'error', code: 'invalid_frame', message: `the server sent an invalid frame; it was dropped: ${describeIssues(result)}` });
       return;
     }
-    const frame = result.value;
+    // The kernel's headers (held to the kernel by lint) make every valid server frame a ServerFrame.
+    const frame = result.value as ServerFrame;
     const p = frame.payload;
     switch (frame.type) {
       case KERNEL.hello: {
@@ -367,7 +367,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       return () => listeners.delete(handler);
     },
     send(type, payload, sendOptions = {}) {
-      const validate = options.clientValidators[type];
+      const validate = options.validators.client.of(type);
       if (!validate) return Promise.reject(new ClientSendError('unknown_type', `"${type}" is not a client-to-server message of this contract`));
       // The session id is filled in when the frame is written; validate with a placeholder of the right shape.
       const header = { session_id: session?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA', ...(sendOptions.requestId ? { request_id: sendOptions.requestId } : {}) };

@@ -3,19 +3,20 @@
 // Do not edit: fix the source in contractgen and rebuild.
 
 /**
- * Assembles the server runtime for one contract: the protocol core, the transports the contract
+ * The server of a contract, generic in its types: the protocol core, the transports the contract
  * declares, the messages endpoint and the history routes, behind a plain node:http request
- * handler and an upgrade handler that Express, Fastify or a bare http.Server can all use.
- * The generated server.ts gives this its typed surface.
+ * handler and an upgrade handler that Express, Fastify or a bare http.Server can all use. Its
+ * typed surface (handlers per client message, `ctx.emit.<message>` per data message, history
+ * stores per endpoint) is derived from the contract's `ProtocolTypes`, so a generated server.ts
+ * is a facade of type aliases and one factory call.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { ContractDescriptor, TransportKind } from '../contract.js';
+import type { ContractDescriptor, FrameOf, PayloadOf, ProtocolDescriptor, ProtocolTypes, TransportKind } from '../contract.js';
 import { clip } from '../frames.js';
 import type { ContractLimits } from '../limits.js';
-import type { Validator } from '../validation.js';
 import { createConformanceResponder } from './conformance.js';
-import { matchHistoryPath, serveHistory, type HistoryRoute } from './history.js';
+import { matchHistoryPath, serveHistory, type HistoryItem, type HistoryStore } from './history.js';
 import { createServerCore, type ClientFrame, type ServerCore, type ServerStats, type Session } from './server-core.js';
 import { addressKey, type ClientKey } from './session-limiter.js';
 import type { SessionStore } from './store.js';
@@ -37,53 +38,94 @@ export interface SessionHandle {
   readonly latestSeq: number;
 }
 
-export interface HandlerContext<Emitter> {
+type Messages<P extends ProtocolTypes> = P['messages'];
+
+/**
+ * Q3: one method per server-to-client data message of the contract. Each call validates the
+ * payload, stamps header.seq (1-based, gap-free, assigned by the session store), keeps the frame
+ * in the replay window, delivers it and resolves to the seq. An invalid payload throws
+ * OutboundRejectedError at once and consumes no seq; if the store cannot keep the frame the
+ * promise rejects (and onError is told): it was not sent.
+ */
+export type Emitter<P extends ProtocolTypes> = {
+  readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly sequenced: true } ? K : never]: (payload: PayloadOf<Messages<P>[K]>) => Promise<number>;
+};
+
+/** What a handler gets: the session, its typed emitter, and the request_id of the frame. */
+export interface HandlerContext<P extends ProtocolTypes> {
   readonly session: SessionHandle;
   /** Q3: the only way to send data; each call validates, stamps and resolves to the seq. */
-  readonly emit: Emitter;
+  readonly emit: Emitter<P>;
   /** The request_id of the client frame being handled, if it had one. */
   readonly requestId?: string;
 }
 
-export interface ContractServerOptions<Emitter> {
-  readonly contract: ContractDescriptor;
-  readonly validateClient: Validator<ClientFrame>;
-  readonly serverValidators: Readonly<Record<string, Validator<unknown>>>;
-  /** Payload validators of the data messages, by type (the runtime builds their envelope). */
-  readonly payloadValidators: Readonly<Record<string, Validator<unknown>>>;
-  /** Builds the typed emitter of a session on its one send path (Q3). */
-  readonly emitter: (send: (type: string, payload: unknown) => Promise<number>) => Emitter;
-  /** Where sessions live: memory (default) or a shared store such as Redis for several processes. */
+/**
+ * One method per client-to-server application message, called in arrival order per session
+ * after validation (S2/S5 are enforced before). A handler that throws answers the client with
+ * protocol.error `handler_failed`; the session and the server keep going.
+ */
+export type MessageHandlers<P extends ProtocolTypes> = {
+  readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly direction: 'client-to-server'; readonly kernel: false } ? K : never]: (
+    message: FrameOf<Messages<P>[K]>,
+    ctx: HandlerContext<P>,
+  ) => void | Promise<void>;
+};
+
+/** The session hooks, all optional. Handlers are called as methods of the object they are on. */
+export interface SessionHooks<P extends ProtocolTypes> {
+  /** A new session got its hello; data emitted here follows the hello (H1). */
+  onSessionStart?(ctx: HandlerContext<P>): void | Promise<void>;
+  /** A session resumed on a new connection, after its replay (R2). */
+  onSessionResume?(ctx: HandlerContext<P>): void | Promise<void>;
+  /** S4: the session expired (its TTL, `contract.session.ttlMs`, ran out without a connection) or was ended. */
+  onSessionEnd?(session: SessionHandle, reason: 'expired' | 'ended'): void;
+  /** A handler or hook threw (the client was told `handler_failed`), or a request failed (answered 500). */
+  onError?(error: unknown, where: { readonly sessionId?: string; readonly type?: string }): void;
+}
+
+export type Handlers<P extends ProtocolTypes> = MessageHandlers<P> & SessionHooks<P>;
+
+/** W1–W6: a store per history endpoint; an endpoint without a store is not served. (`never` when the contract has none.) */
+type HistoryOption<P extends ProtocolTypes> = [keyof P['history']] extends [never]
+  ? { readonly history?: never }
+  : { readonly history?: { readonly [K in keyof P['history']]?: HistoryStore<P['history'][K]['item']> | undefined } | undefined };
+
+/** H1: the application fields of each session's hello (`payload.app`), as the spec extends the kernel's HelloApp. */
+type HelloAppOption<P extends ProtocolTypes> = P['helloApp'] extends object ? { readonly helloApp?: ((session: SessionHandle) => P['helloApp']) | undefined } : { readonly helloApp?: never };
+
+/**
+ * For `contractgen probe` (default off): a frame equal to x-contract.conformance.trigger is
+ * answered by the runtime with `produces` data messages built from the spec's data-message
+ * examples, instead of by the handler. Seed the history stores with the logs
+ * x-contract.conformance.history names. Only for a contract with a conformance block.
+ */
+type ConformanceOption<P extends ProtocolTypes> = 'conformance' extends keyof P['contract'] ? { readonly conformance?: boolean | undefined } : { readonly conformance?: never };
+
+/** Options of a contract's server (a generated server takes these, for its own contract). */
+export type ContractServerOptions<P extends ProtocolTypes> = ServerSettings & { readonly handlers: Handlers<P> } & HistoryOption<P> & HelloAppOption<P> & ConformanceOption<P>;
+
+/** The settings every server has, whatever its contract. */
+export interface ServerSettings {
+  /** Where sessions live: this process (default), or a shared store such as createRedisStore() so several processes serve one protocol. */
   readonly store?: SessionStore | undefined;
-  /** Application message handlers by message type. */
-  readonly dispatch: Readonly<Record<string, (frame: ClientFrame, ctx: HandlerContext<Emitter>) => void | Promise<void>>>;
-  /** H1: the application's fields of each hello (`payload.app`, when the spec extends the kernel's HelloApp). */
-  readonly helloApp?: ((session: SessionHandle) => object | undefined) | undefined;
-  readonly onSessionStart?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
-  readonly onSessionResume?: ((ctx: HandlerContext<Emitter>) => void | Promise<void>) | undefined;
-  readonly onSessionEnd?: ((session: SessionHandle, reason: 'expired' | 'ended') => void) | undefined;
-  readonly onError?: ((error: unknown, where: { readonly sessionId?: string; readonly type?: string }) => void) | undefined;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  readonly history?: readonly HistoryRoute<any>[] | undefined;
   /** Prefix for every path of the contract, e.g. `/api` (default none). */
   readonly basePath?: string | undefined;
-  /** WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 s). */
+  /** WebSocket: how long a connection opened with session_id may take to send protocol.resume (default 10 000 ms). */
   readonly resumeTimeoutMs?: number | undefined;
   /** WebSocket and SSE: a client this many bytes behind is closed and resumes from the window (the same as `limits.maxBufferedBytes`). */
   readonly maxBufferedBytes?: number | undefined;
-  /** L2: overrides of the contract's limits for this server (sessions, rates, queues, batch and answer sizes). */
+  /**
+   * L2: overrides of the contract's limits for this server: sessions (in total, per client, per
+   * second), inbound bytes per session, frames per POST, error frames per answer, bytes per poll
+   * answer, buffered bytes per connection. The defaults are in `contract.limits`.
+   */
   readonly limits?: Partial<ContractLimits> | undefined;
   /**
-   * L2: who a request counts against for the per-client session limit. Default: the peer
-   * address — behind a reverse proxy, read the client's address from the proxy's header instead.
+   * L2: whom a request counts against for `limits.maxSessionsPerClient`. Default: the peer
+   * address — behind a reverse proxy, return the client's address from the proxy's header.
    */
   readonly clientKey?: ClientKey | undefined;
-  /**
-   * For `contractgen probe` (default off): answer the contract's conformance trigger by emitting
-   * `produces` data messages built from the spec's data-message examples. Needs a contract with
-   * a conformance block.
-   */
-  readonly conformance?: boolean | undefined;
   /**
    * For tests and `contractgen probe --timers` only: run with shorter timers than the contract's,
    * so that expiry (S4), heartbeats (Q4) and empty poll answers can be observed in seconds. The
@@ -122,7 +164,7 @@ export interface ContractServerStats extends ServerStats {
   readonly connections: { readonly websocket: number; readonly sse: number; readonly poll: number };
 }
 
-export interface ContractServer<Emitter> {
+export interface ContractServer<P extends ProtocolTypes> {
   readonly core: ServerCore;
   /**
    * A node:http request listener. Answers the contract's paths and returns true; for any other
@@ -134,12 +176,12 @@ export interface ContractServer<Emitter> {
   /** Wires both handlers into an http.Server (other paths get 404, other upgrades are destroyed). */
   attach(server: Server): void;
   /** Typed access to a session this process serves, from outside a handler. */
-  session(id: string): HandlerContext<Emitter> | undefined;
+  session(id: string): HandlerContext<P> | undefined;
   /**
    * Typed emitter for any session by id, wherever its connection is (with a shared store, in
    * another process). Emitting to a session that does not exist rejects with UnknownSessionError.
    */
-  emitTo(sessionId: string): Emitter;
+  emitTo(sessionId: string): Emitter<P>;
   /** Ends a session now (logout, ban): its connection is closed and a resume gets session_expired. */
   endSession(id: string): Promise<boolean>;
   /** L2: what this process holds now (sessions, connections, queued inbound bytes), for metrics. */
@@ -148,14 +190,28 @@ export interface ContractServer<Emitter> {
   close(): void;
 }
 
-export function createContractServer<Emitter>(options: ContractServerOptions<Emitter>): ContractServer<Emitter> {
-  const contract = withTimers(options.contract, options.timers);
-  const base = options.basePath?.replace(/\/$/, '') ?? '';
-  const contexts = new WeakMap<Session, HandlerContext<Emitter>>();
+type Handler = (this: unknown, frame: ClientFrame, ctx: HandlerContext<ProtocolTypes>) => void | Promise<void>;
 
+/**
+ * The server of a contract, typed by its `ProtocolTypes` (generated contract.ts declares them):
+ * the protocol core, the transports the contract declares, the messages endpoint and the history
+ * routes. A generated server is this, for its own contract: `createContractServer<AgentUiProtocol>({ contract, validators }, options)`.
+ */
+export function createContractServer<P extends ProtocolTypes>(protocol: ProtocolDescriptor, options: ContractServerOptions<P>): ContractServer<P> {
+  const contract = withTimers(protocol.contract, options.timers);
+  const base = options.basePath?.replace(/\/$/, '') ?? '';
+  const handlers: SessionHooks<P> & Readonly<Record<string, unknown>> = options.handlers;
+  const contexts = new WeakMap<Session, HandlerContext<P>>();
+
+  // Q3: a session's emitter has a function per data message of the contract (each may be taken off it and called alone).
+  const dataTypes = Object.values(contract.messages).filter((m) => m.sequenced).map((m) => [m.member, m.type] as const);
+  const emitterOf = (sessionId: string): Emitter<P> => {
+    const emitter: Record<string, (payload: unknown) => Promise<number>> = {};
+    for (const [member, type] of dataTypes) emitter[member] = (payload) => core.outbox.append(sessionId, type, payload);
+    return emitter as Emitter<P>;
+  };
   const handleOf = (session: Session): SessionHandle => new Handle(session);
-  const emitterOf = (sessionId: string): Emitter => options.emitter((type, payload) => core.outbox.append(sessionId, type, payload));
-  const contextOf = (session: Session, requestId?: string): HandlerContext<Emitter> => {
+  const contextOf = (session: Session, requestId?: string): HandlerContext<P> => {
     let ctx = contexts.get(session);
     if (!ctx) {
       ctx = { session: handleOf(session), emit: emitterOf(session.id) };
@@ -164,28 +220,35 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
     return requestId === undefined ? ctx : { ...ctx, requestId };
   };
 
-  if (options.conformance && !contract.conformance) throw new Error('contractgen runtime: conformance mode needs a contract whose spec declares x-contract.conformance');
-  const conformance = options.conformance && contract.conformance ? createConformanceResponder(contract.conformance) : undefined;
+  // The handler of each application message, by type, called as a method of `handlers`.
+  const memberOf = new Map(Object.values(contract.messages).filter((m) => m.direction === 'client-to-server' && !m.kernel).map((m) => [m.type, m.member]));
+  const dispatch = (frame: ClientFrame, ctx: HandlerContext<P>): void | Promise<void> => {
+    const member = memberOf.get(frame.type);
+    const handler = member === undefined ? undefined : handlers[member];
+    if (typeof handler !== 'function') throw new Error(`no handler for ${frame.type}`);
+    return (handler as Handler).call(handlers, frame, ctx as HandlerContext<ProtocolTypes>);
+  };
+
+  const conformanceOption = (options as { readonly conformance?: boolean | undefined }).conformance;
+  if (conformanceOption && !contract.conformance) throw new Error('contractgen runtime: conformance mode needs a contract whose spec declares x-contract.conformance');
+  const conformance = conformanceOption && contract.conformance ? createConformanceResponder(contract.conformance) : undefined;
+  const helloApp = (options as { readonly helloApp?: ((session: SessionHandle) => object | undefined) | undefined }).helloApp;
 
   const core = createServerCore({
     contract,
-    validateClient: options.validateClient,
-    serverValidators: options.serverValidators,
-    payloadValidators: options.payloadValidators,
+    validators: protocol.validators,
     store: options.store,
     limits: { ...options.limits, ...(options.maxBufferedBytes !== undefined ? { maxBufferedBytes: options.maxBufferedBytes } : {}) },
-    ...(options.helloApp ? { helloApp: (s: Session) => options.helloApp!(handleOf(s)) } : {}),
+    ...(helloApp ? { helloApp: (s: Session) => helloApp(handleOf(s)) } : {}),
     hooks: {
       onMessage(session, frame) {
         if (conformance?.matches(frame)) return conformance.answer((type, payload) => core.outbox.append(session.id, type, payload));
-        const handler = options.dispatch[frame.type];
-        if (!handler) throw new Error(`no handler for ${frame.type}`);
-        return handler(frame, contextOf(session, frame.header.request_id));
+        return dispatch(frame, contextOf(session, frame.header.request_id));
       },
-      ...(options.onSessionStart ? { onSessionStart: (s: Session) => options.onSessionStart!(contextOf(s)) } : {}),
-      ...(options.onSessionResume ? { onSessionResume: (s: Session) => options.onSessionResume!(contextOf(s)) } : {}),
-      onSessionEnd: (s, reason) => options.onSessionEnd?.(handleOf(s), reason),
-      ...(options.onError ? { onError: options.onError } : {}),
+      ...(handlers.onSessionStart ? { onSessionStart: (s: Session) => handlers.onSessionStart!(contextOf(s)) } : {}),
+      ...(handlers.onSessionResume ? { onSessionResume: (s: Session) => handlers.onSessionResume!(contextOf(s)) } : {}),
+      onSessionEnd: (s, reason) => handlers.onSessionEnd?.(handleOf(s), reason),
+      ...(handlers.onError ? { onError: (error: unknown, where: { readonly sessionId?: string; readonly type?: string }) => handlers.onError!(error, where) } : {}),
     },
   });
 
@@ -196,7 +259,12 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
   const poll = t.poll ? createPollTransport({ core, path: base + t.poll.path, holdMs: t.poll.holdMs, clientKey }) : undefined;
   const messagesPath = t.sse?.messagesPath ?? t.poll?.messagesPath;
   const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath, clientKey) : undefined;
-  const history = (options.history ?? []).map((r) => ({ ...r, path: base + r.path }));
+  const stores: Readonly<Record<string, HistoryStore<HistoryItem> | undefined>> = (options as { readonly history?: Readonly<Record<string, HistoryStore<HistoryItem> | undefined>> }).history ?? {};
+  // W1–W6: an endpoint of the contract is served when the application gave it a store.
+  const history = Object.values(contract.history).flatMap((h) => {
+    const store = Object.hasOwn(stores, h.name) ? stores[h.name] : undefined;
+    return store ? [{ ...h, path: base + h.path, store }] : [];
+  });
   core.start();
 
   let closed = false;
@@ -242,7 +310,7 @@ export function createContractServer<Emitter>(options: ContractServerOptions<Emi
 
   const fail = (res: ServerResponse, err: unknown): void => {
     try {
-      options.onError?.(err, {});
+      handlers.onError?.(err, {});
     } catch {
       // A failing error hook must not turn one failed request into a crashed server.
     }

@@ -7,18 +7,8 @@
  * protocol (DESIGN §2): a session created in one process resumes in another, and data emitted
  * anywhere reaches the process that holds the session's connection, in seq order.
  *
- * Key layout (P = `prefix`, default `contractgen:`; `{id}` is a hash tag, so one session's keys
- * share a Redis Cluster slot and every script touches one slot):
- *
- *   P{id}:meta  HASH    digest (hex SHA-256 of the resume token, S3), v (protocol version),
- *                       latest (the seq counter, Q2), earliest (oldest seq in the window, latest+1
- *                       when empty), bytes (running byte total of the window, R3), epoch (claim
- *                       counter), owner (attachment id of the live attachment; absent when detached)
- *   P{id}:log   STREAM  the replay window: entry id `<seq>-0`, fields b (bytes), a (append id), f (frame)
- *   P{id}:tomb  STRING  the token digest again; outlives the session by `tombstoneMs` so that a
- *                       resume with the right token hears session_expired and any other token
- *                       unknown_session (S3: no oracle)
- *   P{id}:ch    channel data frames `d<seq>:<frame>`, claims `c<epoch>:<attachment id>`, end `e`
+ * Keys and scripts are in redis-scripts.ts; ordered delivery to the attachments this process
+ * holds in redis-delivery.ts.
  *
  * meta and log carry the TTL (S4): PEXPIRE ttlMs on create and detach, and while attached the
  * owning process refreshes it every `refreshMs` (< ttlMs) — so the sessions of a crashed process
@@ -36,9 +26,10 @@
  * Redis could not be asked again within `verifyMs`).
  */
 import { randomId, tokenDigest, tokenMatches } from './ids.js';
+import { createDelivery, type Held } from './redis-delivery.js';
+import { verifyAppend } from './redis-outcome.js';
 import {
   checkConnectionOptions,
-  defineScript,
   isNotSent,
   isReplyError,
   REQUIRED_COMMAND_OPTIONS,
@@ -50,17 +41,12 @@ import {
   type RedisScript,
   type RedisSubscriberLike,
 } from './redis-connection.js';
-import { StoreUnavailableError, UnknownSessionError, type FrameParts, type ReplayAnswer, type SessionListener, type SessionStore, type StoredFrame, type Subscription } from './store.js';
+import { APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
+import { StoreUnavailableError, UnknownSessionError, type FrameParts, type ReplayAnswer, type SessionStore } from './store.js';
 
 export type { RedisLike, RedisSubscriberLike } from './redis-connection.js';
 
-/** An append whose connection dropped in flight, and Redis could not be asked whether it landed. */
-export class StoreOutcomeUnknownError extends StoreUnavailableError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StoreOutcomeUnknownError';
-  }
-}
+export { StoreOutcomeUnknownError } from './redis-outcome.js';
 
 export interface RedisStoreOptions {
   /** The commands connection (an ioredis instance). */
@@ -96,219 +82,8 @@ export interface RedisSessionStore extends SessionStore {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Scripts. KEYS are always meta, log, tomb of one session. Lua numbers are doubles: seqs go
-// through string.format('%d') so that they never print in exponent notation.
-
-const CREATE = defineScript(
-  'create',
-  `
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'v', ARGV[2], 'latest', 0, 'earliest', 1, 'bytes', 0, 'epoch', 0)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[4])
-return 1
-`,
-);
-
-const AUTHENTICATE = defineScript(
-  'authenticate',
-  `
-local m = redis.call('HMGET', KEYS[1], 'digest', 'v')
-return {m[1] or '', m[2] or '', redis.call('GET', KEYS[3]) or ''}
-`,
-);
-
-/** ARGV: prefix, suffix, bytes without the seq digits, maxMessages, maxBytes, channel, append id. */
-const APPEND = defineScript(
-  'append',
-  `
-local meta, log = KEYS[1], KEYS[2]
-local m = redis.call('HMGET', meta, 'latest', 'earliest', 'bytes')
-if not m[1] then return -1 end
-local seq = tonumber(m[1]) + 1
-local earliest = tonumber(m[2])
-local total = tonumber(m[3])
-local digits = string.format('%d', seq)
-local frame = ARGV[1] .. digits .. ARGV[2]
-local size = tonumber(ARGV[3]) + #digits
-redis.call('XADD', log, digits .. '-0', 'b', size, 'a', ARGV[7], 'f', frame)
-total = total + size
-local maxN, maxB = tonumber(ARGV[4]), tonumber(ARGV[5])
-local count = seq - earliest + 1
-if count > maxN or total > maxB then
-  local drop = 0
-  while count - drop > 1 and (count - drop > maxN or total > maxB) do
-    local e = redis.call('XRANGE', log, string.format('%d', earliest + drop) .. '-0', '+', 'COUNT', 1)
-    total = total - tonumber(e[1][2][2])
-    drop = drop + 1
-  end
-  earliest = earliest + drop
-  redis.call('XTRIM', log, 'MINID', string.format('%d', earliest) .. '-0')
-end
-redis.call('HSET', meta, 'latest', digits, 'earliest', string.format('%d', earliest), 'bytes', total)
-if redis.call('PTTL', log) == -1 then
-  local ttl = redis.call('PTTL', meta)
-  if ttl > 0 then redis.call('PEXPIRE', log, ttl) end
-end
-redis.call('PUBLISH', ARGV[6], 'd' .. digits .. ':' .. frame)
-return seq
-`,
-);
-
-/** ARGV: afterSeq. One consistent snapshot: {status, earliest, latest, entries}; status 1 = invalid_cursor, 2 = window_exceeded. */
-const REPLAY = defineScript(
-  'replay',
-  `
-local m = redis.call('HMGET', KEYS[1], 'latest', 'earliest')
-if not m[1] then return {-1, 0, 0} end
-local latest, earliest = tonumber(m[1]), tonumber(m[2])
-local after = tonumber(ARGV[1])
-if after > latest then return {1, earliest, latest} end
-if after < earliest - 1 then return {2, earliest, latest} end
-if after == latest then return {0, earliest, latest, {}} end
-return {0, earliest, latest, redis.call('XRANGE', KEYS[2], string.format('%d', after + 1) .. '-0', '+')}
-`,
-);
-
-/** ARGV: seq. Q5: drops the window through seq. */
-const RELEASE = defineScript(
-  'release',
-  `
-local m = redis.call('HMGET', KEYS[1], 'latest', 'earliest', 'bytes')
-if not m[1] then return 0 end
-local upto = math.min(tonumber(ARGV[1]), tonumber(m[1]))
-local earliest = tonumber(m[2])
-if upto < earliest then return 0 end
-local entries = redis.call('XRANGE', KEYS[2], string.format('%d', earliest) .. '-0', string.format('%d', upto) .. '-0')
-local total = tonumber(m[3])
-for _, e in ipairs(entries) do total = total - tonumber(e[2][2]) end
-redis.call('XTRIM', KEYS[2], 'MINID', string.format('%d', upto + 1) .. '-0')
-redis.call('HSET', KEYS[1], 'earliest', string.format('%d', upto + 1), 'bytes', total)
-return #entries
-`,
-);
-
-/** ARGV: attachment id, protocol version, ttlMs, tombstone ttl, channel. Claims the session and tells every process. */
-const ATTACH = defineScript(
-  'attach',
-  `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
-local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
-redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'v', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[4])
-redis.call('PUBLISH', ARGV[5], 'c' .. string.format('%d', epoch) .. ':' .. ARGV[1])
-return {epoch, tonumber(redis.call('HGET', KEYS[1], 'latest'))}
-`,
-);
-
-/** ARGV: attachment id, ttlMs, tombstone ttl. The TTL starts, unless another attachment took over. */
-const DETACH = defineScript(
-  'detach',
-  `
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'owner')
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return 1
-`,
-);
-
-/** ARGV: attachment id, ttlMs, tombstone ttl. {1, latest} refreshed; {-1, latest} another owner; {-2, 0} gone. */
-const REFRESH = defineScript(
-  'refresh',
-  `
-local m = redis.call('HMGET', KEYS[1], 'owner', 'latest')
-if not m[2] then return {-2, 0} end
-if m[1] ~= ARGV[1] then return {-1, tonumber(m[2])} end
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[2])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return {1, tonumber(m[2])}
-`,
-);
-
-/** ARGV: tombstone ttl, channel. */
-const END = defineScript(
-  'end',
-  `
-local existed = redis.call('DEL', KEYS[1], KEYS[2])
-if existed == 0 then return 0 end
-redis.call('PEXPIRE', KEYS[3], ARGV[1])
-redis.call('PUBLISH', ARGV[2], 'e')
-return 1
-`,
-);
-
-/** 0 gone, 1 detached, 2 attached (somewhere). */
-const STATUS = defineScript(
-  'status',
-  `
-local m = redis.call('HMGET', KEYS[1], 'latest', 'owner')
-if not m[1] then return 0 end
-if m[2] then return 2 end
-return 1
-`,
-);
-
-/** ARGV: append id, first seq it can have. {seq or 0, earliest (-1 when the session is gone)}. */
-const VERIFY = defineScript(
-  'verify',
-  `
-local earliest = redis.call('HGET', KEYS[1], 'earliest')
-if not earliest then return {0, -1} end
-local from = math.max(tonumber(ARGV[2]), tonumber(earliest))
-for _, e in ipairs(redis.call('XRANGE', KEYS[2], string.format('%d', from) .. '-0', '+')) do
-  if e[2][4] == ARGV[1] then return {tonumber(string.match(e[1], '^(%d+)')), tonumber(earliest)} end
-end
-return {0, tonumber(earliest)}
-`,
-);
-
-// ---------------------------------------------------------------------------------------------
-
-/** What this process knows of an attachment it holds. */
-interface Held {
-  readonly id: string;
-  readonly attId: string;
-  readonly listener: SessionListener;
-  readonly subscription: Subscription;
-  /** The claim number Redis gave this attachment (undefined until the attach script answered). */
-  epoch: number | undefined;
-  /** The newest claim of another attachment seen before `epoch` was known. */
-  newestClaim: number;
-  /** The newest seq given to the listener. */
-  delivered: number;
-  /** Frames held back while attaching or while a gap is filled from the window. */
-  pending: { seq: number; frame: string }[] | undefined;
-}
 
 const MAX_KNOWN = 10_000;
-
-function asNumber(value: unknown, what: string): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(n)) throw new StoreUnavailableError(`redis store: ${what} answered ${JSON.stringify(value)}, not an integer`);
-  return n;
-}
-
-function asArray(value: unknown, what: string): readonly unknown[] {
-  if (!Array.isArray(value)) throw new StoreUnavailableError(`redis store: ${what} answered ${JSON.stringify(value)}, not an array`);
-  return value;
-}
-
-/** XRANGE entries `[id, [b, bytes, a, aid, f, frame]]` → stored frames. */
-function framesOf(entries: readonly unknown[], what: string): StoredFrame[] {
-  return entries.map((entry) => {
-    const [id, fields] = asArray(entry, what) as [unknown, unknown];
-    const f = asArray(fields, what);
-    return { seq: asNumber(String(id).split('-')[0], what), frame: String(f[5]) };
-  });
-}
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * A SessionStore on Redis (see the file comment for keys, scripts and failure semantics). Close
@@ -338,10 +113,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
   const locks = new Map<string, Promise<unknown>>();
   let closed = false;
 
-  const keysOf = (id: string) => {
-    const base = `${prefix}{${id}}`;
-    return { meta: `${base}:meta`, log: `${base}:log`, tomb: `${base}:tomb`, channel: `${base}:ch` };
-  };
+  const keysOf = (id: string) => sessionKeys(prefix, id);
   const keyList = (id: string): string[] => {
     const k = keysOf(id);
     return [k.meta, k.log, k.tomb];
@@ -386,65 +158,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
     if (known.size > MAX_KNOWN) known.delete(known.keys().next().value as string);
   };
 
-  // --- delivery ---------------------------------------------------------------------------------
-
-  const hand = (h: Held, seq: number, frame: string): void => {
-    h.delivered = seq;
-    try {
-      h.listener.frame(frame, seq);
-    } catch (error) {
-      report(error, `delivering seq ${seq} of session ${h.id}`);
-    }
-  };
-
-  /** In seq order, once: older frames are dropped, a gap is filled from the window first. */
-  const deliver = (h: Held, seq: number, frame: string): void => {
-    if (h.pending) {
-      h.pending.push({ seq, frame });
-      return;
-    }
-    if (seq <= h.delivered) return;
-    if (seq === h.delivered + 1) return hand(h, seq, frame);
-    // A gap: the subscription missed frames (a reconnect). Read them from the window, then go on.
-    h.pending = [{ seq, frame }];
-    void fill(h);
-  };
-
-  const drain = (h: Held): void => {
-    const pending = h.pending ?? [];
-    h.pending = undefined;
-    for (const p of pending) deliver(h, p.seq, p.frame);
-  };
-
-  /**
-   * Catches up from the window. While Redis cannot be read the frames stay held back and the read
-   * is tried again (the missed frames are still in the window: skipping them would cost the client
-   * a resume). Only frames that have left the window are skipped: the client sees the gap and
-   * resumes, and hears window_exceeded (Q4, R3).
-   */
-  const fill = async (h: Held, attempt = 0): Promise<void> => {
-    try {
-      let answer = await replay(h.id, h.delivered);
-      // Frames that left the window are gone: hand on what it still holds (the client sees the jump and
-      // resumes, hearing window_exceeded), rather than waiting for a newer frame to reveal the gap.
-      for (let tries = 0; !answer.ok && answer.reason === 'window_exceeded' && tries < 3 && held.get(h.id) === h; tries++) {
-        answer = await replay(h.id, answer.earliestSeq - 1);
-      }
-      if (held.get(h.id) !== h) return;
-      if (answer.ok) for (const f of answer.frames) if (f.seq > h.delivered) hand(h, f.seq, f.frame);
-    } catch (error) {
-      if (attempt === 0) report(error, `catching up session ${h.id}`);
-      if (held.get(h.id) === h && !closed && !(error instanceof UnknownSessionError)) {
-        const retry = setTimeout(() => void fill(h, attempt + 1), Math.min(1000, 25 * 2 ** Math.min(attempt, 6)));
-        retry.unref?.();
-        return;
-      }
-    }
-    if (held.get(h.id) !== h) return;
-    const next = h.pending?.find((p) => p.seq > h.delivered);
-    if (next && next.seq > h.delivered + 1) h.delivered = next.seq - 1;
-    drain(h);
-  };
+  // In seq order, once, to each attachment this process holds (redis-delivery.ts).
+  const { deliver, drain, fill } = createDelivery({ isCurrent: (h) => held.get(h.id) === h, replay: (id, afterSeq) => replay(id, afterSeq), report, closed: () => closed });
 
   const unlisten = (h: Held): Promise<void> =>
     lock(h.id, async () => {
@@ -543,34 +258,6 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
     return { ok: true, fromSeq: afterSeq + 1, latestSeq, frames };
   };
 
-  /** After an append's connection dropped in flight: did it land? */
-  const verify = async (id: string, appendId: string, firstPossible: number, cause: unknown): Promise<number> => {
-    const deadline = now() + verifyMs;
-    for (;;) {
-      try {
-        const [seq, earliest] = asArray(await runScript(redis, VERIFY, keyList(id), [appendId, firstPossible]), 'verify') as [unknown, unknown];
-        const found = asNumber(seq, 'verify');
-        if (found > 0) {
-          remember(id, found);
-          return found;
-        }
-        const e = asNumber(earliest, 'verify');
-        if (e === -1) throw new UnknownSessionError(id);
-        if (e <= firstPossible) throw unavailable(`append (session ${id})`, cause); // searched every seq it could have: not stored
-        throw new StoreOutcomeUnknownError(`redis store: append (session ${id}) lost its connection in flight and has left the replay window since; it may have been stored and sent`, { cause });
-      } catch (error) {
-        if (error instanceof StoreUnavailableError || error instanceof UnknownSessionError) throw error;
-        if (closed || now() >= deadline) {
-          throw new StoreOutcomeUnknownError(
-            `redis store: append (session ${id}) lost its connection in flight (${(cause as Error).message}) and Redis could not be asked within ${verifyMs} ms whether it was stored; it may have been stored and sent`,
-            { cause },
-          );
-        }
-        await sleep(50);
-      }
-    }
-  };
-
   const store: RedisSessionStore = {
     kind: 'redis',
     keysOf,
@@ -612,7 +299,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
       } catch (error) {
         // Refused by Redis or never sent: certainly not stored. Lost in flight: ask again.
         if (closed || error instanceof StoreUnavailableError || isReplyError(error) || isNotSent(error)) throw unavailable(`append (session ${id})`, error);
-        return verify(id, appendId, firstPossible, error);
+        const found = await verifyAppend({ redis, keys: keyList(id), id, appendId, firstPossible, cause: error, verifyMs, now, closed: () => closed });
+        remember(id, found);
+        return found;
       }
       const seq = asNumber(answer, 'append');
       if (seq === -1) throw new UnknownSessionError(id);

@@ -14,11 +14,10 @@ import { parseVersionList } from '../../../runtime/frames.js';
 import { matchHistoryPath, parseHistoryQuery } from '../../../runtime/server/history.js';
 import { createServerCore, ERROR_STATUS } from '../../../runtime/server/server-core.js';
 import { parseCursor, requestUrl } from '../../../runtime/server/transports/http-util.js';
-import { generatedWiring } from '../../wiring.js';
+import { protocolWith } from '../../support/contract.js';
 import { PURE } from './settings.js';
 
-const { emitter: _, ...validation } = generatedWiring(contract);
-const core = createServerCore({ ...validation, hooks: { onMessage: () => undefined } });
+const core = createServerCore({ ...protocolWith(contract), hooks: { onMessage: () => undefined } });
 
 const SESSION = 'AAAAAAAAAAAAAAAAAAAAAA';
 const VALID: readonly object[] = [

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, expect } from 'vitest';
 import { resolveLimits, type ContractLimits } from '../../../runtime/limits.js';
 import type { ContractServerStats } from '../../../runtime/server/contract-server.js';
-import { contractWith } from '../contract-patch.js';
+import { contractWith } from '../../support/contract.js';
 import { chatSend, cleanup, isData, keepAcrossTests, KINDS, openSession, range, seqsOf, target, type OpenSession, type Target } from '../helpers.js';
 import type { HostileConfig } from './server-child.js';
 

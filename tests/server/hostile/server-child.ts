@@ -15,12 +15,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AgentUiEmitter, AgentUiHandlers } from '../../../generated/server.js';
+import type { AgentUiHandlers } from '../../../generated/server.js';
 import type { ContractLimits } from '../../../runtime/limits.js';
 import { createContractServer } from '../../../runtime/server/contract-server.js';
 import { addressKey } from '../../../runtime/server/session-limiter.js';
-import { generatedWiring, handlerWiring } from '../../wiring.js';
-import { contractWith, type ContractPatch } from '../contract-patch.js';
+import { contractWith, protocolWith, type AgentUiProtocol, type ContractPatch } from '../../support/contract.js';
 
 export interface HostileConfig {
   readonly contract?: ContractPatch;
@@ -63,9 +62,8 @@ const handlers: AgentUiHandlers = {
   uiAction() {},
 };
 
-const app = createContractServer<AgentUiEmitter>({
-  ...generatedWiring(contract),
-  ...handlerWiring(handlers),
+const app = createContractServer<AgentUiProtocol>(protocolWith(contract), {
+  handlers,
   ...(config.limits ? { limits: config.limits } : {}),
   ...(config.resumeTimeoutMs ? { resumeTimeoutMs: config.resumeTimeoutMs } : {}),
   clientKey: (req) => {

@@ -3,9 +3,9 @@
  * another document's components (refs rewritten, contractgen's x- keywords dropped), the set of
  * schemas a document needs, and deterministic JSON: sorted keys except a fixed document head.
  */
-import { bannerText } from '../files.js';
-import type { ContractModel } from '../model.js';
-import { getAt, isSchemaObject, propertySchema, type Schema } from '../schema-walk.js';
+import { bannerText } from './files.js';
+import type { ContractModel, MessageModel } from './model.js';
+import { isSchemaObject } from './schema-walk.js';
 
 /** Keys whose value maps names to schemas: their keys are names, not keywords. */
 const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas']);
@@ -50,26 +50,10 @@ export function referencedDefs(model: ContractModel, roots: readonly unknown[]):
   return [...seen].sort();
 }
 
-/**
- * The declared schema of a field of a $defs schema, e.g. (`ProtocolResume`, `payload`,
- * `resume_token`): the `$ref` as written when there is one, so the export can point at the
- * named schema. Undefined when the spec does not declare the field.
- */
-export function fieldSchema(model: ContractModel, typeName: string, ...path: string[]): Schema | undefined {
-  const root: Schema = { $defs: model.defs };
-  let schema = model.defs[typeName];
-  let pointer = `/$defs/${typeName}`;
-  let declared: Schema | undefined;
-  for (const name of path) {
-    if (!schema) return undefined;
-    const found = propertySchema(root, schema, pointer, name);
-    if (!found) return undefined;
-    const raw = getAt(root, found.via ?? found.pointer);
-    declared = isSchemaObject(raw) ? raw : found.schema;
-    schema = found.schema;
-    pointer = found.pointer;
-  }
-  return declared;
+/** The schema a field of a message declares, moved under `refBase` (its `$ref` as written, so the export points at the named schema); the fallback when the spec does not declare it. */
+export function declaredField(message: MessageModel | undefined, part: 'header' | 'payload', name: string, refBase: string, fallback: Record<string, unknown>): unknown {
+  const field = (part === 'header' ? message?.headerFields : message?.payloadFields)?.find((f) => f.name === name);
+  return field ? exportSchema(field.schema, refBase) : fallback;
 }
 
 /** Objects with sorted keys, all the way down; arrays keep their order (it means something). */

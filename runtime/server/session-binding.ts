@@ -1,0 +1,89 @@
+/**
+ * A session as this process holds it, and its binding to one attachment through the store (S4:
+ * one live attachment; a new one supersedes the old). Frames the store delivers while the
+ * attachment is being set up are held back until `release` — after the hello, resumed and
+ * replay have been sent (R2) — so nothing overtakes them and nothing is sent twice.
+ */
+import type { Attachment, Session } from './server-core.js';
+import type { ReplayAnswer, SessionListener, SessionStore, Subscription } from './store.js';
+
+export type ReportError = (error: unknown, where: { sessionId?: string; type?: string }) => void;
+
+/** What this process knows of a session it serves. */
+export interface LocalSession extends Session {
+  protocolVersion: string;
+  attachment: Attachment | undefined;
+  subscription: Subscription | undefined;
+  latestSeq: number;
+  /** L2: who the session is counted against in the limiter. */
+  readonly clientKey: string;
+  /** L2: bytes of client frames queued for, or running in, the handlers. */
+  inbound: number;
+  /** When the session last had no attachment here (undefined while attached). */
+  idleSince: number | undefined;
+}
+
+/** A session new to this process. */
+export function localSession(id: string, protocolVersion: string, clientKey: string, now: number): LocalSession {
+  return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map(), clientKey, inbound: 0, idleSince: now };
+}
+
+/**
+ * S4: binds `attachment` to the session through the store (superseding any other one). Frames
+ * the store delivers are held back until `release` — after the hello, resumed and replay have
+ * been sent — so nothing overtakes them and nothing is sent twice.
+ */
+export async function bindAttachment(store: SessionStore, session: LocalSession, attachment: Attachment, reportError: ReportError): Promise<{ release(afterSeq: number): void }> {
+  let held: { frame: string; seq: number }[] | undefined = [];
+  let sentUpTo = Infinity;
+  const listener: SessionListener = {
+    frame(frame, seq) {
+      if (seq > session.latestSeq) session.latestSeq = seq;
+      if (session.attachment !== attachment) return;
+      if (held) held.push({ frame, seq });
+      else if (seq > sentUpTo) {
+        sentUpTo = seq;
+        attachment.send(frame, seq);
+      }
+    },
+    superseded() {
+      if (session.attachment === attachment) {
+        session.attachment = undefined;
+        session.subscription = undefined;
+      }
+      attachment.close({ code: 'superseded', message: 'another connection took over this session' });
+    },
+    ended() {
+      if (session.attachment === attachment) session.attachment = undefined;
+      attachment.close({ code: 'session_expired', message: 'the session was ended by the server' });
+    },
+  };
+  session.attachment = attachment;
+  let subscription: Subscription;
+  try {
+    subscription = await store.attach(session.id, session.protocolVersion, listener);
+  } catch (error) {
+    // The store refused (e.g. Redis is down): the session is not bound here.
+    if (session.attachment === attachment) session.attachment = undefined;
+    throw error;
+  }
+  if (session.attachment === attachment) session.subscription = subscription;
+  else {
+    // The connection went away (or was superseded) while the store answered: let go of the
+    // binding, or the store would hold the session attached and it would never expire.
+    store.detach(subscription).catch((error: unknown) => reportError(error, { sessionId: session.id, type: 'detach' }));
+  }
+  return {
+    release(afterSeq) {
+      sentUpTo = afterSeq;
+      const pending = held ?? [];
+      held = undefined;
+      for (const p of pending) listener.frame(p.frame, p.seq);
+    },
+  };
+}
+
+/** R2: hello/resumed already sent; the replay, then whatever arrived meanwhile. */
+export function sendReplay(attachment: Attachment, answer: Extract<ReplayAnswer, { ok: true }>): void {
+  for (const f of answer.frames) attachment.send(f.frame, f.seq);
+}
