@@ -116,15 +116,19 @@ export interface FrameParts {
 /** Strings whose JSON is themselves in quotes, one byte per character (message types, session ids). */
 const PLAIN = /^[\w.-]*$/;
 
-/** `{"type":…,"header":{"session_id":…,"seq":` + seq + `},"payload":…}` */
-export function frameParts(type: string, sessionId: string, payloadJson: string): FrameParts {
+/**
+ * `{"type":…,"header":{"session_id":…,"seq":` + seq + `},"payload":…}`; with `cseq` (C4: the
+ * reply to that client frame) the header names it before the seq.
+ */
+export function frameParts(type: string, sessionId: string, payloadJson: string, cseq?: number): FrameParts {
   const suffix = `},"payload":${payloadJson}}`;
+  const replyTo = cseq === undefined ? '' : `"cseq":${cseq},`;
   // On the send path of every data message: skip escaping and byte counting where they cannot matter.
   if (PLAIN.test(type) && PLAIN.test(sessionId)) {
-    const prefix = `{"type":"${type}","header":{"session_id":"${sessionId}","seq":`;
+    const prefix = `{"type":"${type}","header":{"session_id":"${sessionId}",${replyTo}"seq":`;
     return { prefix, suffix, bytes: prefix.length + Buffer.byteLength(suffix, 'utf8') };
   }
-  const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},"seq":`;
+  const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},${replyTo}"seq":`;
   return { prefix, suffix, bytes: Buffer.byteLength(prefix, 'utf8') + Buffer.byteLength(suffix, 'utf8') };
 }
 
