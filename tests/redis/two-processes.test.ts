@@ -183,4 +183,35 @@ describe('two server processes on one Redis', () => {
     expect(all.sort()).toEqual(range(1, 20).map((c) => `y${c}`).sort());
     s.ch.drop();
   });
+
+  it.each(['websocket', 'sse', 'poll'] as const)('the generated client over %s, cut from A with sends in flight, resumes on B: every send handled exactly once, in order, across the two (C2, C3)', async (transport) => {
+    const proxy = await startSwitchProxy(a.port);
+    const client = createAgentUiClient({ url: `http://127.0.0.1:${proxy.port}`, transport, WebSocket: WebSocket as never, backoff: { initialMs: 20, maxMs: 100 } });
+    try {
+      await waitFor(() => client.sessionId !== undefined && client.state === 'open', 'the client to open a session on A');
+      const sessionId = client.sessionId!;
+      const mine = async (p: ServerProcess): Promise<string[]> => (await p.handled()).filter((h) => h.startsWith(`${sessionId}:`)).map((h) => h.slice(sessionId.length + 1));
+      const TOTAL = 120;
+      let queued = 0;
+      const failures: unknown[] = [];
+      const sender = async (): Promise<void> => {
+        while (queued < TOTAL) await client.send.chatSend({ conversation_id: 'c-1', text: `z${++queued}` }).catch((e: unknown) => void failures.push(e));
+      };
+      const senders = Promise.all(Array.from({ length: 10 }, sender));
+      await until(async () => (await mine(a)).length >= 30, 'A to handle some sends');
+      // The balancer loses A with sends in flight, some handled there and not yet acknowledged.
+      proxy.switchTo(b.port);
+      proxy.cut();
+      await senders;
+      expect(failures).toEqual([]);
+      const onA = await mine(a);
+      const onB = await mine(b);
+      expect(onB.length).toBeGreaterThan(0);
+      expect([...onA, ...onB]).toEqual(range(1, TOTAL).map((i) => `z${i}`));
+      expect(client.acked).toBe(TOTAL);
+    } finally {
+      client.close();
+      await proxy.close();
+    }
+  });
 });
