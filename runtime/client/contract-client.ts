@@ -38,6 +38,8 @@ export interface ContractClientOptions<P extends ProtocolTypes> {
   readonly ackAfterMs?: number | undefined;
   /** Connect at once (default true). */
   readonly autoConnect?: boolean | undefined;
+  /** How long without any frame, while reconnecting, before a `stalled` event (default 30 000 ms). */
+  readonly stallMs?: number | undefined;
 }
 
 /** Q4: one method per server-to-client message; data handlers run once per message, in seq order. Each returns an unsubscribe function. */
@@ -118,6 +120,7 @@ export function createContractClient<P extends ProtocolTypes>(protocol: Protocol
     ackEvery: options.ackEvery,
     ackAfterMs: options.ackAfterMs,
     autoConnect: options.autoConnect,
+    stallMs: options.stallMs,
   });
 
   const on: Record<string, (handler: (frame: never) => void) => () => void> = {};

@@ -59,6 +59,39 @@ export interface ConnectParams {
   readonly cursor: () => number;
   /** The session's credentials once known (poll and POST need them). */
   readonly credentials: () => { readonly sessionId: string; readonly token: string } | undefined;
+  /** Poll: how large an answer to ask for (it outlives one connection attempt). */
+  readonly pollSize?: PollSize | undefined;
+}
+
+/**
+ * L2/R2 on long-polling: the size of answer to ask for (`max_bytes`). A poll answer cut short
+ * (the link dropped mid-answer) makes the client ask for a quarter as much, down to one frame;
+ * each answer that arrives whole lets it ask for twice as much again, up to the server's cap.
+ * So a backlog always makes progress on a link that cuts after a few kilobytes.
+ */
+export interface PollSize {
+  /** The max_bytes to ask for, or undefined for the server's cap. */
+  readonly maxBytes: number | undefined;
+  /** An answer was cut short. */
+  cut(): void;
+  /** An answer arrived whole. */
+  whole(): void;
+}
+
+/** A PollSize between `floor` bytes and the server's `cap`. */
+export function createPollSize(cap: number, floor = 1024): PollSize {
+  let size = cap;
+  return {
+    get maxBytes() {
+      return size >= cap ? undefined : size;
+    },
+    cut() {
+      size = Math.max(floor, Math.floor(size / 4));
+    },
+    whole() {
+      size = Math.min(cap, size * 2);
+    },
+  };
 }
 
 export interface CloseInfo {

@@ -15,7 +15,7 @@ import { describeIssues } from '../validation.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { ClientSendError, createOutbound } from './outbound.js';
 import { createSequencer } from './sequencer.js';
-import type { ClientTransport, CloseInfo, TransportEnvironment, TransportEvents } from './transport.js';
+import { createPollSize, type ClientTransport, type CloseInfo, type TransportEnvironment, type TransportEvents } from './transport.js';
 import { createPollClientTransport } from './transports/poll.js';
 import { createSseClientTransport } from './transports/sse.js';
 import { createWebSocketClientTransport } from './transports/websocket.js';
@@ -37,7 +37,12 @@ export type ClientEvent =
   /** A protocol.error from the server, or a frame the client had to reject. */
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly requestId?: string; readonly path?: string; /** C2/C4: the client frame it is about. */ readonly cseq?: number }
   /** Q4: a duplicate was dropped or a gap triggered a resume (for metrics and tests). */
-  | { readonly kind: 'sequence'; readonly verdict: 'duplicate' | 'gap'; readonly seq: number; readonly lastSeen: number };
+  | { readonly kind: 'sequence'; readonly verdict: 'duplicate' | 'gap'; readonly seq: number; readonly lastSeen: number }
+  /**
+   * No frame has arrived for `stallMs` (default 30 000) while the client was trying to connect:
+   * the link does not let anything through. Emitted once per stall; the client keeps trying.
+   */
+  | { readonly kind: 'stalled'; readonly sinceMs: number; readonly lastSeenSeq: number; readonly transport: TransportKind; readonly unacknowledged: number };
 
 export interface ClientCoreOptions {
   readonly contract: ContractDescriptor;
@@ -56,6 +61,8 @@ export interface ClientCoreOptions {
   readonly onResumeFailed?: 'new-session' | 'stop' | undefined;
   /** Start connecting at once (default true). */
   readonly autoConnect?: boolean | undefined;
+  /** How long without any frame, while not connected, before a `stalled` event (default 30 000 ms). */
+  readonly stallMs?: number | undefined;
 }
 
 export { ClientSendError, type SendErrorCode } from './outbound.js';
@@ -118,6 +125,23 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   let stalls = 0;
   let heartbeatMs = contract.heartbeatMs;
   const outbound = createOutbound();
+  // Poll answers shrink after a cut mid-answer and grow back (shared by every poll attempt).
+  const pollSize = createPollSize(contract.limits?.maxPollBytes ?? 256 * 1024);
+  // No progress: the last frame that arrived, and the timer that says so once per stall.
+  const stallMs = options.stallMs ?? 30_000;
+  let lastProgress = Date.now();
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  let stallReported = false;
+  const watchStall = (): void => {
+    if (stallTimer || closedByUser || stallReported) return;
+    stallTimer = setTimeout(() => {
+      stallTimer = undefined;
+      if (closedByUser || state === 'open' || state === 'closed') return;
+      stallReported = true;
+      emit({ kind: 'stalled', sinceMs: Date.now() - lastProgress, lastSeenSeq: sequencer.lastSeen, transport: kind, unacknowledged: outbound.size });
+    }, Math.max(0, lastProgress + stallMs - Date.now()));
+    (stallTimer as { unref?: () => void }).unref?.();
+  };
   // HTTP transports: one POST at a time, so frames arrive in cseq order (C2 refuses a gap).
   let posting = false;
   let postRetry: ReturnType<typeof setTimeout> | undefined;
@@ -167,12 +191,14 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       resume: session ? { sessionId: session.id, token: session.token, lastSeenSeq: sequencer.lastSeen } : undefined,
       cursor: () => sequencer.lastSeen,
       credentials: () => (session ? { sessionId: session.id, token: session.token } : undefined),
+      pollSize,
     });
   };
 
   const scheduleReconnect = (immediate: boolean): void => {
     if (closedByUser || reconnectTimer) return;
     setState('reconnecting');
+    watchStall();
     reconnectTimer = setTimeout(
       () => {
         reconnectTimer = undefined;
@@ -214,7 +240,8 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     if (reconnectTimer) clearTimeout(reconnectTimer);
     if (watchdog) clearTimeout(watchdog);
     if (ackTimer) clearTimeout(ackTimer);
-    reconnectTimer = watchdog = ackTimer = undefined;
+    if (stallTimer) clearTimeout(stallTimer);
+    reconnectTimer = watchdog = ackTimer = stallTimer = undefined;
     const t = current;
     current = undefined;
     t?.close();
@@ -297,6 +324,10 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
 
   const onFrame = (text: string): void => {
     touch();
+    lastProgress = Date.now();
+    stallReported = false;
+    if (stallTimer) clearTimeout(stallTimer);
+    stallTimer = undefined;
     let value: unknown;
     try {
       value = JSON.parse(text);
