@@ -72,15 +72,24 @@ export interface Outbound {
 }
 
 export function createOutbound(): Outbound {
-  // Kept frames in cseq order: unacknowledged ones, then (among them, or after) ones awaiting a reply.
+  // Unacknowledged frames, in cseq order (acknowledging drops a prefix); acknowledged ones that
+  // still await their reply, by cseq. Both stay small and every step is O(frames it touches).
   let kept: Entry[] = [];
+  const replies = new Map<number, Entry>();
   let next = 1;
   let acked = 0;
   let writtenUpTo = 0;
 
-  const settle = (e: Entry, value: unknown): void => {
-    kept = kept.filter((k) => k !== e);
-    e.resolve(value);
+  /** Index of the first kept frame with a cseq above `bound` (kept is in cseq order). */
+  const firstAbove = (bound: number): number => {
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid]!.cseq <= bound) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   };
 
   const mark = (list: Entry[]): OutboundFrame[] => {
@@ -88,12 +97,12 @@ export function createOutbound(): Outbound {
     return list;
   };
 
-  return {
+  const outbound: Outbound = {
     get acked() {
       return acked;
     },
     get size() {
-      return kept.length;
+      return kept.length + replies.size;
     },
     add(type, header, payload, reply) {
       const cseq = next++;
@@ -110,12 +119,12 @@ export function createOutbound(): Outbound {
       });
     },
     unsent() {
-      const out = kept.filter((e) => e.cseq > Math.max(writtenUpTo, acked));
+      const out = kept.slice(firstAbove(Math.max(writtenUpTo, acked)));
       if (out.length > 0) writtenUpTo = out[out.length - 1]!.cseq;
       return mark(out);
     },
     unacknowledged(limit) {
-      return mark(kept.filter((e) => e.cseq > acked).slice(0, limit));
+      return mark(kept.slice(0, limit));
     },
     rewind() {
       writtenUpTo = acked;
@@ -123,28 +132,37 @@ export function createOutbound(): Outbound {
     acknowledge(upTo) {
       if (upTo <= acked) return;
       acked = Math.min(upTo, next - 1);
-      for (const e of [...kept]) if (e.cseq <= acked && e.reply === undefined) settle(e, undefined);
+      const done = kept.slice(0, firstAbove(acked));
+      kept = kept.slice(done.length);
+      for (const e of done) {
+        if (e.reply === undefined) e.resolve(undefined);
+        else replies.set(e.cseq, e);
+      }
     },
     reply(cseq, type, frame) {
       // The server accepts in order: a reply to cseq means every frame up to it was accepted.
-      this.acknowledge(cseq);
-      const e = kept.find((k) => k.cseq === cseq);
-      if (e && e.reply === type) settle(e, frame);
+      outbound.acknowledge(cseq);
+      const e = replies.get(cseq);
+      if (!e || e.reply !== type) return;
+      replies.delete(cseq);
+      e.resolve(frame);
     },
     failed(cseq, error) {
-      this.acknowledge(cseq);
-      const e = kept.find((k) => k.cseq === cseq);
-      if (!e || e.reply === undefined) return;
-      kept = kept.filter((k) => k !== e);
+      outbound.acknowledge(cseq);
+      const e = replies.get(cseq);
+      if (!e) return;
+      replies.delete(cseq);
       e.reject(error);
     },
     lose(error) {
-      const lost = kept;
+      const lost = [...kept, ...replies.values()];
       kept = [];
+      replies.clear();
       next = 1;
       acked = 0;
       writtenUpTo = 0;
       for (const e of lost) e.reject(error(e.sent));
     },
   };
+  return outbound;
 }
