@@ -121,6 +121,36 @@ async def test_each_cseq_is_handled_once_in_order_and_acknowledged(serve: Callab
         assert (await next_frame(ws))["payload"]["acked"] == 5
 
 
+async def test_a_declared_reply_is_sent_with_the_cseq_it_answers(serve: Callable[..., Any]) -> None:
+    """C4: with chat.send declaring chat.accepted as its reply (a copy of the contract), the
+    handler's return value is sent as that data message, its header naming the frame's cseq; a
+    handler that returns nothing is answered handler_failed with the cseq."""
+
+    class Replying(Handlers):
+        async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> Any:
+            text = message["payload"]["text"]
+            self.seen.append(text)
+            if text == "nothing":
+                return None
+            return {"conversation_id": "c", "message_id": f"m-{message['header'].get('cseq')}", "turn_id": "t-1"}
+
+    chat_send = dataclasses.replace(CONTRACT.messages["chat.send"], reply="chat.accepted")
+    contract = dataclasses.replace(CONTRACT, messages={**CONTRACT.messages, "chat.send": chat_send})
+    handlers = Replying()
+    served = await serve(wire(contract, handlers).app)
+    async with websockets.connect(f"{served.ws_url}/ws") as ws:
+        sid = (await next_frame(ws))["payload"]["session_id"]
+        await ws.send(chat(sid, "hi", cseq=1))
+        got = [await next_frame(ws) for _ in range(2)]
+        reply = next(f for f in got if f["type"] == "chat.accepted")
+        assert reply["header"] == {"session_id": sid, "cseq": 1, "seq": 1}
+        assert reply["payload"] == {"conversation_id": "c", "message_id": "m-1", "turn_id": "t-1"}
+        await ws.send(chat(sid, "nothing", cseq=2))
+        got = [await next_frame(ws) for _ in range(2)]
+        failed = next(f for f in got if f["type"] == "protocol.error")
+        assert failed["payload"]["code"] == "handler_failed" and failed["payload"]["cseq"] == 2
+
+
 async def test_supersede_and_end(serve: Callable[..., Any], handlers: Handlers) -> None:
     server = create_agent_ui_server(handlers)
     served = await serve(server.app)

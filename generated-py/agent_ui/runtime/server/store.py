@@ -166,13 +166,15 @@ class UnknownSessionError(Exception):
 _PLAIN = re.compile(r"^[\w.-]*$", re.ASCII)
 
 
-def frame_parts(type_: str, session_id: str, payload_json: str) -> FrameParts:
-    """``{"type":…,"header":{"session_id":…,"seq":`` + seq + ``},"payload":…}``"""
+def frame_parts(type_: str, session_id: str, payload_json: str, cseq: int | None = None) -> FrameParts:
+    """``{"type":…,"header":{"session_id":…,"seq":`` + seq + ``},"payload":…}``; with ``cseq``
+    (C4: the reply to that client frame) the header names it before the seq."""
     suffix = '},"payload":' + payload_json + "}"
+    reply_to = "" if cseq is None else f'"cseq":{cseq},'
     if _PLAIN.match(type_) and _PLAIN.match(session_id):
-        prefix = '{"type":"' + type_ + '","header":{"session_id":"' + session_id + '","seq":'
+        prefix = '{"type":"' + type_ + '","header":{"session_id":"' + session_id + '",' + reply_to + '"seq":'
         return FrameParts(prefix, suffix, len(prefix) + utf8_length(suffix))
-    prefix = '{"type":' + dumps(type_) + ',"header":{"session_id":' + dumps(session_id) + ',"seq":'
+    prefix = '{"type":' + dumps(type_) + ',"header":{"session_id":' + dumps(session_id) + "," + reply_to + '"seq":'
     return FrameParts(prefix, suffix, utf8_length(prefix) + utf8_length(suffix))
 
 
