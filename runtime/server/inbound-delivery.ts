@@ -29,9 +29,10 @@ export interface InboundDelivery {
   /**
    * Decides one application frame (after the session's earlier frames) and queues it for its
    * handler when accepted; resolves with the decision, rejects when the store could not decide —
-   * then nothing was handed over and nothing acknowledged.
+   * then nothing was handed over and nothing acknowledged. `decided` hears the decision before
+   * the handler is queued, so an acknowledgement can go out ahead of what the handler sends.
    */
-  hand(session: LocalSession, frame: ClientFrame, bytes: number): Promise<Verdict>;
+  hand(session: LocalSession, frame: ClientFrame, bytes: number, decided?: (verdict: Verdict) => void): Promise<Verdict>;
 }
 
 export interface InboundDeliveryOptions {
@@ -48,7 +49,7 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
   const run = (session: LocalSession, frame: ClientFrame, bytes: number): void =>
     queue.run(session, frame.type, () => options.handle(session, frame), bytes, { cseq: frame.header.cseq, requestId: frame.header.request_id });
   return {
-    hand(session, frame, bytes) {
+    hand(session, frame, bytes, decided) {
       const cseq = frame.header.cseq;
       if (cseq === undefined) {
         run(session, frame, bytes);
@@ -62,8 +63,10 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
           (answer): Verdict => {
             session.inbound -= bytes;
             if (answer.acked > session.acked) session.acked = answer.acked;
+            const verdict: Verdict = { kind: answer.verdict, acked: answer.acked };
+            decided?.(verdict);
             if (answer.verdict === 'accepted') run(session, frame, bytes);
-            return { kind: answer.verdict, acked: answer.acked };
+            return verdict;
           },
           (error: unknown) => {
             session.inbound -= bytes;

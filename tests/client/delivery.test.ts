@@ -66,3 +66,21 @@ describe.each(TRANSPORTS)('client sends over %s (C1–C3)', (transport: Transpor
     expect(received.map((m) => [m.header.session_id === first ? 'old' : 'new', textOf(m), m.header.cseq])).toEqual([['new', 'new session', 1]]);
   });
 });
+
+describe('ordering on WebSocket (C2)', () => {
+  it('the acknowledgement of a frame arrives ahead of what its handler sends: the send has resolved when the handler\'s data arrives', async () => {
+    const { url } = await startServer({ handlers: { chatSend: (m, ctx) => void ctx.emit.agentEvent(agentEvent(Number((m.payload as { text: string }).text))) } });
+    const { client } = await connectedClient(url, { transport: 'websocket' });
+    // The client's acknowledged cseq moves as the acknowledgement is read (its send resolves then).
+    const early: number[] = [];
+    let seen = 0;
+    client.on.agentEvent((m) => {
+      seen++;
+      const i = Number(m.payload.text?.slice(1));
+      if (client.acked < i) early.push(i);
+    });
+    await Promise.all(range(1, 50).map((i) => client.send.chatSend({ conversation_id: 'c-1', text: String(i) })));
+    await waitFor(() => seen === 50, 'every handler\'s data');
+    expect(early).toEqual([]);
+  });
+});

@@ -227,7 +227,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
 
   // C2: each cseq handed to its handler once, in order, decided by the store at its turn.
   const delivery = createInboundDelivery({ store, queue, handle: (session, frame) => hooks.onMessage(session, frame) });
-  // C2 over a connection: one protocol.received per tick and session, with the highest cseq accepted.
+  // C2 over a connection: duplicates are acknowledged once per tick and session, with the highest cseq accepted.
   const acksDue = new Map<LocalSession, Attachment>();
   const flushAcks = (): void => {
     const due = [...acksDue];
@@ -245,7 +245,10 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (session.attachment === attachment) sendControl(attachment, gapError(session, frame, verdict.acked));
       return;
     }
-    ackSoon(session, attachment);
+    if (verdict.kind === 'duplicate') return ackSoon(session, attachment);
+    // Accepted: acknowledged now, ahead of anything its handler sends (the client's send resolves first).
+    acksDue.delete(session);
+    if (session.attachment === attachment) sendControl(attachment, receivedFrame(session.id, session.acked));
   };
   const gapError = (session: Session, frame: ClientFrame, acked: number): Frame =>
     errorFrame('cseq_gap', `cseq ${frame.header.cseq} is not the next one: the server has accepted up to ${acked}; send again from ${acked + 1}, in order`, {
@@ -280,11 +283,12 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         return undefined;
       }
       default: {
-        const verdict = delivery.hand(session, frame, bytes);
+        // A connection hears the verdict as soon as the store decided, ahead of what the handler sends.
+        const verdict = delivery.hand(session, frame, bytes, attachment ? (v) => answerVerdict(session, attachment, frame, v) : undefined);
         if (attachment) {
-          // A connection goes on reading; the client hears the verdict when the frame's turn comes.
+          // A connection goes on reading meanwhile.
           verdict.then(
-            (v) => answerVerdict(session, attachment, frame, v),
+            () => undefined,
             (error: unknown) => {
               // The store could not decide: nothing was handed or acknowledged; the client resumes and sends it again.
               reportError(error, { sessionId: session.id, type: frame.type });

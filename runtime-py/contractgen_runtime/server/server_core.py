@@ -256,7 +256,7 @@ class ServerCore:
         self._inbound_total = 0
         self._timer: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[object]] = set()
-        # C2 over a connection: one protocol.received per loop turn and session.
+        # C2 over a connection: duplicates are acknowledged once per loop turn and session.
         self._acks_due: dict[Session, Attachment] = {}
 
     # --- helpers -------------------------------------------------------------------------------
@@ -565,15 +565,16 @@ class ServerCore:
             on_message = self.hooks.on_message
             self.run_hook(session, type_, lambda: on_message(session, frame), size, _FrameRef(None, rid))
             return None
-        decided = self._hand(session, frame, cseq, rid, size)
+        decided = self._hand(session, frame, cseq, rid, size, attachment)
         if attachment is not None:
-            # A connection goes on reading; the client hears the verdict when the store decided.
-            decided.add_done_callback(lambda d: self._answer_verdict(session, attachment, frame, d))
+            # A connection goes on reading; the client hears the verdict as soon as the store decided
+            # (ahead of what the handler sends), or the connection is closed when it could not.
+            decided.add_done_callback(lambda d: self._store_failed(session, attachment, frame, d))
             return None
         # A POST is answered with what became of its frames (C2: acked in the answer), once every frame of it was decided.
         return decided
 
-    def _hand(self, session: Session, frame: ClientFrame, cseq: int, rid: str | None, size: int) -> asyncio.Future[tuple[Verdict, int]]:
+    def _hand(self, session: Session, frame: ClientFrame, cseq: int, rid: str | None, size: int, attachment: Attachment | None) -> asyncio.Future[tuple[Verdict, int]]:
         """C2: the store decides ``cseq`` after the session's earlier frames (atomically wherever it
         runs); only an accepted frame is queued for its handler, so no process hands it over twice.
         Deciding on arrival lets the acknowledgement go out at once, however long handlers run. A
@@ -590,6 +591,8 @@ class ServerCore:
             finally:
                 session.inbound -= size
             session.acked = max(session.acked, answer.acked)
+            if attachment is not None:
+                self._answer_verdict(session, attachment, frame, answer.verdict, answer.acked)
             if answer.verdict == "accepted":
                 on_message = self.hooks.on_message
                 self.run_hook(session, str(frame["type"]), lambda: on_message(session, frame), size, _FrameRef(cseq, rid))
@@ -606,21 +609,28 @@ class ServerCore:
         message = f"cseq {cseq} is not the next one: the server has accepted up to {acked}; send again from {acked + 1}, in order"
         return error_frame("cseq_gap", message, session_id=session.id, path="/header/cseq", request_id=rid if isinstance(rid, str) else None, cseq=cseq)
 
-    def _answer_verdict(self, session: Session, attachment: Attachment, frame: ClientFrame, decided: asyncio.Future[tuple[Verdict, int]]) -> None:
-        """C2: what an attached client hears about one of its frames once the store decided it."""
+    def _store_failed(self, session: Session, attachment: Attachment, frame: ClientFrame, decided: asyncio.Future[tuple[Verdict, int]]) -> None:
+        """The store could not decide: nothing was handed or acknowledged; the client resumes and sends it again."""
         if decided.cancelled():
             return
         error = decided.exception()
         if error is not None:
-            # The store could not decide: nothing was handed or acknowledged; the client resumes and sends it again.
             self.report(error, session.id, str(frame["type"]))
             attachment.close(CloseReason("server_closing", "the session store could not record a frame; resume and send it again"))
-            return
-        verdict, acked = decided.result()
+
+    def _answer_verdict(self, session: Session, attachment: Attachment, frame: ClientFrame, verdict: Verdict, acked: int) -> None:
+        """C2: what an attached client hears about one of its frames once the store decided it."""
         if verdict == "gap":
             if session.attachment is attachment:
                 self.send_control(attachment, self._gap_error(session, frame, acked))
             return
+        if verdict == "accepted":
+            # Acknowledged now, ahead of anything its handler sends (the client's send resolves first).
+            self._acks_due.pop(session, None)
+            if session.attachment is attachment:
+                self.send_control(attachment, received_frame(session.id, session.acked))
+            return
+        # Duplicates: once per loop turn and session.
         if not self._acks_due:
             asyncio.get_running_loop().call_soon(self._flush_acks)
         self._acks_due[session] = attachment
