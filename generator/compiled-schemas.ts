@@ -31,6 +31,52 @@ export function namesPrototypeMembers(value: unknown): boolean {
   return Object.entries(value).some(([k, v]) => k !== 'enum' && k !== 'const' && k !== 'examples' && k !== 'default' && namesPrototypeMembers(v));
 }
 
+/**
+ * The defs in name order, each after the defs it refers to. Ajv keeps one compiled function per
+ * def only when the def was asked for (getSchema) before a `$ref` to it compiles; asked for after,
+ * it is compiled twice and standalone code carries both copies. (In a `$ref` cycle one def of the
+ * cycle still compiles twice.)
+ */
+function dependenciesFirst(defs: Readonly<Record<string, unknown>>): string[] {
+  const order: string[] = [];
+  const seen = new Set<string>();
+  const refsOf = (value: unknown, out: Set<string>): Set<string> => {
+    if (Array.isArray(value)) for (const v of value) refsOf(v, out);
+    else if (isSchemaObject(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === '$ref' && typeof v === 'string') {
+          const m = /^#\/\$defs\/([^/]+)$/.exec(v);
+          if (m) out.add(m[1]!.replace(/~1/g, '/').replace(/~0/g, '~'));
+        } else refsOf(v, out);
+      }
+    }
+    return out;
+  };
+  const visit = (name: string): void => {
+    if (seen.has(name) || !Object.hasOwn(defs, name)) return;
+    seen.add(name);
+    for (const dep of [...refsOf(defs[name], new Set())].sort()) visit(dep);
+    order.push(name);
+  };
+  for (const name of Object.keys(defs).sort()) visit(name);
+  return order;
+}
+
+const DYNAMIC_KEYWORDS = ['$dynamicRef', '$dynamicAnchor', '$recursiveRef', '$recursiveAnchor'];
+const UNEVALUATED_KEYWORDS = ['unevaluatedProperties', 'unevaluatedItems'];
+
+/** Every key that appears anywhere in the value (a superset of the keywords used: property names count too). */
+function keywordsUsed(value: unknown, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) keywordsUsed(v, out);
+  else if (isSchemaObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      out.add(k);
+      keywordsUsed(v, out);
+    }
+  }
+  return out;
+}
+
 /** Used when a spec has no $id; the checker and the model agree on it. */
 export const SYNTHETIC_ID = 'https://contractgen.invalid/spec.schema.json';
 
@@ -38,6 +84,37 @@ export interface CompiledSchemas {
   readonly ajv: InstanceType<typeof import('ajv/dist/2020.js').default>;
   /** `$id` under which the defs were added; refer to a def as `${id}#/$defs/Name`. */
   readonly id: string;
+  /**
+   * Where a schema of the spec was compiled, by its pointer in the spec: a message's inline
+   * payload is compiled as a definition of its own (see `hoistPayloads`), so look a pointer up
+   * here before asking Ajv for it.
+   */
+  pointerOf(specPointer: string): string;
+}
+
+/** The key a message's hoisted payload gets in `$defs`: not a valid def name (def-names), so it never clashes with one. */
+const payloadKey = (defName: string): string => `${defName}.payload`;
+
+const escapePointerToken = (token: string): string => token.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/**
+ * Every message's inline payload becomes a definition of its own, and the message refers to it:
+ * the payload validator of a data message (Q3) and the message validator then share one compiled
+ * function instead of each inlining the payload. Verdicts and instance paths are unchanged (a
+ * `$ref` keeps the instance location); only Ajv's `schemaPath`, which no issue reports, differs.
+ */
+function hoistPayloads(defs: Record<string, unknown>, messages: ReadonlySet<string>): Map<string, string> {
+  const moved = new Map<string, string>();
+  for (const name of messages) {
+    const def = defs[name];
+    if (!isSchemaObject(def) || !isSchemaObject(def.properties)) continue;
+    const payload = def.properties.payload;
+    if (!isSchemaObject(payload) || Object.hasOwn(defs, payloadKey(name))) continue;
+    defs[payloadKey(name)] = payload;
+    defs[name] = { ...def, properties: { ...def.properties, payload: { $ref: `#/$defs/${escapePointerToken(payloadKey(name))}` } } };
+    moved.set(`/$defs/${escapePointerToken(name)}/properties/payload`, `/$defs/${escapePointerToken(payloadKey(name))}`);
+  }
+  return moved;
 }
 
 const cache = new Map<string, CompiledSchemas>();
@@ -54,7 +131,7 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
   const ajv = new Ajv2020({
     code: { source: true, esm: true, lines: true, optimize: true },
     // Shared $defs stay shared functions instead of being inlined into every message.
-    inlineRefs: false,
+    inlineRefs: 6,
     allErrors: false,
     messages: true,
     strict: false,
@@ -63,11 +140,19 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
     // Only when needed: it costs a hasOwnProperty call per property check in every validator.
     ownProperties: namesPrototypeMembers(defs),
   });
-  ajv.addSchema({ $id: id, $defs: withoutKeywords(defs, DOC_KEYS, { maps: SCHEMA_MAPS, data: DATA_KEYS }, true) } as Schema);
-  // Compile every def now, in name order: Ajv numbers functions in compile order, so standalone
+  const stripped = withoutKeywords(defs, DOC_KEYS, { maps: SCHEMA_MAPS, data: DATA_KEYS }, true) as Record<string, unknown>;
+  // Ajv2020 always generates the bookkeeping of dynamic scopes and evaluated properties, in every
+  // function and every call; a spec that uses neither keyword family gets plain functions.
+  const uses = keywordsUsed(stripped);
+  const opts = ajv.opts as { dynamicRef?: boolean; unevaluated?: boolean };
+  if (!DYNAMIC_KEYWORDS.some((k) => uses.has(k))) opts.dynamicRef = false;
+  if (!UNEVALUATED_KEYWORDS.some((k) => uses.has(k))) opts.unevaluated = false;
+  const moved = hoistPayloads(stripped, new Set(Object.keys(defs).filter((name) => isSchemaObject(defs[name]) && (defs[name] as Schema)['x-message'] !== undefined)));
+  ajv.addSchema({ $id: id, $defs: stripped } as Schema);
+  // Compile every def now, in a fixed order: Ajv numbers functions in compile order, so standalone
   // output must not depend on which def a caller (the checker, say) happened to ask for first.
-  for (const name of Object.keys(defs).sort()) ajv.getSchema(`${id}#/$defs/${name}`);
-  const compiled = { ajv, id };
+  for (const name of dependenciesFirst(stripped)) ajv.getSchema(`${id}#/$defs/${escapePointerToken(name)}`);
+  const compiled = { ajv, id, pointerOf: (pointer: string) => moved.get(pointer) ?? pointer };
   cache.set(key, compiled);
   return compiled;
 }

@@ -20,12 +20,12 @@ const AJV_RUNTIME: Readonly<Record<string, { module: string; name: string }>> = 
 };
 
 export function standaloneCode(model: ContractModel): string {
-  const { ajv, id } = compiledSchemas(model.specHash, model.schemaId, model.defs);
+  const { ajv, id, pointerOf } = compiledSchemas(model.specHash, model.schemaId, model.defs);
   const exports: Record<string, string> = {};
-  for (const v of model.validated) exports[v.raw] = `${id}#${v.pointer}`;
+  for (const v of model.validated) exports[v.raw] = `${id}#${pointerOf(v.pointer)}`;
   // Data payloads on their own: the outbox builds the envelope (type, session_id, seq) itself,
   // so checking the payload is the whole check, without re-matching a header it just made.
-  for (const m of model.messages) if (m.payloadValidator) exports[m.payloadValidator.raw] = `${id}#${m.payloadValidator.pointer}`;
+  for (const m of model.messages) if (m.payloadValidator) exports[m.payloadValidator.raw] = `${id}#${pointerOf(m.payloadValidator.pointer)}`;
   const standalone = require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js').default;
   let code = standalone(ajv, exports);
   const imports: string[] = [];
