@@ -3,6 +3,7 @@
  * to validate examples and the validators emitter turns the same compiled functions into
  * standalone code, so a build compiles the schemas once.
  */
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { PROTOTYPE_NAMES } from './escape.js';
 import { isSchemaObject, withoutKeywords, type Schema } from './schema-walk.js';
@@ -90,6 +91,8 @@ export interface CompiledSchemas {
    * here before asking Ajv for it.
    */
   pointerOf(specPointer: string): string;
+  /** Standalone code already made from these schemas, by the exports asked for (validators-ajv.ts). */
+  readonly standalone: Map<string, string>;
 }
 
 /** The key a message's hoisted payload gets in `$defs`: not a valid def name (def-names), so it never clashes with one. */
@@ -117,20 +120,39 @@ function hoistPayloads(defs: Record<string, unknown>, messages: ReadonlySet<stri
   return moved;
 }
 
+/** By content (see below), and by spec hash to skip even computing that; a few entries: a watch session moves on. */
 const cache = new Map<string, CompiledSchemas>();
+const byHash = new Map<string, string>();
+const CACHE_ENTRIES = 4;
+
+function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
+  map.delete(key);
+  map.set(key, value);
+  while (map.size > CACHE_ENTRIES) map.delete(map.keys().next().value as K);
+}
 
 /**
- * Compiles `defs` (memoized by spec hash). Throws Ajv's error when a schema cannot compile;
- * the checker's rules explain such cases with a pointer first.
+ * Compiles `defs`, memoized by what Ajv sees: the defs without documentation. So a build after a
+ * change of descriptions or examples only (build --watch) reuses the compiled schemas and their
+ * standalone code. Throws Ajv's error when a schema cannot compile; the checker's rules explain
+ * such cases with a pointer first.
  */
 export function compiledSchemas(specHash: string, id: string, defs: Readonly<Record<string, unknown>>): CompiledSchemas {
-  const key = `${specHash}|${id}`;
+  const hashKey = `${specHash}|${id}`;
+  const known = byHash.get(hashKey);
+  if (known !== undefined && cache.has(known)) return cache.get(known)!;
+  const stripped = withoutKeywords(defs, DOC_KEYS, { maps: SCHEMA_MAPS, data: DATA_KEYS }, true) as Record<string, unknown>;
+  const moved = hoistPayloads(stripped, new Set(Object.keys(defs).filter((name) => isSchemaObject(defs[name]) && (defs[name] as Schema)['x-message'] !== undefined)));
+  const ownProperties = namesPrototypeMembers(defs);
+  const key = createHash('sha256').update(JSON.stringify([id, ownProperties, stripped])).digest('hex');
+  remember(byHash, hashKey, key);
   const hit = cache.get(key);
   if (hit) return hit;
   const Ajv2020 = require('ajv/dist/2020.js').default as typeof import('ajv/dist/2020.js').default;
   const ajv = new Ajv2020({
     code: { source: true, esm: true, lines: true, optimize: true },
-    // Shared $defs stay shared functions instead of being inlined into every message.
+    // Shared $defs stay shared functions instead of being inlined into every message; only
+    // leaves of a few keywords (an id's pattern, seq's bounds) are inlined: a call costs more.
     inlineRefs: 6,
     allErrors: false,
     messages: true,
@@ -138,21 +160,19 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
     logger: false,
     validateFormats: false,
     // Only when needed: it costs a hasOwnProperty call per property check in every validator.
-    ownProperties: namesPrototypeMembers(defs),
+    ownProperties,
   });
-  const stripped = withoutKeywords(defs, DOC_KEYS, { maps: SCHEMA_MAPS, data: DATA_KEYS }, true) as Record<string, unknown>;
   // Ajv2020 always generates the bookkeeping of dynamic scopes and evaluated properties, in every
   // function and every call; a spec that uses neither keyword family gets plain functions.
   const uses = keywordsUsed(stripped);
   const opts = ajv.opts as { dynamicRef?: boolean; unevaluated?: boolean };
   if (!DYNAMIC_KEYWORDS.some((k) => uses.has(k))) opts.dynamicRef = false;
   if (!UNEVALUATED_KEYWORDS.some((k) => uses.has(k))) opts.unevaluated = false;
-  const moved = hoistPayloads(stripped, new Set(Object.keys(defs).filter((name) => isSchemaObject(defs[name]) && (defs[name] as Schema)['x-message'] !== undefined)));
   ajv.addSchema({ $id: id, $defs: stripped } as Schema);
   // Compile every def now, in a fixed order: Ajv numbers functions in compile order, so standalone
   // output must not depend on which def a caller (the checker, say) happened to ask for first.
   for (const name of dependenciesFirst(stripped)) ajv.getSchema(`${id}#/$defs/${escapePointerToken(name)}`);
-  const compiled = { ajv, id, pointerOf: (pointer: string) => moved.get(pointer) ?? pointer };
-  cache.set(key, compiled);
+  const compiled = { ajv, id, pointerOf: (pointer: string) => moved.get(pointer) ?? pointer, standalone: new Map<string, string>() };
+  remember(cache, key, compiled);
   return compiled;
 }

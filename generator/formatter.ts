@@ -21,9 +21,25 @@ export function loadPrettier(): Promise<Prettier> {
   return prettier;
 }
 
+/**
+ * The formatted text of the files of the last builds, by their printed text: a build in the same
+ * process (build --watch) formats only what printed differently. Bounded: older texts are dropped.
+ */
+const formatted = new Map<string, string>();
+const FORMATTED_ENTRIES = 64;
+
+async function format(p: Prettier, content: string): Promise<string> {
+  let out = formatted.get(content);
+  if (out === undefined) out = await p.format(content, PRETTIER_OPTIONS);
+  formatted.delete(content);
+  formatted.set(content, out);
+  while (formatted.size > FORMATTED_ENTRIES) formatted.delete(formatted.keys().next().value as string);
+  return out;
+}
+
 /** Formats the files flagged `format` and drops the flag; the others pass through. */
 export async function formatFiles(files: readonly GeneratedFile[]): Promise<GeneratedFile[]> {
   if (!files.some((f) => f.format)) return files.map(({ path, content }) => ({ path, content }));
   const p = await loadPrettier();
-  return Promise.all(files.map(async ({ path, content, format }) => ({ path, content: format ? await p.format(content, PRETTIER_OPTIONS) : content })));
+  return Promise.all(files.map(async ({ path, content, format: wanted }) => ({ path, content: wanted ? await format(p, content) : content })));
 }

@@ -20,12 +20,15 @@ const AJV_RUNTIME: Readonly<Record<string, { module: string; name: string }>> = 
 };
 
 export function standaloneCode(model: ContractModel): string {
-  const { ajv, id, pointerOf } = compiledSchemas(model.specHash, model.schemaId, model.defs);
+  const { ajv, id, pointerOf, standalone: made } = compiledSchemas(model.specHash, model.schemaId, model.defs);
   const exports: Record<string, string> = {};
   for (const v of model.validated) exports[v.raw] = `${id}#${pointerOf(v.pointer)}`;
   // Data payloads on their own: the outbox builds the envelope (type, session_id, seq) itself,
   // so checking the payload is the whole check, without re-matching a header it just made.
   for (const m of model.messages) if (m.payloadValidator) exports[m.payloadValidator.raw] = `${id}#${pointerOf(m.payloadValidator.pointer)}`;
+  const key = JSON.stringify(exports);
+  const known = made.get(key);
+  if (known !== undefined) return known;
   const standalone = require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js').default;
   let code = standalone(ajv, exports);
   const imports: string[] = [];
@@ -36,7 +39,9 @@ export function standaloneCode(model: ContractModel): string {
     return '';
   });
   if (/\brequire\(/.test(code)) throw new Error('validators emitter: Ajv standalone output still contains require(); generated code must be plain ESM');
-  return [...imports.sort(), code.replace(/^"use strict";/, '').trim()].join('\n');
+  const result = [...imports.sort(), code.replace(/^"use strict";/, '').trim()].join('\n');
+  made.set(key, result);
+  return result;
 }
 
 export function emitAjvValidators(model: ContractModel): GeneratedFile[] {
