@@ -1,8 +1,8 @@
 /**
  * Stage 4b — format: every emitted TypeScript file is laid out by prettier with fixed options,
  * whichever library printed it (json-schema-to-typescript, ts-morph), so the output style never
- * depends on the machine. Runs on the main thread: its own files while the worker
- * prints, then the worker's (one prettier warm-up per build, not one per thread).
+ * depends on the machine. Each thread formats what it printed: the worker loads prettier while it
+ * waits for the model, so formatting (the largest cost of a large contract) runs on both threads.
  */
 import type { GeneratedFile } from './files.js';
 
