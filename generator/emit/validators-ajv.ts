@@ -39,9 +39,25 @@ export function standaloneCode(model: ContractModel): string {
     return '';
   });
   if (/\brequire\(/.test(code)) throw new Error('validators emitter: Ajv standalone output still contains require(); generated code must be plain ESM');
-  const result = [...imports.sort(), code.replace(/^"use strict";/, '').trim()].join('\n');
+  const result = [...imports.sort(), leaner(code.replace(/^"use strict";/, '').trim())].join('\n');
   made.set(key, result);
   return result;
+}
+
+/**
+ * Two things Ajv's standalone code carries that generated validators never use, removed (they
+ * were a tenth of the file): the `schemaPath` of each error object (issues report the instance
+ * path; `RawValidationError` has no schemaPath), and the `const schemaN = {…}` declared for every
+ * compiled function whether its code refers to it or not. Both are plain literals, so removing
+ * them changes no verdict and no issue.
+ */
+function leaner(code: string): string {
+  // A JSON string literal after `,schemaPath:` (its quotes and escapes as JSON writes them).
+  let out = code.replace(/,schemaPath:"(?:[^"\\]|\\.)*"/g, '');
+  const uses = new Map<string, number>();
+  for (const [name] of out.matchAll(/\bschema\d+\b/g)) uses.set(name, (uses.get(name) ?? 0) + 1);
+  out = out.replace(/^const (schema\d+) = [^\n]*;\n/gm, (line: string, name: string) => (uses.get(name) === 1 ? '' : line));
+  return out;
 }
 
 export function emitAjvValidators(model: ContractModel): GeneratedFile[] {
