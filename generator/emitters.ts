@@ -114,6 +114,8 @@ export function startEmitters(options: StartOptions): EmitterRun {
       const local: GeneratedFile[] = [];
       for (const entry of entries) if (entry.printer !== 'ts-morph') local.push(...(await (await entry.load())(model, context)));
       const mine = await formatFiles(local);
+      // Free now: the worker hands over what it has not formatted yet, and this thread formats it.
+      if (worker) (await worker).steal();
       const theirs = await formatFiles(await printed);
       const all = [...mine, ...theirs];
       const seen = new Set<string>();
