@@ -1,8 +1,9 @@
 /**
  * Stage 4b — format: every emitted TypeScript file is laid out by prettier with fixed options,
  * whichever library printed it (json-schema-to-typescript, ts-morph), so the output style never
- * depends on the machine. Each thread formats what it printed: the worker loads prettier while it
- * waits for the model, so formatting (the largest cost of a large contract) runs on both threads.
+ * depends on the machine. Whichever thread is free formats: the worker formats what it printed
+ * until the main thread, done with its own files, takes over the rest (ts-morph-worker.ts), so
+ * formatting (the largest cost of a large contract) runs on both threads.
  */
 import type { GeneratedFile } from './files.js';
 
