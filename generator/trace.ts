@@ -84,7 +84,7 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'S4', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: '`sweep()` ends sessions detached for longer than the TTL; `attach()` tells the attachment it supersedes' },
   { rule: 'S5', doc: 'backend', file: 'validators.ts', symbol: 'validateClientMessage', what: 'refuses a client frame whose header has no `session_id`' },
   { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/sse.ts`, symbol: 'createSseTransport', what: 'reads `session_id`, `resume_token` and `last_seen_seq` from the query string: EventSource cannot send headers', when: 'sse' },
-  { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/messages.ts`, symbol: 'createMessagesEndpoint', what: 'a POSTed frame proves its session with `Authorization: Bearer <resume_token>`', when: 'http' },
+  { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/messages.ts`, symbol: 'createMessagesEndpoint', what: 'a POSTed frame proves its session with `Resume-Token: <resume_token>`', when: 'http' },
   { rule: 'Q1', doc: 'backend', file: 'server.ts', symbol: '{Prefix}Emitter', what: 'one method per server-to-client data message; application code has no way to send a control frame' },
   { rule: 'Q1', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'control frames (hello, resumed, errors) go out through `sendControl`, never stamped' },
   { rule: 'Q2', doc: 'backend', file: `${SERVER}/store.ts`, symbol: 'SessionStore', what: '`append()` assigns the next seq atomically as the frame is stored, wherever the store is' },
@@ -129,7 +129,7 @@ export const TRACE: readonly TraceRow[] = [
   // ---- frontend: the generated client and the client runtime
   { rule: 'S1', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'takes `session_id` and `resume_token` only from a hello, and starts the cursor over when the session id is new' },
   { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transports/websocket.ts`, symbol: 'createWebSocketClientTransport', what: 'puts the token in the `protocol.resume` frame, never in the WebSocket URL', when: 'websocket' },
-  { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transport.ts`, symbol: 'postFrames', what: 'POSTs client frames with `Authorization: Bearer <resume_token>`', when: 'http' },
+  { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transport.ts`, symbol: 'postFrames', what: 'POSTs client frames with `Resume-Token: <resume_token>`', when: 'http' },
   { rule: 'S4', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'stops reconnecting on `superseded`: another connection owns the session now' },
   { rule: 'S5', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}Senders', what: 'one method per client message; each validates the frame and fills in `header.session_id`' },
   { rule: 'S5', doc: 'frontend', file: `${CLIENT}/transports/sse.ts`, symbol: 'createSseClientTransport', what: 'resumes with `session_id`, `resume_token` and `last_seen_seq` in the query string (EventSource sends no headers)', when: 'sse' },

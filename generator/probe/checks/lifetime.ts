@@ -117,7 +117,7 @@ export const lifetimeChecks: readonly TransportCheck[] = [
       const { link, session } = await ctx.openSession();
       (link as PollLink).drop();
       const query = `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}`;
-      const headers = { authorization: `Bearer ${session.token}` };
+      const headers = { "resume-token": session.token };
       const url = urlFor(ctx.base, ctx.path());
       url.search = query;
       // The newer poll must come while the older is held: when the hold ran out first (a

@@ -471,7 +471,7 @@ class ServerCore:
             attachment: Attachment | None = source.attachment
         else:
             if source.token is None:
-                return False, error_frame("unknown_session", "a POSTed frame needs the session token: send Authorization: Bearer <resume_token>", request_id=rid), 401
+                return False, error_frame("unknown_session", "a POSTed frame needs the session token: send Resume-Token: <resume_token>", request_id=rid), 401
             auth = await self.store.authenticate(session_id, source.token)
             if not isinstance(auth, SessionFound):
                 return False, error_frame(auth.reason, RESUME_MESSAGES[auth.reason], request_id=rid, path="/header/session_id"), ERROR_STATUS[auth.reason]

@@ -1,5 +1,5 @@
 """POST endpoint for client frames on SSE and poll (which have no upstream channel). The body is
-one frame or a JSON array of frames; ``Authorization: Bearer <resume_token>`` proves the session
+one frame or a JSON array of frames; ``Resume-Token: <resume_token>`` proves the session
 named by each frame's header.session_id (S3: the id alone is not a capability)."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Any
 
 from ...frames import error_frame
 from ..server_core import FromPost, ServerCore
-from .http_util import BodyTooLargeError, ClientGone, Query, Scope, bearer_token, method_not_allowed, read_body, send_json
+from .http_util import BodyTooLargeError, ClientGone, Query, Scope, resume_token, method_not_allowed, read_body, send_json
 
 #: A POST may batch frames; the body limit leaves room for a batch of full-size frames.
 BATCH = 16
@@ -33,6 +33,6 @@ class MessagesEndpoint:
         except ClientGone:
             return
         text = body.decode("utf-8", "replace")
-        outcome = await self.core.receive(text, FromPost(bearer_token(scope, Query(scope.get("query_string", b"")))))
+        outcome = await self.core.receive(text, FromPost(resume_token(scope, Query(scope.get("query_string", b"")))))
         status = 202 if not outcome.errors else outcome.status
         await send_json(send, status, {"accepted": outcome.accepted, "frames": list(outcome.errors)})

@@ -18,7 +18,7 @@ from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list, r
 from ...json_text import dumps
 from ..server_core import CloseReason, Opened, ResumeRequest, ServerCore, Session
 from ..store import ReplayOk, SessionFound
-from .http_util import Query, Scope, bearer_token, frames_body, method_not_allowed, parse_cursor, send_json
+from .http_util import Query, Scope, resume_token, frames_body, method_not_allowed, parse_cursor, send_json
 
 #: What a held request is answered with: (status, body).
 Answer = tuple[int, str]
@@ -109,9 +109,9 @@ class PollTransport:
         cursor = parse_cursor(query.get("cursor"))
         if not isinstance(cursor, int):
             return refuse(400, error_frame("invalid_message", "cursor must be the last seq processed, a non-negative integer", path="/cursor"))
-        token = bearer_token(scope, query)
+        token = resume_token(scope, query)
         if token is None:
-            return refuse(401, error_frame("unknown_session", "a poll for a session needs its token: Authorization: Bearer <resume_token>"))
+            return refuse(401, error_frame("unknown_session", "a poll for a session needs its token: Resume-Token: <resume_token>"))
         local = core.local(session_id)
         current = self.attachments.get(local) if local is not None else None
         # resume=1: a client connecting again says so, and gets hello and resumed (R2).
