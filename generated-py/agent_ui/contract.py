@@ -2,7 +2,7 @@
 # Protocol parameters and the message catalogue, as constants.
 # Do not edit: change the spec and run `contractgen build`.
 """Protocol parameters and the message catalogue of the agent-ui contract 2.0.0, as one
-descriptor: every number and name the runtime enforces (S1-S5, Q1-Q5, R1-R4, H1-H2, W1-W6)."""
+descriptor: every number and name the runtime enforces (S1-S5, Q1-Q5, R1-R4, H1-H2, W1-W6, L2)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from .runtime.contract import (
     Transports,
     WebSocketTransport,
 )
+from .runtime.limits import ContractLimits
 
 CONTRACT = ContractDescriptor(
     name="agent-ui",
@@ -62,4 +63,5 @@ CONTRACT = ContractDescriptor(
         samples=(ConformanceSample(type="agent.event", payload={"conversation_id": "c-42", "turn_id": "t-7", "kind": "text", "text": "All three checks passed."}), ConformanceSample(type="ui.patch", payload={"view_id": "main", "ops": [{"op": "replace", "path": "/children/0/props/text", "value": "Deploy report (3 checks passed)"}]}), ConformanceSample(type="ui.render", payload={"view_id": "main", "root": {"id": "root", "component": "Column", "children": [{"id": "title", "component": "Text", "props": {"text": "Deploy report"}}, {"id": "approve", "component": "Button", "props": {"label": "Approve"}}]}}),),
         history=(ConformanceHistory(endpoint="conversationHistory", params={"conversationId": "probe-history"}, min_items=120),),
     ),
+    limits=ContractLimits(max_sessions=10000, max_sessions_per_client=1000, max_sessions_per_second=1000, max_inbound_bytes=1048576, max_frames_per_post=16, max_error_frames=8, max_poll_bytes=262144, max_buffered_bytes=8388608),
 )

@@ -19,8 +19,10 @@ from collections.abc import Awaitable
 from . import models as m
 from . import validators as _val
 from .contract import CONTRACT
-from .runtime.server.contract_server import ContractServer, HandlerContext, HistoryRoute, Send, SessionHandle
+from .runtime.limits import LimitOverrides
+from .runtime.server.contract_server import ContractServer, HandlerContext, HistoryRoute, Send, ServerTimers, SessionHandle
 from .runtime.server.history import HistoryStore
+from .runtime.server.session_limiter import ClientKey
 from .runtime.server.store import SessionStore
 
 
@@ -98,7 +100,10 @@ def create_agent_ui_server(
     store: SessionStore | None = None,
     resume_timeout_ms: int | None = None,
     max_buffered_bytes: int | None = None,
+    limits: LimitOverrides | None = None,
+    client_key: ClientKey | None = None,
     conformance: bool = False,
+    timers: ServerTimers | None = None,
 ) -> AgentUiServer:
     """Creates the agent-ui server.
 
@@ -106,8 +111,11 @@ def create_agent_ui_server(
     - ``base_path``: a prefix for every path of the contract, e.g. "/api";
     - ``store``: where sessions live: this process (default), or ``RedisStore`` so several processes serve one protocol;
     - ``resume_timeout_ms``: how long a WebSocket opened with session_id may take to send protocol.resume (default 10 000);
-    - ``max_buffered_bytes``: a client this many bytes behind is closed and resumes from the replay window;
+    - ``max_buffered_bytes``: a client this many bytes behind is closed and resumes from the replay window (the same as ``limits["max_buffered_bytes"]``);
+    - ``limits`` (L2): overrides of the contract's limits (``CONTRACT.limits``) for this server, by name;
+    - ``client_key`` (L2): whom a request counts against for the per-client session limit, from its ASGI scope (default: the peer address; behind a reverse proxy, read the client's address from the proxy's header);
     - ``conformance``: for ``contractgen probe`` (default off): a chat.send whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names.
+    - ``timers``: for tests and ``contractgen probe --timers`` only: a shorter session TTL, heartbeat and poll hold; the hello announces the values in force (a store you pass keeps its own TTL: make it with the same value).
     """
     history: list[HistoryRoute] = []
     if conversation_history is not None:
@@ -131,5 +139,8 @@ def create_agent_ui_server(
         store=store,
         resume_timeout_ms=resume_timeout_ms,
         max_buffered_bytes=max_buffered_bytes,
+        limits=limits,
+        client_key=client_key,
         conformance=conformance,
+        timers=timers,
     )

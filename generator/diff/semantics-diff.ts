@@ -8,6 +8,7 @@ import { escapePointerToken } from '../diagnostics.js';
 import { deref, isSchemaObject, propertySchema, type Schema } from '../schema-walk.js';
 import { compareText, sameJson, type Change, type ChangeKind } from './change.js';
 import { numberAt, stringAt, stringsAt, valueAt, type ContractView, type HistoryView, type MessageView } from './contract-view.js';
+import { diffLimits } from './limits-diff.js';
 
 export interface SemanticRule {
   /** What the rule decides, as one sentence. */
@@ -150,6 +151,10 @@ export const semanticRules: readonly SemanticRule[] = [
         smaller: 'a frame between the two sizes, valid before, is now rejected with frame_too_large',
         larger: 'every frame that fitted still fits (generated clients do not limit the frames they receive)',
       }),
+  },
+  {
+    sentence: 'L2: a lower limit is breaking where a peer within the old bound is now refused (sessions, inbound bytes, frames per POST, error frames, buffered bytes); a higher one, and any change of maxPollBytes, is additive. An undeclared limit is its default.',
+    diff: diffLimits,
   },
   {
     sentence: 'A removed capability is breaking; an added one is additive.',

@@ -8,7 +8,9 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
+import { LIMIT_NAMES } from '../../runtime/limits.js';
 import { banner, textFile, type GeneratedFile } from '../files.js';
+import { snakeCase } from '../naming.js';
 import type { ContractModel, MessageModel } from '../model.js';
 import { packageRoot } from '../paths.js';
 import type { Schema } from '../schema-walk.js';
@@ -143,6 +145,7 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
       history,
       messages: messageEntries,
       conformance,
+      limits: py`ContractLimits(${new PyCode(LIMIT_NAMES.map((name) => `${snakeCase(name)}=${pyLiteral(model.limits[name]).text}`).join(', '))})`,
     }),
     file('models.py', 'models.py.hbs', 'Types of every message and schema: TypedDicts, Literal types, a union per direction.', {
       exports,

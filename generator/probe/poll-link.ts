@@ -45,7 +45,10 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
   let stopped = false;
   let polls = 0;
   let quietUntil = 0;
-  let inflight: Promise<void> | undefined;
+  // A poll is asked for or under way. Cleared by the poll itself before its frames wake a waiting
+  // check: a check that takes the only frame of an answer asks for the next poll at once, and
+  // must not find this one still marked (it would then wait out its timeout for nothing).
+  let inflight = false;
   const aborts = new Set<AbortController>();
   const end = (info: EndInfo): void => {
     ended ??= info;
@@ -62,6 +65,7 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
     try {
       const res = await fetch(url, { headers: token !== undefined ? { "resume-token": token } : {}, signal: abort.signal });
       const text = await res.text();
+      inflight = false;
       statuses.push(res.status);
       const parsed = env.recorder.parse(text);
       const frames = framesOf(parsed?.value);
@@ -87,6 +91,7 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
         end({ reason: abort.signal.aborted ? 'the poll was aborted' : `the poll failed: ${(err as Error).message}` });
       }
     } finally {
+      inflight = false;
       clearTimeout(timer);
       aborts.delete(abort);
     }
@@ -104,9 +109,8 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
     acked = Math.max(acked, cursor);
     const url = urlFor(env.base, t.path, { session_id: session.id, cursor });
     const token = session.token;
-    inflight = (wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve())
-      .then(() => (stopped ? undefined : poll(url, token)))
-      .finally(() => (inflight = undefined));
+    inflight = true;
+    void (wait > 0 ? new Promise((r) => setTimeout(r, wait)) : Promise.resolve()).then(() => (stopped ? void (inflight = false) : poll(url, token)));
   };
 
   const link: PollLink = {
@@ -144,10 +148,10 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
   };
   env.track(link);
 
+  inflight = true;
   const first = resume
     ? poll(urlFor(env.base, t.path, { versions: options.versions, session_id: resume.sessionId, cursor: resume.lastSeenSeq, resume: resume.flag === false ? undefined : 1 }), resume.token)
     : poll(urlFor(env.base, t.path, { versions: options.versions, ...options.query }), undefined);
-  inflight = first.finally(() => (inflight = undefined));
-  await inflight;
+  await first;
   return link;
 }

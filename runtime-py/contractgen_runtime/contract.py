@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .limits import ContractLimits
+
 Direction = Literal["server-to-client", "client-to-server"]
 Role = Literal["data", "control"]
 TransportKind = Literal["websocket", "sse", "poll"]
@@ -125,3 +127,5 @@ class ContractDescriptor:
     messages: Mapping[str, MessageDescriptor] = field(default_factory=dict)
     #: Only when the spec declares x-contract.conformance.
     conformance: ConformanceDescriptor | None = None
+    #: L2: x-contract.limits over the defaults, resolved (None: the defaults; a server may override any).
+    limits: ContractLimits | None = None

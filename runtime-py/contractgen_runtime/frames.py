@@ -18,6 +18,7 @@ ErrorCode = Literal[
     "unsupported_version",
     "superseded",
     "handler_failed",
+    "overloaded",
 ]
 
 #: R3/S3/S4: why a resume was refused. A wrong token is reported as unknown_session (no oracle).
@@ -40,7 +41,7 @@ class CloseCodes:
     unsupported_version: Final = 4004
     slow_consumer: Final = 4005
     resume_timeout: Final = 4006
-    #: RFC 6455 1013: the server cannot serve now (its session store is unavailable).
+    #: RFC 6455 1013: the server cannot serve now (overloaded, L2, or its session store is unavailable).
     try_again_later: Final = 1013
 
 
@@ -128,6 +129,11 @@ def error_frame(
 
 def heartbeat_frame(session_id: str, latest_seq: int) -> Frame:
     return {"type": Kernel.heartbeat, "header": {"session_id": session_id}, "payload": {"latest_seq": latest_seq}}
+
+
+def clip(text: str, limit: int = 64) -> str:
+    """Client text cut short for an answer (L2: an answer never grows with the request)."""
+    return text if len(text) <= limit else text[:limit] + "\u2026"
 
 
 def _version_key(version: str) -> tuple[float, float]:

@@ -16,7 +16,9 @@ from redis.backoff import NoBackoff
 
 
 class RedisServer:
-    def __init__(self) -> None:
+    """``persistence``: AOF with fsync on every write, so that a killed server comes back with its data."""
+
+    def __init__(self, persistence: bool = False) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: apt-get install -y --no-install-recommends redis-server (scripts/install-system-deps.sh)")
@@ -24,11 +26,14 @@ class RedisServer:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        self.process = subprocess.Popen(
-            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", self.dir],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.args = [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--dir", self.dir]
+        self.args += ["--appendonly", "yes", "--appendfsync", "always"] if persistence else ["--appendonly", "no"]
+        self.process: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        """Starts it (again: on the same port, and with persistence the same data directory)."""
+        self.process = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -47,7 +52,13 @@ class RedisServer:
         """A client as the store wants it: no retries (a command in flight is never sent twice)."""
         return Redis.from_url(self.url, retry=Retry(NoBackoff(), 0))
 
+    def stop(self) -> None:
+        """Kills it (SIGKILL: a crash) and waits for it to exit."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
     def close(self) -> None:
-        self.process.kill()
-        self.process.wait()
+        self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)

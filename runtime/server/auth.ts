@@ -31,6 +31,8 @@ export interface AuthRefusal {
   readonly refuse: 'unauthorized' | 'forbidden';
   /** Told to the client in the refusal (default: a sentence naming the refusal). */
   readonly message?: string | undefined;
+  /** A refusal names no principal (and so adds none to the inferred principal type). */
+  readonly principal?: never;
 }
 
 /** What `authenticate` returns: `{ principal }` or `{ refuse }`. */

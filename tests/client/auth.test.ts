@@ -67,7 +67,7 @@ describe.each(TRANSPORTS)('auth over %s', (transport) => {
     const opened = await session;
     expect(asked).toBe(attempts + 1);
     void client.send.chatSend({ conversation_id: 'c', text: 'hi' });
-    await waitFor(() => rec.texts.length === 1);
+    await waitFor(() => rec.texts.length === 1, 'the echo');
     expect(rec.texts).toEqual(['alice: hi']);
 
     // A dropped connection resumes the same session; the function is asked for that attempt too.

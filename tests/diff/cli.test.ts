@@ -129,7 +129,7 @@ describe('--fail-on', () => {
     ['version, a breaking change with a major bump', [basePath, 'breaking-major.json'], ['--fail-on', 'version'], 0],
     ['version, properly bumped seed deltas', seed1, ['--fail-on', 'version'], 0],
     ['breaking, no change but the version went backwards (a version-check error)', [basePath, 'downgraded.json'], ['--fail-on', 'breaking'], 1],
-  ] as const)('%s → exit %i', async (_name, pair, flags, code) => {
+  ] as const)('%s (%j %j) → exit %i', async (_name, pair, flags, code) => {
     const [a, b] = pair.map((p) => (p.includes('/') ? p : file(p)));
     const r = await runCli(['diff', a!, b!, ...flags]);
     expect(r.stderr).toBe('');

@@ -3,7 +3,8 @@ mode for ``contractgen probe``, the history log x-contract.conformance.history n
 its items, and a ``chat.send`` handler that emits on request, for the client and chaos tests:
 text ``emit <n> <chunk> <pace_ms>`` emits n agent.event messages ``m1``..``mn`` in paced chunks.
 Environment: ``REDIS_URL`` keeps sessions in Redis (``STORE_PREFIX``), ``WINDOW_MESSAGES``/``WINDOW_BYTES`` widen the replay window (chaos: exactly-once
-across cuts, not the window bound), ``TTL_MS`` and ``HEARTBEAT_MS`` shorten timers."""
+across cuts, not the window bound), ``TTL_MS``, ``HEARTBEAT_MS`` and ``POLL_HOLD_MS`` are the server's ``timers`` (the hello announces them;
+the Redis store gets the same TTL)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,11 @@ import os
 from typing import Any
 
 from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
-from agent_ui import validators as v
-from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute
+from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute, ServerTimers, with_timers
 from agent_ui.runtime.server.store import SessionStore, StoreBounds
 from agent_ui.runtime.server.transports.http_util import Query, send_json
 from agent_ui.server import AgentUiEmitter
+from wiring import contract_server
 
 
 class Handlers(AgentUiHandlers):
@@ -49,10 +50,11 @@ def build() -> ContractServer[AgentUiEmitter]:
     window = os.environ.get("WINDOW_MESSAGES")
     if window:
         contract = dataclasses.replace(contract, replay_window=dataclasses.replace(contract.replay_window, max_messages=int(window), max_bytes=int(os.environ.get("WINDOW_BYTES", "67108864"))))
-    if os.environ.get("TTL_MS"):
-        contract = dataclasses.replace(contract, session=dataclasses.replace(contract.session, ttl_ms=int(os.environ["TTL_MS"])))
-    if os.environ.get("HEARTBEAT_MS"):
-        contract = dataclasses.replace(contract, heartbeat_ms=int(os.environ["HEARTBEAT_MS"]))
+    def ms(name: str) -> int | None:
+        value = os.environ.get(name)
+        return int(value) if value else None
+
+    timers = ServerTimers(session_ttl_ms=ms("TTL_MS"), heartbeat_ms=ms("HEARTBEAT_MS"), poll_hold_ms=ms("POLL_HOLD_MS"))
     history: MemoryHistoryStore[m.HistoryChunk] = MemoryHistoryStore()
     assert contract.conformance is not None
     for log in contract.conformance.history:
@@ -70,21 +72,16 @@ def build() -> ContractServer[AgentUiEmitter]:
         def client() -> Redis:
             return Redis.from_url(os.environ["REDIS_URL"], retry=Retry(NoBackoff(), 0))
 
-        s, w = contract.session, contract.replay_window
+        timed = with_timers(contract, timers)  # the store keeps the TTL in Redis itself
+        s, w = timed.session, timed.replay_window
         store = RedisStore(client(), client(), StoreBounds(s.ttl_ms, s.id_bits, s.token_bits, w.max_messages, w.max_bytes), prefix=os.environ.get("STORE_PREFIX", "contractgen:"))
-    return ContractServer(
+    return contract_server(
+        handlers,
+        contract,
         store=store,
-        contract=contract,
-        validate_client=v.validate_client_message,
-        server_validators=v.SERVER_VALIDATORS,
-        payload_validators=v.PAYLOAD_VALIDATORS,
-        emitter=AgentUiEmitter,
-        dispatch={
-            "chat.send": lambda frame, ctx: handlers.chat_send(frame, ctx),  # type: ignore[arg-type]
-            "ui.action": lambda frame, ctx: handlers.ui_action(frame, ctx),  # type: ignore[arg-type]
-        },
         history=[HistoryRoute(contract.history["conversationHistory"], history)],
         conformance=os.environ.get("CONFORMANCE", "1") == "1",
+        timers=timers,
     )
 
 

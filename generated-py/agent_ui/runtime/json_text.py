@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Final
 
 _DECODER: Final = json.JSONDecoder(parse_constant=lambda name: _refuse_constant(name))
@@ -40,6 +41,70 @@ def loads(text: str) -> object:
     if _skip_ws(text, end) != len(text):
         raise JsonSyntaxError(f"unexpected text after the JSON value at position {end}")
     return value
+
+
+#: An array item nested past Python's stack (see loads_array); JSON.parse reads it, Python cannot.
+TOO_DEEP: Final = object()
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+
+
+def loads_array(text: str) -> list[object]:
+    """The items of a JSON array, each decoded on its own, so that one item nested past Python's
+    stack does not fail its neighbours (JSON.parse has no such limit): such an item is TOO_DEEP and
+    its text is skipped without being decoded. Raises JsonSyntaxError when the text is not an array
+    of JSON values."""
+    at = _skip_ws(text, 0)
+    if not text.startswith("[", at):
+        raise JsonSyntaxError("not an array")
+    at = _skip_ws(text, at + 1)
+    items: list[object] = []
+    if text.startswith("]", at):
+        return items if _skip_ws(text, at + 1) == len(text) else _trailing(at + 1)
+    while True:
+        try:
+            value, at = _DECODER.raw_decode(text, at)
+        except RecursionError:
+            value, at = TOO_DEEP, _skip_nested(text, at)
+        except JsonSyntaxError:
+            raise
+        except ValueError as error:
+            raise JsonSyntaxError(str(error).split(":")[0]) from None
+        items.append(value)
+        at = _skip_ws(text, at)
+        if text.startswith(",", at):
+            at = _skip_ws(text, at + 1)
+        elif text.startswith("]", at):
+            end = _skip_ws(text, at + 1)
+            return items if end == len(text) else _trailing(at + 1)
+        else:
+            raise JsonSyntaxError(f"expected , or ] at position {at}")
+
+
+def _trailing(at: int) -> list[object]:
+    raise JsonSyntaxError(f"unexpected text after the JSON value at position {at}")
+
+
+def _skip_nested(text: str, at: int) -> int:
+    """The end of the array or object at ``at``, found without recursion (brackets counted,
+    strings skipped whole)."""
+    depth = 0
+    while at < len(text):
+        c = text[at]
+        if c == '"':
+            m = _STRING.match(text, at)
+            if m is None:
+                break
+            at = m.end()
+            continue
+        if c in "[{":
+            depth += 1
+        elif c in "]}":
+            depth -= 1
+            if depth == 0:
+                return at + 1
+        at += 1
+    raise JsonSyntaxError("unterminated array or object")
 
 
 def _skip_ws(text: str, at: int) -> int:

@@ -15,12 +15,13 @@ import type { Duplex } from 'node:stream';
 import type { ContractDescriptor, FrameOf, PayloadOf, ProtocolDescriptor, ProtocolTypes, TransportKind } from '../contract.js';
 import { clip } from '../frames.js';
 import type { ContractLimits } from '../limits.js';
-import { createGate, refusalOf, type Authenticate, type Authorize, type Identity } from './auth.js';
+import { createGate, originalTarget, refusalOf, type Authenticate, type Authorize, type Identity } from './auth.js';
 import { createConformanceResponder } from './conformance.js';
 import { matchHistoryPath, serveHistory, type HistoryItem, type HistoryRoute, type HistoryStore } from './history.js';
 import { createServerCore, type ClientFrame, type ServerCore, type ServerStats, type Session } from './server-core.js';
 import type { ClientKey } from './session-limiter.js';
 import { UnknownSessionError, type SessionStore } from './store.js';
+import { createFastifyPlugin, type FastifyPlugin } from './fastify-plugin.js';
 import { badTarget, refuseUpgrade, requestUrl, sendJson } from './transports/http-util.js';
 import { createMessagesEndpoint } from './transports/messages.js';
 import { createPollTransport } from './transports/poll.js';
@@ -54,6 +55,12 @@ export type Emitter<P extends ProtocolTypes> = {
   readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly sequenced: true } ? K : never]: (payload: PayloadOf<Messages<P>[K]>) => Promise<number>;
 };
 
+/**
+ * The principal as handlers see it: with an `authenticate` hook every session has one, so the
+ * `undefined` TypeScript infers from a hook's refusal branch (`{ refuse }`) is dropped.
+ */
+export type PrincipalOf<Principal> = [Principal] extends [undefined] ? undefined : Exclude<Principal, undefined>;
+
 /** What a handler gets: the session, its typed emitter, who it belongs to, and the request_id of the frame. */
 export interface HandlerContext<P extends ProtocolTypes, Principal = undefined> {
   readonly session: SessionHandle;
@@ -61,7 +68,7 @@ export interface HandlerContext<P extends ProtocolTypes, Principal = undefined> 
    * A2: whom the session belongs to, as `authenticate` last named them (undefined when the server
    * has no `authenticate` hook, or for a session this process never saw a request of).
    */
-  readonly principal: Principal;
+  readonly principal: PrincipalOf<Principal>;
   /** Q3: the only way to send data; each call validates, stamps and resolves to the seq. */
   readonly emit: Emitter<P>;
   /** The request_id of the client frame being handled, if it had one. */
@@ -104,7 +111,7 @@ export type HistoryParams<H> = H extends { readonly pathParams: readonly (infer 
  */
 type AuthorizeOption<P extends ProtocolTypes, Principal> = [keyof P['history']] extends [never]
   ? { readonly authorize?: never }
-  : { readonly authorize?: { readonly [K in keyof P['history']]?: Authorize<Principal, HistoryParams<P['history'][K]>> | undefined } | undefined };
+  : { readonly authorize?: { readonly [K in keyof P['history']]?: Authorize<PrincipalOf<Principal>, HistoryParams<P['history'][K]>> | undefined } | undefined };
 
 /**
  * A1: identity. `authenticate` decides who each request is — WebSocket upgrade, SSE, poll, POST,
@@ -227,8 +234,18 @@ export interface ContractServer<P extends ProtocolTypes, Principal = undefined> 
   handleRequest(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean;
   /** A node:http 'upgrade' listener part; false when the path is not the WebSocket path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
-  /** Wires both handlers into an http.Server (other paths get 404, other upgrades are destroyed). */
-  attach(server: Server): void;
+  /**
+   * Wires both handlers into an http.Server (other paths get 404, other upgrades are refused).
+   * `{ requests: false }`: upgrades only, for a server whose requests a framework takes
+   * (`app.use(server.handleRequest)` in Express, then `server.attach(app.listen(…), { requests: false })`).
+   */
+  attach(server: Server, options?: { readonly requests?: boolean }): void;
+  /**
+   * The server as a Fastify plugin, with no glue: `fastify.register(server.fastify, { prefix: '/rt' })`.
+   * It owns its routes' body parsing, takes WebSocket upgrades under the prefix, and closes its
+   * connections when Fastify closes (fastify-plugin.ts).
+   */
+  readonly fastify: FastifyPlugin;
   /** Typed access to a session this process serves, from outside a handler. */
   session(id: string): HandlerContext<P, Principal> | undefined;
   /**
@@ -241,7 +258,7 @@ export interface ContractServer<P extends ProtocolTypes, Principal = undefined> 
    * Redis, in every process). Each message goes through the one send path (Q3): validated once,
    * stamped with each session's own next seq, kept in each window within its bounds (L2).
    */
-  emitToPrincipal(principal: Principal): FanOutEmitter<P>;
+  emitToPrincipal(principal: PrincipalOf<Principal>): FanOutEmitter<P>;
   /** Fan-out to every session of the store (every process on Redis), through the same send path. */
   broadcast(): FanOutEmitter<P>;
   /** Ends a session now (logout, ban): its connection is closed and a resume gets session_expired. */
@@ -277,7 +294,7 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
     let ctx = contexts.get(session);
     if (!ctx) {
       // The principal is read live: a resume with refreshed credentials names it anew (A2).
-      ctx = { session: handleOf(session), emit: emitterOf(session.id), get principal() { return session.principal as Principal; } };
+      ctx = { session: handleOf(session), emit: emitterOf(session.id), get principal() { return session.principal as PrincipalOf<Principal>; } };
       contexts.set(session, ctx);
     }
     return requestId === undefined ? ctx : { session: ctx.session, emit: ctx.emit, principal: ctx.principal, requestId };
@@ -329,8 +346,8 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
   const messagesPath = t.sse?.messagesPath ?? t.poll?.messagesPath;
   const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath, gate) : undefined;
   const stores: Readonly<Record<string, HistoryStore<HistoryItem> | undefined>> = (options as { readonly history?: Readonly<Record<string, HistoryStore<HistoryItem> | undefined>> }).history ?? {};
-  const authorizers: Readonly<Record<string, Authorize<Principal, Readonly<Record<string, string>>> | undefined>> =
-    (options as { readonly authorize?: Readonly<Record<string, Authorize<Principal, Readonly<Record<string, string>>> | undefined>> }).authorize ?? {};
+  const authorizers: Readonly<Record<string, Authorize<unknown, Readonly<Record<string, string>>> | undefined>> =
+    (options as { readonly authorize?: Readonly<Record<string, Authorize<unknown, Readonly<Record<string, string>>> | undefined>> }).authorize ?? {};
   // W1–W6: an endpoint of the contract is served when the application gave it a store.
   const history = Object.values(contract.history).flatMap((h) => {
     const store = Object.hasOwn(stores, h.name) ? stores[h.name] : undefined;
@@ -368,9 +385,22 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
   const owns = (path: string): boolean =>
     [sse?.path, poll?.path, messages?.path, ws?.path].includes(path) || history.some((r) => matchHistoryPath(r.path, path) !== undefined);
 
-  /** L1: never throws, whatever the request: a target that is not a URL is answered 400. */
+  /**
+   * L1: never throws, whatever the request: a target that is not a URL is answered 400. Express
+   * strips its mount path from `req.url`: the whole target (`originalUrl`) is matched first, so
+   * `app.use('/rt', …)` with `basePath: '/rt'` serves `/rt/…` as the WebSocket upgrade sees it;
+   * the stripped one second, so a server mounted without a basePath is found too.
+   */
   const handleRequest = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean => {
-    const url = requestUrl(req);
+    let url = requestUrl(req);
+    if (url && !owns(url.pathname) && req.url !== undefined && req.url !== originalTarget(req)) {
+      const inner = requestUrl(req, req.url);
+      if (inner && owns(inner.pathname)) url = inner;
+    }
+    return serve(req, res, url, next);
+  };
+
+  const serve = (req: IncomingMessage, res: ServerResponse, url: URL | undefined, next?: (err?: unknown) => void): boolean => {
     if (!url) {
       badTarget(res);
       return true;
@@ -419,6 +449,20 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
     }
     sendJson(res, 500, JSON.stringify({ error: 'internal error; the server keeps serving' }));
   };
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    core.close();
+    ws?.close();
+    sse?.close();
+    poll?.close();
+  };
+  const fastify = createFastifyPlugin({
+    paths: [sse?.path, poll?.path, messages?.path, ws?.path, ...history.map((r) => r.path)].filter((p): p is string => p !== undefined),
+    serve: (req, res, url) => void serve(req, res, url, () => sendJson(res, 404, JSON.stringify({ error: 'no route' }))),
+    upgrade: (req, socket, head, url) => (ws ? ws.handleUpgrade(req, socket, head, url) : false),
+    close: () => close(),
+  });
   const wrongMethod = (res: ServerResponse): void => sendJson(res, 426, JSON.stringify({ error: 'this path speaks WebSocket; send an Upgrade request' }), { upgrade: 'websocket' });
 
   return {
@@ -431,10 +475,13 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
       refuseUpgrade(socket, 400, 'the request target is not a valid URL path');
       return true;
     },
-    attach(server) {
-      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        if (!handleRequest(req, res)) sendJson(res, 404, JSON.stringify({ error: `no route for ${clip(req.method ?? '')} ${clip(requestUrl(req)?.pathname ?? '', 200)}` }));
-      });
+    fastify,
+    attach(server, attachOptions = {}) {
+      if (attachOptions.requests !== false) {
+        server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+          if (!handleRequest(req, res)) sendJson(res, 404, JSON.stringify({ error: `no route for ${clip(req.method ?? '')} ${clip(requestUrl(req)?.pathname ?? '', 200)}` }));
+        });
+      }
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (!(ws ? ws.handleUpgrade(req, socket, head) : false)) refuseUpgrade(socket, requestUrl(req) ? 404 : 400, 'no WebSocket endpoint at this path');
       });
@@ -459,21 +506,15 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
     stats() {
       return { ...core.stats(), connections: { websocket: ws?.connections ?? 0, sse: sse?.connections ?? 0, poll: poll?.waiting ?? 0 } };
     },
-    close() {
-      closed = true;
-      core.close();
-      ws?.close();
-      sse?.close();
-      poll?.close();
-    },
+    close,
   };
 }
 
 /** A2: a history endpoint's `authorize`, asked with the principal of an admitted request. */
-function authorizeOf<Principal>(authorize: Authorize<Principal, Readonly<Record<string, string>>> | undefined, identity: Identity): HistoryRoute<HistoryItem>['authorize'] {
+function authorizeOf(authorize: Authorize<unknown, Readonly<Record<string, string>>> | undefined, identity: Identity): HistoryRoute<HistoryItem>['authorize'] {
   if (!authorize) return undefined;
   return async (params) => {
-    const verdict = await authorize(identity.principal as Principal, params);
+    const verdict = await authorize(identity.principal, params);
     if (typeof verdict === 'boolean') return verdict;
     const refused = refusalOf(verdict);
     return { status: refused.status, code: refused.code, message: refused.message };

@@ -42,7 +42,9 @@ async function resumeFromZero(ctx: TransportContext): Promise<{ link: Link; firs
   for (let attempt = 1; ; attempt++) {
     const link = await ctx.resume(session, 0);
     const first = await link.next(ctx.timeoutMs);
-    const behind = first?.frame.type === 'protocol.hello' && typeof first.frame.payload.latest_seq === 'number' && first.frame.payload.latest_seq < latest;
+    // The hello of a resume, or its refusal (window_exceeded), says how far the server has got.
+    const said = first?.frame.type === 'protocol.hello' || first?.frame.type === 'protocol.resume_failed' ? first.frame.payload.latest_seq : undefined;
+    const behind = typeof said === 'number' && said < latest;
     // Poll did not wait for the data: while the server is still producing, ask again (bounded).
     if (!behind || attempt >= MAX_TRIES) return { link, first, latest };
     link.drop();

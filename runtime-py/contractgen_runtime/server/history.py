@@ -16,6 +16,7 @@ from typing import Any, Generic, Literal, Protocol, TypeVar, cast
 from urllib.parse import unquote
 
 from ..contract import HistoryDescriptor
+from ..frames import clip
 from ..json_text import dumps
 from ..validation import ecma_pattern
 from .transports.http_util import Query, Scope, send_json
@@ -134,7 +135,8 @@ def parse_history_query(params: Sequence[tuple[str, str]], max_limit: int | None
     seen: dict[str, list[str]] = {}
     for name, value in params:
         if name not in QUERY_PARAMETERS:
-            return QueryError(name, f"unknown query parameter {_quote(name)}; the allowed parameters are {', '.join(QUERY_PARAMETERS)}")
+            # L2: the name is cut short where it is echoed (its error and its parameter field alike).
+            return QueryError(clip(name), f"unknown query parameter {_quote(name)}; the allowed parameters are {', '.join(QUERY_PARAMETERS)}")
         if name in seen:
             values = seen[name] + [value]
             return QueryError(name, f"{name} must be given at most once, got {len(values)} values ({', '.join(_quote(v) for v in values)})")

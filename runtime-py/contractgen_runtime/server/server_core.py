@@ -1,8 +1,9 @@
 """The transport-independent protocol engine: hello and version negotiation (H1, H2), resume
 (R1-R3), inbound frames with typed errors (S2, S5), acknowledgements (Q5), heartbeats and TTL
-sweeps (S4), on top of a session store (memory by default, Redis for several processes).
-Transports turn sockets and requests into calls on this; nothing here knows about WebSocket,
-SSE or HTTP polling. A port of runtime/server/server-core.ts: the wire is the contract."""
+sweeps (S4), the session and inbound bounds (L2), on top of a session store (memory by default,
+Redis for several processes). Transports turn sockets and requests into calls on this; nothing
+here knows about WebSocket, SSE or HTTP polling. A port of runtime/server/server-core.ts: the
+wire is the contract."""
 
 from __future__ import annotations
 
@@ -16,26 +17,30 @@ from typing import Literal, Protocol
 
 from ..contract import ContractDescriptor, TransportKind
 from ..frames import (
-    ErrorCode,
     Frame,
     HelloFields,
     Kernel,
+    clip,
     error_frame,
     hello_frame,
     negotiate_version,
     resume_failed_frame,
     resumed_frame,
 )
-from ..json_text import JsonSyntaxError, dumps, loads, utf8_length
+from ..json_text import dumps, utf8_length
+from ..limits import ContractLimits, LimitOverrides, resolve_limits
 from ..validation import Invalid, Validator, describe_issues
+from .frame_parser import ERROR_STATUS as ERROR_STATUS
+from .frame_parser import ClientFrame as ClientFrame
+from .frame_parser import FrameParser, refusal
+from .frame_parser import Parsed as Parsed
+from .frame_parser import Rejected as Rejected
 from .memory_store import MemoryStore, now_ms
 from .outbox import Outbox
+from .session_limiter import Refusal, SessionLimiter
 from .store import ReplayAnswer, ReplayOk, ReplayRefused, SessionFound, SessionStore, StoreBounds, Subscription
 
 log = logging.getLogger("contractgen.runtime")
-
-#: A client frame after parsing and validation (``header.session_id`` is present).
-ClientFrame = Mapping[str, object]
 
 CloseCode = Literal["superseded", "session_expired", "protocol_error", "slow_consumer", "server_closing"]
 
@@ -63,6 +68,9 @@ class Attachment(Protocol):
 
     def close(self, reason: CloseReason) -> None: ...
 
+    def inbound_drained(self) -> None:
+        """L2: the session's handlers caught up (its inbound bytes fell to half the limit): read again."""
+
 
 @dataclass(eq=False)
 class Session:
@@ -77,8 +85,14 @@ class Session:
     #: Free for the application (process-local: with a shared store it does not travel).
     data: dict[str, object] = field(default_factory=dict)
     subscription: Subscription | None = None
+    #: L2: who the session is counted against in the limiter.
+    client_key: str = ""
+    #: L2: bytes of client frames queued for, or running in, the handlers.
+    inbound: int = 0
+    #: When the session last had no attachment here (None while attached).
+    idle_since: float | None = None
     # Application messages of one session run one after another, in arrival order.
-    _queue: deque[tuple[str, Callable[[], Awaitable[None] | None]]] = field(default_factory=deque)
+    _queue: deque[tuple[str, Callable[[], Awaitable[None] | None], int]] = field(default_factory=deque)
     _worker: asyncio.Task[None] | None = None
 
 
@@ -105,6 +119,8 @@ class ResumeRequest:
     token: str
     last_seen_seq: int
     versions: Sequence[str] | None
+    #: L2: the client the session is counted against if this process does not hold it yet.
+    client_key: str = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,23 +133,12 @@ class Opened:
 class Refused:
     status: int
     frame: Frame
+    #: Set when the refusal is ``overloaded`` (L2): seconds to wait (the Retry-After header).
+    retry_after_s: int | None = None
     ok: Literal[False] = False
 
 
 OpenOutcome = Opened | Refused
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    frame: ClientFrame
-    ok: Literal[True] = True
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    frame: Frame
-    status: int
-    ok: Literal[False] = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +149,12 @@ class FromAttachment:
 
 @dataclass(frozen=True, slots=True)
 class FromPost:
+    """A POST with a token: its session authenticated already when the request named it (L4),
+    else the frames name it."""
+
     token: str | None
+    client_key: str = "unknown"
+    session: Session | None = None
 
 
 InboundSource = FromAttachment | FromPost
@@ -160,26 +170,39 @@ class InboundOutcome:
     status: int
 
 
-#: HTTP status per error code, for transports that answer over HTTP.
-ERROR_STATUS: Mapping[str, int] = {
-    "malformed_frame": 400,
-    "unknown_type": 400,
-    "invalid_message": 400,
-    "frame_too_large": 413,
-    "session_required": 400,
-    "unknown_session": 404,
-    "session_expired": 410,
-    "unsupported_version": 400,
-    "superseded": 409,
-    "handler_failed": 500,
-    "window_exceeded": 410,
-    "invalid_cursor": 400,
-}
+@dataclass(frozen=True, slots=True)
+class ServerStats:
+    """What this process holds now, for operators and tests (L2)."""
+
+    sessions: int
+    attached: int
+    #: Distinct client keys holding sessions.
+    clients: int
+    #: Bytes of client frames queued for handlers, over every session.
+    inbound_bytes: int
+
 
 RESUME_MESSAGES: Mapping[str, str] = {
     "unknown_session": "no session matches this session_id and resume_token; start a new session",
     "session_expired": "the session expired after its grace period; start a new session and re-sync from history",
 }
+
+_PLAUSIBLE_ID = re.compile(r"^[A-Za-z0-9_-]{1,512}\Z")
+
+
+def plausible_id(value: str) -> bool:
+    """Session ids and tokens are URL-safe text (S1). Anything else cannot name a session: it is
+    refused like an unknown one without asking the store (a remote store would get a key built
+    from it)."""
+    return _PLAUSIBLE_ID.match(value) is not None
+
+
+def overloaded(r: Refusal) -> Refused:
+    """The ``overloaded`` refusal of L2, as a failed open."""
+    return Refused(r.status, error_frame("overloaded", r.message), r.retry_after_s)
+
+
+_NO_TOKEN = Refused(401, error_frame("unknown_session", "a POSTed frame needs the session token: send Resume-Token: <resume_token>"))
 
 
 class ServerCore:
@@ -192,10 +215,10 @@ class ServerCore:
         hooks: ServerHooks,
         store: SessionStore | None = None,
         now: Callable[[], float] = now_ms,
+        limits: LimitOverrides | None = None,
     ) -> None:
         self.contract = contract
         self.hooks = hooks
-        self._validate_client = validate_client
         self._server_validators = server_validators
         self._now = now
         self.transports = contract.transports.kinds()
@@ -204,7 +227,12 @@ class ServerCore:
             now=now,
         )
         self.outbox = Outbox(self.store, contract.max_frame_bytes, payload_validators, lambda e, sid, t: self.report(e, sid, t))
+        #: L2: the effective limits (server options over the contract's).
+        self.limits: ContractLimits = resolve_limits(contract, contract.limits, limits)
+        self.parser = FrameParser(contract.max_frame_bytes, validate_client, self.limits.max_frames_per_post)
+        self._limiter = SessionLimiter(self.limits, now)
         self._locals: dict[str, Session] = {}
+        self._inbound_total = 0
         self._timer: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[object]] = set()
 
@@ -252,12 +280,34 @@ class ServerCore:
     def sessions(self) -> Iterator[Session]:
         return iter(list(self._locals.values()))
 
-    def _local_of(self, session_id: str, protocol_version: str) -> Session:
+    def inbound_bytes(self, session: Session) -> int:
+        """L2: bytes of client frames of this session queued for, or running in, its handlers."""
+        return session.inbound
+
+    def stats(self) -> ServerStats:
+        attached = sum(1 for s in self._locals.values() if s.attachment is not None)
+        return ServerStats(len(self._locals), attached, self._limiter.clients, self._inbound_total)
+
+    def _local_of(self, session_id: str, protocol_version: str, client_key: str) -> Session | Refusal:
+        """The session as this process holds it. A session new to this process is counted against
+        ``client_key`` first (L2); a resume of one held elsewhere (a shared store) spends no token
+        of the per-second budget, but still needs room."""
         session = self._locals.get(session_id)
-        if session is None:
-            session = Session(session_id, protocol_version)
-            self._locals[session_id] = session
+        if session is not None:
+            return session
+        refused = self._limiter.admit(client_key, False)
+        if refused is not None:
+            return refused
+        session = Session(session_id, protocol_version, client_key=client_key, idle_since=self._now())
+        self._locals[session_id] = session
         return session
+
+    def _forget(self, session: Session) -> None:
+        """The process lets go of a session (it ended, expired, or lives on in another process)."""
+        if self._locals.get(session.id) is not session:
+            return
+        del self._locals[session.id]
+        self._limiter.release(session.client_key)
 
     def _fail(self, reason: Literal["unknown_session", "session_expired"]) -> Refused:
         return Refused(ERROR_STATUS[reason], resume_failed_frame(reason, RESUME_MESSAGES[reason]))
@@ -271,7 +321,7 @@ class ServerCore:
         return Refused(ERROR_STATUS[answer.reason], resume_failed_frame(answer.reason, message, answer.earliest_seq, answer.latest_seq))
 
     def _unsupported(self, versions: Sequence[str] | None) -> Refused:
-        offered = ", ".join(versions) if versions else "none"
+        offered = clip(", ".join(versions) if versions else "none", 120)
         supported = self.contract.protocol_versions
         message = f"no common protocol version: the client offered {offered}, the server speaks {', '.join(supported)}"
         return Refused(ERROR_STATUS["unsupported_version"], error_frame("unsupported_version", message, supported_versions=supported))
@@ -294,15 +344,19 @@ class ServerCore:
             )
         )
 
-    def run_hook(self, session: Session, type_: str, fn: Callable[[], Awaitable[None] | None]) -> None:
-        """Queues application code for a session; it runs after everything queued before it."""
-        session._queue.append((type_, fn))
+    def run_hook(self, session: Session, type_: str, fn: Callable[[], Awaitable[None] | None], size: int = 0) -> None:
+        """Queues application code for a session; it runs after everything queued before it.
+        ``size`` bytes of the client frame count against the session's inbound limit until it has
+        run (L2); when they fall to half of it, the attachment is told it may read again."""
+        session._queue.append((type_, fn, size))
+        session.inbound += size
+        self._inbound_total += size
         if session._worker is None or session._worker.done():
             session._worker = asyncio.ensure_future(self._drain(session))
 
     async def _drain(self, session: Session) -> None:
         while session._queue:
-            type_, fn = session._queue.popleft()
+            type_, fn, size = session._queue.popleft()
             try:
                 result = fn()
                 if result is not None:
@@ -311,7 +365,20 @@ class ServerCore:
                 self.report(error, session.id, type_)
                 a = session.attachment
                 if a is not None:
-                    self.send_control(a, error_frame("handler_failed", f"the server failed to handle {type_}; the session is intact", session_id=session.id))
+                    try:
+                        self.send_control(a, error_frame("handler_failed", f"the server failed to handle {clip(type_)}; the session is intact", session_id=session.id))
+                    except Exception as failure:  # never a dead queue
+                        self.report(failure, session.id, type_)
+            finally:
+                if size:
+                    session.inbound -= size
+                    self._inbound_total -= size
+                    a = session.attachment
+                    if a is not None and session.inbound <= self.limits.max_inbound_bytes / 2:
+                        try:
+                            a.inbound_drained()
+                        except Exception as error:
+                            self.report(error, session.id, "inbound drained")
 
     # --- binding -------------------------------------------------------------------------------
 
@@ -321,12 +388,14 @@ class ServerCore:
         replay were sent — so nothing overtakes them and nothing is sent twice."""
         binding = _Binding(self, session, attachment)
         session.attachment = attachment
+        session.idle_since = None
         try:
             subscription = await self.store.attach(session.id, session.protocol_version, binding)
         except BaseException:
             # The store refused (e.g. Redis is down): the session is not bound here.
             if session.attachment is attachment:
                 session.attachment = None
+                session.idle_since = self._now()
             raise
         if session.attachment is attachment:
             session.subscription = subscription
@@ -338,13 +407,23 @@ class ServerCore:
 
     # --- entry points ----------------------------------------------------------------------------
 
-    async def open(self, attachment: Attachment, versions: Sequence[str] | None) -> OpenOutcome:
-        """H1/H2: a new session on a fresh attachment; the hello is sent before this returns."""
+    async def open(self, attachment: Attachment, versions: Sequence[str] | None, client_key: str = "unknown") -> OpenOutcome:
+        """H1/H2: a new session on a fresh attachment, if the limits admit one for ``client_key``
+        (L2); the hello is sent before this returns."""
         version = negotiate_version(versions, self.contract.protocol_versions)
         if version is None:
             return self._unsupported(versions)
-        session_id, token = await self.store.create(version)
-        session = self._local_of(session_id, version)
+        # L2: room for one more session here, for this client, this second — before the store is asked.
+        refused = self._limiter.admit(client_key, True)
+        if refused is not None:
+            return overloaded(refused)
+        try:
+            session_id, token = await self.store.create(version)
+        except BaseException:
+            self._limiter.release(client_key)
+            raise
+        session = Session(session_id, version, client_key=client_key, idle_since=self._now())
+        self._locals[session_id] = session
         binding = await self._bind(session, attachment)
         self.send_control(attachment, self._hello(session, token))
         binding.release(0)
@@ -358,6 +437,8 @@ class ServerCore:
         version = negotiate_version(request.versions, self.contract.protocol_versions)
         if version is None:
             return self._unsupported(request.versions)
+        if not plausible_id(request.session_id) or not plausible_id(request.token):
+            return self._fail("unknown_session")
         auth = await self.store.authenticate(request.session_id, request.token)
         if not isinstance(auth, SessionFound):
             return self._fail(auth.reason)
@@ -365,7 +446,10 @@ class ServerCore:
         check = await self.store.replay(request.session_id, request.last_seen_seq)
         if isinstance(check, ReplayRefused):
             return self._window_failure(check, request.last_seen_seq)
-        session = self._local_of(request.session_id, version)
+        local = self._local_of(request.session_id, version, request.client_key)
+        if isinstance(local, Refusal):
+            return overloaded(local)
+        session = local
         session.protocol_version = version
         binding = await self._bind(session, attachment)
         # Read again now that new frames reach this attachment: nothing falls between the two.
@@ -393,37 +477,34 @@ class ServerCore:
 
     def parse(self, text: str) -> Parsed | Rejected:
         """Parses and validates one client frame (S2/S5 typed errors)."""
-        size = utf8_length(text)
-        limit = self.contract.max_frame_bytes
-        if size > limit:
-            return _reject("frame_too_large", f"a frame of {size} bytes exceeds the limit of {limit}")
-        try:
-            value = loads(text)
-        except JsonSyntaxError as error:
-            return _reject("malformed_frame", f"the frame is not valid JSON ({error})")
-        header = value.get("header") if isinstance(value, dict) else None
-        request_id = header.get("request_id") if isinstance(header, dict) else None
-        result = self._validate_client(value)
-        if not isinstance(result, Invalid):
-            return Parsed(result.value)
-        first = result.issues[0]
-        # Echo request_id only when it is itself well-formed (it is echoed into a validated frame).
-        rid = request_id if isinstance(request_id, str) and _REQUEST_ID.match(request_id) else None
-        if first.keyword == "unknown-type":
-            return _reject("unknown_type", first.message, path=first.path, request_id=rid)
-        if first.keyword == "not-a-message":
-            return _reject("malformed_frame", f"{first.path or '/'} {first.message}", path=first.path, request_id=rid)
-        what = result.type or "the frame"
-        if first.path == "/header/session_id" and first.keyword == "required":
-            return _reject("session_required", f"{what} has no header.session_id; every client frame names its session (S5)", path=first.path, request_id=rid)
-        if first.path == "/header" and first.keyword == "required":
-            return _reject("session_required", f"{what} has no header; every client frame carries header.session_id (S5)", path=first.path, request_id=rid)
-        return _reject("invalid_message", describe_issues(result), path=first.path, request_id=rid)
+        return self.parser.parse(text)
+
+    async def authenticate(self, session_id: str, token: str | None, client_key: str) -> OpenOutcome:
+        """S3/L4: a POST's session, from its id and the resume token, before any of its frames is
+        looked at (the messages endpoint calls this before it reads a body that names the session
+        in its query)."""
+        if token is None:
+            return _NO_TOKEN
+        if plausible_id(session_id) and plausible_id(token):
+            auth = await self.store.authenticate(session_id, token)
+        else:
+            return self._unknown()
+        if not isinstance(auth, SessionFound):
+            return Refused(ERROR_STATUS[auth.reason], error_frame(auth.reason, RESUME_MESSAGES[auth.reason], path="/header/session_id"))
+        local = self._local_of(session_id, auth.protocol_version, client_key)
+        if isinstance(local, Refusal):
+            return overloaded(local)
+        if local.attachment is None:
+            local.idle_since = self._now()  # used here, so not stale
+        return Opened(local)
+
+    def _unknown(self) -> Refused:
+        return Refused(ERROR_STATUS["unknown_session"], error_frame("unknown_session", RESUME_MESSAGES["unknown_session"], path="/header/session_id"))
 
     def _release(self, session_id: str, seq: int) -> None:
         self.spawn(self.store.release(session_id, seq), session_id, Kernel.ack)
 
-    async def _handle_frame(self, frame: ClientFrame, session: Session, attachment: Attachment | None) -> Frame | None:
+    async def _handle_frame(self, frame: ClientFrame, session: Session, attachment: Attachment | None, size: int) -> Frame | None:
         header = _dict(frame["header"])
         payload = _dict(frame["payload"])
         request_id = header.get("request_id")
@@ -439,7 +520,8 @@ class ServerCore:
             # Over an attached connection the client may ask to replay its own session again.
             if attachment is None:
                 return error_frame("invalid_message", "protocol.resume is sent on connect: a WebSocket frame, or query parameters on SSE and poll", request_id=rid, path="/type")
-            auth = await self.store.authenticate(str(header["session_id"]), str(payload["resume_token"]))
+            token = str(payload["resume_token"])
+            auth = await self.store.authenticate(str(header["session_id"]), token) if plausible_id(token) else None
             if not isinstance(auth, SessionFound) or header["session_id"] != session.id:
                 return resume_failed_frame("unknown_session", RESUME_MESSAGES["unknown_session"])
             last_seen = _int(payload["last_seen_seq"])
@@ -451,58 +533,75 @@ class ServerCore:
                 attachment.send(f.frame, f.seq)
             return None
         on_message = self.hooks.on_message
-        self.run_hook(session, type_, lambda: on_message(session, frame))
+        self.run_hook(session, type_, lambda: on_message(session, frame), size)
         return None
 
-    async def _receive_one(self, text: str, source: InboundSource) -> tuple[bool, Frame | None, int]:
-        parsed = self.parse(text)
-        if isinstance(parsed, Rejected):
-            return False, parsed.frame, parsed.status
-        frame = parsed.frame
+    async def _accept(self, frame: ClientFrame, size: int, session: Session, attachment: Attachment | None) -> Rejected | None:
+        """One validated frame for a session this process holds: S2 (it names that session), L2
+        (room in its inbound queue), then its handling."""
         header = _dict(frame["header"])
         rid_value = header.get("request_id")
         rid = rid_value if isinstance(rid_value, str) else None
-        session_id = str(header["session_id"])
-        if isinstance(source, FromAttachment):
-            # S2: a frame names its session; on a connection it must be the connection's session.
-            if session_id != source.session.id:
-                return False, error_frame("unknown_session", "header.session_id does not name this connection's session", request_id=rid, path="/header/session_id"), 404
-            session = source.session
-            attachment: Attachment | None = source.attachment
-        else:
-            if source.token is None:
-                return False, error_frame("unknown_session", "a POSTed frame needs the session token: send Resume-Token: <resume_token>", request_id=rid), 401
-            auth = await self.store.authenticate(session_id, source.token)
-            if not isinstance(auth, SessionFound):
-                return False, error_frame(auth.reason, RESUME_MESSAGES[auth.reason], request_id=rid, path="/header/session_id"), ERROR_STATUS[auth.reason]
-            session = self._local_of(session_id, auth.protocol_version)
-            attachment = None
-        error = await self._handle_frame(frame, session, attachment)
-        return (False, error, 400) if error is not None else (True, None, 202)
+        if header.get("session_id") != session.id:
+            message = "header.session_id does not name this connection's session" if attachment is not None else "header.session_id does not name the session this request authenticated"
+            return refusal("unknown_session", message, path="/header/session_id", request_id=rid)
+        # A connection stops being read when its session is this far behind (the transport pauses
+        # it); a POST cannot be paused, so it is refused and the client sends it again later.
+        if attachment is None and session.inbound + size > self.limits.max_inbound_bytes:
+            return refusal("overloaded", f"the session's handlers are {session.inbound} bytes behind (limit {self.limits.max_inbound_bytes}); send this frame again later", request_id=rid)
+        error = await self._handle_frame(frame, session, attachment, size)
+        return Rejected(error, 400) if error is not None else None
+
+    async def _receive_post(self, text: str, source: FromPost) -> InboundOutcome:
+        # L4: no token, no work — not even parsing.
+        if source.token is None:
+            return _outcome(0, [Rejected(_NO_TOKEN.frame, _NO_TOKEN.status)])
+        batch = self.parser.batch(text)
+        if isinstance(batch, Rejected):
+            return _outcome(0, [batch])
+        # The session a POST's query named was authenticated before its body was read (L4).
+        session = source.session
+        accepted = 0
+        failures: list[Rejected] = []
+        index = 0
+        items = batch.items
+        while index < len(items) and len(failures) < self.limits.max_error_frames:
+            item = items[index]
+            index += 1
+            if isinstance(item, Rejected):
+                failures.append(item)
+                continue
+            if session is None:
+                # L4: the session the first frame names is authenticated once; a refusal answers for
+                # the whole batch with one frame, however many frames it carries.
+                header = _dict(item.frame["header"])
+                auth = await self.authenticate(str(header.get("session_id")), source.token, source.client_key)
+                if isinstance(auth, Refused):
+                    rid = header.get("request_id")
+                    frame = auth.frame
+                    if isinstance(rid, str):
+                        frame = {**frame, "payload": {**_dict(frame["payload"]), "request_id": rid}}
+                    return _outcome(accepted, [*failures, Rejected(frame, auth.status)])
+                session = auth.session
+            refused = await self._accept(item.frame, item.bytes, session, None)
+            if refused is not None:
+                failures.append(refused)
+            else:
+                accepted += 1
+        left = len(items) - index
+        if left > 0:
+            failures.append(refusal("overloaded", f"{left} more frames of this batch were not handled after {len(failures)} were refused; correct them and send the rest again"))
+        return _outcome(accepted, failures)
 
     async def receive(self, text: str, source: InboundSource) -> InboundOutcome:
-        """Handles inbound text (one frame, or a JSON array of frames for POST)."""
-        items = [text]
-        # A POST may carry a JSON array of frames (poll clients batch acks with messages).
-        if isinstance(source, FromPost) and text.lstrip().startswith("["):
-            try:
-                batch = loads(text)
-                if isinstance(batch, list):
-                    items = [dumps(f) for f in batch]
-            except JsonSyntaxError:
-                pass  # parse() reports it as malformed_frame
-        accepted = 0
-        errors: list[Frame] = []
-        status = 202
-        for item in items:
-            ok, error, code = await self._receive_one(item, source)
-            if ok:
-                accepted += 1
-            if error is not None:
-                errors.append(error)
-                if status == 202:
-                    status = code
-        return InboundOutcome(accepted, errors, status)
+        """Handles inbound text (one frame, or a JSON array of at most max_frames_per_post frames for POST)."""
+        if isinstance(source, FromPost):
+            return await self._receive_post(text, source)
+        parsed = self.parser.parse(text)
+        if isinstance(parsed, Rejected):
+            return _outcome(0, [parsed])
+        refused = await self._accept(parsed.frame, utf8_length(text), source.session, source.attachment)
+        return _outcome(0, [refused]) if refused is not None else _outcome(1, [])
 
     def detach(self, session: Session, attachment: Attachment) -> None:
         """The attachment went away; the TTL starts."""
@@ -512,6 +611,7 @@ class ServerCore:
         subscription = local.subscription
         local.attachment = None
         local.subscription = None
+        local.idle_since = self._now()
         if subscription is not None:
             self.spawn(self.store.detach(subscription), session.id, "detach")
 
@@ -521,7 +621,7 @@ class ServerCore:
         await self.store.end(session_id)
         if local is None:
             return False
-        del self._locals[session_id]
+        self._forget(local)
         self._session_end(local, "ended")
         return True
 
@@ -544,17 +644,34 @@ class ServerCore:
         tick = min(c.heartbeat_ms, max(1000, c.session.ttl_ms // 4)) / 1000
         while True:
             await asyncio.sleep(tick)
-            for s in list(self._locals.values()):
-                if s.attachment is not None:
-                    s.attachment.heartbeat(s.latest_seq)
             try:
-                expired = await self.store.sweep(self._now())
-            except Exception as error:
-                self.report(error, None, "sweep")
-                continue
-            for sid in expired:
-                session = self._locals.pop(sid, None) or Session(sid, "")
-                self._session_end(session, "expired")
+                await self._tick()
+            except Exception as error:  # never a dead timer
+                self.report(error, None, "tick")
+
+    async def _tick(self) -> None:
+        at = self._now()
+        ttl = self.contract.session.ttl_ms
+        for s in list(self._locals.values()):
+            if s.attachment is not None:
+                try:
+                    s.attachment.heartbeat(s.latest_seq)
+                except Exception as error:
+                    self.report(error, s.id, "heartbeat")  # one broken connection never stops the others' heartbeats
+            elif s.idle_since is not None and at - s.idle_since > 2 * ttl:
+                # The store never reported it: it lives on in another process (a shared store). It
+                # is not ours to end, only to stop counting (L2).
+                self._forget(s)
+        try:
+            expired = await self.store.sweep(at)
+        except Exception as error:
+            self.report(error, None, "sweep")
+            return
+        for sid in expired:
+            session = self._locals.get(sid)
+            if session is not None:
+                self._forget(session)
+            self._session_end(session or Session(sid, ""), "expired")
 
     def close(self) -> None:
         """Stops timers and closes every attachment."""
@@ -564,6 +681,11 @@ class ServerCore:
         for s in list(self._locals.values()):
             if s.attachment is not None:
                 s.attachment.close(CloseReason("server_closing", "the server is shutting down; resume later"))
+
+
+def _outcome(accepted: int, failures: Sequence[Rejected]) -> InboundOutcome:
+    """The answer to inbound frames: the status of the first refusal, or 202."""
+    return InboundOutcome(accepted, [f.frame for f in failures], failures[0].status if failures else 202)
 
 
 class _Binding:
@@ -609,13 +731,6 @@ class _Binding:
         self._held = None
         for frame, seq in pending:
             self.frame(frame, seq)
-
-
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
-
-
-def _reject(code: ErrorCode, message: str, *, path: str | None = None, request_id: str | None = None) -> Rejected:
-    return Rejected(error_frame(code, message, path=path, request_id=request_id), ERROR_STATUS[code])
 
 
 def _dict(value: object) -> dict[str, object]:

@@ -118,7 +118,10 @@ describe('slow and stuck readers (L3)', () => {
     const hello = await ch.next('protocol.hello');
     const id = hello.payload.session_id as string;
     const before = await stats();
-    (ch.ws as unknown as { _socket: net.Socket })._socket.pause();
+    // ws.pause(), not its socket's: ws resumes a paused socket whenever its receiver drains, so a
+    // client that only paused the socket goes on reading (and a server that does not judge by one
+    // burst never finds it slow).
+    ch.ws.pause();
     await ch.send(chatSend(id, 'emit:400:30000')); // 12 MB
     await until(async () => (await stats()).attached === before.attached - 1, 'the slow session to be detached');
     await until(async () => (await stats()).connections.websocket === before.connections.websocket - 1, 'its socket to be destroyed', 15_000);
@@ -137,12 +140,16 @@ describe('slow and stuck readers (L3)', () => {
     const before = await stats();
     const socket = net.connect(scene().server.port, '127.0.0.1');
     let text = '';
+    let received = 0;
     const hello = await new Promise<{ session_id: string; resume_token: string }>((resolve) => {
       socket.on('connect', () => socket.write(httpGet('/events', { 'x-client': 'stuck-sse', connection: 'keep-alive' })));
       socket.on('data', (d) => {
+        received += d.length;
+        if (text === undefined) return;
         text += d.toString();
         const m = /data: (\{"type":"protocol.hello".*\})\n/.exec(text);
         if (m) {
+          text = undefined as unknown as string;
           socket.pause(); // from now on nothing is read
           resolve(JSON.parse(m[1]!).payload);
         }
@@ -152,9 +159,13 @@ describe('slow and stuck readers (L3)', () => {
     socket.on('close', () => (closed = true));
     socket.on('error', () => undefined);
     await postMessages(scene().server.target, chatSend(hello.session_id, 'emit:400:30000'), hello.resume_token);
-    await until(async () => closed, 'the server to destroy the stuck socket', 15_000);
-    await until(async () => (await stats()).connections.sse === before.connections.sse, 'only the bystander stream left');
+    await until(async () => (await stats()).connections.sse === before.connections.sse, 'the server to let go of the stuck stream (only the bystander stream left)', 15_000);
     await until(async () => (await stats()).attached === before.attached, 'the stuck session to be detached');
+    // Destroyed, not ended after its data: reading again, the client finds its connection gone
+    // long before the 12 MB. (A paused socket sees no close, so the client looks now.)
+    socket.resume();
+    await until(async () => closed, 'the client to find its socket closed', 15_000);
+    expect(received).toBeLessThan(12_000_000);
   }, 30_000);
 
   it('a poll client that stops polling → its attachment lapses after holdMs + heartbeat; its session waits for a resume', async () => {

@@ -5,7 +5,7 @@
  * send), and the check that runs after every attack — the process lives, every bystander gets
  * its next message with nothing lost or repeated, and memory stays under its bound.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,17 @@ import { chatSend, cleanup, isData, keepAcrossTests, KINDS, openSession, range, 
 import type { HostileConfig } from './server-child.js';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'server-child.ts');
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/**
+ * Which server the suite attacks: the TypeScript runtime (server-child.ts), or the Python one
+ * (tests/python/hostile_server.py, the same IPC commands) when HOSTILE_RUNTIME=python — the
+ * Python suites run these very files that way (tests/python/hostile-*.test.ts).
+ */
+export const RUNTIME: 'typescript' | 'python' = process.env.HOSTILE_RUNTIME === 'python' ? 'python' : 'typescript';
+
+/** The expectation where the host's own HTTP layer answers before the runtime does (Node's http, uvicorn with h11). */
+export const byHost = <T>(node: T, uvicorn: T): T => (RUNTIME === 'python' ? uvicorn : node);
 
 export interface ChildStats {
   readonly stats: ContractServerStats;
@@ -40,11 +51,11 @@ export interface HostileServer {
 }
 
 export async function startHostile(config: HostileConfig = {}): Promise<HostileServer> {
-  const child: ChildProcess = fork(CHILD, [], {
-    execArgv: ['--import', 'tsx', '--expose-gc'],
-    env: { ...process.env, HOSTILE_CONFIG: JSON.stringify(config) },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  const env = { ...process.env, HOSTILE_CONFIG: JSON.stringify(config) };
+  const child: ChildProcess =
+    RUNTIME === 'python'
+      ? spawn(path.join(ROOT, '.venv', 'bin', 'python'), [path.join(ROOT, 'tests', 'python', 'hostile_server.py')], { env: { ...env, PYTHONDONTWRITEBYTECODE: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+      : fork(CHILD, [], { execArgv: ['--import', 'tsx', '--expose-gc'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let exited: string | undefined;
   const waiters = new Map<number, (m: Record<string, unknown>) => void>();
   child.on('message', (m: Record<string, unknown>) => waiters.get(m.id as number)?.(m));

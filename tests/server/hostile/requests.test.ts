@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TIGHT } from './config.js';
-import { httpGet, httpPost, rawRequest, UPGRADE_HEADERS, useScene } from './harness.js';
+import { byHost, httpGet, httpPost, rawRequest, UPGRADE_HEADERS, useScene } from './harness.js';
 
 const scene = useScene(TIGHT);
 
@@ -43,20 +43,23 @@ describe('request targets that are not URLs (L1)', () => {
   });
 });
 
-describe('request lines and headers Node refuses itself (L1)', () => {
+describe('request lines and headers the host refuses itself (L1)', () => {
   it.each([
-    ['binary garbage for a request line', Buffer.from([0x00, 0x01, 0xff, 0x0d, 0x0a, 0x0d, 0x0a])],
-    ['a target that is no path at all', 'GET poll HTTP/1.1\r\nHost: x\r\n\r\n'],
-    ['an unknown method', 'BREW /poll HTTP/1.1\r\nHost: x\r\n\r\n'],
-    ['a NUL in a header value', 'GET /poll HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n'],
-    ['a header without a colon', 'GET /poll HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n'],
-    ['Content-Length and Transfer-Encoding both', 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
-    ['two different Content-Lengths', 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'],
-    ['a broken chunk size', 'POST /messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAuthorization: Bearer abc\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
-  ])('%s → 400 and the connection closed', async (_name, request) => {
+    ['binary garbage for a request line', 400, Buffer.from([0x00, 0x01, 0xff, 0x0d, 0x0a, 0x0d, 0x0a])],
+    ['a target that is no path at all', 400, 'GET poll HTTP/1.1\r\nHost: x\r\n\r\n'],
+    // h11 passes any method on: the path answers that it takes GET.
+    ['an unknown method', byHost(400, 405), 'BREW /poll HTTP/1.1\r\nHost: x\r\n\r\n'],
+    ['a NUL in a header value', 400, 'GET /poll HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n'],
+    ['a header without a colon', 400, 'GET /poll HTTP/1.1\r\nHost: x\r\nthis is not a header\r\n\r\n'],
+    // h11 reads the chunked body (RFC 9112: Transfer-Encoding wins); the POST has no token (L4).
+    ['Content-Length and Transfer-Encoding both', byHost(400, 401), 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n'],
+    ['two different Content-Lengths', 400, 'POST /messages HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello'],
+    ['a broken chunk size', 400, 'POST /messages HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nAuthorization: Bearer abc\r\n\r\nzz\r\nhello\r\n0\r\n\r\n'],
+  ])('%s → %i and the connection closed', async (_name, status, request) => {
     const r = await rawRequest(port(), request);
-    expect(r.status).toBe(400);
-    expect(r.closed).toBe(true);
+    expect(r.status).toBe(status);
+    // Closed, or about to be: a chunked answer (uvicorn's) ends before its connection does.
+    expect(r.closed || /^connection: close$/im.test(r.head)).toBe(true);
   });
 
   it('64 KiB of headers → 431, the connection closed', async () => {

@@ -17,12 +17,15 @@ from typing import Any, Generic, Literal, TypeVar
 from starlette.routing import BaseRoute, Match
 
 from ..contract import ContractDescriptor, HistoryDescriptor, TransportKind
+from ..frames import clip
+from ..limits import LimitOverrides
 from ..validation import Validator
 from .conformance import ConformanceResponder
 from .history import HistoryEndpoint, HistoryStore
-from .server_core import ClientFrame, ServerCore, ServerHooks, Session
+from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
+from .session_limiter import ClientKey, address_key
 from .store import SessionStore
-from .transports.http_util import Scope, send_json
+from .transports.http_util import MAX_HEADER_BYTES, Scope, header_bytes, refuse_request, routable, send_json
 from .transports.messages import MessagesEndpoint
 from .transports.poll import PollTransport
 from .transports.sse import SseTransport
@@ -88,6 +91,57 @@ Handler = Callable[[ClientFrame, HandlerContext[E]], Awaitable[None] | None]
 ErrorHook = Callable[[BaseException, str | None, str | None], None]
 
 
+@dataclass(frozen=True, slots=True)
+class ServerTimers:
+    """Timers that replace the contract's (each optional), for tests and ``contractgen probe
+    --timers`` only: expiry (S4), heartbeats (Q4) and empty poll answers can then be observed in
+    seconds. The hello announces the values in force (H1)."""
+
+    #: S4: how long a detached session lives.
+    session_ttl_ms: int | None = None
+    #: Q4: heartbeat interval.
+    heartbeat_ms: int | None = None
+    #: How long a poll is held before an empty answer.
+    poll_hold_ms: int | None = None
+
+
+def with_timers(contract: ContractDescriptor, timers: ServerTimers | None) -> ContractDescriptor:
+    """The contract with ``timers`` in force: what the core, the transports, the hello (and a store
+    made for this server) read. Raises ValueError for a value that is not a positive integer."""
+    if timers is None:
+        return contract
+    for name in ("session_ttl_ms", "heartbeat_ms", "poll_hold_ms"):
+        value = getattr(timers, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"contractgen runtime: timers.{name} must be a positive whole number of milliseconds, got {value!r}")
+    poll = contract.transports.poll
+    return replace(
+        contract,
+        session=replace(contract.session, ttl_ms=timers.session_ttl_ms or contract.session.ttl_ms),
+        heartbeat_ms=timers.heartbeat_ms or contract.heartbeat_ms,
+        transports=replace(contract.transports, poll=replace(poll, hold_ms=timers.poll_hold_ms or poll.hold_ms) if poll is not None else None),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Connections:
+    websocket: int
+    sse: int
+    #: Requests held waiting for data.
+    poll: int
+
+
+@dataclass(frozen=True, slots=True)
+class ContractServerStats:
+    """What this process holds now (L2), for metrics: the core's counts and open connections."""
+
+    sessions: int
+    attached: int
+    clients: int
+    inbound_bytes: int
+    connections: Connections
+
+
 class ContractServer(Generic[E]):
     """The server of one contract. Mount ``routes`` in a Starlette/FastAPI app
     (``app.router.routes.extend(server.routes)``), or serve ``app`` on its own (it answers 404 for
@@ -112,7 +166,15 @@ class ContractServer(Generic[E]):
         resume_timeout_ms: int | None = None,
         max_buffered_bytes: int | None = None,
         conformance: bool = False,
+        limits: LimitOverrides | None = None,
+        client_key: ClientKey | None = None,
+        timers: ServerTimers | None = None,
     ) -> None:
+        """``limits`` (L2) overrides the contract's limits for this server; ``client_key`` says whom a
+        request counts against for the per-client session limit (default: the peer address —
+        behind a reverse proxy, read the client's address from the proxy's header instead);
+        ``timers`` is for tests and ``contractgen probe --timers`` only (see ServerTimers)."""
+        contract = with_timers(contract, timers)
         self.contract = contract
         self._emitter = emitter
         self._dispatch = dispatch
@@ -140,15 +202,18 @@ class ContractServer(Generic[E]):
             on_session_end=(lambda s, reason: on_session_end(SessionHandle(s), reason)) if on_session_end else None,
             on_error=on_error,
         )
-        self.core = ServerCore(contract, validate_client, server_validators, payload_validators, hooks, store)
+        overrides: LimitOverrides = {**(limits or {})}
+        if max_buffered_bytes is not None:
+            overrides["max_buffered_bytes"] = max_buffered_bytes
+        self.core = ServerCore(contract, validate_client, server_validators, payload_validators, hooks, store, limits=overrides)
         base = base_path.rstrip("/")
         t = contract.transports
-        limits = {"max_buffered_bytes": max_buffered_bytes}
-        self.websocket = WebSocketTransport(self.core, base + t.websocket.path, resume_timeout_ms=resume_timeout_ms or 10_000, **limits) if t.websocket else None
-        self.sse = SseTransport(self.core, base + t.sse.path, **limits) if t.sse else None
-        self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms) if t.poll else None
+        key = client_key or address_key
+        self.websocket = WebSocketTransport(self.core, base + t.websocket.path, resume_timeout_ms=resume_timeout_ms or 10_000, client_key=key) if t.websocket else None
+        self.sse = SseTransport(self.core, base + t.sse.path, client_key=key) if t.sse else None
+        self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms, client_key=key) if t.poll else None
         messages_path = t.sse.messages_path if t.sse else t.poll.messages_path if t.poll else None
-        self.messages = MessagesEndpoint(self.core, base + messages_path) if messages_path else None
+        self.messages = MessagesEndpoint(self.core, base + messages_path, key) if messages_path else None
         self.history = [HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error) for h in history]
         self.closed = False
         self._exact: dict[str, ASGIApp] = {}
@@ -179,6 +244,16 @@ class ContractServer(Generic[E]):
     async def end_session(self, session_id: str) -> bool:
         """Ends a session now (logout, ban): its connection is closed and a resume gets session_expired."""
         return await self.core.end(session_id)
+
+    def stats(self) -> ContractServerStats:
+        """L2: what this process holds now (sessions, connections, queued inbound bytes), for metrics."""
+        core: ServerStats = self.core.stats()
+        connections = Connections(
+            len(self.websocket.connections) if self.websocket else 0,
+            len(self.sse.streams) if self.sse else 0,
+            len(self.poll.holding) if self.poll else 0,
+        )
+        return ContractServerStats(core.sessions, core.attached, core.clients, core.inbound_bytes, connections)
 
     # --- lifecycle ----------------------------------------------------------------------------------
 
@@ -240,14 +315,16 @@ class ContractServer(Generic[E]):
                     await self.core.store.close()
                     await send({"type": "lifespan.shutdown.complete"})
                     return
-        endpoint = self.owns(scope)
-        if endpoint is None:
-            if scope["type"] == "websocket":
-                await send({"type": "websocket.close", "code": 1000})
-                return
-            await send_json(send, 404, {"error": f"no route for {scope.get('method')} {scope.get('path')}"})
+        # L1: a target that is not a path (nor an absolute URL of one) is answered 400.
+        routed = routable(scope)
+        if routed is None:
+            await refuse_request(scope, send, 400, "the request target is not a valid URL path")
             return
-        await self.serve(endpoint, scope, receive, send)
+        endpoint = self.owns(routed)
+        if endpoint is None:
+            await _no_route(routed, send)
+            return
+        await self.serve(endpoint, routed, receive, send)
 
     async def serve(self, endpoint: ASGIApp, scope: Scope, receive: Any, send: Any) -> None:
         if self.closed:
@@ -257,8 +334,24 @@ class ContractServer(Generic[E]):
             else:
                 await send_json(send, 503, {"error": "the server is shutting down; resume later"}, {"connection": "close"})
             return
+        # L1/L2: headers past the host's usual bound are refused before any work (Node answers 431 at 16 KiB).
+        if header_bytes(scope) > MAX_HEADER_BYTES:
+            await refuse_request(scope, send, 431, f"the request's headers exceed {MAX_HEADER_BYTES} bytes")
+            return
         self.core.start()
-        await endpoint(scope, receive, send)
+        # L1: nothing a request does raises out of the app: a failure is reported and answered 500
+        # (the WebSocket closed 1011) when nothing was answered yet; the server keeps serving.
+        try:
+            await endpoint(scope, receive, send)
+        except Exception as error:
+            self.core.report(error, None, "request")
+            try:
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 1011})
+                else:
+                    await send_json(send, 500, {"error": "internal error; the server keeps serving"})
+            except Exception:
+                pass  # answered already, or the client is gone
 
 
 class _App:
@@ -271,6 +364,11 @@ class _App:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         await self.server.asgi(scope, receive, send)
+
+
+async def _no_route(scope: Scope, send: Any) -> None:
+    """404 for a path that is not the contract's (a WebSocket upgrade too)."""
+    await refuse_request(scope, send, 404, f"no route for {clip(str(scope.get('method', 'GET')))} {clip(str(scope.get('path', '')), 200)}", close=False)
 
 
 async def _upgrade_required(scope: Scope, receive: Any, send: Any) -> None:

@@ -18,8 +18,7 @@ import type { Duplex } from 'node:stream';
  * the whole one a framework saw first (Express strips its mount path from `url`, not from
  * `originalUrl`), so the contract's paths match wherever the server is mounted.
  */
-export function requestUrl(req: IncomingMessage): URL | undefined {
-  const raw = originalTarget(req);
+export function requestUrl(req: IncomingMessage, raw: string = originalTarget(req)): URL | undefined {
   try {
     return raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw);
   } catch {

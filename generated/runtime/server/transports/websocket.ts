@@ -51,7 +51,8 @@ export function closeReason(text: string): string {
 export interface WebSocketTransport {
   readonly path: string;
   /** Handles an HTTP upgrade for this transport's path; false when the path is not ours. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** `at`: the URL as the server should route it (a mount prefix taken off); default the request's own. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, at?: URL): boolean;
   readonly connections: number;
   close(): void;
 }
@@ -249,9 +250,9 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
 
   return {
     path: options.path,
-    handleUpgrade(req, socket, head) {
+    handleUpgrade(req, socket, head, at) {
       // L1: a target that is not a URL is answered here, whichever host mounted the server.
-      const url = requestUrl(req);
+      const url = at ?? requestUrl(req);
       if (!url) {
         refuseUpgrade(socket, 400, 'the request target is not a valid URL path');
         return true;

@@ -1,19 +1,28 @@
 """WebSocket transport (raw ASGI). A connection without ``session_id`` in its URL gets a new
 session and its hello at once; a connection with one must send ``protocol.resume`` as its first
 frame (R1: the token travels in a frame, never in a URL). Frames go out through one writer task
-per connection, in order; a client that falls ``max_buffered_bytes`` behind is closed and resumes
-from the replay window (L3). A port of runtime/server/transports/websocket.ts."""
+per connection, in order. A port of runtime/server/transports/websocket.ts.
+
+Limits (L1-L3): the ASGI server closes a connection that breaks the framing (1002), sends invalid
+UTF-8 (1007) or a message over its ``ws_max_size`` (1009; serve with 4 × max_frame_bytes, as
+``ws``'s maxPayload is); a message over 4 × max_frame_bytes that gets here is closed with 1009
+too. A session whose handlers fall ``max_inbound_bytes`` behind stops being read until they catch
+up (the ASGI server reads no more from the socket while the app does not receive: TCP
+backpressure). A client ``max_buffered_bytes`` behind is closed (4005) and, if it does not take
+the close within ``close_timeout_ms``, its connection is dropped."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from collections import deque
 from typing import Any
 
 from ...contract import TransportKind
 from ...frames import CloseCodes, Frame, Kernel, error_frame, heartbeat_frame, parse_version_list
 from ..server_core import CloseReason, FromAttachment, Opened, OpenOutcome, Refused, Rejected, ResumeRequest, ServerCore, Session, _dict, _int
-from .http_util import Query, Scope
+from ..session_limiter import ClientKey, address_key
+from .http_util import Query, Scope, abort_connection, buffered, refuse_request, transport_of
 
 CLOSE_FOR = {
     "superseded": CloseCodes.superseded,
@@ -24,13 +33,35 @@ CLOSE_FOR = {
 }
 
 
+#: RFC 7230 token: what each entry of Sec-WebSocket-Protocol must be.
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+
+
+def close_reason(text: str) -> str:
+    """A close reason is at most 123 bytes of UTF-8 (RFC 6455); the ASGI server refuses more."""
+    out = text[:123]
+    while len(out.encode("utf-8", "surrogatepass")) > 123:
+        out = out[:-1]
+    return out.encode("utf-8", "replace").decode("utf-8")
+
+
 class WebSocketTransport:
-    def __init__(self, core: ServerCore, path: str, *, resume_timeout_ms: int = 10_000, max_buffered_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        core: ServerCore,
+        path: str,
+        *,
+        resume_timeout_ms: int = 10_000,
+        max_buffered_bytes: int | None = None,
+        close_timeout_ms: int = 5_000,
+        client_key: ClientKey = address_key,
+    ) -> None:
         self.core = core
         self.path = path
         self.resume_timeout_ms = resume_timeout_ms
-        window = core.contract.replay_window.max_bytes
-        self.max_buffered = max_buffered_bytes if max_buffered_bytes is not None else max(8 * window, 8 * 1024 * 1024)
+        self.max_buffered = max_buffered_bytes if max_buffered_bytes is not None else core.limits.max_buffered_bytes
+        self.close_timeout_ms = close_timeout_ms
+        self.client_key = client_key
         self.connections: set[_Connection] = set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -62,7 +93,12 @@ class _Connection:
         self._wake = asyncio.Event()
         self._close_with: tuple[int, str] | None = None
         self._writer: asyncio.Task[None] | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._closer: asyncio.Task[None] | None = None
+        self._checking = False
+        self._transport = transport_of(send)
+        # L2: set while the socket may be read; cleared while the session's handlers are too far behind.
+        self._readable = asyncio.Event()
+        self._readable.set()
 
     # --- Attachment ------------------------------------------------------------------------------
 
@@ -72,8 +108,17 @@ class _Connection:
         self._queue.append(frame)
         self._queued_bytes += len(frame)
         self._wake.set()
-        if self._queued_bytes > self.t.max_buffered:
-            self.close(CloseReason("slow_consumer", f"the client fell {self._queued_bytes} bytes behind; resume to catch up from the replay window"))
+        if self._queued_bytes > self.t.max_buffered and not self._checking:
+            # Judged once the writer has had its turn (it runs first: it was woken first), by what
+            # the client has not taken: this queue and the connection's own buffer.
+            self._checking = True
+            asyncio.get_running_loop().call_soon(self._check_behind)
+
+    def _check_behind(self) -> None:
+        self._checking = False
+        behind = self._queued_bytes + buffered(self._transport)
+        if behind > self.t.max_buffered:
+            self.close(CloseReason("slow_consumer", f"the client fell {behind} bytes behind; resume to catch up from the replay window"))
 
     def heartbeat(self, latest_seq: int) -> None:
         # Pings and dead peers are the ASGI server's (uvicorn: ws_ping_interval); this is the protocol's tick.
@@ -84,7 +129,7 @@ class _Connection:
         if self.closed:
             return
         if reason.code == "slow_consumer":
-            self._abandon()
+            self._abandon(reason.message)
             return
         if reason.code == "superseded":
             self.send(self.core.encode(error_frame("superseded", reason.message, session_id=self.session.id if self.session else None)))
@@ -92,29 +137,55 @@ class _Connection:
             self.send(self.core.encode(reason.frame))
         self._finish(CLOSE_FOR[reason.code], reason.message)
 
+    def inbound_drained(self) -> None:
+        self._throttle()
+
     # --- the connection ----------------------------------------------------------------------------
+
+    def _behind(self) -> int:
+        return self.core.inbound_bytes(self.session) if self.session is not None else 0
+
+    def _throttle(self) -> None:
+        """L2: the socket is not read while the session's handlers are max_inbound_bytes behind,
+        and read again once they are down to half of it."""
+        limit = self.core.limits.max_inbound_bytes
+        if self._readable.is_set() and not self.closed and self._behind() > limit:
+            self._readable.clear()
+        elif not self._readable.is_set() and (self._behind() <= limit / 2 or self.closed):
+            self._readable.set()
 
     def _finish(self, code: int, reason: str) -> None:
         """Sends what is queued, then closes with ``code``; nothing is queued after this."""
         self.closed = True
-        self._close_with = (code, reason[:120])
+        self._close_with = (code, close_reason(reason))
         self._wake.set()
+        self._readable.set()
 
-    def _abandon(self) -> None:
+    def _abandon(self, reason: str) -> None:
         """L3: a consumer this far behind gets nothing more: its queue is dropped, the session goes
-        back to its TTL now, and the writer stops (the ASGI server closes the socket)."""
+        back to its TTL now, and the close (4005) goes out after what the socket holds already; a
+        client that does not take it within close_timeout_ms loses its connection."""
         self.closed = True
         self._queue.clear()
         self._queued_bytes = 0
+        self._readable.set()
         if self.session is not None:
             self.core.detach(self.session, self)
         if self._writer is not None:
             self._writer.cancel()
+        self._closer = asyncio.ensure_future(self._close_or_drop(CloseCodes.slow_consumer, close_reason(reason)))
+
+    async def _close_or_drop(self, code: int, reason: str) -> None:
+        try:
+            await asyncio.wait_for(self._send({"type": "websocket.close", "code": code, "reason": reason}), self.t.close_timeout_ms / 1000)
+        except (asyncio.TimeoutError, Exception):
+            abort_connection(self._send)
 
     def terminate(self) -> None:
         self.closed = True
         self._close_with = self._close_with or (CloseCodes.going_away, "the server is shutting down; resume later")
         self._wake.set()
+        self._readable.set()
 
     def _refuse(self, frame: Frame, code: int) -> None:
         self._queue.append(self.core.encode(frame))
@@ -138,23 +209,28 @@ class _Connection:
         message = await self._receive()
         if message["type"] != "websocket.connect":
             return
+        # L1: a Sec-WebSocket-Protocol list that is not one (``a,,b``) is refused, as ws refuses it.
+        if not all(_TOKEN.match(p) for p in self.scope.get("subprotocols") or []):
+            await refuse_request(self.scope, self._send, 400, "invalid Sec-WebSocket-Protocol header")
+            return
         query = Query(self.scope.get("query_string", b""))
         versions = parse_version_list(query.get("versions"))
         resume_id = query.get("session_id")
+        key = self.t.client_key(self.scope)
         await self._send({"type": "websocket.accept"})
         self._writer = asyncio.ensure_future(self._write_loop())
         resume_timer: asyncio.TimerHandle | None = None
         try:
             if resume_id is None:
                 try:
-                    self._settle(await self.core.open(self, versions), CloseCodes.unsupported_version)
+                    self._settle(await self.core.open(self, versions, key), CloseCodes.unsupported_version)
                 except Exception as error:  # the store failed (e.g. Redis is down): try again later
                     self.core.report(error, None, "open")
                     self._refuse(error_frame("handler_failed", f"the server could not open a session: {error}"), CloseCodes.try_again_later)
             else:
                 loop = asyncio.get_running_loop()
                 resume_timer = loop.call_later(self.t.resume_timeout_ms / 1000, self._resume_timeout)
-            await self._read_loop(resume_id, versions, resume_timer)
+            await self._read_loop(resume_id, versions, resume_timer, key)
         finally:
             self.closed = True
             if resume_timer is not None:
@@ -164,19 +240,29 @@ class _Connection:
             await self._drain_writer()
 
     async def _drain_writer(self) -> None:
+        closer = self._closer
+        if closer is not None:
+            await asyncio.wait({closer})
         writer = self._writer
         if writer is None:
             return
         if self._close_with is None:
             writer.cancel()  # the client went away: nothing more can be sent
         try:
-            await asyncio.wait_for(asyncio.shield(writer), timeout=5)
+            await asyncio.wait_for(asyncio.shield(writer), timeout=self.t.close_timeout_ms / 1000)
         except (asyncio.TimeoutError, asyncio.CancelledError, Exception):
             writer.cancel()
+            if self._close_with is not None and not writer.done():
+                abort_connection(self._send)  # L3: a close the client never takes
 
-    async def _read_loop(self, resume_id: str | None, versions: list[str] | None, resume_timer: asyncio.TimerHandle | None) -> None:
+    async def _read_loop(self, resume_id: str | None, versions: list[str] | None, resume_timer: asyncio.TimerHandle | None, key: str) -> None:
         too_big = self.core.contract.max_frame_bytes * 4
         while True:
+            if not self._readable.is_set():
+                # L2: while the handlers are too far behind, the socket is not read (nor is a goodbye).
+                readable = asyncio.ensure_future(self._readable.wait())
+                await asyncio.wait({readable, *([self._writer] if self._writer is not None else [])}, return_when=asyncio.FIRST_COMPLETED)
+                readable.cancel()
             receiving = asyncio.ensure_future(self._receive())
             waits: set[asyncio.Future[Any]] = {receiving}
             if self._writer is not None:
@@ -202,11 +288,12 @@ class _Connection:
                 self._finish(CloseCodes.too_big, "frame too large")
                 continue
             try:
-                await self._handle(text, resume_id, versions, resume_timer)
+                await self._handle(text, resume_id, versions, resume_timer, key)
             except Exception as error:  # the store failed (e.g. Redis is down): say so and close
                 self.core.report(error, self.session.id if self.session else None, "frame")
                 if not self.closed:
                     self._refuse(error_frame("handler_failed", f"the server could not handle the frame: {error}"), CloseCodes.try_again_later)
+            self._throttle()
 
     def _resume_timeout(self) -> None:
         if not self.closed and self.session is None:
@@ -215,13 +302,15 @@ class _Connection:
     def _settle(self, outcome: OpenOutcome, refusal: int) -> None:
         """The connection's session is known (or the connection refused); a late result is undone."""
         if not isinstance(outcome, Opened):
-            self._refuse(outcome.frame, refusal)
+            # L2: a bound was reached; 1013 says try again later.
+            overloaded = _dict(outcome.frame.get("payload")).get("code") == "overloaded"
+            self._refuse(outcome.frame, CloseCodes.try_again_later if overloaded else refusal)
             return
         self.session = outcome.session
         if self.closed:
             self.core.detach(outcome.session, self)  # the socket went away while the store answered
 
-    async def _handle(self, text: str, resume_id: str | None, versions: list[str] | None, resume_timer: asyncio.TimerHandle | None) -> None:
+    async def _handle(self, text: str, resume_id: str | None, versions: list[str] | None, resume_timer: asyncio.TimerHandle | None, key: str) -> None:
         if self.session is not None:
             outcome = await self.core.receive(text, FromAttachment(self.session, self))
             for e in outcome.errors:
@@ -240,6 +329,6 @@ class _Connection:
         if resume_timer is not None:
             resume_timer.cancel()
         payload = _dict(frame["payload"])
-        resumed = await self.core.resume(self, ResumeRequest(str(header["session_id"]), str(payload["resume_token"]), _int(payload["last_seen_seq"]), versions))
+        resumed = await self.core.resume(self, ResumeRequest(str(header["session_id"]), str(payload["resume_token"]), _int(payload["last_seen_seq"]), versions, key))
         unsupported = isinstance(resumed, Refused) and resumed.frame["type"] == Kernel.error
         self._settle(resumed, CloseCodes.unsupported_version if unsupported else CloseCodes.resume_failed)

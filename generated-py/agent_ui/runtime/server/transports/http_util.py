@@ -2,14 +2,18 @@
 # Copy of contractgen's runtime-py/contractgen_runtime/server/transports/http_util.py; fix bugs there, not here.
 # Do not edit: fix the source in contractgen and rebuild.
 """Small ASGI helpers shared by the SSE, poll, messages and history endpoints: query strings,
-headers, bounded body reading, JSON answers, resume tokens and strict integer parameters."""
+headers, bounded body reading, JSON answers, resume tokens, strict integer parameters, and
+dropping a connection (L3)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import socket
+import struct
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from ...json_text import dumps
 
@@ -34,6 +38,60 @@ class Query:
             if key == name:
                 return value
         return None
+
+
+#: L1/L2: the header section a request may have (Node's default maxHeaderSize): past it, 431.
+MAX_HEADER_BYTES = 16 * 1024
+
+
+def header_bytes(scope: Scope) -> int:
+    """The size of a request's target and headers as they came (about: the request line's method
+    and version are left out)."""
+    size = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
+    for key, value in scope.get("headers", []):
+        size += len(key) + len(value) + 4
+    return size
+
+
+def routable(scope: Scope) -> Scope | None:
+    """L1: the scope with its path when its target is one: an origin-form path as it is, an
+    absolute URL (the proxy form) by its path; None when the target is neither (``*``, ``poll``,
+    ``http://[::1/x``, a port out of range)."""
+    path = scope.get("path")
+    if not isinstance(path, str):
+        return None
+    if path.startswith("/"):
+        return scope
+    try:
+        url = urlsplit(path)
+        url.port  # raises ValueError for a port that is not one
+    except ValueError:
+        return None
+    if url.scheme not in ("http", "https", "ws", "wss") or not url.hostname:
+        return None
+    target = url.path or "/"
+    return {**scope, "path": target, "raw_path": target.encode("latin-1", "replace")}
+
+
+async def refuse_request(scope: Scope, send: Any, status: int, message: str, *, close: bool = True) -> None:
+    """An HTTP refusal ``{"error": message}`` (closing the connection unless told otherwise); for a
+    WebSocket upgrade the same as its HTTP answer where the server can give one (ASGI's
+    websocket.http.response), else the upgrade is refused."""
+    if scope.get("type") != "websocket":
+        await send_json(send, status, {"error": message}, {"connection": "close"} if close else None)
+        return
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        data = dumps({"error": message}).encode()
+        headers = [(b"content-type", b"application/json; charset=utf-8"), (b"content-length", str(len(data)).encode()), (b"connection", b"close")]
+        await send({"type": "websocket.http.response.start", "status": status, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": data})
+        return
+    await send({"type": "websocket.close", "code": 1008})
+
+
+def retry_after(seconds: int | None) -> dict[str, str]:
+    """L2: the Retry-After header of an ``overloaded`` refusal (none for other refusals)."""
+    return {"retry-after": str(seconds)} if seconds else {}
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -107,4 +165,49 @@ def parse_cursor(value: str | None) -> int | None | str:
 
 
 async def method_not_allowed(send: Any, allow: str) -> None:
-    await send_json(send, 405, {"error": f"method not allowed; use {allow}"}, {"allow": allow})
+    # The connection closes: whatever a request of another method carries is not read.
+    await send_json(send, 405, {"error": f"method not allowed; use {allow}"}, {"allow": allow, "connection": "close"})
+
+
+def transport_of(send: Any, depth: int = 4) -> asyncio.BaseTransport | None:
+    """The asyncio transport behind an ASGI ``send`` callable, when one can be found: ASGI gives an
+    app no way to drop a connection, but uvicorn's ``send`` is a bound method of an object holding
+    its transport, and Starlette's middleware wraps it in closures that keep it. None elsewhere."""
+    owner = getattr(send, "__self__", None)
+    transport = getattr(owner, "transport", None)
+    if isinstance(transport, asyncio.BaseTransport):
+        return transport
+    if depth > 0:
+        for cell in getattr(send, "__closure__", None) or ():
+            try:
+                inner = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if callable(inner):
+                found = transport_of(inner, depth - 1)
+                if found is not None:
+                    return found
+    return None
+
+
+def buffered(transport: asyncio.BaseTransport | None) -> int:
+    """Bytes a connection holds that the client has not taken yet (0 when unknown)."""
+    size = getattr(transport, "get_write_buffer_size", None)
+    return int(size()) if callable(size) else 0
+
+
+def abort_connection(send: Any) -> bool:
+    """L3: destroys the connection a stuck client does not read (its buffers are dropped at once,
+    unlike ``close()``, which waits for them to be taken). False when the server gives no way."""
+    transport = transport_of(send)
+    if transport is None or not hasattr(transport, "abort"):
+        return False
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        try:
+            # An abortive close (RST): the kernel drops what it still holds for the client too.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    transport.abort()
+    return True

@@ -2,40 +2,67 @@
 # Copy of contractgen's runtime-py/contractgen_runtime/server/transports/messages.py; fix bugs there, not here.
 # Do not edit: fix the source in contractgen and rebuild.
 """POST endpoint for client frames on SSE and poll (which have no upstream channel). The body is
-one frame or a JSON array of frames; ``Resume-Token: <resume_token>`` proves the session
-named by each frame's header.session_id (S3: the id alone is not a capability)."""
+one frame or a JSON array of at most ``max_frames_per_post`` frames; ``Resume-Token:
+<resume_token>`` proves the session (S3: the id alone is not a capability). A port of
+runtime/server/transports/messages.ts.
+
+L4: the token is looked for before the body is read, and when the query names the session
+(``?session_id=``, as the generated client sends it) the session is authenticated before the
+body is read too; otherwise the frames name it and it is authenticated once, before any frame is
+handled or answered. A refusal is one frame, never one per frame of a batch."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from ...frames import error_frame
-from ..server_core import FromPost, ServerCore
-from .http_util import BodyTooLargeError, ClientGone, Query, Scope, resume_token, method_not_allowed, read_body, send_json
-
-#: A POST may batch frames; the body limit leaves room for a batch of full-size frames.
-BATCH = 16
+from ..server_core import FromPost, InboundOutcome, Refused, ServerCore
+from ..session_limiter import ClientKey, address_key
+from .http_util import BodyTooLargeError, ClientGone, Query, Scope, resume_token, method_not_allowed, read_body, retry_after, send_json
 
 
 class MessagesEndpoint:
-    def __init__(self, core: ServerCore, path: str) -> None:
+    def __init__(self, core: ServerCore, path: str, client_key: ClientKey = address_key) -> None:
         self.core = core
         self.path = path
-        self.limit = core.contract.max_frame_bytes * BATCH
+        self.client_key = client_key
+        # A POST may batch frames; the body limit leaves room for a batch of full-size frames.
+        self.limit = core.contract.max_frame_bytes * core.limits.max_frames_per_post
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope.get("method") != "POST":
             await method_not_allowed(send, "POST")
             return
+        query = Query(scope.get("query_string", b""))
+        token = resume_token(scope, query)
+        key = self.client_key(scope)
+        # Answered before the body is read: the connection closes, so the unread body goes with it.
+        close = {"connection": "close"}
+        if token is None:
+            await _answer(send, await self.core.receive("", FromPost(None, key)), close)
+            return
+        session_id = query.get("session_id")
+        session = None
+        if session_id is not None:
+            auth = await self.core.authenticate(session_id, token, key)
+            if isinstance(auth, Refused):
+                await _answer(send, InboundOutcome(0, [auth.frame], auth.status), {**close, **retry_after(auth.retry_after_s)})
+                return
+            session = auth.session
         try:
             body = await read_body(receive, self.limit)
         except BodyTooLargeError as error:
-            frame = error_frame("frame_too_large", f"{error}; frames are limited to {self.core.contract.max_frame_bytes} bytes, batches to {BATCH}")
-            await send_json(send, 413, {"accepted": 0, "frames": [frame]}, {"connection": "close"})
+            c = self.core
+            frame = error_frame("frame_too_large", f"{error}; frames are limited to {c.contract.max_frame_bytes} bytes, batches to {c.limits.max_frames_per_post}")
+            await send_json(send, 413, {"accepted": 0, "frames": [frame]}, close)
             return
         except ClientGone:
             return
-        text = body.decode("utf-8", "replace")
-        outcome = await self.core.receive(text, FromPost(resume_token(scope, Query(scope.get("query_string", b"")))))
-        status = 202 if not outcome.errors else outcome.status
-        await send_json(send, status, {"accepted": outcome.accepted, "frames": list(outcome.errors)})
+        outcome = await self.core.receive(body.decode("utf-8", "replace"), FromPost(token, key, session))
+        await _answer(send, outcome, {"retry-after": "1"} if outcome.status == 429 else {})
+
+
+async def _answer(send: Any, outcome: InboundOutcome, headers: Mapping[str, str]) -> None:
+    status = 202 if not outcome.errors else outcome.status
+    await send_json(send, status, {"accepted": outcome.accepted, "frames": list(outcome.errors)}, headers)

@@ -18,13 +18,14 @@ from typing import Any
 
 from ...contract import TransportKind
 from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list, resume_failed_frame
-from ...json_text import dumps
-from ..server_core import CloseReason, Opened, ResumeRequest, ServerCore, Session
+from ...json_text import dumps, utf8_length
+from ..server_core import CloseReason, Opened, Refused, ResumeRequest, ServerCore, Session, plausible_id
+from ..session_limiter import ClientKey, address_key
 from ..store import ReplayOk, SessionFound
-from .http_util import Query, Scope, resume_token, frames_body, method_not_allowed, parse_cursor, send_json
+from .http_util import Query, Scope, abort_connection, resume_token, frames_body, method_not_allowed, parse_cursor, retry_after, send_json
 
-#: What a held request is answered with: (status, body).
-Answer = tuple[int, str]
+#: What a poll is answered with: (status, body, extra headers).
+Answer = tuple[int, str, dict[str, str]]
 
 
 def _now() -> float:
@@ -32,32 +33,43 @@ def _now() -> float:
 
 
 class _Held:
-    __slots__ = ("future", "cursor", "timer")
+    __slots__ = ("future", "cursor", "max_bytes", "timer")
 
-    def __init__(self, future: asyncio.Future[Answer], cursor: int, timer: asyncio.TimerHandle) -> None:
+    def __init__(self, future: asyncio.Future[Answer], cursor: int, max_bytes: int, timer: asyncio.TimerHandle) -> None:
         self.future = future
         self.cursor = cursor
+        #: Bytes of data this answer may carry (L2).
+        self.max_bytes = max_bytes
         self.timer = timer
 
 
+def _frames(status: int, frames: list[str]) -> Answer:
+    return status, frames_body(frames), {}
+
+
+def _refused(outcome: Refused) -> Answer:
+    return outcome.status, frames_body([dumps(outcome.frame)]), retry_after(outcome.retry_after_s)
+
+
 class PollTransport:
-    def __init__(self, core: ServerCore, path: str, hold_ms: int) -> None:
+    def __init__(self, core: ServerCore, path: str, hold_ms: int, *, client_key: ClientKey = address_key) -> None:
         self.core = core
         self.path = path
         self.hold_ms = hold_ms
+        self.client_key = client_key
         # A poll attachment stays live between polls for this long after the last answer.
         self.lease_ms = hold_ms + core.contract.heartbeat_ms
-        # One answer carries at most this much data; the client polls again with the new cursor.
-        c = core.contract
-        self.max_answer_bytes = max(c.max_frame_bytes, min(256 * 1024, c.replay_window.max_bytes))
         self.attachments: weakref.WeakKeyDictionary[Session, _PollAttachment] = weakref.WeakKeyDictionary()
         self.holding: set[_PollAttachment] = set()
 
-    def capped(self, frames: list[str]) -> list[str]:
+    @staticmethod
+    def capped(frames: list[str], max_bytes: int) -> list[str]:
+        """One answer carries at most ``max_bytes`` of data; the client polls again with the new
+        cursor (on a link that keeps dropping, a huge backlog in one body would never get through)."""
         total = 0
         for i, f in enumerate(frames):
-            total += len(f)
-            if total > self.max_answer_bytes and i > 0:
+            total += utf8_length(f)
+            if total > max_bytes and i > 0:
                 return frames[:i]
         return frames
 
@@ -69,17 +81,20 @@ class PollTransport:
             answer = await self._serve(scope, receive)
         except Exception as error:
             self.core.report(error, None, "poll")
-            answer = 503, dumps({"frames": [error_frame("handler_failed", f"the poll could not be served: {error}")]})
+            answer = _frames(503, [dumps(error_frame("handler_failed", f"the poll could not be served: {error}"))])
         if answer is None:
             return  # the client went away while the poll was held
-        status, body = answer
+        status, body, headers = answer
         try:
-            await send_json(send, status, body)
+            # L3: an answer the client does not take within the lease is not kept for it.
+            await asyncio.wait_for(send_json(send, status, body, headers), self.lease_ms / 1000)
+        except asyncio.TimeoutError:
+            abort_connection(send)
         except Exception:
             pass  # the client went away
 
-    async def _hold(self, attachment: _PollAttachment, cursor: int, receive: Any) -> Answer | None:
-        future = attachment.serve(cursor)
+    async def _hold(self, attachment: _PollAttachment, cursor: int, max_bytes: int, receive: Any) -> Answer | None:
+        future = attachment.serve(cursor, max_bytes)
         watcher = asyncio.ensure_future(_disconnect(receive))
         try:
             waits: set[asyncio.Future[Any]] = {future, watcher}
@@ -98,16 +113,23 @@ class PollTransport:
         session_id = query.get("session_id")
 
         def refuse(status: int, frame: Frame) -> Answer:
-            return status, dumps({"frames": [frame]})
+            return _frames(status, [dumps(frame)])
+
+        # L2: a client may take smaller answers than the server's cap (never larger).
+        cap = core.limits.max_poll_bytes
+        asked = parse_cursor(query.get("max_bytes"))
+        if asked == "malformed" or asked == 0:
+            return refuse(400, error_frame("invalid_message", f"max_bytes must be a positive integer (the server sends at most {cap})", path="/max_bytes"))
+        max_bytes = min(asked, cap) if isinstance(asked, int) else cap
 
         if session_id is None:
             attachment = _PollAttachment(self)
-            opened = await core.open(attachment, versions)
+            opened = await core.open(attachment, versions, self.client_key(scope))
             if not isinstance(opened, Opened):
-                return refuse(opened.status, opened.frame)
+                return _refused(opened)
             attachment.bind(opened.session)
             self.attachments[opened.session] = attachment
-            return await self._hold(attachment, 0, receive)
+            return await self._hold(attachment, 0, max_bytes, receive)
 
         cursor = parse_cursor(query.get("cursor"))
         if not isinstance(cursor, int):
@@ -121,20 +143,21 @@ class PollTransport:
         explicit_resume = query.get("resume") == "1"
         # A poll naming versions without the session's one is another client connecting: it negotiates (H2).
         same_version = local is not None and (versions is None or local.protocol_version in versions)
-        if local is not None and current is not None and same_version and not explicit_resume and current.live and local.attachment is current:
+        if local is not None and current is not None and same_version and not explicit_resume and current.live and local.attachment is current and plausible_id(token):
             auth = await core.store.authenticate(session_id, token)
             if isinstance(auth, SessionFound):
                 # A continuation of this poll attachment: the cursor acknowledges (Q5).
                 core.spawn(core.store.release(session_id, cursor), session_id, "ack")
-                return await self._hold(current, cursor, receive)
+                return await self._hold(current, cursor, max_bytes, receive)
         # Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
+        # A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
         attachment = _PollAttachment(self)
-        resumed = await core.resume(attachment, ResumeRequest(session_id, token, cursor, versions))
+        resumed = await core.resume(attachment, ResumeRequest(session_id, token, cursor, versions, self.client_key(scope)))
         if not isinstance(resumed, Opened):
-            return refuse(resumed.status, resumed.frame)
+            return _refused(resumed)
         attachment.bind(resumed.session)
         self.attachments[resumed.session] = attachment
-        return await self._hold(attachment, cursor, receive)
+        return await self._hold(attachment, cursor, max_bytes, receive)
 
     def close(self) -> None:
         for a in list(self.holding):
@@ -156,6 +179,7 @@ class _PollAttachment:
         self.core = transport.core
         self.session: Session | None = None
         self._control: list[str] = []
+        self._control_bytes = 0
         self._held: _Held | None = None
         self._lease_until = _now() + transport.lease_ms
         self._closed = False
@@ -190,6 +214,7 @@ class _PollAttachment:
         held = self._take_held()
         assert held is not None
         head, self._control = self._control, []
+        self._control_bytes = 0
         self._lease_until = _now() + self.t.lease_ms
         self.core.spawn(self._answer_with(held, head, self.session), self.session.id, "poll")
 
@@ -197,19 +222,19 @@ class _PollAttachment:
         try:
             data = await self.core.store.replay(session.id, held.cursor)
         except Exception as error:
-            _resolve(held.future, (503, dumps({"frames": [error_frame("handler_failed", f"the session store is unavailable: {error}")]})))
+            _resolve(held.future, _frames(503, [dumps(error_frame("handler_failed", f"the session store is unavailable: {error}"))]))
             raise
         if not isinstance(data, ReplayOk) and not head:
             # The window moved past the cursor while the poll waited: refused like a resume (R3).
             frame = resume_failed_frame(data.reason, f"cursor {held.cursor} is outside the replay window ({data.earliest_seq}..{data.latest_seq})", data.earliest_seq, data.latest_seq)
-            _resolve(held.future, (410 if data.reason == "window_exceeded" else 400, frames_body([dumps(frame)])))
+            _resolve(held.future, _frames(410 if data.reason == "window_exceeded" else 400, [dumps(frame)]))
             return
-        frames = head + (self.t.capped([f.frame for f in data.frames]) if isinstance(data, ReplayOk) else [])
+        frames = head + (self.t.capped([f.frame for f in data.frames], held.max_bytes) if isinstance(data, ReplayOk) else [])
         # An empty answer after the hold carries a heartbeat: the client sees the server is alive
         # and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
         if not frames:
             frames.append(dumps(heartbeat_frame(session.id, session.latest_seq)))
-        _resolve(held.future, (200, frames_body(frames)))
+        _resolve(held.future, _frames(200, frames))
 
     # --- Attachment ------------------------------------------------------------------------------
 
@@ -218,6 +243,11 @@ class _PollAttachment:
             return
         if seq is None:
             self._control.append(frame)  # data frames are read from the window by cursor
+            self._control_bytes += len(frame)
+            # L2: control frames (handler errors, say) pile up only while the client does not poll.
+            if self._held is None and self._control_bytes > self.core.limits.max_buffered_bytes:
+                self.close(CloseReason("slow_consumer", "the client stopped polling"))
+                return
         if self._held is not None:
             self._schedule_answer()
 
@@ -231,27 +261,37 @@ class _PollAttachment:
         if self._closed:
             return
         self._closed = True
+        if reason.code == "slow_consumer":
+            self._control = []
+            self._control_bytes = 0
+            if self.session is not None:
+                self.core.detach(self.session, self)  # L3: its TTL runs from now
+            return
         if reason.code == "superseded":
             self._control.append(dumps(error_frame("superseded", reason.message, session_id=self.session.id if self.session else None)))
         elif reason.frame is not None:
             self._control.append(dumps(reason.frame))
         held = self._take_held()
         if held is not None:
-            _resolve(held.future, (200, frames_body(self._control)))
+            _resolve(held.future, _frames(200, self._control))
             self._control = []
+            self._control_bytes = 0
 
-    def serve(self, cursor: int) -> asyncio.Future[Answer]:
+    def inbound_drained(self) -> None:
+        return None  # poll has no upstream to pause: POSTs are refused instead (L2)
+
+    def serve(self, cursor: int, max_bytes: int) -> asyncio.Future[Answer]:
         """Answers now if there is anything after the cursor, else holds the request."""
         previous = self._take_held()
         if previous is not None:
             # Two polls at once for one session: the newer one takes over (S4), the older one is
             # told why, so that a second poll client does not go on polling beside it.
             frame = error_frame("superseded", "a newer poll request took over this session", session_id=self.session.id if self.session else None)
-            _resolve(previous.future, (200, frames_body([dumps(frame)])))
+            _resolve(previous.future, _frames(200, [dumps(frame)]))
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Answer] = loop.create_future()
         timer = loop.call_later(self.t.hold_ms / 1000, self._answer)
-        self._held = _Held(future, cursor, timer)
+        self._held = _Held(future, cursor, max_bytes, timer)
         self.t.holding.add(self)
         if self._control or (self.session is not None and cursor < self.session.latest_seq):
             self._answer()

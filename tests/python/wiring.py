@@ -1,0 +1,28 @@
+"""The generated agent-ui package wired to a handlers object, as the test apps of tests/python
+build their servers (the generated factory takes a fixed set of options; the tests need the
+runtime's ContractServer with a patched contract)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent_ui import AgentUiHandlers
+from agent_ui import validators as v
+from agent_ui.runtime.contract import ContractDescriptor
+from agent_ui.runtime.server.contract_server import ContractServer
+from agent_ui.server import AgentUiEmitter
+
+
+def contract_server(handlers: AgentUiHandlers, contract: ContractDescriptor, **options: Any) -> ContractServer[AgentUiEmitter]:
+    return ContractServer(
+        contract=contract,
+        validate_client=v.validate_client_message,
+        server_validators=v.SERVER_VALIDATORS,
+        payload_validators=v.PAYLOAD_VALIDATORS,
+        emitter=AgentUiEmitter,
+        dispatch={
+            "chat.send": lambda frame, ctx: handlers.chat_send(frame, ctx),  # type: ignore[arg-type]
+            "ui.action": lambda frame, ctx: handlers.ui_action(frame, ctx),  # type: ignore[arg-type]
+        },
+        **options,
+    )
