@@ -63,7 +63,7 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
     // A poll may be held for holdMs before an empty answer.
     const timer = setTimeout(() => abort.abort(), holdMs + env.timeoutMs);
     try {
-      const res = await fetch(url, { headers: token !== undefined ? { "resume-token": token } : {}, signal: abort.signal });
+      const res = await fetch(url, { headers: { ...env.headers, ...(token !== undefined ? { 'resume-token': token } : {}) }, signal: abort.signal });
       const text = await res.text();
       inflight = false;
       statuses.push(res.status);
