@@ -21,6 +21,7 @@ from . import validators as _val
 from .contract import CONTRACT
 from .runtime.limits import LimitOverrides
 from .runtime.server.contract_server import ContractServer, HandlerContext, HistoryRoute, Send, ServerTimers, SessionHandle
+from .runtime.server.auth import Authenticate
 from .runtime.server.history import HistoryStore
 from .runtime.server.session_limiter import ClientKey
 from .runtime.server.store import SessionStore
@@ -104,6 +105,8 @@ def create_agent_ui_server(
     client_key: ClientKey | None = None,
     conformance: bool = False,
     timers: ServerTimers | None = None,
+    authenticate: Authenticate | None = None,
+    principal_key: t.Callable[[t.Any], str] | None = None,
 ) -> AgentUiServer:
     """Creates the agent-ui server.
 
@@ -115,6 +118,8 @@ def create_agent_ui_server(
     - ``limits`` (L2): overrides of the contract's limits (``CONTRACT.limits``) for this server, by name;
     - ``client_key`` (L2): whom a request counts against for the per-client session limit, from its ASGI scope (default: the peer address; behind a reverse proxy, read the client's address from the proxy's header);
     - ``conformance``: for ``contractgen probe`` (default off): a chat.send whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names.
+    - ``authenticate`` (A1): decides who each request is — WebSocket upgrade, SSE, poll, POST, history — before any protocol work: ``Authenticated(principal)`` or ``Refuse("unauthorized" | "forbidden")`` (401 / 403, close 4401 / 4403); without it every request is anonymous. A session belongs to the principal that created it (A2): handlers read ``ctx.principal``;
+    - ``principal_key`` (A2): the key a principal's sessions are bound to (default: its JSON with sorted keys);
     - ``timers``: for tests and ``contractgen probe --timers`` only: a shorter session TTL, heartbeat and poll hold; the hello announces the values in force (a store you pass keeps its own TTL: make it with the same value).
     """
     history: list[HistoryRoute] = []
@@ -143,4 +148,6 @@ def create_agent_ui_server(
         client_key=client_key,
         conformance=conformance,
         timers=timers,
+        authenticate=authenticate,
+        principal_key=principal_key,
     )
