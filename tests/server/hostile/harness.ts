@@ -260,10 +260,21 @@ export function wsFrame(opcode: number, payload: Buffer | string, o: { mask?: bo
 
 export interface RawWebSocket {
   readonly socket: net.Socket;
-  /** Text frames received, in order. */
+  /** Text frames received, in order — heartbeats aside: Q4 lets a server send one at any time. */
   readonly texts: string[];
+  /** How many protocol.heartbeat frames arrived. */
+  readonly heartbeats: () => number;
   /** Resolves with the close code the server sent (or 1006 when the socket closed without one). */
   readonly closed: Promise<number>;
+}
+
+function isHeartbeat(text: string): boolean {
+  if (!text.includes('protocol.heartbeat')) return false;
+  try {
+    return (JSON.parse(text) as { type?: unknown }).type === 'protocol.heartbeat';
+  } catch {
+    return false;
+  }
 }
 
 /** A WebSocket handshake over a raw socket; frames are then written by hand. */
@@ -271,6 +282,7 @@ export function rawWebSocket(port: number, query = '', headers: Record<string, s
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const texts: string[] = [];
+    let heartbeats = 0;
     let buffer = Buffer.alloc(0);
     let upgraded = false;
     let resolveClosed!: (code: number) => void;
@@ -285,7 +297,7 @@ export function rawWebSocket(port: number, query = '', headers: Record<string, s
         if (!head.startsWith('HTTP/1.1 101')) return reject(new Error(`no upgrade: ${head.split('\r\n')[0]}`));
         upgraded = true;
         buffer = buffer.subarray(end + 4);
-        resolve({ socket, texts, closed });
+        resolve({ socket, texts, heartbeats: () => heartbeats, closed });
       }
       // Server frames are unmasked and short enough here for 7- and 16-bit lengths.
       while (buffer.length >= 2) {
@@ -304,7 +316,11 @@ export function rawWebSocket(port: number, query = '', headers: Record<string, s
         const opcode = buffer[0]! & 0x0f;
         const payload = buffer.subarray(offset, offset + length);
         buffer = buffer.subarray(offset + length);
-        if (opcode === 1) texts.push(payload.toString('utf8'));
+        if (opcode === 1) {
+          const text = payload.toString('utf8');
+          if (isHeartbeat(text)) heartbeats++;
+          else texts.push(text);
+        }
         if (opcode === 8) resolveClosed(payload.length >= 2 ? payload.readUInt16BE(0) : 1005);
       }
     });
