@@ -21,7 +21,7 @@ from . import validators as _val
 from .contract import CONTRACT
 from .runtime.limits import LimitOverrides
 from .runtime.server.contract_server import ContractServer, HandlerContext, HistoryRoute, Send, ServerTimers, SessionHandle
-from .runtime.server.auth import Authenticate
+from .runtime.server.auth import Authenticate, Authorize
 from .runtime.server.history import HistoryStore
 from .runtime.server.session_limiter import ClientKey
 from .runtime.server.store import SessionStore
@@ -107,6 +107,7 @@ def create_agent_ui_server(
     timers: ServerTimers | None = None,
     authenticate: Authenticate | None = None,
     principal_key: t.Callable[[t.Any], str] | None = None,
+    authorize: t.Mapping[str, Authorize] | None = None,
 ) -> AgentUiServer:
     """Creates the agent-ui server.
 
@@ -119,6 +120,7 @@ def create_agent_ui_server(
     - ``client_key`` (L2): whom a request counts against for the per-client session limit, from its ASGI scope (default: the peer address; behind a reverse proxy, read the client's address from the proxy's header);
     - ``conformance``: for ``contractgen probe`` (default off): a chat.send whose payload equals x-contract.conformance.trigger is answered by the runtime with 5 data messages built from the spec's examples, instead of by the handler. Seed the history stores with the logs x-contract.conformance.history names.
     - ``authenticate`` (A1): decides who each request is — WebSocket upgrade, SSE, poll, POST, history — before any protocol work: ``Authenticated(principal)`` or ``Refuse("unauthorized" | "forbidden")`` (401 / 403, close 4401 / 4403); without it every request is anonymous. A session belongs to the principal that created it (A2): handlers read ``ctx.principal``;
+    - ``authorize`` (A2): by history endpoint name, ``authorize(principal, params)``: whether the caller may read that log (False reads as 404, like a log that does not exist);
     - ``principal_key`` (A2): the key a principal's sessions are bound to (default: its JSON with sorted keys);
     - ``timers``: for tests and ``contractgen probe --timers`` only: a shorter session TTL, heartbeat and poll hold; the hello announces the values in force (a store you pass keeps its own TTL: make it with the same value).
     """
@@ -150,4 +152,5 @@ def create_agent_ui_server(
         timers=timers,
         authenticate=authenticate,
         principal_key=principal_key,
+        authorize=authorize,
     )

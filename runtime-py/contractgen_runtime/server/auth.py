@@ -51,6 +51,8 @@ class Refuse:
 
 AuthResult = Authenticated | Refuse
 Authenticate = Callable[[AuthRequest], AuthResult | Awaitable[AuthResult]]
+#: A2: whether ``principal`` may read the history log of these path parameters (False reads as 404).
+Authorize = Callable[[Any, Mapping[str, str]], bool | Refuse | Awaitable[bool | Refuse]]
 
 REFUSALS: dict[str, tuple[int, int, str]] = {
     "unauthorized": (401, 4401, "the request carries no valid credentials; sign in and connect again"),
@@ -131,6 +133,14 @@ class Gate:
                 except Exception:
                     pass  # a failing error hook must not break the request
             return _FAILED
+
+    def report(self, error: BaseException) -> None:
+        """Tells the error hook (never raises)."""
+        if self.on_error is not None:
+            try:
+                self.on_error(error)
+            except Exception:
+                pass
 
     def owner_of(self, principal: object) -> str:
         """A2: the owner key of a principal (fan-out to its sessions)."""

@@ -6,6 +6,7 @@ surface (handlers per client message, ``ctx.emit.<message>``). A port of contrac
 from __future__ import annotations
 
 import contextlib
+import inspect
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from ..contract import ContractDescriptor, HistoryDescriptor, TransportKind
 from ..frames import clip
 from ..limits import LimitOverrides
 from ..validation import Validator
-from .auth import Authenticate, Gate, GateRefusal
+from .auth import REFUSALS, Authenticate, Authorize, Gate, GateRefusal, Refuse
 from .conformance import ConformanceResponder
 from .history import HistoryEndpoint, HistoryStore
 from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
@@ -171,6 +172,7 @@ class ContractServer(Generic[E]):
         timers: ServerTimers | None = None,
         authenticate: Authenticate | None = None,
         principal_key: Callable[[Any], str] | None = None,
+        authorize: Mapping[str, Authorize] | None = None,
     ) -> None:
         """``limits`` (L2) overrides the contract's limits for this server; ``client_key`` says whom a
         request counts against for the per-client session limit (default: the peer address —
@@ -179,7 +181,9 @@ class ContractServer(Generic[E]):
         ``authenticate`` (A1) decides who each request is — WebSocket upgrade, SSE, poll, POST,
         history — before any protocol work: ``Authenticated(principal)`` or ``Refuse("unauthorized"
         | "forbidden")``; without it every request is anonymous. ``principal_key`` (A2) is the key a
-        principal's sessions are bound to (default its JSON with sorted keys)."""
+        principal's sessions are bound to (default its JSON with sorted keys). ``authorize`` (A2), by
+        history endpoint name: ``authorize(principal, params)`` says whether the caller may read that
+        log (False reads as 404, like a log that does not exist; ``Refuse`` answers 401 / 403)."""
         contract = with_timers(contract, timers)
         self.contract = contract
         self._emitter = emitter
@@ -222,7 +226,8 @@ class ContractServer(Generic[E]):
         self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms, client_key=key, gate=gate) if t.poll else None
         messages_path = t.sse.messages_path if t.sse else t.poll.messages_path if t.poll else None
         self.messages = MessagesEndpoint(self.core, base + messages_path, key, gate) if messages_path else None
-        self.history = [_Gated(gate, HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error)) for h in history]
+        authorizers = authorize or {}
+        self.history = [_Gated(gate, HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error), authorizers.get(h.descriptor.name)) for h in history]
         self.closed = False
         self._exact: dict[str, ASGIApp] = {}
         for endpoint in (self.sse, self.poll, self.messages):
@@ -366,11 +371,12 @@ class ContractServer(Generic[E]):
 class _Gated:
     """A1: a history endpoint behind the gate: a refused request is answered 401 / 403 before any work."""
 
-    __slots__ = ("gate", "endpoint")
+    __slots__ = ("gate", "endpoint", "authorize")
 
-    def __init__(self, gate: Gate, endpoint: HistoryEndpoint[Any]) -> None:
+    def __init__(self, gate: Gate, endpoint: HistoryEndpoint[Any], authorize: Authorize | None = None) -> None:
         self.gate = gate
         self.endpoint = endpoint
+        self.authorize = authorize
 
     @property
     def descriptor(self) -> HistoryDescriptor:
@@ -384,6 +390,24 @@ class _Gated:
         if isinstance(who, GateRefusal):
             await send_json(send, who.status, {"error": who.message, "code": who.code})
             return
+        log = self.endpoint.log_of(self.endpoint.match(scope) or {})
+        if self.authorize is not None and log is not None and scope.get("method") in ("GET", "HEAD"):
+            # A2: asked once the path parameters are valid, before the store is.
+            try:
+                verdict = self.authorize(who.principal, self.endpoint.match(scope) or {})
+                if inspect.isawaitable(verdict):
+                    verdict = await verdict
+            except Exception as error:
+                self.gate.report(error)
+                await send_json(send, 500, {"error": "the server could not authorize the request"})
+                return
+            if isinstance(verdict, Refuse):
+                status, _close, message = REFUSALS[verdict.refuse]
+                await send_json(send, status, {"error": verdict.message or message, "code": verdict.refuse})
+                return
+            if verdict is not True:
+                await self.endpoint.not_found(send, log, scope.get("method") == "HEAD")
+                return
         await self.endpoint(scope, receive, send)
 
 
