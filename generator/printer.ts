@@ -30,10 +30,17 @@ export function createProject(): ProjectType {
 type Docs = readonly string[];
 
 /** An exported `type Name = …;`. */
+/** A type parameter with its default, e.g. `Principal = undefined`. */
+export interface TypeParameterSpec {
+  readonly name: Code;
+  readonly default: Code;
+}
+
 export interface TypeAliasSpec {
   readonly name: Code;
   readonly type: Code;
   readonly docs?: Docs;
+  readonly typeParameters?: readonly TypeParameterSpec[];
 }
 
 export interface PropertySpec {
@@ -65,6 +72,7 @@ export interface FunctionSpec {
   readonly parameters: readonly { readonly name: Code; readonly type: Code }[];
   readonly returnType: Code;
   readonly body: Code;
+  readonly typeParameters?: readonly TypeParameterSpec[];
 }
 
 /**
@@ -89,6 +97,10 @@ interface ImportEntry {
   typeOnly: boolean;
 }
 
+function typeParameters(list: readonly TypeParameterSpec[] | undefined): { typeParameters?: { name: Code; default: Code }[] } {
+  return list && list.length > 0 ? { typeParameters: list.map((t) => ({ name: t.name, default: t.default })) } : {};
+}
+
 export function createTsFile(project: ProjectType, model: ContractModel, path: string, description: string, options: { header?: string } = {}): TsFile {
   // Declarations are collected and the file is printed once, in done(): ts-morph re-parses a
   // file on every insertion, which made a build quadratic in the number of messages.
@@ -98,7 +110,7 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
 
   return {
     typeAlias(spec) {
-      statements.push(guard({ kind: StructureKind.TypeAlias, isExported: true, name: spec.name, type: spec.type, ...(spec.docs ? { docs: [...spec.docs] } : {}) }));
+      statements.push(guard({ kind: StructureKind.TypeAlias, isExported: true, name: spec.name, type: spec.type, ...(spec.docs ? { docs: [...spec.docs] } : {}), ...typeParameters(spec.typeParameters) }));
     },
     interface(spec) {
       statements.push(
@@ -132,6 +144,7 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
           name: spec.name,
           ...(spec.docs ? { docs: [...spec.docs] } : {}),
           parameters: spec.parameters.map((p) => ({ name: p.name, type: p.type })),
+          ...typeParameters(spec.typeParameters),
           returnType: spec.returnType,
           statements: spec.body,
         }),

@@ -30,7 +30,7 @@ describe('taking definitions from the kernel', () => {
   it('the starter is clean and later stages see every kernel definition as its own', () => {
     const spec = loadText('chat.schema.json', serialize(starter()));
     expect(check(spec)).toEqual([]);
-    expect(spec.kernel).toMatchObject({ id: 'https://contractgen.dev/kernel/1', version: '1.1', file: kernelLabel });
+    expect(spec.kernel).toMatchObject({ id: 'https://contractgen.dev/kernel/1', version: '1.2', file: kernelLabel });
     const model = buildModel(spec, 'spec/chat.schema.json');
     expect(model.messages.filter((m) => m.kernel).map((m) => m.type)).toEqual(['protocol.ack', 'protocol.error', 'protocol.heartbeat', 'protocol.hello', 'protocol.resume', 'protocol.resume_failed', 'protocol.resumed']);
     for (const name of ['ClientHeader', 'ControlHeader', 'DataHeader', 'SessionId', 'ResumeToken', 'Seq', 'Cursor', 'HelloApp']) expect(Object.keys(model.defs)).toContain(name);

@@ -6,7 +6,7 @@
  * `resume_failed` with its reason, and acknowledges so the server can release its buffer.
  */
 import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
-import { KERNEL } from '../frames.js';
+import { CLOSE_CODES, KERNEL } from '../frames.js';
 import { describeIssues, type ValidationIssue } from '../validation.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { createSequencer } from './sequencer.js';
@@ -32,7 +32,16 @@ export type ClientEvent =
   /** A protocol.error from the server, or a frame the client had to reject. */
   | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly requestId?: string; readonly path?: string }
   /** Q4: a duplicate was dropped or a gap triggered a resume (for metrics and tests). */
-  | { readonly kind: 'sequence'; readonly verdict: 'duplicate' | 'gap'; readonly seq: number; readonly lastSeen: number };
+  | { readonly kind: 'sequence'; readonly verdict: 'duplicate' | 'gap'; readonly seq: number; readonly lastSeen: number }
+  /**
+   * A3: the server refused the credentials (`unauthorized`: 401 / close 4401) or the caller
+   * (`forbidden`: 403 / 4403). Terminal: the client stops reconnecting (state `closed`) until the
+   * application calls `connect()` again — with new credentials from its `auth` option.
+   */
+  | { readonly kind: 'unauthorized' | 'forbidden'; readonly message: string; readonly transport: TransportKind };
+
+/** A1: the application's credentials: request headers, or a function that gives them, called before every connection attempt (so a refreshed token is used). */
+export type ClientAuth = Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>);
 
 export interface ClientCoreOptions {
   readonly contract: ContractDescriptor;
@@ -51,6 +60,8 @@ export interface ClientCoreOptions {
   readonly onResumeFailed?: 'new-session' | 'stop' | undefined;
   /** Start connecting at once (default true). */
   readonly autoConnect?: boolean | undefined;
+  /** A1: credentials sent with every connection attempt, POST and poll (see ClientAuth). */
+  readonly auth?: ClientAuth | undefined;
 }
 
 export class ClientSendError extends Error {
@@ -142,10 +153,29 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
 
   const factory = (k: TransportKind) => (k === 'websocket' ? createWebSocketClientTransport : k === 'sse' ? createSseClientTransport : createPollClientTransport);
 
+  /** A1: the credentials of this attempt (the `auth` function is asked every time); undefined when it failed (reported, retried with backoff). */
+  let attempt = 0;
   const open = (): void => {
     if (closedByUser) return;
     sessionOpen = false;
-    const transport: ClientTransport = factory(kind)(contract, env, {
+    const auth = options.auth;
+    if (typeof auth !== 'function') return openWith(auth);
+    const mine = ++attempt;
+    setState(session ? 'reconnecting' : 'connecting');
+    Promise.resolve()
+      .then(auth)
+      .then(
+        (headers) => mine === attempt && !closedByUser && openWith(headers),
+        (error: unknown) => {
+          if (mine !== attempt || closedByUser) return;
+          emit({ kind: 'error', code: 'auth_failed', message: `the auth option failed: ${(error as Error)?.message ?? String(error)}; trying again` });
+          scheduleReconnect(false);
+        },
+      );
+  };
+
+  const openWith = (headers: Readonly<Record<string, string>> | undefined): void => {
+    const transport: ClientTransport = factory(kind)(contract, headers ? { ...env, headers } : env, {
       open: () => {
         if (current !== transport) return;
         everOpened.add(kind);
@@ -189,10 +219,15 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   };
 
   const onClose = (info: CloseInfo): void => {
+    const was = current?.kind ?? kind;
     current = undefined;
     sessionOpen = false;
     if (watchdog) clearTimeout(watchdog);
     if (closedByUser || state === 'closed') return;
+    // A3: a close code that names a refusal (when no frame said so first, e.g. through a proxy).
+    if (info.code === CLOSE_CODES.unauthorized || info.code === CLOSE_CODES.forbidden) {
+      return refused(info.code === CLOSE_CODES.forbidden ? 'forbidden' : 'unauthorized', info.reason, was);
+    }
     // auto: a transport that never connected in this client's life gives way to the next one.
     if (auto && !info.opened && !everOpened.has(kind)) {
       const next = available[available.indexOf(kind) + 1];
@@ -217,6 +252,25 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     setState('closed');
   };
 
+  /**
+   * A3: refused by the application: tell it, and stop reconnecting until `connect()` (frames
+   * queued by `send` wait for it; the session is resumed then, if the new credentials are its owner's).
+   */
+  const refused = (why: 'unauthorized' | 'forbidden', message: string, transport: TransportKind): void => {
+    if (closedByUser) return;
+    closedByUser = true;
+    attempt++;
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    if (watchdog) clearTimeout(watchdog);
+    reconnectTimer = watchdog = undefined;
+    const t = current;
+    current = undefined;
+    sessionOpen = false;
+    t?.close();
+    setState('closed');
+    emit({ kind: why, message, transport });
+  };
+
   const sendAck = (): void => {
     if (ackTimer) clearTimeout(ackTimer);
     ackTimer = undefined;
@@ -238,6 +292,11 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       if (result.ok) return batch.forEach((q) => q.resolve());
       const err = new ClientSendError('refused', result.message, { frames: result.frames });
       batch.forEach((q) => q.reject(err));
+      // A3: a POST refused by the application stops the client like a refused connection.
+      const code = (result.frames[0] as { payload?: { code?: unknown; message?: unknown } } | undefined)?.payload;
+      if ((result.status === 401 || result.status === 403) && (code?.code === 'unauthorized' || code?.code === 'forbidden')) {
+        refused(code.code, typeof code.message === 'string' ? code.message : result.message, t.kind);
+      }
     });
   };
 
@@ -309,6 +368,8 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         deliver(frame);
         // Another connection took this session over, or no version is shared: reconnecting would not help.
         if (code === 'superseded' || code === 'unsupported_version') stop();
+        // A3: the application refused this client: it waits for connect() and new credentials.
+        if (code === 'unauthorized' || code === 'forbidden') refused(code, p.message as string, current?.kind ?? kind);
         return;
       }
       case KERNEL.heartbeat:
@@ -385,12 +446,16 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     connect() {
       if (state !== 'closed' && !closedByUser) return;
       closedByUser = false;
+      backoff.reset();
       open();
     },
     reconnect() {
       if (!closedByUser) dropConnection('reconnect requested');
     },
-    close: stop,
+    close() {
+      attempt++;
+      stop();
+    },
   };
   if (options.autoConnect ?? true) core.connect();
   return core;

@@ -28,6 +28,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode | 'window_exceeded' | 'inva
   superseded: 409,
   handler_failed: 500,
   overloaded: 429,
+  unauthorized: 401,
+  forbidden: 403,
   window_exceeded: 410,
   invalid_cursor: 400,
 };

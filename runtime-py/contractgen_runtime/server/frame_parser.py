@@ -31,6 +31,8 @@ ERROR_STATUS: Mapping[str, int] = {
     "superseded": 409,
     "handler_failed": 500,
     "overloaded": 429,
+    "unauthorized": 401,
+    "forbidden": 403,
     "window_exceeded": 410,
     "invalid_cursor": 400,
 }
