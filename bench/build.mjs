@@ -1,29 +1,36 @@
 #!/usr/bin/env node
 /**
- * Build benchmark: how long a cold `contractgen build` takes, how it grows with the number of
- * messages, and how it compares with the two type generators people would otherwise reach for
- * (openapi-typescript on the same schemas as OpenAPI components, json-schema-to-typescript on the
- * same $defs). Every figure is the median of N cold processes, all measured in this one run and
- * interleaved round by round so that machine noise hits every task alike.
+ * Build benchmark (issue 18), every figure measured in this one run:
+ * - how long a cold `contractgen build` takes, wall and CPU (user + sys of the process and its
+ *   worker), how it grows with the number of messages, and how it compares with the two type
+ *   generators people would otherwise reach for (openapi-typescript on the same schemas as OpenAPI
+ *   components, json-schema-to-typescript on the same $defs): the median of N cold processes,
+ *   interleaved round by round so that machine noise hits every task alike;
+ * - `build --watch`: a one-line description change, from the write to the rebuilt line;
+ * - the generated validators: their size, and their speed against Ajv compiled at run time
+ *   (bench/validation.ts);
+ * - the browser bundle of the generated client next to socket.io-client's (bench/bundle-size.mjs).
+ * CPU time is the steadier figure on a shared machine: wall time also counts waiting for a core.
  *
  *   node bench/build.mjs                 (needs `npm run build:cli` first)
  *   BENCH_RUNS=11 node bench/build.mjs   more runs
  *   BENCH_BUDGET_S=60 node bench/build.mjs   stop adding rounds after about this long
  *                                            (default 100; at least 3 rounds always run)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { bundleSizes } from './bundle-size.mjs';
+import { syntheticSpec } from './synthetic-spec.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 7) || 7);
 const BUDGET_S = Number(process.env.BENCH_BUDGET_S ?? 100) || 100;
 const MIN_ROUNDS = Math.min(3, RUNS);
 const SIZES = [50, 100, 200];
-const SESSION = 'q3Jt0Yz8uVbK2mXw5LcP9a';
 
 const cli = join(root, 'bin', 'contractgen.js');
 const openapiTs = join(root, 'node_modules', 'openapi-typescript', 'bin', 'cli.js');
@@ -38,104 +45,6 @@ for (const [what, path] of [['dist/ (run `npm run build:cli`)', join(root, 'dist
 const canonical = JSON.parse(readFileSync(join(root, 'spec', 'protocol.schema.json'), 'utf8'));
 
 // ── Synthetic specs ─────────────────────────────────────────────────────────────────────────────
-
-/** Payload shapes, rotated so the synthetic messages are not one schema repeated. */
-const SHAPES = [
-  (i) => ({
-    schema: {
-      type: 'object',
-      required: ['id', 'label'],
-      additionalProperties: false,
-      properties: {
-        id: { type: 'string', pattern: '^[a-z0-9-]{1,32}$' },
-        label: { type: 'string', maxLength: 100 + i },
-        level: { type: 'string', enum: ['info', 'warn', 'error', `level_${i}`] },
-      },
-    },
-    example: { id: `item-${i}`, label: 'Deploy finished', level: 'info' },
-  }),
-  (i) => ({
-    schema: {
-      type: 'object',
-      required: ['window', 'points'],
-      additionalProperties: false,
-      properties: {
-        window: { type: 'integer', minimum: 1, maximum: 3600 + i },
-        points: {
-          type: 'array',
-          minItems: 1,
-          maxItems: 500,
-          items: {
-            type: 'object',
-            required: ['name', 'value'],
-            additionalProperties: false,
-            properties: { name: { type: 'string', minLength: 1 }, value: { type: 'number' }, unit: { type: 'string', enum: ['ms', 'bytes', 'count'] } },
-          },
-        },
-      },
-    },
-    example: { window: 60, points: [{ name: `metric_${i}`, value: 1.5, unit: 'ms' }] },
-  }),
-  (i) => ({
-    schema: {
-      type: 'object',
-      required: ['conversation_id', 'status'],
-      additionalProperties: false,
-      properties: {
-        conversation_id: { $ref: '#/$defs/ConversationId' },
-        status: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
-        done: { type: 'boolean' },
-        detail: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { attempt: { type: 'integer', minimum: 0 }, reason: { type: 'string', maxLength: 500 + i }, retry_after_ms: { type: 'integer', minimum: 0 } },
-        },
-      },
-    },
-    example: { conversation_id: `c-${i}`, status: 'running', detail: { attempt: 1 } },
-  }),
-  (i) => ({
-    schema: {
-      type: 'object',
-      required: ['view_id', 'root'],
-      additionalProperties: false,
-      properties: { view_id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' }, root: { $ref: '#/$defs/UiNode' }, slot: { type: 'integer', minimum: 0, maximum: i + 1 } },
-    },
-    example: { view_id: `view-${i}`, root: { id: 'root', component: 'Column', children: [{ id: 'title', component: 'Text', props: { text: 'Hi' } }] } },
-  }),
-  (i) => ({
-    schema: {
-      type: 'object',
-      required: ['tags', 'value'],
-      additionalProperties: false,
-      properties: {
-        tags: { type: 'array', uniqueItems: true, items: { type: 'string', pattern: '^[a-z][a-z0-9_]*$' } },
-        value: { oneOf: [{ type: 'string', maxLength: 64 }, { type: 'integer', minimum: -i }] },
-        schema_version: { const: 2 },
-      },
-    },
-    example: { tags: ['alpha', `tag_${i}`], value: 7, schema_version: 2 },
-  }),
-];
-
-/** The canonical spec plus `count` server-to-client data messages, each with a valid example. */
-function syntheticSpec(count) {
-  const spec = structuredClone(canonical);
-  for (let i = 0; i < count; i++) {
-    const { schema, example } = SHAPES[i % SHAPES.length](i);
-    const type = `bench.event_${i}`;
-    spec.$defs[`BenchEvent${String(i).padStart(3, '0')}`] = {
-      description: `Synthetic data message ${i} (shape ${i % SHAPES.length}).`,
-      'x-message': { type, direction: 'server-to-client', role: 'data' },
-      type: 'object',
-      required: ['type', 'header', 'payload'],
-      additionalProperties: false,
-      properties: { type: { const: type }, header: { $ref: '#/$defs/DataHeader' }, payload: schema },
-      examples: [{ type, header: { session_id: SESSION, seq: i + 1 }, payload: example }],
-    };
-  }
-  return spec;
-}
 
 /** The same schemas without the vocabulary: what the other tools are given. */
 function stripVocabulary(value, rewriteRef) {
@@ -169,7 +78,7 @@ process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130));
 
 const specs = [{ label: 'canonical', messages: canonical.$defs ? Object.values(canonical.$defs).filter((d) => d['x-message']).length : 0, spec: canonical }];
-for (const n of SIZES) specs.push({ label: `+${n} msgs`, added: n, spec: syntheticSpec(n) });
+for (const n of SIZES) specs.push({ label: `+${n} msgs`, added: n, spec: syntheticSpec(canonical, n) });
 for (const s of specs) {
   s.messages = Object.values(s.spec.$defs).filter((d) => d['x-message']).length;
   s.dir = join(work, s.label.replace(/\W+/g, '_'));
@@ -198,16 +107,28 @@ for (const s of [specs[0], big]) {
   tasks.push({ tool: 'json-schema-to-typescript', spec: s, out, args: [jstt, '-i', s.jsonSchemaFile, '-o', out, '--unreachableDefinitions'] });
 }
 
+/** CPU seconds (user + sys) of this process's finished children, from /proc (Linux); undefined elsewhere. */
+function childrenCpu() {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').replace(/^.*\) /, '').split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // cutime + cstime, in USER_HZ (100 on Linux)
+  } catch {
+    return undefined;
+  }
+}
+
 function runOnce(task) {
   rmSync(task.out, { recursive: true, force: true }); // cold output too: nothing to compare or skip
+  const cpuBefore = childrenCpu();
   const start = process.hrtime.bigint();
   const r = spawnSync(process.execPath, task.args, { cwd: task.spec.dir, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpuAfter = childrenCpu();
   if (r.status !== 0 || !existsSync(task.out)) {
     process.stderr.write(`bench: ${task.tool} on ${task.spec.label} failed (exit ${r.status})\n${r.stderr}\n${r.stdout}\n`);
     process.exit(1);
   }
-  return seconds;
+  return { seconds, cpu: cpuBefore === undefined || cpuAfter === undefined ? NaN : cpuAfter - cpuBefore };
 }
 
 // ── Measure ─────────────────────────────────────────────────────────────────────────────────────
@@ -216,12 +137,19 @@ const began = process.hrtime.bigint();
 const elapsed = () => Number(process.hrtime.bigint() - began) / 1e9;
 // No untimed warm-up: every run is a cold process anyway, and the median absorbs a slow first round.
 process.stderr.write(`bench: ${tasks.length} tasks x ${RUNS} rounds, interleaved\n`);
-for (const t of tasks) t.times = [];
+for (const t of tasks) {
+  t.times = [];
+  t.cpus = [];
+}
 let rounds = 0;
 let slowestRound = 0;
 while (rounds < RUNS) {
   const roundStart = elapsed();
-  for (const t of tasks) t.times.push(runOnce(t));
+  for (const t of tasks) {
+    const { seconds, cpu } = runOnce(t);
+    t.times.push(seconds);
+    t.cpus.push(cpu);
+  }
   rounds++;
   const perRound = elapsed() - roundStart;
   slowestRound = Math.max(slowestRound, perRound);
@@ -237,8 +165,61 @@ const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
-for (const t of tasks) t.median = median(t.times);
+for (const t of tasks) {
+  t.median = median(t.times);
+  t.cpu = median(t.cpus);
+}
 const find = (tool, spec) => tasks.find((t) => t.tool === tool && t.spec === spec);
+
+// ── Watch: a one-line description change ───────────────────────────────────────────────────────
+
+/** Runs `build --watch` on a copy of the canonical spec and times WATCH_EDITS description edits, write → rebuilt line. */
+async function measureWatch(edits) {
+  const dir = join(work, 'watch');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'protocol.schema.json');
+  const text = readFileSync(join(root, 'spec', 'protocol.schema.json'), 'utf8');
+  writeFileSync(file, text);
+  const child = spawn(process.execPath, [cli, 'build', '--watch', '--spec', 'protocol.schema.json', '--out', 'generated'], { cwd: dir });
+  let buffer = '';
+  let waiter;
+  const onLine = (line) => waiter?.(line);
+  child.stdout.setEncoding('utf8').on('data', (chunk) => {
+    const parts = (buffer + chunk).split('\n');
+    buffer = parts.pop();
+    for (const l of parts) onLine(l);
+  });
+  const next = (re) => new Promise((resolveLine) => (waiter = (l) => re.test(l) && resolveLine(l)));
+  await next(/^contractgen: watching /);
+  const endToEnd = [];
+  const internal = [];
+  for (let i = 0; i < edits; i++) {
+    const built = next(/ files in generated\/ .* in (\d+) ms$/);
+    const start = process.hrtime.bigint();
+    writeFileSync(file, text.replace(/"description": "/, `"description": "Edit ${i}. `));
+    const line = await built;
+    endToEnd.push(Number(process.hrtime.bigint() - start) / 1e6);
+    internal.push(Number(/ in (\d+) ms$/.exec(line)[1]));
+  }
+  child.kill('SIGINT');
+  await new Promise((r) => child.on('exit', r));
+  return { endToEnd: median(endToEnd), internal: median(internal), edits };
+}
+
+process.stderr.write('bench: build --watch, description edits\n');
+const watched = await measureWatch(Number(process.env.BENCH_WATCH_EDITS ?? 9) || 9);
+
+// ── Validation speed and bundle size ──────────────────────────────────────────────────────────────
+
+process.stderr.write('bench: validation (bench/validation.ts)\n');
+const validationRun = spawnSync(process.execPath, [join(root, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(root, 'bench', 'validation.ts'), '--json'], { cwd: root, encoding: 'utf8' });
+if (validationRun.status !== 0) {
+  process.stderr.write(`bench: bench/validation.ts failed\n${validationRun.stderr}\n`);
+  process.exit(1);
+}
+const validation = JSON.parse(validationRun.stdout.trim().split('\n').pop());
+process.stderr.write('bench: client bundles (esbuild)\n');
+const bundles = await bundleSizes(join(specs[0].dir, 'generated'));
 
 // ── Report ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -247,43 +228,68 @@ const say = (s = '') => lines.push(s);
 const pad = (s, n) => String(s).padEnd(n);
 const lpad = (s, n) => String(s).padStart(n);
 const secs = (x) => x.toFixed(3);
+const verdict = (ok) => (ok ? 'met' : 'NOT met');
 
-say(`contractgen build benchmark: median of ${rounds} cold processes per task, measured in one run`);
+say(`contractgen build benchmark: median of ${rounds} cold processes per task, measured in one run (interleaved; 2 shared cores: noisy)`);
 say(`node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'})`);
 say();
-say(`${pad('tool', 28)}${pad('spec', 14)}${lpad('messages', 9)}${lpad('median s', 10)}${lpad('min s', 8)}${lpad('max s', 8)}`);
+say(`${pad('tool', 28)}${pad('spec', 14)}${lpad('messages', 9)}${lpad('median s', 10)}${lpad('min s', 8)}${lpad('max s', 8)}${lpad('cpu s', 8)}`);
 for (const t of tasks) {
-  say(`${pad(t.tool, 28)}${pad(t.spec.label, 14)}${lpad(t.spec.messages, 9)}${lpad(secs(t.median), 10)}${lpad(secs(Math.min(...t.times)), 8)}${lpad(secs(Math.max(...t.times)), 8)}`);
+  say(`${pad(t.tool, 28)}${pad(t.spec.label, 14)}${lpad(t.spec.messages, 9)}${lpad(secs(t.median), 10)}${lpad(secs(Math.min(...t.times)), 8)}${lpad(secs(Math.max(...t.times)), 8)}${lpad(t.cpu.toFixed(2), 8)}`);
 }
 say();
-for (const s of [specs[0], big]) {
-  const cg = find('contractgen build', s).median;
-  const oat = find('openapi-typescript', s).median;
-  const js = find('json-schema-to-typescript', s).median;
-  say(`${pad(`ratios on ${s.label}:`, 24)} contractgen / openapi-typescript = ${(cg / oat).toFixed(2)}x   contractgen / json-schema-to-typescript = ${(cg / js).toFixed(2)}x`);
+for (const [s, target] of [
+  [specs[0], 1.0],
+  [big, 1.5],
+]) {
+  const cg = find('contractgen build', s);
+  const oat = find('openapi-typescript', s);
+  const js = find('json-schema-to-typescript', s);
+  say(
+    `${pad(`ratios on ${s.label}:`, 24)} contractgen / openapi-typescript = ${(cg.median / oat.median).toFixed(2)}x wall, ${(cg.cpu / oat.cpu).toFixed(2)}x cpu (target <= ${target.toFixed(1)}x: ${verdict(cg.median / oat.median <= target)})   contractgen / json-schema-to-typescript = ${(cg.median / js.median).toFixed(2)}x wall`,
+  );
 }
 
 // Least-squares slope over the synthetic variants: the cost of one more message.
-const points = SIZES.map((n) => ({ x: byLabel(`+${n} msgs`).messages, y: find('contractgen build', byLabel(`+${n} msgs`)).median }));
-const mx = points.reduce((a, p) => a + p.x, 0) / points.length;
-const my = points.reduce((a, p) => a + p.y, 0) / points.length;
-const slope = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
-const intercept = my - slope * mx;
-const steps = points.slice(1).map((p, i) => `${points[i].x}→${p.x}: ${(((p.y - points[i].y) / (p.x - points[i].x)) * 1000).toFixed(2)} ms/msg`);
+function slopeOf(pick) {
+  const points = SIZES.map((n) => ({ x: byLabel(`+${n} msgs`).messages, y: pick(find('contractgen build', byLabel(`+${n} msgs`))) }));
+  const mx = points.reduce((a, p) => a + p.x, 0) / points.length;
+  const my = points.reduce((a, p) => a + p.y, 0) / points.length;
+  const slope = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0) / points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  const steps = points.slice(1).map((p, i) => `${points[i].x}→${p.x}: ${(((p.y - points[i].y) / (p.x - points[i].x)) * 1000).toFixed(2)} ms/msg`);
+  return { slope, intercept: my - slope * mx, steps };
+}
+const wallSlope = slopeOf((t) => t.median);
+const cpuSlope = slopeOf((t) => t.cpu);
 say();
-say(`per-message cost (least squares over ${SIZES.map((n) => `+${n}`).join('/')}): ${(slope * 1000).toFixed(2)} ms per message, intercept ${intercept.toFixed(3)} s  (${steps.join(', ')})`);
+say(`per-message cost (least squares over ${SIZES.map((n) => `+${n}`).join('/')}): ${(wallSlope.slope * 1000).toFixed(2)} ms wall per message (target <= 3 ms: ${verdict(wallSlope.slope * 1000 <= 3)}), intercept ${wallSlope.intercept.toFixed(3)} s  (${wallSlope.steps.join(', ')}); ${(cpuSlope.slope * 1000).toFixed(2)} ms cpu per message`);
 
 const countFiles = (dir) => readdirSync(dir, { withFileTypes: true }).reduce((n, e) => n + (e.isDirectory() ? countFiles(join(dir, e.name)) : 1), 0);
 say(`(not like for like: contractgen checks the spec and writes ${countFiles(join(specs[0].dir, 'generated'))} files (types, Ajv standalone and typed validators, contract, server, client, runtime copy); the others write one file of types)`);
+
+say();
+say(`build --watch, canonical spec, a one-line description change (median of ${watched.edits} edits): ${watched.endToEnd.toFixed(0)} ms from the write to the rebuilt line, ${watched.internal.toFixed(0)} ms of it building (target <= 300 ms: ${verdict(watched.endToEnd <= 300)})`);
 
 say();
 say('generated validator sizes');
 for (const s of [specs[0], big]) {
   for (const file of ['validators.ajv.ts', 'validators.ts']) {
     const bytes = readFileSync(join(s.dir, 'generated', file));
-    say(`  ${pad(s.label, 12)} ${pad(file, 20)} ${lpad(bytes.length, 9)} B raw ${lpad(gzipSync(bytes, { level: 9 }).length, 8)} B gzip`);
+    const target = s === big && file === 'validators.ajv.ts' ? `  (target <= 0.6 MB: ${verdict(bytes.length <= 600_000)})` : '';
+    say(`  ${pad(s.label, 12)} ${pad(file, 20)} ${lpad(bytes.length, 9)} B raw ${lpad(gzipSync(bytes, { level: 9 }).length, 8)} B gzip${target}`);
   }
 }
+say();
+say(`validation speed, generated validators vs Ajv2020 compiled at run time (bench/validation.ts, median of ${validation.rounds} alternating rounds):`);
+for (const g of ['valid', 'invalid']) {
+  const v = validation[g];
+  say(`  ${pad(g, 8)} ${lpad(v.cases, 3)} cases  generated ${lpad(v.oursNs.toFixed(1), 7)} ns  Ajv ${lpad(v.peerNs.toFixed(1), 7)} ns  speed ${v.speed.toFixed(2)}x of Ajv (target >= 0.90x: ${verdict(v.speed >= 0.9)})`);
+}
+say();
+say('browser bundle of the canonical client (esbuild: esm, browser, minify, tree-shaken; bench/bundle-size.mjs):');
+say(`  ${pad(bundles.factory, 28)} ${lpad(bundles.ours.min, 8)} B min ${lpad(bundles.ours.gzip, 7)} B gzip`);
+say(`  ${pad('socket.io-client io', 28)} ${lpad(bundles.peer.min, 8)} B min ${lpad(bundles.peer.gzip, 7)} B gzip`);
+say(`  ratio ${(bundles.ours.min / bundles.peer.min).toFixed(2)}x min, ${(bundles.ours.gzip / bundles.peer.gzip).toFixed(2)}x gzip`);
 say();
 say(`total bench time ${elapsed().toFixed(1)} s`);
 process.stdout.write(`${lines.join('\n')}\n`);

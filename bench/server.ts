@@ -11,7 +11,7 @@
  * Peers are measured interleaved (run 1 of each peer, then run 2 of each …) after one warm-up
  * run each; the table shows the median run.
  *
- * Sections: 1 WebSocket throughput (generated, naive ws, batched ws, socket.io with recovery),
+ * Sections: 1 WebSocket throughput (generated, generated with an authenticate hook, naive ws, batched ws, socket.io with recovery),
  * 2 server RSS after N messages, 3 SSE throughput, 4 poll throughput, 5 resume + replay of
  * 1,000 messages, 6 history window read vs linear filter, 7 RSS of idle sessions.
  */
@@ -104,7 +104,7 @@ async function clockOffset(child: Child): Promise<{ offset: number; rtt: number 
 interface Peer {
   readonly key: string;
   readonly label: string;
-  readonly kind: 'generated' | 'ws-raw' | 'socketio' | 'sse-plain';
+  readonly kind: 'generated' | 'generated-auth' | 'ws-raw' | 'socketio' | 'sse-plain';
   readonly clientCmd: 'ws-count' | 'sio-count' | 'sse-count' | 'poll-count';
   readonly target: (port: number) => Record<string, unknown>;
   readonly emit: Record<string, unknown>;
@@ -250,6 +250,8 @@ const wsUrl = (port: number, query = ''): string => `ws://127.0.0.1:${port}/ws${
 
 const WS_PEERS: readonly Peer[] = [
   { key: 'generated', label: 'generated WS (ctx.emit.agentEvent)', kind: 'generated', clientCmd: 'ws-count', target: (port) => ({ url: wsUrl(port, '?versions=1.0,1.1'), hello: true }), emit: { transport: 'ws' } },
+  // A1: the same server with an (async) authenticate hook; it runs once per connection, never per message.
+  { key: 'auth', label: 'generated WS + authenticate', kind: 'generated-auth', clientCmd: 'ws-count', target: (port) => ({ url: wsUrl(port, '?versions=1.0,1.1'), hello: true, headers: { authorization: 'Bearer bench' } }), emit: { transport: 'ws' } },
   { key: 'naive', label: 'ws, naive send loop', kind: 'ws-raw', clientCmd: 'ws-count', target: (port) => ({ url: wsUrl(port), hello: false }), emit: { mode: 'naive' } },
   { key: 'batched', label: 'ws, corked per tick', kind: 'ws-raw', clientCmd: 'ws-count', target: (port) => ({ url: wsUrl(port), hello: false }), emit: { mode: 'batched' } },
   { key: 'socketio', label: 'socket.io 4 + connectionStateRecovery', kind: 'socketio', clientCmd: 'sio-count', target: (port) => ({ url: `http://127.0.0.1:${port}` }), emit: {} },
@@ -266,11 +268,13 @@ async function sectionWebSocket(): Promise<void> {
     say(throughputTable(results, WS_PEERS));
     reportErrors(results);
     say();
+    say(`with authenticate / without = ${ratioText(results, 'auth', 'generated')} (the hook runs at connection time only)`);
     say(`generated / naive ws   = ${ratioText(results, 'generated', 'naive')}`);
     say(`generated / batched ws = ${ratioText(results, 'generated', 'batched')}`);
     say(`generated / socket.io  = ${ratioText(results, 'generated', 'socketio')}`);
     say(`by server CPU per message (steadier under other load): vs naive ${cpuRatioText(results, 'generated', 'naive')}, vs batched ${cpuRatioText(results, 'generated', 'batched')}, vs socket.io ${cpuRatioText(results, 'generated', 'socketio')}`);
     verdicts.push({ what: 'WS generated / batched ws (paired, info)', figure: fmtX(pairedRatio(results, 'generated', 'batched')), target: '(none; issue: batched ~300k)', met: undefined });
+    verdicts.push({ what: 'WS with authenticate / without (paired)', figure: fmtX(pairedRatio(results, 'auth', 'generated')), target: '≈ 1× (A1: connection time only)', met: undefined });
     verdicts.push({ what: 'WS generated / socket.io (paired, info)', figure: fmtX(pairedRatio(results, 'generated', 'socketio')), target: '(none)', met: undefined });
   } finally {
     for (const l of lives) l.server.kill(), l.client.kill();

@@ -12,10 +12,13 @@ import { isAbsolute, relative, resolve } from 'node:path';
 import { resolveProject, type ProjectConfig } from './config.js';
 import { ContractError, hasErrors, type Finding } from './diagnostics.js';
 import type { DiffResult, FailOn } from './diff/contract-diff.js';
+import type { EmitterRun, Target } from './emitters.js';
+import type { Watcher } from './watch.js';
 import type { Drift, WriteReport } from './writer.js';
 
 export type { Finding, Severity } from './diagnostics.js';
 export type { Drift, WriteReport } from './writer.js';
+export type { Watcher } from './watch.js';
 export type { Change, ChangeKind, Bump, Direction } from './diff/change.js';
 export type { DiffResult, FailOn } from './diff/contract-diff.js';
 export type { VersionCheck } from './diff/version-check.js';
@@ -73,11 +76,20 @@ function project(options: OutputOptions): { config: ProjectConfig; cwd: string }
   return { config: resolveProject({ spec: options.spec, out: options.out, target: options.target }, cwd), cwd };
 }
 
+/**
+ * Where a build gets its emitters. A single build starts them and stops them when it is done; a
+ * watch session (watch.ts) keeps one set per target alive between builds, warm.
+ */
+interface EmitterSource {
+  emitters(target: Target): EmitterRun;
+}
+
 /** Generates every target in memory; contract errors come back as findings. */
-async function generateAll(config: ProjectConfig, cwd: string) {
+async function generateAll(config: ProjectConfig, cwd: string, source?: EmitterSource) {
   const { startEmitters } = await import('./emitters.js');
+  const start = (target: Target): EmitterRun => source?.emitters(target) ?? startEmitters({ target });
   // The first target's emitters start before the pipeline is imported, so loading the compiler overlaps with the rest.
-  let early = config.targets[0] ? startEmitters({ target: config.targets[0].language }) : undefined;
+  let early = config.targets[0] ? start(config.targets[0].language) : undefined;
   const { generate } = await import('./pipeline.js').catch(async (error: unknown) => {
     await early?.stop(); // a worker would keep the process alive
     throw error;
@@ -89,7 +101,7 @@ async function generateAll(config: ProjectConfig, cwd: string) {
     const spec = fromHere(cwd, config.spec);
     try {
       // generate() stops the emitters it is given.
-      const emitters = early ?? startEmitters({ target: target.language });
+      const emitters = early ?? start(target.language);
       early = undefined;
       const result = await generate({ spec, out: dir, target: target.language, emitters });
       findings = result.findings;
@@ -106,14 +118,58 @@ async function generateAll(config: ProjectConfig, cwd: string) {
 /** `contractgen build`: check the spec, then write each target's files. */
 export async function build(options: OutputOptions = {}): Promise<BuildResult> {
   const { config, cwd } = project(options);
+  return buildProject(config, cwd);
+}
+
+async function buildProject(config: ProjectConfig, cwd: string, source?: EmitterSource): Promise<BuildResult> {
   const { conflictsOf, writeFiles } = await import('./writer.js');
-  const generated = await generateAll(config, cwd);
+  const generated = await generateAll(config, cwd, source);
   if (!generated.ok) return { ok: false, spec: config.spec, findings: generated.findings, reason: 'contract' };
   // G3: a file in the way of any target stops the build before anything is written.
   const conflicts = generated.outputs.flatMap((o) => conflictsOf(o.dir, o.files, o.specLabel));
   if (conflicts.length > 0) return { ok: false, spec: config.spec, findings: conflicts, reason: 'output-in-the-way' };
   const targets = generated.outputs.map((o) => ({ language: o.target.language, out: o.target.out, files: o.files.map((f) => f.path), ...writeFiles(o.dir, o.files, o.specLabel) }));
   return { ok: true, spec: config.spec, targets, findings: generated.findings };
+}
+
+export interface WatchOptions extends OutputOptions {
+  /** Called after every build (the first one too), with its result and how long it took. */
+  readonly onBuild?: (result: BuildResult, ms: number) => void;
+  /** Called when a build threw (a bug, or an unwritable folder); the watcher keeps going. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/**
+ * `contractgen build --watch`: builds, then builds again whenever the spec file changes, until
+ * `close()`. Between builds it keeps what does not depend on the change: the loaded modules, each
+ * target's emitters (the ts-morph worker stays up), the compiled Ajv schemas and their standalone
+ * code while only documentation changed, and the formatted text of every file whose printed text
+ * is the same. Output is byte-identical to a cold build's (tests/watch.test.ts).
+ */
+export async function watch(options: WatchOptions = {}): Promise<Watcher> {
+  const { config, cwd } = project(options);
+  const [{ startEmitters }, { watchFile }] = await Promise.all([import('./emitters.js'), import('./watch.js')]);
+  const running = new Map<Target, EmitterRun>();
+  const source: EmitterSource = {
+    emitters(target) {
+      let run = running.get(target);
+      if (!run) running.set(target, (run = startEmitters({ target })));
+      const kept = run;
+      return { run: (model, context) => kept.run(model, context), stop: async () => {} };
+    },
+  };
+  return watchFile({
+    file: resolve(cwd, config.spec),
+    async build() {
+      const started = performance.now();
+      const result = await buildProject(config, cwd, source);
+      options.onBuild?.(result, performance.now() - started);
+    },
+    onError: (error) => options.onError?.(error),
+    async onClose() {
+      await Promise.all([...running.values()].map((r) => r.stop()));
+    },
+  });
 }
 
 /** `contractgen check`: build in memory and compare with each target's folder; `ok` when nothing drifted. */

@@ -108,11 +108,15 @@ export function startEmitters(options: StartOptions): EmitterRun {
   const worker = inWorker ? import('./ts-morph-runner.js').then((m) => m.workerRunner()) : undefined;
   return {
     async run(model, context) {
+      // The worker prints and formats its files; inline, they are formatted here after the others.
       const printed = needsTsMorph ? (worker ? (await worker).emit(model, options.target) : emitWithTsMorph(model, options.target)) : Promise.resolve([]);
       // The main-thread emitters run, and their TypeScript is formatted, while the worker prints.
       const local: GeneratedFile[] = [];
       for (const entry of entries) if (entry.printer !== 'ts-morph') local.push(...(await (await entry.load())(model, context)));
-      const [mine, theirs] = await Promise.all([formatFiles(local), printed.then(formatFiles)]);
+      const mine = await formatFiles(local);
+      // Free now: the worker hands over what it has not formatted yet, and this thread formats it.
+      if (worker) (await worker).steal();
+      const theirs = await formatFiles(await printed);
       const all = [...mine, ...theirs];
       const seen = new Set<string>();
       for (const f of all) {

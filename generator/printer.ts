@@ -4,8 +4,8 @@
  * clashes, splits type-only from value imports and sorts them. No emitter writes an import line,
  * and no emitter reaches ts-morph or a writer: declarations take `Code` (escape.ts) only.
  */
-import type { Project as ProjectType } from 'ts-morph';
-import { IndentationText, NewLineKind, Project, QuoteKind, VariableDeclarationKind } from './ts-morph.js';
+import type { Project as ProjectType, StatementStructures, WriterFunction } from 'ts-morph';
+import { IndentationText, NewLineKind, Project, QuoteKind, StructureKind, VariableDeclarationKind } from './ts-morph.js';
 import type { ContractModel } from './model.js';
 import { isSafeIdentifier, jsDoc, tsIdentifier, tsString, type Code } from './escape.js';
 import { banner, type GeneratedFile } from './files.js';
@@ -30,10 +30,17 @@ export function createProject(): ProjectType {
 type Docs = readonly string[];
 
 /** An exported `type Name = …;`. */
+/** A type parameter with its default, e.g. `Principal = undefined`. */
+export interface TypeParameterSpec {
+  readonly name: Code;
+  readonly default: Code;
+}
+
 export interface TypeAliasSpec {
   readonly name: Code;
   readonly type: Code;
   readonly docs?: Docs;
+  readonly typeParameters?: readonly TypeParameterSpec[];
 }
 
 export interface PropertySpec {
@@ -65,6 +72,7 @@ export interface FunctionSpec {
   readonly parameters: readonly { readonly name: Code; readonly type: Code }[];
   readonly returnType: Code;
   readonly body: Code;
+  readonly typeParameters?: readonly TypeParameterSpec[];
 }
 
 /**
@@ -89,18 +97,25 @@ interface ImportEntry {
   typeOnly: boolean;
 }
 
+function typeParameters(list: readonly TypeParameterSpec[] | undefined): { typeParameters?: { name: Code; default: Code }[] } {
+  return list && list.length > 0 ? { typeParameters: list.map((t) => ({ name: t.name, default: t.default })) } : {};
+}
+
 export function createTsFile(project: ProjectType, model: ContractModel, path: string, description: string, options: { header?: string } = {}): TsFile {
-  const source = project.createSourceFile(`/out/${path}`, '', { overwrite: true });
+  // Declarations are collected and the file is printed once, in done(): ts-morph re-parses a
+  // file on every insertion, which made a build quadratic in the number of messages.
+  const statements: StatementStructures[] = [];
   const imports = new Map<string, Map<string, ImportEntry>>();
   const taken = new Map<string, string>(); // local name → module
 
   return {
     typeAlias(spec) {
-      source.addTypeAlias(guard({ isExported: true, name: spec.name, type: spec.type, ...(spec.docs ? { docs: [...spec.docs] } : {}) }));
+      statements.push(guard({ kind: StructureKind.TypeAlias, isExported: true, name: spec.name, type: spec.type, ...(spec.docs ? { docs: [...spec.docs] } : {}), ...typeParameters(spec.typeParameters) }));
     },
     interface(spec) {
-      source.addInterface(
+      statements.push(
         guard({
+          kind: StructureKind.Interface,
           isExported: true,
           name: spec.name,
           ...(spec.docs ? { docs: [...spec.docs] } : {}),
@@ -109,24 +124,27 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
       );
     },
     consts(specs) {
-      source.addVariableStatements(
-        specs.map((c) =>
+      for (const c of specs) {
+        statements.push(
           guard({
+            kind: StructureKind.VariableStatement,
             isExported: true,
             declarationKind: VariableDeclarationKind.Const,
             ...(c.docs ? { docs: [...c.docs] } : {}),
             declarations: [{ name: c.name, initializer: c.initializer, ...(c.type ? { type: c.type } : {}) }],
           }),
-        ),
-      );
+        );
+      }
     },
     function(spec) {
-      source.addFunction(
+      statements.push(
         guard({
+          kind: StructureKind.Function,
           isExported: true,
           name: spec.name,
           ...(spec.docs ? { docs: [...spec.docs] } : {}),
           parameters: spec.parameters.map((p) => ({ name: p.name, type: p.type })),
+          ...typeParameters(spec.typeParameters),
           returnType: spec.returnType,
           statements: spec.body,
         }),
@@ -148,29 +166,45 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
       return local as Code;
     },
     done() {
-      checkImportsUsed(source.getFullText(), imports);
       const modules = [...imports.keys()].sort(compareModules);
-      source.insertImportDeclarations(
-        0,
-        modules.map((from) => {
-          const entries = [...imports.get(from)!.entries()].sort(([a], [b]) => a.localeCompare(b));
-          const allTypes = entries.every(([, e]) => e.typeOnly);
-          return {
-            moduleSpecifier: from,
-            isTypeOnly: allTypes,
-            namedImports: entries.map(([name, e]) => ({
-              name,
-              ...(e.local !== name ? { alias: e.local } : {}),
-              ...(!allTypes && e.typeOnly ? { isTypeOnly: true } : {}),
-            })),
-          };
-        }),
-      );
+      const importStructures: StatementStructures[] = modules.map((from) => {
+        const entries = [...imports.get(from)!.entries()].sort(([a], [b]) => a.localeCompare(b));
+        const allTypes = entries.every(([, e]) => e.typeOnly);
+        return {
+          kind: StructureKind.ImportDeclaration,
+          moduleSpecifier: from,
+          isTypeOnly: allTypes,
+          namedImports: entries.map(([name, e]) => ({
+            name,
+            ...(e.local !== name ? { alias: e.local } : {}),
+            ...(!allTypes && e.typeOnly ? { isTypeOnly: true } : {}),
+          })),
+        };
+      });
+      const source = project.createSourceFile(`/out/${path}`, { statements: withBlankLines([...importStructures, ...statements]) }, { overwrite: true });
+      const text = source.getFullText();
+      // Every import must be used by the declarations, so look only past the import lines.
+      checkImportsUsed(text.slice(importStructures.length > 0 ? source.compilerNode.statements[importStructures.length - 1]!.end : 0), imports);
       const head = banner(model, description, 'line') + (options.header ? `${options.header}\n` : '');
-      const body = source.getFullText().trim();
+      const body = text.trim();
+      project.removeSourceFile(source);
       return { path, content: `${head}\n${body}\n`, format: true };
     },
   };
+}
+
+/**
+ * A blank line where the kind of statement changes (imports, then consts, then a type…), as
+ * ts-morph puts one when statements are added one kind at a time. Writers are not text from a
+ * spec: `blankLineIfLastNot` writes a line break only.
+ */
+function withBlankLines(statements: readonly StatementStructures[]): (StatementStructures | WriterFunction)[] {
+  const out: (StatementStructures | WriterFunction)[] = [];
+  statements.forEach((s, i) => {
+    if (i > 0 && statements[i - 1]!.kind !== s.kind) out.push((writer) => writer.blankLineIfLastNot());
+    out.push(s);
+  });
+  return out;
 }
 
 /**

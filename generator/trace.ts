@@ -14,6 +14,7 @@ export type RuleId =
   | 'H1' | 'H2'
   | 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6'
   | 'C1' | 'C2' | 'C3' | 'C4'
+  | 'A1' | 'A2' | 'A3' | 'A4'
   | 'L1' | 'L2' | 'L3' | 'L4';
 
 /** The rules of DESIGN.md §1, in order, each with a short title for tables. */
@@ -44,6 +45,10 @@ export const RULES: readonly { readonly id: RuleId; readonly title: string }[] =
   { id: 'C2', title: 'the server hands each cseq over once, in order, and acknowledges it' },
   { id: 'C3', title: 'the client keeps and re-sends until acknowledged; a lost session rejects' },
   { id: 'C4', title: 'a declared reply; handler failures name the cseq' },
+  { id: 'A1', title: 'the application decides who may connect' },
+  { id: 'A2', title: 'a session belongs to the principal that created it' },
+  { id: 'A3', title: 'refusals are typed and stop the client' },
+  { id: 'A4', title: 'the resume token never travels in the application\'s credential header' },
   { id: 'L1', title: 'no request, however malformed, throws out of the server' },
   { id: 'L2', title: 'every queue and table has a bound, and a typed refusal' },
   { id: 'L3', title: 'a slow or stuck consumer is dropped and its buffers freed' },
@@ -89,7 +94,7 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'S4', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: '`sweep()` ends sessions detached for longer than the TTL; `attach()` tells the attachment it supersedes' },
   { rule: 'S5', doc: 'backend', file: 'validators.ts', symbol: 'validateClientMessage', what: 'refuses a client frame whose header has no `session_id`' },
   { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/sse.ts`, symbol: 'createSseTransport', what: 'reads `session_id`, `resume_token` and `last_seen_seq` from the query string: EventSource cannot send headers', when: 'sse' },
-  { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/messages.ts`, symbol: 'createMessagesEndpoint', what: 'a POSTed frame proves its session with `Authorization: Bearer <resume_token>`', when: 'http' },
+  { rule: 'S5', doc: 'backend', file: `${SERVER}/transports/messages.ts`, symbol: 'createMessagesEndpoint', what: 'a POSTed frame proves its session with `Resume-Token: <resume_token>`', when: 'http' },
   { rule: 'Q1', doc: 'backend', file: 'server.ts', symbol: '{Prefix}Emitter', what: 'one method per server-to-client data message; application code has no way to send a control frame' },
   { rule: 'Q1', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'control frames (hello, resumed, errors) go out through `sendControl`, never stamped' },
   { rule: 'Q2', doc: 'backend', file: `${SERVER}/store.ts`, symbol: 'SessionStore', what: '`append()` assigns the next seq atomically as the frame is stored, wherever the store is' },
@@ -129,6 +134,14 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'C2', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'acknowledges with `protocol.received` on a connection, `acked` in POST answers, heartbeats and `protocol.resumed`; refuses a gap with `cseq_gap`' },
   { rule: 'C3', doc: 'backend', file: 'runtime/frames.ts', symbol: 'receivedFrame', what: 'builds `protocol.received { acked }`: the client resolves every send up to it and stops keeping those frames' },
   { rule: 'C4', doc: 'backend', file: `${SERVER}/handler-queue.ts`, symbol: 'createHandlerQueue', what: 'a handler that throws is answered `handler_failed` naming the frame\'s `cseq`; it is not run again' },
+  { rule: 'A1', doc: 'backend', file: `${SERVER}/auth.ts`, symbol: 'createGate', what: 'calls the application\'s `authenticate(request)` on every entry (WebSocket upgrade, SSE, poll, POST, history) before any protocol work; without a hook every request is anonymous' },
+  { rule: 'A1', doc: 'backend', file: 'server.ts', symbol: '{Prefix}ServerOptions', what: 'takes `authenticate` and `principalKey`; `Principal` is the type your hook returns' },
+  { rule: 'A2', doc: 'backend', file: `${SERVER}/ids.ts`, symbol: 'tokenDigest', what: 'binds the token\'s digest to the session\'s owner: the right token from another principal fails like a wrong one (no oracle)' },
+  { rule: 'A2', doc: 'backend', file: `${SERVER}/memory-store.ts`, symbol: 'createMemoryStore', what: 'keeps the owner and the principal with the session, and an index of each owner\'s sessions for fan-out' },
+  { rule: 'A2', doc: 'backend', file: `${SERVER}/redis-store.ts`, symbol: 'createRedisStore', what: 'stores the owner and the principal in the session\'s hash, and indexes each owner\'s sessions, so every process checks and fans out alike' },
+  { rule: 'A2', doc: 'backend', file: `${SERVER}/contract-server.ts`, symbol: 'createContractServer', what: 'gives every handler and hook `ctx.principal`, asks `authorize(principal, params)` per history endpoint, and fans out with `emitToPrincipal` and `broadcast` through the outbox' },
+  { rule: 'A3', doc: 'backend', file: `${SERVER}/auth.ts`, symbol: 'REFUSALS', what: '`unauthorized` is HTTP 401 / close 4401, `forbidden` 403 / 4403, each with its typed `protocol.error`' },
+  { rule: 'A4', doc: 'backend', file: `${SERVER}/transports/http-util.ts`, symbol: 'resumeToken', what: 'reads the resume token from `Resume-Token` (or the `resume_token` query parameter), never from `Authorization`', when: 'http' },
   { rule: 'L1', doc: 'backend', file: `${SERVER}/transports/http-util.ts`, symbol: 'requestUrl', what: 'reads a request target that is not a URL as none, never throwing: the request is answered 400, the upgrade refused with 400' },
   { rule: 'L1', doc: 'backend', file: `${SERVER}/frame-parser.ts`, symbol: 'createFrameParser', what: 'a frame or POST body that cannot be parsed or validated (even nested past the stack) is a typed error; client text in an error is cut short' },
   { rule: 'L2', doc: 'backend', file: 'runtime/limits.ts', symbol: 'resolveLimits', what: 'every bound with its default: the server\'s overrides over `x-contract.limits` over the defaults' },
@@ -141,7 +154,7 @@ export const TRACE: readonly TraceRow[] = [
   // ---- frontend: the generated client and the client runtime
   { rule: 'S1', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'takes `session_id` and `resume_token` only from a hello, and starts the cursor over when the session id is new' },
   { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transports/websocket.ts`, symbol: 'createWebSocketClientTransport', what: 'puts the token in the `protocol.resume` frame, never in the WebSocket URL', when: 'websocket' },
-  { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transport.ts`, symbol: 'postFrames', what: 'POSTs client frames with `Authorization: Bearer <resume_token>`', when: 'http' },
+  { rule: 'S3', doc: 'frontend', file: `${CLIENT}/transport.ts`, symbol: 'postFrames', what: 'POSTs client frames with `Resume-Token: <resume_token>`', when: 'http' },
   { rule: 'S4', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'stops reconnecting on `superseded`: another connection owns the session now' },
   { rule: 'S5', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}Senders', what: 'one method per client message; each validates the frame and fills in `header.session_id`' },
   { rule: 'S5', doc: 'frontend', file: `${CLIENT}/transports/sse.ts`, symbol: 'createSseClientTransport', what: 'resumes with `session_id`, `resume_token` and `last_seen_seq` in the query string (EventSource sends no headers)', when: 'sse' },
@@ -171,6 +184,9 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'C3', doc: 'frontend', file: `${CLIENT}/outbound.ts`, symbol: 'createOutbound', what: 'keeps each frame until it is acknowledged; a new connection sends every unacknowledged one again, in order' },
   { rule: 'C3', doc: 'frontend', file: `${CLIENT}/outbound.ts`, symbol: 'ClientSendError', what: '`session_lost` (with `reason` and `maybeHandled`) rejects what a lost session never acknowledged' },
   { rule: 'C3', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'resolves `send()` on the acknowledgement; over HTTP one POST at a time, so frames arrive in order' },
+  { rule: 'A1', doc: 'frontend', file: `${CLIENT}/contract-client.ts`, symbol: 'createContractClient', what: 'takes `auth` (headers, or a function asked before every connection attempt) and `withCredentials`, and sends them on every request' },
+  { rule: 'A3', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'turns `unauthorized` / `forbidden` (a frame, HTTP 401/403, close 4401/4403) into an event and stops reconnecting until `connect()`' },
+  { rule: 'A4', doc: 'frontend', file: `${CLIENT}/transport.ts`, symbol: 'tokenHeader', what: 'sends the resume token as `Resume-Token`, leaving `Authorization` to the application', when: 'http' },
 
   // ---- schema: the generated types, validators and constants
   { rule: 'S1', doc: 'schema', file: 'types.ts', symbol: '{field:protocol.hello.session_id}', what: 'the session id type: URL-safe text long enough for the id bits' },

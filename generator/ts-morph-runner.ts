@@ -9,7 +9,10 @@ import type { ContractModel } from './model.js';
 import type { WorkerReply, WorkerRequest } from './ts-morph-worker.js';
 
 export interface TsMorphWorker {
+  /** The printed files; those the worker had not formatted when `steal()` came keep their `format` flag. */
   emit(model: ContractModel, target: Target): Promise<GeneratedFile[]>;
+  /** The caller is free to format: the worker replies now with what it has. */
+  steal(): void;
   stop(): Promise<void>;
 }
 
@@ -27,8 +30,9 @@ export function workerRunner(): TsMorphWorker {
           if (reply.ok) resolvePromise(reply.files);
           else reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
         });
-        worker.postMessage({ model, target } satisfies WorkerRequest);
+        worker.postMessage({ kind: 'emit', model, target } satisfies WorkerRequest);
       }),
+    steal: () => worker.postMessage({ kind: 'steal' } satisfies WorkerRequest),
     async stop() {
       worker.removeAllListeners('exit');
       await worker.terminate();

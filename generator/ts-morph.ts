@@ -7,4 +7,4 @@ import { createRequire } from 'node:module';
 
 const tsMorph = createRequire(import.meta.url)('ts-morph') as typeof import('ts-morph');
 
-export const { Project, IndentationText, NewLineKind, QuoteKind, VariableDeclarationKind, Writers, ts } = tsMorph;
+export const { Project, IndentationText, NewLineKind, QuoteKind, StructureKind, VariableDeclarationKind, Writers, ts } = tsMorph;

@@ -22,6 +22,7 @@ export interface CloseCode {
 export const CLOSE_CODES: readonly CloseCode[] = [
   { code: 1001, name: 'going_away', when: 'the server is shutting down; resume later', statement: 'S4.7' },
   { code: 1009, name: 'too_big', when: 'a frame larger than 4 × max_frame_bytes arrived (smaller oversized frames get `frame_too_large` and the socket stays open)', statement: 'L2.1' },
+  { code: 1011, name: 'internal_error', when: 'the application\'s `authenticate` hook failed; connect again later', statement: 'A3.1' },
   { code: 1013, name: 'try_again_later', when: 'the server cannot serve now: `overloaded` (L2.2), or its session store is unavailable (`handler_failed`); connect again later', statement: 'L2.2' },
   { code: 4000, name: 'protocol_error', when: 'a connection opened with `session_id` sent anything but `protocol.resume` for that session as its first frame', statement: 'R1.2' },
   { code: 4001, name: 'superseded', when: 'another attachment took the session over; `protocol.error superseded` came first', statement: 'S4.5' },
@@ -30,6 +31,8 @@ export const CLOSE_CODES: readonly CloseCode[] = [
   { code: 4004, name: 'unsupported_version', when: 'after `protocol.error unsupported_version`', statement: 'H2.3' },
   { code: 4005, name: 'slow_consumer', when: 'the client fell too far behind; resume from the window', statement: 'S4.7' },
   { code: 4006, name: 'resume_timeout', when: 'a connection opened with `session_id` sent no frame in time (10 s by default)', statement: 'R1.6' },
+  { code: 4401, name: 'unauthorized', when: 'the application refused the credentials of the upgrade; `protocol.error unauthorized` came first', statement: 'A3.1' },
+  { code: 4403, name: 'forbidden', when: 'the application refused the caller; `protocol.error forbidden` came first', statement: 'A3.1' },
 ];
 
 /** A typed error of `protocol.error` (or a reason of `protocol.resume_failed`) and its HTTP status on POST and poll. */
@@ -52,6 +55,8 @@ export const WIRE_ERRORS: readonly WireError[] = [
   { code: 'superseded', status: 200, when: 'another attachment took the session over (S4.5, S4.9)' },
   { code: 'handler_failed', status: 500, when: 'the server failed to handle the frame; the session is intact (503 when its store is unavailable)' },
   { code: 'cseq_gap', status: 409, when: '`header.cseq` is above the highest accepted + 1: a frame before it never arrived; send again from `acked` + 1, in order (C2)' },
+  { code: 'unauthorized', status: 401, when: 'the application\'s `authenticate` refused the request: no or bad credentials (A3.1)' },
+  { code: 'forbidden', status: 403, when: 'the application\'s `authenticate` refused the caller (A3.1)' },
   { code: 'overloaded', status: 429, when: 'the server is at one of its bounds (L2.2): 429 for this client, 503 for the whole server, with a retry hint' },
 ];
 
@@ -79,6 +84,9 @@ export const UNCHECKED_STATEMENTS: Readonly<Record<string, string>> = {
   'C1.1': 'numbering frames is what a client does; the server side of it is checked by C2.2 and C2.3',
   'C2.1': 'checked inside C2.2, C2.3 and C2.4 (every one of them reads the acknowledgement)',
   'C2.5': 'handler order and failures are the application\'s code; the conformance trigger cannot fail on request',
+  'A1.1': 'whom a server lets in is the application\'s decision; the probe sends the credentials it is given (--header)',
+  'A3.1': 'which requests the application refuses is its own decision; the probe cannot make it refuse one',
+  'A4.1': 'every poll and POST check sends the token as Resume-Token and the application\'s credentials beside it',
   'W6.1': 'the cost of a read is the server code; a timing test over a network is noise',
 };
 

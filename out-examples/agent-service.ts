@@ -8,6 +8,10 @@
  *   npm run example                # then open the URL it prints
  *   npm run example:terminal       # in a second terminal
  *
+ * Only a signed-in user may connect (A1): `POST /demo/login?name=<name>` sets a `user` cookie (a
+ * demo: a real service would sign it), `authenticate` reads it, and each session belongs to its
+ * user (A2). The page shows the refusal and a sign-in button; the terminal client sends the cookie.
+ *
  * PORT (default 8787) and HOST (default 127.0.0.1) move it.
  */
 import { readFile } from 'node:fs/promises';
@@ -61,7 +65,7 @@ interface Agent {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The pretend agent of one session: turn after turn of data messages, until the session ends. */
-function startAgent(ctx: AgentUiContext, onError: (error: unknown) => void): Agent {
+function startAgent(ctx: AgentUiContext<string>, onError: (error: unknown) => void): Agent {
   let paused = false;
   let stopped = false;
   let question: string | undefined;
@@ -116,7 +120,7 @@ function startAgent(ctx: AgentUiContext, onError: (error: unknown) => void): Age
   };
 }
 
-const agentOf = (ctx: AgentUiContext): Agent | undefined => ctx.session.data.get('agent') as Agent | undefined;
+const agentOf = (ctx: AgentUiContext<string>): Agent | undefined => ctx.session.data.get('agent') as Agent | undefined;
 
 export interface AgentService {
   readonly url: string;
@@ -132,6 +136,11 @@ export async function startAgentService(options: { port?: number; host?: string 
   const agents = new Set<Agent>();
   const logError = (error: unknown): void => console.error('agent service:', error);
   const agentServer = createAgentUiServer({
+    // A1: who may connect — whoever has the demo's `user` cookie; anyone else is told `unauthorized`.
+    authenticate: (request) => {
+      const user = userOf(request.headers.cookie);
+      return user ? { principal: user } : { refuse: 'unauthorized', message: 'sign in first (POST /demo/login?name=…)' };
+    },
     handlers: {
       onSessionStart(ctx) {
         const agent = startAgent(ctx, logError);
@@ -188,6 +197,13 @@ export async function startAgentService(options: { port?: number; host?: string 
       page().then((html) => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' }).end(html));
       return;
     }
+    if (pathname === '/demo/login' && req.method === 'POST') {
+      const name = (searchParams.get('name') ?? '').replace(/[^A-Za-z0-9_-]/g, '').slice(0, 32) || 'guest';
+      return void res.writeHead(204, { 'set-cookie': `user=${name}; Path=/; HttpOnly; SameSite=Lax` }).end();
+    }
+    if (pathname === '/demo/logout' && req.method === 'POST') {
+      return void res.writeHead(204, { 'set-cookie': 'user=; Path=/; Max-Age=0' }).end();
+    }
     if (pathname === '/demo/outage' && req.method === 'POST') {
       // Answer first: this request may share a keep-alive socket with a poll that the outage cuts.
       res.on('finish', () => setTimeout(() => service.outage(Number(searchParams.get('ms') ?? 3000)), 20));
@@ -217,6 +233,12 @@ export async function startAgentService(options: { port?: number; host?: string 
     },
   };
   return service;
+}
+
+/** The demo's user: the `user` cookie (unsigned: a real service verifies its session cookie here). */
+function userOf(cookie: string | undefined): string | undefined {
+  const value = /(?:^|;\s*)user=([A-Za-z0-9_-]{1,32})(?:;|$)/.exec(cookie ?? '')?.[1];
+  return value || undefined;
 }
 
 // `tsx out-examples/agent-service.ts` starts it; importing this file does not.

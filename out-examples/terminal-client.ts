@@ -21,7 +21,8 @@ const transport = arg('transport', 'auto') as 'auto' | 'websocket' | 'sse' | 'po
 const dropEvery = Number(arg('drop-every', '6'));
 const exitAfter = Number(arg('exit-after', '0'));
 
-const client = createAgentUiClient({ url, transport, WebSocket });
+// A1: the service lets in signed-in users; this client is "terminal" (the cookie the login would set).
+const client = createAgentUiClient({ url, transport, WebSocket, auth: { cookie: 'user=terminal' } });
 
 let drops = 0;
 const time = (): string => new Date().toISOString().slice(11, 23);

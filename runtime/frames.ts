@@ -17,7 +17,11 @@ export type ErrorCode =
   /** L2: a bound was reached (sessions, rate, inbound queue, batch size): try again later, or send less. */
   | 'overloaded'
   /** C2: a client frame's cseq is above the acknowledged one + 1: the frames between were never received. */
-  | 'cseq_gap';
+  | 'cseq_gap'
+  /** A3: the request carries no valid credentials of the application (HTTP 401, WebSocket 4401). */
+  | 'unauthorized'
+  /** A3: the application knows the caller and refuses them (HTTP 403, WebSocket 4403). */
+  | 'forbidden';
 
 /** R3/S3/S4: why a resume was refused. A wrong token is reported as unknown_session (no oracle). */
 export type ResumeFailure = 'window_exceeded' | 'invalid_cursor' | 'session_expired' | 'unknown_session';
@@ -42,7 +46,19 @@ export const CLOSE_CODES = {
   resumeTimeout: 4006,
   /** RFC 6455 1013: the server cannot serve now (its session store is unavailable). */
   tryAgainLater: 1013,
+  /** RFC 6455 1011: the server failed (the application's authenticate hook threw). */
+  internalError: 1011,
+  /** A3: 4000 + the HTTP status, so a client reads one meaning from either. */
+  unauthorized: 4401,
+  forbidden: 4403,
 } as const;
+
+/**
+ * A4: the header that carries the resume token on poll and POST. Never `Authorization`, which
+ * the application's own credentials use; where a client cannot set headers, the `resume_token`
+ * query parameter carries it instead.
+ */
+export const RESUME_TOKEN_HEADER = 'Resume-Token';
 
 export const KERNEL = {
   hello: 'protocol.hello',

@@ -62,9 +62,32 @@ function escapeToken(token: string): string {
   return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/**
+ * A failed check whose issues are worded when first read. Ajv has made its error objects already;
+ * a caller that asks only `ok`, or reads the first issue, should not pay for wording every one
+ * (that costs several times the check itself). A class, not an object literal with a getter:
+ * V8 builds those slowly. `issues` is on the prototype, so `toJSON` lists it for JSON.
+ */
+class Invalid {
+  readonly ok = false as const;
+  #issues: ValidationIssue[] | undefined;
+  readonly #errors: readonly RawValidationError[] | null | undefined;
+  constructor(
+    errors: readonly RawValidationError[] | null | undefined,
+    readonly type: string,
+  ) {
+    this.#errors = errors;
+  }
+  get issues(): readonly ValidationIssue[] {
+    return (this.#issues ??= toIssues(this.#errors));
+  }
+  toJSON(): { ok: false; issues: readonly ValidationIssue[]; type: string } {
+    return { ok: false, issues: this.issues, type: this.type };
+  }
+}
+
 export function createValidator<T>(subject: string, raw: RawValidator): Validator<T> {
-  const validate = (value: unknown): ValidationResult<T> =>
-    raw(value) ? { ok: true, value: value as T } : { ok: false, issues: toIssues(raw.errors), type: subject };
+  const validate = (value: unknown): ValidationResult<T> => (raw(value) ? { ok: true, value: value as T } : new Invalid(raw.errors, subject));
   return Object.assign(validate, { is: (value: unknown): value is T => raw(value), subject });
 }
 

@@ -90,8 +90,8 @@ serveCommands({
 
   /** WebSocket (generated or raw `ws`): `hello` says to wait for protocol.hello before `connected`. */
   'ws-count'(command: Command, reply: Reply) {
-    const { url, n, hello } = command as Command & { url: string; n: number; hello: boolean };
-    const ws = new WebSocket(url, { perMessageDeflate: false });
+    const { url, n, hello, headers } = command as Command & { url: string; n: number; hello: boolean; headers?: Record<string, string> };
+    const ws = new WebSocket(url, { perMessageDeflate: false, ...(headers ? { headers } : {}) });
     const counter = createCounter(n, reply, () => ws.close());
     let connected = false;
     ws.on('open', () => {

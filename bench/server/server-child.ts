@@ -78,10 +78,14 @@ const handlers: Handlers = {
   },
 };
 
-if (kind === 'generated') {
+if (kind === 'generated' || kind === 'generated-auth') {
   let lastSse: ServerResponse | undefined;
   const { createAgentUiServer } = await import('../../generated/server.js');
-  const server: AgentUiServer = createAgentUiServer({
+  // generated-auth: an async authenticate hook (A1), as an application's token lookup would be.
+  const authenticate = async (request: { readonly headers: { readonly authorization?: string | undefined } }) =>
+    request.headers.authorization === 'Bearer bench' ? { principal: 'bench' } : ({ refuse: 'unauthorized' } as const);
+  const server: AgentUiServer<string> = createAgentUiServer<string>({
+    ...(kind === 'generated-auth' ? { authenticate } : {}),
     handlers: {
       chatSend() {},
       uiAction() {},

@@ -1,4 +1,6 @@
-import { EXIT, EXIT_CODES_HELP, SPEC_OPTION, TARGET_HELP, TARGET_OPTIONS, type Command } from './command.js';
+import type { BuildResult } from '../api.js';
+import { formatFindings } from '../diagnostics.js';
+import { EXIT, EXIT_CODES_HELP, SPEC_OPTION, TARGET_HELP, TARGET_OPTIONS, type Command, type Io, type Values } from './command.js';
 import { reportWarnings, throwFindings } from './report.js';
 
 export const buildCommand: Command = {
@@ -18,24 +20,59 @@ Options:
   --spec FILE   the contract (default: "spec" of contractgen.config.json, else spec/protocol.schema.json)
 ${TARGET_HELP}
   --quiet       print nothing on success
+  --watch       build, then build again on every change of the spec file until Ctrl-C; a
+                build with errors prints them and the watch goes on
 
 ${EXIT_CODES_HELP}`,
-  options: { ...SPEC_OPTION, ...TARGET_OPTIONS, quiet: { type: 'boolean', default: false } },
+  options: { ...SPEC_OPTION, ...TARGET_OPTIONS, quiet: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false } },
   async run(values, _positionals, io) {
+    if (values.watch) return watchBuilds(values, io);
     const { build } = await import('../api.js');
-    const result = await build({ spec: values.spec as string | undefined, out: values.out as string | undefined, target: values.target as string | undefined });
+    const result = await build(outputOptions(values));
     if (!result.ok) {
       if (result.reason === 'output-in-the-way') throw new (await import('../writer.js')).OutputConflictError(result.findings);
       throwFindings(result.findings);
     }
-    reportWarnings(result.findings, io);
-    if (!values.quiet) {
-      for (const t of result.targets) {
-        io.out(`contractgen: ${t.files.length} files in ${t.out}/ (${t.written.length} written, ${t.unchanged.length} unchanged, ${t.removed.length} removed) from ${result.spec}\n`);
-        for (const r of t.removed) io.out(`  removed ${r}\n`);
-      }
-    }
-    for (const t of result.targets) for (const k of t.kept) io.err(`contractgen: kept ${t.out}/${k.path}, no longer generated: ${k.reason}\n`);
+    reportBuilt(result, values, io);
     return EXIT.ok;
   },
 };
+
+const outputOptions = (values: Values) => ({ spec: values.spec as string | undefined, out: values.out as string | undefined, target: values.target as string | undefined });
+
+function reportBuilt(result: Extract<BuildResult, { ok: true }>, values: Values, io: Io, ms?: number): void {
+  reportWarnings(result.findings, io);
+  if (!values.quiet) {
+    for (const t of result.targets) {
+      io.out(`contractgen: ${t.files.length} files in ${t.out}/ (${t.written.length} written, ${t.unchanged.length} unchanged, ${t.removed.length} removed) from ${result.spec}${ms === undefined ? '' : ` in ${Math.round(ms)} ms`}\n`);
+      for (const r of t.removed) io.out(`  removed ${r}\n`);
+    }
+  }
+  for (const t of result.targets) for (const k of t.kept) io.err(`contractgen: kept ${t.out}/${k.path}, no longer generated: ${k.reason}\n`);
+}
+
+/** `--watch`: every build is reported like a single one, but errors do not end the command; Ctrl-C does. */
+async function watchBuilds(values: Values, io: Io): Promise<number> {
+  const { watch } = await import('../api.js');
+  let spec = values.spec as string | undefined;
+  const watcher = await watch({
+    ...outputOptions(values),
+    onBuild(result, ms) {
+      spec = result.spec;
+      if (result.ok) return reportBuilt(result, values, io, ms);
+      const errors = result.findings.filter((f) => f.severity === 'error');
+      const what = result.reason === 'output-in-the-way' ? `${errors.length} file(s) in the output folder are in the way` : `the contract has ${errors.length} error(s)`;
+      io.err(`${formatFindings(errors)}\ncontractgen build: ${what}; nothing was written; watching for the next change\n`);
+    },
+    onError(error) {
+      io.err(`contractgen build: internal error: ${((error as Error).stack ?? String(error)).slice(0, 4000)}\nThis is a bug in contractgen; watching for the next change\n`);
+    },
+  });
+  io.out(`contractgen: watching ${spec ?? 'the spec'} for changes (Ctrl-C to stop)\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await watcher.close();
+  return EXIT.ok;
+}

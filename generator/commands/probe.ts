@@ -9,6 +9,7 @@ export const probeCommand: Command = {
   summary: 'check a live server, generated or not, against the contract over every transport',
   help: `Usage: contractgen probe URL [--spec FILE] [--transports websocket,sse,poll] [--timeout MS]
                       [--only LIST] [--skip LIST] [--timers ttl=MS,heartbeat=MS,hold=MS] [--json]
+                      [--header 'Name: value']... [--other-header 'Name: value']...
        contractgen probe --list [--spec FILE] [--json]
 
 Runs a conformance check of the server at URL (its origin, plus a path prefix if the contract
@@ -37,6 +38,10 @@ Options:
   --only LIST         run only these checks: ids, rules (R3) or statements (R3.2), comma-separated
   --skip LIST         leave these checks out (same forms)
   --timers LIST       the test timers the server runs with: ttl=MS,heartbeat=MS,hold=MS (any of them)
+  --header 'N: V'     a request header of the application's credentials (A1), sent with every request
+                      and upgrade, e.g. --header 'Authorization: Bearer …' (repeatable)
+  --other-header 'N: V'  the credentials of another principal (repeatable): with them the A2 checks
+                      try to resume, poll and POST to a session of the first (skipped without them)
   --list              print the catalogue of checks (id, rule, statement, transports) and exit
   --json              print a JSON report (or catalogue) instead of the table; the report is
                       { ok, url, spec, contract, transports, results, passed, failed, skipped, ms },
@@ -52,6 +57,8 @@ ${EXIT_CODES_HELP}
     only: { type: 'string' },
     skip: { type: 'string' },
     timers: { type: 'string' },
+    header: { type: 'string', multiple: true },
+    'other-header': { type: 'string', multiple: true },
     list: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   },
@@ -90,6 +97,12 @@ ${EXIT_CODES_HELP}
       transports = list as TransportKind[];
     }
 
+    const headers = parseHeaders(values.header);
+    const otherHeaders = parseHeaders(values['other-header']);
+    if (typeof headers === 'string' || typeof otherHeaders === 'string') {
+      io.err(`contractgen probe: ${typeof headers === 'string' ? headers : String(otherHeaders)}\n`);
+      return EXIT.usage;
+    }
     const timers = parseTimers(values.timers);
     if (typeof timers === 'string') {
       io.err(`contractgen probe: ${timers}\n`);
@@ -111,7 +124,7 @@ ${EXIT_CODES_HELP}
       io.err(`contractgen probe: the spec declares no ${missing.join(', ')} transport (it has ${declared.join(', ')})\n`);
       return EXIT.usage;
     }
-    const report = await runProbe({ spec, url, ...(transports ? { transports } : {}), timeoutMs: timeout, ...(only ? { only } : {}), ...(skip ? { skip } : {}), ...(timers ? { timers } : {}) });
+    const report = await runProbe({ spec, url, ...(transports ? { transports } : {}), timeoutMs: timeout, ...(only ? { only } : {}), ...(skip ? { skip } : {}), ...(timers ? { timers } : {}), ...(headers ? { headers } : {}), ...(otherHeaders ? { otherHeaders } : {}) });
     io.out(values.json ? formatJson(report) : formatTable(report));
     return report.failed === 0 ? EXIT.ok : EXIT.failed;
   },
@@ -123,6 +136,18 @@ type Io = Parameters<Command['run']>[2];
 /** A comma-separated option as a list, or undefined when absent. */
 function listOf(value: unknown): string[] | undefined {
   return typeof value === 'string' ? value.split(',').map((x) => x.trim()).filter(Boolean) : undefined;
+}
+
+/** `--header 'Name: value'` (repeatable) → headers, or the usage error. */
+export function parseHeaders(value: unknown): Record<string, string> | undefined | string {
+  if (value === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const line of Array.isArray(value) ? value : [value]) {
+    const m = typeof line === 'string' ? /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):\s*(.*)$/.exec(line) : null;
+    if (!m || /[\r\n]/.test(m[2]!)) return `--header takes 'Name: value' (an HTTP header on one line), not ${JSON.stringify(line)}`;
+    out[m[1]!.toLowerCase()] = m[2]!.trim();
+  }
+  return out;
 }
 
 /** `ttl=1500,heartbeat=300,hold=400` → timers, or the usage error. */

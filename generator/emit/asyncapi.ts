@@ -80,7 +80,7 @@ export function asyncApiDocument(model: ContractModel): Record<string, unknown> 
       description: `GET answers { "frames": [...] }: the data after \`cursor\` (the last seq processed, R4), held up to ${poll.holdMs ?? 0} ms when there is none (then a protocol.heartbeat, Q4). The cursor also acknowledges (Q5). A poll with resume=1, or one that does not continue a live poll attachment, is a resume: hello, protocol.resumed, the replay. A cursor before the replay window is answered 410 Gone (R3).`,
       servers: [{ $ref: '#/servers/http' }],
       messages: channelMessages(server),
-      'x-resume': { query: ['session_id', 'cursor', 'resume=1'], token: 'Authorization: Bearer', refusalStatus: { window_exceeded: 410, invalid_cursor: 400, unknown_session: 404, session_expired: 410 } },
+      'x-resume': { query: ['session_id', 'cursor', 'resume=1'], token: 'Resume-Token', refusalStatus: { window_exceeded: 410, invalid_cursor: 400, unknown_session: 404, session_expired: 410 } },
       'x-holdMs': poll.holdMs ?? 0,
     };
     op('sendOverPoll', 'send', 'poll', server, 'Server frames in the body of a poll answer.', {
@@ -92,7 +92,7 @@ export function asyncApiDocument(model: ContractModel): Record<string, unknown> 
     channels.messages = {
       address: messagesPath,
       title: 'Client frames over HTTP',
-      description: 'SSE and long-polling clients POST one frame or a JSON array of frames; Authorization: Bearer <resume_token> proves the session named by header.session_id (S3, S5). Answered 202 { accepted, frames } with typed errors in frames.',
+      description: 'SSE and long-polling clients POST one frame or a JSON array of frames; Resume-Token: <resume_token> proves the session named by header.session_id (S3, S5). Answered 202 { accepted, frames } with typed errors in frames.',
       servers: [{ $ref: '#/servers/http' }],
       messages: channelMessages(posted),
     };

@@ -138,7 +138,7 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
         responses: {
           '200': { description: 'The frames after the cursor, in order (maybe none when the hold time ran out).', content: json(ref('Frames')) },
           '400': refusal('A missing or malformed cursor, a cursor ahead of the latest seq (invalid_cursor), or no common protocol version.'),
-          '401': refusal('No token: send Authorization: Bearer <resume_token>.'),
+          '401': refusal('No token: send Resume-Token: <resume_token>.'),
           '404': refusal('unknown_session: no session matches this session_id and token (a wrong token answers the same, S3).'),
           '410': refusal('Gone: the cursor is older than the replay window (window_exceeded, R3), or the session expired (session_expired, S4).'),
           '429': refusal(`overloaded (L2): this client holds ${model.limits.maxSessionsPerClient} sessions, or the server makes no more than ${model.limits.maxSessionsPerSecond} a second; try again after Retry-After.`),
@@ -162,7 +162,7 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
         responses: {
           '202': answer('Every frame was accepted.'),
           '400': answer('A frame is malformed, of an unknown type, invalid, or has no header.session_id; `frames` holds the typed errors.'),
-          '401': answer('No token: send Authorization: Bearer <resume_token>.'),
+          '401': answer('No token: send Resume-Token: <resume_token>.'),
           '404': answer('unknown_session: no session matches header.session_id and the token.'),
           '410': answer('session_expired: the session outlived its TTL.'),
           '413': answer(`A frame over ${model.maxFrameBytes} bytes, a body over the batch limit, or more than ${model.limits.maxFramesPerPost} frames (overloaded).`),

@@ -6,6 +6,7 @@
  * runtime's, typed by the contract's `<Prefix>Protocol`.
  */
 import type { Project } from 'ts-morph';
+import { ts } from '../escape.js';
 import { printFacade } from '../facade.js';
 import type { GeneratedFile } from '../files.js';
 import type { ContractModel } from '../model.js';
@@ -18,11 +19,13 @@ export function emitServer(model: ContractModel, project: Project): GeneratedFil
     runtime: './runtime/server/contract-server.js',
     aliases: [
       [n.emitter, 'Emitter', 'Q3: one method per server-to-client data message: validates the payload, stamps header.seq, keeps the frame for resume, resolves to the seq.'],
-      [n.context, 'HandlerContext', 'What a handler gets: the session, its typed emitter, and the request_id of the frame.'],
-      [n.handlers, 'Handlers', `One method per client-to-server application message of ${model.name}, and the session hooks.`],
-      [n.serverOptions, 'ContractServerOptions'],
-      [n.server, 'ContractServer'],
+      [n.context, 'HandlerContext', 'What a handler gets: the session, its typed emitter, its principal (A2), and the request_id of the frame.', true],
+      [n.handlers, 'Handlers', `One method per client-to-server application message of ${model.name}, and the session hooks.`, true],
+      [n.serverOptions, 'ContractServerOptions', 'A1: `Principal` is what your `authenticate` returns (undefined without one).', true],
+      [n.server, 'ContractServer', undefined, true],
     ],
+    // A1: the application's principal type, inferred from `authenticate`.
+    typeParameter: { name: ts`Principal`, default: ts`undefined` },
     factory: {
       name: n.serverFactory,
       docs: `Creates the ${model.name} server. Mount it with \`server.attach(httpServer)\`, or use \`handleRequest\` and \`handleUpgrade\` in an existing Express, Fastify or node:http server.`,

@@ -20,12 +20,15 @@ const AJV_RUNTIME: Readonly<Record<string, { module: string; name: string }>> = 
 };
 
 export function standaloneCode(model: ContractModel): string {
-  const { ajv, id } = compiledSchemas(model.specHash, model.schemaId, model.defs);
+  const { ajv, id, pointerOf, standalone: made } = compiledSchemas(model.specHash, model.schemaId, model.defs);
   const exports: Record<string, string> = {};
-  for (const v of model.validated) exports[v.raw] = `${id}#${v.pointer}`;
+  for (const v of model.validated) exports[v.raw] = `${id}#${pointerOf(v.pointer)}`;
   // Data payloads on their own: the outbox builds the envelope (type, session_id, seq) itself,
   // so checking the payload is the whole check, without re-matching a header it just made.
-  for (const m of model.messages) if (m.payloadValidator) exports[m.payloadValidator.raw] = `${id}#${m.payloadValidator.pointer}`;
+  for (const m of model.messages) if (m.payloadValidator) exports[m.payloadValidator.raw] = `${id}#${pointerOf(m.payloadValidator.pointer)}`;
+  const key = JSON.stringify(exports);
+  const known = made.get(key);
+  if (known !== undefined) return known;
   const standalone = require('ajv/dist/standalone/index.js') as typeof import('ajv/dist/standalone/index.js').default;
   let code = standalone(ajv, exports);
   const imports: string[] = [];
@@ -36,7 +39,25 @@ export function standaloneCode(model: ContractModel): string {
     return '';
   });
   if (/\brequire\(/.test(code)) throw new Error('validators emitter: Ajv standalone output still contains require(); generated code must be plain ESM');
-  return [...imports.sort(), code.replace(/^"use strict";/, '').trim()].join('\n');
+  const result = [...imports.sort(), leaner(code.replace(/^"use strict";/, '').trim())].join('\n');
+  made.set(key, result);
+  return result;
+}
+
+/**
+ * Two things Ajv's standalone code carries that generated validators never use, removed (they
+ * were a tenth of the file): the `schemaPath` of each error object (issues report the instance
+ * path; `RawValidationError` has no schemaPath), and the `const schemaN = {…}` declared for every
+ * compiled function whether its code refers to it or not. Both are plain literals, so removing
+ * them changes no verdict and no issue.
+ */
+function leaner(code: string): string {
+  // A JSON string literal after `,schemaPath:` (its quotes and escapes as JSON writes them).
+  let out = code.replace(/,schemaPath:"(?:[^"\\]|\\.)*"/g, '');
+  const uses = new Map<string, number>();
+  for (const [name] of out.matchAll(/\bschema\d+\b/g)) uses.set(name, (uses.get(name) ?? 0) + 1);
+  out = out.replace(/^const (schema\d+) = [^\n]*;\n/gm, (line: string, name: string) => (uses.get(name) === 1 ? '' : line));
+  return out;
 }
 
 export function emitAjvValidators(model: ContractModel): GeneratedFile[] {

@@ -13,6 +13,7 @@ import type { ProbeCheck, TransportCheck } from './checks/check.js';
 import { frameChecks } from './checks/frames.js';
 import { helloChecks } from './checks/hello.js';
 import { historyChecks } from './checks/history.js';
+import { identityChecks } from './checks/identity.js';
 import { lifetimeChecks } from './checks/lifetime.js';
 import { replayChecks } from './checks/replay.js';
 import { resumeChecks } from './checks/resume.js';
@@ -23,7 +24,7 @@ export type { HistoryCheck, ProbeCheck, TransportCheck } from './checks/check.js
 export { historyChecks };
 
 /** Transport checks in run order: the audits last, since they read what the others received. */
-export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...lifetimeChecks, ...sequenceChecks, ...resumeChecks, ...replayChecks, ...deliveryChecks, ...frameChecks, ...auditChecks];
+export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...lifetimeChecks, ...sequenceChecks, ...resumeChecks, ...replayChecks, ...deliveryChecks, ...identityChecks, ...frameChecks, ...auditChecks];
 
 export const checks: readonly ProbeCheck[] = [...transportChecks, ...historyChecks];
 

@@ -152,6 +152,10 @@ export interface ContextOptions {
   readonly links?: Set<Link>;
   /** Whether --only or --skip left checks out (an audit with nothing to read then skips). */
   readonly partial?: boolean;
+  /** A1: the application's credentials (`--header`), sent with every request. */
+  readonly credentials?: Readonly<Record<string, string>> | undefined;
+  /** A2: the credentials of another principal (`--other-header`), for the checks that one principal cannot use another's session. */
+  readonly otherCredentials?: Readonly<Record<string, string>> | undefined;
 }
 
 export class TransportContext {
@@ -165,6 +169,8 @@ export class TransportContext {
   /** Every version of the spec, as a client that speaks them all offers them (H2). */
   readonly versions: string;
   readonly base: URL;
+  readonly credentials: Readonly<Record<string, string>>;
+  readonly otherCredentials: Readonly<Record<string, string>> | undefined;
   private readonly links: Set<Link>;
   private readonly memos = new Map<string, Promise<unknown>>();
 
@@ -178,6 +184,8 @@ export class TransportContext {
     this.base = o.base;
     this.links = o.links ?? new Set();
     this.partial = o.partial ?? false;
+    this.credentials = o.credentials ?? {};
+    this.otherCredentials = o.otherCredentials;
     this.versions = o.spec.model.protocolVersions.join(',');
   }
 
@@ -195,7 +203,7 @@ export class TransportContext {
   }
 
   private env(): LinkEnvironment {
-    return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l), holdMs: this.timers.holdMs };
+    return { spec: this.spec, base: this.base, recorder: this.recorder, timeoutMs: this.timeoutMs, track: (l) => this.links.add(l), holdMs: this.timers.holdMs, headers: this.credentials };
   }
 
   /** The transport's path (and messages path) in the spec. */
@@ -208,7 +216,7 @@ export class TransportContext {
   async http(method: string, path: string, o: { readonly query?: string; readonly headers?: Readonly<Record<string, string>>; readonly body?: string } = {}): Promise<HttpAnswer> {
     const url = urlFor(this.base, path);
     url.search = o.query ?? '';
-    const res = await fetch(url, { method, headers: o.headers ?? {}, ...(o.body !== undefined ? { body: o.body } : {}), signal: AbortSignal.timeout(this.timeoutMs + this.timers.holdMs) });
+    const res = await fetch(url, { method, headers: { ...this.credentials, ...o.headers }, ...(o.body !== undefined ? { body: o.body } : {}), signal: AbortSignal.timeout(this.timeoutMs + this.timers.holdMs) });
     const text = await res.text();
     let json: unknown;
     try {
@@ -272,7 +280,13 @@ export class TransportContext {
 
   /** A transport of another kind on the same server (R2.3: resume anywhere). */
   other(kind: TransportKind): TransportContext {
-    return new TransportContext({ spec: this.spec, base: this.base, kind, timeoutMs: this.timeoutMs, quietMs: this.quietMs, recorder: new Recorder(this.spec), timers: this.timers, links: this.links });
+    return new TransportContext({ spec: this.spec, base: this.base, kind, timeoutMs: this.timeoutMs, quietMs: this.quietMs, recorder: new Recorder(this.spec), timers: this.timers, links: this.links, credentials: this.credentials, otherCredentials: this.otherCredentials });
+  }
+
+  /** A2: this transport as another principal (`--other-header`), or undefined when none was given. */
+  asOther(): TransportContext | undefined {
+    if (!this.otherCredentials) return undefined;
+    return new TransportContext({ spec: this.spec, base: this.base, kind: this.kind, timeoutMs: this.timeoutMs, quietMs: this.quietMs, recorder: this.recorder, timers: this.timers, links: this.links, credentials: this.otherCredentials });
   }
 
   /** The conformance trigger frame; `sessionId` null leaves header.session_id out. */

@@ -33,6 +33,8 @@ export class HistoryContext {
     readonly entry: { readonly endpoint: string; readonly params: Readonly<Record<string, string>>; readonly minItems: number },
     private readonly base: URL,
     readonly timeoutMs: number,
+    /** A1: the application's credentials (`--header`). */
+    private readonly credentials: Readonly<Record<string, string>> = {},
   ) {}
 
   /** The endpoint's path with the conformance params filled in. */
@@ -57,7 +59,7 @@ export class HistoryContext {
     const shown = `${method} ${path}${query ? `?${query}` : ''}`;
     let res: Response;
     try {
-      res = await fetch(url, { method, signal: AbortSignal.timeout(this.timeoutMs) });
+      res = await fetch(url, { method, headers: this.credentials, signal: AbortSignal.timeout(this.timeoutMs) });
     } catch (err) {
       fail(`${shown}: ${(err as Error).message}`);
     }

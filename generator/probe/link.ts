@@ -58,7 +58,7 @@ export interface Link {
   /** The next frame that is not a heartbeat, or undefined when none arrives within `timeoutMs` or the link ended. */
   next(timeoutMs: number): Promise<Received | undefined>;
   /**
-   * Sends a client frame: on the socket (WebSocket), or POSTed with `Authorization: Bearer <token>`
+   * Sends a client frame: on the socket (WebSocket), or POSTed with `Resume-Token: <token>`
    * (SSE, poll). A string is sent as it is (malformed frames); `binary` sends it as a binary message.
    */
   send(frame: unknown, options?: { readonly token?: string | null; readonly binary?: boolean }): Promise<PostAnswer | undefined>;
@@ -81,6 +81,8 @@ export interface LinkEnvironment {
   track(link: Link): void;
   /** The poll hold the server runs with, when the probe was told (--timers); else the spec's. */
   readonly holdMs?: number | undefined;
+  /** A1: the application's credentials (`--header`), sent with every request and upgrade. */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
 }
 
 /** A URL under the base URL (which may carry a path prefix such as /api). */
@@ -212,7 +214,7 @@ export class FrameQueue {
 export async function postFrame(env: LinkEnvironment, path: string, body: unknown, token: string | undefined, sessionId: string | undefined, query: Readonly<Record<string, string>> = {}): Promise<PostAnswer> {
   const res = await fetch(urlFor(env.base, path, query), {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}) },
+    headers: { ...env.headers, 'content-type': 'application/json', ...(token !== undefined ? { 'resume-token': token } : {}) },
     body: typeof body === 'string' ? body : JSON.stringify(body),
     signal: AbortSignal.timeout(env.timeoutMs),
   });

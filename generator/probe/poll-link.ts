@@ -1,7 +1,7 @@
 /**
  * Probe client for HTTP long-polling. A new session: GET `path?versions=…`, answered at once
  * with the hello. A resume (R1): GET `path?session_id=…&cursor=k&resume=1` with
- * `Authorization: Bearer <resume_token>`; refusals come with a status (R3: 410 / 400, S3: 404).
+ * `Resume-Token: <resume_token>`; refusals come with a status (R3: 410 / 400, S3: 404).
  * After that the link polls only when a check waits for a frame, with `cursor` = the highest seq
  * it has received (R4) — the cursor acknowledges (Q5), so a check that must not acknowledge
  * simply stops waiting. Client frames are POSTed to the messages path. The link never polls more
@@ -63,7 +63,7 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
     // A poll may be held for holdMs before an empty answer.
     const timer = setTimeout(() => abort.abort(), holdMs + env.timeoutMs);
     try {
-      const res = await fetch(url, { headers: token !== undefined ? { authorization: `Bearer ${token}` } : {}, signal: abort.signal });
+      const res = await fetch(url, { headers: { ...env.headers, ...(token !== undefined ? { 'resume-token': token } : {}) }, signal: abort.signal });
       const text = await res.text();
       inflight = false;
       statuses.push(res.status);

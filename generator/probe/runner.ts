@@ -27,6 +27,10 @@ export interface ProbeOptions {
   readonly skip?: readonly string[];
   /** The test timers the server runs with (--timers), in place of the spec's. */
   readonly timers?: Partial<Omit<Timers, 'given'>>;
+  /** A1: the application's credentials (`--header 'Authorization: …'`), sent with every request and upgrade. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** A2: another principal's credentials (`--other-header`): the checks that it cannot use a session of the first run only with these. */
+  readonly otherHeaders?: Readonly<Record<string, string>>;
   /** Called as each result comes in (for progress). */
   readonly onResult?: (result: CheckResult) => void;
 }
@@ -120,8 +124,9 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   });
 
   const runTransport = async (kind: TransportKind): Promise<void> => {
-    const ctx = new TransportContext({ spec, base, kind, timeoutMs, quietMs, recorder: new Recorder(spec), timers, partial: Boolean(options.only || options.skip) });
-    const mine = transportChecks.filter((c: TransportCheck) => (!c.only || c.only.includes(kind)) && selected(options, c));
+    const ctx = new TransportContext({ spec, base, kind, timeoutMs, quietMs, recorder: new Recorder(spec), timers, partial: Boolean(options.only || options.skip), credentials: options.headers, otherCredentials: options.otherHeaders });
+    // A2 checks run only with another principal's credentials: an anonymous server has one principal.
+    const mine = transportChecks.filter((c: TransportCheck) => (!c.only || c.only.includes(kind)) && (!c.otherPrincipal || options.otherHeaders || options.only) && selected(options, c));
     const active = mine.some((c) => !c.audit);
     for (const check of mine) {
       const t0 = Date.now();
@@ -134,7 +139,7 @@ export async function runProbe(options: ProbeOptions): Promise<ProbeReport> {
   const runHistory = async (entry: ProbeSpec['conformance']['history'][number]): Promise<void> => {
     const endpoint = spec.model.history.find((h) => h.name === entry.endpoint);
     if (!endpoint) return; // the checker makes sure it exists
-    const ctx = new HistoryContext(spec, endpoint, entry, base, timeoutMs);
+    const ctx = new HistoryContext(spec, endpoint, entry, base, timeoutMs, options.headers);
     for (const check of historyChecks.filter((c: HistoryCheck) => (!c.when || c.when(ctx)) && selected(options, c))) {
       const t0 = Date.now();
       const outcome = await runOne(() => check.run(ctx), budget);

@@ -60,7 +60,7 @@ export async function connectSse(env: LinkEnvironment, options: OpenOptions & { 
   const timer = setTimeout(() => abort.abort(), env.timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, { headers: { accept: 'text/event-stream', ...options.headers }, signal: abort.signal });
+    res = await fetch(url, { headers: { ...env.headers, accept: 'text/event-stream', ...options.headers }, signal: abort.signal });
   } catch (err) {
     end({ reason: `the event stream could not be opened: ${(err as Error).message}` });
     return link;

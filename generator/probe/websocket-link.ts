@@ -31,7 +31,7 @@ export async function connectWebSocket(env: LinkEnvironment, options: OpenOption
   const { resume } = options;
   const url = urlFor(env.base, t.path, { versions: options.versions, session_id: resume?.sessionId ?? options.sessionId });
   url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: env.timeoutMs });
+  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: env.timeoutMs, ...(env.headers ? { headers: { ...env.headers } } : {}) });
   const q = new FrameQueue();
   let session = resume ? { id: resume.sessionId, token: resume.token } : undefined;
   let status = 0;

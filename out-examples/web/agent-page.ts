@@ -15,6 +15,8 @@ const transport = (new URLSearchParams(location.search).get('transport') ?? 'aut
 const client = createAgentUiClient({ url: location.origin, transport });
 
 let view: UiNode | undefined;
+/** The history is read once a session is open (signed in). */
+let questionsLoaded = false;
 
 function log(text: string, kind = ''): void {
   const li = document.createElement('li');
@@ -129,8 +131,29 @@ client.onEvent((e) => {
   if (e.kind === 'session' && !e.resumed) log(`new session ${e.sessionId.slice(0, 8)}…, protocol ${e.protocolVersion}`);
   if (e.kind === 'resume-failed') log(`resume failed: ${e.reason} — starting a new session`, 'bad');
   if (e.kind === 'error') log(`error ${e.code}: ${e.message}`, 'bad');
+  // A3: refused; the client waits for connect() (after signing in) instead of retrying.
+  if (e.kind === 'unauthorized' || e.kind === 'forbidden') log(`${e.kind}: ${e.message}`, 'bad');
+  if (e.kind === 'session' && !questionsLoaded) {
+    questionsLoaded = true;
+    void questions.load().then(showQuestions);
+  }
   showStatus();
 });
+
+// A1: the service lets in signed-in users (a `user` cookie, which the browser sends by itself).
+$('login').onclick = () => {
+  const name = ($('user') as HTMLInputElement).value.trim() || 'guest';
+  void fetch(`/demo/login?name=${encodeURIComponent(name)}`, { method: 'POST' }).then(() => {
+    log(`signed in as ${name}`);
+    client.connect();
+  });
+};
+$('logout').onclick = () => {
+  void fetch('/demo/logout', { method: 'POST' }).then(() => {
+    log('signed out: the next connection attempt is refused');
+    client.reconnect();
+  });
+};
 
 $('drop').onclick = () => {
   log(`dropping the connection at seq ${seqs.lastSeq}`);
@@ -145,7 +168,6 @@ $('outage').onclick = () => {
 
 const questions = client.history.conversationHistory({ conversationId: 'demo' }, { pageSize: 20 });
 const showQuestions = (): void => $('questions').replaceChildren(...questions.items.map((c) => Object.assign(document.createElement('li'), { textContent: c.chunk.text ?? '' })));
-void questions.load().then(showQuestions);
 
 $('ask').onsubmit = (event) => {
   event.preventDefault();

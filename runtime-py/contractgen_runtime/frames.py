@@ -21,6 +21,9 @@ ErrorCode = Literal[
     "overloaded",
     # C2: a client frame's cseq is above the acknowledged one + 1: the frames between never arrived.
     "cseq_gap",
+    # A3: the application refused the request (HTTP 401 / 403, WebSocket 4401 / 4403).
+    "unauthorized",
+    "forbidden",
 ]
 
 #: R3/S3/S4: why a resume was refused. A wrong token is reported as unknown_session (no oracle).
@@ -45,6 +48,11 @@ class CloseCodes:
     resume_timeout: Final = 4006
     #: RFC 6455 1013: the server cannot serve now (overloaded, L2, or its session store is unavailable).
     try_again_later: Final = 1013
+    #: RFC 6455 1011: the server failed (the application's authenticate hook raised).
+    internal_error: Final = 1011
+    #: A3: 4000 + the HTTP status, so a client reads one meaning from either.
+    unauthorized: Final = 4401
+    forbidden: Final = 4403
 
 
 class Kernel:

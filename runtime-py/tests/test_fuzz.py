@@ -215,7 +215,7 @@ class _Handlers(AgentUiHandlers):
 
 app = create_agent_ui_server(_Handlers(), conversation_history=MemoryHistoryStore()).app
 PATHS = st.sampled_from(["/ws", "/events", "/poll", "/messages", "/conversations/c-1", "/conversations/%E0%A4%A", "/", "*", "http://[::1/poll", "//["]) | st.text(max_size=60)
-HEADER = st.tuples(st.sampled_from([b"authorization", b"last-event-id", b"content-type", b"x-y"]) | st.binary(max_size=20), st.binary(max_size=200) | st.sampled_from([b"Bearer " + b"A" * 43, b"Bearer \x00", b"5"]))
+HEADER = st.tuples(st.sampled_from([b"authorization", b"resume-token", b"last-event-id", b"content-type", b"x-y"]) | st.binary(max_size=20), st.binary(max_size=200) | st.sampled_from([b"Bearer " + b"A" * 43, b"Bearer \x00", b"5"]))
 
 
 @NETWORK

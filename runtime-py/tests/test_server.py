@@ -222,7 +222,7 @@ async def test_poll_cursor_window_and_tokens(serve: Callable[..., Any], handlers
     async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
         opened = (await http.get("/poll")).json()["frames"]
         sid, token = opened[0]["payload"]["session_id"], opened[0]["payload"]["resume_token"]
-        auth = {"authorization": f"Bearer {token}"}
+        auth = {"resume-token": token}
         posted = await http.post("/messages", content=chat(sid, "emit 3"), headers=auth)
         assert posted.status_code == 202 and posted.json() == {"accepted": 1, "acked": 0, "frames": []}
         answer = await http.get("/poll", params={"session_id": sid, "cursor": 0}, headers=auth)
@@ -232,7 +232,7 @@ async def test_poll_cursor_window_and_tokens(serve: Callable[..., Any], handlers
         assert gone.status_code == 410 and gone.json()["frames"][0]["payload"]["reason"] == "window_exceeded"
         assert (await http.get("/poll", params={"session_id": sid, "cursor": 0})).status_code == 401
         assert (await http.post("/messages", content=chat(sid, "x"))).status_code == 401
-        wrong = await http.post("/messages", content=chat(sid, "x"), headers={"authorization": "Bearer " + "A" * 43})
+        wrong = await http.post("/messages", content=chat(sid, "x"), headers={"resume-token": "A" * 43})
         assert wrong.status_code == 404 and wrong.json()["frames"][0]["payload"]["code"] == "unknown_session"
         assert (await http.get("/poll", params={"session_id": sid, "cursor": "1.5"}, headers=auth)).status_code == 400
         assert (await http.put("/poll")).status_code == 405
@@ -256,7 +256,7 @@ async def test_sse_ids_and_last_event_id(serve: Callable[..., Any], handlers: Ha
                     event_id = None
                     if frame["type"] == "protocol.hello":
                         sid, token = frame["payload"]["session_id"], frame["payload"]["resume_token"]
-                        await http.post("/messages", content=chat(sid, "emit 3"), headers={"authorization": f"Bearer {token}"})
+                        await http.post("/messages", content=chat(sid, "emit 3"), headers={"resume-token": token})
                     if len(events) == 4:
                         break
         assert events[0][0] is None and [e[0] for e in events[1:]] == ["1", "2", "3"]
@@ -283,7 +283,7 @@ async def test_ttl_expiry_ends_the_session(serve: Callable[..., Any], handlers: 
         await asyncio.sleep(0.1)
     assert handlers.ended == [(sid, "expired")]
     async with httpx.AsyncClient(base_url=served.url) as http:
-        answer = await http.get("/poll", params={"session_id": sid, "cursor": 0, "resume": 1}, headers={"authorization": f"Bearer {token}"})
+        answer = await http.get("/poll", params={"session_id": sid, "cursor": 0, "resume": 1}, headers={"resume-token": token})
         assert answer.status_code == 410 and answer.json()["frames"][0]["payload"]["reason"] == "session_expired"
 
 

@@ -7,7 +7,7 @@
  */
 import type { FrameOf, PayloadOf, ProtocolDescriptor, ProtocolTypes, TransportKind } from '../contract.js';
 import type { BackoffOptions } from './backoff.js';
-import { createClientCore, type ClientEvent, type ConnectionState } from './client-core.js';
+import { createClientCore, type ClientAuth, type ClientEvent, type ConnectionState } from './client-core.js';
 import { createHistoryView, type HistoryPage, type HistoryView } from './history.js';
 import type { EventSourceConstructor, WebSocketConstructor } from './transport.js';
 import type { Validator } from '../validation.js';
@@ -40,6 +40,15 @@ export interface ContractClientOptions<P extends ProtocolTypes> {
   readonly autoConnect?: boolean | undefined;
   /** How long without any frame, while reconnecting, before a `stalled` event (default 30 000 ms). */
   readonly stallMs?: number | undefined;
+  /**
+   * A1: the application's credentials: request headers (`{ authorization: 'Bearer …' }`), or a
+   * function giving them that is called before every connection attempt, so a refreshed token is
+   * used. Sent on every fetch (SSE, poll, POST, history) and, where the WebSocket implementation
+   * takes headers (`ws`), on the upgrade; a browser WebSocket sends cookies only.
+   */
+  readonly auth?: ClientAuth | undefined;
+  /** A1: send cookies cross-origin (fetch `credentials: 'include'`, `EventSource` `withCredentials`). */
+  readonly withCredentials?: boolean | undefined;
 }
 
 /** Q4: one method per server-to-client message; data handlers run once per message, in seq order. Each returns an unsubscribe function. */
@@ -94,7 +103,7 @@ export interface ContractClient<P extends ProtocolTypes> {
   readonly lastSeenSeq: number;
   /** C2: the highest cseq of this session the server acknowledged. */
   readonly acked: number;
-  /** Connection state, session, resume-failed, error and sequence events. */
+  /** Connection state, session, resume-failed, error, sequence and (A3) unauthorized / forbidden events. */
   onEvent(handler: (event: ClientEvent) => void): () => void;
   connect(): void;
   /** Drops the connection and resumes at once. */
@@ -112,7 +121,14 @@ export function createContractClient<P extends ProtocolTypes>(protocol: Protocol
   const core = createClientCore({
     contract,
     validators,
-    env: { baseUrl: options.url, fetch: fetchImpl, WebSocket: options.WebSocket, EventSource: options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource },
+    env: {
+      baseUrl: options.url,
+      fetch: fetchImpl,
+      WebSocket: options.WebSocket,
+      EventSource: options.EventSource ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource,
+      withCredentials: options.withCredentials,
+    },
+    auth: options.auth,
     transport: options.transport,
     versions: options.versions,
     backoff: options.backoff,
@@ -130,12 +146,17 @@ export function createContractClient<P extends ProtocolTypes>(protocol: Protocol
     if (m.direction === 'server-to-client') on[m.member] = (handler) => core.on(type, handler);
     else if (!m.kernel) send[m.member] = (payload, sendOptions) => core.send(type, payload, sendOptions);
   }
+  // A1: history reads carry the same credentials (the auth function is asked for each read).
+  const historyFetch: typeof fetch = async (input, init = {}) => {
+    const auth = typeof options.auth === 'function' ? await options.auth() : options.auth;
+    return fetchImpl(input, { ...init, headers: { ...auth, ...(init.headers as Record<string, string> | undefined) }, ...(options.withCredentials ? { credentials: 'include' } : {}) });
+  };
   const history: Record<string, (params: Readonly<Record<string, string>>, viewOptions?: HistoryViewOptions) => HistoryView<{ readonly seq: number }>> = {};
   for (const endpoint of Object.values(contract.history)) {
     const validateResponse = validators.history[endpoint.name] as Validator<HistoryPage<{ readonly seq: number }>> | undefined;
     if (!validateResponse) throw new Error(`contractgen runtime: no response validator for history endpoint ${endpoint.name}`);
     const pageSize = Math.min(50, endpoint.maxLimit ?? 50);
-    history[endpoint.name] = (params, viewOptions = {}) => createHistoryView({ baseUrl: options.url, fetch: fetchImpl, endpoint, validateResponse, headers: viewOptions.headers }, params, viewOptions.pageSize ?? pageSize);
+    history[endpoint.name] = (params, viewOptions = {}) => createHistoryView({ baseUrl: options.url, fetch: historyFetch, endpoint, validateResponse, headers: viewOptions.headers }, params, viewOptions.pageSize ?? pageSize);
   }
 
   return {

@@ -4,6 +4,7 @@
  * Nothing here imports node: modules — the client runs in browsers as it is.
  */
 import type { TransportKind } from '../contract.js';
+import { RESUME_TOKEN_HEADER } from '../frames.js';
 
 /*
  * The handler slots take `any` events on purpose: the browser's WebSocket and EventSource and
@@ -23,7 +24,8 @@ export interface WebSocketLike {
   send(data: string): void;
   close(code?: number, reason?: string): void;
 }
-export type WebSocketConstructor = new (url: string) => WebSocketLike;
+/** The third argument is the `ws` package's options (request headers, A1); browsers take two and cannot send headers. */
+export type WebSocketConstructor = new (url: string, protocols?: undefined, options?: { readonly headers?: Readonly<Record<string, string>> }) => WebSocketLike;
 
 export interface EventSourceLike {
   readonly readyState: number;
@@ -33,15 +35,29 @@ export interface EventSourceLike {
   close(): void;
 }
 /* eslint-enable @typescript-eslint/no-explicit-any */
-export type EventSourceConstructor = new (url: string) => EventSourceLike;
+export type EventSourceConstructor = new (url: string, init?: { readonly withCredentials?: boolean }) => EventSourceLike;
 
 export interface TransportEnvironment {
   /** http(s) origin and optional prefix of the server, e.g. `https://api.example.com/app`. */
   readonly baseUrl: string;
   readonly fetch: typeof fetch;
   readonly WebSocket?: WebSocketConstructor | undefined;
-  /** Used for SSE when given (browsers); otherwise SSE is read with fetch streaming. */
+  /** Used for SSE when given (browsers) and no auth headers are to be sent; otherwise SSE is read with fetch streaming. */
   readonly EventSource?: EventSourceConstructor | undefined;
+  /** A1: the application's request headers for this connection attempt (the client's `auth`). */
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  /** A1: send cookies cross-origin (fetch `credentials: 'include'`, EventSource `withCredentials`). */
+  readonly withCredentials?: boolean | undefined;
+}
+
+/** A1: what every fetch of a transport carries: the application's headers and credentials mode. */
+export function requestInit(env: TransportEnvironment, headers: Readonly<Record<string, string>>): { headers: Record<string, string>; credentials?: RequestCredentials } {
+  return { headers: { ...env.headers, ...headers }, ...(env.withCredentials ? { credentials: 'include' as const } : {}) };
+}
+
+/** A4: the resume token's own header (never `Authorization`, which is the application's). */
+export function tokenHeader(token: string | undefined): Record<string, string> {
+  return token ? { [RESUME_TOKEN_HEADER]: token } : {};
 }
 
 export interface ResumeParams {
@@ -154,7 +170,7 @@ async function postBatch(env: TransportEnvironment, url: string, frames: readonl
   try {
     res = await env.fetch(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      ...requestInit(env, { 'content-type': 'application/json', ...tokenHeader(token) }),
       body,
     });
   } catch (err) {

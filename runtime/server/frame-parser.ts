@@ -29,6 +29,8 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode | 'window_exceeded' | 'inva
   handler_failed: 500,
   overloaded: 429,
   cseq_gap: 409,
+  unauthorized: 401,
+  forbidden: 403,
   window_exceeded: 410,
   invalid_cursor: 400,
 };

@@ -205,6 +205,19 @@ export interface HistoryRoute<T extends HistoryItem> extends HistoryDescriptor {
   readonly store: HistoryStore<T>;
   /** Told about failures answered with 500 (a store that throws); the client never sees the text. */
   readonly onError?: (error: unknown) => void;
+  /**
+   * A1/A2: whether the caller may read the log these path parameters name, asked after they are
+   * valid and before the store is. `false` is answered like a log that does not exist (404, no
+   * oracle); a refusal with its status (401 / 403) and code.
+   */
+  readonly authorize?: ((params: Readonly<Record<string, string>>) => Promise<boolean | HistoryRefusal>) | undefined;
+}
+
+/** A3: a refused history read. */
+export interface HistoryRefusal {
+  readonly status: number;
+  readonly code: string;
+  readonly message: string;
 }
 
 /**
@@ -315,7 +328,12 @@ export async function serveHistory<T extends HistoryItem>(
     }
 
     const conversationId = keyParts.join('/');
-    const window = await route.store.read(conversationId, parsed.query);
+    const allowed = route.authorize ? await route.authorize(params) : true;
+    if (allowed !== true && allowed !== false) {
+      sendJson(res, allowed.status, { error: allowed.message, code: allowed.code });
+      return;
+    }
+    const window = allowed ? await route.store.read(conversationId, parsed.query) : undefined;
     if (window === undefined) {
       sendJson(res, 404, { error: `conversation ${quote(conversationId)} does not exist` });
       return;

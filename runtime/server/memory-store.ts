@@ -7,11 +7,15 @@
  */
 import { randomId, tokenDigest, tokenMatches } from './ids.js';
 import { createReplayRing, type ReplayRing } from './replay-ring.js';
-import { stamp, UnknownSessionError, type ReplayAnswer, type SessionListener, type SessionStore, type StoreBounds, type Subscription } from './store.js';
+import { ANONYMOUS, stamp, UnknownSessionError, type ReplayAnswer, type SessionListener, type SessionStore, type StoreBounds, type Subscription } from './store.js';
 
 interface Entry {
   readonly id: string;
+  /** The token's digest, bound to the owner (A2). */
   readonly digest: Buffer;
+  /** A2: the owner key ('' anonymous) and the principal's JSON. */
+  readonly owner: string;
+  readonly principal: string;
   readonly ring: ReplayRing;
   /** C2: the highest client cseq handed to a handler. */
   acked: number;
@@ -26,7 +30,7 @@ interface Entry {
 export interface MemorySessionStore extends SessionStore {
   readonly size: number;
   /** The live session's window, or undefined. */
-  peek(id: string): { readonly latestSeq: number; readonly earliestSeq: number; readonly windowSize: number; readonly windowBytes: number; readonly protocolVersion: string; readonly attached: boolean; readonly acked: number } | undefined;
+  peek(id: string): { readonly latestSeq: number; readonly earliestSeq: number; readonly windowSize: number; readonly windowBytes: number; readonly protocolVersion: string; readonly attached: boolean; readonly principal: string; readonly acked: number } | undefined;
 }
 
 export interface MemoryStoreOptions extends StoreBounds {
@@ -41,9 +45,14 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
   const tombstones = new Map<string, Buffer>(); // insertion order = age
   const maxTombstones = options.tombstones ?? 10_000;
   const expired: string[] = [];
+  /** Fan-out: the live sessions of each owner (anonymous ones are not indexed). */
+  const owned = new Map<string, Set<string>>();
 
   const bury = (entry: Entry): void => {
     live.delete(entry.id);
+    const ids = owned.get(entry.owner);
+    ids?.delete(entry.id);
+    if (ids?.size === 0) owned.delete(entry.owner);
     tombstones.set(entry.id, entry.digest);
     if (tombstones.size > maxTombstones) tombstones.delete(tombstones.keys().next().value as string);
   };
@@ -60,23 +69,31 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
     },
     peek(id) {
       const e = live.get(id);
-      return e && { latestSeq: e.ring.latestSeq, earliestSeq: e.ring.earliestSeq, windowSize: e.ring.size, windowBytes: e.ring.bytes, protocolVersion: e.protocolVersion, attached: e.listener !== undefined, acked: e.acked };
+      return e && { latestSeq: e.ring.latestSeq, earliestSeq: e.ring.earliestSeq, windowSize: e.ring.size, windowBytes: e.ring.bytes, protocolVersion: e.protocolVersion, attached: e.listener !== undefined, principal: e.principal, acked: e.acked };
     },
-    async create(protocolVersion) {
+    async create(protocolVersion, owner = ANONYMOUS) {
       let id = randomId(options.idBits);
       while (live.has(id) || tombstones.has(id)) id = randomId(options.idBits); // 2^-128, but never reuse
       const token = randomId(options.tokenBits);
-      live.set(id, { id, digest: tokenDigest(token), ring: createReplayRing(options.replayWindow), acked: 0, protocolVersion, listener: undefined, subscription: undefined, detachedAt: now() });
+      live.set(id, { id, digest: tokenDigest(token, owner.key), owner: owner.key, principal: owner.principal, ring: createReplayRing(options.replayWindow), acked: 0, protocolVersion, listener: undefined, subscription: undefined, detachedAt: now() });
+      if (owner.key !== '') {
+        let ids = owned.get(owner.key);
+        if (!ids) owned.set(owner.key, (ids = new Set()));
+        ids.add(id);
+      }
       return { id, token };
     },
-    async authenticate(id, token) {
+    async authenticate(id, token, owner = '') {
       const entry = live.get(id);
-      if (entry) return tokenMatches(token, entry.digest) ? { ok: true, protocolVersion: entry.protocolVersion } : { ok: false, reason: 'unknown_session' };
+      if (entry) return tokenMatches(token, entry.digest, owner) ? { ok: true, protocolVersion: entry.protocolVersion } : { ok: false, reason: 'unknown_session' };
       const digest = tombstones.get(id);
-      // Only the holder of the right token learns that the session expired (S3: no oracle).
-      if (digest && tokenMatches(token, digest)) return { ok: false, reason: 'session_expired' };
-      tokenMatches(token, tokenDigest('')); // the same work on every path
+      // Only the holder of the right token, presented by its owner, learns that the session expired (S3, A2: no oracle).
+      if (digest && tokenMatches(token, digest, owner)) return { ok: false, reason: 'session_expired' };
+      tokenMatches(token, tokenDigest(''), owner); // the same work on every path
       return { ok: false, reason: 'unknown_session' };
+    },
+    async sessionsOf(owner) {
+      return owner === undefined ? [...live.keys()] : [...(owned.get(owner) ?? [])];
     },
     append(id, parts) {
       // Synchronous: stamped, kept and delivered before this returns (throws UnknownSessionError).
@@ -142,6 +159,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
     },
     async close() {
       live.clear();
+      owned.clear();
     },
   };
   return store;

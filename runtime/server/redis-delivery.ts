@@ -19,6 +19,8 @@ export interface Held {
   newestClaim: number;
   /** The newest seq given to the listener. */
   delivered: number;
+  /** The digest of the session's owner ('' anonymous), once the attach script answered: its fan-out index is kept alive while attached. */
+  owner: string;
   /** Frames held back while attaching or while a gap is filled from the window. */
   pending: { seq: number; frame: string }[] | undefined;
 }

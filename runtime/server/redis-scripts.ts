@@ -5,17 +5,24 @@
  * Key layout (P = `prefix`, default `contractgen:`; `{id}` is a hash tag, so one session's keys
  * share a Redis Cluster slot and every script touches one slot):
  *
- *   P{id}:meta  HASH    digest (hex SHA-256 of the resume token, S3), v (protocol version),
+ *   P{id}:meta  HASH    digest (hex SHA-256 of the resume token bound to its owner, S3/A2), v (protocol version),
  *                       latest (the seq counter, Q2), earliest (oldest seq in the window, latest+1
  *                       when empty), bytes (running byte total of the window, R3), epoch (claim
  *                       counter), owner (attachment id of the live attachment; absent when detached),
  *                       acked (C2: the highest client cseq handed to a handler; absent means 0),
  *                       ackby (the id of the hand-off that set acked, to tell after a lost answer)
+ *                       o (hex SHA-256 of the principal's owner key, '' when anonymous, A2), p (the
+ *                       principal as JSON, '' when anonymous)
  *   P{id}:log   STREAM  the replay window: entry id `<seq>-0`, fields b (bytes), a (append id), f (frame)
  *   P{id}:tomb  STRING  the token digest again; outlives the session by `tombstoneMs` so that a
  *                       resume with the right token hears session_expired and any other token
  *                       unknown_session (S3: no oracle)
  *   P{id}:ch    channel data frames `d<seq>:<frame>`, claims `c<epoch>:<attachment id>`, end `e`
+ *
+ * Indexes for fan-out (redis-index.ts), each a SET of session ids, one key per script:
+ *
+ *   Pindex:all        every session
+ *   Pindex:o:<hex>    the sessions of one owner (hex SHA-256 of its key)
  */
 import { defineScript } from './redis-connection.js';
 import { StoreUnavailableError, type StoredFrame } from './store.js';
@@ -30,12 +37,13 @@ export function sessionKeys(prefix: string, id: string): { readonly meta: string
 // Scripts. KEYS are always meta, log, tomb of one session. Lua numbers are doubles: seqs go
 // through string.format('%d') so that they never print in exponent notation.
 
+/** ARGV: token digest, protocol version, ttlMs, tombstone ttl, owner digest, principal JSON. */
 export const CREATE = defineScript(
   'create',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'v', ARGV[2], 'latest', 0, 'earliest', 1, 'bytes', 0, 'epoch', 0)
+redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'v', ARGV[2], 'latest', 0, 'earliest', 1, 'bytes', 0, 'epoch', 0, 'o', ARGV[5], 'p', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[4])
 return 1
@@ -152,18 +160,18 @@ return #entries
 `,
 );
 
-/** ARGV: attachment id, protocol version, ttlMs, tombstone ttl, channel. Claims the session and tells every process. */
+/** ARGV: attachment id, protocol version, ttlMs, tombstone ttl, channel. Claims the session and tells every process. {epoch, latest, owner digest}. */
 export const ATTACH = defineScript(
   'attach',
   `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0, ''} end
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'v', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 redis.call('PUBLISH', ARGV[5], 'c' .. string.format('%d', epoch) .. ':' .. ARGV[1])
-return {epoch, tonumber(redis.call('HGET', KEYS[1], 'latest'))}
+return {epoch, tonumber(redis.call('HGET', KEYS[1], 'latest')), redis.call('HGET', KEYS[1], 'o') or ''}
 `,
 );
 
@@ -228,6 +236,44 @@ for _, e in ipairs(redis.call('XRANGE', KEYS[2], string.format('%d', from) .. '-
   if e[2][4] == ARGV[1] then return {tonumber(string.match(e[1], '^(%d+)')), tonumber(earliest)} end
 end
 return {0, tonumber(earliest)}
+`,
+);
+
+// ---------------------------------------------------------------------------------------------
+// Fan-out indexes (redis-index.ts). KEYS is one index set.
+
+/** ARGV: session id, ttl of the index. Adds the id; the index lives at least the ttl from now. Returns its size. */
+export const INDEX_ADD = defineScript(
+  'index-add',
+  `
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('SCARD', KEYS[1])
+`,
+);
+
+/** ARGV: ttl of the index. Keeps an index whose sessions are still attached from expiring. */
+export const INDEX_TOUCH = defineScript(
+  'index-touch',
+  `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1
+`,
+);
+
+/** The ids in an index. */
+export const INDEX_LIST = defineScript(
+  'index-list',
+  `
+return redis.call('SMEMBERS', KEYS[1])
+`,
+);
+
+/** ARGV: session ids that are gone. */
+export const INDEX_REMOVE = defineScript(
+  'index-remove',
+  `
+return redis.call('SREM', KEYS[1], unpack(ARGV))
 `,
 );
 

@@ -9,9 +9,10 @@
  * sweeper.ts (heartbeats and TTLs).
  */
 import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
-import { errorFrame, KERNEL, negotiateVersion, receivedFrame, resumedFrame, resumeFailedFrame, type ErrorCode, type Frame } from '../frames.js';
+import { errorFrame, KERNEL, negotiateVersion, receivedFrame, RESUME_TOKEN_HEADER, resumedFrame, resumeFailedFrame, type ErrorCode, type Frame } from '../frames.js';
 import { resolveLimits, type ContractLimits } from '../limits.js';
 import { describeIssues } from '../validation.js';
+import type { Identity } from './auth.js';
 import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
 import { createHandlerQueue } from './handler-queue.js';
 import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
@@ -20,7 +21,7 @@ import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
 import { bindAttachment, localSession, sendReplay, type LocalSession } from './session-binding.js';
 import { createSessionLimiter, type Refusal } from './session-limiter.js';
-import type { ReplayAnswer, SessionStore } from './store.js';
+import { ANONYMOUS, type ReplayAnswer, type SessionOwner, type SessionStore } from './store.js';
 import { startSweeper } from './sweeper.js';
 
 export { ERROR_STATUS, type ClientFrame } from './frame-parser.js';
@@ -58,6 +59,8 @@ export interface Session {
   readonly acked: number;
   /** Free for the application (process-local: with a shared store it does not travel). */
   readonly data: Map<string, unknown>;
+  /** A2: the principal the session belongs to, as the last request that reached it here authenticated it (undefined when anonymous). */
+  readonly principal: unknown;
 }
 
 export interface ServerHooks {
@@ -92,8 +95,8 @@ export interface ResumeRequest {
   readonly token: string;
   readonly lastSeenSeq: number;
   readonly versions: readonly string[] | undefined;
-  /** L2: the client the session is counted against if this process does not hold it yet. */
-  readonly clientKey: string;
+  /** A2: who asks (the session must be theirs); L2: whom it is counted against if this process does not hold it yet. */
+  readonly identity: Identity;
 }
 
 export type OpenOutcome = { readonly ok: true; readonly session: Session } | FailedOpen;
@@ -104,7 +107,7 @@ export type OpenOutcome = { readonly ok: true; readonly session: Session } | Fai
  */
 export type InboundSource =
   | { readonly kind: 'attachment'; readonly session: Session; readonly attachment: Attachment }
-  | { readonly kind: 'post'; readonly token: string | undefined; readonly clientKey: string; readonly session?: Session };
+  | { readonly kind: 'post'; readonly token: string | undefined; readonly identity: Identity; readonly session?: Session };
 
 /** What this process holds now, for operators and tests (L2). */
 export interface ServerStats {
@@ -139,14 +142,14 @@ export interface ServerCore {
   readonly store: SessionStore;
   /** Q3: the one send path for data messages. */
   readonly outbox: Outbox;
-  /** H1/H2: a new session on a fresh attachment, if the limits admit one for `clientKey` (L2); the hello is sent before this resolves. */
-  open(attachment: Attachment, versions: readonly string[] | undefined, clientKey: string): Promise<OpenOutcome>;
+  /** H1/H2: a new session of `identity` (A2) on a fresh attachment, if the limits admit one for it (L2); the hello is sent before this resolves. */
+  open(attachment: Attachment, versions: readonly string[] | undefined, identity: Identity): Promise<OpenOutcome>;
   /** R1–R3: resume on a (new) attachment; hello, resumed and the replay are sent on success. */
   resume(attachment: Attachment, request: ResumeRequest): Promise<OpenOutcome>;
   /** Parses and validates one client frame (S2/S5 typed errors). */
   parse(text: string): Parsed;
-  /** S3/L4: the session a POST names in its query, checked before its body is read. */
-  authenticate(sessionId: string, token: string | undefined, clientKey: string): Promise<OpenOutcome>;
+  /** S3/A2/L4: the session a POST names in its query, checked (token and owner) before its body is read. */
+  authenticate(sessionId: string, token: string | undefined, identity: Identity): Promise<OpenOutcome>;
   /** Handles inbound text (one frame, or a JSON array of frames for POST). */
   receive(text: string, source: InboundSource): Promise<InboundOutcome>;
   /** L2: bytes of client frames of this session queued for, or running in, its handlers. */
@@ -166,6 +169,11 @@ export interface ServerCore {
   start(): void;
   /** Stops timers and closes every attachment. */
   close(): void;
+}
+
+/** A2: what the store keeps of who a session belongs to. */
+function ownerOf(identity: Identity): SessionOwner {
+  return identity.owner === '' ? ANONYMOUS : { key: identity.owner, principal: JSON.stringify(identity.principal) ?? '' };
 }
 
 export function createServerCore(options: ServerCoreOptions): ServerCore {
@@ -204,12 +212,15 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
    * `clientKey` first (L2): `fresh` ones (a hello) also spend the per-second budget; a resume of
    * one held elsewhere (a shared store) does not, but still needs room.
    */
-  const localOf = (id: string, protocolVersion: string, clientKey: string, fresh = false): LocalSession | Refusal => {
+  const localOf = (id: string, protocolVersion: string, identity: Identity, fresh = false): LocalSession | Refusal => {
     const existing = locals.get(id);
-    if (existing) return existing;
-    const refusal = limiter.admit(clientKey, fresh);
+    if (existing) {
+      existing.principal = identity.principal; // the same owner (the store checked): its newest principal
+      return existing;
+    }
+    const refusal = limiter.admit(identity.clientKey, fresh);
     if (refusal) return refusal;
-    const local = localSession(id, protocolVersion, clientKey, now());
+    const local = localSession(id, protocolVersion, identity, now());
     locals.set(id, local);
     return local;
   };
@@ -268,7 +279,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       case KERNEL.resume: {
         // Over an attached connection the client may ask to replay its own session again.
         if (!attachment) return errorFrame('invalid_message', 'protocol.resume is sent on connect: a WebSocket frame, or query parameters on SSE and poll', { ...(requestId ? { requestId } : {}), path: '/type' });
-        const auth = await store.authenticate(frame.header.session_id, frame.payload.resume_token as string);
+        const auth = await store.authenticate(frame.header.session_id, frame.payload.resume_token as string, session.owner);
         if (!auth.ok || frame.header.session_id !== session.id) return resumeFailedFrame('unknown_session', RESUME_MESSAGES.unknown_session);
         const lastSeen = frame.payload.last_seen_seq as number;
         const answer = await store.replay(session.id, lastSeen);
@@ -316,14 +327,14 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   };
   const refusedBy = (error: Frame): Refused => ({ ok: false, frame: error, status: ERROR_STATUS[error.payload.code as ErrorCode] ?? 400 });
 
-  const NO_TOKEN = { ok: false, status: 401, frame: errorFrame('unknown_session', 'a POSTed frame needs the session token: send Authorization: Bearer <resume_token>') } as const;
+  const NO_TOKEN = { ok: false, status: 401, frame: errorFrame('unknown_session', `a POSTed frame needs its session's token: send ${RESUME_TOKEN_HEADER}: <resume_token>`) } as const;
 
-  /** S3/L4: a POST's session, from its id and the bearer token, before any of its frames is looked at. */
-  const authenticate: ServerCore['authenticate'] = async (sessionId, token, clientKey) => {
+  /** S3/A2/L4: a POST's session, from its id, the token and who asks, before any of its frames is looked at. */
+  const authenticate: ServerCore['authenticate'] = async (sessionId, token, identity) => {
     if (token === undefined) return NO_TOKEN;
-    const auth = plausibleId(sessionId) && plausibleId(token) ? await store.authenticate(sessionId, token) : ({ ok: false, reason: 'unknown_session' } as const);
+    const auth = plausibleId(sessionId) && plausibleId(token) ? await store.authenticate(sessionId, token, identity.owner) : ({ ok: false, reason: 'unknown_session' } as const);
     if (!auth.ok) return refusal(auth.reason, RESUME_MESSAGES[auth.reason], { path: '/header/session_id' });
-    const local = localOf(sessionId, auth.protocolVersion, clientKey);
+    const local = localOf(sessionId, auth.protocolVersion, identity);
     if (isRefusal(local)) return overloaded(local);
     if (local.attachment === undefined) local.idleSince = now(); // used here, so not stale
     return { ok: true, session: local };
@@ -349,7 +360,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (!session) {
         // L4: the session the first frame names is authenticated once; a refusal answers for
         // the whole batch with one frame, however many frames it carries.
-        const auth = await authenticate(item.frame.header.session_id, source.token, source.clientKey);
+        const auth = await authenticate(item.frame.header.session_id, source.token, source.identity);
         if (!auth.ok) {
           const requestId = item.frame.header.request_id;
           return outcomeOf(accepted, [...failures, { ...auth, frame: requestId ? { ...auth.frame, payload: { ...auth.frame.payload, request_id: requestId } } : auth.frame }]);
@@ -390,20 +401,20 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       for (const s of locals.values()) if (s.attachment) attached++;
       return { sessions: locals.size, attached, clients: limiter.clients, inboundBytes: queue.inboundBytes };
     },
-    async open(attachment, versions, clientKey) {
+    async open(attachment, versions, identity) {
       const version = negotiateVersion(versions, contract.protocolVersions);
       if (!version) return unsupported(contract, versions);
       // L2: room for one more session here, for this client, this second — before the store is asked.
-      const refusal = limiter.admit(clientKey, true);
+      const refusal = limiter.admit(identity.clientKey, true);
       if (refusal) return overloaded(refusal);
       let created: { id: string; token: string };
       try {
-        created = await store.create(version);
+        created = await store.create(version, ownerOf(identity));
       } catch (error) {
-        limiter.release(clientKey);
+        limiter.release(identity.clientKey);
         throw error;
       }
-      const session = localSession(created.id, version, clientKey, now());
+      const session = localSession(created.id, version, identity, now());
       locals.set(session.id, session);
       const bound = await bindAttachment(store, session, attachment, reportError);
       sendControl(attachment, hello(session, created.token));
@@ -415,12 +426,12 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       const version = negotiateVersion(request.versions, contract.protocolVersions);
       if (!version) return unsupported(contract, request.versions);
       if (!plausibleId(request.sessionId) || !plausibleId(request.token)) return resumeRefused('unknown_session');
-      const auth = await store.authenticate(request.sessionId, request.token);
+      const auth = await store.authenticate(request.sessionId, request.token, request.identity.owner);
       if (!auth.ok) return resumeRefused(auth.reason);
       // Check the window before taking the session over: a refused resume leaves it as it was.
       const check = await store.replay(request.sessionId, request.lastSeenSeq);
       if (!check.ok) return windowFailure(check, request.lastSeenSeq);
-      const local = localOf(request.sessionId, version, request.clientKey);
+      const local = localOf(request.sessionId, version, request.identity);
       if (isRefusal(local)) return overloaded(local);
       const session = local;
       session.protocolVersion = version;
@@ -484,7 +495,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         forget,
         expired(id, local) {
           try {
-            hooks.onSessionEnd?.(local ?? { id, protocolVersion: '', attachment: undefined, latestSeq: 0, acked: 0, data: new Map() }, 'expired');
+            hooks.onSessionEnd?.(local ?? { id, protocolVersion: '', attachment: undefined, latestSeq: 0, acked: 0, data: new Map(), principal: undefined }, 'expired');
           } catch (error) {
             reportError(error, { sessionId: id, type: 'session end' }); // never crash the timer
           }

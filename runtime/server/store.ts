@@ -8,6 +8,16 @@
 
 export type SessionLookup = { readonly ok: true; readonly protocolVersion: string } | { readonly ok: false; readonly reason: 'unknown_session' | 'session_expired' };
 
+/** A2: whom a session belongs to: the owner key it is bound to, and the principal as JSON text (kept with the session). */
+export interface SessionOwner {
+  /** '' for an anonymous session. */
+  readonly key: string;
+  /** The principal's JSON ('' when anonymous). */
+  readonly principal: string;
+}
+
+export const ANONYMOUS: SessionOwner = { key: '', principal: '' };
+
 export interface StoredFrame {
   readonly seq: number;
   /** The serialized data frame, exactly as delivered. */
@@ -34,10 +44,20 @@ export interface Subscription {
 
 export interface SessionStore {
   readonly kind: string;
-  /** S1: a new session with a fresh id and token; the token is returned once, here. */
-  create(protocolVersion: string): Promise<{ readonly id: string; readonly token: string }>;
-  /** S3: a wrong token answers exactly like an unknown id; compared in constant time. */
-  authenticate(id: string, token: string): Promise<SessionLookup>;
+  /** S1: a new session with a fresh id and token, bound to `owner` (A2); the token is returned once, here. */
+  create(protocolVersion: string, owner?: SessionOwner): Promise<{ readonly id: string; readonly token: string }>;
+  /**
+   * S3: a wrong token answers exactly like an unknown id; compared in constant time. A2: so does
+   * the right token presented by another owner (`owner`, '' when anonymous): the token is bound to
+   * the owner that created the session.
+   */
+  authenticate(id: string, token: string, owner?: string): Promise<SessionLookup>;
+  /**
+   * Fan-out: the ids of the sessions of `owner` (undefined: every session), wherever they are
+   * attached, in this store. A session that ended very recently may still be listed: appending
+   * to it rejects with UnknownSessionError.
+   */
+  sessionsOf(owner: string | undefined): Promise<readonly string[]>;
   /**
    * Q2: assigns the next seq atomically, builds the frame from `parts` around it, keeps it in the
    * replay window within its bounds (R3), and delivers it to the session's listener wherever it

@@ -77,7 +77,7 @@ describe('asyncapi.json', () => {
 
   it('carries the WebSocket close codes of wire.md on the websocket channel', () => {
     const codes = doc.channels.websocket['x-close-codes'] as { code: number; name: string; statement: string }[];
-    expect(codes.map((c) => `${c.code} ${c.name}`)).toEqual(['1001 going_away', '1009 too_big', '1013 try_again_later', '4000 protocol_error', '4001 superseded', '4002 session_expired', '4003 resume_failed', '4004 unsupported_version', '4005 slow_consumer', '4006 resume_timeout']);
+    expect(codes.map((c) => `${c.code} ${c.name}`)).toEqual(['1001 going_away', '1009 too_big', '1011 internal_error', '1013 try_again_later', '4000 protocol_error', '4001 superseded', '4002 session_expired', '4003 resume_failed', '4004 unsupported_version', '4005 slow_consumer', '4006 resume_timeout', '4401 unauthorized', '4403 forbidden']);
     for (const c of codes) expect(c.statement).toMatch(/^[A-Z]\d\.\d+$/);
   });
 

@@ -164,7 +164,7 @@ describe('the contract note', () => {
   it('covers the decisions: identity per transport, seq scope, resume and the cursor mapping, window, hello, history', () => {
     const t = text();
     for (const s of [
-      'EventSource', 'Last-Event-ID', 'Authorization: Bearer', 'POST /messages', 'GET /events?session_id=…&resume_token=…&last_seen_seq=…',
+      'EventSource', 'Last-Event-ID', 'Resume-Token', 'POST /messages', 'GET /events?session_id=…&resume_token=…&last_seen_seq=…',
       'poll `cursor` = SSE `id:` / `Last-Event-ID` = WebSocket `last_seen_seq` = the last seq processed', '`seq = index + 1`',
       'window_exceeded', 'invalid_cursor', '410 Gone', 'unsupported_version', 'sinceSeq < seq < beforeSeq',
     ]) expect(t).toContain(s);

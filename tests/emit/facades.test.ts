@@ -13,7 +13,7 @@ const emitters = { server: emitServer, client: emitClient };
 
 describe('the facades', () => {
   it.each([
-    { name: 'server, chat-mini', given: { spec: 'chat-mini', emitter: 'server' }, want: ['export type ChatMiniHandlers = Handlers<ChatMiniProtocol>;', 'export type ChatMiniEmitter = Emitter<ChatMiniProtocol>;', 'return createContractServer<ChatMiniProtocol>({ contract, validators }, options);'] },
+    { name: 'server, chat-mini', given: { spec: 'chat-mini', emitter: 'server' }, want: ['export type ChatMiniHandlers<Principal = undefined> = Handlers<ChatMiniProtocol, Principal>;', 'export type ChatMiniEmitter = Emitter<ChatMiniProtocol>;', 'return createContractServer<ChatMiniProtocol, Principal>({ contract, validators }, options);'] },
     { name: 'client, chat-mini (no history)', given: { spec: 'chat-mini', emitter: 'client' }, want: ['export type ChatMiniSenders = Senders<ChatMiniProtocol>;', 'return createContractClient<ChatMiniProtocol>({ contract, validators }, options);'] },
     { name: 'client, agent-ui (history views)', given: { spec: 'agent-ui', emitter: 'client' }, want: ['export type AgentUiHistory = HistoryViews<AgentUiProtocol>;', 'Creates a client of the agent-ui contract.'] },
   ] as const)('$name', ({ given, want }) => {

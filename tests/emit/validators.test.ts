@@ -30,4 +30,32 @@ describe('validators.ajv.ts', () => {
     expect(code).toMatch(/export const rawNoteAddedPayload\b/);
     expect(code).not.toMatch(/\brequire\(/);
   });
+
+  it('compiles each def once: a data message calls its payload validator and the shared header instead of inlining them', () => {
+    const code = standaloneCode(modelOf(fixtureSpec('agent-ui')));
+    const defined = [...code.matchAll(/^function (validate\d+)\(/gm)].map((m) => m[1]!);
+    expect(new Set(defined).size).toBe(defined.length);
+    // Ajv's code is not indented: a function runs until the next top-level declaration.
+    const fn = (name: string): string => {
+      const start = code.indexOf(`function ${name}(`);
+      const next = /\n(?:function |export |const (?:schema|pattern)\d)/g;
+      next.lastIndex = start + 1;
+      return code.slice(start, next.exec(code)?.index ?? code.length);
+    };
+    const payload = /export const rawAgentEventPayload = (validate\d+);/.exec(code)![1]!;
+    const message = /export const rawAgentEvent = (validate\d+);/.exec(code)![1]!;
+    expect(fn(message)).toContain(`${payload}(data.payload, `);
+    // The data header is one function, called by every data message.
+    const headers = ['rawAgentEvent', 'rawUiRender', 'rawUiPatch'].map((m) => /(validate\d+)\(data\.header, /.exec(fn(new RegExp(`export const ${m} = (validate\\d+);`).exec(code)![1]!))?.[1]);
+    expect(headers[0]).toBeDefined();
+    expect(new Set(headers).size).toBe(1);
+  });
+
+  it('carries no dynamic-scope bookkeeping, schemaPath or unused schema constants for a spec that needs none', () => {
+    const code = standaloneCode(modelOf(fixtureSpec('agent-ui')));
+    expect(code).not.toContain('dynamicAnchors');
+    expect(code).not.toContain('evaluated');
+    expect(code).not.toContain('schemaPath');
+    for (const [, name] of code.matchAll(/^const (schema\d+) = /gm)) expect(code.split(new RegExp(`\\b${name}\\b`)).length - 1).toBeGreaterThan(1);
+  });
 });

@@ -22,7 +22,7 @@ export function probeSpec(): ProbeSpec {
 
 export interface RunningServer {
   readonly url: string;
-  readonly app: AgentUiServer;
+  readonly app: AgentUiServer<string>;
   /** Messages the application handlers saw. */
   readonly handled: { readonly type: string; readonly text?: string }[];
   close(): Promise<void>;
@@ -39,7 +39,15 @@ export const FAST_TIMERS = { sessionTtlMs: 4000, heartbeatMs: 400, pollHoldMs: 6
 /** FAST_TIMERS as the probe's --timers option. */
 export const PROBE_TIMERS = { ttlMs: FAST_TIMERS.sessionTtlMs, heartbeatMs: FAST_TIMERS.heartbeatMs, holdMs: FAST_TIMERS.pollHoldMs } as const;
 
-export async function startGeneratedServer(options: { readonly conformance?: boolean | 'unset'; readonly handlers?: Partial<AgentUiHandlers>; readonly timers?: boolean } = {}): Promise<RunningServer> {
+/** A1: `Authorization: Bearer <name>` is principal <name>; anything else is refused. */
+export function bearerUser(request: { readonly headers: { readonly authorization?: string | undefined } }): { readonly principal: string } | { readonly refuse: 'unauthorized' } {
+  const user = /^Bearer (\w+)$/.exec(request.headers.authorization ?? '')?.[1];
+  return user === undefined ? { refuse: 'unauthorized' } : { principal: user };
+}
+
+export async function startGeneratedServer(
+  options: { readonly conformance?: boolean | 'unset'; readonly handlers?: Partial<AgentUiHandlers<string>>; readonly timers?: boolean; readonly users?: boolean } = {},
+): Promise<RunningServer> {
   const { conformance } = probeSpec();
   const history = createMemoryHistoryStore<HistoryChunk>();
   for (const log of conformance.history) {
@@ -47,7 +55,9 @@ export async function startGeneratedServer(options: { readonly conformance?: boo
     for (let i = 0; i < log.minItems; i++) history.append(id, { role: i % 2 ? 'assistant' : 'user', turn_id: `t-${i >> 1}`, chunk: { kind: 'text', text: `item ${i + 1}` } });
   }
   const handled: { type: string; text?: string }[] = [];
-  const app = createAgentUiServer({
+  const app = createAgentUiServer<string>({
+    // users: only `Authorization: Bearer <name>` gets in, as principal <name> (A1).
+    ...(options.users ? { authenticate: bearerUser } : {}),
     handlers: {
       chatSend: (m) => void handled.push({ type: m.type, text: m.payload.text }),
       uiAction: (m) => void handled.push({ type: m.type }),

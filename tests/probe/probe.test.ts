@@ -47,8 +47,20 @@ function byteBound(): ProbeSpec {
   return byteBoundSpec;
 }
 
-function probe(url: string, o: { timers?: boolean; only?: readonly string[]; transports?: readonly (typeof ALL)[number][]; timeoutMs?: number; spec?: ProbeSpec } = {}): Promise<ProbeReport> {
-  return runProbe({ spec: o.spec ?? probeSpec(), url, transports: o.transports ?? ALL, timeoutMs: o.timeoutMs ?? 2000, ...(o.timers === false ? {} : { timers: PROBE_TIMERS }), ...(o.only ? { only: o.only } : {}) });
+function probe(
+  url: string,
+  o: { timers?: boolean; only?: readonly string[]; transports?: readonly (typeof ALL)[number][]; timeoutMs?: number; spec?: ProbeSpec; headers?: Record<string, string>; otherHeaders?: Record<string, string> } = {},
+): Promise<ProbeReport> {
+  return runProbe({
+    spec: o.spec ?? probeSpec(),
+    url,
+    transports: o.transports ?? ALL,
+    timeoutMs: o.timeoutMs ?? 2000,
+    ...(o.timers === false ? {} : { timers: PROBE_TIMERS }),
+    ...(o.only ? { only: o.only } : {}),
+    ...(o.headers ? { headers: o.headers } : {}),
+    ...(o.otherHeaders ? { otherHeaders: o.otherHeaders } : {}),
+  });
 }
 
 /** The statement numbers of wire.md, in order. */
@@ -87,10 +99,10 @@ describe('the check catalogue', () => {
 });
 
 describe('the generated server (createAgentUiServer, conformance: true)', () => {
-  it('passes every check over WebSocket, SSE and poll, and every history check, with test timers', async () => {
-    const server = await startGeneratedServer({ timers: true });
+  it('passes every check over WebSocket, SSE and poll, and every history check, with test timers (as alice, with bob for A2)', async () => {
+    const server = await startGeneratedServer({ timers: true, users: true });
     closers.push(server.close);
-    const report = await probe(server.url);
+    const report = await probe(server.url, { headers: { authorization: 'Bearer alice' }, otherHeaders: { authorization: 'Bearer bob' } });
     expect(failures(report)).toBe('');
     expect(report.skipped).toBe(0);
     expect(report.passed).toBe(report.results.length);
@@ -99,6 +111,8 @@ describe('the generated server (createAgentUiServer, conformance: true)', () => 
       expect(ran).toEqual(transportChecks.filter((c) => !c.only || c.only.includes(kind)).map((c) => c.id));
     }
     expect(report.results.filter((r) => r.endpoint === HISTORY).map((r) => r.id)).toEqual(historyChecks.map((c) => c.id));
+    // A2: another principal was refused on every transport (resume) and on SSE and poll (POST).
+    expect(report.results.filter((r) => r.rule === 'A2').map((r) => `${r.id}@${r.transport}`).sort()).toEqual(['other-principal-post@poll', 'other-principal-post@sse', 'other-principal-resume@poll', 'other-principal-resume@sse', 'other-principal-resume@websocket']);
     // The trigger never reached the application: the runtime answered it.
     expect(server.handled).toEqual([]);
   }, 120_000);

@@ -2,7 +2,7 @@
 mode for ``contractgen probe``, the history log x-contract.conformance.history names seeded with
 its items, and a ``chat.send`` handler that emits on request, for the client and chaos tests:
 text ``emit <n> <chunk> <pace_ms>`` emits n agent.event messages ``m1``..``mn`` in paced chunks.
-Environment: ``REDIS_URL`` keeps sessions in Redis (``STORE_PREFIX``), ``WINDOW_MESSAGES``/``WINDOW_BYTES`` widen the replay window (chaos: exactly-once
+Environment: ``USERS=1`` lets in only ``Authorization: Bearer <name>`` (A1), ``REDIS_URL`` keeps sessions in Redis (``STORE_PREFIX``), ``WINDOW_MESSAGES``/``WINDOW_BYTES`` widen the replay window (chaos: exactly-once
 across cuts, not the window bound), ``TTL_MS``, ``HEARTBEAT_MS`` and ``POLL_HOLD_MS`` are the server's ``timers`` (the hello announces them;
 the Redis store gets the same TTL)."""
 
@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import re
 from typing import Any
 
 from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
+from agent_ui.runtime.server.auth import Authenticated, AuthRequest, Refuse
 from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute, ServerTimers, with_timers
 from agent_ui.runtime.server.store import SessionStore, StoreBounds
 from agent_ui.runtime.server.transports.http_util import Query, send_json
@@ -82,7 +84,14 @@ def build() -> ContractServer[AgentUiEmitter]:
         history=[HistoryRoute(contract.history["conversationHistory"], history)],
         conformance=os.environ.get("CONFORMANCE", "1") == "1",
         timers=timers,
+        authenticate=bearer_user if os.environ.get("USERS") == "1" else None,
     )
+
+
+def bearer_user(request: AuthRequest) -> Authenticated | Refuse:
+    """A1 (USERS=1): ``Authorization: Bearer <name>`` is principal <name>; anything else is refused."""
+    m = re.fullmatch(r"Bearer (\w+)", request.headers.get("authorization", ""))
+    return Authenticated(m.group(1)) if m else Refuse("unauthorized")
 
 
 server = build()

@@ -15,7 +15,7 @@ import { failures, FAST_TIMERS, PROBE_TIMERS, probeSpec } from '../probe/helpers
 import { startRedisServer, type RedisServer } from '../redis/redis-server.js';
 import { startPythonServer, type PythonServer } from './helpers.js';
 
-const TIMER_ENV = { TTL_MS: String(FAST_TIMERS.sessionTtlMs), HEARTBEAT_MS: String(FAST_TIMERS.heartbeatMs), POLL_HOLD_MS: String(FAST_TIMERS.pollHoldMs) };
+const TIMER_ENV = { USERS: '1', TTL_MS: String(FAST_TIMERS.sessionTtlMs), HEARTBEAT_MS: String(FAST_TIMERS.heartbeatMs), POLL_HOLD_MS: String(FAST_TIMERS.pollHoldMs) };
 
 /** The TypeScript peer in its own process; resolves once it listens. */
 async function startTsServer(env: Record<string, string>): Promise<{ url: string; close(): Promise<void> }> {
@@ -44,7 +44,9 @@ async function startTsServer(env: Record<string, string>): Promise<{ url: string
 }
 
 const skipped = (report: ProbeReport): string[] => report.results.filter((r) => r.status === 'skip').map((r) => `${r.id}@${r.transport ?? r.endpoint}`);
-const probe = (url: string): Promise<ProbeReport> => runProbe({ spec: probeSpec(), url, timeoutMs: 5000, timers: PROBE_TIMERS });
+// A1/A2: both servers let in only `Bearer <name>`; the probe is alice, and bob for the A2 checks.
+const probe = (url: string): Promise<ProbeReport> =>
+  runProbe({ spec: probeSpec(), url, timeoutMs: 5000, timers: PROBE_TIMERS, headers: { authorization: 'Bearer alice' }, otherHeaders: { authorization: 'Bearer bob' } });
 
 let redis: RedisServer;
 beforeAll(async () => {
@@ -66,7 +68,7 @@ describe.each(['memory', 'redis'] as const)('contractgen probe against the gener
     expect(report.transports).toEqual(['websocket', 'sse', 'poll']);
     expect(report.results.some((r) => r.endpoint === 'conversationHistory')).toBe(true);
     expect(report.failed).toBe(0);
-    const ts = await startTsServer(store === 'redis' ? { REDIS_PORT: String(redis.port), STORE_PREFIX: 'ts-probe:' } : {});
+    const ts = await startTsServer({ USERS: '1', ...(store === 'redis' ? { REDIS_PORT: String(redis.port), STORE_PREFIX: 'ts-probe:' } : {}) });
     try {
       const peer = await probe(ts.url);
       expect(failures(peer)).toBe('');

@@ -93,7 +93,7 @@ describe('Python servers on Redis', () => {
     expect(seqs(replay)).toEqual([2, 3]);
 
     // Emitted by process A (a POSTed frame handled there), delivered by process B.
-    const posted = await fetch(`${a.url}/messages`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: chat(sessionId, 'emit 2 2 0') });
+    const posted = await fetch(`${a.url}/messages`, { method: 'POST', headers: { "resume-token": token, 'content-type': 'application/json' }, body: chat(sessionId, 'emit 2 2 0') });
     expect(posted.status).toBe(202);
     const fromA = await take(onB, 2);
     expect(seqs(fromA)).toEqual([4, 5]);

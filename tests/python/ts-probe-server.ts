@@ -4,7 +4,8 @@
  * probe's test timers — in its own process, like the Python server, so both are probed alike.
  * Forked with tsx; prints `LISTENING <port>` once it accepts connections.
  *
- * Environment: REDIS_PORT (Redis store; else memory), STORE_PREFIX, TIMERS=1 (FAST_TIMERS).
+ * Environment: REDIS_PORT (Redis store; else memory), STORE_PREFIX, TIMERS=1 (FAST_TIMERS), USERS=1
+ * (only `Authorization: Bearer <name>` gets in, as principal <name>: A1).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -14,7 +15,7 @@ import { withTimers } from '../../generated/runtime/server/contract-server.js';
 import { createRedisStore } from '../../generated/runtime/server/redis-store.js';
 import { createAgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
-import { FAST_TIMERS } from '../probe/helpers.js';
+import { bearerUser, FAST_TIMERS } from '../probe/helpers.js';
 import { connectRedis } from '../redis/redis-server.js';
 
 const timers = process.env.TIMERS === '1' ? FAST_TIMERS : undefined;
@@ -33,6 +34,7 @@ const app = createAgentUiServer({
   history: { conversationHistory: history },
   conformance: true,
   ...(timers ? { timers } : {}),
+  ...(process.env.USERS === '1' ? { authenticate: bearerUser } : {}),
 });
 const server = http.createServer();
 app.attach(server);

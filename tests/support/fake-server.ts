@@ -151,7 +151,8 @@ export async function startFakeServer(plan: (req: FakeRequest) => Step[], option
     }
     if (url.pathname === '/poll') {
       const sessionId = url.searchParams.get('session_id');
-      const auth = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      const header = req.headers['resume-token'];
+      const auth = typeof header === 'string' ? header : undefined;
       const request: FakeRequest = {
         kind: 'poll',
         n: requests.length + 1,

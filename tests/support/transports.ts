@@ -19,7 +19,7 @@ export async function postMessages(server: Target, body: object | string, token?
   const path = server.contract.transports.sse?.messagesPath ?? server.contract.transports.poll!.messagesPath;
   const res = await fetch(server.origin + path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token !== undefined ? { authorization: `Bearer ${token}` } : {}), ...extraHeaders },
+    headers: { 'content-type': 'application/json', ...(token !== undefined ? { "resume-token": token } : {}), ...extraHeaders },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -160,7 +160,7 @@ export interface PollAnswer {
 /** One GET of the poll path. */
 export async function pollOnce(server: Target, query: string, token?: string, signal?: AbortSignal): Promise<PollAnswer> {
   const res = await fetch(`${server.origin}${server.contract.transports.poll!.path}${query}`, {
-    headers: token !== undefined ? { authorization: `Bearer ${token}` } : {},
+    headers: token !== undefined ? { "resume-token": token } : {},
     ...(signal ? { signal } : {}),
   });
   const body = (await res.json()) as { frames: Frame[] };

@@ -10,7 +10,7 @@
  * `resume_failed` with its reason, and acknowledges so the server can release its buffer.
  */
 import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
-import { KERNEL } from '../frames.js';
+import { CLOSE_CODES, KERNEL } from '../frames.js';
 import { describeIssues } from '../validation.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { ClientSendError, createOutbound } from './outbound.js';
@@ -42,7 +42,16 @@ export type ClientEvent =
    * No frame has arrived for `stallMs` (default 30 000) while the client was trying to connect:
    * the link does not let anything through. Emitted once per stall; the client keeps trying.
    */
-  | { readonly kind: 'stalled'; readonly sinceMs: number; readonly lastSeenSeq: number; readonly transport: TransportKind; readonly unacknowledged: number };
+  | { readonly kind: 'stalled'; readonly sinceMs: number; readonly lastSeenSeq: number; readonly transport: TransportKind; readonly unacknowledged: number }
+  /**
+   * A3: the server refused the credentials (`unauthorized`: 401 / close 4401) or the caller
+   * (`forbidden`: 403 / 4403). Terminal: the client stops reconnecting (state `closed`) until the
+   * application calls `connect()` again — with new credentials from its `auth` option.
+   */
+  | { readonly kind: 'unauthorized' | 'forbidden'; readonly message: string; readonly transport: TransportKind };
+
+/** A1: the application's credentials: request headers, or a function that gives them, called before every connection attempt (so a refreshed token is used). */
+export type ClientAuth = Readonly<Record<string, string>> | (() => Readonly<Record<string, string>> | Promise<Readonly<Record<string, string>>>);
 
 export interface ClientCoreOptions {
   readonly contract: ContractDescriptor;
@@ -63,6 +72,8 @@ export interface ClientCoreOptions {
   readonly autoConnect?: boolean | undefined;
   /** How long without any frame, while not connected, before a `stalled` event (default 30 000 ms). */
   readonly stallMs?: number | undefined;
+  /** A1: credentials sent with every connection attempt, POST and poll (see ClientAuth). */
+  readonly auth?: ClientAuth | undefined;
 }
 
 export { ClientSendError, type SendErrorCode } from './outbound.js';
@@ -171,10 +182,29 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
 
   const factory = (k: TransportKind) => (k === 'websocket' ? createWebSocketClientTransport : k === 'sse' ? createSseClientTransport : createPollClientTransport);
 
+  /** A1: the credentials of this attempt (the `auth` function is asked every time); undefined when it failed (reported, retried with backoff). */
+  let attempt = 0;
   const open = (): void => {
     if (closedByUser) return;
     sessionOpen = false;
-    const transport: ClientTransport = factory(kind)(contract, env, {
+    const auth = options.auth;
+    if (typeof auth !== 'function') return openWith(auth);
+    const mine = ++attempt;
+    setState(session ? 'reconnecting' : 'connecting');
+    Promise.resolve()
+      .then(auth)
+      .then(
+        (headers) => mine === attempt && !closedByUser && openWith(headers),
+        (error: unknown) => {
+          if (mine !== attempt || closedByUser) return;
+          emit({ kind: 'error', code: 'auth_failed', message: `the auth option failed: ${(error as Error)?.message ?? String(error)}; trying again` });
+          scheduleReconnect(false);
+        },
+      );
+  };
+
+  const openWith = (headers: Readonly<Record<string, string>> | undefined): void => {
+    const transport: ClientTransport = factory(kind)(contract, headers ? { ...env, headers } : env, {
       open: () => {
         if (current !== transport) return;
         everOpened.add(kind);
@@ -220,10 +250,15 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   };
 
   const onClose = (info: CloseInfo): void => {
+    const was = current?.kind ?? kind;
     current = undefined;
     sessionOpen = false;
     if (watchdog) clearTimeout(watchdog);
     if (closedByUser || state === 'closed') return;
+    // A3: a close code that names a refusal (when no frame said so first, e.g. through a proxy).
+    if (info.code === CLOSE_CODES.unauthorized || info.code === CLOSE_CODES.forbidden) {
+      return refused(info.code === CLOSE_CODES.forbidden ? 'forbidden' : 'unauthorized', info.reason, was);
+    }
     // auto: a transport that never connected in this client's life gives way to the next one.
     if (auto && !info.opened && !everOpened.has(kind)) {
       const next = available[available.indexOf(kind) + 1];
@@ -249,6 +284,25 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     postRetry = undefined;
     outbound.lose((maybeHandled) => new ClientSendError('closed', maybeHandled ? 'the client was closed before the server acknowledged the frame; it may or may not have been handled' : 'the client was closed before the frame was sent', { maybeHandled }));
     setState('closed');
+  };
+
+  /**
+   * A3: refused by the application: tell it, and stop reconnecting until `connect()` (frames
+   * queued by `send` wait for it; the session is resumed then, if the new credentials are its owner's).
+   */
+  const refused = (why: 'unauthorized' | 'forbidden', message: string, transport: TransportKind): void => {
+    if (closedByUser) return;
+    closedByUser = true;
+    attempt++;
+    if (reconnectTimer) clearTimeout(reconnectTimer);
+    if (watchdog) clearTimeout(watchdog);
+    reconnectTimer = watchdog = undefined;
+    const t = current;
+    current = undefined;
+    sessionOpen = false;
+    t?.close();
+    setState('closed');
+    emit({ kind: why, message, transport });
   };
 
   const sendAck = (): void => {
@@ -287,6 +341,11 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       // cut short): the same frames go again after a pause; the server acknowledges duplicates.
       const gap = !result.ok && result.status === 409;
       if (!result.ok && !gap && result.status >= 400 && result.status < 500 && result.status !== 429 && result.status !== 408) {
+        // A3: a POST refused by the application stops the client like a refused connection.
+        const code = (result.frames[0] as { payload?: { code?: unknown; message?: unknown } } | undefined)?.payload;
+        if ((result.status === 401 || result.status === 403) && (code?.code === 'unauthorized' || code?.code === 'forbidden')) {
+          return refused(code.code, typeof code.message === 'string' ? code.message : result.message, t.kind);
+        }
         emit({ kind: 'error', code: 'refused', message: `${result.message}; the frames are sent again after the next reconnect` });
         return;
       }
@@ -391,6 +450,8 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         if (code === 'cseq_gap' && current?.kind === 'websocket') return dropConnection('the server refused a frame as a gap');
         // Another connection took this session over, or no version is shared: reconnecting would not help.
         if (code === 'superseded' || code === 'unsupported_version') stop();
+        // A3: the application refused this client: it waits for connect() and new credentials.
+        if (code === 'unauthorized' || code === 'forbidden') refused(code, p.message as string, current?.kind ?? kind);
         return;
       }
       case KERNEL.heartbeat:
@@ -466,12 +527,16 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     connect() {
       if (state !== 'closed' && !closedByUser) return;
       closedByUser = false;
+      backoff.reset();
       open();
     },
     reconnect() {
       if (!closedByUser) dropConnection('reconnect requested');
     },
-    close: stop,
+    close() {
+      attempt++;
+      stop();
+    },
   };
   if (options.autoConnect ?? true) core.connect();
   return core;

@@ -15,11 +15,13 @@ import type { Duplex } from 'node:stream';
 import type { ContractDescriptor, FrameOf, PayloadOf, ProtocolDescriptor, ProtocolTypes, TransportKind } from '../contract.js';
 import { clip } from '../frames.js';
 import type { ContractLimits } from '../limits.js';
+import { createGate, originalTarget, refusalOf, type Authenticate, type Authorize, type Identity } from './auth.js';
 import { createConformanceResponder } from './conformance.js';
-import { matchHistoryPath, serveHistory, type HistoryItem, type HistoryStore } from './history.js';
+import { matchHistoryPath, serveHistory, type HistoryItem, type HistoryRoute, type HistoryStore } from './history.js';
 import { createServerCore, type ClientFrame, type ServerCore, type ServerStats, type Session } from './server-core.js';
-import { addressKey, type ClientKey } from './session-limiter.js';
-import type { SessionStore } from './store.js';
+import type { ClientKey } from './session-limiter.js';
+import { UnknownSessionError, type SessionStore } from './store.js';
+import { createFastifyPlugin, type FastifyPlugin } from './fastify-plugin.js';
 import { badTarget, refuseUpgrade, requestUrl, sendJson } from './transports/http-util.js';
 import { createMessagesEndpoint } from './transports/messages.js';
 import { createPollTransport } from './transports/poll.js';
@@ -38,6 +40,8 @@ export interface SessionHandle {
   readonly latestSeq: number;
 }
 
+export type { AuthRefusal, AuthRequest, AuthResult, Authenticate, Authorize, Entry } from './auth.js';
+
 type Messages<P extends ProtocolTypes> = P['messages'];
 
 /**
@@ -51,9 +55,20 @@ export type Emitter<P extends ProtocolTypes> = {
   readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly sequenced: true } ? K : never]: (payload: PayloadOf<Messages<P>[K]>) => Promise<number>;
 };
 
-/** What a handler gets: the session, its typed emitter, and the request_id of the frame. */
-export interface HandlerContext<P extends ProtocolTypes> {
+/**
+ * The principal as handlers see it: with an `authenticate` hook every session has one, so the
+ * `undefined` TypeScript infers from a hook's refusal branch (`{ refuse }`) is dropped.
+ */
+export type PrincipalOf<Principal> = [Principal] extends [undefined] ? undefined : Exclude<Principal, undefined>;
+
+/** What a handler gets: the session, its typed emitter, who it belongs to, and the request_id of the frame. */
+export interface HandlerContext<P extends ProtocolTypes, Principal = undefined> {
   readonly session: SessionHandle;
+  /**
+   * A2: whom the session belongs to, as `authenticate` last named them (undefined when the server
+   * has no `authenticate` hook, or for a session this process never saw a request of).
+   */
+  readonly principal: PrincipalOf<Principal>;
   /** Q3: the only way to send data; each call validates, stamps and resolves to the seq. */
   readonly emit: Emitter<P>;
   /** The request_id of the client frame being handled, if it had one. */
@@ -71,26 +86,53 @@ export type ReplyPayloadOf<P extends ProtocolTypes, M> = M extends { readonly re
  * that reply's payload; the runtime sends it as a data message whose header names the frame's
  * cseq, and the client's `send` resolves to it.
  */
-export type MessageHandlers<P extends ProtocolTypes> = {
+export type MessageHandlers<P extends ProtocolTypes, Principal = undefined> = {
   readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly direction: 'client-to-server'; readonly kernel: false } ? K : never]: (
     message: FrameOf<Messages<P>[K]>,
-    ctx: HandlerContext<P>,
+    ctx: HandlerContext<P, Principal>,
   ) => ReplyPayloadOf<P, Messages<P>[K]> | Promise<ReplyPayloadOf<P, Messages<P>[K]>>;
 };
 
 /** The session hooks, all optional. Handlers are called as methods of the object they are on. */
-export interface SessionHooks<P extends ProtocolTypes> {
-  /** A new session got its hello; data emitted here follows the hello (H1). */
-  onSessionStart?(ctx: HandlerContext<P>): void | Promise<void>;
+export interface SessionHooks<P extends ProtocolTypes, Principal = undefined> {
+  /** A new session got its hello; data emitted here follows the hello (H1). `ctx.principal` is its owner (A2). */
+  onSessionStart?(ctx: HandlerContext<P, Principal>): void | Promise<void>;
   /** A session resumed on a new connection, after its replay (R2). */
-  onSessionResume?(ctx: HandlerContext<P>): void | Promise<void>;
+  onSessionResume?(ctx: HandlerContext<P, Principal>): void | Promise<void>;
   /** S4: the session expired (its TTL, `contract.session.ttlMs`, ran out without a connection) or was ended. */
   onSessionEnd?(session: SessionHandle, reason: 'expired' | 'ended'): void;
   /** A handler or hook threw (the client was told `handler_failed`), or a request failed (answered 500). */
   onError?(error: unknown, where: { readonly sessionId?: string; readonly type?: string }): void;
 }
 
-export type Handlers<P extends ProtocolTypes> = MessageHandlers<P> & SessionHooks<P>;
+export type Handlers<P extends ProtocolTypes, Principal = undefined> = MessageHandlers<P, Principal> & SessionHooks<P, Principal>;
+
+/** The path parameters of a history endpoint, by name (`{ conversationId: string }`). */
+export type HistoryParams<H> = H extends { readonly pathParams: readonly (infer E)[] } ? { readonly [N in E extends { readonly name: infer Name extends string } ? Name : never]: string } : Readonly<Record<string, string>>;
+
+/**
+ * A2: per history endpoint, whether a principal may read the log its path parameters name. Without
+ * an entry an endpoint is readable by everyone `authenticate` lets in. `false` answers 404, like a
+ * log that does not exist (no oracle); a refusal object answers 401 / 403.
+ */
+type AuthorizeOption<P extends ProtocolTypes, Principal> = [keyof P['history']] extends [never]
+  ? { readonly authorize?: never }
+  : { readonly authorize?: { readonly [K in keyof P['history']]?: Authorize<PrincipalOf<Principal>, HistoryParams<P['history'][K]>> | undefined } | undefined };
+
+/**
+ * A1: identity. `authenticate` decides who each request is — WebSocket upgrade, SSE, poll, POST,
+ * history — before any protocol work: `{ principal }` or `{ refuse: 'unauthorized' | 'forbidden' }`
+ * (401 / 403, WebSocket close 4401 / 4403). Without it every request is anonymous.
+ */
+export interface AuthSettings<Principal> {
+  readonly authenticate?: Authenticate<Principal> | undefined;
+  /**
+   * A2: the key a principal's sessions are bound to and counted under (L2). Default: the
+   * principal's JSON with sorted keys (a string principal is its own key). Name the user, not the
+   * credential: a refreshed token must give the same key.
+   */
+  readonly principalKey?: ((principal: Principal) => string) | undefined;
+}
 
 /** W1–W6: a store per history endpoint; an endpoint without a store is not served. (`never` when the contract has none.) */
 type HistoryOption<P extends ProtocolTypes> = [keyof P['history']] extends [never]
@@ -109,7 +151,11 @@ type HelloAppOption<P extends ProtocolTypes> = P['helloApp'] extends object ? { 
 type ConformanceOption<P extends ProtocolTypes> = 'conformance' extends keyof P['contract'] ? { readonly conformance?: boolean | undefined } : { readonly conformance?: never };
 
 /** Options of a contract's server (a generated server takes these, for its own contract). */
-export type ContractServerOptions<P extends ProtocolTypes> = ServerSettings & { readonly handlers: Handlers<P> } & HistoryOption<P> & HelloAppOption<P> & ConformanceOption<P>;
+export type ContractServerOptions<P extends ProtocolTypes, Principal = undefined> = ServerSettings &
+  AuthSettings<Principal> & { readonly handlers: Handlers<P, Principal> } & HistoryOption<P> &
+  AuthorizeOption<P, Principal> &
+  HelloAppOption<P> &
+  ConformanceOption<P>;
 
 /** The settings every server has, whatever its contract. */
 export interface ServerSettings {
@@ -170,7 +216,22 @@ export interface ContractServerStats extends ServerStats {
   readonly connections: { readonly websocket: number; readonly sse: number; readonly poll: number };
 }
 
-export interface ContractServer<P extends ProtocolTypes> {
+/** Fan-out: what `emitToPrincipal` and `broadcast` did, per session. */
+export interface FanOutResult {
+  /** Sessions the message was stamped into (each with its own next seq, Q2). */
+  readonly sent: number;
+  /** Sessions that ended between listing and sending (nothing was sent to them). */
+  readonly gone: number;
+  /** Sessions whose store refused or failed the append (onError was told). */
+  readonly failed: number;
+}
+
+/** Fan-out emitters: one method per data message, each resolving to what happened per session. */
+export type FanOutEmitter<P extends ProtocolTypes> = {
+  readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly sequenced: true } ? K : never]: (payload: PayloadOf<Messages<P>[K]>) => Promise<FanOutResult>;
+};
+
+export interface ContractServer<P extends ProtocolTypes, Principal = undefined> {
   readonly core: ServerCore;
   /**
    * A node:http request listener. Answers the contract's paths and returns true; for any other
@@ -179,15 +240,33 @@ export interface ContractServer<P extends ProtocolTypes> {
   handleRequest(req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean;
   /** A node:http 'upgrade' listener part; false when the path is not the WebSocket path. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
-  /** Wires both handlers into an http.Server (other paths get 404, other upgrades are destroyed). */
-  attach(server: Server): void;
+  /**
+   * Wires both handlers into an http.Server (other paths get 404, other upgrades are refused).
+   * `{ requests: false }`: upgrades only, for a server whose requests a framework takes
+   * (`app.use(server.handleRequest)` in Express, then `server.attach(app.listen(…), { requests: false })`).
+   */
+  attach(server: Server, options?: { readonly requests?: boolean }): void;
+  /**
+   * The server as a Fastify plugin, with no glue: `fastify.register(server.fastify, { prefix: '/rt' })`.
+   * It owns its routes' body parsing, takes WebSocket upgrades under the prefix, and closes its
+   * connections when Fastify closes (fastify-plugin.ts).
+   */
+  readonly fastify: FastifyPlugin;
   /** Typed access to a session this process serves, from outside a handler. */
-  session(id: string): HandlerContext<P> | undefined;
+  session(id: string): HandlerContext<P, Principal> | undefined;
   /**
    * Typed emitter for any session by id, wherever its connection is (with a shared store, in
    * another process). Emitting to a session that does not exist rejects with UnknownSessionError.
    */
   emitTo(sessionId: string): Emitter<P>;
+  /**
+   * Fan-out to every session of `principal` (by `principalKey`), wherever each is attached (on
+   * Redis, in every process). Each message goes through the one send path (Q3): validated once,
+   * stamped with each session's own next seq, kept in each window within its bounds (L2).
+   */
+  emitToPrincipal(principal: PrincipalOf<Principal>): FanOutEmitter<P>;
+  /** Fan-out to every session of the store (every process on Redis), through the same send path. */
+  broadcast(): FanOutEmitter<P>;
   /** Ends a session now (logout, ban): its connection is closed and a resume gets session_expired. */
   endSession(id: string): Promise<boolean>;
   /** L2: what this process holds now (sessions, connections, queued inbound bytes), for metrics. */
@@ -196,18 +275,18 @@ export interface ContractServer<P extends ProtocolTypes> {
   close(): void;
 }
 
-type Handler = (this: unknown, frame: ClientFrame, ctx: HandlerContext<ProtocolTypes>) => unknown;
+type Handler = (this: unknown, frame: ClientFrame, ctx: HandlerContext<ProtocolTypes, unknown>) => unknown;
 
 /**
  * The server of a contract, typed by its `ProtocolTypes` (generated contract.ts declares them):
  * the protocol core, the transports the contract declares, the messages endpoint and the history
  * routes. A generated server is this, for its own contract: `createContractServer<AgentUiProtocol>({ contract, validators }, options)`.
  */
-export function createContractServer<P extends ProtocolTypes>(protocol: ProtocolDescriptor, options: ContractServerOptions<P>): ContractServer<P> {
+export function createContractServer<P extends ProtocolTypes, Principal = undefined>(protocol: ProtocolDescriptor, options: ContractServerOptions<P, Principal>): ContractServer<P, Principal> {
   const contract = withTimers(protocol.contract, options.timers);
   const base = options.basePath?.replace(/\/$/, '') ?? '';
-  const handlers: SessionHooks<P> & Readonly<Record<string, unknown>> = options.handlers;
-  const contexts = new WeakMap<Session, HandlerContext<P>>();
+  const handlers: SessionHooks<P, Principal> & Readonly<Record<string, unknown>> = options.handlers;
+  const contexts = new WeakMap<Session, HandlerContext<P, Principal>>();
 
   // Q3: a session's emitter has a function per data message of the contract (each may be taken off it and called alone).
   const dataTypes = Object.values(contract.messages).filter((m) => m.sequenced).map((m) => [m.member, m.type] as const);
@@ -217,24 +296,25 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
     return emitter as Emitter<P>;
   };
   const handleOf = (session: Session): SessionHandle => new Handle(session);
-  const contextOf = (session: Session, requestId?: string): HandlerContext<P> => {
+  const contextOf = (session: Session, requestId?: string): HandlerContext<P, Principal> => {
     let ctx = contexts.get(session);
     if (!ctx) {
-      ctx = { session: handleOf(session), emit: emitterOf(session.id) };
+      // The principal is read live: a resume with refreshed credentials names it anew (A2).
+      ctx = { session: handleOf(session), emit: emitterOf(session.id), get principal() { return session.principal as PrincipalOf<Principal>; } };
       contexts.set(session, ctx);
     }
-    return requestId === undefined ? ctx : { ...ctx, requestId };
+    return requestId === undefined ? ctx : { session: ctx.session, emit: ctx.emit, principal: ctx.principal, requestId };
   };
 
   // The handler of each application message, by type, called as a method of `handlers`.
   const memberOf = new Map(Object.values(contract.messages).filter((m) => m.direction === 'client-to-server' && !m.kernel).map((m) => [m.type, m.member]));
   // C4: the reply each application message declares, by type.
   const replyOf = new Map(Object.values(contract.messages).flatMap((m) => (m.reply !== undefined ? [[m.type, m.reply] as const] : [])));
-  const dispatch = async (frame: ClientFrame, ctx: HandlerContext<P>, sessionId: string): Promise<void> => {
+  const dispatch = async (frame: ClientFrame, ctx: HandlerContext<P, Principal>, sessionId: string): Promise<void> => {
     const member = memberOf.get(frame.type);
     const handler = member === undefined ? undefined : handlers[member];
     if (typeof handler !== 'function') throw new Error(`no handler for ${frame.type}`);
-    const result = await (handler as Handler).call(handlers, frame, ctx as HandlerContext<ProtocolTypes>);
+    const result = await (handler as Handler).call(handlers, frame, ctx as HandlerContext<ProtocolTypes, unknown>);
     const reply = replyOf.get(frame.type);
     if (reply === undefined) return;
     // C4: the reply goes through the one send path (validated, stamped, replayable), naming the frame it answers.
@@ -266,27 +346,74 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
   });
 
   const t = contract.transports;
-  const clientKey = options.clientKey ?? addressKey;
-  const ws = t.websocket ? createWebSocketTransport({ core, path: base + t.websocket.path, clientKey, ...(options.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: options.resumeTimeoutMs } : {}) }) : undefined;
-  const sse = t.sse ? createSseTransport({ core, path: base + t.sse.path, clientKey }) : undefined;
-  const poll = t.poll ? createPollTransport({ core, path: base + t.poll.path, holdMs: t.poll.holdMs, clientKey }) : undefined;
+  // A1: one gate in front of every entry.
+  const gate = createGate<Principal>({
+    authenticate: options.authenticate,
+    principalKey: options.principalKey,
+    clientKey: options.clientKey,
+    onError: (error) => handlers.onError?.(error, { type: 'authenticate' }),
+  });
+  const ws = t.websocket ? createWebSocketTransport({ core, path: base + t.websocket.path, gate, ...(options.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: options.resumeTimeoutMs } : {}) }) : undefined;
+  const sse = t.sse ? createSseTransport({ core, path: base + t.sse.path, gate }) : undefined;
+  const poll = t.poll ? createPollTransport({ core, path: base + t.poll.path, holdMs: t.poll.holdMs, gate }) : undefined;
   const messagesPath = t.sse?.messagesPath ?? t.poll?.messagesPath;
-  const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath, clientKey) : undefined;
+  const messages = messagesPath ? createMessagesEndpoint(core, base + messagesPath, gate) : undefined;
   const stores: Readonly<Record<string, HistoryStore<HistoryItem> | undefined>> = (options as { readonly history?: Readonly<Record<string, HistoryStore<HistoryItem> | undefined>> }).history ?? {};
+  const authorizers: Readonly<Record<string, Authorize<unknown, Readonly<Record<string, string>>> | undefined>> =
+    (options as { readonly authorize?: Readonly<Record<string, Authorize<unknown, Readonly<Record<string, string>>> | undefined>> }).authorize ?? {};
   // W1–W6: an endpoint of the contract is served when the application gave it a store.
   const history = Object.values(contract.history).flatMap((h) => {
     const store = Object.hasOwn(stores, h.name) ? stores[h.name] : undefined;
-    return store ? [{ ...h, path: base + h.path, store }] : [];
+    const authorize = Object.hasOwn(authorizers, h.name) ? authorizers[h.name] : undefined;
+    return store ? [{ ...h, path: base + h.path, store, authorize }] : [];
   });
+
+  /** Fan-out (Q3): one validated payload, appended to each session through the outbox. */
+  const fanOut = (list: () => Promise<readonly string[]>): FanOutEmitter<P> => {
+    const emitter: Record<string, (payload: unknown) => Promise<FanOutResult>> = {};
+    for (const [member, type] of dataTypes) {
+      emitter[member] = async (payload) => {
+        core.outbox.check(type, payload); // an invalid payload throws before any session is listed
+        const ids = await list();
+        let sent = 0;
+        let gone = 0;
+        let failed = 0;
+        await Promise.all(
+          ids.map((id) =>
+            core.outbox.append(id, type, payload).then(
+              () => void sent++,
+              // A store failure was reported by the outbox (onError); a session that just ended is no failure.
+              (error: unknown) => void (error instanceof UnknownSessionError ? gone++ : failed++),
+            ),
+          ),
+        );
+        return { sent, gone, failed };
+      };
+    }
+    return emitter as FanOutEmitter<P>;
+  };
   core.start();
 
   let closed = false;
   const owns = (path: string): boolean =>
     [sse?.path, poll?.path, messages?.path, ws?.path].includes(path) || history.some((r) => matchHistoryPath(r.path, path) !== undefined);
 
-  /** L1: never throws, whatever the request: a target that is not a URL is answered 400. */
+  /**
+   * L1: never throws, whatever the request: a target that is not a URL is answered 400. Express
+   * strips its mount path from `req.url`: the whole target (`originalUrl`) is matched first, so
+   * `app.use('/rt', …)` with `basePath: '/rt'` serves `/rt/…` as the WebSocket upgrade sees it;
+   * the stripped one second, so a server mounted without a basePath is found too.
+   */
   const handleRequest = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void): boolean => {
-    const url = requestUrl(req);
+    let url = requestUrl(req);
+    if (url && !owns(url.pathname) && req.url !== undefined && req.url !== originalTarget(req)) {
+      const inner = requestUrl(req, req.url);
+      if (inner && owns(inner.pathname)) url = inner;
+    }
+    return serve(req, res, url, next);
+  };
+
+  const serve = (req: IncomingMessage, res: ServerResponse, url: URL | undefined, next?: (err?: unknown) => void): boolean => {
     if (!url) {
       badTarget(res);
       return true;
@@ -308,7 +435,13 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
       for (const route of history) {
         const params = matchHistoryPath(route.path, path);
         if (params) {
-          void serveHistory(route, req, res, url, params).catch((err: unknown) => fail(res, err));
+          void gate
+            .pass(req, url, 'history')
+            .then((who) =>
+              // A1: a refused request is answered before any protocol work (A3: 401 / 403).
+              who.ok ? serveHistory({ ...route, authorize: authorizeOf(route.authorize, who.identity) }, req, res, url, params) : sendJson(res, who.status, JSON.stringify({ error: who.message, code: who.code })),
+            )
+            .catch((err: unknown) => fail(res, err));
           return true;
         }
       }
@@ -329,6 +462,20 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
     }
     sendJson(res, 500, JSON.stringify({ error: 'internal error; the server keeps serving' }));
   };
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    core.close();
+    ws?.close();
+    sse?.close();
+    poll?.close();
+  };
+  const fastify = createFastifyPlugin({
+    paths: [sse?.path, poll?.path, messages?.path, ws?.path, ...history.map((r) => r.path)].filter((p): p is string => p !== undefined),
+    serve: (req, res, url) => void serve(req, res, url, () => sendJson(res, 404, JSON.stringify({ error: 'no route' }))),
+    upgrade: (req, socket, head, url) => (ws ? ws.handleUpgrade(req, socket, head, url) : false),
+    close: () => close(),
+  });
   const wrongMethod = (res: ServerResponse): void => sendJson(res, 426, JSON.stringify({ error: 'this path speaks WebSocket; send an Upgrade request' }), { upgrade: 'websocket' });
 
   return {
@@ -341,10 +488,13 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
       refuseUpgrade(socket, 400, 'the request target is not a valid URL path');
       return true;
     },
-    attach(server) {
-      server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-        if (!handleRequest(req, res)) sendJson(res, 404, JSON.stringify({ error: `no route for ${clip(req.method ?? '')} ${clip(requestUrl(req)?.pathname ?? '', 200)}` }));
-      });
+    fastify,
+    attach(server, attachOptions = {}) {
+      if (attachOptions.requests !== false) {
+        server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+          if (!handleRequest(req, res)) sendJson(res, 404, JSON.stringify({ error: `no route for ${clip(req.method ?? '')} ${clip(requestUrl(req)?.pathname ?? '', 200)}` }));
+        });
+      }
       server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
         if (!(ws ? ws.handleUpgrade(req, socket, head) : false)) refuseUpgrade(socket, requestUrl(req) ? 404 : 400, 'no WebSocket endpoint at this path');
       });
@@ -356,19 +506,31 @@ export function createContractServer<P extends ProtocolTypes>(protocol: Protocol
     emitTo(sessionId) {
       return emitterOf(sessionId);
     },
+    emitToPrincipal(principal) {
+      const owner = gate.ownerOf(principal);
+      return fanOut(() => core.store.sessionsOf(owner));
+    },
+    broadcast() {
+      return fanOut(() => core.store.sessionsOf(undefined));
+    },
     endSession(id) {
       return core.end(id);
     },
     stats() {
       return { ...core.stats(), connections: { websocket: ws?.connections ?? 0, sse: sse?.connections ?? 0, poll: poll?.waiting ?? 0 } };
     },
-    close() {
-      closed = true;
-      core.close();
-      ws?.close();
-      sse?.close();
-      poll?.close();
-    },
+    close,
+  };
+}
+
+/** A2: a history endpoint's `authorize`, asked with the principal of an admitted request. */
+function authorizeOf(authorize: Authorize<unknown, Readonly<Record<string, string>>> | undefined, identity: Identity): HistoryRoute<HistoryItem>['authorize'] {
+  if (!authorize) return undefined;
+  return async (params) => {
+    const verdict = await authorize(identity.principal, params);
+    if (typeof verdict === 'boolean') return verdict;
+    const refused = refusalOf(verdict);
+    return { status: refused.status, code: refused.code, message: refused.message };
   };
 }
 

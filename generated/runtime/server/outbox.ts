@@ -25,6 +25,8 @@ export class OutboundRejectedError extends Error {
 export interface Outbox {
   /** Validates, stamps, stores and delivers one data message; resolves to its seq. `cseq` names the client frame it is the reply to (C4). */
   append(sessionId: string, type: string, payload: unknown, cseq?: number): Promise<number>;
+  /** Validates a data message as `append` would, without sending it (fan-out checks once, before listing sessions). Throws OutboundRejectedError. */
+  check(type: string, payload: unknown): void;
 }
 
 export interface OutboxOptions {
@@ -40,13 +42,17 @@ export interface OutboxOptions {
 const SEQ_DIGITS = 16;
 
 export function createOutbox(options: OutboxOptions): Outbox {
+  const check = (type: string, payload: unknown): void => {
+    const validate = options.validators[type];
+    if (!validate) throw new OutboundRejectedError('not_a_data_message', `"${type}" is not a server-to-client data message of this contract`);
+    // The runtime builds the envelope (type, session_id, seq) itself: the payload is what to check.
+    const result = validate(payload);
+    if (!result.ok) throw new OutboundRejectedError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`);
+  };
   return {
+    check,
     append(sessionId, type, payload, cseq) {
-      const validate = options.validators[type];
-      if (!validate) throw new OutboundRejectedError('not_a_data_message', `"${type}" is not a server-to-client data message of this contract`);
-      // The runtime builds the envelope (type, session_id, seq) itself: the payload is what to check.
-      const result = validate(payload);
-      if (!result.ok) throw new OutboundRejectedError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`);
+      check(type, payload);
       const parts = frameParts(type, sessionId, JSON.stringify(payload), cseq);
       if (parts.bytes + SEQ_DIGITS > options.maxFrameBytes) {
         throw new OutboundRejectedError('frame_too_large', `refused to send a ${type} of about ${parts.bytes} bytes; the contract allows ${options.maxFrameBytes}`);

@@ -25,8 +25,9 @@
  * StoreOutcomeUnknownError subclass (the connection dropped while the append was in flight and
  * Redis could not be asked again within `verifyMs`).
  */
-import { randomId, tokenDigest, tokenMatches } from './ids.js';
+import { ownerDigest, randomId, tokenDigest, tokenMatches } from './ids.js';
 import { createDelivery, type Held } from './redis-delivery.js';
+import { createRedisIndex } from './redis-index.js';
 import { verifyAccept, verifyAppend } from './redis-outcome.js';
 import {
   checkConnectionOptions,
@@ -42,7 +43,7 @@ import {
   type RedisSubscriberLike,
 } from './redis-connection.js';
 import { ACCEPT, APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
-import { StoreUnavailableError, UnknownSessionError, type AcceptAnswer, type FrameParts, type ReplayAnswer, type SessionStore } from './store.js';
+import { ANONYMOUS, StoreUnavailableError, UnknownSessionError, type AcceptAnswer, type FrameParts, type ReplayAnswer, type SessionStore } from './store.js';
 
 export type { RedisLike, RedisSubscriberLike } from './redis-connection.js';
 
@@ -160,6 +161,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
     if (known.size > MAX_KNOWN) known.delete(known.keys().next().value as string);
   };
 
+  // Fan-out: every session, and each owner's (redis-index.ts).
+  const index = createRedisIndex({ redis, prefix, ttlMs: tombTtl, now, report });
+
   // In seq order, once, to each attachment this process holds (redis-delivery.ts).
   const { deliver, drain, fill } = createDelivery({ isCurrent: (h) => held.get(h.id) === h, replay: (id, afterSeq) => replay(id, afterSeq), report, closed: () => closed });
 
@@ -238,7 +242,11 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
     }
   };
   const timer = setInterval(() => {
-    for (const h of held.values()) if (h.epoch !== undefined) void refresh(h);
+    for (const h of held.values()) {
+      if (h.epoch === undefined) continue;
+      void refresh(h);
+      index.touch(h.owner);
+    }
   }, refreshMs);
   timer.unref?.();
 
@@ -267,27 +275,33 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
       return held.size;
     },
 
-    async create(protocolVersion) {
+    async create(protocolVersion, owner = ANONYMOUS) {
+      const digest = owner.key === '' ? '' : ownerDigest(owner.key);
       for (let attempt = 0; attempt < 3; attempt++) {
         const id = randomId(idBits);
         const token = randomId(tokenBits);
-        const created = await run('create', CREATE, id, [tokenDigest(token).toString('hex'), protocolVersion, ttlMs, tombTtl]);
+        const created = await run('create', CREATE, id, [tokenDigest(token, owner.key).toString('hex'), protocolVersion, ttlMs, tombTtl, digest, owner.principal]);
         if (created === 1) {
           detached.set(id, now());
+          await index.add(id, digest);
           return { id, token };
         }
       }
       throw new StoreUnavailableError('redis store: create found three fresh session ids taken; the CSPRNG or the key prefix is broken');
     },
 
-    async authenticate(id, token) {
+    async authenticate(id, token, owner = '') {
       const [digest, version, tomb] = asArray(await run('authenticate', AUTHENTICATE, id, []), 'authenticate').map(String) as [string, string, string];
-      const matches = (hex: string): boolean => hex.length === 64 && tokenMatches(token, Buffer.from(hex, 'hex'));
+      const matches = (hex: string): boolean => hex.length === 64 && tokenMatches(token, Buffer.from(hex, 'hex'), owner);
       if (digest !== '') return matches(digest) ? { ok: true, protocolVersion: version } : { ok: false, reason: 'unknown_session' };
-      // Only the holder of the right token learns that the session expired (S3: no oracle).
+      // Only the holder of the right token, presented by its owner, learns that the session expired (S3, A2: no oracle).
       if (tomb !== '' && matches(tomb)) return { ok: false, reason: 'session_expired' };
-      tokenMatches(token, tokenDigest('')); // the same work on every path
+      tokenMatches(token, tokenDigest(''), owner); // the same work on every path
       return { ok: false, reason: 'unknown_session' };
+    },
+
+    sessionsOf(owner) {
+      return index.list(owner === undefined ? undefined : ownerDigest(owner));
     },
 
     async append(id, parts) {
@@ -336,7 +350,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
 
     attach(id, protocolVersion, listener) {
       const previous = held.get(id);
-      const h: Held = { id, attId: randomId(96), listener, subscription: { sessionId: id }, epoch: undefined, newestClaim: 0, delivered: 0, pending: [] };
+      const h: Held = { id, attId: randomId(96), listener, subscription: { sessionId: id }, epoch: undefined, newestClaim: 0, delivered: 0, pending: [], owner: '' };
       held.set(id, h);
       detached.delete(id);
       if (previous) {
@@ -352,8 +366,9 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
           // Subscribe first (again, if an earlier attachment here did: that is a no-op for Redis):
           // every frame appended after the claim below is then heard here.
           await subscriber.subscribe(keysOf(id).channel).catch((error: unknown) => Promise.reject(unavailable(`subscribe (session ${id})`, error)));
-          const [epoch, latest] = asArray(await run('attach', ATTACH, id, [h.attId, protocolVersion, ttlMs, tombTtl, keysOf(id).channel]), 'attach') as [unknown, unknown];
+          const [epoch, latest, owner] = asArray(await run('attach', ATTACH, id, [h.attId, protocolVersion, ttlMs, tombTtl, keysOf(id).channel]), 'attach') as [unknown, unknown, unknown];
           if (asNumber(epoch, 'attach') === -1) throw new UnknownSessionError(id);
+          h.owner = String(owner ?? '');
           h.epoch = asNumber(epoch, 'attach');
           h.delivered = asNumber(latest, 'attach');
           remember(id, h.delivered);

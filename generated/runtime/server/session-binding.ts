@@ -8,6 +8,7 @@
  * attachment is being set up are held back until `release` — after the hello, resumed and
  * replay have been sent (R2) — so nothing overtakes them and nothing is sent twice.
  */
+import type { Identity } from './auth.js';
 import type { Attachment, Session } from './server-core.js';
 import type { ReplayAnswer, SessionListener, SessionStore, Subscription } from './store.js';
 
@@ -21,6 +22,9 @@ export interface LocalSession extends Session {
   latestSeq: number;
   /** L2: who the session is counted against in the limiter. */
   readonly clientKey: string;
+  /** A2: the owner key the session is bound to ('' anonymous). */
+  readonly owner: string;
+  principal: unknown;
   /** L2: bytes of client frames queued for, or running in, the handlers. */
   inbound: number;
   /** C2: the highest cseq this process knows the store accepted. */
@@ -29,9 +33,9 @@ export interface LocalSession extends Session {
   idleSince: number | undefined;
 }
 
-/** A session new to this process. */
-export function localSession(id: string, protocolVersion: string, clientKey: string, now: number): LocalSession {
-  return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, acked: 0, data: new Map(), clientKey, inbound: 0, idleSince: now };
+/** A session new to this process, of `identity`. */
+export function localSession(id: string, protocolVersion: string, identity: Identity, now: number): LocalSession {
+  return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, acked: 0, data: new Map(), clientKey: identity.clientKey, owner: identity.owner, principal: identity.principal, inbound: 0, idleSince: now };
 }
 
 /**

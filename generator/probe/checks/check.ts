@@ -30,6 +30,8 @@ export interface TransportCheck extends CheckBase {
   readonly only?: readonly TransportKind[];
   /** Reads what the other checks of the transport received (runs last; skipped when they did not run). */
   readonly audit?: boolean;
+  /** A2: runs only when the probe has another principal's credentials (`--other-header`). */
+  readonly otherPrincipal?: boolean;
   /** Returns the evidence of a pass; throws ProbeFailure (fail) or ProbeSkip (skip) with the evidence. */
   run(ctx: TransportContext): Promise<string>;
 }

@@ -81,7 +81,7 @@ export const lifetimeChecks: readonly TransportCheck[] = [
     sentence: 'A POSTed frame for an expired session, with its token, gets 410 protocol.error session_expired.',
     async run(ctx) {
       const session = await expired(ctx);
-      const answer = await postFrame({ spec: ctx.spec, base: ctx.base, recorder: ctx.recorder, timeoutMs: ctx.timeoutMs, track: () => undefined }, ctx.path('messagesPath'), ctx.triggerFrame(session.id), session.token, session.id);
+      const answer = await postFrame({ spec: ctx.spec, base: ctx.base, recorder: ctx.recorder, timeoutMs: ctx.timeoutMs, track: () => undefined, headers: ctx.credentials }, ctx.path('messagesPath'), ctx.triggerFrame(session.id), session.token, session.id);
       postRefusal(answer, 'session_expired', 410, 'a POST for an expired session');
       return '410 session_expired';
     },
@@ -117,7 +117,7 @@ export const lifetimeChecks: readonly TransportCheck[] = [
       const { link, session } = await ctx.openSession();
       (link as PollLink).drop();
       const query = `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}`;
-      const headers = { authorization: `Bearer ${session.token}` };
+      const headers = { "resume-token": session.token };
       const url = urlFor(ctx.base, ctx.path());
       url.search = query;
       // The newer poll must come while the older is held: when the hold ran out first (a
@@ -126,7 +126,7 @@ export const lifetimeChecks: readonly TransportCheck[] = [
         const older = ctx.http('GET', ctx.path(), { query, headers });
         await ctx.pause(Math.min(100, ctx.timers.holdMs / 4));
         const abort = new AbortController();
-        const newer = fetch(url, { headers, signal: abort.signal }).then((r) => r.status, () => 0);
+        const newer = fetch(url, { headers: { ...ctx.credentials, ...headers }, signal: abort.signal }).then((r) => r.status, () => 0);
         const a = await older;
         abort.abort();
         await newer;

@@ -277,7 +277,7 @@ export const replayChecks: readonly TransportCheck[] = [
       const k = ctx.origin - 1 + ctx.produces;
       // Let the server produce everything before asking (the link itself has not polled).
       await ctx.pause(ctx.quietMs);
-      const a = await ctx.http('GET', ctx.path(), { query: `session_id=${encodeURIComponent(session.id)}&cursor=${k}`, headers: { authorization: `Bearer ${session.token}` } });
+      const a = await ctx.http('GET', ctx.path(), { query: `session_id=${encodeURIComponent(session.id)}&cursor=${k}`, headers: { "resume-token": session.token } });
       const frames = (framesOf(a.json) ?? []) as { header?: { seq?: unknown } }[];
       const seqs = frames.map((f) => (typeof f?.header?.seq === 'number' ? f.header.seq : undefined));
       if (a.status !== 200 || !sameList(seqs, range(k + 1, latest))) fail(`a poll with cursor ${k}: HTTP ${a.status}, seqs ${seqRange(seqs)}; expected 200 with ${k + 1}..${latest}`);
@@ -294,7 +294,7 @@ export const replayChecks: readonly TransportCheck[] = [
         const { link, session } = await ctx.openSession();
         link.drop();
         if (ctx.kind === 'poll') {
-          const a = await ctx.http('GET', ctx.path(), { query: `session_id=${encodeURIComponent(session.id)}&cursor=${encodeURIComponent(c.value)}`, headers: { authorization: `Bearer ${session.token}` } });
+          const a = await ctx.http('GET', ctx.path(), { query: `session_id=${encodeURIComponent(session.id)}&cursor=${encodeURIComponent(c.value)}`, headers: { "resume-token": session.token } });
           expectPollError(a, 400, 'invalid_message', '/cursor');
           return `cursor=${c.value} → 400 invalid_message at /cursor`;
         }

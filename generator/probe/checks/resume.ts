@@ -107,7 +107,7 @@ export const resumeChecks: readonly TransportCheck[] = [
     async run(ctx) {
       const { link, session } = await ctx.openSession();
       link.drop();
-      const a = await ctx.http('GET', ctx.path(), { query: `session_id=${encodeURIComponent(session.id)}`, headers: { authorization: `Bearer ${session.token}` } });
+      const a = await ctx.http('GET', ctx.path(), { query: `session_id=${encodeURIComponent(session.id)}`, headers: { "resume-token": session.token } });
       expectPollError(a, 400, 'invalid_message', '/cursor');
       return '400 invalid_message at /cursor';
     },

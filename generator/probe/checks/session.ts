@@ -254,7 +254,7 @@ export const sessionChecks: readonly TransportCheck[] = [
     sentence: 'A POST may carry the token as the resume_token query parameter instead of Authorization: the frame is accepted (202) and handled.',
     async run(ctx) {
       const { link, session } = await ctx.openSession();
-      const answer = await postFrame({ spec: ctx.spec, base: ctx.base, recorder: ctx.recorder, timeoutMs: ctx.timeoutMs, track: () => undefined }, ctx.path('messagesPath'), ctx.triggerFrame(session.id), undefined, session.id, { resume_token: session.token });
+      const answer = await postFrame({ spec: ctx.spec, base: ctx.base, recorder: ctx.recorder, timeoutMs: ctx.timeoutMs, track: () => undefined, headers: ctx.credentials }, ctx.path('messagesPath'), ctx.triggerFrame(session.id), undefined, session.id, { resume_token: session.token });
       if (answer.status !== 202) fail(`a trigger POSTed with ?resume_token= was answered HTTP ${answer.status} ${clip(JSON.stringify(answer.body) ?? '')}; expected 202`);
       await ctx.takeData(link, ctx.produces, 'the trigger POSTed with ?resume_token=');
       return `202, then ${ctx.produces} data messages`;

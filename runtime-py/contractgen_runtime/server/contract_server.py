@@ -18,6 +18,7 @@ from ..contract import ContractDescriptor, HistoryDescriptor, TransportKind
 from ..frames import clip
 from ..limits import LimitOverrides
 from ..validation import Validator
+from .auth import REFUSALS, Authenticate, Authorize, Gate, GateRefusal, Refuse
 from .conformance import ConformanceResponder
 from .history import HistoryEndpoint, HistoryStore
 from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
@@ -74,6 +75,8 @@ class HandlerContext(Generic[E]):
     emit: E
     #: The request_id of the client frame being handled, if it had one.
     request_id: str | None = None
+    #: A2: whom the session belongs to, as ``authenticate`` last named them (None when anonymous).
+    principal: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,11 +171,20 @@ class ContractServer(Generic[E]):
         limits: LimitOverrides | None = None,
         client_key: ClientKey | None = None,
         timers: ServerTimers | None = None,
+        authenticate: Authenticate | None = None,
+        principal_key: Callable[[Any], str] | None = None,
+        authorize: Mapping[str, Authorize] | None = None,
     ) -> None:
         """``limits`` (L2) overrides the contract's limits for this server; ``client_key`` says whom a
         request counts against for the per-client session limit (default: the peer address —
         behind a reverse proxy, read the client's address from the proxy's header instead);
-        ``timers`` is for tests and ``contractgen probe --timers`` only (see ServerTimers)."""
+        ``timers`` is for tests and ``contractgen probe --timers`` only (see ServerTimers).
+        ``authenticate`` (A1) decides who each request is — WebSocket upgrade, SSE, poll, POST,
+        history — before any protocol work: ``Authenticated(principal)`` or ``Refuse("unauthorized"
+        | "forbidden")``; without it every request is anonymous. ``principal_key`` (A2) is the key a
+        principal's sessions are bound to (default its JSON with sorted keys). ``authorize`` (A2), by
+        history endpoint name: ``authorize(principal, params)`` says whether the caller may read that
+        log (False reads as 404, like a log that does not exist; ``Refuse`` answers 401 / 403)."""
         contract = with_timers(contract, timers)
         self.contract = contract
         self._emitter = emitter
@@ -216,12 +228,15 @@ class ContractServer(Generic[E]):
         base = base_path.rstrip("/")
         t = contract.transports
         key = client_key or address_key
-        self.websocket = WebSocketTransport(self.core, base + t.websocket.path, resume_timeout_ms=resume_timeout_ms or 10_000, client_key=key) if t.websocket else None
-        self.sse = SseTransport(self.core, base + t.sse.path, client_key=key) if t.sse else None
-        self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms, client_key=key) if t.poll else None
+        # A1: one gate in front of every entry.
+        gate = Gate(authenticate, principal_key=principal_key, client_key=key, on_error=lambda error: self.core.report(error, None, "authenticate"))
+        self.websocket = WebSocketTransport(self.core, base + t.websocket.path, resume_timeout_ms=resume_timeout_ms or 10_000, client_key=key, gate=gate) if t.websocket else None
+        self.sse = SseTransport(self.core, base + t.sse.path, client_key=key, gate=gate) if t.sse else None
+        self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms, client_key=key, gate=gate) if t.poll else None
         messages_path = t.sse.messages_path if t.sse else t.poll.messages_path if t.poll else None
-        self.messages = MessagesEndpoint(self.core, base + messages_path, key) if messages_path else None
-        self.history = [HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error) for h in history]
+        self.messages = MessagesEndpoint(self.core, base + messages_path, key, gate) if messages_path else None
+        authorizers = authorize or {}
+        self.history = [_Gated(gate, HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error), authorizers.get(h.descriptor.name)) for h in history]
         self.closed = False
         self._exact: dict[str, ASGIApp] = {}
         for endpoint in (self.sse, self.poll, self.messages):
@@ -242,8 +257,9 @@ class ContractServer(Generic[E]):
 
     def _context(self, session: Session, request_id: str | None = None) -> HandlerContext[E]:
         ctx = self._contexts.get(session)
-        if ctx is None:
-            ctx = HandlerContext(SessionHandle(session), self.emit_to(session.id))
+        if ctx is None or ctx.principal is not session.principal:
+            # The principal is the session's newest: a resume with refreshed credentials names it anew (A2).
+            ctx = HandlerContext(SessionHandle(session), self.emit_to(session.id), principal=session.principal)
             self._contexts[session] = ctx
         return ctx if request_id is None else replace(ctx, request_id=request_id)
 
@@ -368,6 +384,49 @@ class ContractServer(Generic[E]):
                     await send_json(send, 500, {"error": "internal error; the server keeps serving"})
             except Exception:
                 pass  # answered already, or the client is gone
+
+
+class _Gated:
+    """A1: a history endpoint behind the gate: a refused request is answered 401 / 403 before any work."""
+
+    __slots__ = ("gate", "endpoint", "authorize")
+
+    def __init__(self, gate: Gate, endpoint: HistoryEndpoint[Any], authorize: Authorize | None = None) -> None:
+        self.gate = gate
+        self.endpoint = endpoint
+        self.authorize = authorize
+
+    @property
+    def descriptor(self) -> HistoryDescriptor:
+        return self.endpoint.descriptor
+
+    def match(self, scope: Scope) -> dict[str, str] | None:
+        return self.endpoint.match(scope)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        who = await self.gate.check(scope, "history")
+        if isinstance(who, GateRefusal):
+            await send_json(send, who.status, {"error": who.message, "code": who.code})
+            return
+        log = self.endpoint.log_of(self.endpoint.match(scope) or {})
+        if self.authorize is not None and log is not None and scope.get("method") in ("GET", "HEAD"):
+            # A2: asked once the path parameters are valid, before the store is.
+            try:
+                verdict = self.authorize(who.principal, self.endpoint.match(scope) or {})
+                if inspect.isawaitable(verdict):
+                    verdict = await verdict
+            except Exception as error:
+                self.gate.report(error)
+                await send_json(send, 500, {"error": "the server could not authorize the request"})
+                return
+            if isinstance(verdict, Refuse):
+                status, _close, message = REFUSALS[verdict.refuse]
+                await send_json(send, status, {"error": verdict.message or message, "code": verdict.refuse})
+                return
+            if verdict is not True:
+                await self.endpoint.not_found(send, log, scope.get("method") == "HEAD")
+                return
+        await self.endpoint(scope, receive, send)
 
 
 class _App:

@@ -99,25 +99,27 @@ class MemoryStore:
             raise UnknownSessionError(session_id)
         return entry
 
-    async def create(self, protocol_version: str) -> tuple[str, str]:
+    async def create(self, protocol_version: str, owner: str = "", principal: str = "") -> tuple[str, str]:
         b = self._bounds
         session_id = random_id(b.id_bits)
         while session_id in self._live or session_id in self._tombstones:  # 2^-128, but never reuse
             session_id = random_id(b.id_bits)
         token = random_id(b.token_bits)
         ring = ReplayRing(b.max_messages, b.max_bytes)
-        self._live[session_id] = _Entry(session_id, token_digest(token), ring, protocol_version, self._now())
+        # A2: the digest binds the token to its owner (the principal's JSON is not needed here: the
+        # process that holds the memory store holds the session's principal too).
+        self._live[session_id] = _Entry(session_id, token_digest(token, owner), ring, protocol_version, self._now())
         return session_id, token
 
-    async def authenticate(self, session_id: str, token: str) -> SessionLookup:
+    async def authenticate(self, session_id: str, token: str, owner: str = "") -> SessionLookup:
         entry = self._live.get(session_id)
         if entry is not None:
-            return SessionFound(entry.protocol_version) if token_matches(token, entry.digest) else SessionMissing("unknown_session")
+            return SessionFound(entry.protocol_version) if token_matches(token, entry.digest, owner) else SessionMissing("unknown_session")
         digest = self._tombstones.get(session_id)
-        # Only the holder of the right token learns that the session expired (S3: no oracle).
-        if digest is not None and token_matches(token, digest):
+        # Only the holder of the right token, presented by its owner, learns that the session expired (S3, A2: no oracle).
+        if digest is not None and token_matches(token, digest, owner):
             return SessionMissing("session_expired")
-        token_matches(token, token_digest(""))  # the same work on every path
+        token_matches(token, token_digest(""), owner)  # the same work on every path
         return SessionMissing("unknown_session")
 
     def append(self, session_id: str, parts: FrameParts) -> int:

@@ -31,7 +31,7 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import redis_scripts as lua
-from .ids import random_id, token_digest, token_matches
+from .ids import owner_digest, random_id, token_digest, token_matches
 from .store import (
     AcceptAnswer,
     FrameParts,
@@ -417,29 +417,31 @@ class RedisStore:
 
     # --- the store -----------------------------------------------------------------------------------
 
-    async def create(self, protocol_version: str) -> tuple[str, str]:
+    async def create(self, protocol_version: str, owner: str = "", principal: str = "") -> tuple[str, str]:
         self._start()
         for _ in range(3):
             session_id = random_id(self._b.id_bits)
             token = random_id(self._b.token_bits)
-            created = await self._run("create", "CREATE", session_id, [token_digest(token).hex(), protocol_version, self._b.ttl_ms, self._tomb_ttl])
+            # A2: the digest binds the token to its owner; the owner's digest and the principal are kept with the session.
+            args: list[str | int] = [token_digest(token, owner).hex(), protocol_version, self._b.ttl_ms, self._tomb_ttl, owner_digest(owner) if owner else "", principal]
+            created = await self._run("create", "CREATE", session_id, args)
             if _int(created, "create") == 1:
                 self._detached[session_id] = self._now()
                 return session_id, token
         raise StoreUnavailableError("redis store: create found three fresh session ids taken; the CSPRNG or the key prefix is broken")
 
-    async def authenticate(self, session_id: str, token: str) -> SessionLookup:
+    async def authenticate(self, session_id: str, token: str, owner: str = "") -> SessionLookup:
         digest, version, tomb = (_text(x) for x in _list(await self._run("authenticate", "AUTHENTICATE", session_id, []), "authenticate"))
 
         def matches(hex_digest: str) -> bool:
-            return len(hex_digest) == 64 and token_matches(token, bytes.fromhex(hex_digest))
+            return len(hex_digest) == 64 and token_matches(token, bytes.fromhex(hex_digest), owner)
 
         if digest:
             return SessionFound(version) if matches(digest) else SessionMissing("unknown_session")
         # Only the holder of the right token learns that the session expired (S3: no oracle).
         if tomb and matches(tomb):
             return SessionMissing("session_expired")
-        token_matches(token, token_digest(""))  # the same work on every path
+        token_matches(token, token_digest(""), owner)  # the same work on every path
         return SessionMissing("unknown_session")
 
     def append(self, session_id: str, parts: FrameParts) -> Awaitable[int]:

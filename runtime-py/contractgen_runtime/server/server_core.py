@@ -92,6 +92,10 @@ class Session:
     subscription: Subscription | None = None
     #: L2: who the session is counted against in the limiter.
     client_key: str = ""
+    #: A2: the owner key the session is bound to ("" anonymous), and its principal as the last
+    #: request that reached it here authenticated it.
+    owner: str = ""
+    principal: object = None
     #: L2: bytes of client frames queued for, or running in, the handlers.
     inbound: int = 0
     #: When the session last had no attachment here (None while attached).
@@ -140,6 +144,9 @@ class ResumeRequest:
     versions: Sequence[str] | None
     #: L2: the client the session is counted against if this process does not hold it yet.
     client_key: str = "unknown"
+    #: A2: who asks (the session must be theirs).
+    owner: str = ""
+    principal: object = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +181,9 @@ class FromPost:
     token: str | None
     client_key: str = "unknown"
     session: Session | None = None
+    #: A2: who POSTs (the session must be theirs).
+    owner: str = ""
+    principal: object = None
 
 
 InboundSource = FromAttachment | FromPost
@@ -223,7 +233,7 @@ def overloaded(r: Refusal) -> Refused:
     return Refused(r.status, error_frame("overloaded", r.message), r.retry_after_s)
 
 
-_NO_TOKEN = Refused(401, error_frame("unknown_session", "a POSTed frame needs the session token: send Authorization: Bearer <resume_token>"))
+_NO_TOKEN = Refused(401, error_frame("unknown_session", "a POSTed frame needs the session token: send Resume-Token: <resume_token>"))
 
 
 class ServerCore:
@@ -311,17 +321,18 @@ class ServerCore:
         attached = sum(1 for s in self._locals.values() if s.attachment is not None)
         return ServerStats(len(self._locals), attached, self._limiter.clients, self._inbound_total)
 
-    def _local_of(self, session_id: str, protocol_version: str, client_key: str) -> Session | Refusal:
+    def _local_of(self, session_id: str, protocol_version: str, client_key: str, owner: str = "", principal: object = None) -> Session | Refusal:
         """The session as this process holds it. A session new to this process is counted against
         ``client_key`` first (L2); a resume of one held elsewhere (a shared store) spends no token
         of the per-second budget, but still needs room."""
         session = self._locals.get(session_id)
         if session is not None:
+            session.principal = principal  # the same owner (the store checked): its newest principal
             return session
         refused = self._limiter.admit(client_key, False)
         if refused is not None:
             return refused
-        session = Session(session_id, protocol_version, client_key=client_key, idle_since=self._now())
+        session = Session(session_id, protocol_version, client_key=client_key, owner=owner, principal=principal, idle_since=self._now())
         self._locals[session_id] = session
         return session
 
@@ -433,7 +444,7 @@ class ServerCore:
 
     # --- entry points ----------------------------------------------------------------------------
 
-    async def open(self, attachment: Attachment, versions: Sequence[str] | None, client_key: str = "unknown") -> OpenOutcome:
+    async def open(self, attachment: Attachment, versions: Sequence[str] | None, client_key: str = "unknown", owner: str = "", principal: object = None) -> OpenOutcome:
         """H1/H2: a new session on a fresh attachment, if the limits admit one for ``client_key``
         (L2); the hello is sent before this returns."""
         version = negotiate_version(versions, self.contract.protocol_versions)
@@ -444,11 +455,11 @@ class ServerCore:
         if refused is not None:
             return overloaded(refused)
         try:
-            session_id, token = await self.store.create(version)
+            session_id, token = await self.store.create(version, owner, "" if owner == "" else dumps(principal))
         except BaseException:
             self._limiter.release(client_key)
             raise
-        session = Session(session_id, version, client_key=client_key, idle_since=self._now())
+        session = Session(session_id, version, client_key=client_key, owner=owner, principal=principal, idle_since=self._now())
         self._locals[session_id] = session
         binding = await self._bind(session, attachment)
         self.send_control(attachment, self._hello(session, token))
@@ -465,14 +476,14 @@ class ServerCore:
             return self._unsupported(request.versions)
         if not plausible_id(request.session_id) or not plausible_id(request.token):
             return self._fail("unknown_session")
-        auth = await self.store.authenticate(request.session_id, request.token)
+        auth = await self.store.authenticate(request.session_id, request.token, request.owner)
         if not isinstance(auth, SessionFound):
             return self._fail(auth.reason)
         # Check the window before taking the session over: a refused resume leaves it as it was.
         check = await self.store.replay(request.session_id, request.last_seen_seq)
         if isinstance(check, ReplayRefused):
             return self._window_failure(check, request.last_seen_seq)
-        local = self._local_of(request.session_id, version, request.client_key)
+        local = self._local_of(request.session_id, version, request.client_key, request.owner, request.principal)
         if isinstance(local, Refusal):
             return overloaded(local)
         session = local
@@ -506,19 +517,19 @@ class ServerCore:
         """Parses and validates one client frame (S2/S5 typed errors)."""
         return self.parser.parse(text)
 
-    async def authenticate(self, session_id: str, token: str | None, client_key: str) -> OpenOutcome:
-        """S3/L4: a POST's session, from its id and the bearer token, before any of its frames is
+    async def authenticate(self, session_id: str, token: str | None, client_key: str, owner: str = "", principal: object = None) -> OpenOutcome:
+        """S3/L4: a POST's session, from its id and the resume token, before any of its frames is
         looked at (the messages endpoint calls this before it reads a body that names the session
         in its query)."""
         if token is None:
             return _NO_TOKEN
         if plausible_id(session_id) and plausible_id(token):
-            auth = await self.store.authenticate(session_id, token)
+            auth = await self.store.authenticate(session_id, token, owner)
         else:
             return self._unknown()
         if not isinstance(auth, SessionFound):
             return Refused(ERROR_STATUS[auth.reason], error_frame(auth.reason, RESUME_MESSAGES[auth.reason], path="/header/session_id"))
-        local = self._local_of(session_id, auth.protocol_version, client_key)
+        local = self._local_of(session_id, auth.protocol_version, client_key, owner, principal)
         if isinstance(local, Refusal):
             return overloaded(local)
         if local.attachment is None:
@@ -548,7 +559,7 @@ class ServerCore:
             if attachment is None:
                 return error_frame("invalid_message", "protocol.resume is sent on connect: a WebSocket frame, or query parameters on SSE and poll", request_id=rid, path="/type")
             token = str(payload["resume_token"])
-            auth = await self.store.authenticate(str(header["session_id"]), token) if plausible_id(token) else None
+            auth = await self.store.authenticate(str(header["session_id"]), token, session.owner) if plausible_id(token) else None
             if not isinstance(auth, SessionFound) or header["session_id"] != session.id:
                 return resume_failed_frame("unknown_session", RESUME_MESSAGES["unknown_session"])
             last_seen = _int(payload["last_seen_seq"])
@@ -686,7 +697,7 @@ class ServerCore:
                 # L4: the session the first frame names is authenticated once; a refusal answers for
                 # the whole batch with one frame, however many frames it carries.
                 header = _dict(item.frame["header"])
-                auth = await self.authenticate(str(header.get("session_id")), source.token, source.client_key)
+                auth = await self.authenticate(str(header.get("session_id")), source.token, source.client_key, source.owner, source.principal)
                 if isinstance(auth, Refused):
                     rid = header.get("request_id")
                     frame = auth.frame

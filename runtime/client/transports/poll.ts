@@ -5,7 +5,7 @@
  * still carries frames — the typed reason — which are delivered before the transport closes.
  */
 import type { ContractDescriptor } from '../../contract.js';
-import { endpoint, postFrames, type ClientTransport, type ConnectParams, type TransportEnvironment, type TransportEvents } from '../transport.js';
+import { endpoint, postFrames, requestInit, tokenHeader, type ClientTransport, type ConnectParams, type TransportEnvironment, type TransportEvents } from '../transport.js';
 
 export function createPollClientTransport(contract: ContractDescriptor, env: TransportEnvironment, events: TransportEvents): ClientTransport {
   const poll = contract.transports.poll;
@@ -38,7 +38,7 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
           if (ended) return;
           const credentials = resume ?? params.credentials();
           const query: Record<string, string | number | undefined> = { versions: params.versions.join(',') };
-          const headers: Record<string, string> = { accept: 'application/json' };
+          let headers: Record<string, string> = { accept: 'application/json' };
           // A link that cut the last answers short gets smaller ones (it grows back as they arrive whole).
           const maxBytes = params.pollSize?.maxBytes;
           if (maxBytes !== undefined) query.max_bytes = maxBytes;
@@ -48,12 +48,12 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
             // R2: a poll that connects again asks for hello and resumed, even if the server still
             // counts the previous poll attachment as live.
             if (resume) query.resume = 1;
-            headers.authorization = `Bearer ${credentials.token}`;
+            headers = { ...headers, ...tokenHeader(credentials.token) };
           }
           let res: Response;
           let body: { frames?: unknown[] };
           try {
-            res = await env.fetch(endpoint(env.baseUrl, poll.path, query), { headers, signal: abort.signal });
+            res = await env.fetch(endpoint(env.baseUrl, poll.path, query), { ...requestInit(env, headers), signal: abort.signal });
             body = (await res.json()) as { frames?: unknown[] };
           } catch (err) {
             if (!ended) params.pollSize?.cut();

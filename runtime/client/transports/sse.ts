@@ -5,7 +5,7 @@
  * own reconnect is never used: the client core reconnects with the current cursor itself.
  */
 import type { ContractDescriptor } from '../../contract.js';
-import { endpoint, postFrames, type ClientTransport, type ConnectParams, type TransportEnvironment, type TransportEvents } from '../transport.js';
+import { endpoint, postFrames, requestInit, type ClientTransport, type ConnectParams, type TransportEnvironment, type TransportEvents } from '../transport.js';
 
 /**
  * Splits an SSE byte stream into events (data lines joined) and comments. `id` is the event's own
@@ -72,8 +72,9 @@ export function createSseClientTransport(contract: ContractDescriptor, env: Tran
       if (!sse) return end('the contract has no SSE transport');
       const r = params.resume;
       const url = endpoint(env.baseUrl, sse.path, { versions: params.versions.join(','), session_id: r?.sessionId, resume_token: r?.token, last_seen_seq: r?.lastSeenSeq });
-      if (env.EventSource) {
-        source = new env.EventSource(url);
+      // EventSource cannot send headers: with auth headers the stream is read with fetch.
+      if (env.EventSource && Object.keys(env.headers ?? {}).length === 0) {
+        source = env.withCredentials ? new env.EventSource(url, { withCredentials: true }) : new env.EventSource(url);
         source.onopen = () => {
           opened = true;
           events.open();
@@ -89,7 +90,7 @@ export function createSseClientTransport(contract: ContractDescriptor, env: Tran
       );
       void (async () => {
         try {
-          const res = await env.fetch(url, { headers: { accept: 'text/event-stream' }, signal: abort!.signal });
+          const res = await env.fetch(url, { ...requestInit(env, { accept: 'text/event-stream' }), signal: abort!.signal });
           if (!res.ok || !res.body) return end(`the event stream answered HTTP ${res.status}`);
           opened = true;
           events.open();

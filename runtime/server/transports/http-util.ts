@@ -1,17 +1,20 @@
 /**
  * Small HTTP helpers shared by the SSE, poll and messages endpoints: bounded body reading,
- * JSON answers, bearer tokens and strict integer query parameters.
+ * JSON answers, resume tokens and strict integer query parameters.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RESUME_TOKEN_HEADER } from '../../frames.js';
+import { originalTarget } from '../auth.js';
 import type { Duplex } from 'node:stream';
 
 /**
  * L1: the request target as a URL, or undefined when it is not one. `new URL(req.url, base)`
  * throws on targets such as `//[` (read as a host); here the origin is fixed and the target is
- * only ever a path and query (or an absolute URL, the proxy form). Never throws.
+ * only ever a path and query (or an absolute URL, the proxy form). Never throws. The target is
+ * the whole one a framework saw first (Express strips its mount path from `url`, not from
+ * `originalUrl`), so the contract's paths match wherever the server is mounted.
  */
-export function requestUrl(req: IncomingMessage): URL | undefined {
-  const raw = req.url ?? '/';
+export function requestUrl(req: IncomingMessage, raw: string = originalTarget(req)): URL | undefined {
   try {
     return raw.startsWith('/') ? new URL(`http://localhost${raw}`) : new URL(raw);
   } catch {
@@ -34,12 +37,30 @@ export function refuseUpgrade(socket: Duplex, status: number, message: string): 
   socket.destroy();
 }
 
-const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 404: 'Not Found', 503: 'Service Unavailable' };
+const STATUS_TEXT: Readonly<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 500: 'Internal Server Error', 503: 'Service Unavailable' };
 
 export class BodyTooLargeError extends Error {}
 
-/** Reads a request body as UTF-8, refusing more than `limit` bytes without buffering them. */
+/**
+ * A body a framework's parser read before the server saw the request (Express's `express.json()`,
+ * `text()`, `raw()` mounted first): the stream is over and the body is on `req.body` — text,
+ * bytes, or parsed JSON, which is written back as JSON. Undefined when the stream is unread.
+ */
+export function parsedBody(req: IncomingMessage): string | undefined {
+  if (!req.readableEnded && !(req.complete && !req.readable)) return undefined;
+  const body = (req as { body?: unknown }).body;
+  if (typeof body === 'string') return body;
+  if (Buffer.isBuffer(body)) return body.toString('utf8');
+  return body === undefined ? '' : (JSON.stringify(body) ?? '');
+}
+
+/**
+ * Reads a request body as UTF-8, refusing more than `limit` bytes without buffering them; a body a
+ * framework already read is taken from `req.body` (a stream read twice would never end).
+ */
 export function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  const parsed = parsedBody(req);
+  if (parsed !== undefined) return Buffer.byteLength(parsed) > limit ? Promise.reject(new BodyTooLargeError(`the request body exceeds ${limit} bytes`)) : Promise.resolve(parsed);
   return new Promise((resolve, reject) => {
     let chunks: Buffer[] = [];
     let size = 0;
@@ -70,15 +91,18 @@ export function framesBody(frames: readonly string[]): string {
   return `{"frames":[${frames.join(',')}]}`;
 }
 
-/** The token of `Authorization: Bearer <token>`, or a `resume_token` query parameter (S5). */
-export function bearerToken(req: IncomingMessage, url?: URL): string | undefined {
-  const header = req.headers.authorization;
-  if (typeof header === 'string') {
-    const m = /^Bearer\s+([A-Za-z0-9_-]+)\s*$/i.exec(header);
-    if (m) return m[1];
-  }
+/**
+ * The resume token of a poll or POST: the `Resume-Token` header, or a `resume_token` query
+ * parameter where a client cannot set headers (S5). A4: never `Authorization`, which carries the
+ * application's own credentials.
+ */
+export function resumeToken(req: IncomingMessage, url?: URL): string | undefined {
+  const header = req.headers[TOKEN_HEADER];
+  if (typeof header === 'string') return header.trim();
   return url?.searchParams.get('resume_token') ?? undefined;
 }
+
+const TOKEN_HEADER = RESUME_TOKEN_HEADER.toLowerCase();
 
 /** A canonical non-negative integer (`0`, `17`), or undefined; anything else is malformed. */
 export function parseCursor(value: string | null | undefined): number | undefined | 'malformed' {

@@ -1,7 +1,9 @@
 /**
  * POST endpoint for client frames on SSE and poll (which have no upstream channel). The body is
- * one frame or a JSON array of at most `maxFramesPerPost` frames; `Authorization: Bearer
- * <resume_token>` proves the session (S3: the id alone is not a capability).
+ * one frame or a JSON array of at most `maxFramesPerPost` frames; the `Resume-Token` header (or a
+ * `resume_token` query parameter) proves the session (S3: the id alone is not a capability; A4:
+ * never `Authorization`, which is the application's). The request is authenticated first (A1):
+ * a refusal is 401 / 403 with its typed frame (A3), and the session must be the caller's (A2).
  *
  * L4: the token is looked for before the body is read, and when the query names the session
  * (`?session_id=`, as the generated client sends it) the session is authenticated before the
@@ -10,16 +12,16 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorFrame } from '../../frames.js';
+import type { Gate } from '../auth.js';
 import type { InboundOutcome, ServerCore } from '../server-core.js';
-import { addressKey, type ClientKey } from '../session-limiter.js';
-import { bearerToken, BodyTooLargeError, methodNotAllowed, readBody, sendJson } from './http-util.js';
+import { BodyTooLargeError, methodNotAllowed, readBody, resumeToken, sendJson } from './http-util.js';
 
 export interface MessagesEndpoint {
   readonly path: string;
   handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
-export function createMessagesEndpoint(core: ServerCore, path: string, clientKey: ClientKey = addressKey): MessagesEndpoint {
+export function createMessagesEndpoint(core: ServerCore, path: string, gate: Gate): MessagesEndpoint {
   const { maxFramesPerPost } = core.limits;
   // A POST may batch frames; the body limit leaves room for a batch of full-size frames.
   const limit = core.contract.maxFrameBytes * maxFramesPerPost;
@@ -30,13 +32,16 @@ export function createMessagesEndpoint(core: ServerCore, path: string, clientKey
     path,
     async handle(req, res, url) {
       if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
-      const token = bearerToken(req, url);
-      const key = clientKey(req);
-      if (token === undefined) return answer(res, await core.receive('', { kind: 'post', token, clientKey: key }), { connection: 'close' });
+      // A1/L4: who it is, before the body is read.
+      const who = await gate.pass(req, url, 'messages');
+      if (!who.ok) return answer(res, { accepted: 0, errors: [errorFrame(who.code, who.message)], status: who.status }, { connection: 'close' });
+      const { identity } = who;
+      const token = resumeToken(req, url);
+      if (token === undefined) return answer(res, await core.receive('', { kind: 'post', token, identity }), { connection: 'close' });
       const sessionId = url.searchParams.get('session_id');
       let session;
       if (sessionId !== null) {
-        const auth = await core.authenticate(sessionId, token, key);
+        const auth = await core.authenticate(sessionId, token, identity);
         if (!auth.ok) {
           const headers: Record<string, string> = { connection: 'close', ...(auth.retryAfterS ? { 'retry-after': String(auth.retryAfterS) } : {}) };
           return answer(res, { accepted: 0, errors: [auth.frame], status: auth.status }, headers);
@@ -52,7 +57,7 @@ export function createMessagesEndpoint(core: ServerCore, path: string, clientKey
         }
         return; // the client went away
       }
-      const outcome = await core.receive(text, { kind: 'post', token, clientKey: key, ...(session ? { session } : {}) });
+      const outcome = await core.receive(text, { kind: 'post', token, identity, ...(session ? { session } : {}) });
       answer(res, outcome, outcome.status === 429 ? { 'retry-after': '1' } : {});
     },
   };

@@ -1,8 +1,9 @@
 /**
  * Long-polling transport. GET `path` without a session opens one and answers at once with the
- * hello; GET with `session_id`, `cursor` (= the last seq processed, R4) and the token answers
- * with the data after the cursor, holding the request up to `holdMs` when there is none. The
- * cursor also acknowledges (Q5). A poll that is not a continuation of a live poll attachment is a
+ * hello; GET with `session_id`, `cursor` (= the last seq processed, R4) and the token (the
+ * `Resume-Token` header, A4) answers with the data after the cursor, holding the request up to
+ * `holdMs` when there is none. The cursor also acknowledges (Q5). Each request is authenticated
+ * first (A1): a refusal is 401 / 403 with its typed frame (A3). A poll that is not a continuation of a live poll attachment is a
  * resume: the answer starts with hello and resumed. Refusals come with an HTTP status (R3: 410
  * Gone for a cursor before the window). Client frames go by POST (messages.ts).
  *
@@ -12,18 +13,21 @@
  * has its socket destroyed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorFrame, heartbeatFrame, parseVersionList, resumeFailedFrame } from '../../frames.js';
+import { errorFrame, heartbeatFrame, parseVersionList, RESUME_TOKEN_HEADER, resumeFailedFrame } from '../../frames.js';
+import { createGate, type Gate, type Identity } from '../auth.js';
 import { plausibleId, type Attachment, type OpenOutcome, type ServerCore, type Session } from '../server-core.js';
-import { addressKey, type ClientKey } from '../session-limiter.js';
-import { bearerToken, framesBody, methodNotAllowed, parseCursor, sendJson } from './http-util.js';
+import type { ClientKey } from '../session-limiter.js';
+import { framesBody, methodNotAllowed, parseCursor, resumeToken, sendJson } from './http-util.js';
 
 export interface PollTransportOptions {
   readonly core: ServerCore;
   readonly path: string;
   /** How long a poll waits for data (the contract's holdMs). */
   readonly holdMs: number;
-  /** Who a request counts against (L2, default its address). */
+  /** Who a request counts against when anonymous (L2, default its address). */
   readonly clientKey?: ClientKey;
+  /** A1: authenticates each request before anything else (default: every request anonymous). */
+  readonly gate?: Gate;
 }
 
 export interface PollTransport {
@@ -53,7 +57,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
   const { core } = options;
   const attachments = new WeakMap<Session, PollAttachment>();
   const holding = new Set<PollAttachment>();
-  const clientKey = options.clientKey ?? addressKey;
+  const gate = options.gate ?? createGate({ clientKey: options.clientKey });
   // A poll attachment stays live between polls for this long after the last answer.
   const leaseMs = options.holdMs + core.contract.heartbeatMs;
   // One answer carries at most maxBytes of data; the client polls again with the new cursor. On a
@@ -185,7 +189,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
   const refused = (res: ServerResponse, outcome: Extract<OpenOutcome, { ok: false }>): void =>
     sendJson(res, outcome.status, JSON.stringify({ frames: [outcome.frame] }), outcome.retryAfterS ? { 'retry-after': String(outcome.retryAfterS) } : {});
 
-  const serve = async (req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+  const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, identity: Identity): Promise<void> => {
     const versions = parseVersionList(url.searchParams.get('versions'));
     const sessionId = url.searchParams.get('session_id');
     // L2: a client may take smaller answers than the server's cap (never larger).
@@ -197,7 +201,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
 
     if (sessionId === null) {
       const attachment = createAttachment(undefined);
-      const opened = await core.open(attachment, versions, clientKey(req));
+      const opened = await core.open(attachment, versions, identity);
       if (!opened.ok) return refused(res, opened);
       attachment.bind(opened.session);
       attachments.set(opened.session, attachment);
@@ -208,9 +212,9 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     if (cursor === undefined || cursor === 'malformed') {
       return refuse(res, 400, errorFrame('invalid_message', 'cursor must be the last seq processed, a non-negative integer', { path: '/cursor' }));
     }
-    const token = bearerToken(req, url);
+    const token = resumeToken(req, url);
     if (token === undefined) {
-      return refuse(res, 401, errorFrame('unknown_session', 'a poll for a session needs its token: Authorization: Bearer <resume_token>'));
+      return refuse(res, 401, errorFrame('unknown_session', `a poll for a session needs its token: ${RESUME_TOKEN_HEADER}: <resume_token>`));
     }
     const local = core.local(sessionId);
     const current = local ? attachments.get(local) : undefined;
@@ -220,7 +224,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     // A poll naming versions without the session's one is another client connecting: it negotiates (H2).
     const sameVersion = local !== undefined && (versions === undefined || versions.includes(local.protocolVersion));
     if (local && current && sameVersion && !explicitResume && current.live && local.attachment === current && plausibleId(token)) {
-      const auth = await core.store.authenticate(sessionId, token);
+      const auth = await core.store.authenticate(sessionId, token, identity.owner);
       if (auth.ok) {
         // A continuation of this poll attachment: the cursor acknowledges (Q5).
         core.store.release(sessionId, cursor).catch(() => undefined);
@@ -230,7 +234,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     // Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
     // A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
     const attachment = createAttachment(undefined);
-    const resumed = await core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions, clientKey: clientKey(req) });
+    const resumed = await core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions, identity });
     if (!resumed.ok) return refused(res, resumed);
     attachment.bind(resumed.session);
     attachments.set(resumed.session, attachment);
@@ -244,7 +248,11 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     },
     handle(req, res, url) {
       if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
-      serve(req, res, url).catch((error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the poll could not be served: ${(error as Error).message}`)] })));
+      // A1: who it is, before anything else; A3: a refusal is 401 / 403 with its typed frame.
+      gate
+        .pass(req, url, 'poll')
+        .then((outcome) => (outcome.ok ? serve(req, res, url, outcome.identity) : refuse(res, outcome.status, errorFrame(outcome.code, outcome.message))))
+        .catch((error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the poll could not be served: ${(error as Error).message}`)] })));
     },
     close() {
       for (const a of [...holding]) a.close({ code: 'server_closing', message: 'the server is shutting down; resume later' });

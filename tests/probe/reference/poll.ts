@@ -16,9 +16,10 @@ export function sendJson(res: ServerResponse, status: number, body: string, head
 
 export const framesBody = (texts: readonly string[]): string => `{"frames":[${texts.join(',')}]}`;
 
-/** Authorization: Bearer <token>, or the resume_token query parameter (S3.4). */
+/** Resume-Token: <token>, or the resume_token query parameter (S3.4). */
 export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
-  return /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1] ?? url.searchParams.get('resume_token') ?? undefined;
+  const header = req.headers['resume-token'];
+  return (typeof header === 'string' ? header : undefined) ?? url.searchParams.get('resume_token') ?? undefined;
 }
 
 interface PollSink extends Sink {
@@ -87,7 +88,7 @@ export function createPollTransport(core: Core, timers: Timers) {
       if (cursor === undefined && core.has('missing-cursor-zero')) cursor = 0;
       if (cursor === undefined || cursor === 'malformed') return sendJson(res, 400, framesBody([core.error('invalid_message', 'cursor must be a non-negative integer', { path: '/cursor' })]));
       const token = tokenOf(req, url);
-      if (token === undefined) return sendJson(res, core.has('no-token-404') ? 404 : 401, framesBody([core.error('unknown_session', 'send Authorization: Bearer <resume_token>')]));
+      if (token === undefined) return sendJson(res, core.has('no-token-404') ? 404 : 401, framesBody([core.error('unknown_session', 'send Resume-Token: <resume_token>')]));
       const auth = core.authenticate(sessionId, token);
       if (!('id' in auth)) {
         if (core.has('unreadable-refusal')) return void res.writeHead(404, { 'content-type': 'text/plain' }).end('no such session');

@@ -76,7 +76,7 @@ function messages(core: Core, req: http.IncomingMessage, res: http.ServerRespons
         /* judged as one malformed frame */
       }
     }
-    const errors: { text: string; status: number }[] = unread ? [{ text: core.error('unknown_session', 'send Authorization: Bearer <resume_token>'), status: core.has('no-token-404') ? 404 : 401 }] : [];
+    const errors: { text: string; status: number }[] = unread ? [{ text: core.error('unknown_session', 'send Resume-Token: <resume_token>'), status: core.has('no-token-404') ? 404 : 401 }] : [];
     const accepted: (() => void)[] = [];
     let session: { acked: number } | undefined;
     for (const item of items) {
@@ -91,7 +91,7 @@ function messages(core: Core, req: http.IncomingMessage, res: http.ServerRespons
         continue;
       }
       if (token === undefined) {
-        errors.push({ text: core.error('unknown_session', 'send Authorization: Bearer <resume_token>'), status: core.has('no-token-404') ? 404 : 401 });
+        errors.push({ text: core.error('unknown_session', 'send Resume-Token: <resume_token>'), status: core.has('no-token-404') ? 404 : 401 });
         continue;
       }
       const auth = core.authenticate(f.header.session_id as string, token);

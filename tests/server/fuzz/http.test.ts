@@ -167,7 +167,7 @@ describe.each(HOSTS)('the contract server mounted in %s, fuzzed over sockets', (
     await fc.assert(
       fc.asyncProperty(body, fc.boolean(), async (text, named) => {
         const path = named ? `/messages?session_id=${poller.sessionId}` : '/messages';
-        const answer = await rawRequest(port, httpPost(path, text, { authorization: `Bearer ${poller.token}` }));
+        const answer = await rawRequest(port, httpPost(path, text, { "resume-token": poller.token }));
         expect([202, 400, 401, 404, 410, 413, 429]).toContain(answer.status);
         const frames = (JSON.parse(answer.body) as { frames: unknown[] }).frames;
         expect(frames.length).toBeLessThanOrEqual(contract.limits.maxErrorFrames + 1);

@@ -169,7 +169,7 @@ describe('resume requests through the core (the store is asked only with plausib
     await fc.assert(
       fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 600 }), fc.string({ unit: 'binary', maxLength: 600 }), fc.nat(), async (sessionId, token, lastSeenSeq) => {
         const attachment = { kind: 'websocket' as const, send() {}, heartbeat() {}, close() {} };
-        const r = await core.resume(attachment, { sessionId, token, lastSeenSeq, versions: undefined, clientKey: 'fuzz' });
+        const r = await core.resume(attachment, { sessionId, token, lastSeenSeq, versions: undefined, identity: { principal: undefined, owner: '', clientKey: 'fuzz' } });
         expect(r.ok).toBe(false);
         if (!r.ok) expect(validateProtocolResumeFailed(r.frame).ok).toBe(true);
       }),

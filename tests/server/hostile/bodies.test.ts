@@ -29,7 +29,7 @@ describe('POST /messages before authentication (L4)', () => {
 
   it('a 1 MB array of 0 with a wrong token for a real session → one refusal, not one per element', async () => {
     const body = `[${JSON.stringify(chatSend(sse().sessionId))},${MB_OF_ZEROS.slice(1)}`;
-    const r = await rawRequest(port(), httpPost('/messages', body, { authorization: `Bearer ${FAKE_TOKEN}` }));
+    const r = await rawRequest(port(), httpPost('/messages', body, { "resume-token": FAKE_TOKEN }));
     expect([404, 413]).toContain(r.status);
     expect(json(r.body).frames).toHaveLength(1);
     expect(r.bytes).toBeLessThan(1024);
@@ -38,7 +38,7 @@ describe('POST /messages before authentication (L4)', () => {
   it('?session_id= with a wrong token → 404 before the body is read (only the headers were sent)', async () => {
     const answer = await new Promise<string>((resolve) => {
       const socket = net.connect(port(), '127.0.0.1', () =>
-        socket.write(`POST /messages?session_id=${sse().sessionId} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\nAuthorization: Bearer ${FAKE_TOKEN}\r\n\r\n`),
+        socket.write(`POST /messages?session_id=${sse().sessionId} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\nResume-Token: ${FAKE_TOKEN}\r\n\r\n`),
       );
       let text = '';
       socket.on('data', (d) => (text += d.toString()));
@@ -50,20 +50,20 @@ describe('POST /messages before authentication (L4)', () => {
   });
 
   it('?session_id= with the right token → the frames are handled as usual', async () => {
-    const r = await rawRequest(port(), httpPost(`/messages?session_id=${sse().sessionId}`, JSON.stringify(chatSend(sse().sessionId, 1)), { authorization: `Bearer ${sse().token}` }));
+    const r = await rawRequest(port(), httpPost(`/messages?session_id=${sse().sessionId}`, JSON.stringify(chatSend(sse().sessionId, 1)), { "resume-token": sse().token }));
     expect(r.status).toBe(202);
     await sse().ch.data(1);
   });
 
   it('?session_id= naming one session, frames naming another → unknown_session for them', async () => {
     const other = scene().bystanders[2]!;
-    const r = await rawRequest(port(), httpPost(`/messages?session_id=${sse().sessionId}`, JSON.stringify(chatSend(other.sessionId, 1)), { authorization: `Bearer ${sse().token}` }));
+    const r = await rawRequest(port(), httpPost(`/messages?session_id=${sse().sessionId}`, JSON.stringify(chatSend(other.sessionId, 1)), { "resume-token": sse().token }));
     expect(r.status).toBe(404);
     expect(json(r.body).frames[0].payload).toMatchObject({ code: 'unknown_session', path: '/header/session_id' });
   });
 
   it('a session_id of 600 characters in the query → 404 without asking the store', async () => {
-    const r = await rawRequest(port(), httpPost(`/messages?session_id=${'s'.repeat(600)}`, '{}', { authorization: `Bearer ${FAKE_TOKEN}` }));
+    const r = await rawRequest(port(), httpPost(`/messages?session_id=${'s'.repeat(600)}`, '{}', { "resume-token": FAKE_TOKEN }));
     expect(r.status).toBe(404);
   });
 });
@@ -88,14 +88,14 @@ describe('POST /messages batches (L2)', () => {
   });
 
   it('a body over maxFrameBytes × maxFramesPerPost → 413 frame_too_large', async () => {
-    const r = await rawRequest(port(), httpPost('/messages', 'x'.repeat(65536 * 4 + 1), { authorization: `Bearer ${sse().token}` }));
+    const r = await rawRequest(port(), httpPost('/messages', 'x'.repeat(65536 * 4 + 1), { "resume-token": sse().token }));
     expect(r.status).toBe(413);
     expect(json(r.body).frames[0].payload.code).toBe('frame_too_large');
   });
 
   it('an array item nested 30 000 deep → 400 malformed_frame (JSON.stringify would overflow the stack)', async () => {
     const deep = '['.repeat(30_000) + ']'.repeat(30_000);
-    const r = await rawRequest(port(), httpPost('/messages', `[${JSON.stringify(chatSend(sse().sessionId, 1))},${deep}]`, { authorization: `Bearer ${sse().token}` }));
+    const r = await rawRequest(port(), httpPost('/messages', `[${JSON.stringify(chatSend(sse().sessionId, 1))},${deep}]`, { "resume-token": sse().token }));
     expect(r.status).toBe(400);
     expect(json(r.body).accepted).toBe(1);
     expect(json(r.body).frames[0].payload.code).toBe('malformed_frame');
@@ -104,7 +104,7 @@ describe('POST /messages batches (L2)', () => {
 
   it('a body that stops halfway (slowloris) holds nothing but its socket; the server serves on, and nothing stays when it goes', async () => {
     const socket = net.connect(port(), '127.0.0.1', () =>
-      socket.write(`POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nAuthorization: Bearer ${sse().token}\r\n\r\n[{"type":`),
+      socket.write(`POST /messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nResume-Token: ${sse().token}\r\n\r\n[{"type":`),
     );
     socket.on('error', () => undefined);
     await new Promise((r) => setTimeout(r, 200));
@@ -168,7 +168,7 @@ describe('poll queries (L1, L2)', () => {
     const seqs: number[] = [];
     let cursor = 0;
     while (seqs.length < 20) {
-      const res = await fetch(`${scene().server.target.origin}/poll?session_id=${id}&cursor=${cursor}`, { headers: { authorization: `Bearer ${token}` } });
+      const res = await fetch(`${scene().server.target.origin}/poll?session_id=${id}&cursor=${cursor}`, { headers: { "resume-token": token } });
       const text = await res.text();
       expect(Buffer.byteLength(text)).toBeLessThan(LIMITS.maxPollBytes + 21_000);
       for (const f of JSON.parse(text).frames as { header: { seq?: number } }[]) if (typeof f.header.seq === 'number') seqs.push((cursor = f.header.seq));

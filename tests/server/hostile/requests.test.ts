@@ -88,14 +88,14 @@ describe('headers and query strings of the contract paths (L1, L2: answers never
 
   it('a poll with 4 000 repeated parameters and a huge cursor → 400 invalid_message at /cursor', async () => {
     const s = scene().bystanders[2]!;
-    const r = await rawRequest(port(), httpGet(`/poll?session_id=${s.sessionId}&${'a=1&'.repeat(4000)}cursor=99999999999999999999`, { authorization: `Bearer ${s.token}` }));
+    const r = await rawRequest(port(), httpGet(`/poll?session_id=${s.sessionId}&${'a=1&'.repeat(4000)}cursor=99999999999999999999`, { "resume-token": s.token }));
     expect(r.status).toBe(400);
     expect(json(r.body).frames[0].payload).toMatchObject({ code: 'invalid_message', path: '/cursor' });
   });
 
   it('a 12 KB bearer token → 404 unknown_session, the store never asked', async () => {
     const s = scene().bystanders[2]!;
-    const r = await rawRequest(port(), httpGet(`/poll?session_id=${s.sessionId}&cursor=0`, { authorization: `Bearer ${'t'.repeat(12_000)}` }));
+    const r = await rawRequest(port(), httpGet(`/poll?session_id=${s.sessionId}&cursor=0`, { "resume-token": 't'.repeat(12_000) }));
     expect(r.status).toBe(404);
     expect(json(r.body).frames[0].payload.reason).toBe('unknown_session');
   });
@@ -120,7 +120,7 @@ describe('headers and query strings of the contract paths (L1, L2: answers never
 
   it('a POST with the right Content-Length but invalid UTF-8 → 400 malformed_frame', async () => {
     const s = scene().bystanders[1]!;
-    const r = await rawRequest(port(), httpPost('/messages', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { authorization: `Bearer ${s.token}` }));
+    const r = await rawRequest(port(), httpPost('/messages', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { "resume-token": s.token }));
     expect(r.status).toBe(400);
     expect(json(r.body).frames[0].payload.code).toBe('malformed_frame');
   });

@@ -35,6 +35,8 @@ ERROR_STATUS: Mapping[str, int] = {
     "handler_failed": 500,
     "overloaded": 429,
     "cseq_gap": 409,
+    "unauthorized": 401,
+    "forbidden": 403,
     "window_exceeded": 410,
     "invalid_cursor": 400,
 }

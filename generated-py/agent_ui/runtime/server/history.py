@@ -227,6 +227,22 @@ class HistoryEndpoint(Generic[T]):
     def match(self, scope: Scope) -> dict[str, str] | None:
         return match_history_path(self.path, raw_route_path(scope))
 
+    def log_of(self, params: Mapping[str, str]) -> str | None:
+        """The log these path parameters name (``"/"``-joined), or None when one is missing or breaks
+        its pattern (then the request is answered 400 by ``__call__``)."""
+        parts: list[str] = []
+        for p in self.descriptor.path_params:
+            value = params.get(p.name)
+            pattern = self._patterns.get(p.name)
+            if not value or (pattern is not None and not pattern.search(value)):
+                return None
+            parts.append(value)
+        return "/".join(parts)
+
+    async def not_found(self, send: Any, conversation_id: str, head: bool) -> None:
+        """W2.3: the answer for a log that does not exist (also for one a principal may not read, A2: no oracle)."""
+        await send_json(send, 404, {"error": f"conversation {_quote(conversation_id)} does not exist"}, {"x-content-type-options": "nosniff"}, head=head)
+
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         method = scope.get("method", "")
         head = method == "HEAD"

@@ -13,7 +13,7 @@ from typing import Final
 CREATE: Final = """
 if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'v', ARGV[2], 'latest', 0, 'earliest', 1, 'bytes', 0, 'epoch', 0)
+redis.call('HSET', KEYS[1], 'digest', ARGV[1], 'v', ARGV[2], 'latest', 0, 'earliest', 1, 'bytes', 0, 'epoch', 0, 'o', ARGV[5], 'p', ARGV[6])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[1], 'PX', ARGV[4])
 return 1

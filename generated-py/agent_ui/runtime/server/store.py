@@ -102,11 +102,13 @@ class FrameParts:
 class SessionStore(Protocol):
     kind: str
 
-    async def create(self, protocol_version: str) -> tuple[str, str]:
-        """S1: a new session; returns (id, token). The token is returned once, here."""
+    async def create(self, protocol_version: str, owner: str = "", principal: str = "") -> tuple[str, str]:
+        """S1: a new session of ``owner`` (A2, "" anonymous; ``principal`` its JSON, kept with it);
+        returns (id, token). The token is returned once, here."""
 
-    async def authenticate(self, session_id: str, token: str) -> SessionLookup:
-        """S3: a wrong token answers exactly like an unknown id; compared in constant time."""
+    async def authenticate(self, session_id: str, token: str, owner: str = "") -> SessionLookup:
+        """S3: a wrong token answers exactly like an unknown id; compared in constant time. A2: so
+        does the right token presented by another owner (the token is bound to its session's owner)."""
 
     def append(self, session_id: str, parts: FrameParts) -> int | Awaitable[int]:
         """Q2: assigns the next seq atomically, builds the frame around it, keeps it in the replay

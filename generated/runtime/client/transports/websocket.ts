@@ -30,7 +30,9 @@ export function createWebSocketClientTransport(contract: ContractDescriptor, env
       if (!path || !Ctor) return end(undefined, !path ? 'the contract has no WebSocket transport' : 'no WebSocket implementation: pass one (e.g. the `ws` package) in options.WebSocket');
       const url = endpoint(env.baseUrl, path, { versions: params.versions.join(','), session_id: params.resume?.sessionId }).replace(/^http/, 'ws');
       try {
-        socket = new Ctor(url);
+        // A1: request headers reach a WebSocket upgrade only where the implementation takes them (`ws`); a browser sends its cookies.
+        const headers = env.headers ?? {};
+        socket = Object.keys(headers).length > 0 ? new Ctor(url, undefined, { headers }) : new Ctor(url);
       } catch (err) {
         return end(undefined, `could not open ${url}: ${(err as Error).message}`);
       }

@@ -3,7 +3,10 @@
 // Do not edit: fix the source in contractgen and rebuild.
 
 /**
- * WebSocket transport (the `ws` package). A connection without `session_id` in its URL gets a
+ * WebSocket transport (the `ws` package). Every upgrade is authenticated first (A1): a refused
+ * one is accepted, told why in a `protocol.error unauthorized|forbidden` frame and closed with
+ * 4401 / 4403 (A3) — a browser learns nothing from a refused upgrade's HTTP status, but it reads a
+ * close code. A connection without `session_id` in its URL gets a
  * new session and its hello at once; a connection with one must send `protocol.resume` as its
  * first frame (R1: the token travels in a frame, never in a URL). Frames queued in one tick are
  * written with the socket corked, so a burst becomes one syscall.
@@ -18,8 +21,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type ServerOptions, type WebSocket } from 'ws';
 import { CLOSE_CODES, errorFrame, heartbeatFrame, KERNEL, parseVersionList, type Frame } from '../../frames.js';
+import { createGate, type Gate, type GateRefusal, type Identity } from '../auth.js';
 import type { Attachment, CloseReason, OpenOutcome, ServerCore, Session } from '../server-core.js';
-import { addressKey, type ClientKey } from '../session-limiter.js';
+import type { ClientKey } from '../session-limiter.js';
 import { refuseUpgrade, requestUrl } from './http-util.js';
 
 export interface WebSocketTransportOptions {
@@ -31,8 +35,10 @@ export interface WebSocketTransportOptions {
   readonly maxBufferedBytes?: number;
   /** How long a closed connection may take to answer the close before its socket is destroyed (L3, default 5 s). */
   readonly closeTimeoutMs?: number;
-  /** Who a connection counts against (L2, default its address). */
+  /** Who a connection counts against when anonymous (L2, default its address). */
   readonly clientKey?: ClientKey;
+  /** A1: authenticates each upgrade before anything else (default: every connection anonymous). */
+  readonly gate?: Gate;
 }
 
 /** A close reason is at most 123 bytes of UTF-8 (RFC 6455); `ws` throws on more. */
@@ -45,7 +51,8 @@ export function closeReason(text: string): string {
 export interface WebSocketTransport {
   readonly path: string;
   /** Handles an HTTP upgrade for this transport's path; false when the path is not ours. */
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** `at`: the URL as the server should route it (a mount prefix taken off); default the request's own. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, at?: URL): boolean;
   readonly connections: number;
   close(): void;
 }
@@ -67,10 +74,17 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   const wss = new WebSocketServer(serverOptions);
   const maxBuffered = options.maxBufferedBytes ?? core.limits.maxBufferedBytes;
   const maxInbound = core.limits.maxInboundBytes;
-  const clientKey = options.clientKey ?? addressKey;
+  const gate = options.gate ?? createGate({ clientKey: options.clientKey });
 
-  /** A connection, its client's key and its URL (not the request: a connection should not keep it alive). */
-  const connected = (ws: WebSocket, key: string, url: URL): void => {
+  /** A3: the upgrade was not authenticated: the refusal as a frame, then the close code that names it. */
+  const refused = (ws: WebSocket, refusal: GateRefusal): void => {
+    ws.on('error', () => undefined);
+    ws.send(JSON.stringify(errorFrame(refusal.code, refusal.message)));
+    ws.close(refusal.close, closeReason(refusal.message));
+  };
+
+  /** A connection, who it is and its URL (not the request: a connection should not keep it alive). */
+  const connected = (ws: WebSocket, identity: Identity, url: URL): void => {
     const versions = parseVersionList(url.searchParams.get('versions'));
     const resumeId = url.searchParams.get('session_id');
     let session: Session | undefined;
@@ -174,7 +188,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     // handling one waits for the store.
     let inbound: Promise<void>;
     if (resumeId === null) {
-      inbound = core.open(attachment, versions, key).then(
+      inbound = core.open(attachment, versions, identity).then(
         (opened) => settle(opened, CLOSE_CODES.unsupportedVersion),
         (error: unknown) => {
           // The store failed (e.g. Redis is down): say so and close; the client tries again later.
@@ -206,7 +220,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         token: frame.payload.resume_token as string,
         lastSeenSeq: frame.payload.last_seen_seq as number,
         versions,
-        clientKey: key,
+        identity,
       });
       settle(resumed, !resumed.ok && resumed.frame.type === KERNEL.error ? CLOSE_CODES.unsupportedVersion : CLOSE_CODES.resumeFailed);
     };
@@ -236,25 +250,33 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
 
   return {
     path: options.path,
-    handleUpgrade(req, socket, head) {
+    handleUpgrade(req, socket, head, at) {
       // L1: a target that is not a URL is answered here, whichever host mounted the server.
-      const url = requestUrl(req);
+      const url = at ?? requestUrl(req);
       if (!url) {
         refuseUpgrade(socket, 400, 'the request target is not a valid URL path');
         return true;
       }
       if (url.pathname !== options.path) return false;
-      try {
-        wss.handleUpgrade(req, socket, head, (ws) => {
-          try {
-            connected(ws, clientKey(req), url);
-          } catch {
-            ws.terminate(); // a bug here ends this connection, never the process
-          }
-        });
-      } catch {
-        socket.destroy();
-      }
+      // A1: who it is, before anything else; the socket may fail while the application decides.
+      const swallow = (): void => undefined;
+      socket.on('error', swallow);
+      void gate.pass(req, url, 'websocket').then((outcome) => {
+        socket.removeListener('error', swallow);
+        if (socket.destroyed) return;
+        try {
+          wss.handleUpgrade(req, socket, head, (ws) => {
+            try {
+              if (outcome.ok) connected(ws, outcome.identity, url);
+              else refused(ws, outcome);
+            } catch {
+              ws.terminate(); // a bug here ends this connection, never the process
+            }
+          });
+        } catch {
+          socket.destroy();
+        }
+      });
       return true;
     },
     get connections() {

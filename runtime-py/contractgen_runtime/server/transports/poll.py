@@ -17,9 +17,10 @@ from ...contract import TransportKind
 from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list, resume_failed_frame
 from ...json_text import dumps, utf8_length
 from ..server_core import CloseReason, Opened, Refused, ResumeRequest, ServerCore, Session, plausible_id
+from ..auth import Gate, GateRefusal
 from ..session_limiter import ClientKey, address_key
 from ..store import ReplayOk, SessionFound
-from .http_util import Query, Scope, abort_connection, bearer_token, frames_body, method_not_allowed, parse_cursor, retry_after, send_json
+from .http_util import Query, Scope, abort_connection, resume_token, frames_body, method_not_allowed, parse_cursor, retry_after, send_json
 
 #: What a poll is answered with: (status, body, extra headers).
 Answer = tuple[int, str, dict[str, str]]
@@ -49,11 +50,13 @@ def _refused(outcome: Refused) -> Answer:
 
 
 class PollTransport:
-    def __init__(self, core: ServerCore, path: str, hold_ms: int, *, client_key: ClientKey = address_key) -> None:
+    def __init__(self, core: ServerCore, path: str, hold_ms: int, *, client_key: ClientKey = address_key, gate: Gate | None = None) -> None:
         self.core = core
         self.path = path
         self.hold_ms = hold_ms
         self.client_key = client_key
+        #: A1: who each request is, before anything else.
+        self.gate = gate or Gate(client_key=client_key)
         # A poll attachment stays live between polls for this long after the last answer.
         self.lease_ms = hold_ms + core.contract.heartbeat_ms
         self.attachments: weakref.WeakKeyDictionary[Session, _PollAttachment] = weakref.WeakKeyDictionary()
@@ -112,6 +115,11 @@ class PollTransport:
         def refuse(status: int, frame: Frame) -> Answer:
             return _frames(status, [dumps(frame)])
 
+        # A1: who it is, before anything else; A3: a refusal is 401 / 403 with its typed frame.
+        who = await self.gate.check(scope, "poll")
+        if isinstance(who, GateRefusal):
+            return refuse(who.status, error_frame(who.code, who.message))
+
         # L2: a client may take smaller answers than the server's cap (never larger).
         cap = core.limits.max_poll_bytes
         asked = parse_cursor(query.get("max_bytes"))
@@ -121,7 +129,7 @@ class PollTransport:
 
         if session_id is None:
             attachment = _PollAttachment(self)
-            opened = await core.open(attachment, versions, self.client_key(scope))
+            opened = await core.open(attachment, versions, who.client_key, who.owner, who.principal)
             if not isinstance(opened, Opened):
                 return _refused(opened)
             attachment.bind(opened.session)
@@ -131,9 +139,9 @@ class PollTransport:
         cursor = parse_cursor(query.get("cursor"))
         if not isinstance(cursor, int):
             return refuse(400, error_frame("invalid_message", "cursor must be the last seq processed, a non-negative integer", path="/cursor"))
-        token = bearer_token(scope, query)
+        token = resume_token(scope, query)
         if token is None:
-            return refuse(401, error_frame("unknown_session", "a poll for a session needs its token: Authorization: Bearer <resume_token>"))
+            return refuse(401, error_frame("unknown_session", "a poll for a session needs its token: Resume-Token: <resume_token>"))
         local = core.local(session_id)
         current = self.attachments.get(local) if local is not None else None
         # resume=1: a client connecting again says so, and gets hello and resumed (R2).
@@ -141,7 +149,7 @@ class PollTransport:
         # A poll naming versions without the session's one is another client connecting: it negotiates (H2).
         same_version = local is not None and (versions is None or local.protocol_version in versions)
         if local is not None and current is not None and same_version and not explicit_resume and current.live and local.attachment is current and plausible_id(token):
-            auth = await core.store.authenticate(session_id, token)
+            auth = await core.store.authenticate(session_id, token, who.owner)
             if isinstance(auth, SessionFound):
                 # A continuation of this poll attachment: the cursor acknowledges (Q5).
                 core.spawn(core.store.release(session_id, cursor), session_id, "ack")
@@ -149,7 +157,7 @@ class PollTransport:
         # Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
         # A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
         attachment = _PollAttachment(self)
-        resumed = await core.resume(attachment, ResumeRequest(session_id, token, cursor, versions, self.client_key(scope)))
+        resumed = await core.resume(attachment, ResumeRequest(session_id, token, cursor, versions, who.client_key, who.owner, who.principal))
         if not isinstance(resumed, Opened):
             return _refused(resumed)
         attachment.bind(resumed.session)

@@ -21,6 +21,7 @@ from typing import Any
 from ...contract import TransportKind
 from ...frames import CloseCodes, Frame, Kernel, error_frame, heartbeat_frame, parse_version_list
 from ..server_core import CloseReason, FromAttachment, Opened, OpenOutcome, Refused, Rejected, ResumeRequest, ServerCore, Session, _dict, _int
+from ..auth import Gate, GateRefusal, Identity
 from ..session_limiter import ClientKey, address_key
 from .http_util import Query, Scope, abort_connection, buffered, refuse_request, transport_of
 
@@ -55,6 +56,7 @@ class WebSocketTransport:
         max_buffered_bytes: int | None = None,
         close_timeout_ms: int = 5_000,
         client_key: ClientKey = address_key,
+        gate: Gate | None = None,
     ) -> None:
         self.core = core
         self.path = path
@@ -62,6 +64,8 @@ class WebSocketTransport:
         self.max_buffered = max_buffered_bytes if max_buffered_bytes is not None else core.limits.max_buffered_bytes
         self.close_timeout_ms = close_timeout_ms
         self.client_key = client_key
+        #: A1: who each upgrade is, before anything else.
+        self.gate = gate or Gate(client_key=client_key)
         self.connections: set[_Connection] = set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -87,6 +91,8 @@ class _Connection:
         self._receive = receive
         self._send = send
         self.session: Session | None = None
+        #: A1/A2: who the connection is (anonymous until the gate has decided).
+        self.who = Identity(None, "", "")
         self.closed = False
         self._queue: deque[str] = deque()
         self._queued_bytes = 0
@@ -216,14 +222,21 @@ class _Connection:
         query = Query(self.scope.get("query_string", b""))
         versions = parse_version_list(query.get("versions"))
         resume_id = query.get("session_id")
-        key = self.t.client_key(self.scope)
+        # A1: who it is, before anything else. A refused upgrade is accepted, told why and closed
+        # with 4401 / 4403 (A3): a browser learns nothing from a refused upgrade's status.
+        who = await self.t.gate.check(self.scope, "websocket")
+        if isinstance(who, Identity):
+            self.who = who
+        key = self.who.client_key
         await self._send({"type": "websocket.accept"})
         self._writer = asyncio.ensure_future(self._write_loop())
         resume_timer: asyncio.TimerHandle | None = None
         try:
-            if resume_id is None:
+            if isinstance(who, GateRefusal):
+                self._refuse(error_frame(who.code, who.message), who.close)
+            elif resume_id is None:
                 try:
-                    self._settle(await self.core.open(self, versions, key), CloseCodes.unsupported_version)
+                    self._settle(await self.core.open(self, versions, key, who.owner, who.principal), CloseCodes.unsupported_version)
                 except Exception as error:  # the store failed (e.g. Redis is down): try again later
                     self.core.report(error, None, "open")
                     self._refuse(error_frame("handler_failed", f"the server could not open a session: {error}"), CloseCodes.try_again_later)
@@ -329,6 +342,6 @@ class _Connection:
         if resume_timer is not None:
             resume_timer.cancel()
         payload = _dict(frame["payload"])
-        resumed = await self.core.resume(self, ResumeRequest(str(header["session_id"]), str(payload["resume_token"]), _int(payload["last_seen_seq"]), versions, key))
+        resumed = await self.core.resume(self, ResumeRequest(str(header["session_id"]), str(payload["resume_token"]), _int(payload["last_seen_seq"]), versions, key, self.who.owner, self.who.principal))
         unsupported = isinstance(resumed, Refused) and resumed.frame["type"] == Kernel.error
         self._settle(resumed, CloseCodes.unsupported_version if unsupported else CloseCodes.resume_failed)

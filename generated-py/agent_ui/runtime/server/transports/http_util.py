@@ -2,7 +2,7 @@
 # Copy of contractgen's runtime-py/contractgen_runtime/server/transports/http_util.py; fix bugs there, not here.
 # Do not edit: fix the source in contractgen and rebuild.
 """Small ASGI helpers shared by the SSE, poll, messages and history endpoints: query strings,
-headers, bounded body reading, JSON answers, bearer tokens, strict integer parameters, and
+headers, bounded body reading, JSON answers, resume tokens, strict integer parameters, and
 dropping a connection (L3)."""
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ Scope = Mapping[str, Any]
 Message = Mapping[str, Any]
 
 _CANONICAL_INTEGER = re.compile(r"^(?:0|[1-9][0-9]*)\Z")
-_BEARER = re.compile(r"^Bearer\s+([A-Za-z0-9_-]+)\s*\Z", re.IGNORECASE)
 MAX_SAFE_INTEGER = 9007199254740991
 
 
@@ -145,13 +144,13 @@ def frames_body(frames: list[str]) -> str:
     return '{"frames":[' + ",".join(frames) + "]}"
 
 
-def bearer_token(scope: Scope, query: Query | None = None) -> str | None:
-    """The token of ``Authorization: Bearer <token>``, or a ``resume_token`` query parameter (S5)."""
-    value = header(scope, b"authorization")
+def resume_token(scope: Scope, query: Query | None = None) -> str | None:
+    """The token of the ``Resume-Token`` header, or a ``resume_token`` query parameter (S5).
+
+    A4: never ``Authorization``, which carries the application's own credentials."""
+    value = header(scope, b"resume-token")
     if value is not None:
-        m = _BEARER.match(value)
-        if m:
-            return m.group(1)
+        return value.strip()
     return query.get("resume_token") if query is not None else None
 
 

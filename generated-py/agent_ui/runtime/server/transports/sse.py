@@ -22,6 +22,7 @@ from ...contract import TransportKind
 from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list
 from ...json_text import dumps
 from ..server_core import CloseReason, Opened, Refused, ResumeRequest, ServerCore, Session, _dict
+from ..auth import Gate, GateRefusal
 from ..session_limiter import ClientKey, address_key
 from .http_util import Query, Scope, abort_connection, buffered, header, method_not_allowed, parse_cursor, transport_of
 
@@ -43,11 +44,13 @@ def _event(frame: Frame, retry_after_s: int | None = None) -> str:
 
 
 class SseTransport:
-    def __init__(self, core: ServerCore, path: str, *, max_buffered_bytes: int | None = None, client_key: ClientKey = address_key) -> None:
+    def __init__(self, core: ServerCore, path: str, *, max_buffered_bytes: int | None = None, client_key: ClientKey = address_key, gate: Gate | None = None) -> None:
         self.core = core
         self.path = path
         self.max_buffered = max_buffered_bytes if max_buffered_bytes is not None else core.limits.max_buffered_bytes
         self.client_key = client_key
+        #: A1: who each request is, before anything else.
+        self.gate = gate or Gate(client_key=client_key)
         self.streams: set[_Stream] = set()
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
@@ -67,6 +70,11 @@ class SseTransport:
             await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
             await send({"type": "http.response.body", "body": _event(frame).encode()})
 
+        # A1: who it is, before anything else; A3: a refusal is the stream's only event.
+        who = await self.gate.check(scope, "sse")
+        if isinstance(who, GateRefusal):
+            await refuse(error_frame(who.code, who.message))
+            return
         if resuming and (session_id is None or token is None or cursor is None):
             await refuse(error_frame("session_required", "an SSE resume needs session_id, resume_token and last_seen_seq (or Last-Event-ID) in the query string"))
             return
@@ -76,12 +84,12 @@ class SseTransport:
         await send({"type": "http.response.start", "status": 200, "headers": STREAM_HEADERS})
         stream = _Stream(self, receive, send)
         self.streams.add(stream)
-        key = self.client_key(scope)
+        key = who.client_key
         try:
             if resuming and session_id is not None and token is not None and isinstance(cursor, int):
-                opening = self.core.resume(stream, ResumeRequest(session_id, token, cursor, versions, key))
+                opening = self.core.resume(stream, ResumeRequest(session_id, token, cursor, versions, key, who.owner, who.principal))
             else:
-                opening = self.core.open(stream, versions, key)
+                opening = self.core.open(stream, versions, key, who.owner, who.principal)
             await stream.run(opening)
         finally:
             self.streams.discard(stream)
