@@ -107,7 +107,7 @@ async function rawSends(url: string, transport: Transport, m: number): Promise<v
   const text = frame(sessionId);
   for (let sent = 0; sent < m; ) {
     const batch = Math.min(contract.limits.maxFramesPerPost, m - sent);
-    const res = await fetch(`${url}/messages?session_id=${sessionId}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: `[${Array.from({ length: batch }, () => text).join(',')}]` });
+    const res = await fetch(`${url}/messages?session_id=${sessionId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'resume-token': token }, body: `[${Array.from({ length: batch }, () => text).join(',')}]` });
     await res.arrayBuffer();
     sent += batch;
   }

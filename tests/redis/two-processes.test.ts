@@ -161,9 +161,9 @@ describe('two server processes on one Redis', () => {
     for (const c of [2, 3, 4, 5]) await again.send(chatSend(s.sessionId, `x${c}`, { cseq: c }));
     await until(async () => (await acked(again)) === 5, 'B to acknowledge 5');
     // A POST to A (the other process) of an old cseq is a duplicate there too; a gap is refused.
-    const dup = await fetch(`http://127.0.0.1:${a.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, 'x4', { cseq: 4 })) });
+    const dup = await fetch(`http://127.0.0.1:${a.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { 'resume-token': s.token, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, 'x4', { cseq: 4 })) });
     expect(await dup.json()).toMatchObject({ accepted: 1, acked: 5, frames: [] });
-    const gap = await fetch(`http://127.0.0.1:${a.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, 'x7', { cseq: 7 })) });
+    const gap = await fetch(`http://127.0.0.1:${a.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { 'resume-token': s.token, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, 'x7', { cseq: 7 })) });
     expect(gap.status).toBe(409);
     const mine = async (p: ServerProcess): Promise<string[]> => (await p.handled()).filter((h) => h.startsWith(`${s.sessionId}:`)).map((h) => h.slice(s.sessionId.length + 1));
     expect(await mine(a)).toEqual(['x1', 'x2', 'x3']);
@@ -174,7 +174,7 @@ describe('two server processes on one Redis', () => {
   it('C2 across processes: the same cseq POSTed to A and B at once is handed over by exactly one of them', async () => {
     const s = await openSession(target(a.port, contract), 'sse');
     const post = (p: ServerProcess, c: number) =>
-      fetch(`http://127.0.0.1:${p.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, `y${c}`, { cseq: c })) }).then((r) => r.json() as Promise<{ acked: number }>);
+      fetch(`http://127.0.0.1:${p.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { 'resume-token': s.token, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, `y${c}`, { cseq: c })) }).then((r) => r.json() as Promise<{ acked: number }>);
     for (let c = 1; c <= 20; c++) {
       const answers = await Promise.all([post(a, c), post(b, c)]);
       expect(answers.map((x) => x.acked)).toEqual([c, c]);
