@@ -109,7 +109,7 @@ async def test_each_cseq_is_handled_once_in_order_and_acknowledged(serve: Callab
         assert next(f for f in failed if f["type"] == "protocol.error")["payload"]["cseq"] == 3
     assert handlers.seen == ["t1", "t2", "boom"]
     async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
-        auth = {"authorization": f"Bearer {token}"}
+        auth = {"resume-token": token}
         posted = await http.post(f"/messages?session_id={sid}", headers=auth, content="[" + ",".join(chat(sid, f"p{c}", cseq=c) for c in (3, 4, 5)) + "]")
         assert posted.status_code == 202 and posted.json() == {"accepted": 3, "acked": 5, "frames": []}
         gap_post = await http.post(f"/messages?session_id={sid}", headers=auth, content=chat(sid, "p9", cseq=9))
