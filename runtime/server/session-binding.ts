@@ -39,7 +39,14 @@ export function localSession(id: string, protocolVersion: string, identity: Iden
  * the store delivers are held back until `release` — after the hello, resumed and replay have
  * been sent — so nothing overtakes them and nothing is sent twice.
  */
-export async function bindAttachment(store: SessionStore, session: LocalSession, attachment: Attachment, reportError: ReportError): Promise<{ release(afterSeq: number): void }> {
+export async function bindAttachment(
+  store: SessionStore,
+  session: LocalSession,
+  attachment: Attachment,
+  reportError: ReportError,
+  /** C2: called before a data frame goes out, so an acknowledgement still waiting goes first. */
+  beforeData?: () => void,
+): Promise<{ release(afterSeq: number): void }> {
   let held: { frame: string; seq: number }[] | undefined = [];
   let sentUpTo = Infinity;
   const listener: SessionListener = {
@@ -49,6 +56,7 @@ export async function bindAttachment(store: SessionStore, session: LocalSession,
       if (held) held.push({ frame, seq });
       else if (seq > sentUpTo) {
         sentUpTo = seq;
+        beforeData?.();
         attachment.send(frame, seq);
       }
     },

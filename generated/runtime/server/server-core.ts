@@ -238,7 +238,8 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
 
   // C2: each cseq handed to its handler once, in order, decided by the store at its turn.
   const delivery = createInboundDelivery({ store, queue, handle: (session, frame) => hooks.onMessage(session, frame) });
-  // C2 over a connection: duplicates are acknowledged once per tick and session, with the highest cseq accepted.
+  // C2 over a connection: one protocol.received per tick and session, with the highest cseq accepted, sent
+  // earlier when a data frame is about to go out (flushAckOf).
   const acksDue = new Map<LocalSession, Attachment>();
   const flushAcks = (): void => {
     const due = [...acksDue];
@@ -256,8 +257,12 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (session.attachment === attachment) sendControl(attachment, gapError(session, frame, verdict.acked));
       return;
     }
-    if (verdict.kind === 'duplicate') return ackSoon(session, attachment);
-    // Accepted: acknowledged now, ahead of anything its handler sends (the client's send resolves first).
+    ackSoon(session, attachment);
+  };
+  /** An acknowledgement still waiting for `session` goes now: before a data frame, so a send has resolved when its handler's data arrives. */
+  const flushAckOf = (session: LocalSession): void => {
+    const attachment = acksDue.get(session);
+    if (!attachment) return;
     acksDue.delete(session);
     if (session.attachment === attachment) sendControl(attachment, receivedFrame(session.id, session.acked));
   };
@@ -420,7 +425,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       }
       const session = localSession(created.id, version, identity, now());
       locals.set(session.id, session);
-      const bound = await bindAttachment(store, session, attachment, reportError);
+      const bound = await bindAttachment(store, session, attachment, reportError, () => flushAckOf(session));
       sendControl(attachment, hello(session, created.token));
       bound.release(0);
       if (hooks.onSessionStart) queue.run(session, 'session start', () => hooks.onSessionStart!(session));
@@ -439,7 +444,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (isRefusal(local)) return overloaded(local);
       const session = local;
       session.protocolVersion = version;
-      const bound = await bindAttachment(store, session, attachment, reportError);
+      const bound = await bindAttachment(store, session, attachment, reportError, () => flushAckOf(session));
       // Read again now that new frames reach this attachment: nothing falls between the two.
       let answer: ReplayAnswer;
       try {
