@@ -61,6 +61,29 @@ describe('poll answers shrink after a cut and grow back', () => {
     expect(rec.seqs).toEqual(range(1, N + 12));
   }, 60_000);
 
+  it('SSE needs no such bound: a replay burst streams frame by frame, so each connection that lives a few hundred bytes delivers some (the same link and backlog)', async () => {
+    const N = 1000;
+    const big = contractWith((c) => {
+      c.replayWindow = { maxMessages: 2 * N, maxBytes: 4 * 1024 * 1024 };
+    });
+    const { server, port } = await startServer({ contract: big });
+    const proxy = await startChaosProxy({ targetPort: port, random: seededRandom(0x5eed), meanBytes: 6_000, minMs: 3_600_000, maxMs: 3_600_001 });
+    proxy.chaos = false;
+    const client = startClient(proxy.url, { transport: 'sse', backoff: { initialMs: 5, maxMs: 50 } });
+    const rec = record(client);
+    await waitFor(() => client.state === 'open' && client.sessionId !== undefined, 'the session');
+    const ctx = server.session(client.sessionId!)!;
+    proxy.down = true;
+    await waitFor(() => client.state !== 'open', 'the client to notice the outage');
+    for (let i = 1; i <= N; i++) await ctx.emit.agentEvent(agentEvent(i));
+    proxy.down = false;
+    proxy.chaos = true;
+    await waitFor(() => rec.seqs.length >= N, `all ${N} messages`, 30_000, () => `${rec.summary()}; proxy cut ${proxy.cuts}`);
+    proxy.chaos = false;
+    expect(sequenceProblem(rec.seqs, N)).toBeUndefined();
+    expect(proxy.cuts).toBeGreaterThan(5);
+  }, 60_000);
+
   it('a client that gets no frame through for stallMs emits a typed stalled event, once, and keeps trying', async () => {
     const { port } = await startServer();
     const proxy = await startChaosProxy({ targetPort: port, random: () => 0.999, meanBytes: Number.MAX_SAFE_INTEGER / 4, minMs: 3_600_000, maxMs: 3_600_001 });
