@@ -16,6 +16,15 @@
  *    WebSocket, the SSE response or the pending poll) while it keeps emitting; measured from the
  *    cut to the client's first data message after it. Median of CUT_RUNS cuts per transport,
  *    for the client's default backoff and for a backoff that reconnects at once.
+ * 3. Client → server sends per transport (C1–C3), SENDS_M chat.send, IN_FLIGHT at a time:
+ *    `acked` is the generated client's send, resolved on the server's acknowledgement, timed to
+ *    the last resolution; `fire-and-forget` writes the same frames unnumbered and waits for
+ *    nothing (WebSocket), or POSTs them in batches one POST at a time (SSE, poll), timed to the
+ *    server's handler seeing the last one. Alternating, median of SEND_RUNS each; the ratio is
+ *    acked / fire-and-forget (target ≥ 0.8).
+ * 4. Cut → every unacknowledged send acknowledged: the client sends without end, IN_FLIGHT at a
+ *    time; the server cuts its connection; measured from the cut to the client's acknowledged
+ *    cseq reaching what it had queued (read over IPC right after the cut). Median of CUT_RUNS.
  */
 import { fork } from 'node:child_process';
 import http from 'node:http';
@@ -25,7 +34,8 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { BackoffOptions } from '../generated/runtime/client/backoff.js';
 import { createAgentUiServer, type AgentUiContext } from '../generated/server.js';
-import type { Answer, CommandBody, Transport } from './client/child.js';
+import type { Answer, CommandBody, SendMode, Transport } from './client/child.js';
+import { COUNT_ME, IN_FLIGHT } from './client/sends.js';
 import { intEnv, QUICK } from './env.js';
 
 const N = intEnv('BENCH_N') ?? (QUICK ? 10_000 : 100_000);
@@ -37,7 +47,9 @@ const BACKOFFS: readonly { readonly label: string; readonly options: BackoffOpti
   { label: 'default: initialMs 250, maxMs 10000, factor 2, full jitter', options: {} },
   { label: 'initialMs 0: reconnect at once', options: { initialMs: 0 } },
 ];
-const DEADLINE_MS = 170_000;
+const DEADLINE_MS = 240_000;
+const SENDS_M = QUICK ? 2_000 : 10_000;
+const SEND_RUNS = QUICK ? 1 : 3;
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -83,9 +95,17 @@ function burst(ctx: AgentUiContext, n: number): void {
   pump();
 }
 
+/** Section 3: chat.send frames the handler only counts, and when it saw the one the run waits for. */
+let counted = 0;
+let countWaiter: { target: number; resolve(at: number): void } | undefined;
+
 const agent = createAgentUiServer({
   handlers: {
     chatSend(message, ctx) {
+      if (message.payload.text === COUNT_ME) {
+        if (++counted === countWaiter?.target) countWaiter.resolve(now());
+        return;
+      }
       const spec = JSON.parse(message.payload.text) as { mode: 'burst'; n: number } | { mode: 'stream' };
       if (spec.mode === 'burst') return burst(ctx, spec.n);
       let i = 0;
@@ -209,6 +229,33 @@ async function cuts(url: string, transport: Transport, backoff: BackoffOptions):
   return { latency, detect, inOrder: stopped.inOrder === true };
 }
 
+/** Section 3: one run of m client → server sends; msgs/s. */
+async function sends(url: string, transport: Transport, m: number, mode: SendMode): Promise<number> {
+  counted = 0;
+  const handledAll = new Promise<number>((resolve) => (countWaiter = { target: m, resolve }));
+  const id = send({ cmd: 'sends', url, transport, m, mode });
+  const sent = await answerTo(id, 'sent', 120_000);
+  const lastAt = mode === 'raw' ? await handledAll : (sent.lastAt as number);
+  if (counted !== m) fail(new Error(`${transport} ${mode}: the handler saw ${counted} of ${m} sends`));
+  countWaiter = undefined;
+  return (m / (lastAt - (sent.startAt as number))) * 1000;
+}
+
+/** Section 4: cut → all unacknowledged sends acknowledged, ms, CUT_RUNS times. */
+async function sendCuts(url: string, transport: Transport): Promise<number[]> {
+  await answerTo(send({ cmd: 'flood', url, transport }), 'flooding', 10_000);
+  await sleep(100);
+  const out: number[] = [];
+  for (let i = 0; i < CUT_RUNS; i++) {
+    await sleep(20 + Math.random() * 40);
+    const cutAt = await cut();
+    const drained = await answerTo(send({ cmd: 'drain' }), 'drained', 15_000);
+    out.push((drained.at as number) - cutAt);
+  }
+  await answerTo(send({ cmd: 'stop' }), 'stopped', 5_000);
+  return out;
+}
+
 const deadline = setTimeout(() => fail(new Error(`took longer than ${DEADLINE_MS / 1000} s; stopped`)), DEADLINE_MS);
 await answerTo(0, 'ready', 20_000);
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -238,6 +285,32 @@ for (const [i, b] of BACKOFFS.entries()) {
   console.log(`\n2${'ab'[i]}. Server-side cut → client's first replayed message, ms; ${CUT_RUNS} cuts per transport; client backoff ${b.label}`);
   console.log(table(['transport', 'median', 'p90', 'min', 'max', 'cut → client notices (median)', 'stream in order'], cutRows));
 }
+
+const sendRows: string[][] = [];
+for (const transport of TRANSPORTS) {
+  await sends(url, transport, Math.round(SENDS_M / 5), 'acked'); // warm-up
+  await sends(url, transport, Math.round(SENDS_M / 5), 'raw');
+  const acked: number[] = [];
+  const all: number[] = [];
+  const raw: number[] = [];
+  for (let r = 0; r < SEND_RUNS; r++) {
+    acked.push(await sends(url, transport, SENDS_M, 'acked'));
+    all.push(await sends(url, transport, SENDS_M, 'acked-all'));
+    raw.push(await sends(url, transport, SENDS_M, 'raw'));
+  }
+  const f = median(raw);
+  sendRows.push([transport, fmtInt(median(acked)), fmtInt(median(all)), fmtInt(f), (median(acked) / f).toFixed(2), (median(all) / f).toFixed(2)]);
+}
+console.log(`\n3. Client → server: ${fmtInt(SENDS_M)} chat.send per run; acked (C3) ${IN_FLIGHT} in flight, acked all at once, and fire-and-forget, alternating, median of ${SEND_RUNS}; ratio = acked / fire-and-forget, target ≥ 0.8`);
+console.log(table(['transport', `acked (${IN_FLIGHT} in flight)/s`, 'acked (all at once)/s', 'fire-and-forget/s', `ratio (${IN_FLIGHT})`, 'ratio (all)'], sendRows));
+
+const drainRows: string[][] = [];
+for (const transport of TRANSPORTS) {
+  const r = await sendCuts(url, transport);
+  drainRows.push([transport, fmtMs(median(r)), fmtMs(quantile(r, 0.9)), fmtMs(Math.min(...r)), fmtMs(Math.max(...r))]);
+}
+console.log(`\n4. Server-side cut → every send queued by then acknowledged, ms; ${CUT_RUNS} cuts per transport, ${IN_FLIGHT} sends in flight, backoff initialMs 0`);
+console.log(table(['transport', 'median', 'p90', 'min', 'max'], drainRows));
 
 console.log(`\n(total ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 clearTimeout(deadline);

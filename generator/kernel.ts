@@ -29,6 +29,7 @@ export const KERNEL_RESOLUTION: readonly string[] = [
   'Kernel definitions that a taken one refers to come along under their kernel names.',
   'A kernel extension point (a definition with $dynamicAnchor: ProtocolVersion, HelloApp) is the spec\'s own definition with that $dynamicAnchor when it has one.',
   'ProtocolVersion taken from the kernel enumerates x-contract.protocolVersions, and the examples of a taken hello and error announce the contract\'s own parameters.',
+  'A spec that takes a kernel frame by $ref gets every kernel frame it does not define itself, so a frame a minor version adds (protocol.received, kernel 1.2) comes with the package.',
 ];
 
 /** Keys whose values are data, not schemas: a "$ref" inside them is text. */
@@ -206,6 +207,11 @@ export function resolveKernel(spec: LoadedSpec): Resolution {
   };
   for (const name of taken.values()) need(name);
   for (const name of aliases.keys()) need(name);
+  // A spec on the kernel's frames gets the ones a minor version added (it names none of them yet).
+  const frameType = (d: unknown): string | undefined => (isSchemaObject(d) && isSchemaObject(d['x-message']) && typeof d['x-message'].type === 'string' ? d['x-message'].type : undefined);
+  const takesFrames = [...taken.values()].some((name) => frameType(kernel.defs[name]) !== undefined);
+  const defined = new Set(Object.values(specDefs).map(frameType));
+  if (takesFrames) for (const [name, def] of Object.entries(kernel.defs)) if (frameType(def) !== undefined && !defined.has(frameType(def)) && !Object.hasOwn(specDefs, name)) need(name);
 
   // A name a taken definition needs that the spec uses for something else, and that is not an extension point.
   const clash = (user: string, dependency: string): void => {

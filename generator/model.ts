@@ -37,6 +37,8 @@ export interface MessageModel {
   readonly kernel: boolean;
   /** A client message the application handles (client-to-server, not a kernel frame): one handler and one `send` each. */
   readonly application: boolean;
+  /** C4: the type of the server-to-client data message that answers it (`x-message.reply`). */
+  readonly reply?: string;
   readonly description: string;
   /** The first sentence of the description, on one line. */
   readonly summary: string;

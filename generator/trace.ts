@@ -13,6 +13,7 @@ export type RuleId =
   | 'R1' | 'R2' | 'R3' | 'R4'
   | 'H1' | 'H2'
   | 'W1' | 'W2' | 'W3' | 'W4' | 'W5' | 'W6'
+  | 'C1' | 'C2' | 'C3' | 'C4'
   | 'A1' | 'A2' | 'A3' | 'A4'
   | 'L1' | 'L2' | 'L3' | 'L4';
 
@@ -40,6 +41,10 @@ export const RULES: readonly { readonly id: RuleId; readonly title: string }[] =
   { id: 'W4', title: 'history items are 1-based and gap-free' },
   { id: 'W5', title: 'client history flows' },
   { id: 'W6', title: 'a window read costs O(log n + k)' },
+  { id: 'C1', title: 'every client application frame carries its cseq' },
+  { id: 'C2', title: 'the server hands each cseq over once, in order, and acknowledges it' },
+  { id: 'C3', title: 'the client keeps and re-sends until acknowledged; a lost session rejects' },
+  { id: 'C4', title: 'a declared reply; handler failures name the cseq' },
   { id: 'A1', title: 'the application decides who may connect' },
   { id: 'A2', title: 'a session belongs to the principal that created it' },
   { id: 'A3', title: 'refusals are typed and stop the client' },
@@ -122,6 +127,13 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'W4', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'createMemoryHistoryStore', what: '`append()` assigns `seq = length + 1`; reads check the log is gap-free', when: 'history' },
   { rule: 'W5', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'serveHistory', what: 'serves fresh load, tail sync and page-older reads with the one selection rule', when: 'history' },
   { rule: 'W6', doc: 'backend', file: `${SERVER}/history.ts`, symbol: 'readWindow', what: 'index arithmetic and one slice: reads only the returned items', when: 'history' },
+  { rule: 'C1', doc: 'backend', file: `${SERVER}/inbound-delivery.ts`, symbol: 'createInboundDelivery', what: 'reads `header.cseq` of every application frame; a frame without one (a kernel 1.1 client) is handed over unnumbered and unacknowledged' },
+  { rule: 'C2', doc: 'backend', file: `${SERVER}/inbound-delivery.ts`, symbol: 'createInboundDelivery', what: 'asks the store about each `cseq` on arrival, one frame of a session after another; only an accepted frame is queued for its handler' },
+  { rule: 'C2', doc: 'backend', file: `${SERVER}/store.ts`, symbol: 'SessionStore', what: '`accept()` decides and records a cseq atomically wherever the store runs: accepted once, a duplicate at or below acked, a gap above acked + 1' },
+  { rule: 'C2', doc: 'backend', file: `${SERVER}/redis-scripts.ts`, symbol: 'ACCEPT', what: 'one Lua script decides and records a cseq, so two processes never both hand it over' },
+  { rule: 'C2', doc: 'backend', file: `${SERVER}/server-core.ts`, symbol: 'createServerCore', what: 'acknowledges with `protocol.received` on a connection, `acked` in POST answers, heartbeats and `protocol.resumed`; refuses a gap with `cseq_gap`' },
+  { rule: 'C3', doc: 'backend', file: 'runtime/frames.ts', symbol: 'receivedFrame', what: 'builds `protocol.received { acked }`: the client resolves every send up to it and stops keeping those frames' },
+  { rule: 'C4', doc: 'backend', file: `${SERVER}/handler-queue.ts`, symbol: 'createHandlerQueue', what: 'a handler that throws is answered `handler_failed` naming the frame\'s `cseq`; it is not run again' },
   { rule: 'A1', doc: 'backend', file: `${SERVER}/auth.ts`, symbol: 'createGate', what: 'calls the application\'s `authenticate(request)` on every entry (WebSocket upgrade, SSE, poll, POST, history) before any protocol work; without a hook every request is anonymous' },
   { rule: 'A1', doc: 'backend', file: 'server.ts', symbol: '{Prefix}ServerOptions', what: 'takes `authenticate` and `principalKey`; `Principal` is the type your hook returns' },
   { rule: 'A2', doc: 'backend', file: `${SERVER}/ids.ts`, symbol: 'tokenDigest', what: 'binds the token\'s digest to the session\'s owner: the right token from another principal fails like a wrong one (no oracle)' },
@@ -168,6 +180,10 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'W4', doc: 'frontend', file: `${CLIENT}/history.ts`, symbol: 'createHistoryView', what: '`hasEarlier` is "the oldest loaded seq is above 1"', when: 'history' },
   { rule: 'W5', doc: 'frontend', file: `${CLIENT}/history.ts`, symbol: 'createHistoryView', what: '`load()`, `sync()` and `showEarlier()`: fresh load, tail sync and page older, `limit` capped at `maxLimit`', when: 'history' },
   { rule: 'W5', doc: 'frontend', file: 'client.ts', symbol: '{Prefix}History', what: 'one history view per endpoint of the contract', when: 'history' },
+  { rule: 'C1', doc: 'frontend', file: `${CLIENT}/outbound.ts`, symbol: 'createOutbound', what: 'numbers every application frame (`header.cseq`, per session, from 1) when it is queued' },
+  { rule: 'C3', doc: 'frontend', file: `${CLIENT}/outbound.ts`, symbol: 'createOutbound', what: 'keeps each frame until it is acknowledged; a new connection sends every unacknowledged one again, in order' },
+  { rule: 'C3', doc: 'frontend', file: `${CLIENT}/outbound.ts`, symbol: 'ClientSendError', what: '`session_lost` (with `reason` and `maybeHandled`) rejects what a lost session never acknowledged' },
+  { rule: 'C3', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'resolves `send()` on the acknowledgement; over HTTP one POST at a time, so frames arrive in order' },
   { rule: 'A1', doc: 'frontend', file: `${CLIENT}/contract-client.ts`, symbol: 'createContractClient', what: 'takes `auth` (headers, or a function asked before every connection attempt) and `withCredentials`, and sends them on every request' },
   { rule: 'A3', doc: 'frontend', file: `${CLIENT}/client-core.ts`, symbol: 'createClientCore', what: 'turns `unauthorized` / `forbidden` (a frame, HTTP 401/403, close 4401/4403) into an event and stops reconnecting until `connect()`' },
   { rule: 'A4', doc: 'frontend', file: `${CLIENT}/transport.ts`, symbol: 'tokenHeader', what: 'sends the resume token as `Resume-Token`, leaving `Authorization` to the application', when: 'http' },
@@ -198,4 +214,6 @@ export const TRACE: readonly TraceRow[] = [
   { rule: 'W3', doc: 'schema', file: 'types.ts', symbol: '{history:response}', what: 'the page: `chunks` ascending and the `latestSeq` tail cursor', when: 'history' },
   { rule: 'W4', doc: 'schema', file: 'types.ts', symbol: '{history:item}', what: 'a history item: `seq` from 1', when: 'history' },
   { rule: 'W5', doc: 'schema', file: 'contract.ts', symbol: 'contract', what: '`history`: the path and `maxLimit` of every history endpoint', when: 'history' },
+  { rule: 'C1', doc: 'schema', file: 'types.ts', symbol: '{headerField:@client.cseq}', what: 'the cseq type: an integer from 1' },
+  { rule: 'C2', doc: 'schema', file: 'types.ts', symbol: '{message:protocol.received}', what: 'the acknowledgement of client frames: `acked`' },
 ];

@@ -32,7 +32,7 @@ describe('taking definitions from the kernel', () => {
     expect(check(spec)).toEqual([]);
     expect(spec.kernel).toMatchObject({ id: 'https://contractgen.dev/kernel/1', version: '1.2', file: kernelLabel });
     const model = buildModel(spec, 'spec/chat.schema.json');
-    expect(model.messages.filter((m) => m.kernel).map((m) => m.type)).toEqual(['protocol.ack', 'protocol.error', 'protocol.heartbeat', 'protocol.hello', 'protocol.resume', 'protocol.resume_failed', 'protocol.resumed']);
+    expect(model.messages.filter((m) => m.kernel).map((m) => m.type)).toEqual(['protocol.ack', 'protocol.error', 'protocol.heartbeat', 'protocol.hello', 'protocol.received', 'protocol.resume', 'protocol.resume_failed', 'protocol.resumed']);
     for (const name of ['ClientHeader', 'ControlHeader', 'DataHeader', 'SessionId', 'ResumeToken', 'Seq', 'Cursor', 'HelloApp']) expect(Object.keys(model.defs)).toContain(name);
     // No reference leaves the document any more: every kernel $ref became #/$defs/…
     expect(JSON.stringify(model.defs)).not.toContain('contractgen.dev/kernel');

@@ -9,10 +9,19 @@
  *   stream { url, transport, backoff }      → streaming {}      (a steady stream has started)
  *   arm    {}                               → armed {}, then resumed { reconnectingAt, firstAt, seq, lastBefore }
  *   stop   {}                               → stopped { count, inOrder }
+ *   sends  { url, transport, m, mode }      → sent { startAt, lastAt }: m chat.send; `acked`: the
+ *                                             generated client's send (resolved on the acknowledgement,
+ *                                             C3), IN_FLIGHT at a time; `acked-all`: all m at once; `raw`: unnumbered frames written
+ *                                             fire-and-forget (WebSocket) or POSTed in batches, one POST
+ *                                             at a time (SSE, poll) — the at-most-once way, for comparison
+ *   flood  { url, transport }               → flooding {}: the generated client sends without end, IN_FLIGHT at a time
+ *   drain  {}                               → drained { at, target }: once every send queued so far is acknowledged
  */
 import WebSocket from 'ws';
 import type { BackoffOptions } from '../../generated/runtime/client/backoff.js';
 import { createAgentUiClient, type AgentUiClient } from '../../generated/client.js';
+import { contract } from '../../generated/contract.js';
+import { COUNT_ME, IN_FLIGHT } from './sends.js';
 
 export type Transport = 'websocket' | 'sse' | 'poll';
 /** A command as the parent writes it; `send` adds the id. */
@@ -20,12 +29,18 @@ export type CommandBody =
   | { readonly cmd: 'burst'; readonly url: string; readonly transport: Transport; readonly n: number }
   | { readonly cmd: 'stream'; readonly url: string; readonly transport: Transport; readonly backoff: BackoffOptions }
   | { readonly cmd: 'arm' }
-  | { readonly cmd: 'stop' };
+  | { readonly cmd: 'stop' }
+  | { readonly cmd: 'sends'; readonly url: string; readonly transport: Transport; readonly m: number; readonly mode: SendMode }
+  | { readonly cmd: 'flood'; readonly url: string; readonly transport: Transport }
+  | { readonly cmd: 'drain' };
 export type Command = CommandBody & { readonly id: number };
+/** `acked`: IN_FLIGHT at a time, each awaited; `acked-all`: every send at once, all awaited; `raw`: fire-and-forget. */
+export type SendMode = 'acked' | 'acked-all' | 'raw';
 export type Answer = { readonly id: number; readonly type: string; readonly [key: string]: unknown };
 
 /** The client reports its count this often in a burst (the server's flow control). */
 export const PROGRESS_EVERY = 200;
+
 
 const now = (): number => performance.timeOrigin + performance.now();
 const answer = (a: Answer): void => void process.send!(a);
@@ -57,6 +72,46 @@ function track(client: AgentUiClient, onEach: (seq: number, at: number) => void)
 }
 
 let streaming: { client: AgentUiClient; stats: { readonly count: number; readonly inOrder: boolean } } | undefined;
+let flooding: { client: AgentUiClient; queued: number; stop: boolean } | undefined;
+
+/** m chat.send through the generated client, `inFlight` at a time; resolves when the last one is acknowledged. */
+async function ackedSends(client: AgentUiClient, m: number, inFlight: number): Promise<void> {
+  let queued = 0;
+  const worker = async (): Promise<void> => {
+    while (queued < m) {
+      queued++;
+      await client.send.chatSend({ conversation_id: 'bench', text: COUNT_ME });
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+}
+
+/** m unnumbered chat.send written without waiting for anything (the server reports when it handled them). */
+async function rawSends(url: string, transport: Transport, m: number): Promise<void> {
+  const frame = (sessionId: string): string => JSON.stringify({ type: 'chat.send', header: { session_id: sessionId }, payload: { conversation_id: 'bench', text: COUNT_ME } });
+  if (transport === 'websocket') {
+    const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/ws?versions=1.1`);
+    const hello = await new Promise<{ payload: { session_id: string } }>((resolve, reject) => {
+      ws.once('message', (data) => resolve(JSON.parse(String(data)) as { payload: { session_id: string } }));
+      ws.once('error', reject);
+    });
+    const text = frame(hello.payload.session_id);
+    for (let i = 0; i < m; i++) ws.send(text);
+    while (ws.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 1));
+    ws.close(1000);
+    return;
+  }
+  // SSE and poll send by POST: the session from a poll's hello, then batches of maxFramesPerPost frames, one POST at a time (as the client does).
+  const opened = (await (await fetch(`${url}/poll?versions=1.1`)).json()) as { frames: { payload: { session_id: string; resume_token: string } }[] };
+  const { session_id: sessionId, resume_token: token } = opened.frames[0]!.payload;
+  const text = frame(sessionId);
+  for (let sent = 0; sent < m; ) {
+    const batch = Math.min(contract.limits.maxFramesPerPost, m - sent);
+    const res = await fetch(`${url}/messages?session_id=${sessionId}`, { method: 'POST', headers: { 'content-type': 'application/json', 'resume-token': token }, body: `[${Array.from({ length: batch }, () => text).join(',')}]` });
+    await res.arrayBuffer();
+    sent += batch;
+  }
+}
 /** Set by `arm`: the next disconnect and the first data message after it are reported. */
 let armed: { id: number; reconnectingAt?: number; lastBefore: number } | undefined;
 
@@ -103,7 +158,47 @@ async function run(c: Command): Promise<void> {
       armed = { id: c.id, lastBefore: streaming?.client.lastSeenSeq ?? 0 };
       answer({ id: c.id, type: 'armed' });
       return;
+    case 'sends': {
+      if (c.mode === 'raw') {
+        const startAt = now();
+        await rawSends(c.url, c.transport, c.m);
+        answer({ id: c.id, type: 'sent', startAt, lastAt: now() });
+        return;
+      }
+      const client = await open(c.url, c.transport);
+      const startAt = now();
+      await ackedSends(client, c.m, c.mode === 'acked' ? IN_FLIGHT : c.m);
+      answer({ id: c.id, type: 'sent', startAt, lastAt: now(), acked: client.acked });
+      client.close();
+      return;
+    }
+    case 'flood': {
+      const client = await open(c.url, c.transport, { initialMs: 0 });
+      const f = { client, queued: 0, stop: false };
+      flooding = f;
+      const worker = async (): Promise<void> => {
+        while (!f.stop) {
+          f.queued++;
+          await client.send.chatSend({ conversation_id: 'bench', text: COUNT_ME }).catch(() => undefined);
+        }
+      };
+      for (let i = 0; i < IN_FLIGHT; i++) void worker();
+      answer({ id: c.id, type: 'flooding' });
+      return;
+    }
+    case 'drain': {
+      const f = flooding!;
+      const target = f.queued;
+      while (f.client.acked < target) await new Promise((r) => setTimeout(r, 1));
+      answer({ id: c.id, type: 'drained', at: now(), target });
+      return;
+    }
     case 'stop': {
+      if (flooding) {
+        flooding.stop = true;
+        flooding.client.close();
+        flooding = undefined;
+      }
       const s = streaming;
       streaming = undefined;
       s?.client.close();

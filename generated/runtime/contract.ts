@@ -27,6 +27,8 @@ export interface MessageDescriptor {
   readonly sequenced: boolean;
   /** One of the protocol.* frames every contract has; the others are the application's. */
   readonly kernel: boolean;
+  /** C4: on a client application message, the type of the data message that answers it; its handler returns that payload and `send` resolves to it. */
+  readonly reply?: string;
 }
 
 export interface HistoryDescriptor {

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'handler_failed'
   /** L2: a bound was reached (sessions, rate, inbound queue, batch size): try again later, or send less. */
   | 'overloaded'
+  /** C2: a client frame's cseq is above the acknowledged one + 1: the frames between were never received. */
+  | 'cseq_gap'
   /** A3: the request carries no valid credentials of the application (HTTP 401, WebSocket 4401). */
   | 'unauthorized'
   /** A3: the application knows the caller and refuses them (HTTP 403, WebSocket 4403). */
@@ -70,6 +72,7 @@ export const KERNEL = {
   error: 'protocol.error',
   heartbeat: 'protocol.heartbeat',
   ack: 'protocol.ack',
+  received: 'protocol.received',
 } as const;
 
 export interface HelloFields {
@@ -108,9 +111,14 @@ export function helloFrame(f: HelloFields): Frame {
   };
 }
 
-/** R2: the resume succeeded; data with fromSeq <= seq <= latestSeq follows. */
-export function resumedFrame(sessionId: string, fromSeq: number, latestSeq: number): Frame {
-  return { type: KERNEL.resumed, header: { session_id: sessionId, latest_seq: latestSeq }, payload: { from_seq: fromSeq, latest_seq: latestSeq } };
+/** R2: the resume succeeded; data with fromSeq <= seq <= latestSeq follows. C2: `acked` is the highest cseq accepted. */
+export function resumedFrame(sessionId: string, fromSeq: number, latestSeq: number, acked: number): Frame {
+  return { type: KERNEL.resumed, header: { session_id: sessionId, latest_seq: latestSeq }, payload: { from_seq: fromSeq, latest_seq: latestSeq, acked } };
+}
+
+/** C2: every cseq up to `acked` was accepted (handed to its handler once). */
+export function receivedFrame(sessionId: string, acked: number): Frame {
+  return { type: KERNEL.received, header: { session_id: sessionId }, payload: { acked } };
 }
 
 export function resumeFailedFrame(reason: ResumeFailure, message: string, extra: { earliestSeq?: number; latestSeq?: number } = {}): Frame {
@@ -130,6 +138,8 @@ export interface ErrorDetails {
   readonly sessionId?: string;
   readonly path?: string;
   readonly requestId?: string;
+  /** C2/C4: the client frame the error is about. */
+  readonly cseq?: number;
   readonly supportedVersions?: readonly string[];
 }
 
@@ -142,13 +152,15 @@ export function errorFrame(code: ErrorCode, message: string, d: ErrorDetails = {
       message,
       ...(d.path !== undefined ? { path: d.path } : {}),
       ...(d.requestId !== undefined ? { request_id: d.requestId } : {}),
+      ...(d.cseq !== undefined ? { cseq: d.cseq } : {}),
       ...(d.supportedVersions ? { supported_versions: [...d.supportedVersions] } : {}),
     },
   };
 }
 
-export function heartbeatFrame(sessionId: string, latestSeq: number): Frame {
-  return { type: KERNEL.heartbeat, header: { session_id: sessionId }, payload: { latest_seq: latestSeq } };
+/** Q4/C2: a keepalive with the session's newest seq and the highest cseq accepted. */
+export function heartbeatFrame(sessionId: string, latestSeq: number, acked: number): Frame {
+  return { type: KERNEL.heartbeat, header: { session_id: sessionId }, payload: { latest_seq: latestSeq, acked } };
 }
 
 /**

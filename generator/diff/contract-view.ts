@@ -14,6 +14,8 @@ export interface MessageView {
   readonly schema: Schema;
   readonly direction?: Direction;
   readonly role?: 'data' | 'control';
+  /** C4: the x-message.type of the message that answers it. */
+  readonly reply?: string;
   readonly summary?: string;
 }
 
@@ -57,6 +59,7 @@ export function contractView(root: Schema): ContractView {
       schema,
       ...(direction ? { direction } : {}),
       ...(role ? { role } : {}),
+      ...(typeof meta.reply === 'string' ? { reply: meta.reply } : {}),
       ...(typeof meta.summary === 'string' ? { summary: meta.summary } : {}),
     });
   }

@@ -247,7 +247,7 @@ export const semanticRules: readonly SemanticRule[] = [
     },
   },
   {
-    sentence: 'Q1: a message whose direction or role (data ↔ control) changes is breaking; a changed summary is documentation only.',
+    sentence: 'Q1/C4: a message whose direction or role (data ↔ control) changes is breaking, and so is a reply (x-message.reply) added, removed or changed; a changed summary is documentation only.',
     diff(o, n) {
       const out: Change[] = [];
       for (const [type, m] of n.messages) {
@@ -284,6 +284,16 @@ function messageSemantics(a: MessageView, b: MessageView): Change[] {
           ? 'no longer sequenced (no header.seq, not replayed on resume), which breaks old clients that track its seq (Q1)'
           : 'now sequenced (header.seq, replayed on resume), which old clients do not expect of it (Q1)';
     out.push(change('breaking', 'message-role-changed', at('role'), `role changed from ${a.role} to ${b.role}: ${why}`, extra));
+  }
+  if (a.reply !== b.reply) {
+    const why =
+      a.reply === undefined
+        ? `reply ${b.reply} added: handlers must now return it, and clients built against the old contract get a reply they do not await (C4)`
+        : b.reply === undefined
+          ? `reply ${a.reply} removed: clients built against the old contract wait for a reply that never comes (C4)`
+          : `reply changed from ${a.reply} to ${b.reply}: clients built against the old contract wait for a ${a.reply} that never comes (C4)`;
+    const code = a.reply === undefined ? 'message-reply-added' : b.reply === undefined ? 'message-reply-removed' : 'message-reply-changed';
+    out.push(change('breaking', code, b.reply === undefined ? `${a.pointer}/x-message` : at('reply'), why, { ...extra, ...(b.reply === undefined ? { side: 'old' as const } : {}) }));
   }
   if (a.summary !== b.summary) {
     out.push(change('doc-only', 'message-summary-changed', b.summary === undefined ? `${a.pointer}/x-message/summary` : at('summary'), 'summary changed: documentation only', { ...extra, ...(b.summary === undefined ? { side: 'old' as const } : {}) }));

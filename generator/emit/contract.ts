@@ -33,7 +33,7 @@ export function contractDescriptor(model: ContractModel): ContractDescriptor {
       model.history.map((h) => [h.name, { name: h.name, path: h.path, pathParams: h.pathParams.map((p) => ({ name: p.name, ...(p.pattern !== undefined ? { pattern: p.pattern } : {}) })), ...(h.maxLimit !== undefined ? { maxLimit: h.maxLimit } : {}) }]),
     ),
     messages: Object.fromEntries(
-      model.messages.map((m) => [m.type, { type: m.type, typeName: m.typeName, member: m.memberName, direction: m.direction, role: m.role, sequenced: m.sequenced, kernel: m.kernel }]),
+      model.messages.map((m) => [m.type, { type: m.type, typeName: m.typeName, member: m.memberName, direction: m.direction, role: m.role, sequenced: m.sequenced, kernel: m.kernel, ...(m.reply !== undefined ? { reply: m.reply } : {}) }]),
     ),
     ...(model.conformance
       ? {

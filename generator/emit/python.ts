@@ -114,7 +114,9 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
       py`${h.name}: HistoryDescriptor(name=${h.name}, path=${h.path}, path_params=${tuple(h.pathParams.map((p) => py`PathParam(name=${p.name}, pattern=${p.pattern ?? null})`))}, max_limit=${h.maxLimit ?? null})`,
   );
   const messageEntries = messages.map(
-    (m) => py`${m.type}: MessageDescriptor(type=${m.type}, type_name=${m.typeName}, member=${m.python.member}, direction=${m.direction}, role=${m.role}, sequenced=${m.sequenced})`,
+    (m) => (m.reply !== undefined
+      ? py`${m.type}: MessageDescriptor(type=${m.type}, type_name=${m.typeName}, member=${m.python.member}, direction=${m.direction}, role=${m.role}, sequenced=${m.sequenced}, reply=${m.reply})`
+      : py`${m.type}: MessageDescriptor(type=${m.type}, type_name=${m.typeName}, member=${m.python.member}, direction=${m.direction}, role=${m.role}, sequenced=${m.sequenced})`),
   );
   const c = model.conformance;
   const conformance = c
@@ -163,7 +165,8 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
     }),
     file('server.py', 'server.py.hbs', 'The typed server: handlers per client message, ctx.emit per data message, transports and history wired.', {
       emitters: emitted.map((m) => ({ member: pyIdentifier(m.python.member), type: m.type, description: m.description, payloadType: payloadTypes.get(m.type)! })),
-      handlers: clientData.map((m) => ({ member: pyIdentifier(m.python.member), type: m.type, description: m.description, messageType: py`m.${pyIdentifier(m.typeName)}` })),
+      // C4: a handler of a message with a reply returns that reply's payload.
+      handlers: clientData.map((m) => ({ member: pyIdentifier(m.python.member), type: m.type, description: m.description, messageType: py`m.${pyIdentifier(m.typeName)}`, returns: m.reply !== undefined ? payloadTypes.get(m.reply) : undefined })),
       dispatch: clientData.map((m) => py`${m.type}: lambda frame, ctx: handlers.${pyIdentifier(m.python.member)}(t.cast(m.${pyIdentifier(m.typeName)}, frame), ctx)`),
       historyParams: model.history.map((h) => py`${pyIdentifier(h.python.store)}: HistoryStore[${historyItem(h.itemTypeName)}] | None = None`),
       historyRoutes: model.history.map((h) => py`if ${pyIdentifier(h.python.store)} is not None:\n        history.append(HistoryRoute(CONTRACT.history[${h.name}], ${pyIdentifier(h.python.store)}))`),

@@ -46,6 +46,8 @@ export interface MessageDecl {
   readonly type: string;
   readonly direction: Direction;
   readonly role: Role;
+  /** C4: the type of the data message that answers it (`x-message.reply`), when it declares one. */
+  readonly reply?: string;
 }
 
 /** The x-contract block (call only once the meta-schema accepted it). */
@@ -59,8 +61,8 @@ export function messagesOf(root: Schema): MessageDecl[] {
   const out: MessageDecl[] = [];
   for (const [defName, schema] of Object.entries(defs)) {
     if (!isSchemaObject(schema) || !isSchemaObject(schema['x-message'])) continue;
-    const meta = schema['x-message'] as { type: string; direction: Direction; role: Role };
-    out.push({ defName, pointer: `/$defs/${defName}`, schema, type: meta.type, direction: meta.direction, role: meta.role });
+    const meta = schema['x-message'] as { type: string; direction: Direction; role: Role; reply?: string };
+    out.push({ defName, pointer: `/$defs/${defName}`, schema, type: meta.type, direction: meta.direction, role: meta.role, ...(typeof meta.reply === 'string' ? { reply: meta.reply } : {}) });
   }
   return out.sort((a, b) => a.type.localeCompare(b.type));
 }

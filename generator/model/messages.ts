@@ -26,6 +26,7 @@ export function messageModel(root: Schema, m: MessageDecl): MessageModel {
     sequenced,
     kernel,
     application: m.direction === 'client-to-server' && !kernel,
+    ...(m.reply !== undefined ? { reply: m.reply } : {}),
     description,
     summary: firstSentence(description),
     pointer: m.pointer,

@@ -8,6 +8,7 @@
  */
 import type { TransportKind } from '../model.js';
 import { auditChecks } from './checks/audits.js';
+import { deliveryChecks } from './checks/delivery.js';
 import type { ProbeCheck, TransportCheck } from './checks/check.js';
 import { frameChecks } from './checks/frames.js';
 import { helloChecks } from './checks/hello.js';
@@ -23,7 +24,7 @@ export type { HistoryCheck, ProbeCheck, TransportCheck } from './checks/check.js
 export { historyChecks };
 
 /** Transport checks in run order: the audits last, since they read what the others received. */
-export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...lifetimeChecks, ...sequenceChecks, ...resumeChecks, ...replayChecks, ...identityChecks, ...frameChecks, ...auditChecks];
+export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...lifetimeChecks, ...sequenceChecks, ...resumeChecks, ...replayChecks, ...deliveryChecks, ...identityChecks, ...frameChecks, ...auditChecks];
 
 export const checks: readonly ProbeCheck[] = [...transportChecks, ...historyChecks];
 

@@ -3,6 +3,7 @@
  * what must hold (`contractgen lint --rules` prints them).
  */
 import { conformanceRules } from './conformance.js';
+import { deliveryRules } from './delivery.js';
 import { historyRules } from './history.js';
 import { hostileRules } from './hostile.js';
 import { kernelRules } from './kernel.js';
@@ -11,6 +12,6 @@ import { parameterRules } from './parameters.js';
 import type { LintRule } from './rule.js';
 import { schemaRules } from './schemas.js';
 
-export const rules: readonly LintRule[] = [...schemaRules, ...hostileRules, ...kernelRules, ...messageRules, ...parameterRules, ...historyRules, ...conformanceRules];
+export const rules: readonly LintRule[] = [...schemaRules, ...hostileRules, ...kernelRules, ...messageRules, ...deliveryRules, ...parameterRules, ...historyRules, ...conformanceRules];
 
 export type { LintRule } from './rule.js';

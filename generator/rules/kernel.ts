@@ -5,7 +5,7 @@
  * same definitions a spec that takes them by $ref gets — and every frame the runtime builds must
  * pass the spec's schemas, so a spelled-out copy cannot drift silently.
  */
-import { errorFrame, helloFrame, heartbeatFrame, resumedFrame, resumeFailedFrame, KERNEL, type ErrorCode, type Frame, type ResumeFailure } from '../../runtime/frames.js';
+import { errorFrame, helloFrame, heartbeatFrame, receivedFrame, resumedFrame, resumeFailedFrame, KERNEL, type ErrorCode, type Frame, type ResumeFailure } from '../../runtime/frames.js';
 import { CURRENT_KERNEL, kernelRef, shippedKernel } from '../kernel.js';
 import { getAt, isSchemaObject, propertySchema, requiresProperty, type Resolved, type Schema } from '../schema-walk.js';
 import { KERNEL_MESSAGES, type ContractBlock, type LintRule, type MessageDecl, type RuleContext, type RuleHit } from './rule.js';
@@ -23,6 +23,7 @@ const RESUME_FIELDS = kernelList('ProtocolResume', 'properties/payload/required'
 const RESUMED_FIELDS = kernelList('ProtocolResumed', 'properties/payload/required');
 const ACK_FIELDS = kernelList('ProtocolAck', 'properties/payload/required');
 const HEARTBEAT_FIELDS = kernelList('ProtocolHeartbeat', 'properties/payload/required');
+const RECEIVED_FIELDS = kernelList('ProtocolReceived', 'properties/payload/required');
 const RESUME_FAILURES = kernelList('ProtocolResumeFailed', 'properties/payload/properties/reason/enum');
 const ERROR_CODES = kernelList('ProtocolError', 'properties/payload/properties/code/enum');
 
@@ -67,7 +68,7 @@ function requireEnum(ctx: RuleContext, type: string, field: string, values: read
 export const kernelRules: LintRule[] = [
   {
     id: 'kernel-messages',
-    sentence: 'The kernel frames protocol.hello, resume, resumed, resume_failed, error, heartbeat and ack exist with their fixed direction and role.',
+    sentence: 'The kernel frames protocol.hello, resume, resumed, resume_failed, error, heartbeat, ack and received exist with their fixed direction and role.',
     check(ctx) {
       const hits: RuleHit[] = [];
       for (const [type, want] of Object.entries(KERNEL_MESSAGES)) {
@@ -152,6 +153,12 @@ export const kernelRules: LintRule[] = [
     ],
   },
   {
+    id: 'received-fields',
+    rule: 'C2',
+    sentence: `protocol.received requires ${RECEIVED_FIELDS.join(', ')}: the highest cseq the server accepted.`,
+    check: (ctx) => requireFields(ctx, 'protocol.received', RECEIVED_FIELDS, 'C2: the client resolves every send up to it'),
+  },
+  {
     id: 'kernel-frames-accepted',
     fallback: true,
     sentence: 'Every kernel frame the runtime builds (each hello, resumed, resume_failed reason, error code, heartbeat, and the client\'s resume and ack) passes the spec\'s own schema for it.',
@@ -209,14 +216,16 @@ function runtimeFrames(c: ContractBlock): { readonly frame: Frame; readonly what
     const hello = helloFrame({ protocolVersion, sessionId, resumeToken: token, latestSeq: 0, replayWindow: c.replayWindow, heartbeatMs: c.heartbeatMs, sessionTtlMs: c.session.ttlMs, maxFrameBytes: c.maxFrameBytes, transports, capabilities: c.capabilities ?? [] });
     frames.push({ frame: hello, what: `protocol version ${protocolVersion}` });
   }
-  frames.push({ frame: resumedFrame(sessionId, 4, 7), what: 'from seq 4 to 7' });
+  frames.push({ frame: resumedFrame(sessionId, 4, 7, 2), what: 'from seq 4 to 7, acked 2' });
   for (const reason of RESUME_FAILURES) {
     const window = reason === 'window_exceeded' || reason === 'invalid_cursor';
     frames.push({ frame: resumeFailedFrame(reason as ResumeFailure, `resume refused: ${reason}`, window ? { earliestSeq: 11, latestSeq: 1010 } : {}), what: `reason ${reason}` });
   }
   for (const code of ERROR_CODES) frames.push({ frame: errorFrame(code as ErrorCode, `error: ${code}`), what: `code ${code}` });
   frames.push({ frame: errorFrame('unsupported_version', 'no common protocol version', { sessionId, path: '/payload/text', requestId: 'r-1', supportedVersions: c.protocolVersions }), what: 'with every optional detail' });
-  frames.push({ frame: heartbeatFrame(sessionId, 3), what: 'latest seq 3' });
+  frames.push({ frame: errorFrame('handler_failed', 'the handler failed', { sessionId, requestId: 'r-1', cseq: 3 }), what: 'about the frame with cseq 3' });
+  frames.push({ frame: heartbeatFrame(sessionId, 3, 2), what: 'latest seq 3, acked 2' });
+  frames.push({ frame: receivedFrame(sessionId, 2), what: 'acked 2' });
   frames.push({ frame: { type: KERNEL.resume, header: { session_id: sessionId }, payload: { resume_token: token, last_seen_seq: 3 } }, what: 'from seq 3' });
   frames.push({ frame: { type: KERNEL.ack, header: { session_id: sessionId }, payload: { last_seen_seq: 3 } }, what: 'up to seq 3' });
   return frames;

@@ -49,4 +49,5 @@ export const KERNEL_MESSAGES: Readonly<Record<string, { direction: MessageDecl['
   'protocol.error': { direction: 'server-to-client', role: 'control', rule: 'S2' },
   'protocol.heartbeat': { direction: 'server-to-client', role: 'control', rule: 'Q4' },
   'protocol.ack': { direction: 'client-to-server', role: 'control', rule: 'Q5' },
+  'protocol.received': { direction: 'server-to-client', role: 'control', rule: 'C2' },
 };

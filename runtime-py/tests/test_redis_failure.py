@@ -231,7 +231,7 @@ async def test_redis_killed_with_persistence_the_connection_keeps_receiving_and_
         async with websockets.connect(f"{r.ws_url}/ws?session_id={sid}") as moved:
             await moved.send(resume(sid, token, 2))
             assert (await next_frame(moved))["type"] == "protocol.hello"
-            assert (await next_frame(moved))["payload"] == {"from_seq": 3, "latest_seq": 5}
+            assert (await next_frame(moved))["payload"] == {"from_seq": 3, "latest_seq": 5, "acked": 0}
             assert [f["header"]["seq"] for f in await data(moved, 3)] == [3, 4, 5]
             assert (await next_frame(ws))["payload"]["code"] == "superseded"
             assert await closed_with(ws) == 4001

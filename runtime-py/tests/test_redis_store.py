@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 
 from contractgen_runtime.server.memory_store import MemoryStore
 from contractgen_runtime.server.redis_store import RedisStore
-from contractgen_runtime.server.store import ReplayOk, ReplayRefused, SessionFound, SessionMissing, StoreBounds, UnknownSessionError, frame_parts
+from contractgen_runtime.server.store import AcceptAnswer, ReplayOk, ReplayRefused, SessionFound, SessionMissing, StoreBounds, UnknownSessionError, frame_parts
 
 from .redis_server import RedisServer
 
@@ -78,6 +78,24 @@ async def test_same_answers_as_the_memory_store(kind: str, stores: tuple[RedisSt
     assert await s.authenticate(sid, token) == SessionMissing("session_expired")
     with pytest.raises(UnknownSessionError):
         await _awaitable(s.append(sid, frame_parts("ui.patch", sid, "{}")))
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_accept_hands_each_cseq_over_once(kind: str, stores: tuple[RedisStore, RedisStore]) -> None:
+    """C2: accepted once, in order, across two stores on one Redis; a duplicate at or below acked,
+    a gap above acked + 1; the same cseq offered by both at once is accepted by exactly one."""
+    memory = MemoryStore(BOUNDS)
+    a, b = stores if kind == "redis" else (memory, memory)
+    sid, _ = await a.create("1.1")
+    assert await a.accept(sid, 1) == AcceptAnswer("accepted", 1)
+    assert await b.accept(sid, 1) == AcceptAnswer("duplicate", 1)
+    assert await b.accept(sid, 3) == AcceptAnswer("gap", 1)
+    both = await asyncio.gather(a.accept(sid, 2), b.accept(sid, 2))
+    assert sorted(x.verdict for x in both) == ["accepted", "duplicate"] and [x.acked for x in both] == [2, 2]
+    replay = await b.replay(sid, 0)
+    assert isinstance(replay, ReplayOk) and replay.acked == 2
+    with pytest.raises(UnknownSessionError):
+        await a.accept("A" * 22, 1)
 
 
 async def _awaitable(value: object) -> int:

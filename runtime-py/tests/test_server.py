@@ -82,10 +82,73 @@ async def test_hello_data_and_resume_over_websocket(serve: Callable[..., Any], h
         await ws.send(json.dumps({"type": "protocol.resume", "header": {"session_id": sid}, "payload": {"resume_token": token, "last_seen_seq": 2}}))
         hello, resumed, *replay = await frames(ws, 4)
         assert hello["type"] == "protocol.hello" and hello["payload"]["latest_seq"] == 4
-        assert resumed["payload"] == {"from_seq": 3, "latest_seq": 4}
+        assert resumed["payload"] == {"from_seq": 3, "latest_seq": 4, "acked": 0}
         assert [f["header"]["seq"] for f in replay] == [3, 4]
         await ws.send(chat(sid, "emit 1"))
         assert (await next_frame(ws))["header"]["seq"] == 5
+
+
+async def test_each_cseq_is_handled_once_in_order_and_acknowledged(serve: Callable[..., Any], handlers: Handlers) -> None:
+    """C2 over WebSocket and POST: protocol.received / acked carry the highest cseq accepted; a
+    frame sent again is acknowledged, not handled again; a gap is refused (409 on POST); resumed
+    carries acked; a handler that fails is answered handler_failed with its cseq."""
+    served = await serve(create_agent_ui_server(handlers).app)
+    async with websockets.connect(f"{served.ws_url}/ws") as ws:
+        hello = await next_frame(ws)
+        sid, token = hello["payload"]["session_id"], hello["payload"]["resume_token"]
+        for c, acked in ((1, 1), (2, 2), (2, 2), (1, 2)):
+            await ws.send(chat(sid, f"t{c}", cseq=c))
+            received = await next_frame(ws)
+            assert received == {"type": "protocol.received", "header": {"session_id": sid}, "payload": {"acked": acked}}
+        await ws.send(chat(sid, "t4", cseq=4, request_id="r-4"))
+        gap = await next_frame(ws)
+        assert gap["payload"] == {"code": "cseq_gap", "message": gap["payload"]["message"], "path": "/header/cseq", "request_id": "r-4", "cseq": 4}
+        await ws.send(chat(sid, "boom", cseq=3))
+        failed = [await next_frame(ws) for _ in range(2)]
+        assert {f["type"] for f in failed} == {"protocol.received", "protocol.error"}
+        assert next(f for f in failed if f["type"] == "protocol.error")["payload"]["cseq"] == 3
+    assert handlers.seen == ["t1", "t2", "boom"]
+    async with httpx.AsyncClient(base_url=served.url, timeout=10) as http:
+        auth = {"resume-token": token}
+        posted = await http.post(f"/messages?session_id={sid}", headers=auth, content="[" + ",".join(chat(sid, f"p{c}", cseq=c) for c in (3, 4, 5)) + "]")
+        assert posted.status_code == 202 and posted.json() == {"accepted": 3, "acked": 5, "frames": []}
+        gap_post = await http.post(f"/messages?session_id={sid}", headers=auth, content=chat(sid, "p9", cseq=9))
+        assert gap_post.status_code == 409 and gap_post.json()["acked"] == 5 and gap_post.json()["frames"][0]["payload"]["code"] == "cseq_gap"
+    assert handlers.seen == ["t1", "t2", "boom", "p4", "p5"]
+    async with websockets.connect(f"{served.ws_url}/ws?session_id={sid}") as ws:
+        await ws.send(json.dumps({"type": "protocol.resume", "header": {"session_id": sid}, "payload": {"resume_token": token, "last_seen_seq": 0}}))
+        assert (await next_frame(ws))["type"] == "protocol.hello"
+        assert (await next_frame(ws))["payload"]["acked"] == 5
+
+
+async def test_a_declared_reply_is_sent_with_the_cseq_it_answers(serve: Callable[..., Any]) -> None:
+    """C4: with chat.send declaring chat.accepted as its reply (a copy of the contract), the
+    handler's return value is sent as that data message, its header naming the frame's cseq; a
+    handler that returns nothing is answered handler_failed with the cseq."""
+
+    class Replying(Handlers):
+        async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> Any:
+            text = message["payload"]["text"]
+            self.seen.append(text)
+            if text == "nothing":
+                return None
+            return {"conversation_id": "c", "message_id": f"m-{message['header'].get('cseq')}", "turn_id": "t-1"}
+
+    chat_send = dataclasses.replace(CONTRACT.messages["chat.send"], reply="chat.accepted")
+    contract = dataclasses.replace(CONTRACT, messages={**CONTRACT.messages, "chat.send": chat_send})
+    handlers = Replying()
+    served = await serve(wire(contract, handlers).app)
+    async with websockets.connect(f"{served.ws_url}/ws") as ws:
+        sid = (await next_frame(ws))["payload"]["session_id"]
+        await ws.send(chat(sid, "hi", cseq=1))
+        got = [await next_frame(ws) for _ in range(2)]
+        reply = next(f for f in got if f["type"] == "chat.accepted")
+        assert reply["header"] == {"session_id": sid, "cseq": 1, "seq": 1}
+        assert reply["payload"] == {"conversation_id": "c", "message_id": "m-1", "turn_id": "t-1"}
+        await ws.send(chat(sid, "nothing", cseq=2))
+        got = [await next_frame(ws) for _ in range(2)]
+        failed = next(f for f in got if f["type"] == "protocol.error")
+        assert failed["payload"]["code"] == "handler_failed" and failed["payload"]["cseq"] == 2
 
 
 async def test_supersede_and_end(serve: Callable[..., Any], handlers: Handlers) -> None:
@@ -161,7 +224,7 @@ async def test_poll_cursor_window_and_tokens(serve: Callable[..., Any], handlers
         sid, token = opened[0]["payload"]["session_id"], opened[0]["payload"]["resume_token"]
         auth = {"resume-token": token}
         posted = await http.post("/messages", content=chat(sid, "emit 3"), headers=auth)
-        assert posted.status_code == 202 and posted.json() == {"accepted": 1, "frames": []}
+        assert posted.status_code == 202 and posted.json() == {"accepted": 1, "acked": 0, "frames": []}
         answer = await http.get("/poll", params={"session_id": sid, "cursor": 0}, headers=auth)
         assert [f["header"]["seq"] for f in answer.json()["frames"]] == [1, 2, 3]
         await http.post("/messages", content=chat(sid, "emit 8"), headers=auth)

@@ -11,7 +11,7 @@ import { describeIssues, type Validator } from '../validation.js';
 /** A client frame after parsing and validation. */
 export interface ClientFrame {
   readonly type: string;
-  readonly header: { readonly session_id: string; readonly ack?: number; readonly request_id?: string };
+  readonly header: { readonly session_id: string; readonly ack?: number; readonly request_id?: string; readonly cseq?: number };
   readonly payload: Readonly<Record<string, unknown>>;
 }
 
@@ -28,6 +28,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode | 'window_exceeded' | 'inva
   superseded: 409,
   handler_failed: 500,
   overloaded: 429,
+  cseq_gap: 409,
   unauthorized: 401,
   forbidden: 403,
   window_exceeded: 410,

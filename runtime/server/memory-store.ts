@@ -17,6 +17,8 @@ interface Entry {
   readonly owner: string;
   readonly principal: string;
   readonly ring: ReplayRing;
+  /** C2: the highest client cseq handed to a handler. */
+  acked: number;
   protocolVersion: string;
   listener: SessionListener | undefined;
   subscription: Subscription | undefined;
@@ -28,7 +30,7 @@ interface Entry {
 export interface MemorySessionStore extends SessionStore {
   readonly size: number;
   /** The live session's window, or undefined. */
-  peek(id: string): { readonly latestSeq: number; readonly earliestSeq: number; readonly windowSize: number; readonly windowBytes: number; readonly protocolVersion: string; readonly attached: boolean; readonly principal: string } | undefined;
+  peek(id: string): { readonly latestSeq: number; readonly earliestSeq: number; readonly windowSize: number; readonly windowBytes: number; readonly protocolVersion: string; readonly attached: boolean; readonly principal: string; readonly acked: number } | undefined;
 }
 
 export interface MemoryStoreOptions extends StoreBounds {
@@ -67,13 +69,13 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
     },
     peek(id) {
       const e = live.get(id);
-      return e && { latestSeq: e.ring.latestSeq, earliestSeq: e.ring.earliestSeq, windowSize: e.ring.size, windowBytes: e.ring.bytes, protocolVersion: e.protocolVersion, attached: e.listener !== undefined, principal: e.principal };
+      return e && { latestSeq: e.ring.latestSeq, earliestSeq: e.ring.earliestSeq, windowSize: e.ring.size, windowBytes: e.ring.bytes, protocolVersion: e.protocolVersion, attached: e.listener !== undefined, principal: e.principal, acked: e.acked };
     },
     async create(protocolVersion, owner = ANONYMOUS) {
       let id = randomId(options.idBits);
       while (live.has(id) || tombstones.has(id)) id = randomId(options.idBits); // 2^-128, but never reuse
       const token = randomId(options.tokenBits);
-      live.set(id, { id, digest: tokenDigest(token, owner.key), owner: owner.key, principal: owner.principal, ring: createReplayRing(options.replayWindow), protocolVersion, listener: undefined, subscription: undefined, detachedAt: now() });
+      live.set(id, { id, digest: tokenDigest(token, owner.key), owner: owner.key, principal: owner.principal, ring: createReplayRing(options.replayWindow), acked: 0, protocolVersion, listener: undefined, subscription: undefined, detachedAt: now() });
       if (owner.key !== '') {
         let ids = owned.get(owner.key);
         if (!ids) owned.set(owner.key, (ids = new Set()));
@@ -103,11 +105,19 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
       return seq;
     },
     async replay(id, afterSeq): Promise<ReplayAnswer> {
-      const { ring } = entryOf(id);
+      const { ring, acked } = entryOf(id);
       const latestSeq = ring.latestSeq;
       if (afterSeq > latestSeq) return { ok: false, reason: 'invalid_cursor', earliestSeq: ring.earliestSeq, latestSeq };
       if (afterSeq < ring.earliestSeq - 1) return { ok: false, reason: 'window_exceeded', earliestSeq: ring.earliestSeq, latestSeq };
-      return { ok: true, fromSeq: afterSeq + 1, latestSeq, frames: ring.framesAfter(afterSeq).map((frame, i) => ({ seq: afterSeq + 1 + i, frame })) };
+      return { ok: true, fromSeq: afterSeq + 1, latestSeq, frames: ring.framesAfter(afterSeq).map((frame, i) => ({ seq: afterSeq + 1 + i, frame })), acked };
+    },
+    accept(id, cseq) {
+      // Synchronous: decided and recorded before this returns (throws UnknownSessionError).
+      const entry = entryOf(id);
+      if (cseq <= entry.acked) return { verdict: 'duplicate', acked: entry.acked };
+      if (cseq > entry.acked + 1) return { verdict: 'gap', acked: entry.acked };
+      entry.acked = cseq;
+      return { verdict: 'accepted', acked: cseq };
     },
     async release(id, seq) {
       const entry = live.get(id);

@@ -1,12 +1,12 @@
 /**
- * Outcome verification for the Redis store's append: when the connection drops while an append
- * is in flight, the append may or may not have landed. Redis is asked (by the append's random id)
+ * Outcome verification for the Redis store's append and accept (C2): when the connection drops
+ * while one is in flight, it may or may not have landed. Redis is asked (by the append's random id)
  * until it answers or `verifyMs` runs out: found, it is the seq; searched every seq it could have
  * had, it was not stored; otherwise StoreOutcomeUnknownError says it may have been stored and sent.
  */
 import { runScript, unavailable, type RedisLike } from './redis-connection.js';
-import { asArray, asNumber, VERIFY } from './redis-scripts.js';
-import { StoreUnavailableError, UnknownSessionError } from './store.js';
+import { ACCEPT, ACCEPTED, asArray, asNumber, VERIFY } from './redis-scripts.js';
+import { StoreUnavailableError, UnknownSessionError, type AcceptAnswer } from './store.js';
 
 /** An append whose connection dropped in flight, and Redis could not be asked whether it landed. */
 export class StoreOutcomeUnknownError extends StoreUnavailableError {
@@ -33,12 +33,29 @@ export interface VerifyAppend {
   readonly closed: () => boolean;
 }
 
-/** After an append's connection dropped in flight: did it land? Resolves to its seq, or rejects saying what is known. */
-export async function verifyAppend(v: VerifyAppend): Promise<number> {
-  const { id, cause } = v;
+/**
+ * Asks Redis `question` until it answers or `verifyMs` runs out (then `timedOut` says what is not
+ * known). A StoreUnavailableError or UnknownSessionError `question` throws is its answer.
+ */
+async function askUntilAnswered<T>(v: { readonly verifyMs: number; readonly now: () => number; readonly closed: () => boolean }, question: () => Promise<T>, timedOut: () => Error): Promise<T> {
   const deadline = v.now() + v.verifyMs;
   for (;;) {
     try {
+      return await question();
+    } catch (error) {
+      if (error instanceof StoreUnavailableError || error instanceof UnknownSessionError) throw error;
+      if (v.closed() || v.now() >= deadline) throw timedOut();
+      await sleep(50);
+    }
+  }
+}
+
+/** After an append's connection dropped in flight: did it land? Resolves to its seq, or rejects saying what is known. */
+export function verifyAppend(v: VerifyAppend): Promise<number> {
+  const { id, cause } = v;
+  return askUntilAnswered(
+    v,
+    async () => {
       const [seq, earliest] = asArray(await runScript(v.redis, VERIFY, v.keys, [v.appendId, v.firstPossible]), 'verify') as [unknown, unknown];
       const found = asNumber(seq, 'verify');
       if (found > 0) return found;
@@ -46,15 +63,52 @@ export async function verifyAppend(v: VerifyAppend): Promise<number> {
       if (e === -1) throw new UnknownSessionError(id);
       if (e <= v.firstPossible) throw unavailable(`append (session ${id})`, cause); // searched every seq it could have: not stored
       throw new StoreOutcomeUnknownError(`redis store: append (session ${id}) lost its connection in flight and has left the replay window since; it may have been stored and sent`, { cause });
-    } catch (error) {
-      if (error instanceof StoreUnavailableError || error instanceof UnknownSessionError) throw error;
-      if (v.closed() || v.now() >= deadline) {
-        throw new StoreOutcomeUnknownError(
-          `redis store: append (session ${id}) lost its connection in flight (${(cause as Error).message}) and Redis could not be asked within ${v.verifyMs} ms whether it was stored; it may have been stored and sent`,
-          { cause },
-        );
+    },
+    () =>
+      new StoreOutcomeUnknownError(
+        `redis store: append (session ${id}) lost its connection in flight (${(cause as Error).message}) and Redis could not be asked within ${v.verifyMs} ms whether it was stored; it may have been stored and sent`,
+        { cause },
+      ),
+  );
+}
+
+export interface VerifyAccept {
+  readonly redis: RedisLike;
+  readonly keys: readonly string[];
+  readonly id: string;
+  readonly cseq: number;
+  /** The id the lost accept carried (ACCEPT records it beside acked). */
+  readonly handoff: string;
+  readonly cause: unknown;
+  readonly verifyMs: number;
+  readonly now: () => number;
+  readonly closed: () => boolean;
+}
+
+/**
+ * C2, after an accept's connection dropped in flight: did it land? Asked by the hand-off id until
+ * Redis answers or `verifyMs` runs out. Not landed (acked below cseq): the accept is run again.
+ * Landed with this id: accepted. Accepted by another hand-off: a duplicate. Anything it cannot
+ * tell (acked moved past cseq meanwhile) rejects with StoreOutcomeUnknownError, and the frame is
+ * not handed to its handler: at most once.
+ */
+export function verifyAccept(v: VerifyAccept): Promise<AcceptAnswer> {
+  const { id, cseq, cause } = v;
+  return askUntilAnswered(
+    v,
+    async (): Promise<AcceptAnswer> => {
+      const [ackedRaw, by] = asArray(await runScript(v.redis, ACCEPTED, v.keys, []), 'accepted') as [unknown, unknown];
+      const acked = asNumber(ackedRaw, 'accepted');
+      if (acked === -1) throw new UnknownSessionError(id);
+      if (acked < cseq) {
+        const [status, now] = asArray(await runScript(v.redis, ACCEPT, v.keys, [cseq, v.handoff]), 'accept') as [unknown, unknown];
+        const s = asNumber(status, 'accept');
+        if (s === -1) throw new UnknownSessionError(id);
+        return { verdict: s === 0 ? 'accepted' : s === 1 ? 'duplicate' : 'gap', acked: asNumber(now, 'accept') };
       }
-      await sleep(50);
-    }
-  }
+      if (acked === cseq) return { verdict: String(by) === v.handoff ? 'accepted' : 'duplicate', acked };
+      throw new StoreOutcomeUnknownError(`redis store: accept of cseq ${cseq} (session ${id}) lost its connection in flight and acked has moved past it since; it was not handed to its handler`, { cause });
+    },
+    () => new StoreOutcomeUnknownError(`redis store: accept of cseq ${cseq} (session ${id}) lost its connection in flight and Redis could not be asked within ${v.verifyMs} ms; it was not handed to its handler`, { cause }),
+  );
 }

@@ -1,6 +1,7 @@
 /**
  * The session store: what a session is beyond one process — its identity and token (S1, S3),
- * its seq counter and replay window (Q2, R3), its TTL (S4) and which attachment holds it. The
+ * its seq counter and replay window (Q2, R3), the highest client cseq handed to a handler (C2),
+ * its TTL (S4) and which attachment holds it. The
  * in-memory store (memory-store.ts) is the default; a Redis store (redis-store.ts) lets several
  * server processes serve one protocol. Every method is async because a shared store is remote.
  */
@@ -24,7 +25,7 @@ export interface StoredFrame {
 }
 
 export type ReplayAnswer =
-  | { readonly ok: true; readonly fromSeq: number; readonly latestSeq: number; readonly frames: readonly StoredFrame[] }
+  | { readonly ok: true; readonly fromSeq: number; readonly latestSeq: number; readonly frames: readonly StoredFrame[]; /** C2: the highest cseq accepted. */ readonly acked: number }
   | { readonly ok: false; readonly reason: 'window_exceeded' | 'invalid_cursor'; readonly earliestSeq: number; readonly latestSeq: number };
 
 /** What a store tells the process that holds a session's attachment. */
@@ -68,6 +69,14 @@ export interface SessionStore {
   replay(id: string, afterSeq: number): Promise<ReplayAnswer>;
   /** Q5: the client processed everything up to `seq`; release it early. */
   release(id: string, seq: number): Promise<void>;
+  /**
+   * C2: the hand-off of one client frame, atomic wherever the store runs: `cseq` is accepted when
+   * it is the next one (acked + 1) and acked becomes it — the caller then hands the frame to its
+   * handler, and no process ever hands that cseq again; at or below acked it is a duplicate, above
+   * acked + 1 a gap. Rejects with UnknownSessionError for a session that is gone. A store that
+   * works in memory may answer synchronously.
+   */
+  accept(id: string, cseq: number): AcceptAnswer | Promise<AcceptAnswer>;
   /** S4: binds the session to `listener` (one live attachment); any earlier one is told it is superseded. */
   attach(id: string, protocolVersion: string, listener: SessionListener): Promise<Subscription>;
   /** The attachment went away: the session lives for the TTL from now. No-op if superseded meanwhile. */
@@ -77,6 +86,12 @@ export interface SessionStore {
   /** Ids of sessions that expired since the last call (for onSessionEnd). */
   sweep(now: number): Promise<readonly string[]>;
   close(): Promise<void>;
+}
+
+/** C2: what the store decided about one client frame, and the highest cseq accepted after it. */
+export interface AcceptAnswer {
+  readonly verdict: 'accepted' | 'duplicate' | 'gap';
+  readonly acked: number;
 }
 
 export interface StoreBounds {
@@ -117,15 +132,19 @@ export interface FrameParts {
 /** Strings whose JSON is themselves in quotes, one byte per character (message types, session ids). */
 const PLAIN = /^[\w.-]*$/;
 
-/** `{"type":…,"header":{"session_id":…,"seq":` + seq + `},"payload":…}` */
-export function frameParts(type: string, sessionId: string, payloadJson: string): FrameParts {
+/**
+ * `{"type":…,"header":{"session_id":…,"seq":` + seq + `},"payload":…}`; with `cseq` (C4: the
+ * reply to that client frame) the header names it before the seq.
+ */
+export function frameParts(type: string, sessionId: string, payloadJson: string, cseq?: number): FrameParts {
   const suffix = `},"payload":${payloadJson}}`;
+  const replyTo = cseq === undefined ? '' : `"cseq":${cseq},`;
   // On the send path of every data message: skip escaping and byte counting where they cannot matter.
   if (PLAIN.test(type) && PLAIN.test(sessionId)) {
-    const prefix = `{"type":"${type}","header":{"session_id":"${sessionId}","seq":`;
+    const prefix = `{"type":"${type}","header":{"session_id":"${sessionId}",${replyTo}"seq":`;
     return { prefix, suffix, bytes: prefix.length + Buffer.byteLength(suffix, 'utf8') };
   }
-  const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},"seq":`;
+  const prefix = `{"type":${JSON.stringify(type)},"header":{"session_id":${JSON.stringify(sessionId)},${replyTo}"seq":`;
   return { prefix, suffix, bytes: Buffer.byteLength(prefix, 'utf8') + Buffer.byteLength(suffix, 'utf8') };
 }
 

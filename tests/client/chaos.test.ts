@@ -1,9 +1,11 @@
 /**
  * CHAOS: the generated client against the generated server through a TCP proxy that cuts
  * connections at random bytes and random moments, driven by a seeded PRNG. Over each transport
- * the server emits 10,000 data messages to the client's session; the application must see
- * exactly seqs 1..10,000, in order, each once, across at least 50 forced disconnects, and the
- * client must never be told resume_failed.
+ * the server emits 10,000 data messages to the client's session while the client sends 2,000
+ * chat.send with 20 in flight (C1–C3); the application must see exactly seqs 1..10,000, in
+ * order, each once, the server's handler exactly the 2,000 sends, in order, each once, every
+ * send must resolve, across at least 50 forced disconnects, and the client must never be told
+ * resume_failed.
  *
  * The seed is printed; run with CHAOS_SEED=<seed> to replay a failing schedule of cuts.
  *
@@ -22,6 +24,9 @@ import type { TransportKind } from '../../generated/runtime/contract.js';
 import { agentEvent, chaosSeed, cleanup, contractWith, record, sequenceProblem, sleep, startChaosProxy, startClient, startServer, TRANSPORTS, waitFor } from './helpers.js';
 
 const N = 10_000;
+/** Client → server sends per run, and how many are in flight at once. */
+const SENDS = 2_000;
+const IN_FLIGHT = 20;
 const MIN_CUTS = 50;
 
 /**
@@ -52,7 +57,7 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('chao
     const big = contractWith((c) => {
       c.replayWindow = { maxMessages: 2 * N, maxBytes: 64 * 1024 * 1024 };
     });
-    const { server, port } = await startServer({ contract: big });
+    const { server, port, received } = await startServer({ contract: big });
     const plan = PLAN[transport];
     const proxy = await startChaosProxy({ targetPort: port, random, meanBytes: plan.meanBytes, minMs: plan.minMs, maxMs: plan.maxMs });
     const client = startClient(proxy.url, { transport, backoff: { initialMs: 5, maxMs: 50, random: seededRandom(seed ^ 0x5bd1e995) } });
@@ -63,18 +68,41 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('chao
     const ctx = server.session(sessionId)!;
     expect(ctx).toBeDefined();
 
+    // C1–C3: meanwhile the client sends, IN_FLIGHT at a time; each send resolves once acknowledged.
+    let queued = 0;
+    let resolved = 0;
+    const sendFailures: unknown[] = [];
+    const sender = async (): Promise<void> => {
+      while (queued < SENDS) {
+        const text = `s${++queued}`;
+        await client.send.chatSend({ conversation_id: 'c-1', text }).then(
+          () => void resolved++,
+          (error: unknown) => void sendFailures.push(error),
+        );
+      }
+    };
+    const senders = Promise.all(Array.from({ length: IN_FLIGHT }, sender));
     // The server emits in paced chunks, whatever the state of the connection.
     for (let emitted = 0; emitted < N; ) {
       for (let k = 0; k < plan.chunk && emitted < N; k++) expect(await ctx.emit.agentEvent(agentEvent(++emitted))).toBe(emitted);
       await sleep(plan.paceMs);
     }
     await waitFor(() => rec.seqs.length >= N, `all ${N} messages`, 20_000, () => `${rec.summary()}; proxy cut ${proxy.cuts}`);
+    await senders;
+    expect(sendFailures).toEqual([]);
+    expect(resolved).toBe(SENDS);
     await sleep(100); // nothing more may arrive: no late duplicates
     proxy.chaos = false;
 
     const elapsed = Date.now() - started;
     const sessions = rec.ofKind('session');
-    console.log(`[chaos] ${transport}: seed ${seed}, ${proxy.cuts} cuts over ${proxy.connections} proxied connections, ${rec.reconnects} reconnects, ${sessions.filter((s) => s.resumed).length} resumes, ${elapsed} ms`);
+    console.log(`[chaos] ${transport}: seed ${seed}, ${proxy.cuts} cuts over ${proxy.connections} proxied connections, ${rec.reconnects} reconnects, ${sessions.filter((s) => s.resumed).length} resumes, ${SENDS} sends handled, ${elapsed} ms`);
+
+    // C2: the handler saw each send exactly once, in send order (cseq 1..SENDS), however often it was sent again.
+    const texts = received.map((m) => (m.payload as { text?: string }).text);
+    expect(received.map((m) => m.header.cseq)).toEqual(Array.from({ length: SENDS }, (_, i) => i + 1));
+    expect(texts).toEqual(Array.from({ length: SENDS }, (_, i) => `s${i + 1}`));
+    expect(client.acked).toBe(SENDS);
 
     expect(sequenceProblem(rec.seqs, N)).toBeUndefined();
     expect(rec.texts.every((t, i) => t === `m${i + 1}`)).toBe(true);

@@ -57,7 +57,7 @@ describe.each(TRANSPORTS)('sending over %s', (transport: TransportKind) => {
     await waitFor(() => fake.received.some((f) => f.type === 'chat.send'), 'the valid frame at the server');
     await sleep(50);
     const app = fake.received.filter((f) => f.type !== 'protocol.ack' && f.type !== 'protocol.resume');
-    expect(app).toEqual([{ type: 'chat.send', header: { session_id: FAKE_SESSION, request_id: 'r-1' }, payload: { conversation_id: 'c-1', text: 'valid' } }]);
+    expect(app).toEqual([{ type: 'chat.send', header: { session_id: FAKE_SESSION, request_id: 'r-1', cseq: 1 }, payload: { conversation_id: 'c-1', text: 'valid' } }]);
   });
 
   it('frames sent while disconnected are queued and delivered after the resume, in order', async () => {

@@ -30,8 +30,8 @@ describe('openapi.json', () => {
 
 describe('asyncapi.json', () => {
   it.each([
-    { name: 'chat-mini', given: fixtureSpec('chat-mini'), want: { channels: ['websocket'], messages: 9 } },
-    { name: 'agent-ui', given: fixtureSpec('agent-ui'), want: { channels: ['messages', 'poll', 'sse', 'websocket'], messages: 12 } },
+    { name: 'chat-mini', given: fixtureSpec('chat-mini'), want: { channels: ['websocket'], messages: 10 } },
+    { name: 'agent-ui', given: fixtureSpec('agent-ui'), want: { channels: ['messages', 'poll', 'sse', 'websocket'], messages: 14 } },
   ])('$name: a channel per transport, every message', ({ given, want }) => {
     const doc = asyncApiDocument(modelOf(given)) as Doc;
     expect(Object.keys(doc.channels!).sort()).toEqual(want.channels);

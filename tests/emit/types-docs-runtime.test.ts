@@ -12,7 +12,7 @@ import { fixtureSpec, modelOf } from '../support/model.js';
 describe('types.ts', () => {
   it.each([
     { name: 'unions per direction and role', given: 'chat-mini', want: { ServerDataMessage: ['NoteAdded'], ClientMessage: ['NoteAdd', 'ProtocolAck', 'ProtocolResume'] } },
-    { name: 'the canonical contract', given: 'agent-ui', want: { ServerDataMessage: ['AgentEvent', 'UiPatch', 'UiRender'], ClientMessage: ['ChatSend', 'ProtocolAck', 'ProtocolResume', 'UiAction'] } },
+    { name: 'the canonical contract', given: 'agent-ui', want: { ServerDataMessage: ['AgentEvent', 'ChatAccepted', 'UiPatch', 'UiRender'], ClientMessage: ['ChatSend', 'ProtocolAck', 'ProtocolResume', 'UiAction'] } },
   ] as const)('$name', ({ given, want }) => {
     const schema = typesSchema(modelOf(fixtureSpec(given))) as { $defs: Record<string, { anyOf?: { $ref: string }[] }>; required: string[] };
     for (const [union, members] of Object.entries(want)) expect(schema.$defs[union]!.anyOf!.map((r) => r.$ref.split('/').pop())).toEqual(members);

@@ -46,7 +46,7 @@ describe('conformance mode', () => {
   it('carries the spec’s conformance block into contract.ts, samples from every data message example', () => {
     expect(contract.conformance.trigger.type).toBe('chat.send');
     expect(contract.conformance.produces).toBe(5);
-    expect(contract.conformance.samples.map((s) => s.type)).toEqual(['agent.event', 'ui.patch', 'ui.render']);
+    expect(contract.conformance.samples.map((s) => s.type)).toEqual(['agent.event', 'chat.accepted', 'ui.patch', 'ui.render']);
     expect(contract.conformance.history).toEqual([{ endpoint: 'conversationHistory', params: { conversationId: 'probe-history' }, minItems: 120 }]);
   });
 

@@ -89,7 +89,7 @@ describe('Python servers on Redis', () => {
     onB.ws.send(resume(sessionId, token, 1));
     const [helloB, resumed, ...replay] = await take(onB, 4);
     expect(helloB!.payload.session_id).toBe(sessionId);
-    expect(resumed!.payload).toEqual({ from_seq: 2, latest_seq: 3 });
+    expect(resumed!.payload).toEqual({ from_seq: 2, latest_seq: 3, acked: 0 });
     expect(seqs(replay)).toEqual([2, 3]);
 
     // Emitted by process A (a POSTed frame handled there), delivered by process B.
@@ -124,7 +124,7 @@ describe('Python servers on Redis', () => {
       onTs.ws.send(resume(sessionId, token, 0));
       const [helloTs, resumed, ...replay] = await take(onTs, 4);
       expect(helloTs!.type).toBe('protocol.hello');
-      expect(resumed!.payload).toEqual({ from_seq: 1, latest_seq: 2 });
+      expect(resumed!.payload).toEqual({ from_seq: 1, latest_seq: 2, acked: 0 });
       // The very frames the Python outbox stamped, replayed by the TypeScript runtime.
       expect(replay).toEqual(fromPython);
       expect((await ts.emit(sessionId, 2)).map((r) => ('seq' in r ? r.seq : r.error))).toEqual([3, 4]);

@@ -18,6 +18,8 @@ export interface ServerProcess {
   /** POST /test/emit: n agent.events to a session, from this process. */
   emit(sessionId: string, n: number, text?: string): Promise<({ seq: number } | { error: string; name: string })[]>;
   errors(): Promise<{ name: string; message: string; where: unknown }[]>;
+  /** C2: what this process's chat.send handler was handed, as `<session>:<text>`. */
+  handled(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -55,6 +57,9 @@ export async function startServerProcess(options: { name: string; redisPort?: nu
     async emit(sessionId, n, text) {
       const res = await fetch(`${origin}/test/emit?session=${encodeURIComponent(sessionId)}&n=${n}${text ? `&text=${encodeURIComponent(text)}` : ''}`, { method: 'POST' });
       return ((await res.json()) as { results: ({ seq: number } | { error: string; name: string })[] }).results;
+    },
+    async handled() {
+      return ((await (await fetch(`${origin}/test/handled`)).json()) as { handled: string[] }).handled;
     },
     async errors() {
       return ((await (await fetch(`${origin}/test/errors`)).json()) as { errors: { name: string; message: string; where: unknown }[] }).errors;

@@ -7,6 +7,7 @@
  *   POST /test/emit?session=<id>&n=<n>[&text=<prefix>]  emits n agent.events to the session with
  *        emitTo (wherever its connection is) and answers each outcome: { seq } or { error, name }
  *   GET  /test/errors   what onError was told
+ *   GET  /test/handled  what the chat.send handler was handed, as `<session>:<text>` (C2)
  *
  *   POST /bench/emit?session=<id>&n=<n>&chunk=<k>  emits n agent.events in chunks of k (each
  *        chunk awaited) and answers { stored, failed } — for bench/redis.ts
@@ -24,6 +25,8 @@ import { connectRedis } from './redis-server.js';
 const port = Number(process.env.REDIS_PORT);
 const name = process.env.NAME ?? 'server';
 const errors: { name: string; message: string; where: unknown }[] = [];
+/** C2: what this process handed to its chat.send handler, as `<session>:<text>`. */
+const handled: string[] = [];
 
 const store =
   process.env.STORE === 'memory'
@@ -41,6 +44,7 @@ const app = createAgentUiServer({
   store,
   handlers: {
     chatSend(message, ctx) {
+      handled.push(`${ctx.session.id}:${message.payload.text}`);
       const n = Number(message.payload.text) || 1;
       for (let i = 0; i < n; i++) void ctx.emit.agentEvent({ conversation_id: message.payload.conversation_id, turn_id: 't-1', kind: 'text', text: `${name} reply ${i}` }).catch(() => undefined);
     },
@@ -91,6 +95,7 @@ const server = http.createServer((req, res) => {
     return;
   }
   if (url.pathname === '/test/errors') return json(res, 200, { errors });
+  if (url.pathname === '/test/handled') return json(res, 200, { handled });
   json(res, 404, { error: `no route for ${url.pathname}` });
 });
 server.on('upgrade', (req, socket, head) => {

@@ -137,6 +137,21 @@ describe.each(KINDS)('SessionStore conformance: $name', (kind) => {
     await expect(Promise.resolve().then(() => a.append('AAAAAAAAAAAAAAAAAAAAAA', partsOf('AAAAAAAAAAAAAAAAAAAAAA', 'x')))).rejects.toBeInstanceOf(UnknownSessionError);
   });
 
+  it('accept: each cseq is accepted once, in order, across instances; at or below acked a duplicate, above acked + 1 a gap; replay reports acked (C2)', async () => {
+    const [a, b] = await kind.pair();
+    const s = await a.create('1.1');
+    expect(await a.accept(s.id, 1)).toEqual({ verdict: 'accepted', acked: 1 });
+    expect(await b.accept(s.id, 1)).toEqual({ verdict: 'duplicate', acked: 1 });
+    expect(await b.accept(s.id, 3)).toEqual({ verdict: 'gap', acked: 1 });
+    // The same cseq offered by both at once: exactly one of them hands it over.
+    const both = await Promise.all([a.accept(s.id, 2), b.accept(s.id, 2)]);
+    expect(both.map((x) => x.verdict).sort()).toEqual(['accepted', 'duplicate']);
+    expect(both.map((x) => x.acked)).toEqual([2, 2]);
+    const replay = await b.replay(s.id, 0);
+    expect(replay.ok && replay.acked).toBe(2);
+    await expect(Promise.resolve().then(() => a.accept('AAAAAAAAAAAAAAAAAAAAAA', 1))).rejects.toBeInstanceOf(UnknownSessionError);
+  });
+
   it('replay: exactly the frames after the cursor, byte for byte; invalid_cursor when ahead (R2, R3)', async () => {
     const [a, b] = await kind.pair();
     const s = await a.create('1.1');
@@ -147,10 +162,10 @@ describe.each(KINDS)('SessionStore conformance: $name', (kind) => {
       expected.push(stamp(parts, i).frame);
     }
     const all = await b.replay(s.id, 0);
-    expect(all).toEqual({ ok: true, fromSeq: 1, latestSeq: 10, frames: expected.map((frame, i) => ({ seq: i + 1, frame })) });
+    expect(all).toEqual({ ok: true, fromSeq: 1, latestSeq: 10, frames: expected.map((frame, i) => ({ seq: i + 1, frame })), acked: 0 });
     const tail = await b.replay(s.id, 7);
     expect(tail.ok && tail.frames.map((f) => f.seq)).toEqual([8, 9, 10]);
-    expect(await b.replay(s.id, 10)).toEqual({ ok: true, fromSeq: 11, latestSeq: 10, frames: [] });
+    expect(await b.replay(s.id, 10)).toEqual({ ok: true, fromSeq: 11, latestSeq: 10, frames: [], acked: 0 });
     expect(await b.replay(s.id, 11)).toEqual({ ok: false, reason: 'invalid_cursor', earliestSeq: 1, latestSeq: 10 });
     await expect(b.replay('AAAAAAAAAAAAAAAAAAAAAA', 0)).rejects.toBeInstanceOf(UnknownSessionError);
   });
@@ -195,7 +210,7 @@ describe.each(KINDS)('SessionStore conformance: $name', (kind) => {
     expect(await a.replay(s.id, 5)).toEqual({ ok: false, reason: 'window_exceeded', earliestSeq: 7, latestSeq: 10 });
     await b.release(s.id, 3); // behind the window: nothing happens
     await b.release(s.id, 100); // beyond latest: everything up to latest
-    expect(await a.replay(s.id, 10)).toEqual({ ok: true, fromSeq: 11, latestSeq: 10, frames: [] });
+    expect(await a.replay(s.id, 10)).toEqual({ ok: true, fromSeq: 11, latestSeq: 10, frames: [], acked: 0 });
     expect(await a.replay(s.id, 9)).toEqual({ ok: false, reason: 'window_exceeded', earliestSeq: 11, latestSeq: 10 });
     // The byte total went back to 0: a window of 4096 bytes holds as many frames as at the start.
     for (let i = 11; i <= 60; i++) await a.append(s.id, partsOf(s.id, `m${i}`));

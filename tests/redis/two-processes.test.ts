@@ -11,7 +11,7 @@ import { createAgentUiClient } from '../../generated/client.js';
 import { contract } from '../../generated/contract.js';
 import type { ClientEvent } from '../../generated/runtime/client/client-core.js';
 import type { AgentEvent } from '../../generated/types.js';
-import { cleanup, expectRefused, expectResumed, openSession, range, resumeChannel, seqsOf, target, waitFor } from '../server/helpers.js';
+import { chatSend, cleanup, expectRefused, expectResumed, openSession, range, resumeChannel, seqsOf, target, waitFor } from '../server/helpers.js';
 import { startServerProcess, startSwitchProxy, type ServerProcess } from './processes.js';
 import { startRedisServer, type RedisServer } from './redis-server.js';
 
@@ -28,6 +28,15 @@ afterAll(async () => {
   await redis?.close();
 });
 afterEach(cleanup);
+
+/** Waits for an asynchronous condition (a question to a server process). */
+async function until(condition: () => Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 const seqsOfResults = (results: Awaited<ReturnType<ServerProcess['emit']>>): number[] =>
   results.map((r) => {
@@ -131,5 +140,78 @@ describe('two server processes on one Redis', () => {
     expect((await s.ch.ended).code).toBe(4002);
     const again = await resumeChannel(onB, 'websocket', { sessionId: s.sessionId, token: s.token, lastSeenSeq: 1 });
     await expectRefused(again, 'session_expired');
+  });
+
+  it('C2 across processes: frames sent to A and sent again to B after a cut are handed over exactly once; a gap on B is refused', async () => {
+    const s = await openSession(target(a.port, contract), 'websocket');
+    const acked = async (ch: typeof s.ch): Promise<number> => {
+      for (;;) {
+        const f = await ch.next();
+        if (f.type === 'protocol.received') return f.payload.acked as number;
+      }
+    };
+    for (const c of [1, 2, 3]) await s.ch.send(chatSend(s.sessionId, `x${c}`, { cseq: c }));
+    await until(async () => (await a.handled()).filter((h) => h.startsWith(s.sessionId)).length === 3, 'A to hand over 1..3');
+    expect(await acked(s.ch)).toBeGreaterThanOrEqual(1);
+    s.ch.drop();
+    // The client never saw every acknowledgement: it resumes on B and sends 2..5 again.
+    const again = await resumeChannel(target(b.port, contract), 'websocket', { sessionId: s.sessionId, token: s.token, lastSeenSeq: 3 });
+    await again.next('protocol.hello');
+    expect((await again.next('protocol.resumed')).payload.acked).toBe(3);
+    for (const c of [2, 3, 4, 5]) await again.send(chatSend(s.sessionId, `x${c}`, { cseq: c }));
+    await until(async () => (await acked(again)) === 5, 'B to acknowledge 5');
+    // A POST to A (the other process) of an old cseq is a duplicate there too; a gap is refused.
+    const dup = await fetch(`http://127.0.0.1:${a.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { 'resume-token': s.token, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, 'x4', { cseq: 4 })) });
+    expect(await dup.json()).toMatchObject({ accepted: 1, acked: 5, frames: [] });
+    const gap = await fetch(`http://127.0.0.1:${a.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { 'resume-token': s.token, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, 'x7', { cseq: 7 })) });
+    expect(gap.status).toBe(409);
+    const mine = async (p: ServerProcess): Promise<string[]> => (await p.handled()).filter((h) => h.startsWith(`${s.sessionId}:`)).map((h) => h.slice(s.sessionId.length + 1));
+    expect(await mine(a)).toEqual(['x1', 'x2', 'x3']);
+    expect(await mine(b)).toEqual(['x4', 'x5']);
+    again.drop();
+  });
+
+  it('C2 across processes: the same cseq POSTed to A and B at once is handed over by exactly one of them', async () => {
+    const s = await openSession(target(a.port, contract), 'sse');
+    const post = (p: ServerProcess, c: number) =>
+      fetch(`http://127.0.0.1:${p.port}/messages?session_id=${s.sessionId}`, { method: 'POST', headers: { 'resume-token': s.token, 'content-type': 'application/json' }, body: JSON.stringify(chatSend(s.sessionId, `y${c}`, { cseq: c })) }).then((r) => r.json() as Promise<{ acked: number }>);
+    for (let c = 1; c <= 20; c++) {
+      const answers = await Promise.all([post(a, c), post(b, c)]);
+      expect(answers.map((x) => x.acked)).toEqual([c, c]);
+    }
+    const all = [...(await a.handled()), ...(await b.handled())].filter((h) => h.startsWith(`${s.sessionId}:`)).map((h) => h.slice(s.sessionId.length + 1));
+    expect(all.sort()).toEqual(range(1, 20).map((c) => `y${c}`).sort());
+    s.ch.drop();
+  });
+
+  it.each(['websocket', 'sse', 'poll'] as const)('the generated client over %s, cut from A with sends in flight, resumes on B: every send handled exactly once, in order, across the two (C2, C3)', async (transport) => {
+    const proxy = await startSwitchProxy(a.port);
+    const client = createAgentUiClient({ url: `http://127.0.0.1:${proxy.port}`, transport, WebSocket: WebSocket as never, backoff: { initialMs: 20, maxMs: 100 } });
+    try {
+      await waitFor(() => client.sessionId !== undefined && client.state === 'open', 'the client to open a session on A');
+      const sessionId = client.sessionId!;
+      const mine = async (p: ServerProcess): Promise<string[]> => (await p.handled()).filter((h) => h.startsWith(`${sessionId}:`)).map((h) => h.slice(sessionId.length + 1));
+      const TOTAL = 120;
+      let queued = 0;
+      const failures: unknown[] = [];
+      const sender = async (): Promise<void> => {
+        while (queued < TOTAL) await client.send.chatSend({ conversation_id: 'c-1', text: `z${++queued}` }).catch((e: unknown) => void failures.push(e));
+      };
+      const senders = Promise.all(Array.from({ length: 10 }, sender));
+      await until(async () => (await mine(a)).length >= 30, 'A to handle some sends');
+      // The balancer loses A with sends in flight, some handled there and not yet acknowledged.
+      proxy.switchTo(b.port);
+      proxy.cut();
+      await senders;
+      expect(failures).toEqual([]);
+      const onA = await mine(a);
+      const onB = await mine(b);
+      expect(onB.length).toBeGreaterThan(0);
+      expect([...onA, ...onB]).toEqual(range(1, TOTAL).map((i) => `z${i}`));
+      expect(client.acked).toBe(TOTAL);
+    } finally {
+      client.close();
+      await proxy.close();
+    }
   });
 });

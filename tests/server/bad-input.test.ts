@@ -151,7 +151,7 @@ describe('bad input over WebSocket', () => {
     await sc.healthy({ victim: false });
     const again = await resumeChannel(sc.server, 'websocket', { sessionId: sc.victim.sessionId, token: sc.victim.token, lastSeenSeq: 2 });
     await again.next('protocol.hello');
-    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: 3, latest_seq: 2 });
+    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: 3, latest_seq: 2, acked: 0 });
     await again.send(chatSend(sc.victim.sessionId, 1));
     expect(seqsOf(await again.data(1))).toEqual([3]);
   });
@@ -499,7 +499,7 @@ describe('a slow consumer', () => {
     const again = await connectWs(t, `?session_id=${id}`);
     await again.send({ type: 'protocol.resume', header: { session_id: id }, payload: { resume_token: slowHello.payload.resume_token, last_seen_seq: got.length } });
     await again.next('protocol.hello');
-    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: got.length + 1, latest_seq: 50 });
+    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: got.length + 1, latest_seq: 50, acked: 0 });
     expect(seqsOf(await again.data(50 - got.length))).toEqual(range(got.length + 1, 50));
     emit(otherId, 1, 100);
     expect(seqsOf(await bystander.data(1))).toEqual([2]);

@@ -21,7 +21,7 @@ describe('the emitter of a session', () => {
     const { port } = await serve(app);
     const s = await openSession(target(port, contract), 'websocket');
     const emit = app.emitTo(s.sessionId) as Readonly<Record<string, (payload: unknown) => Promise<number>>>;
-    expect(Object.keys(emit).sort()).toEqual(['agentEvent', 'sessionId', 'uiPatch', 'uiRender']);
+    expect(Object.keys(emit).sort()).toEqual(['agentEvent', 'chatAccepted', 'sessionId', 'uiPatch', 'uiRender']);
     const { sessionId, agentEvent } = emit; // taken off the emitter: still bound to its session
     expect(await sessionId!({ conversation_id: 'c-1', turn_id: 't-1', kind: 'text', text: 'x' })).toBe(1);
     expect(await agentEvent!({ conversation_id: 'c-1', turn_id: 't-1', kind: 'text', text: 'y' })).toBe(2);

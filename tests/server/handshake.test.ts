@@ -118,7 +118,7 @@ describe('heartbeats', () => {
     const first = await s.ch.next('protocol.heartbeat', 2000);
     const second = await s.ch.next('protocol.heartbeat', 2000);
     for (const hb of [first, second]) {
-      expect(hb).toEqual({ type: 'protocol.heartbeat', header: { session_id: s.sessionId }, payload: { latest_seq: 2 } });
+      expect(hb).toEqual({ type: 'protocol.heartbeat', header: { session_id: s.sessionId }, payload: { latest_seq: 2, acked: 0 } });
       expect(isData(hb)).toBe(false);
     }
     expect(server.transportOf(s.sessionId)).toBe('websocket'); // the ws client answered the pings
@@ -142,7 +142,7 @@ describe('heartbeats', () => {
     const first = await s.ch.next('protocol.heartbeat', 2000);
     const second = await s.ch.next('protocol.heartbeat', 2000);
     for (const hb of [first, second]) {
-      expect(hb).toEqual({ type: 'protocol.heartbeat', header: { session_id: s.sessionId }, payload: { latest_seq: 3 } });
+      expect(hb).toEqual({ type: 'protocol.heartbeat', header: { session_id: s.sessionId }, payload: { latest_seq: 3, acked: 0 } });
       expect(s.ch.idOf(hb)).toBeUndefined(); // control: Last-Event-ID stays the last data seq (R4)
     }
     expect(s.ch.comments).toEqual([]); // events, not comments: EventSource never shows a comment

@@ -99,7 +99,7 @@ describe('resume specifics', () => {
     await s.ch.data(3);
     await s.ch.send({ type: 'protocol.resume', header: { session_id: s.sessionId }, payload: { resume_token: s.token, last_seen_seq: 1 } });
     const resumed = await s.ch.next('protocol.resumed');
-    expect(resumed.payload).toEqual({ from_seq: 2, latest_seq: 3 });
+    expect(resumed.payload).toEqual({ from_seq: 2, latest_seq: 3, acked: 0 });
     expect(seqsOf(await s.ch.data(2))).toEqual([2, 3]);
   });
 

@@ -196,7 +196,7 @@ describe('chat-mini: a second contract built by the CLI', () => {
     ch.drop();
     const again = await resumeChannel(t, 'websocket', { sessionId: id, token: hello.payload.resume_token, lastSeenSeq: 0, versions: '1.0' });
     await again.next('protocol.hello');
-    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: 1, latest_seq: 1 });
+    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: 1, latest_seq: 1, acked: 0 });
     expect(seqsOf(await again.data(1))).toEqual([1]);
 
     const refused = await connectWs(t, '?versions=1.1');

@@ -15,7 +15,7 @@ describe.each(KINDS)('sequencing over %s (Q1, Q2)', (kind: Kind) => {
     const { ch, sessionId, token } = await openSession(server, kind);
     // Five from a handler (chat.send → 5 agent.events), then three pushed from outside a handler.
     const sent = await ch.send(chatSend(sessionId, 5), token);
-    if (kind !== 'websocket') expect(sent).toEqual({ status: 202, body: { accepted: 1, frames: [] } });
+    if (kind !== 'websocket') expect(sent).toEqual({ status: 202, body: { accepted: 1, acked: 0, frames: [] } });
     const first = await ch.data(5);
     expect(await Promise.all(server.emit(sessionId, 3))).toEqual([6, 7, 8]);
     const rest = await ch.data(3);

@@ -112,7 +112,7 @@ describe('no default session over POST (S2, S3, S5)', () => {
     const server = await startServer();
     const s = await openSession(server, 'sse');
     const r = await postMessages(server, [chatSend(s.sessionId, 2), { type: 'protocol.ack', header: { session_id: s.sessionId }, payload: { last_seen_seq: 0 } }], s.token);
-    expect(r).toEqual({ status: 202, body: { accepted: 2, frames: [] } });
+    expect(r).toEqual({ status: 202, body: { accepted: 2, acked: 0, frames: [] } });
     expect(seqsOf(await s.ch.data(2))).toEqual([1, 2]);
     expect(server.handled).toEqual([{ type: 'chat.send', sessionId: s.sessionId, text: '2' }]);
   });
@@ -138,7 +138,7 @@ describe('superseding (S4)', () => {
     if (!(first === 'poll' && second === 'poll')) {
       // (poll then poll: the second poll continues the same attachment; no new hello.)
       await next.next('protocol.hello');
-      expect((await next.next('protocol.resumed')).payload).toEqual({ from_seq: 2, latest_seq: 1 });
+      expect((await next.next('protocol.resumed')).payload).toEqual({ from_seq: 2, latest_seq: 1, acked: 0 });
     }
     server.emit(s.sessionId, 2);
     expect(seqsOf(await next.data(2))).toEqual([2, 3]);

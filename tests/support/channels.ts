@@ -105,7 +105,7 @@ export async function expectResumed(ch: Channel, sessionId: string, fromSeq: num
   expect(hello.payload.latest_seq).toBe(latestSeq);
   const resumed = await ch.next('protocol.resumed');
   expect(validateProtocolResumed(resumed).ok).toBe(true);
-  expect(resumed.payload).toEqual({ from_seq: fromSeq, latest_seq: latestSeq });
+  expect(resumed.payload).toEqual({ from_seq: fromSeq, latest_seq: latestSeq, acked: expect.any(Number) }); // C2: acked, the highest cseq accepted
   expect(resumed.header).toEqual({ session_id: sessionId, latest_seq: latestSeq });
   return ch.data(latestSeq - fromSeq + 1);
 }

@@ -100,6 +100,8 @@ export async function startFakeServer(plan: (req: FakeRequest) => Step[], option
   const pollHoldMs = options.pollHoldMs ?? 50;
   const versionsOf = (url: URL): string[] | undefined => url.searchParams.get('versions')?.split(',');
   const cursorOf = (v: string | null): number => (v === null ? 0 : Number(v));
+  const cseqOf = (f: Json): number => ((f.header as { cseq?: unknown } | undefined)?.cseq as number | undefined) ?? 0;
+  let acked = 0;
 
   const run = async (steps: Step[], io: { frame(f: Json): void; raw(t: string): void; end(): void; kill(): void }): Promise<void> => {
     for (const step of steps) {
@@ -118,9 +120,12 @@ export async function startFakeServer(plan: (req: FakeRequest) => Step[], option
       req.on('data', (c: Buffer) => (body += c.toString('utf8')));
       req.on('end', () => {
         const parsed = JSON.parse(body) as Json | Json[];
-        received.push(...(Array.isArray(parsed) ? parsed : [parsed]));
+        const list = Array.isArray(parsed) ? parsed : [parsed];
+        received.push(...list);
+        for (const f of list) acked = Math.max(acked, cseqOf(f));
         res.writeHead(202, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ accepted: 1, frames: [] }));
+        // C2: accepts whatever comes and acknowledges the highest cseq seen.
+        res.end(JSON.stringify({ accepted: list.length, acked, frames: [] }));
       });
       return;
     }
@@ -205,6 +210,10 @@ export async function startFakeServer(plan: (req: FakeRequest) => Step[], option
       ws.on('message', (data) => {
         const frame = JSON.parse(String(data)) as Json;
         received.push(frame);
+        if (cseqOf(frame) > 0) {
+          acked = Math.max(acked, cseqOf(frame));
+          ws.send(JSON.stringify({ type: 'protocol.received', header: { session_id: sessionId ?? FAKE_SESSION }, payload: { acked } }));
+        }
         if (!awaitingResume) return;
         awaitingResume = false;
         const payload = frame.payload as { resume_token?: string; last_seen_seq?: number };

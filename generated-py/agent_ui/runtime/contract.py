@@ -27,6 +27,8 @@ class MessageDescriptor:
     role: Role
     #: Q1: stamped with header.seq by the outbox.
     sequenced: bool
+    #: C4: on a client application message, the type of the data message that answers it.
+    reply: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

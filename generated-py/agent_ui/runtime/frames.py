@@ -22,6 +22,8 @@ ErrorCode = Literal[
     "superseded",
     "handler_failed",
     "overloaded",
+    # C2: a client frame's cseq is above the acknowledged one + 1: the frames between never arrived.
+    "cseq_gap",
     # A3: the application refused the request (HTTP 401 / 403, WebSocket 4401 / 4403).
     "unauthorized",
     "forbidden",
@@ -64,6 +66,7 @@ class Kernel:
     error: Final = "protocol.error"
     heartbeat: Final = "protocol.heartbeat"
     ack: Final = "protocol.ack"
+    received: Final = "protocol.received"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +104,19 @@ def hello_frame(f: HelloFields) -> Frame:
     }
 
 
-def resumed_frame(session_id: str, from_seq: int, latest_seq: int) -> Frame:
-    """R2: the resume succeeded; data with from_seq <= seq <= latest_seq follows."""
+def resumed_frame(session_id: str, from_seq: int, latest_seq: int, acked: int) -> Frame:
+    """R2: the resume succeeded; data with from_seq <= seq <= latest_seq follows. C2: ``acked``
+    is the highest cseq accepted."""
     return {
         "type": Kernel.resumed,
         "header": {"session_id": session_id, "latest_seq": latest_seq},
-        "payload": {"from_seq": from_seq, "latest_seq": latest_seq},
+        "payload": {"from_seq": from_seq, "latest_seq": latest_seq, "acked": acked},
     }
+
+
+def received_frame(session_id: str, acked: int) -> Frame:
+    """C2: every cseq up to ``acked`` was accepted (handed to its handler once)."""
+    return {"type": Kernel.received, "header": {"session_id": session_id}, "payload": {"acked": acked}}
 
 
 def resume_failed_frame(reason: ResumeFailure, message: str, earliest_seq: int | None = None, latest_seq: int | None = None) -> Frame:
@@ -126,6 +135,7 @@ def error_frame(
     session_id: str | None = None,
     path: str | None = None,
     request_id: str | None = None,
+    cseq: int | None = None,
     supported_versions: Sequence[str] | None = None,
 ) -> Frame:
     payload: dict[str, object] = {"code": code, "message": message}
@@ -133,13 +143,16 @@ def error_frame(
         payload["path"] = path
     if request_id is not None:
         payload["request_id"] = request_id
+    if cseq is not None:
+        payload["cseq"] = cseq
     if supported_versions is not None:
         payload["supported_versions"] = list(supported_versions)
     return {"type": Kernel.error, "header": {"session_id": session_id} if session_id else {}, "payload": payload}
 
 
-def heartbeat_frame(session_id: str, latest_seq: int) -> Frame:
-    return {"type": Kernel.heartbeat, "header": {"session_id": session_id}, "payload": {"latest_seq": latest_seq}}
+def heartbeat_frame(session_id: str, latest_seq: int, acked: int) -> Frame:
+    """Q4/C2: a keepalive with the session's newest seq and the highest cseq accepted."""
+    return {"type": Kernel.heartbeat, "header": {"session_id": session_id}, "payload": {"latest_seq": latest_seq, "acked": acked}}
 
 
 def clip(text: str, limit: int = 64) -> str:

@@ -11,10 +11,11 @@
  */
 import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
 import { CLOSE_CODES, KERNEL } from '../frames.js';
-import { describeIssues, type ValidationIssue } from '../validation.js';
+import { describeIssues } from '../validation.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
+import { ClientSendError, createOutbound } from './outbound.js';
 import { createSequencer } from './sequencer.js';
-import type { ClientTransport, CloseInfo, TransportEnvironment, TransportEvents } from './transport.js';
+import { createPollSize, type ClientTransport, type CloseInfo, type TransportEnvironment, type TransportEvents } from './transport.js';
 import { createPollClientTransport } from './transports/poll.js';
 import { createSseClientTransport } from './transports/sse.js';
 import { createWebSocketClientTransport } from './transports/websocket.js';
@@ -34,9 +35,14 @@ export type ClientEvent =
   /** R3: the server could not resume; `reason` says why. The client starts a new session unless told to stop. */
   | { readonly kind: 'resume-failed'; readonly reason: string; readonly message: string; readonly earliestSeq?: number; readonly latestSeq?: number }
   /** A protocol.error from the server, or a frame the client had to reject. */
-  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly requestId?: string; readonly path?: string }
+  | { readonly kind: 'error'; readonly code: string; readonly message: string; readonly requestId?: string; readonly path?: string; /** C2/C4: the client frame it is about. */ readonly cseq?: number }
   /** Q4: a duplicate was dropped or a gap triggered a resume (for metrics and tests). */
   | { readonly kind: 'sequence'; readonly verdict: 'duplicate' | 'gap'; readonly seq: number; readonly lastSeen: number }
+  /**
+   * No frame has arrived for `stallMs` (default 30 000) while the client was trying to connect:
+   * the link does not let anything through. Emitted once per stall; the client keeps trying.
+   */
+  | { readonly kind: 'stalled'; readonly sinceMs: number; readonly lastSeenSeq: number; readonly transport: TransportKind; readonly unacknowledged: number }
   /**
    * A3: the server refused the credentials (`unauthorized`: 401 / close 4401) or the caller
    * (`forbidden`: 403 / 4403). Terminal: the client stops reconnecting (state `closed`) until the
@@ -64,22 +70,13 @@ export interface ClientCoreOptions {
   readonly onResumeFailed?: 'new-session' | 'stop' | undefined;
   /** Start connecting at once (default true). */
   readonly autoConnect?: boolean | undefined;
+  /** How long without any frame, while not connected, before a `stalled` event (default 30 000 ms). */
+  readonly stallMs?: number | undefined;
   /** A1: credentials sent with every connection attempt, POST and poll (see ClientAuth). */
   readonly auth?: ClientAuth | undefined;
 }
 
-export class ClientSendError extends Error {
-  readonly code: string;
-  readonly issues: readonly ValidationIssue[];
-  readonly frames: readonly unknown[];
-  constructor(code: string, message: string, extra: { issues?: readonly ValidationIssue[]; frames?: readonly unknown[] } = {}) {
-    super(message);
-    this.name = 'ClientSendError';
-    this.code = code;
-    this.issues = extra.issues ?? [];
-    this.frames = extra.frames ?? [];
-  }
-}
+export { ClientSendError, type SendErrorCode } from './outbound.js';
 
 export interface ClientCore {
   readonly state: ConnectionState;
@@ -92,8 +89,14 @@ export interface ClientCore {
   on(type: string, handler: (frame: never) => void): () => void;
   /** Connection, session, resume and error events. */
   onEvent(handler: (event: ClientEvent) => void): () => void;
-  /** Validates and sends one client frame (queued until the session is open). */
-  send(type: string, payload: unknown, options?: { readonly requestId?: string }): Promise<void>;
+  /**
+   * C1/C3: validates one client frame, numbers it (cseq) and keeps it until the server
+   * acknowledges it, sending it again after a reconnect; resolves on the acknowledgement, or to
+   * the reply frame when the message declares one (C4). Rejects with ClientSendError.
+   */
+  send(type: string, payload: unknown, options?: { readonly requestId?: string }): Promise<unknown>;
+  /** C2: the highest cseq the server acknowledged in this session. */
+  readonly acked: number;
   connect(): void;
   /** Drops the current connection and resumes (as after a network change). */
   reconnect(): void;
@@ -132,7 +135,29 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   // answers every resume with the same gap must not get a reconnect loop without backoff.
   let stalls = 0;
   let heartbeatMs = contract.heartbeatMs;
-  const queue: { frame: string; resolve(): void; reject(err: Error): void }[] = [];
+  const outbound = createOutbound();
+  // Poll answers shrink after a cut mid-answer and grow back (shared by every poll attempt).
+  const pollSize = createPollSize(contract.limits?.maxPollBytes ?? 256 * 1024);
+  // No progress: the last frame that arrived, and the timer that says so once per stall.
+  const stallMs = options.stallMs ?? 30_000;
+  let lastProgress = Date.now();
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  let stallReported = false;
+  const watchStall = (): void => {
+    if (stallTimer || closedByUser || stallReported) return;
+    stallTimer = setTimeout(() => {
+      stallTimer = undefined;
+      if (closedByUser || state === 'open' || state === 'closed') return;
+      stallReported = true;
+      emit({ kind: 'stalled', sinceMs: Date.now() - lastProgress, lastSeenSeq: sequencer.lastSeen, transport: kind, unacknowledged: outbound.size });
+    }, Math.max(0, lastProgress + stallMs - Date.now()));
+    (stallTimer as { unref?: () => void }).unref?.();
+  };
+  // HTTP transports: one POST at a time, so frames arrive in cseq order (C2 refuses a gap).
+  let posting = false;
+  let postRetry: ReturnType<typeof setTimeout> | undefined;
+  let postFailures = 0;
+  const maxPerPost = contract.limits?.maxFramesPerPost ?? 64;
 
   const emit = (event: ClientEvent): void => {
     for (const l of [...listeners]) l(event);
@@ -196,12 +221,14 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       resume: session ? { sessionId: session.id, token: session.token, lastSeenSeq: sequencer.lastSeen } : undefined,
       cursor: () => sequencer.lastSeen,
       credentials: () => (session ? { sessionId: session.id, token: session.token } : undefined),
+      pollSize,
     });
   };
 
   const scheduleReconnect = (immediate: boolean): void => {
     if (closedByUser || reconnectTimer) return;
     setState('reconnecting');
+    watchStall();
     reconnectTimer = setTimeout(
       () => {
         reconnectTimer = undefined;
@@ -248,11 +275,14 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     if (reconnectTimer) clearTimeout(reconnectTimer);
     if (watchdog) clearTimeout(watchdog);
     if (ackTimer) clearTimeout(ackTimer);
-    reconnectTimer = watchdog = ackTimer = undefined;
+    if (stallTimer) clearTimeout(stallTimer);
+    reconnectTimer = watchdog = ackTimer = stallTimer = undefined;
     const t = current;
     current = undefined;
     t?.close();
-    for (const q of queue.splice(0)) q.reject(new ClientSendError('closed', 'the client was closed before the frame could be sent'));
+    if (postRetry) clearTimeout(postRetry);
+    postRetry = undefined;
+    outbound.lose((maybeHandled) => new ClientSendError('closed', maybeHandled ? 'the client was closed before the server acknowledged the frame; it may or may not have been handled' : 'the client was closed before the frame was sent', { maybeHandled }));
     setState('closed');
   };
 
@@ -285,23 +315,55 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     void current.send([frame], session.token);
   };
 
+  /** C3: writes what the server has not acknowledged: on a WebSocket what this connection has not carried yet; over HTTP one POST at a time. */
   const flushQueue = (): void => {
-    if (!current || !session || !sessionOpen || queue.length === 0) return;
-    const batch = queue.splice(0);
+    if (!current || !session || !sessionOpen || outbound.size === 0) return;
     const t = current;
-    void t.send(
-      batch.map((q) => q.frame),
-      session.token,
-    ).then((result) => {
-      if (result.ok) return batch.forEach((q) => q.resolve());
-      const err = new ClientSendError('refused', result.message, { frames: result.frames });
-      batch.forEach((q) => q.reject(err));
-      // A3: a POST refused by the application stops the client like a refused connection.
-      const code = (result.frames[0] as { payload?: { code?: unknown; message?: unknown } } | undefined)?.payload;
-      if ((result.status === 401 || result.status === 403) && (code?.code === 'unauthorized' || code?.code === 'forbidden')) {
-        refused(code.code, typeof code.message === 'string' ? code.message : result.message, t.kind);
+    const s = session;
+    if (t.kind === 'websocket') {
+      const frames = outbound.unsent();
+      if (frames.length > 0) void t.send(frames.map((f) => f.text(s.id)), s.token);
+      return;
+    }
+    if (posting || postRetry) return;
+    const frames = outbound.unacknowledged(maxPerPost);
+    if (frames.length === 0) return;
+    posting = true;
+    void t.send(frames.map((f) => f.text(s.id)), s.token).then((result) => {
+      posting = false;
+      if (session !== s) return; // the session was lost meanwhile: its frames were rejected
+      if (result.acked !== undefined) outbound.acknowledge(result.acked);
+      if (result.ok && result.acked !== undefined) {
+        postFailures = 0;
+        return flushQueue();
       }
+      // Refused as a gap: acked says where to go on. Anything else (a cut, 429, 503, an answer
+      // cut short): the same frames go again after a pause; the server acknowledges duplicates.
+      const gap = !result.ok && result.status === 409;
+      if (!result.ok && !gap && result.status >= 400 && result.status < 500 && result.status !== 429 && result.status !== 408) {
+        // A3: a POST refused by the application stops the client like a refused connection.
+        const code = (result.frames[0] as { payload?: { code?: unknown; message?: unknown } } | undefined)?.payload;
+        if ((result.status === 401 || result.status === 403) && (code?.code === 'unauthorized' || code?.code === 'forbidden')) {
+          return refused(code.code, typeof code.message === 'string' ? code.message : result.message, t.kind);
+        }
+        emit({ kind: 'error', code: 'refused', message: `${result.message}; the frames are sent again after the next reconnect` });
+        return;
+      }
+      const delay = gap ? 0 : Math.min(2000, 50 * 2 ** Math.min(postFailures++, 6));
+      postRetry = setTimeout(() => {
+        postRetry = undefined;
+        flushQueue();
+      }, delay);
+      (postRetry as { unref?: () => void }).unref?.();
     });
+  };
+
+  /** C3: the session is gone: every send it did not acknowledge rejects (it may have been handled). */
+  const loseSends = (reason: string, message: string): void => {
+    if (postRetry) clearTimeout(postRetry);
+    postRetry = undefined;
+    posting = false;
+    outbound.lose((maybeHandled) => new ClientSendError('session_lost', maybeHandled ? message : `the session was lost (${reason}) before the frame was sent; it was not handled`, { maybeHandled, reason }));
   };
 
   const deliver = (frame: ServerFrame): void => {
@@ -312,6 +374,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
 
   const sessionReady = (resumed: boolean): void => {
     sessionOpen = true;
+    outbound.rewind(); // C3: whatever this connection's server has not acknowledged goes again, in order
     if (stalls === 0) backoff.reset(); // a resume that keeps showing the same gap is no success
     setState('open');
     emit({ kind: 'session', sessionId: session!.id, resumed, protocolVersion: session!.version });
@@ -320,6 +383,10 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
 
   const onFrame = (text: string): void => {
     touch();
+    lastProgress = Date.now();
+    stallReported = false;
+    if (stallTimer) clearTimeout(stallTimer);
+    stallTimer = undefined;
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -342,6 +409,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       case KERNEL.hello: {
         const id = p.session_id as string;
         if (!session || session.id !== id) sequencer.reset(0); // a new session starts at seq 1 (Q2)
+        if (session && session.id !== id) loseSends('session_lost', `the session ${session.id} was replaced by a new one`);
         const resuming = session?.id === id;
         session = { id, token: p.resume_token as string, version: p.protocol_version as string };
         heartbeatMs = (p.heartbeat_ms as number) || heartbeatMs;
@@ -351,8 +419,13 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         return;
       }
       case KERNEL.resumed:
+        if (typeof p.acked === 'number') outbound.acknowledge(p.acked);
         deliver(frame);
         sessionReady(true);
+        return;
+      case KERNEL.received:
+        outbound.acknowledge(p.acked as number);
+        deliver(frame);
         return;
       case KERNEL.resumeFailed: {
         emit({ kind: 'resume-failed', reason: p.reason as string, message: p.message as string, ...(typeof p.earliest_seq === 'number' ? { earliestSeq: p.earliest_seq } : {}), ...(typeof p.latest_seq === 'number' ? { latestSeq: p.latest_seq } : {}) });
@@ -360,6 +433,8 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         const t = current;
         current = undefined;
         t?.close();
+        // C3: what the lost session never acknowledged is rejected, never sent into a new session.
+        loseSends(p.reason as string, `the session could not be resumed (${p.reason as string}); the frame may or may not have been handled`);
         if (options.onResumeFailed === 'stop') return stop();
         session = undefined; // start over: a new session, and the app re-syncs from history
         sequencer.reset(0);
@@ -368,8 +443,11 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       }
       case KERNEL.error: {
         const code = p.code as string;
-        emit({ kind: 'error', code, message: p.message as string, ...(typeof p.request_id === 'string' ? { requestId: p.request_id } : {}), ...(typeof p.path === 'string' ? { path: p.path } : {}) });
+        emit({ kind: 'error', code, message: p.message as string, ...(typeof p.request_id === 'string' ? { requestId: p.request_id } : {}), ...(typeof p.path === 'string' ? { path: p.path } : {}), ...(typeof p.cseq === 'number' ? { cseq: p.cseq } : {}) });
         deliver(frame);
+        if (typeof p.cseq === 'number' && code === 'handler_failed') outbound.failed(p.cseq, new ClientSendError('handler_failed', p.message as string));
+        // C2: a frame of this connection was refused as a gap (one before it never arrived): resume and send again from acked.
+        if (code === 'cseq_gap' && current?.kind === 'websocket') return dropConnection('the server refused a frame as a gap');
         // Another connection took this session over, or no version is shared: reconnecting would not help.
         if (code === 'superseded' || code === 'unsupported_version') stop();
         // A3: the application refused this client: it waits for connect() and new credentials.
@@ -377,6 +455,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         return;
       }
       case KERNEL.heartbeat:
+        if (typeof p.acked === 'number') outbound.acknowledge(p.acked);
         deliver(frame);
         if (sessionOpen && sequencer.behind(p.latest_seq as number)) {
           emit({ kind: 'sequence', verdict: 'gap', seq: p.latest_seq as number, lastSeen: sequencer.lastSeen });
@@ -394,6 +473,9 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     }
     stalls = 0;
     deliver(frame);
+    // C4: a data frame naming a cseq is the reply to that send.
+    const cseq = (frame.header as { cseq?: unknown }).cseq;
+    if (typeof cseq === 'number') outbound.reply(cseq, frame.type, frame);
     if (++unacked >= ackEvery) sendAck();
     else if (!ackTimer) {
       ackTimer = setTimeout(sendAck, ackAfterMs);
@@ -417,6 +499,9 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     get lastSeenSeq() {
       return sequencer.lastSeen;
     },
+    get acked() {
+      return outbound.acked;
+    },
     on(type, handler) {
       let set = handlers.get(type);
       if (!set) handlers.set(type, (set = new Set()));
@@ -430,22 +515,14 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     send(type, payload, sendOptions = {}) {
       const validate = options.validators.client.of(type);
       if (!validate) return Promise.reject(new ClientSendError('unknown_type', `"${type}" is not a client-to-server message of this contract`));
-      // The session id is filled in when the frame is written; validate with a placeholder of the right shape.
-      const header = { session_id: session?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA', ...(sendOptions.requestId ? { request_id: sendOptions.requestId } : {}) };
-      const result = validate({ type, header, payload });
+      // The session id and cseq are filled in when the frame is written; validate with placeholders of the right shape.
+      const header = { ...(sendOptions.requestId ? { request_id: sendOptions.requestId } : {}) };
+      const result = validate({ type, header: { ...header, session_id: session?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA', cseq: 1 }, payload });
       if (!result.ok) return Promise.reject(new ClientSendError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`, { issues: result.issues }));
       if (closedByUser) return Promise.reject(new ClientSendError('closed', 'the client is closed'));
-      return new Promise<void>((resolve, reject) => {
-        const entry = {
-          get frame() {
-            return JSON.stringify({ type, header: { ...header, session_id: session!.id }, payload });
-          },
-          resolve,
-          reject,
-        };
-        queue.push(entry);
-        flushQueue();
-      });
+      const sent = outbound.add(type, header, payload, contract.messages[type]?.reply);
+      flushQueue();
+      return sent;
     },
     connect() {
       if (state !== 'closed' && !closedByUser) return;

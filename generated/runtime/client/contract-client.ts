@@ -42,6 +42,8 @@ export interface ContractClientOptions<P extends ProtocolTypes> {
   readonly ackAfterMs?: number | undefined;
   /** Connect at once (default true). */
   readonly autoConnect?: boolean | undefined;
+  /** How long without any frame, while reconnecting, before a `stalled` event (default 30 000 ms). */
+  readonly stallMs?: number | undefined;
   /**
    * A1: the application's credentials: request headers (`{ authorization: 'Bearer …' }`), or a
    * function giving them that is called before every connection attempt, so a refreshed token is
@@ -63,12 +65,22 @@ export interface SendOptions {
   readonly requestId?: string;
 }
 
-/** S5: one method per client-to-server application message; each validates the frame before it leaves and fills in header.session_id; frames wait while the client reconnects. */
+/** C4: the frame of the message `M` declares as its reply (`x-message.reply`), or void when it declares none. */
+export type ReplyOf<P extends ProtocolTypes, M> = M extends { readonly reply: infer R } ? FrameOf<Extract<Messages<P>[keyof Messages<P>], { readonly type: R }>> : void;
+
+/**
+ * S5/C1–C4: one method per client-to-server application message; each validates the frame before
+ * it leaves, fills in header.session_id and header.cseq, and keeps the frame until the server
+ * acknowledges it (sending it again after a reconnect). It resolves on the acknowledgement — to
+ * the reply frame when the message declares one — and rejects with ClientSendError: `session_lost`
+ * (the session could not be resumed; `maybeHandled` says whether the server may have handled it),
+ * `handler_failed` (the handler of a message with a reply threw), `closed`, `invalid_message`.
+ */
 export type Senders<P extends ProtocolTypes> = {
   readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly direction: 'client-to-server'; readonly kernel: false } ? K : never]: (
     payload: PayloadOf<Messages<P>[K]>,
     options?: SendOptions,
-  ) => Promise<void>;
+  ) => Promise<ReplyOf<P, Messages<P>[K]>>;
 };
 
 export interface HistoryViewOptions {
@@ -93,6 +105,8 @@ export interface ContractClient<P extends ProtocolTypes> {
   readonly protocolVersion: string | undefined;
   /** R4: the last seq delivered — the resume cursor. */
   readonly lastSeenSeq: number;
+  /** C2: the highest cseq of this session the server acknowledged. */
+  readonly acked: number;
   /** Connection state, session, resume-failed, error, sequence and (A3) unauthorized / forbidden events. */
   onEvent(handler: (event: ClientEvent) => void): () => void;
   connect(): void;
@@ -126,10 +140,11 @@ export function createContractClient<P extends ProtocolTypes>(protocol: Protocol
     ackEvery: options.ackEvery,
     ackAfterMs: options.ackAfterMs,
     autoConnect: options.autoConnect,
+    stallMs: options.stallMs,
   });
 
   const on: Record<string, (handler: (frame: never) => void) => () => void> = {};
-  const send: Record<string, (payload: unknown, sendOptions?: SendOptions) => Promise<void>> = {};
+  const send: Record<string, (payload: unknown, sendOptions?: SendOptions) => Promise<unknown>> = {};
   for (const m of Object.values(contract.messages)) {
     const type = m.type;
     if (m.direction === 'server-to-client') on[m.member] = (handler) => core.on(type, handler);
@@ -167,6 +182,9 @@ export function createContractClient<P extends ProtocolTypes>(protocol: Protocol
     },
     get lastSeenSeq() {
       return core.lastSeenSeq;
+    },
+    get acked() {
+      return core.acked;
     },
     onEvent: (handler) => core.onEvent(handler),
     connect: () => core.connect(),

@@ -79,6 +79,39 @@ export interface ConnectParams {
   readonly cursor: () => number;
   /** The session's credentials once known (poll and POST need them). */
   readonly credentials: () => { readonly sessionId: string; readonly token: string } | undefined;
+  /** Poll: how large an answer to ask for (it outlives one connection attempt). */
+  readonly pollSize?: PollSize | undefined;
+}
+
+/**
+ * L2/R2 on long-polling: the size of answer to ask for (`max_bytes`). A poll answer cut short
+ * (the link dropped mid-answer) makes the client ask for a quarter as much, down to one frame;
+ * each answer that arrives whole lets it ask for twice as much again, up to the server's cap.
+ * So a backlog always makes progress on a link that cuts after a few kilobytes.
+ */
+export interface PollSize {
+  /** The max_bytes to ask for, or undefined for the server's cap. */
+  readonly maxBytes: number | undefined;
+  /** An answer was cut short. */
+  cut(): void;
+  /** An answer arrived whole. */
+  whole(): void;
+}
+
+/** A PollSize between `floor` bytes and the server's `cap`. */
+export function createPollSize(cap: number, floor = 1024): PollSize {
+  let size = cap;
+  return {
+    get maxBytes() {
+      return size >= cap ? undefined : size;
+    },
+    cut() {
+      size = Math.max(floor, Math.floor(size / 4));
+    },
+    whole() {
+      size = Math.min(cap, size * 2);
+    },
+  };
 }
 
 export interface CloseInfo {
@@ -97,7 +130,8 @@ export interface TransportEvents {
   close(info: CloseInfo): void;
 }
 
-export type SendResult = { readonly ok: true } | { readonly ok: false; readonly status: number; readonly frames: readonly unknown[]; readonly message: string };
+/** What became of sent frames; `acked` (C2) is the highest cseq the server accepted, as a POST answer says. */
+export type SendResult = { readonly ok: true; readonly acked?: number } | { readonly ok: false; readonly status: number; readonly frames: readonly unknown[]; readonly message: string; readonly acked?: number };
 
 export interface ClientTransport {
   readonly kind: TransportKind;
@@ -125,11 +159,13 @@ export interface PostOptions {
 /** POSTs frames to the messages endpoint with the session token (SSE and poll upstream); stops at the first refusal. */
 export async function postFrames(env: TransportEnvironment, path: string, frames: readonly string[], token: string | undefined, options: PostOptions = {}): Promise<SendResult> {
   const size = Math.max(1, options.maxFrames ?? frames.length);
+  let acked: number | undefined;
   for (let i = 0; i < frames.length; i += size) {
     const result = await postBatch(env, endpoint(env.baseUrl, path, { session_id: options.sessionId }), frames.slice(i, i + size), token);
-    if (!result.ok) return result;
+    if (!result.ok) return result.acked === undefined && acked !== undefined ? { ...result, acked } : result;
+    if (result.acked !== undefined) acked = result.acked;
   }
-  return { ok: true };
+  return acked !== undefined ? { ok: true, acked } : { ok: true };
 }
 
 async function postBatch(env: TransportEnvironment, url: string, frames: readonly string[], token: string | undefined): Promise<SendResult> {
@@ -144,17 +180,16 @@ async function postBatch(env: TransportEnvironment, url: string, frames: readonl
   } catch (err) {
     return { ok: false, status: 0, frames: [], message: `could not reach the server: ${(err as Error).message}` };
   }
-  if (res.ok) {
-    await res.body?.cancel().catch(() => undefined);
-    return { ok: true };
-  }
-  let frames2: unknown[] = [];
+  let answer: { frames?: unknown[]; acked?: unknown } = {};
   try {
-    frames2 = ((await res.json()) as { frames?: unknown[] }).frames ?? [];
+    answer = (await res.json()) as typeof answer;
   } catch {
-    /* not JSON: the status says enough */
+    /* not JSON (or cut short): the status says enough */
   }
-  return { ok: false, status: res.status, frames: frames2, message: `the server refused the frame (HTTP ${res.status})` };
+  // C2: the answer names the highest cseq the server accepted.
+  const acked = typeof answer.acked === 'number' ? { acked: answer.acked } : {};
+  if (res.ok) return { ok: true, ...acked };
+  return { ok: false, status: res.status, frames: answer.frames ?? [], message: `the server refused the frame (HTTP ${res.status})`, ...acked };
 }
 
 /** Text of a WebSocket message in browsers (string) and in `ws` (string, Buffer or ArrayBuffer). */

@@ -75,16 +75,22 @@ export interface HandlerContext<P extends ProtocolTypes, Principal = undefined> 
   readonly requestId?: string;
 }
 
+/** C4: the payload of the message `M` declares as its reply (`x-message.reply`), or void when it declares none. */
+export type ReplyPayloadOf<P extends ProtocolTypes, M> = M extends { readonly reply: infer R } ? PayloadOf<Extract<Messages<P>[keyof Messages<P>], { readonly type: R }>> : void;
+
 /**
  * One method per client-to-server application message, called in arrival order per session
- * after validation (S2/S5 are enforced before). A handler that throws answers the client with
- * protocol.error `handler_failed`; the session and the server keep going.
+ * after validation (S2/S5 are enforced before), each client frame once (C2). A handler that
+ * throws answers the client with protocol.error `handler_failed` naming the frame's cseq; the
+ * session and the server keep going. C4: the handler of a message that declares a reply returns
+ * that reply's payload; the runtime sends it as a data message whose header names the frame's
+ * cseq, and the client's `send` resolves to it.
  */
 export type MessageHandlers<P extends ProtocolTypes, Principal = undefined> = {
   readonly [K in keyof Messages<P> as Messages<P>[K] extends { readonly direction: 'client-to-server'; readonly kernel: false } ? K : never]: (
     message: FrameOf<Messages<P>[K]>,
     ctx: HandlerContext<P, Principal>,
-  ) => void | Promise<void>;
+  ) => ReplyPayloadOf<P, Messages<P>[K]> | Promise<ReplyPayloadOf<P, Messages<P>[K]>>;
 };
 
 /** The session hooks, all optional. Handlers are called as methods of the object they are on. */
@@ -269,7 +275,7 @@ export interface ContractServer<P extends ProtocolTypes, Principal = undefined> 
   close(): void;
 }
 
-type Handler = (this: unknown, frame: ClientFrame, ctx: HandlerContext<ProtocolTypes, unknown>) => void | Promise<void>;
+type Handler = (this: unknown, frame: ClientFrame, ctx: HandlerContext<ProtocolTypes, unknown>) => unknown;
 
 /**
  * The server of a contract, typed by its `ProtocolTypes` (generated contract.ts declares them):
@@ -302,11 +308,18 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
 
   // The handler of each application message, by type, called as a method of `handlers`.
   const memberOf = new Map(Object.values(contract.messages).filter((m) => m.direction === 'client-to-server' && !m.kernel).map((m) => [m.type, m.member]));
-  const dispatch = (frame: ClientFrame, ctx: HandlerContext<P, Principal>): void | Promise<void> => {
+  // C4: the reply each application message declares, by type.
+  const replyOf = new Map(Object.values(contract.messages).flatMap((m) => (m.reply !== undefined ? [[m.type, m.reply] as const] : [])));
+  const dispatch = async (frame: ClientFrame, ctx: HandlerContext<P, Principal>, sessionId: string): Promise<void> => {
     const member = memberOf.get(frame.type);
     const handler = member === undefined ? undefined : handlers[member];
     if (typeof handler !== 'function') throw new Error(`no handler for ${frame.type}`);
-    return (handler as Handler).call(handlers, frame, ctx as HandlerContext<ProtocolTypes, unknown>);
+    const result = await (handler as Handler).call(handlers, frame, ctx as HandlerContext<ProtocolTypes, unknown>);
+    const reply = replyOf.get(frame.type);
+    if (reply === undefined) return;
+    // C4: the reply goes through the one send path (validated, stamped, replayable), naming the frame it answers.
+    if (result === undefined) throw new Error(`the handler of ${frame.type} returned nothing; it must return the payload of its reply ${reply} (C4)`);
+    await core.outbox.append(sessionId, reply, result, frame.header.cseq);
   };
 
   const conformanceOption = (options as { readonly conformance?: boolean | undefined }).conformance;
@@ -323,7 +336,7 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
     hooks: {
       onMessage(session, frame) {
         if (conformance?.matches(frame)) return conformance.answer((type, payload) => core.outbox.append(session.id, type, payload));
-        return dispatch(frame, contextOf(session, frame.header.request_id));
+        return dispatch(frame, contextOf(session, frame.header.request_id), session.id);
       },
       ...(handlers.onSessionStart ? { onSessionStart: (s: Session) => handlers.onSessionStart!(contextOf(s)) } : {}),
       ...(handlers.onSessionResume ? { onSessionResume: (s: Session) => handlers.onSessionResume!(contextOf(s)) } : {}),

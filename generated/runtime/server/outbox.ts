@@ -23,8 +23,8 @@ export class OutboundRejectedError extends Error {
 }
 
 export interface Outbox {
-  /** Validates, stamps, stores and delivers one data message; resolves to its seq. */
-  append(sessionId: string, type: string, payload: unknown): Promise<number>;
+  /** Validates, stamps, stores and delivers one data message; resolves to its seq. `cseq` names the client frame it is the reply to (C4). */
+  append(sessionId: string, type: string, payload: unknown, cseq?: number): Promise<number>;
   /** Validates a data message as `append` would, without sending it (fan-out checks once, before listing sessions). Throws OutboundRejectedError. */
   check(type: string, payload: unknown): void;
 }
@@ -51,9 +51,9 @@ export function createOutbox(options: OutboxOptions): Outbox {
   };
   return {
     check,
-    append(sessionId, type, payload) {
+    append(sessionId, type, payload, cseq) {
       check(type, payload);
-      const parts = frameParts(type, sessionId, JSON.stringify(payload));
+      const parts = frameParts(type, sessionId, JSON.stringify(payload), cseq);
       if (parts.bytes + SEQ_DIGITS > options.maxFrameBytes) {
         throw new OutboundRejectedError('frame_too_large', `refused to send a ${type} of about ${parts.bytes} bytes; the contract allows ${options.maxFrameBytes}`);
       }

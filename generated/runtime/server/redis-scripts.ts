@@ -13,6 +13,8 @@
  *                       latest (the seq counter, Q2), earliest (oldest seq in the window, latest+1
  *                       when empty), bytes (running byte total of the window, R3), epoch (claim
  *                       counter), owner (attachment id of the live attachment; absent when detached),
+ *                       acked (C2: the highest client cseq handed to a handler; absent means 0),
+ *                       ackby (the id of the hand-off that set acked, to tell after a lost answer)
  *                       o (hex SHA-256 of the principal's owner key, '' when anonymous, A2), p (the
  *                       principal as JSON, '' when anonymous)
  *   P{id}:log   STREAM  the replay window: entry id `<seq>-0`, fields b (bytes), a (append id), f (frame)
@@ -97,18 +99,50 @@ return seq
 `,
 );
 
-/** ARGV: afterSeq. One consistent snapshot: {status, earliest, latest, entries}; status 1 = invalid_cursor, 2 = window_exceeded. */
+/**
+ * ARGV: afterSeq. One consistent snapshot: {status, earliest, latest, entries, acked}; status 1 =
+ * invalid_cursor, 2 = window_exceeded (without entries and acked).
+ */
 export const REPLAY = defineScript(
   'replay',
   `
-local m = redis.call('HMGET', KEYS[1], 'latest', 'earliest')
+local m = redis.call('HMGET', KEYS[1], 'latest', 'earliest', 'acked')
 if not m[1] then return {-1, 0, 0} end
 local latest, earliest = tonumber(m[1]), tonumber(m[2])
 local after = tonumber(ARGV[1])
 if after > latest then return {1, earliest, latest} end
 if after < earliest - 1 then return {2, earliest, latest} end
-if after == latest then return {0, earliest, latest, {}} end
-return {0, earliest, latest, redis.call('XRANGE', KEYS[2], string.format('%d', after + 1) .. '-0', '+')}
+local acked = tonumber(m[3] or '0')
+if after == latest then return {0, earliest, latest, {}, acked} end
+return {0, earliest, latest, redis.call('XRANGE', KEYS[2], string.format('%d', after + 1) .. '-0', '+'), acked}
+`,
+);
+
+/**
+ * ARGV: cseq, hand-off id. C2, the hand-off of one client frame: {0, cseq} accepted (acked becomes
+ * cseq: hand it to the handler), {1, acked} a duplicate, {2, acked} a gap, {-1, 0} the session is gone.
+ */
+export const ACCEPT = defineScript(
+  'accept',
+  `
+local m = redis.call('HMGET', KEYS[1], 'latest', 'acked')
+if not m[1] then return {-1, 0} end
+local acked = tonumber(m[2] or '0')
+local cseq = tonumber(ARGV[1])
+if cseq <= acked then return {1, acked} end
+if cseq > acked + 1 then return {2, acked} end
+redis.call('HSET', KEYS[1], 'acked', ARGV[1], 'ackby', ARGV[2])
+return {0, cseq}
+`,
+);
+
+/** After an accept lost its answer: {acked, ackby} ({-1, ''} when the session is gone). */
+export const ACCEPTED = defineScript(
+  'accepted',
+  `
+local m = redis.call('HMGET', KEYS[1], 'latest', 'acked', 'ackby')
+if not m[1] then return {-1, ''} end
+return {tonumber(m[2] or '0'), m[3] or ''}
 `,
 );
 

@@ -28,7 +28,7 @@
 import { ownerDigest, randomId, tokenDigest, tokenMatches } from './ids.js';
 import { createDelivery, type Held } from './redis-delivery.js';
 import { createRedisIndex } from './redis-index.js';
-import { verifyAppend } from './redis-outcome.js';
+import { verifyAccept, verifyAppend } from './redis-outcome.js';
 import {
   checkConnectionOptions,
   isNotSent,
@@ -42,8 +42,8 @@ import {
   type RedisScript,
   type RedisSubscriberLike,
 } from './redis-connection.js';
-import { APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
-import { ANONYMOUS, StoreUnavailableError, UnknownSessionError, type FrameParts, type ReplayAnswer, type SessionStore } from './store.js';
+import { ACCEPT, APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
+import { ANONYMOUS, StoreUnavailableError, UnknownSessionError, type AcceptAnswer, type FrameParts, type ReplayAnswer, type SessionStore } from './store.js';
 
 export type { RedisLike, RedisSubscriberLike } from './redis-connection.js';
 
@@ -76,6 +76,8 @@ export interface RedisSessionStore extends SessionStore {
   readonly kind: 'redis';
   /** Always a promise: the seq comes from Redis. */
   append(id: string, parts: FrameParts): Promise<number>;
+  /** Always a promise: the decision is Redis's. */
+  accept(id: string, cseq: number): Promise<AcceptAnswer>;
   /** Keys and channel of a session (for tests and operations). */
   keysOf(id: string): { readonly meta: string; readonly log: string; readonly tomb: string; readonly channel: string };
   /** Sessions whose attachment this process holds. */
@@ -263,7 +265,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
     if (frames.length !== latestSeq - afterSeq || (frames.length > 0 && frames[0]!.seq !== afterSeq + 1)) {
       throw new StoreUnavailableError(`redis store: the window of session ${id} is not contiguous (${frames.length} frames after ${afterSeq}, latest ${latestSeq})`);
     }
-    return { ok: true, fromSeq: afterSeq + 1, latestSeq, frames };
+    return { ok: true, fromSeq: afterSeq + 1, latestSeq, frames, acked: asNumber(answer[4] ?? 0, 'replay') };
   };
 
   const store: RedisSessionStore = {
@@ -327,6 +329,23 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
 
     async release(id, seq) {
       await run('release', RELEASE, id, [seq]);
+    },
+
+    async accept(id, cseq) {
+      const handoff = randomId(64);
+      let answer: unknown;
+      try {
+        if (closed) throw new StoreUnavailableError(`redis store: accept (session ${id}) after close()`);
+        answer = await runScript(redis, ACCEPT, keyList(id), [cseq, handoff]);
+      } catch (error) {
+        // Refused by Redis or never sent: certainly not accepted (the client sends the frame again). Lost in flight: ask.
+        if (closed || error instanceof StoreUnavailableError || isReplyError(error) || isNotSent(error)) throw unavailable(`accept (session ${id})`, error);
+        return verifyAccept({ redis, keys: keyList(id), id, cseq, handoff, cause: error, verifyMs, now, closed: () => closed });
+      }
+      const [status, acked] = asArray(answer, 'accept') as [unknown, unknown];
+      const s = asNumber(status, 'accept');
+      if (s === -1) throw new UnknownSessionError(id);
+      return { verdict: s === 0 ? 'accepted' : s === 1 ? 'duplicate' : 'gap', acked: asNumber(acked, 'accept') };
     },
 
     attach(id, protocolVersion, listener) {

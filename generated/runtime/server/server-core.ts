@@ -4,20 +4,22 @@
 
 /**
  * The transport-independent protocol engine: hello and version negotiation (H1, H2), resume
- * (R1–R3), inbound frames with typed errors (S2, S5), acknowledgements (Q5), heartbeats and TTL
- * sweeps (S4), on top of a session store (memory by default, Redis for several processes).
- * Transports turn sockets and requests into calls on this; nothing here knows about WebSocket,
- * SSE or HTTP polling. Its parts: frame-parser.ts (parsing), handshake.ts (hello and refusals),
- * session-binding.ts (a session bound to an attachment), handler-queue.ts (the application's
- * work, in order and bounded), sweeper.ts (heartbeats and TTLs).
+ * (R1–R3), inbound frames with typed errors (S2, S5), acknowledgements both ways (Q5, C2),
+ * heartbeats and TTL sweeps (S4), on top of a session store (memory by default, Redis for several
+ * processes). Transports turn sockets and requests into calls on this; nothing here knows about
+ * WebSocket, SSE or HTTP polling. Its parts: frame-parser.ts (parsing), handshake.ts (hello and
+ * refusals), session-binding.ts (a session bound to an attachment), handler-queue.ts (the
+ * application's work, in order and bounded), inbound-delivery.ts (each cseq handed over once, C2),
+ * sweeper.ts (heartbeats and TTLs).
  */
 import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
-import { errorFrame, KERNEL, negotiateVersion, RESUME_TOKEN_HEADER, resumedFrame, resumeFailedFrame, type Frame } from '../frames.js';
+import { errorFrame, KERNEL, negotiateVersion, receivedFrame, RESUME_TOKEN_HEADER, resumedFrame, resumeFailedFrame, type ErrorCode, type Frame } from '../frames.js';
 import { resolveLimits, type ContractLimits } from '../limits.js';
 import { describeIssues } from '../validation.js';
 import type { Identity } from './auth.js';
-import { byteLength, createFrameParser, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
+import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
 import { createHandlerQueue } from './handler-queue.js';
+import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
 import { createHello, overloaded, plausibleId, RESUME_MESSAGES, resumeRefused, unsupported, windowFailure, type FailedOpen } from './handshake.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
@@ -42,8 +44,8 @@ export interface Attachment {
   readonly kind: TransportKind;
   /** Delivers serialized frames in order; `seq` is set for data frames. */
   send(frame: string, seq?: number): void;
-  /** Keepalive tick (every heartbeatMs while attached). */
-  heartbeat(latestSeq: number): void;
+  /** Keepalive tick (every heartbeatMs while attached), with the newest seq and the highest cseq accepted (C2). */
+  heartbeat(latestSeq: number, acked: number): void;
   close(reason: CloseReason): void;
   /** L2: the session's handlers caught up (its inbound bytes fell to half the limit): read again. */
   inboundDrained?(): void;
@@ -57,6 +59,8 @@ export interface Session {
   readonly attachment: Attachment | undefined;
   /** The newest seq this process has seen for the session. */
   readonly latestSeq: number;
+  /** C2: the highest client cseq this process knows was accepted (handed to a handler). */
+  readonly acked: number;
   /** Free for the application (process-local: with a shared store it does not travel). */
   readonly data: Map<string, unknown>;
   /** A2: the principal the session belongs to, as the last request that reached it here authenticated it (undefined when anonymous). */
@@ -119,9 +123,16 @@ export interface ServerStats {
   readonly inboundBytes: number;
 }
 
+/** C2: a POSTed frame queued for its turn; resolves to its refusal (a gap) or undefined once the store decided it. */
+interface Pending {
+  readonly pending: Promise<Frame | undefined>;
+}
+
 export interface InboundOutcome {
-  /** Frames accepted (validated and queued for the application). */
+  /** Frames accepted (validated and queued for the application, or acknowledged again as duplicates, C2). */
   readonly accepted: number;
+  /** C2: the highest cseq of the session accepted, when the frames named a session. */
+  readonly acked?: number;
   /** Typed errors to answer on the same channel. */
   readonly errors: readonly Frame[];
   /** HTTP status that fits the first error (POST). */
@@ -225,11 +236,49 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   };
   const isRefusal = (x: LocalSession | Refusal): x is Refusal => !('id' in x);
 
+  // C2: each cseq handed to its handler once, in order, decided by the store at its turn.
+  const delivery = createInboundDelivery({ store, queue, handle: (session, frame) => hooks.onMessage(session, frame) });
+  // C2 over a connection: one protocol.received per tick and session, with the highest cseq accepted, sent
+  // earlier when a data frame is about to go out (flushAckOf).
+  const acksDue = new Map<LocalSession, Attachment>();
+  const flushAcks = (): void => {
+    const due = [...acksDue];
+    acksDue.clear();
+    for (const [session, attachment] of due) if (session.attachment === attachment) sendControl(attachment, receivedFrame(session.id, session.acked));
+  };
+  const ackSoon = (session: LocalSession, attachment: Attachment): void => {
+    if (acksDue.size === 0) process.nextTick(flushAcks);
+    acksDue.set(session, attachment);
+  };
+  /** C2: what an attached client hears about one of its frames once the store decided it. */
+  const answerVerdict = (session: LocalSession, attachment: Attachment, frame: ClientFrame, verdict: Verdict): void => {
+    if (verdict.kind === 'unnumbered') return;
+    if (verdict.kind === 'gap') {
+      if (session.attachment === attachment) sendControl(attachment, gapError(session, frame, verdict.acked));
+      return;
+    }
+    ackSoon(session, attachment);
+  };
+  /** An acknowledgement still waiting for `session` goes now: before a data frame, so a send has resolved when its handler's data arrives. */
+  const flushAckOf = (session: LocalSession): void => {
+    const attachment = acksDue.get(session);
+    if (!attachment) return;
+    acksDue.delete(session);
+    if (session.attachment === attachment) sendControl(attachment, receivedFrame(session.id, session.acked));
+  };
+  const gapError = (session: Session, frame: ClientFrame, acked: number): Frame =>
+    errorFrame('cseq_gap', `cseq ${frame.header.cseq} is not the next one: the server has accepted up to ${acked}; send again from ${acked + 1}, in order`, {
+      sessionId: session.id,
+      path: '/header/cseq',
+      cseq: frame.header.cseq!,
+      ...(frame.header.request_id !== undefined ? { requestId: frame.header.request_id } : {}),
+    });
+
   const release = (session: Session, seq: number): void => {
     store.release(session.id, seq).catch((error: unknown) => reportError(error, { sessionId: session.id, type: KERNEL.ack }));
   };
 
-  const handleFrame = async (frame: ClientFrame, session: LocalSession, attachment: Attachment | undefined, bytes: number): Promise<Frame | undefined> => {
+  const handleFrame = async (frame: ClientFrame, session: LocalSession, attachment: Attachment | undefined, bytes: number): Promise<Frame | Pending | undefined> => {
     const requestId = frame.header.request_id;
     if (frame.header.ack !== undefined) release(session, frame.header.ack);
     switch (frame.type) {
@@ -244,18 +293,34 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         const lastSeen = frame.payload.last_seen_seq as number;
         const answer = await store.replay(session.id, lastSeen);
         if (!answer.ok) return windowFailure(answer, lastSeen).frame;
-        sendControl(attachment, resumedFrame(session.id, answer.fromSeq, answer.latestSeq));
+        if (answer.acked > session.acked) session.acked = answer.acked;
+        sendControl(attachment, resumedFrame(session.id, answer.fromSeq, answer.latestSeq, answer.acked));
         sendReplay(attachment, answer);
         return undefined;
       }
-      default:
-        queue.run(session, frame.type, () => hooks.onMessage(session, frame), bytes);
-        return undefined;
+      default: {
+        // A connection hears the verdict as soon as the store decided, ahead of what the handler sends.
+        const verdict = delivery.hand(session, frame, bytes, attachment ? (v) => answerVerdict(session, attachment, frame, v) : undefined);
+        if (attachment) {
+          // A connection goes on reading meanwhile.
+          verdict.then(
+            () => undefined,
+            (error: unknown) => {
+              // The store could not decide: nothing was handed or acknowledged; the client resumes and sends it again.
+              reportError(error, { sessionId: session.id, type: frame.type });
+              attachment.close({ code: 'server_closing', message: 'the session store could not record a frame; resume and send it again' });
+            },
+          );
+          return undefined;
+        }
+        // A POST is answered with what became of its frames (C2: acked in the answer), once every frame of it was decided.
+        return { pending: verdict.then((v) => (v.kind === 'gap' ? gapError(session, frame, v.acked) : undefined)) };
+      }
     }
   };
 
   /** One validated frame for a session this process holds: S2 (it names that session), L2 (room in its inbound queue), then its handling. */
-  const accept = async (frame: ClientFrame, bytes: number, session: LocalSession, attachment: Attachment | undefined): Promise<Refused | undefined> => {
+  const accept = async (frame: ClientFrame, bytes: number, session: LocalSession, attachment: Attachment | undefined): Promise<Refused | Pending | undefined> => {
     const requestId = frame.header.request_id;
     if (frame.header.session_id !== session.id) {
       return refusal('unknown_session', attachment ? `header.session_id does not name this connection's session` : 'header.session_id does not name the session this request authenticated', { path: '/header/session_id', requestId });
@@ -266,8 +331,10 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       return refusal('overloaded', `the session's handlers are ${session.inbound} bytes behind (limit ${limits.maxInboundBytes}); send this frame again later`, { requestId });
     }
     const error = await handleFrame(frame, session, attachment, bytes);
-    return error ? { ok: false, frame: error, status: 400 } : undefined;
+    if (error === undefined || 'pending' in error) return error;
+    return refusedBy(error);
   };
+  const refusedBy = (error: Frame): Refused => ({ ok: false, frame: error, status: ERROR_STATUS[error.payload.code as ErrorCode] ?? 400 });
 
   const NO_TOKEN = { ok: false, status: 401, frame: errorFrame('unknown_session', `a POSTed frame needs its session's token: send ${RESUME_TOKEN_HEADER}: <resume_token>`) } as const;
 
@@ -291,6 +358,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     let session = source.session as LocalSession | undefined;
     let accepted = 0;
     const failures: Refused[] = [];
+    const pending: Promise<Frame | undefined>[] = [];
     let index = 0;
     for (; index < batch.items.length && failures.length < limits.maxErrorFrames; index++) {
       const item = batch.items[index]!;
@@ -309,16 +377,22 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         session = auth.session as LocalSession;
       }
       const refused = await accept(item.frame, item.bytes, session, undefined);
-      if (refused) failures.push(refused);
+      if (refused === undefined) accepted++;
+      else if ('pending' in refused) pending.push(refused.pending);
+      else failures.push(refused);
+    }
+    // C2: the answer waits until the store decided every frame it queued (not for their handlers).
+    for (const error of await Promise.all(pending)) {
+      if (error) failures.push(refusedBy(error));
       else accepted++;
     }
     const left = batch.items.length - index;
     if (left > 0) failures.push(refusal('overloaded', `${left} more frames of this batch were not handled after ${failures.length} were refused; correct them and send the rest again`));
-    return outcomeOf(accepted, failures);
+    return outcomeOf(accepted, failures, session?.acked);
   };
 
   /** The answer to inbound frames: the status of the first refusal, or 202. */
-  const outcomeOf = (accepted: number, failures: readonly Refused[]): InboundOutcome => ({ accepted, errors: failures.map((f) => f.frame), status: failures[0]?.status ?? 202 });
+  const outcomeOf = (accepted: number, failures: readonly Refused[], acked?: number): InboundOutcome => ({ accepted, ...(acked !== undefined ? { acked } : {}), errors: failures.map((f) => f.frame), status: failures[0]?.status ?? 202 });
 
   const core: ServerCore = {
     contract,
@@ -351,7 +425,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       }
       const session = localSession(created.id, version, identity, now());
       locals.set(session.id, session);
-      const bound = await bindAttachment(store, session, attachment, reportError);
+      const bound = await bindAttachment(store, session, attachment, reportError, () => flushAckOf(session));
       sendControl(attachment, hello(session, created.token));
       bound.release(0);
       if (hooks.onSessionStart) queue.run(session, 'session start', () => hooks.onSessionStart!(session));
@@ -370,7 +444,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (isRefusal(local)) return overloaded(local);
       const session = local;
       session.protocolVersion = version;
-      const bound = await bindAttachment(store, session, attachment, reportError);
+      const bound = await bindAttachment(store, session, attachment, reportError, () => flushAckOf(session));
       // Read again now that new frames reach this attachment: nothing falls between the two.
       let answer: ReplayAnswer;
       try {
@@ -384,8 +458,9 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         return windowFailure(answer, request.lastSeenSeq);
       }
       if (answer.latestSeq > session.latestSeq) session.latestSeq = answer.latestSeq;
+      if (answer.acked > session.acked) session.acked = answer.acked;
       sendControl(attachment, hello(session, request.token));
-      sendControl(attachment, resumedFrame(session.id, answer.fromSeq, answer.latestSeq));
+      sendControl(attachment, resumedFrame(session.id, answer.fromSeq, answer.latestSeq, answer.acked));
       sendReplay(attachment, answer);
       bound.release(answer.latestSeq);
       release(session, request.lastSeenSeq); // the client has processed these (R4)
@@ -397,7 +472,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       const parsed = parser.parse(text);
       if (!parsed.ok) return outcomeOf(0, [parsed]);
       const refused = await accept(parsed.frame, byteLength(text), source.session as LocalSession, source.attachment);
-      return refused ? outcomeOf(0, [refused]) : outcomeOf(1, []);
+      return refused && !('pending' in refused) ? outcomeOf(0, [refused]) : outcomeOf(1, []);
     },
     detach(session, attachment) {
       const local = locals.get(session.id);
@@ -429,7 +504,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         forget,
         expired(id, local) {
           try {
-            hooks.onSessionEnd?.(local ?? { id, protocolVersion: '', attachment: undefined, latestSeq: 0, data: new Map(), principal: undefined }, 'expired');
+            hooks.onSessionEnd?.(local ?? { id, protocolVersion: '', attachment: undefined, latestSeq: 0, acked: 0, data: new Map(), principal: undefined }, 'expired');
           } catch (error) {
             reportError(error, { sessionId: id, type: 'session end' }); // never crash the timer
           }

@@ -27,13 +27,15 @@ export interface LocalSession extends Session {
   principal: unknown;
   /** L2: bytes of client frames queued for, or running in, the handlers. */
   inbound: number;
+  /** C2: the highest cseq this process knows the store accepted. */
+  acked: number;
   /** When the session last had no attachment here (undefined while attached). */
   idleSince: number | undefined;
 }
 
 /** A session new to this process, of `identity`. */
 export function localSession(id: string, protocolVersion: string, identity: Identity, now: number): LocalSession {
-  return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, data: new Map(), clientKey: identity.clientKey, owner: identity.owner, principal: identity.principal, inbound: 0, idleSince: now };
+  return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, acked: 0, data: new Map(), clientKey: identity.clientKey, owner: identity.owner, principal: identity.principal, inbound: 0, idleSince: now };
 }
 
 /**
@@ -41,7 +43,14 @@ export function localSession(id: string, protocolVersion: string, identity: Iden
  * the store delivers are held back until `release` — after the hello, resumed and replay have
  * been sent — so nothing overtakes them and nothing is sent twice.
  */
-export async function bindAttachment(store: SessionStore, session: LocalSession, attachment: Attachment, reportError: ReportError): Promise<{ release(afterSeq: number): void }> {
+export async function bindAttachment(
+  store: SessionStore,
+  session: LocalSession,
+  attachment: Attachment,
+  reportError: ReportError,
+  /** C2: called before a data frame goes out, so an acknowledgement still waiting goes first. */
+  beforeData?: () => void,
+): Promise<{ release(afterSeq: number): void }> {
   let held: { frame: string; seq: number }[] | undefined = [];
   let sentUpTo = Infinity;
   const listener: SessionListener = {
@@ -51,6 +60,7 @@ export async function bindAttachment(store: SessionStore, session: LocalSession,
       if (held) held.push({ frame, seq });
       else if (seq > sentUpTo) {
         sentUpTo = seq;
+        beforeData?.();
         attachment.send(frame, seq);
       }
     },

@@ -33,7 +33,7 @@ export function startSweeper(options: SweeperOptions): () => void {
     for (const s of [...locals.values()]) {
       if (s.attachment) {
         try {
-          s.attachment.heartbeat(s.latestSeq);
+          s.attachment.heartbeat(s.latestSeq, s.acked);
         } catch (error) {
           reportError(error, { sessionId: s.id, type: 'heartbeat' }); // one broken connection never stops the others' heartbeats
         }

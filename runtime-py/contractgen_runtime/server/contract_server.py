@@ -88,7 +88,8 @@ class HistoryRoute:
     on_error: Callable[[BaseException], None] | None = None
 
 
-Handler = Callable[[ClientFrame, HandlerContext[E]], Awaitable[None] | None]
+#: A message handler; one of a message that declares a reply (C4) returns that reply's payload.
+Handler = Callable[[ClientFrame, HandlerContext[E]], Awaitable[object] | object]
 ErrorHook = Callable[[BaseException, str | None, str | None], None]
 
 
@@ -193,6 +194,9 @@ class ContractServer(Generic[E]):
             raise ValueError("contractgen runtime: conformance mode needs a contract whose spec declares x-contract.conformance")
         responder = ConformanceResponder(contract.conformance) if conformance and contract.conformance else None
 
+        # C4: the reply each application message declares, by type.
+        replies = {m.type: m.reply for m in contract.messages.values() if m.reply is not None}
+
         def on_message(session: Session, frame: ClientFrame) -> Awaitable[None] | None:
             type_ = str(frame["type"])
             if responder is not None and responder.matches(type_, frame.get("payload")):
@@ -202,7 +206,12 @@ class ContractServer(Generic[E]):
                 raise LookupError(f"no handler for {type_}")
             header = frame.get("header")
             rid = header.get("request_id") if isinstance(header, dict) else None
-            return handler(frame, self._context(session, rid if isinstance(rid, str) else None))
+            result = handler(frame, self._context(session, rid if isinstance(rid, str) else None))
+            reply = replies.get(type_)
+            if reply is None:
+                return result if inspect.isawaitable(result) else None
+            cseq = header.get("cseq") if isinstance(header, dict) else None
+            return self._send_reply(session, type_, reply, result, cseq if isinstance(cseq, int) else None)
 
         start, resume = on_session_start, on_session_resume
         hooks = ServerHooks(
@@ -236,6 +245,15 @@ class ContractServer(Generic[E]):
         self.routes: list[BaseRoute] = [_ContractRoute(self)]
 
     # --- sessions ---------------------------------------------------------------------------------
+
+    async def _send_reply(self, session: Session, type_: str, reply: str, result: object, cseq: int | None) -> None:
+        """C4: the payload the handler returned goes through the one send path (validated, stamped,
+        replayable) as ``reply``, naming the frame it answers."""
+        if inspect.isawaitable(result):
+            result = await result
+        if result is None:
+            raise RuntimeError(f"the handler of {type_} returned nothing; it must return the payload of its reply {reply} (C4)")
+        await self.core.outbox.append(session.id, reply, result, cseq)
 
     def _context(self, session: Session, request_id: str | None = None) -> HandlerContext[E]:
         ctx = self._contexts.get(session)

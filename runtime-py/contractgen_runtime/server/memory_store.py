@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from .ids import random_id, token_digest, token_matches
 from .replay_ring import ReplayRing
 from .store import (
+    AcceptAnswer,
     FrameParts,
     ReplayAnswer,
     ReplayOk,
@@ -35,12 +36,14 @@ def now_ms() -> float:
 
 
 class _Entry:
-    __slots__ = ("id", "digest", "ring", "protocol_version", "listener", "subscription", "detached_at")
+    __slots__ = ("id", "digest", "ring", "acked", "protocol_version", "listener", "subscription", "detached_at")
 
     def __init__(self, session_id: str, digest: bytes, ring: ReplayRing, protocol_version: str, detached_at: float) -> None:
         self.id = session_id
         self.digest = digest
         self.ring = ring
+        #: C2: the highest client cseq handed to a handler.
+        self.acked = 0
         self.protocol_version = protocol_version
         self.listener: SessionListener | None = None
         self.subscription: Subscription | None = None
@@ -56,6 +59,8 @@ class SessionPeek:
     window_bytes: int
     protocol_version: str
     attached: bool
+    #: C2: the highest client cseq accepted.
+    acked: int = 0
 
 
 class MemoryStore:
@@ -80,7 +85,7 @@ class MemoryStore:
         if e is None:
             return None
         r = e.ring
-        return SessionPeek(r.latest_seq, r.earliest_seq, r.size, r.bytes, e.protocol_version, e.listener is not None)
+        return SessionPeek(r.latest_seq, r.earliest_seq, r.size, r.bytes, e.protocol_version, e.listener is not None, e.acked)
 
     def _bury(self, entry: _Entry) -> None:
         self._live.pop(entry.id, None)
@@ -135,7 +140,16 @@ class MemoryStore:
         if after_seq < ring.earliest_seq - 1:
             return ReplayRefused("window_exceeded", ring.earliest_seq, latest)
         frames = ring.frames_after(after_seq)
-        return ReplayOk(after_seq + 1, latest, [StoredFrame(after_seq + 1 + i, f) for i, f in enumerate(frames)])
+        return ReplayOk(after_seq + 1, latest, [StoredFrame(after_seq + 1 + i, f) for i, f in enumerate(frames)], self._entry(session_id).acked)
+
+    async def accept(self, session_id: str, cseq: int) -> AcceptAnswer:
+        entry = self._entry(session_id)  # decided and recorded with no await between: atomic
+        if cseq <= entry.acked:
+            return AcceptAnswer("duplicate", entry.acked)
+        if cseq > entry.acked + 1:
+            return AcceptAnswer("gap", entry.acked)
+        entry.acked = cseq
+        return AcceptAnswer("accepted", cseq)
 
     async def release(self, session_id: str, seq: int) -> None:
         entry = self._live.get(session_id)

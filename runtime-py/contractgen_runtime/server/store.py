@@ -1,5 +1,5 @@
 """The session store: what a session is beyond one process — its identity and token (S1, S3),
-its seq counter and replay window (Q2, R3), its TTL (S4) and which attachment holds it. The
+its seq counter and replay window (Q2, R3), the highest client cseq handed over (C2), its TTL (S4) and which attachment holds it. The
 in-memory store (memory_store.py) is the default; the Redis store (redis_store.py) lets several
 server processes serve one protocol. Every method but ``append`` is a coroutine because a shared
 store is remote; ``append`` answers at once when it can (the memory store stamps synchronously).
@@ -42,6 +42,8 @@ class ReplayOk:
     from_seq: int
     latest_seq: int
     frames: Sequence[StoredFrame]
+    #: C2: the highest client cseq accepted.
+    acked: int = 0
     ok: Literal[True] = True
 
 
@@ -54,6 +56,14 @@ class ReplayRefused:
 
 
 ReplayAnswer = ReplayOk | ReplayRefused
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptAnswer:
+    """C2: what the store decided about one client frame, and the highest cseq accepted after it."""
+
+    verdict: Literal["accepted", "duplicate", "gap"]
+    acked: int
 
 
 class SessionListener(Protocol):
@@ -105,6 +115,14 @@ class SessionStore(Protocol):
     async def replay(self, session_id: str, after_seq: int) -> ReplayAnswer:
         """R2/R3: exactly the frames after ``after_seq``, or why that cannot be done."""
 
+    async def accept(self, session_id: str, cseq: int) -> AcceptAnswer:
+        """C2: the hand-off of one client frame, atomic wherever the store runs: ``cseq`` is
+        accepted when it is the next one (acked + 1) and acked becomes it — the caller then hands
+        the frame to its handler, and no process ever hands that cseq again; at or below acked it
+        is a duplicate, above acked + 1 a gap. Raises UnknownSessionError for a session that is
+        gone."""
+        ...
+
     async def release(self, session_id: str, seq: int) -> None:
         """Q5: the client processed everything up to ``seq``; release it early."""
 
@@ -147,13 +165,15 @@ class UnknownSessionError(Exception):
 _PLAIN = re.compile(r"^[\w.-]*$", re.ASCII)
 
 
-def frame_parts(type_: str, session_id: str, payload_json: str) -> FrameParts:
-    """``{"type":…,"header":{"session_id":…,"seq":`` + seq + ``},"payload":…}``"""
+def frame_parts(type_: str, session_id: str, payload_json: str, cseq: int | None = None) -> FrameParts:
+    """``{"type":…,"header":{"session_id":…,"seq":`` + seq + ``},"payload":…}``; with ``cseq``
+    (C4: the reply to that client frame) the header names it before the seq."""
     suffix = '},"payload":' + payload_json + "}"
+    reply_to = "" if cseq is None else f'"cseq":{cseq},'
     if _PLAIN.match(type_) and _PLAIN.match(session_id):
-        prefix = '{"type":"' + type_ + '","header":{"session_id":"' + session_id + '","seq":'
+        prefix = '{"type":"' + type_ + '","header":{"session_id":"' + session_id + '",' + reply_to + '"seq":'
         return FrameParts(prefix, suffix, len(prefix) + utf8_length(suffix))
-    prefix = '{"type":' + dumps(type_) + ',"header":{"session_id":' + dumps(session_id) + ',"seq":'
+    prefix = '{"type":' + dumps(type_) + ',"header":{"session_id":' + dumps(session_id) + "," + reply_to + '"seq":'
     return FrameParts(prefix, suffix, utf8_length(prefix) + utf8_length(suffix))
 
 

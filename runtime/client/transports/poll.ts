@@ -39,6 +39,9 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
           const credentials = resume ?? params.credentials();
           const query: Record<string, string | number | undefined> = { versions: params.versions.join(',') };
           let headers: Record<string, string> = { accept: 'application/json' };
+          // A link that cut the last answers short gets smaller ones (it grows back as they arrive whole).
+          const maxBytes = params.pollSize?.maxBytes;
+          if (maxBytes !== undefined) query.max_bytes = maxBytes;
           if (credentials) {
             query.session_id = credentials.sessionId;
             query.cursor = resume ? resume.lastSeenSeq : params.cursor();
@@ -53,8 +56,10 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
             res = await env.fetch(endpoint(env.baseUrl, poll.path, query), { ...requestInit(env, headers), signal: abort.signal });
             body = (await res.json()) as { frames?: unknown[] };
           } catch (err) {
+            if (!ended) params.pollSize?.cut();
             return end(`the poll failed: ${(err as Error).message}`);
           }
+          params.pollSize?.whole();
           if (res.ok) markOpen();
           resume = undefined;
           for (const frame of body.frames ?? []) {

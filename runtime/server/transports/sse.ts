@@ -123,8 +123,8 @@ export function createSseTransport(options: SseTransportOptions): SseTransport {
       send(frame, seq) {
         if (!closed) write(seq === undefined ? `data: ${frame}\n\n` : `id: ${seq}\ndata: ${frame}\n\n`);
       },
-      heartbeat(latestSeq) {
-        if (!closed && session) core.sendControl(attachment, heartbeatFrame(session.id, latestSeq));
+      heartbeat(latestSeq, acked) {
+        if (!closed && session) core.sendControl(attachment, heartbeatFrame(session.id, latestSeq, acked));
       },
       close(reason) {
         // A client this far behind would not read a goodbye either.

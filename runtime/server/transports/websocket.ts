@@ -133,7 +133,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
           process.nextTick(flush);
         }
       },
-      heartbeat(latestSeq) {
+      heartbeat(latestSeq, acked) {
         if (closed || !session) return;
         // While the socket is not read (L2) its pongs are not read either: that is not a dead peer.
         if (!alive && !paused) {
@@ -142,7 +142,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         }
         alive = false;
         ws.ping();
-        core.sendControl(attachment, heartbeatFrame(session.id, latestSeq));
+        core.sendControl(attachment, heartbeatFrame(session.id, latestSeq, acked));
       },
       close(reason) {
         if (closed) return;

@@ -24,6 +24,9 @@ export const FAULTS = {
   'comment-heartbeat': 'R4.4: SSE heartbeats are comments, which EventSource never shows',
   'heartbeat-stale-latest': 'Q4.2: heartbeats say latest_seq 0',
   'ack-ignored': 'Q5.1: protocol.ack releases nothing',
+  // ---- C
+  'duplicate-handled': 'C2.2: a frame sent again with a cseq already accepted is handled again',
+  'gap-accepted': 'C2.3: a frame past the next cseq is accepted instead of refused',
   // ---- R
   'off-by-one-replay': 'R2.1: the replay starts at last_seen_seq instead of last_seen_seq + 1',
   'resumed-hello-stale': 'H1.3: the hello of a resume says latest_seq 0',

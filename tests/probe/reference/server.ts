@@ -78,6 +78,7 @@ function messages(core: Core, req: http.IncomingMessage, res: http.ServerRespons
     }
     const errors: { text: string; status: number }[] = unread ? [{ text: core.error('unknown_session', 'send Resume-Token: <resume_token>'), status: core.has('no-token-404') ? 404 : 401 }] : [];
     const accepted: (() => void)[] = [];
+    let session: { acked: number } | undefined;
     for (const item of items) {
       const parsed = core.parse(item);
       if (!parsed.ok) {
@@ -102,13 +103,19 @@ function messages(core: Core, req: http.IncomingMessage, res: http.ServerRespons
         errors.push({ text: core.error('invalid_message', 'protocol.resume is not POSTed', { path: '/type' }), status: 400 });
         continue;
       }
-      accepted.push(() => core.handle(auth, f));
+      session = auth;
+      accepted.push(() => {
+        // C2.3: a frame past the next cseq is refused (409), not handled.
+        if (core.handle(auth, f).verdict === 'gap') errors.push({ text: core.gap(auth, f), status: 409 });
+      });
     }
     if (errors.length > 0 && core.has('batch-all-or-nothing')) accepted.length = 0;
+    const before = errors.length;
     for (const run of accepted) run();
+    const taken = accepted.length - (errors.length - before);
     const status = errors[0]?.status ?? (core.has('post-200') ? 200 : 202);
     if (errors.length > 0 && core.has('bare-error-body')) return sendJson(res, status, errors[0]!.text);
-    sendJson(res, status, `{"accepted":${accepted.length},"frames":[${errors.map((e) => e.text).join(',')}]}`);
+    sendJson(res, status, `{"accepted":${taken},${session ? `"acked":${session.acked},` : ''}"frames":[${errors.map((e) => e.text).join(',')}]}`);
   });
 }
 

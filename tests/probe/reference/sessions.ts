@@ -51,6 +51,8 @@ export interface Session {
   token: string;
   version: string;
   latest: number;
+  /** C2: the highest client cseq accepted. */
+  acked: number;
   /** The replay window: the newest frames within both bounds, less what was acknowledged. */
   window: { seq: number; text: string; bytes: number }[];
   windowBytes: number;
@@ -82,7 +84,7 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
   const error = (code: string, message: string, extra: Record<string, unknown> = {}, sessionId?: string): string =>
     json({ type: 'protocol.error', header: sessionId ? { session_id: sessionId } : {}, payload: { code, message, ...extra } });
   const refusal = (reason: string, message: string, extra: Record<string, unknown> = {}): string => json({ type: 'protocol.resume_failed', header: {}, payload: { reason, message, ...extra } });
-  const heartbeat = (s: Session): string => json({ type: 'protocol.heartbeat', header: { session_id: s.id }, payload: { latest_seq: has('heartbeat-stale-latest') ? 0 : s.latest } });
+  const heartbeat = (s: Session): string => json({ type: 'protocol.heartbeat', header: { session_id: s.id }, payload: { latest_seq: has('heartbeat-stale-latest') ? 0 : s.latest, acked: s.acked } });
   const unsupported = (): string => error('unsupported_version', `the server speaks ${C.protocolVersions.join(', ')}`, { supported_versions: C.protocolVersions });
 
   const hello = (s: Session, resumed: boolean): string => {
@@ -106,7 +108,7 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
   };
   const resumed = (s: Session, cursor: number): string => {
     const from = has('off-by-one-replay') ? Math.max(1, cursor) : cursor + 1;
-    return json({ type: 'protocol.resumed', header: { session_id: s.id, latest_seq: s.latest }, payload: { from_seq: from, latest_seq: s.latest } });
+    return json({ type: 'protocol.resumed', header: { session_id: s.id, latest_seq: s.latest }, payload: { from_seq: from, latest_seq: s.latest, acked: s.acked } });
   };
 
   /** H2 (and H2.5: blanks do not count, an empty list names nothing). */
@@ -121,7 +123,7 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
 
   const create = (version: string): Session => {
     const id = has('counter-ids') ? `s${String(++counter).padStart(21, '0')}` : randomBytes(16).toString('base64url');
-    const s: Session = { id, token: randomBytes(32).toString('base64url'), version, latest: 0, window: [], windowBytes: 0, sink: undefined, detachedAt: Date.now() };
+    const s: Session = { id, token: randomBytes(32).toString('base64url'), version, latest: 0, acked: 0, window: [], windowBytes: 0, sink: undefined, detachedAt: Date.now() };
     sessions.set(id, s);
     return s;
   };
@@ -227,17 +229,37 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
     }
   };
 
-  /** What a client frame does to its session once it is let in (acks, the trigger). */
-  const handle = (s: Session, f: Frame): void => {
+  /**
+   * What a client frame does to its session once it is let in (acks, the trigger). C2: a numbered
+   * frame is handled only when its cseq is the next one; the answer says what became of it.
+   */
+  const handle = (s: Session, f: Frame): { verdict: 'accepted' | 'duplicate' | 'gap' | 'unnumbered'; acked: number } => {
     if (typeof f.header.ack === 'number') release(s, f.header.ack);
     if (f.type === 'protocol.ack' && !has('ack-ignored')) release(s, f.payload.last_seen_seq as number);
+    const cseq = f.header.cseq;
+    if (typeof cseq !== 'number') {
+      if (isTrigger(f)) produce(s);
+      return { verdict: 'unnumbered', acked: s.acked };
+    }
+    if (cseq <= s.acked) {
+      if (has('duplicate-handled') && isTrigger(f)) produce(s);
+      return { verdict: 'duplicate', acked: s.acked };
+    }
+    if (cseq > s.acked + 1 && !has('gap-accepted')) return { verdict: 'gap', acked: s.acked };
+    s.acked = cseq;
     if (isTrigger(f)) produce(s);
+    return { verdict: 'accepted', acked: s.acked };
   };
+  /** C2.3: the refusal of a frame whose cseq is past the next one. */
+  const gap = (s: Session, f: Frame): string =>
+    error('cseq_gap', `cseq ${String(f.header.cseq)} is not the next one: send again from ${s.acked + 1}`, { path: '/header/cseq', cseq: f.header.cseq, ...(typeof f.header.request_id === 'string' ? { request_id: f.header.request_id } : {}) }, s.id);
+  /** C2.1: the acknowledgement on a connection. */
+  const received = (s: Session): string => json({ type: 'protocol.received', header: { session_id: s.id }, payload: { acked: s.acked } });
 
   const defaultSession = (): Session => {
     let s = sessions.get('default');
     if (!s) {
-      s = { id: 'default', token: '', version: C.protocolVersions[C.protocolVersions.length - 1]!, latest: 0, window: [], windowBytes: 0, sink: undefined, detachedAt: Date.now() };
+      s = { id: 'default', token: '', version: C.protocolVersions[C.protocolVersions.length - 1]!, latest: 0, acked: 0, window: [], windowBytes: 0, sink: undefined, detachedAt: Date.now() };
       sessions.set('default', s);
     }
     return s;
@@ -277,6 +299,8 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
     parse,
     cursorOf,
     handle,
+    gap,
+    received,
     defaultSession,
     close(): void {
       clearInterval(sweep);

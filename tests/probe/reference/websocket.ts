@@ -96,7 +96,10 @@ export function createWebSocketTransport(core: Core) {
         for (const x of r.frames) ws.send(x.text);
         return;
       }
-      core.handle(s, f);
+      const done = core.handle(s, f);
+      // C2: the acknowledgement, or the refusal of a gap.
+      if (done.verdict === 'gap') ws.send(core.gap(s, f));
+      else if (done.verdict !== 'unnumbered') ws.send(core.received(s));
     });
     ws.on('close', () => {
       clearTimeout(timer);

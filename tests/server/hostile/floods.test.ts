@@ -132,7 +132,7 @@ describe('slow and stuck readers (L3)', () => {
     const earliest = refusal.payload.earliest_seq as number;
     const again = await resumeChannel(scene().server.target, 'websocket', { sessionId: id, token: hello.payload.resume_token, lastSeenSeq: earliest - 1 });
     await again.next('protocol.hello');
-    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: earliest, latest_seq: 400 });
+    expect((await again.next('protocol.resumed')).payload).toEqual({ from_seq: earliest, latest_seq: 400, acked: 0 });
     expect(seqsOf(await again.data(400 - earliest + 1))).toEqual(range(earliest, 400));
   }, 30_000);
 

@@ -34,6 +34,7 @@ ERROR_STATUS: Mapping[str, int] = {
     "superseded": 409,
     "handler_failed": 500,
     "overloaded": 429,
+    "cseq_gap": 409,
     "unauthorized": 401,
     "forbidden": 403,
     "window_exceeded": 410,

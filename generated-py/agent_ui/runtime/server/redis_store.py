@@ -36,6 +36,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from . import redis_scripts as lua
 from .ids import owner_digest, random_id, token_digest, token_matches
 from .store import (
+    AcceptAnswer,
     FrameParts,
     ReplayAnswer,
     ReplayOk,
@@ -75,7 +76,7 @@ class RedisScript:
             return await redis.eval(self.source, len(keys), *keys, *args)
 
 
-SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY")}
+SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY", "ACCEPT", "ACCEPTED")}
 
 
 def unavailable(what: str, error: BaseException) -> StoreUnavailableError:
@@ -115,6 +116,15 @@ def _list(value: object, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise StoreUnavailableError(f"redis store: {what} answered {value!r}, not an array")
     return value
+
+
+def _accept_answer(session_id: str, answer: object) -> AcceptAnswer:
+    """C2: {0, cseq} accepted, {1, acked} a duplicate, {2, acked} a gap, {-1, 0} gone."""
+    status, acked = _list(answer, "accept")
+    s = _int(status, "accept")
+    if s == -1:
+        raise UnknownSessionError(session_id)
+    return AcceptAnswer("accepted" if s == 0 else "duplicate" if s == 1 else "gap", _int(acked, "accept"))
 
 
 def _frames(entries: list[Any], what: str) -> list[StoredFrame]:
@@ -473,29 +483,40 @@ class RedisStore:
         self._remember(session_id, seq)
         return seq
 
-    async def _verify(self, session_id: str, append_id: str, first_possible: int, cause: BaseException) -> int:
-        """After an append's connection dropped in flight: did it land?"""
+    async def _ask(self, question: Callable[[], Awaitable[Any]], timed_out: Callable[[], StoreOutcomeUnknownError], cause: BaseException) -> Any:
+        """Asks Redis ``question`` until it answers or ``verify_ms`` runs out (then ``timed_out``
+        says what is not known), after an operation lost its answer in flight."""
         deadline = self._now() + self._verify_ms
         while True:
             try:
-                seq, earliest = _list(await SCRIPTS["VERIFY"].run(self._redis, self._keys(session_id), [append_id, first_possible]), "verify")
+                return await question()
             except (RedisError, OSError):
                 if self._closed or self._now() >= deadline:
-                    raise StoreOutcomeUnknownError(
-                        f"redis store: append (session {session_id}) lost its connection in flight ({cause}) and Redis could not be asked within {self._verify_ms} ms whether it was stored; it may have been stored and sent"
-                    ) from cause
+                    raise timed_out() from cause
                 await asyncio.sleep(0.05)
-                continue
-            found = _int(seq, "verify")
-            if found > 0:
-                self._remember(session_id, found)
-                return found
-            e = _int(earliest, "verify")
-            if e == -1:
-                raise UnknownSessionError(session_id)
-            if e <= first_possible:
-                raise unavailable(f"append (session {session_id})", cause)  # searched every seq it could have: not stored
-            raise StoreOutcomeUnknownError(f"redis store: append (session {session_id}) lost its connection in flight and has left the replay window since; it may have been stored and sent") from cause
+
+    async def _verify(self, session_id: str, append_id: str, first_possible: int, cause: BaseException) -> int:
+        """After an append's connection dropped in flight: did it land?"""
+        seq, earliest = _list(
+            await self._ask(
+                lambda: SCRIPTS["VERIFY"].run(self._redis, self._keys(session_id), [append_id, first_possible]),
+                lambda: StoreOutcomeUnknownError(
+                    f"redis store: append (session {session_id}) lost its connection in flight ({cause}) and Redis could not be asked within {self._verify_ms} ms whether it was stored; it may have been stored and sent"
+                ),
+                cause,
+            ),
+            "verify",
+        )
+        found = _int(seq, "verify")
+        if found > 0:
+            self._remember(session_id, found)
+            return found
+        e = _int(earliest, "verify")
+        if e == -1:
+            raise UnknownSessionError(session_id)
+        if e <= first_possible:
+            raise unavailable(f"append (session {session_id})", cause)  # searched every seq it could have: not stored
+        raise StoreOutcomeUnknownError(f"redis store: append (session {session_id}) lost its connection in flight and has left the replay window since; it may have been stored and sent") from cause
 
     async def replay(self, session_id: str, after_seq: int) -> ReplayAnswer:
         answer = _list(await self._run("replay", "REPLAY", session_id, [after_seq]), "replay")
@@ -511,7 +532,47 @@ class RedisStore:
         # Never a silent partial replay (R3): the window is contiguous, or this is an error.
         if len(frames) != latest - after_seq or (frames and frames[0].seq != after_seq + 1):
             raise StoreUnavailableError(f"redis store: the window of session {session_id} is not contiguous ({len(frames)} frames after {after_seq}, latest {latest})")
-        return ReplayOk(after_seq + 1, latest, frames)
+        return ReplayOk(after_seq + 1, latest, frames, _int(answer[4], "replay") if len(answer) > 4 else 0)
+
+    async def accept(self, session_id: str, cseq: int) -> AcceptAnswer:
+        """C2: one Lua script decides and records; a lost answer is asked about by its hand-off id."""
+        handoff = random_id(64)
+        if self._closed:
+            raise StoreUnavailableError(f"redis store: accept (session {session_id}) after close()")
+        try:
+            answer = await SCRIPTS["ACCEPT"].run(self._redis, self._keys(session_id), [cseq, handoff])
+        except ResponseError as error:  # Redis answered: the command ran and failed, nothing recorded
+            raise unavailable(f"accept (session {session_id})", error) from error
+        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+            if self._closed or not _maybe_sent(error):
+                raise unavailable(f"accept (session {session_id})", error) from error
+            return await self._verify_accept(session_id, cseq, handoff, error)
+        return _accept_answer(session_id, answer)
+
+    async def _verify_accept(self, session_id: str, cseq: int, handoff: str, cause: BaseException) -> AcceptAnswer:
+        """C2, after an accept's connection dropped in flight: not landed (acked below cseq), it is
+        run again; landed with this hand-off id, accepted; by another, a duplicate; anything it
+        cannot tell raises StoreOutcomeUnknownError, and the frame is not handed over (at most once)."""
+
+        async def question() -> AcceptAnswer:
+            acked_raw, by = _list(await SCRIPTS["ACCEPTED"].run(self._redis, self._keys(session_id), []), "accepted")
+            acked = _int(acked_raw, "accepted")
+            if acked == -1:
+                raise UnknownSessionError(session_id)
+            if acked < cseq:
+                return _accept_answer(session_id, await SCRIPTS["ACCEPT"].run(self._redis, self._keys(session_id), [cseq, handoff]))
+            if acked == cseq:
+                return AcceptAnswer("accepted" if _text(by) == handoff else "duplicate", acked)
+            raise StoreOutcomeUnknownError(f"redis store: accept of cseq {cseq} (session {session_id}) lost its connection in flight and acked has moved past it since; it was not handed to its handler") from cause
+
+        answer: AcceptAnswer = await self._ask(
+            question,
+            lambda: StoreOutcomeUnknownError(
+                f"redis store: accept of cseq {cseq} (session {session_id}) lost its connection in flight and Redis could not be asked within {self._verify_ms} ms; it was not handed to its handler"
+            ),
+            cause,
+        )
+        return answer
 
     async def release(self, session_id: str, seq: int) -> None:
         await self._run("release", "RELEASE", session_id, [seq])

@@ -2,7 +2,8 @@
 # Copy of contractgen's runtime-py/contractgen_runtime/server/server_core.py; fix bugs there, not here.
 # Do not edit: fix the source in contractgen and rebuild.
 """The transport-independent protocol engine: hello and version negotiation (H1, H2), resume
-(R1-R3), inbound frames with typed errors (S2, S5), acknowledgements (Q5), heartbeats and TTL
+(R1-R3), inbound frames with typed errors (S2, S5), acknowledgements both ways (Q5, C2: each
+client cseq handed to its handler once, in order, decided by the store), heartbeats and TTL
 sweeps (S4), the session and inbound bounds (L2), on top of a session store (memory by default,
 Redis for several processes). Transports turn sockets and requests into calls on this; nothing
 here knows about WebSocket, SSE or HTTP polling. A port of runtime/server/server-core.ts: the
@@ -27,6 +28,7 @@ from ..frames import (
     error_frame,
     hello_frame,
     negotiate_version,
+    received_frame,
     resume_failed_frame,
     resumed_frame,
 )
@@ -66,8 +68,9 @@ class Attachment(Protocol):
     def send(self, frame: str, seq: int | None = None) -> None:
         """Delivers serialized frames in order; ``seq`` is set for data frames."""
 
-    def heartbeat(self, latest_seq: int) -> None:
-        """Keepalive tick (every heartbeat interval while attached)."""
+    def heartbeat(self, latest_seq: int, acked: int) -> None:
+        """Keepalive tick (every heartbeat interval while attached), with the newest seq and the
+        highest cseq accepted (C2)."""
 
     def close(self, reason: CloseReason) -> None: ...
 
@@ -85,6 +88,8 @@ class Session:
     attachment: Attachment | None = None
     #: The newest seq this process has seen for the session.
     latest_seq: int = 0
+    #: C2: the highest client cseq this process knows the store accepted.
+    acked: int = 0
     #: Free for the application (process-local: with a shared store it does not travel).
     data: dict[str, object] = field(default_factory=dict)
     subscription: Subscription | None = None
@@ -99,8 +104,22 @@ class Session:
     #: When the session last had no attachment here (None while attached).
     idle_since: float | None = None
     # Application messages of one session run one after another, in arrival order.
-    _queue: deque[tuple[str, Callable[[], Awaitable[None] | None], int]] = field(default_factory=deque)
+    _queue: deque[tuple[str, Callable[[], Awaitable[None] | None], int, _FrameRef]] = field(default_factory=deque)
     _worker: asyncio.Task[None] | None = None
+    # C2: the decision about the session's newest numbered frame; the next one is asked after it.
+    _decided: asyncio.Future[tuple[Verdict, int]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _FrameRef:
+    """Which client frame a handler runs for, as an error about it names it (C4)."""
+
+    cseq: int | None = None
+    request_id: str | None = None
+
+
+#: C2: what became of one numbered frame, and the highest cseq accepted after it.
+Verdict = Literal["accepted", "duplicate", "gap"]
 
 
 ErrorHook = Callable[[BaseException, str | None, str | None], None]
@@ -175,12 +194,14 @@ InboundSource = FromAttachment | FromPost
 
 @dataclass(frozen=True, slots=True)
 class InboundOutcome:
-    #: Frames accepted (validated and queued for the application).
+    #: Frames accepted (validated and queued for the application, or acknowledged again as duplicates, C2).
     accepted: int
     #: Typed errors to answer on the same channel.
     errors: Sequence[Frame]
     #: HTTP status that fits the first error (POST).
     status: int
+    #: C2: the highest cseq of the session accepted, when the frames named a session.
+    acked: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +269,8 @@ class ServerCore:
         self._inbound_total = 0
         self._timer: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[object]] = set()
+        # C2 over a connection: duplicates are acknowledged once per loop turn and session.
+        self._acks_due: dict[Session, Attachment] = {}
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -358,11 +381,12 @@ class ServerCore:
             )
         )
 
-    def run_hook(self, session: Session, type_: str, fn: Callable[[], Awaitable[None] | None], size: int = 0) -> None:
+    def run_hook(self, session: Session, type_: str, fn: Callable[[], Awaitable[None] | None], size: int = 0, about: _FrameRef = _FrameRef()) -> None:
         """Queues application code for a session; it runs after everything queued before it.
         ``size`` bytes of the client frame count against the session's inbound limit until it has
-        run (L2); when they fall to half of it, the attachment is told it may read again."""
-        session._queue.append((type_, fn, size))
+        run (L2); when they fall to half of it, the attachment is told it may read again. ``about``
+        names the frame in a ``handler_failed`` answer."""
+        session._queue.append((type_, fn, size, about))
         session.inbound += size
         self._inbound_total += size
         if session._worker is None or session._worker.done():
@@ -370,7 +394,7 @@ class ServerCore:
 
     async def _drain(self, session: Session) -> None:
         while session._queue:
-            type_, fn, size = session._queue.popleft()
+            type_, fn, size, about = session._queue.popleft()
             try:
                 result = fn()
                 if result is not None:
@@ -380,7 +404,9 @@ class ServerCore:
                 a = session.attachment
                 if a is not None:
                     try:
-                        self.send_control(a, error_frame("handler_failed", f"the server failed to handle {clip(type_)}; the session is intact", session_id=session.id))
+                        which = f" (cseq {about.cseq})" if about.cseq is not None else ""
+                        message = f"the server failed to handle {clip(type_)}{which}; it is not handled again, and the session is intact"
+                        self.send_control(a, error_frame("handler_failed", message, session_id=session.id, request_id=about.request_id, cseq=about.cseq))
                     except Exception as failure:  # never a dead queue
                         self.report(failure, session.id, type_)
             finally:
@@ -477,8 +503,9 @@ class ServerCore:
             return self._window_failure(answer, request.last_seen_seq)
         if answer.latest_seq > session.latest_seq:
             session.latest_seq = answer.latest_seq
+        session.acked = max(session.acked, answer.acked)
         self.send_control(attachment, self._hello(session, request.token))
-        self.send_control(attachment, resumed_frame(session.id, answer.from_seq, answer.latest_seq))
+        self.send_control(attachment, resumed_frame(session.id, answer.from_seq, answer.latest_seq, answer.acked))
         for f in answer.frames:
             attachment.send(f.frame, f.seq)
         binding.release(answer.latest_seq)
@@ -518,7 +545,7 @@ class ServerCore:
     def _release(self, session_id: str, seq: int) -> None:
         self.spawn(self.store.release(session_id, seq), session_id, Kernel.ack)
 
-    async def _handle_frame(self, frame: ClientFrame, session: Session, attachment: Attachment | None, size: int) -> Frame | None:
+    async def _handle_frame(self, frame: ClientFrame, session: Session, attachment: Attachment | None, size: int) -> Frame | asyncio.Future[tuple[Verdict, int]] | None:
         header = _dict(frame["header"])
         payload = _dict(frame["payload"])
         request_id = header.get("request_id")
@@ -542,15 +569,96 @@ class ServerCore:
             answer = await self.store.replay(session.id, last_seen)
             if isinstance(answer, ReplayRefused):
                 return self._window_failure(answer, last_seen).frame
-            self.send_control(attachment, resumed_frame(session.id, answer.from_seq, answer.latest_seq))
+            session.acked = max(session.acked, answer.acked)
+            self.send_control(attachment, resumed_frame(session.id, answer.from_seq, answer.latest_seq, answer.acked))
             for f in answer.frames:
                 attachment.send(f.frame, f.seq)
             return None
-        on_message = self.hooks.on_message
-        self.run_hook(session, type_, lambda: on_message(session, frame), size)
-        return None
+        cseq = header.get("cseq")
+        if not isinstance(cseq, int):
+            on_message = self.hooks.on_message
+            self.run_hook(session, type_, lambda: on_message(session, frame), size, _FrameRef(None, rid))
+            return None
+        decided = self._hand(session, frame, cseq, rid, size, attachment)
+        if attachment is not None:
+            # A connection goes on reading; the client hears the verdict as soon as the store decided
+            # (ahead of what the handler sends), or the connection is closed when it could not.
+            decided.add_done_callback(lambda d: self._store_failed(session, attachment, frame, d))
+            return None
+        # A POST is answered with what became of its frames (C2: acked in the answer), once every frame of it was decided.
+        return decided
 
-    async def _accept(self, frame: ClientFrame, size: int, session: Session, attachment: Attachment | None) -> Rejected | None:
+    def _hand(self, session: Session, frame: ClientFrame, cseq: int, rid: str | None, size: int, attachment: Attachment | None) -> asyncio.Future[tuple[Verdict, int]]:
+        """C2: the store decides ``cseq`` after the session's earlier frames (atomically wherever it
+        runs); only an accepted frame is queued for its handler, so no process hands it over twice.
+        Deciding on arrival lets the acknowledgement go out at once, however long handlers run. A
+        process that dies between accepting a frame and running its handler loses it: at most once."""
+        previous = session._decided
+        # L2: a frame waiting for its decision counts against the session like a queued one.
+        session.inbound += size
+
+        async def decide() -> tuple[Verdict, int]:
+            if previous is not None:
+                await asyncio.wait([previous])
+            try:
+                answer = await self.store.accept(session.id, cseq)
+            finally:
+                session.inbound -= size
+            session.acked = max(session.acked, answer.acked)
+            if attachment is not None:
+                self._answer_verdict(session, attachment, frame, answer.verdict, answer.acked)
+            if answer.verdict == "accepted":
+                on_message = self.hooks.on_message
+                self.run_hook(session, str(frame["type"]), lambda: on_message(session, frame), size, _FrameRef(cseq, rid))
+            return answer.verdict, answer.acked
+
+        task = asyncio.ensure_future(decide())
+        session._decided = task
+        return task
+
+    def _gap_error(self, session: Session, frame: ClientFrame, acked: int) -> Frame:
+        header = _dict(frame["header"])
+        rid = header.get("request_id")
+        cseq = _int(header["cseq"])
+        message = f"cseq {cseq} is not the next one: the server has accepted up to {acked}; send again from {acked + 1}, in order"
+        return error_frame("cseq_gap", message, session_id=session.id, path="/header/cseq", request_id=rid if isinstance(rid, str) else None, cseq=cseq)
+
+    def _store_failed(self, session: Session, attachment: Attachment, frame: ClientFrame, decided: asyncio.Future[tuple[Verdict, int]]) -> None:
+        """The store could not decide: nothing was handed or acknowledged; the client resumes and sends it again."""
+        if decided.cancelled():
+            return
+        error = decided.exception()
+        if error is not None:
+            self.report(error, session.id, str(frame["type"]))
+            attachment.close(CloseReason("server_closing", "the session store could not record a frame; resume and send it again"))
+
+    def _answer_verdict(self, session: Session, attachment: Attachment, frame: ClientFrame, verdict: Verdict, acked: int) -> None:
+        """C2: what an attached client hears about one of its frames once the store decided it."""
+        if verdict == "gap":
+            if session.attachment is attachment:
+                self.send_control(attachment, self._gap_error(session, frame, acked))
+            return
+        if verdict == "accepted":
+            # Acknowledged now, ahead of anything its handler sends (the client's send resolves first).
+            self._acks_due.pop(session, None)
+            if session.attachment is attachment:
+                self.send_control(attachment, received_frame(session.id, session.acked))
+            return
+        # Duplicates: once per loop turn and session.
+        if not self._acks_due:
+            asyncio.get_running_loop().call_soon(self._flush_acks)
+        self._acks_due[session] = attachment
+
+    def _flush_acks(self) -> None:
+        due, self._acks_due = self._acks_due, {}
+        for session, attachment in due.items():
+            if session.attachment is attachment:
+                try:
+                    self.send_control(attachment, received_frame(session.id, session.acked))
+                except Exception as error:
+                    self.report(error, session.id, Kernel.received)
+
+    async def _accept(self, frame: ClientFrame, size: int, session: Session, attachment: Attachment | None) -> Rejected | asyncio.Future[tuple[Verdict, int]] | None:
         """One validated frame for a session this process holds: S2 (it names that session), L2
         (room in its inbound queue), then its handling."""
         header = _dict(frame["header"])
@@ -564,7 +672,9 @@ class ServerCore:
         if attachment is None and session.inbound + size > self.limits.max_inbound_bytes:
             return refusal("overloaded", f"the session's handlers are {session.inbound} bytes behind (limit {self.limits.max_inbound_bytes}); send this frame again later", request_id=rid)
         error = await self._handle_frame(frame, session, attachment, size)
-        return Rejected(error, 400) if error is not None else None
+        if error is None or isinstance(error, asyncio.Future):
+            return error
+        return Rejected(error, 400)
 
     async def _receive_post(self, text: str, source: FromPost) -> InboundOutcome:
         # L4: no token, no work — not even parsing.
@@ -577,6 +687,7 @@ class ServerCore:
         session = source.session
         accepted = 0
         failures: list[Rejected] = []
+        pending: list[tuple[ClientFrame, asyncio.Future[tuple[Verdict, int]]]] = []
         index = 0
         items = batch.items
         while index < len(items) and len(failures) < self.limits.max_error_frames:
@@ -598,14 +709,23 @@ class ServerCore:
                     return _outcome(accepted, [*failures, Rejected(frame, auth.status)])
                 session = auth.session
             refused = await self._accept(item.frame, item.bytes, session, None)
-            if refused is not None:
+            if refused is None:
+                accepted += 1
+            elif isinstance(refused, asyncio.Future):
+                pending.append((item.frame, refused))
+            else:
                 failures.append(refused)
+        # C2: the answer waits until the store decided every frame it queued (not for their handlers).
+        for sent, decided in pending:
+            verdict, acked = await decided
+            if verdict == "gap" and session is not None:
+                failures.append(Rejected(self._gap_error(session, sent, acked), ERROR_STATUS["cseq_gap"]))
             else:
                 accepted += 1
         left = len(items) - index
         if left > 0:
             failures.append(refusal("overloaded", f"{left} more frames of this batch were not handled after {len(failures)} were refused; correct them and send the rest again"))
-        return _outcome(accepted, failures)
+        return _outcome(accepted, failures, session.acked if session is not None else None)
 
     async def receive(self, text: str, source: InboundSource) -> InboundOutcome:
         """Handles inbound text (one frame, or a JSON array of at most max_frames_per_post frames for POST)."""
@@ -615,7 +735,7 @@ class ServerCore:
         if isinstance(parsed, Rejected):
             return _outcome(0, [parsed])
         refused = await self._accept(parsed.frame, utf8_length(text), source.session, source.attachment)
-        return _outcome(0, [refused]) if refused is not None else _outcome(1, [])
+        return _outcome(0, [refused]) if isinstance(refused, Rejected) else _outcome(1, [])
 
     def detach(self, session: Session, attachment: Attachment) -> None:
         """The attachment went away; the TTL starts."""
@@ -669,7 +789,7 @@ class ServerCore:
         for s in list(self._locals.values()):
             if s.attachment is not None:
                 try:
-                    s.attachment.heartbeat(s.latest_seq)
+                    s.attachment.heartbeat(s.latest_seq, s.acked)
                 except Exception as error:
                     self.report(error, s.id, "heartbeat")  # one broken connection never stops the others' heartbeats
             elif s.idle_since is not None and at - s.idle_since > 2 * ttl:
@@ -697,9 +817,9 @@ class ServerCore:
                 s.attachment.close(CloseReason("server_closing", "the server is shutting down; resume later"))
 
 
-def _outcome(accepted: int, failures: Sequence[Rejected]) -> InboundOutcome:
+def _outcome(accepted: int, failures: Sequence[Rejected], acked: int | None = None) -> InboundOutcome:
     """The answer to inbound frames: the status of the first refusal, or 202."""
-    return InboundOutcome(accepted, [f.frame for f in failures], failures[0].status if failures else 202)
+    return InboundOutcome(accepted, [f.frame for f in failures], failures[0].status if failures else 202, acked)
 
 
 class _Binding:

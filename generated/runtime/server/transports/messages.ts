@@ -31,7 +31,7 @@ export function createMessagesEndpoint(core: ServerCore, path: string, gate: Gat
   const limit = core.contract.maxFrameBytes * maxFramesPerPost;
   // Answered before the body is read: the connection closes, so the unread body goes with it.
   const answer = (res: ServerResponse, outcome: InboundOutcome, headers: Record<string, string> = {}): void =>
-    sendJson(res, outcome.errors.length === 0 ? 202 : outcome.status, JSON.stringify({ accepted: outcome.accepted, frames: outcome.errors }), headers);
+    sendJson(res, outcome.errors.length === 0 ? 202 : outcome.status, JSON.stringify({ accepted: outcome.accepted, ...(outcome.acked !== undefined ? { acked: outcome.acked } : {}), frames: outcome.errors }), headers);
   return {
     path,
     async handle(req, res, url) {

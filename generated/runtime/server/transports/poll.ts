@@ -110,7 +110,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           const frames = [...head, ...(data.ok ? capped(data.frames.map((f) => f.frame), maxBytes) : [])];
           // An empty answer after the hold carries a heartbeat: the client sees the server is alive
           // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
-          if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(session.id, session.latestSeq)));
+          if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(session.id, session.latestSeq, session.acked)));
           answerWith(res, 200, framesBody(frames));
         },
         (error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the session store is unavailable: ${(error as Error).message}`)] })),

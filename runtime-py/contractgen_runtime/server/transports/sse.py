@@ -135,9 +135,9 @@ class _Stream:
         if not self.closed:
             self._write(f"data: {frame}\n\n" if seq is None else f"id: {seq}\ndata: {frame}\n\n")
 
-    def heartbeat(self, latest_seq: int) -> None:
+    def heartbeat(self, latest_seq: int, acked: int) -> None:
         if not self.closed and self.session is not None:
-            self.core.send_control(self, heartbeat_frame(self.session.id, latest_seq))
+            self.core.send_control(self, heartbeat_frame(self.session.id, latest_seq, acked))
 
     def close(self, reason: CloseReason) -> None:
         if reason.code == "slow_consumer":

@@ -73,4 +73,7 @@ class MessagesEndpoint:
 
 async def _answer(send: Any, outcome: InboundOutcome, headers: Mapping[str, str]) -> None:
     status = 202 if not outcome.errors else outcome.status
-    await send_json(send, status, {"accepted": outcome.accepted, "frames": list(outcome.errors)}, headers)
+    body: dict[str, object] = {"accepted": outcome.accepted, "frames": list(outcome.errors)}
+    if outcome.acked is not None:
+        body["acked"] = outcome.acked  # C2: the highest cseq of the session accepted
+    await send_json(send, status, body, headers)

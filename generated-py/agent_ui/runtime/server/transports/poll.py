@@ -241,7 +241,7 @@ class _PollAttachment:
         # An empty answer after the hold carries a heartbeat: the client sees the server is alive
         # and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
         if not frames:
-            frames.append(dumps(heartbeat_frame(session.id, session.latest_seq)))
+            frames.append(dumps(heartbeat_frame(session.id, session.latest_seq, session.acked)))
         _resolve(held.future, _frames(200, frames))
 
     # --- Attachment ------------------------------------------------------------------------------
@@ -259,7 +259,7 @@ class _PollAttachment:
         if self._held is not None:
             self._schedule_answer()
 
-    def heartbeat(self, latest_seq: int) -> None:
+    def heartbeat(self, latest_seq: int, acked: int) -> None:
         # A poll attachment ends when the client stops polling: the TTL starts then.
         if not self._closed and self._held is None and _now() >= self._lease_until and self.session is not None:
             self._closed = True

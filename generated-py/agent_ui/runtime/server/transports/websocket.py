@@ -129,10 +129,10 @@ class _Connection:
         if behind > self.t.max_buffered:
             self.close(CloseReason("slow_consumer", f"the client fell {behind} bytes behind; resume to catch up from the replay window"))
 
-    def heartbeat(self, latest_seq: int) -> None:
+    def heartbeat(self, latest_seq: int, acked: int) -> None:
         # Pings and dead peers are the ASGI server's (uvicorn: ws_ping_interval); this is the protocol's tick.
         if not self.closed and self.session is not None:
-            self.core.send_control(self, heartbeat_frame(self.session.id, latest_seq))
+            self.core.send_control(self, heartbeat_frame(self.session.id, latest_seq, acked))
 
     def close(self, reason: CloseReason) -> None:
         if self.closed:

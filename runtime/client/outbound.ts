@@ -1,0 +1,168 @@
+import type { ValidationIssue } from '../validation.js';
+
+/**
+ * C1/C3/C4: the client's half of exactly-once client → server delivery. Every application frame
+ * gets its `cseq` when it is queued (per session, 1-based, gap-free) and is kept until the
+ * server acknowledges it; a new connection sends every unacknowledged frame again, in order (the
+ * server acknowledges a duplicate without handling it again, C2). `send` resolves on the
+ * acknowledgement — or, for a message that declares a reply, to that reply — and rejects with a
+ * typed error when delivery can no longer be known (the session is lost, the client closed).
+ */
+
+/** Why a send was rejected. `session_lost` and `closed`: the frame may or may not have been handled. */
+export type SendErrorCode = 'invalid_message' | 'unknown_type' | 'frame_too_large' | 'refused' | 'handler_failed' | 'session_lost' | 'closed';
+
+/** A rejected `send`. `maybeHandled` says whether the server may have handled the frame all the same (C3). */
+export class ClientSendError extends Error {
+  readonly code: SendErrorCode;
+  readonly issues: readonly ValidationIssue[];
+  readonly frames: readonly unknown[];
+  /** C3: true when the frame was sent and never acknowledged: the server may have handled it. */
+  readonly maybeHandled: boolean;
+  /** For session_lost: why the session was lost (window_exceeded, session_expired, unknown_session, …). */
+  readonly reason?: string;
+  constructor(code: SendErrorCode, message: string, extra: { issues?: ClientSendError['issues']; frames?: readonly unknown[]; maybeHandled?: boolean; reason?: string } = {}) {
+    super(message);
+    this.name = 'ClientSendError';
+    this.code = code;
+    this.issues = extra.issues ?? [];
+    this.frames = extra.frames ?? [];
+    this.maybeHandled = extra.maybeHandled ?? false;
+    if (extra.reason !== undefined) this.reason = extra.reason;
+  }
+}
+
+/** One queued application frame. */
+export interface OutboundFrame {
+  readonly cseq: number;
+  readonly type: string;
+  /** The frame as it goes on the wire, for the session it is sent in. */
+  text(sessionId: string): string;
+}
+
+interface Entry extends OutboundFrame {
+  readonly reply: string | undefined;
+  /** Written on some connection at least once (so the server may have it). */
+  sent: boolean;
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+export interface Outbound {
+  /** C2: the highest cseq the server acknowledged in this session. */
+  readonly acked: number;
+  /** Frames kept until acknowledged (or answered). */
+  readonly size: number;
+  /** Queues one frame under the next cseq; resolves on its acknowledgement, or to its reply when `reply` names one. */
+  add(type: string, header: Readonly<Record<string, unknown>>, payload: unknown, reply: string | undefined): Promise<unknown>;
+  /** WebSocket: the frames not yet written on this connection, in order (each is marked written). */
+  unsent(): OutboundFrame[];
+  /** HTTP: the first `limit` unacknowledged frames, in order (each is marked written). */
+  unacknowledged(limit: number): OutboundFrame[];
+  /** A new connection: every unacknowledged frame goes again. */
+  rewind(): void;
+  /** C2: the server accepted every cseq up to `acked`. */
+  acknowledge(acked: number): void;
+  /** C4: a data frame naming `cseq` arrived; resolves the send that awaits it when its type is that send's reply. */
+  reply(cseq: number, type: string, frame: unknown): void;
+  /** C4: the handler of `cseq` failed: a send that awaits a reply rejects. */
+  failed(cseq: number, error: ClientSendError): void;
+  /** C3: the session is gone: every kept frame rejects, and numbering starts again at 1 for the next session. */
+  lose(error: (maybeHandled: boolean) => ClientSendError): void;
+}
+
+export function createOutbound(): Outbound {
+  // Unacknowledged frames, in cseq order (acknowledging drops a prefix); acknowledged ones that
+  // still await their reply, by cseq. Both stay small and every step is O(frames it touches).
+  let kept: Entry[] = [];
+  const replies = new Map<number, Entry>();
+  let next = 1;
+  let acked = 0;
+  let writtenUpTo = 0;
+
+  /** Index of the first kept frame with a cseq above `bound` (kept is in cseq order). */
+  const firstAbove = (bound: number): number => {
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid]!.cseq <= bound) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+
+  const mark = (list: Entry[]): OutboundFrame[] => {
+    for (const e of list) e.sent = true;
+    return list;
+  };
+
+  const outbound: Outbound = {
+    get acked() {
+      return acked;
+    },
+    get size() {
+      return kept.length + replies.size;
+    },
+    add(type, header, payload, reply) {
+      const cseq = next++;
+      return new Promise<unknown>((resolve, reject) => {
+        kept.push({
+          cseq,
+          type,
+          reply,
+          sent: false,
+          text: (sessionId) => JSON.stringify({ type, header: { ...header, session_id: sessionId, cseq }, payload }),
+          resolve,
+          reject,
+        });
+      });
+    },
+    unsent() {
+      const out = kept.slice(firstAbove(Math.max(writtenUpTo, acked)));
+      if (out.length > 0) writtenUpTo = out[out.length - 1]!.cseq;
+      return mark(out);
+    },
+    unacknowledged(limit) {
+      return mark(kept.slice(0, limit));
+    },
+    rewind() {
+      writtenUpTo = acked;
+    },
+    acknowledge(upTo) {
+      if (upTo <= acked) return;
+      acked = Math.min(upTo, next - 1);
+      const done = kept.slice(0, firstAbove(acked));
+      kept = kept.slice(done.length);
+      for (const e of done) {
+        if (e.reply === undefined) e.resolve(undefined);
+        else replies.set(e.cseq, e);
+      }
+    },
+    reply(cseq, type, frame) {
+      // The server accepts in order: a reply to cseq means every frame up to it was accepted.
+      outbound.acknowledge(cseq);
+      const e = replies.get(cseq);
+      if (!e || e.reply !== type) return;
+      replies.delete(cseq);
+      e.resolve(frame);
+    },
+    failed(cseq, error) {
+      outbound.acknowledge(cseq);
+      const e = replies.get(cseq);
+      if (!e) return;
+      replies.delete(cseq);
+      e.reject(error);
+    },
+    lose(error) {
+      const lost = [...kept, ...replies.values()];
+      kept = [];
+      replies.clear();
+      next = 1;
+      acked = 0;
+      writtenUpTo = 0;
+      for (const e of lost) e.reject(error(e.sent));
+    },
+  };
+  return outbound;
+}

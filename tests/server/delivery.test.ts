@@ -1,0 +1,102 @@
+/**
+ * C1–C2 over real sockets, on every transport: the server hands each cseq of a session to its
+ * handler once, in order, and acknowledges the highest one accepted (protocol.received on
+ * WebSocket, `acked` in every POST answer, in heartbeats and in protocol.resumed); a frame sent
+ * again is acknowledged and not handled again; a frame above acked + 1 is refused as a gap.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { validateServerMessage } from '../../generated/validators.js';
+import { chatSend, cleanup, connectPoll, qs, waitFor, KINDS, openSession, resumeChannel, startServer, type Channel, type Frame, type Kind, type SendResult } from './helpers.js';
+
+afterEach(cleanup);
+
+/** The acknowledgement a send earned: the POST answer's `acked`, or the next protocol.received on the socket. */
+async function ackOf(ch: Channel, sent: SendResult): Promise<number> {
+  if (ch.kind !== 'websocket') return (sent.body as { acked?: number } | undefined)?.acked ?? -1;
+  const received = await nextControl(ch, 'protocol.received');
+  expect(validateServerMessage(received).ok).toBe(true);
+  return received.payload.acked as number;
+}
+
+/** The next frame that is not data (errors come between the agent.events the handler emits). */
+async function nextControl(ch: Channel, type: string): Promise<Frame> {
+  for (;;) {
+    const f = await ch.next();
+    if (f.type === type) return f;
+  }
+}
+
+describe.each(KINDS)('client → server delivery over %s (C1, C2)', (kind: Kind) => {
+  it('hands each cseq over once, in order, and acknowledges the highest; a frame sent again is acknowledged, not handled', async () => {
+    const server = await startServer();
+    const { ch, sessionId, token } = await openSession(server, kind);
+    expect(await ackOf(ch, await ch.send(chatSend(sessionId, 'one', { cseq: 1 }), token))).toBe(1);
+    expect(await ackOf(ch, await ch.send(chatSend(sessionId, 'two', { cseq: 2 }), token))).toBe(2);
+    // Sent again (the client never saw the acknowledgement): acknowledged again, never handled again.
+    expect(await ackOf(ch, await ch.send(chatSend(sessionId, 'two', { cseq: 2 }), token))).toBe(2);
+    expect(await ackOf(ch, await ch.send(chatSend(sessionId, 'one', { cseq: 1 }), token))).toBe(2);
+    expect(server.handled.map((h) => h.text)).toEqual(['one', 'two']);
+    expect(server.app.core.local(sessionId)?.acked).toBe(2);
+  });
+
+  it('refuses a frame above acked + 1 as a gap, naming its cseq (HTTP 409 on POST), and hands nothing over', async () => {
+    const server = await startServer();
+    const { ch, sessionId, token } = await openSession(server, kind);
+    await ackOf(ch, await ch.send(chatSend(sessionId, 'one', { cseq: 1 }), token));
+    const sent = await ch.send(chatSend(sessionId, 'three', { cseq: 3, request_id: 'r-3' }), token);
+    const error = kind === 'websocket' ? await nextControl(ch, 'protocol.error') : sent.body!.frames[0]!;
+    if (kind !== 'websocket') {
+      expect(sent.status).toBe(409);
+      expect(sent.body).toMatchObject({ accepted: 0, acked: 1 });
+    }
+    expect(validateServerMessage(error).ok).toBe(true);
+    expect(error.payload).toMatchObject({ code: 'cseq_gap', cseq: 3, request_id: 'r-3', path: '/header/cseq' });
+    expect(server.handled.map((h) => h.text)).toEqual(['one']);
+    // The next one in order is still accepted.
+    expect(await ackOf(ch, await ch.send(chatSend(sessionId, 'two', { cseq: 2 }), token))).toBe(2);
+    expect(server.handled.map((h) => h.text)).toEqual(['one', 'two']);
+  });
+
+  it('a POST batch is decided in order: duplicates acknowledged, new frames handed over once', async () => {
+    if (kind === 'websocket') return; // a batch is a POST
+    const server = await startServer();
+    const { ch, sessionId, token } = await openSession(server, kind);
+    const batch = [1, 2, 3].map((c) => chatSend(sessionId, `m${c}`, { cseq: c }));
+    expect((await ch.send(batch, token)).body).toMatchObject({ accepted: 3, acked: 3, frames: [] });
+    const again = [2, 3, 4, 5].map((c) => chatSend(sessionId, `m${c}`, { cseq: c }));
+    expect((await ch.send(again, token)).body).toMatchObject({ accepted: 4, acked: 5, frames: [] });
+    expect(server.handled.map((h) => h.text)).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+  });
+
+  it('protocol.resumed carries acked, so a client knows what to send again after a reconnect', async () => {
+    const server = await startServer();
+    const { ch, sessionId, token } = await openSession(server, kind);
+    for (const c of [1, 2, 3]) await ackOf(ch, await ch.send(chatSend(sessionId, `m${c}`, { cseq: c }), token));
+    ch.drop();
+    // A poll client that connects again says so (resume=1): the server still counts its last poll as live.
+    const again =
+      kind === 'poll'
+        ? await connectPoll(server, { query: qs(['versions=1.0,1.1', `session_id=${sessionId}`, 'cursor=3', 'resume=1']), token, cursor: 3 })
+        : await resumeChannel(server, kind, { sessionId, token, lastSeenSeq: 3 });
+    await again.next('protocol.hello');
+    const resumed = await again.next('protocol.resumed');
+    expect(resumed.payload).toEqual({ from_seq: 4, latest_seq: 3, acked: 3 });
+    expect(await ackOf(again, await again.send(chatSend(sessionId, 'm3', { cseq: 3 }), token))).toBe(3);
+    expect(await ackOf(again, await again.send(chatSend(sessionId, 'm4', { cseq: 4 }), token))).toBe(4);
+    expect(server.handled.map((h) => h.text)).toEqual(['m1', 'm2', 'm3', 'm4']);
+  });
+
+  it('a handler that throws is answered handler_failed with the cseq, and its frame is not handled again', async () => {
+    const server = await startServer();
+    const { ch, sessionId, token } = await openSession(server, kind);
+    const sent = await ch.send(chatSend(sessionId, 'throw', { cseq: 1 }), token);
+    if (kind !== 'websocket') expect(sent.body).toMatchObject({ acked: 1 });
+    const failed = await nextControl(ch, 'protocol.error');
+    expect(failed.payload).toMatchObject({ code: 'handler_failed', cseq: 1 });
+    expect(validateServerMessage(failed).ok).toBe(true);
+    await ch.send(chatSend(sessionId, 'throw', { cseq: 1 }), token);
+    await ch.send(chatSend(sessionId, 'after', { cseq: 2 }), token);
+    await waitFor(() => server.handled.length === 2, 'the frame after the failed one handled');
+    expect(server.handled.map((h) => h.text)).toEqual(['throw', 'after']);
+  });
+});
