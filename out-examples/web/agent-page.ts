@@ -25,6 +25,9 @@ function log(text: string, kind = ''): void {
   $('log').prepend(li);
 }
 
+/** C3: a send rejects when its delivery can no longer be known (session lost, client closed): say so. */
+const sendFailed = (error: unknown): void => log(`not delivered: ${error instanceof Error ? error.message : String(error)}`, 'bad');
+
 // Checks every data message is the one after the last, and reports each resume.
 const seqs = createSeqTracker(client, (line, ok) => log(line, ok ? 'resume' : 'bad'));
 
@@ -80,7 +83,7 @@ function renderNode(node: UiNode): HTMLElement {
     case 'Button':
       el = document.createElement('button');
       el.textContent = String(props.label ?? node.id);
-      el.onclick = () => void client.send.uiAction({ view_id: 'main', component_id: node.id, action: 'click' });
+      el.onclick = () => void client.send.uiAction({ view_id: 'main', component_id: node.id, action: 'click' }).catch(sendFailed);
       break;
     default:
       el = document.createElement('div');
@@ -176,7 +179,10 @@ $('ask').onsubmit = (event) => {
   if (!text) return;
   input.value = '';
   // The handler stores the question when the frame arrives; look again a moment later.
-  void client.send.chatSend({ conversation_id: 'demo', text }).then(() => setTimeout(() => void questions.sync().then(showQuestions), 300));
+  void client.send
+    .chatSend({ conversation_id: 'demo', text })
+    .then(() => setTimeout(() => void questions.sync().then(showQuestions), 300))
+    .catch(sendFailed);
 };
 
 showStatus();
