@@ -30,7 +30,7 @@ export interface RedisHistoryStore<T extends HistoryItem> extends HistoryStore<T
 }
 
 /** seq = XLEN + 1: nothing is ever removed from a history stream (XADD refuses an id out of order). */
-const APPEND = defineScript(
+export const APPEND = defineScript(
   'history-append',
   `
 local seq = redis.call('XLEN', KEYS[1]) + 1
@@ -40,7 +40,7 @@ return seq
 );
 
 /** ARGV: sinceSeq, beforeSeq (0 = none), limit (0 = none). W1 by index arithmetic: {n} or {n, entries}; -1 when missing. */
-const READ = defineScript(
+export const READ = defineScript(
   'history-read',
   `
 if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
@@ -56,7 +56,7 @@ return {n, redis.call('XRANGE', KEYS[1], string.format('%d', from + 1) .. '-0', 
 );
 
 /** An empty stream: add entry 0-1 and trim it away (later ids `<seq>-0` are all above it). */
-const CREATE = defineScript(
+export const CREATE = defineScript(
   'history-create',
   `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
@@ -65,7 +65,7 @@ return 1
 `,
 );
 
-const SIZE = defineScript('history-size', `return redis.call('XLEN', KEYS[1])`);
+export const SIZE = defineScript('history-size', `return redis.call('XLEN', KEYS[1])`);
 
 export function createRedisHistoryStore<T extends HistoryItem>(options: RedisHistoryStoreOptions): RedisHistoryStore<T> {
   const { redis } = options;

@@ -106,14 +106,14 @@ return #entries
 
 #: ARGV: attachment id, protocol version, ttlMs, tombstone ttl, channel.
 ATTACH: Final = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0, ''} end
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'v', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
 redis.call('PUBLISH', ARGV[5], 'c' .. string.format('%d', epoch) .. ':' .. ARGV[1])
-return {epoch, tonumber(redis.call('HGET', KEYS[1], 'latest'))}
+return {epoch, tonumber(redis.call('HGET', KEYS[1], 'latest')), redis.call('HGET', KEYS[1], 'o') or ''}
 """
 
 #: ARGV: attachment id, ttlMs, tombstone ttl.

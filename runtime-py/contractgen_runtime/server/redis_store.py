@@ -594,7 +594,8 @@ class RedisStore:
                 except (RedisError, OSError) as error:
                     raise unavailable(f"subscribe (session {session_id})", error) from error
                 self._subscribed.set()
-                epoch, latest = _list(await self._run("attach", "ATTACH", session_id, [h.att_id, protocol_version, self._b.ttl_ms, self._tomb_ttl, channel]), "attach")
+                # The third item, the owner digest, keeps the TypeScript store's fan-out indexes alive; not used here.
+                epoch, latest = _list(await self._run("attach", "ATTACH", session_id, [h.att_id, protocol_version, self._b.ttl_ms, self._tomb_ttl, channel]), "attach")[:2]
                 if _int(epoch, "attach") == -1:
                     raise UnknownSessionError(session_id)
                 h.epoch = _int(epoch, "attach")
