@@ -55,17 +55,27 @@ class Outbox:
         self._validators = validators
         self._on_store_error = on_store_error
 
-    def append(self, session_id: str, type_: str, payload: object, cseq: int | None = None) -> Awaitable[int]:
-        """Validates, stamps, stores and delivers one data message; the awaitable gives its seq.
-        Called without awaiting, the message is still stamped now, in call order. ``cseq`` names
-        the client frame it is the reply to (C4)."""
+    def check(self, type_: str, payload: object) -> str:
+        """Validates a data message as ``append`` does, without sending it, and gives its payload's
+        JSON (fan-out checks once, before listing sessions). Raises OutboundRejectedError."""
         validate = self._validators.get(type_)
         if validate is None:
             raise OutboundRejectedError("not_a_data_message", f'"{type_}" is not a server-to-client data message of this contract')
         result = validate(payload)
         if isinstance(result, Invalid):
             raise OutboundRejectedError("invalid_message", f"refused to send an invalid {type_}: {describe_issues(result)}")
-        parts = frame_parts(type_, session_id, dumps(payload), cseq)
+        return dumps(payload)
+
+    def append(self, session_id: str, type_: str, payload: object, cseq: int | None = None) -> Awaitable[int]:
+        """Validates, stamps, stores and delivers one data message; the awaitable gives its seq.
+        Called without awaiting, the message is still stamped now, in call order. ``cseq`` names
+        the client frame it is the reply to (C4)."""
+        return self.append_checked(session_id, type_, self.check(type_, payload), cseq)
+
+    def append_checked(self, session_id: str, type_: str, payload_json: str, cseq: int | None = None) -> Awaitable[int]:
+        """``append`` of a payload ``check`` passed (given as the JSON it returned): the same size
+        bound, stamp, store and delivery, without validating again."""
+        parts = frame_parts(type_, session_id, payload_json, cseq)
         if parts.bytes + SEQ_DIGITS > self._max:
             raise OutboundRejectedError("frame_too_large", f"refused to send a {type_} of about {parts.bytes} bytes; the contract allows {self._max}")
         try:
