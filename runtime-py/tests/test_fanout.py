@@ -101,9 +101,7 @@ async def redis_stores(redis_server: RedisServer) -> AsyncIterator[Callable[...,
     prefix = f"fan{next(prefixes)}:"
 
     def make(bounds: StoreBounds = BOUNDS, **options: Any) -> RedisStore:
-        # A short refresh, as tests/test_redis_failure.py: a frame whose publish a fresh subscription
-        # missed is caught up from the window at the next refresh (see the report of this branch).
-        store = RedisStore(redis_server.client(), redis_server.client(), bounds, prefix=prefix, **{"refresh_ms": 200, **options})
+        store = RedisStore(redis_server.client(), redis_server.client(), bounds, prefix=prefix, **options)
         made.append(store)
         return store
 
@@ -170,7 +168,7 @@ async def test_an_index_is_pruned_at_a_power_of_two(redis_server: RedisServer, r
 
 
 async def test_attached_sessions_keep_their_indexes_alive(redis_server: RedisServer, redis_stores: Callable[..., RedisStore]) -> None:
-    # The index TTL is the tombstone TTL: 800 ms here; the refresh (every 200 ms) touches it.
+    # The index TTL is the tombstone TTL: 800 ms here; the refresh (every 200 ms: a quarter of the TTL) touches it.
     bounds = StoreBounds(ttl_ms=800, id_bits=128, token_bits=256, max_messages=5, max_bytes=10_000)
     store = redis_stores(bounds, tombstone_ms=0)
     held, _ = await store.create("1.1", "dave", '"dave"')

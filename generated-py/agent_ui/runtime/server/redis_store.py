@@ -201,6 +201,10 @@ class RedisStore:
         self._closed = False
         self._pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
         self._subscribed = asyncio.Event()
+        #: redis-py's PubSub opens its connection on its first command without a lock: two sessions
+        #: attaching at once would each open one, and the first one's subscription would be lost with
+        #: its connection (its frames then waited for the TTL refresh). Its commands run one at a time.
+        self._pubsub_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
@@ -256,6 +260,14 @@ class RedisStore:
         if self._closed:
             raise StoreUnavailableError(f"redis store: {script} after close()")
         return await SCRIPTS[script].run(self._redis, keys, args)
+
+    async def _subscribe(self, channel: str) -> None:
+        async with self._pubsub_lock:
+            await self._pubsub.subscribe(channel)
+
+    async def _unsubscribe(self, channel: str) -> None:
+        async with self._pubsub_lock:
+            await self._pubsub.unsubscribe(channel)
 
     def _lock(self, session_id: str) -> asyncio.Lock:
         lock = self._locks.get(session_id)
@@ -347,7 +359,7 @@ class RedisStore:
             if session_id in self._held:
                 return
             try:
-                await self._pubsub.unsubscribe(self.keys_of(session_id)["channel"])
+                await self._unsubscribe(self.keys_of(session_id)["channel"])
             except (RedisError, OSError) as error:
                 self._report(error, f"unsubscribing session {session_id}")
 
@@ -383,7 +395,8 @@ class RedisStore:
                     await self._subscribed.wait()
                     continue
                 if down:
-                    await self._pubsub.connect()  # type: ignore[no-untyped-call]  # resubscribes every channel (redis-py's on_connect)
+                    async with self._pubsub_lock:
+                        await self._pubsub.connect()  # type: ignore[no-untyped-call]  # resubscribes every channel (redis-py's on_connect)
                     await self._pubsub.ping()
                     down = False
                     attempt = 0
@@ -617,7 +630,7 @@ class RedisStore:
             try:
                 # Subscribe first: every frame appended after the claim below is then heard here.
                 try:
-                    await self._pubsub.subscribe(channel)
+                    await self._subscribe(channel)
                 except (RedisError, OSError) as error:
                     raise unavailable(f"subscribe (session {session_id})", error) from error
                 self._subscribed.set()
@@ -633,7 +646,7 @@ class RedisStore:
                     del self._held[session_id]
                     self._detached[session_id] = self._now()  # its TTL runs: sweep reports it when it is gone
                     try:
-                        await self._pubsub.unsubscribe(channel)
+                        await self._unsubscribe(channel)
                     except (RedisError, OSError):
                         pass
                 raise
@@ -655,7 +668,7 @@ class RedisStore:
         async with self._lock(session_id):
             if session_id not in self._held:
                 try:
-                    await self._pubsub.unsubscribe(self.keys_of(session_id)["channel"])
+                    await self._unsubscribe(self.keys_of(session_id)["channel"])
                 except (RedisError, OSError) as error:
                     self._report(error, f"unsubscribing session {session_id}")
             # If this fails the keys are not refreshed any more: they expire ttl_ms after the last refresh all the same.
