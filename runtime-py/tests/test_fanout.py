@@ -85,6 +85,22 @@ async def test_memory_store_lists_sessions_by_owner() -> None:
     assert await store.sessions_of("alice") == [] and await store.sessions_of(None) == []
 
 
+async def test_fan_out_keeps_each_window_within_its_bounds() -> None:
+    """Q3/R3: fan-out appends through the outbox, so each session's replay window keeps its bound."""
+    store = MemoryStore(StoreBounds(ttl_ms=60_000, id_bits=128, token_bits=256, max_messages=2, max_bytes=1_000_000))
+    server = create_agent_ui_server(Handlers(), store=store)
+    ids = [(await store.create("1.1", "alice", '"alice"'))[0] for _ in range(2)]
+    for i in range(3):
+        assert await server.emit_to_principal("alice").agent_event(event(f"m{i}")) == FanOutResult(2, 0, 0)
+    for sid in ids:
+        peek = store.peek(sid)
+        assert peek is not None and (peek.earliest_seq, peek.latest_seq, peek.window_size) == (2, 3, 2)
+    # Too large for the contract: refused at once, before any session (no seq consumed).
+    with pytest.raises(OutboundRejectedError, match="frame_too_large|bytes"):
+        server.broadcast().agent_event(event("x" * (server.contract.max_frame_bytes + 1)))
+    assert all((p := store.peek(sid)) is not None and p.latest_seq == 3 for sid in ids)
+
+
 @pytest.fixture(scope="module")
 def redis_server() -> Iterator[RedisServer]:
     server = RedisServer()

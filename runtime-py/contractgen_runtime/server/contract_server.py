@@ -306,10 +306,10 @@ class ContractServer(Generic[E]):
         return lambda type_, payload: self._fan_out(None, type_, payload)
 
     def _fan_out(self, owner: str | None, type_: str, payload: object) -> Awaitable[FanOutResult]:
-        """Q3: one payload, validated once (an invalid one raises OutboundRejectedError here, before
-        any session is listed), then appended to each session through the outbox: each stamped with
+        """Q3: one payload, validated once (an invalid or too large one raises OutboundRejectedError
+        here, before any session is listed), then appended to each session through the outbox: each stamped with
         its own next seq, kept in its window within its bounds, delivered wherever it is."""
-        payload_json = self.core.outbox.check(type_, payload)
+        payload_json = self.core.outbox.check(type_, payload, any_session=True)
         return self._fan_out_checked(owner, type_, payload_json)
 
     async def _fan_out_checked(self, owner: str | None, type_: str, payload_json: str) -> FanOutResult:
