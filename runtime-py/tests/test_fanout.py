@@ -198,4 +198,3 @@ async def test_attached_sessions_keep_their_indexes_alive(redis_server: RedisSer
     assert await other.sessions_of("erin") == [lone]
     await asyncio.sleep(1.2)  # one index TTL and a half
     assert await other.sessions_of("erin") == []
-

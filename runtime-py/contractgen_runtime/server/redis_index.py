@@ -108,4 +108,3 @@ class RedisIndex:
 
 def _text(value: object) -> str:
     return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else str(value)
-
