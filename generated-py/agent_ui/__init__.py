@@ -4,15 +4,16 @@
 """The agent-ui contract 3.0.0 for Python: models, validators and a FastAPI/Starlette server."""
 
 from .contract import CONTRACT
-from .runtime.server.contract_server import HandlerContext, SessionHandle
+from .runtime.server.contract_server import FanOutResult, HandlerContext, SessionHandle
 from .runtime.server.history import MemoryHistoryStore
 from .runtime.server.memory_store import MemoryStore
 from .runtime.server.outbox import OutboundRejectedError
 from .runtime.server.store import StoreUnavailableError, UnknownSessionError
-from .server import AgentUiContext, AgentUiEmitter, AgentUiHandlers, AgentUiServer, create_agent_ui_server
+from .server import AgentUiContext, AgentUiEmitter, AgentUiFanOut, AgentUiHandlers, AgentUiServer, create_agent_ui_server
 
 __all__ = [
     "CONTRACT",
+    "FanOutResult",
     "HandlerContext",
     "MemoryHistoryStore",
     "MemoryStore",
@@ -22,6 +23,7 @@ __all__ = [
     "UnknownSessionError",
     "AgentUiContext",
     "AgentUiEmitter",
+    "AgentUiFanOut",
     "AgentUiHandlers",
     "AgentUiServer",
     "create_agent_ui_server",

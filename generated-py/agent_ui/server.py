@@ -20,7 +20,7 @@ from . import models as m
 from . import validators as _val
 from .contract import CONTRACT
 from .runtime.limits import LimitOverrides
-from .runtime.server.contract_server import ContractServer, HandlerContext, HistoryRoute, Send, ServerTimers, SessionHandle
+from .runtime.server.contract_server import ContractServer, FanOutResult, FanOutSend, HandlerContext, HistoryRoute, Send, ServerTimers, SessionHandle
 from .runtime.server.auth import Authenticate, Authorize
 from .runtime.server.history import HistoryStore
 from .runtime.server.session_limiter import ClientKey
@@ -54,6 +54,37 @@ class AgentUiEmitter:
 
     def ui_render(self, payload: m.UiRenderPayload) -> Awaitable[int]:
         """``ui.render`` (server-to-client, data) — Replace a view with a full component tree."""
+        return self._send("ui.render", payload)
+
+
+class AgentUiFanOut:
+    """Fan-out (``server.emit_to_principal(principal)``, ``server.broadcast()``): one method per
+    server-to-client data message. Each call validates the payload once (an invalid one raises
+    OutboundRejectedError at once and nothing is sent), then sends it through the one send path
+    (Q3) to every session listed, each stamped with its own next seq (Q2) and kept in its replay
+    window, wherever the session is attached. The awaitable gives a FanOutResult: how many sessions
+    it was ``sent`` to, how many were ``gone`` (ended since listed), how many ``failed`` (the store
+    refused; on_error was told)."""
+
+    __slots__ = ("_send",)
+
+    def __init__(self, send: FanOutSend) -> None:
+        self._send = send
+
+    def agent_event(self, payload: m.AgentEventPayload) -> Awaitable[FanOutResult]:
+        """``agent.event`` to every session listed."""
+        return self._send("agent.event", payload)
+
+    def chat_accepted(self, payload: m.ChatAcceptedPayload) -> Awaitable[FanOutResult]:
+        """``chat.accepted`` to every session listed."""
+        return self._send("chat.accepted", payload)
+
+    def ui_patch(self, payload: m.UiPatchPayload) -> Awaitable[FanOutResult]:
+        """``ui.patch`` to every session listed."""
+        return self._send("ui.patch", payload)
+
+    def ui_render(self, payload: m.UiRenderPayload) -> Awaitable[FanOutResult]:
+        """``ui.render`` to every session listed."""
         return self._send("ui.render", payload)
 
 
@@ -93,8 +124,18 @@ class AgentUiHandlers(abc.ABC):
         logging.getLogger("contractgen").error("%s (session %s, %s)", error, session_id, type_, exc_info=error)
 
 
-#: The server of the contract: ``routes`` to mount, ``app`` to serve alone, ``lifespan``, ``session()``, ``emit_to()``.
-AgentUiServer: t.TypeAlias = ContractServer[AgentUiEmitter]
+class AgentUiServer(ContractServer[AgentUiEmitter]):
+    """The server of the contract: ``routes`` to mount, ``app`` to serve alone, ``lifespan``,
+    ``session()``, ``emit_to()``, and fan-out: ``emit_to_principal()``, ``broadcast()``."""
+
+    def emit_to_principal(self, principal: object) -> AgentUiFanOut:
+        """Typed fan-out to every session of ``principal`` (A2: keyed as ``principal_key`` names it),
+        in this process or any other sharing the store (Redis)."""
+        return AgentUiFanOut(self.fan_out_to_principal(principal))
+
+    def broadcast(self) -> AgentUiFanOut:
+        """Typed fan-out to every session of the store (every process on Redis)."""
+        return AgentUiFanOut(self.fan_out_to_all())
 
 
 def create_agent_ui_server(
@@ -131,7 +172,7 @@ def create_agent_ui_server(
     history: list[HistoryRoute] = []
     if conversation_history is not None:
         history.append(HistoryRoute(CONTRACT.history["conversationHistory"], conversation_history))
-    return ContractServer(
+    return AgentUiServer(
         contract=CONTRACT,
         validate_client=_val.validate_client_message,
         server_validators=_val.SERVER_VALIDATORS,

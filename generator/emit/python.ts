@@ -59,6 +59,7 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
     name: model.name,
     version: model.version,
     emitterClass: pyIdentifier(model.python.emitter),
+    fanOutClass: pyIdentifier(model.python.fanOut),
     handlersClass: pyIdentifier(model.python.handlers),
     contextAlias: pyIdentifier(model.python.context),
     serverAlias: pyIdentifier(model.python.server),

@@ -62,6 +62,7 @@ export function pythonNames(contractName: string) {
   return {
     package: snake,
     emitter: `${stem}Emitter`,
+    fanOut: `${stem}FanOut`,
     handlers: `${stem}Handlers`,
     context: `${stem}Context`,
     server: `${stem}Server`,

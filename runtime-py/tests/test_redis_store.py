@@ -123,6 +123,19 @@ async def test_two_stores_share_a_session(stores: tuple[RedisStore, RedisStore])
     await until(lambda: on_b.events == ["ended"], "b ended")
 
 
+async def test_sessions_attached_at_once_each_get_their_frames(stores: tuple[RedisStore, RedisStore]) -> None:
+    """Two attachments subscribing at the same moment on a fresh store: redis-py's PubSub would open
+    two connections and drop the first subscription with its connection; frames of that session then
+    waited for the TTL refresh (15 s here)."""
+    a, _ = stores
+    ids = [(await a.create("1.1"))[0] for _ in range(3)]
+    listeners = [Listener() for _ in ids]
+    await asyncio.gather(*(a.attach(sid, "1.1", listener) for sid, listener in zip(ids, listeners)))
+    for sid in ids:
+        await a.append(sid, frame_parts("ui.patch", sid, "{}"))
+    await until(lambda: all(listener.frames == [1] for listener in listeners), "a frame on every attachment", timeout=3)
+
+
 async def test_appends_keep_call_order(stores: tuple[RedisStore, RedisStore]) -> None:
     a, _ = stores
     sid, _ = await a.create("1.1")

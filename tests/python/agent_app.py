@@ -16,10 +16,10 @@ from typing import Any
 
 from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, models as m
 from agent_ui.runtime.server.auth import Authenticated, AuthRequest, Refuse
-from agent_ui.runtime.server.contract_server import ContractServer, HistoryRoute, ServerTimers, with_timers
+from agent_ui.runtime.server.contract_server import HistoryRoute, ServerTimers, with_timers
 from agent_ui.runtime.server.store import SessionStore, StoreBounds
 from agent_ui.runtime.server.transports.http_util import Query, send_json
-from agent_ui.server import AgentUiEmitter
+from agent_ui.server import AgentUiServer
 from wiring import contract_server
 
 
@@ -47,7 +47,7 @@ async def emit(ctx: AgentUiContext, n: int, chunk: int, pace: float) -> None:
         await asyncio.sleep(pace)
 
 
-def build() -> ContractServer[AgentUiEmitter]:
+def build() -> AgentUiServer:
     contract = CONTRACT
     window = os.environ.get("WINDOW_MESSAGES")
     if window:
@@ -113,5 +113,19 @@ async def bench_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 await p
                 stored += 1
         await send_json(send, 200, {"stored": stored, "failed": n - stored})
+        return
+    await app(scope, receive, send)
+
+
+async def fanout_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``app`` plus ``POST /test/fanout?principal=<name>&text=<text>`` (tests/python/redis.test.ts):
+    one agent.event to every session of the principal through ``emit_to_principal`` (without
+    ``principal``: to every session through ``broadcast``), answered with the FanOutResult."""
+    if scope["type"] == "http" and scope["path"] == "/test/fanout" and scope["method"] == "POST":
+        query = Query(scope.get("query_string", b""))
+        principal = query.get("principal")
+        fan_out = server.emit_to_principal(principal) if principal else server.broadcast()
+        result = await fan_out.agent_event({"conversation_id": "c-1", "turn_id": "t-1", "kind": "text", "text": query.get("text") or ""})
+        await send_json(send, 200, dataclasses.asdict(result))
         return
     await app(scope, receive, send)

@@ -6,14 +6,20 @@
  *  - a Python process and a TypeScript process share Redis too (the same key layout and Lua
  *    scripts): a session opened on Python resumes on TypeScript, and the TypeScript process emits
  *    into it, seqs continuing;
+ *  - fan-out across processes: `emit_to_principal` / `broadcast` on one Python process reach the
+ *    principal's sessions attached to the other, each with its own gap-free seq, and a TypeScript
+ *    store lists the very sessions the Python processes indexed (the same index keys and Lua);
  *  - `contractgen probe` passes against a Python server on Redis.
  */
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contract } from '../../generated/contract.js';
 import { runProbe } from '../../generator/probe/runner.js';
+import { ownerDigest } from '../../runtime/server/ids.js';
+import { createRedisStore } from '../../runtime/server/redis-store.js';
 import { failures, probeSpec } from '../probe/helpers.js';
 import { startServerProcess } from '../redis/processes.js';
-import { startRedisServer, type RedisServer } from '../redis/redis-server.js';
+import { connectRedis, startRedisServer, type RedisServer } from '../redis/redis-server.js';
 import { startPythonServer, type PythonServer } from './helpers.js';
 
 interface Frame {
@@ -23,8 +29,8 @@ interface Frame {
 }
 
 /** A WebSocket client that queues frames (heartbeats left out) and tells how it was closed. */
-async function connect(origin: string, query = ''): Promise<{ ws: WebSocket; next(): Promise<Frame>; closed: Promise<number> }> {
-  const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws${query}`);
+async function connect(origin: string, query = '', headers: Record<string, string> = {}): Promise<{ ws: WebSocket; next(): Promise<Frame>; closed: Promise<number> }> {
+  const ws = new WebSocket(`${origin.replace('http', 'ws')}/ws${query}`, { headers });
   const queue: Frame[] = [];
   const waiters: ((f: Frame) => void)[] = [];
   ws.on('message', (data) => {
@@ -132,6 +138,43 @@ describe('Python servers on Redis', () => {
       onTs.ws.close();
     } finally {
       await ts.close();
+    }
+  }, 60_000);
+
+  it('fan-out across two Python processes: emit_to_principal and broadcast on A reach sessions attached to B; a TypeScript store lists the same indexes', async () => {
+    const env = { REDIS_URL: `redis://127.0.0.1:${redis.port}`, STORE_PREFIX: 'fanout:', CONFORMANCE: '0', USERS: '1' };
+    const [fa, fb] = await Promise.all([startPythonServer('agent_app:fanout_app', env), startPythonServer('agent_app:fanout_app', env)]);
+    const ts = createRedisStore({ redis: await connectRedis(redis.port), subscriber: await connectRedis(redis.port), contract, prefix: 'fanout:' });
+    try {
+      const as = (user: string) => ({ authorization: `Bearer ${user}` });
+      const alice1 = await connect(fa.url, '', as('alice'));
+      const alice2 = await connect(fb.url, '', as('alice'));
+      const bob = await connect(fb.url, '', as('bob'));
+      const ids = [];
+      for (const c of [alice1, alice2, bob]) ids.push((await c.next()).payload.session_id as string);
+      const fanOut = async (query: string) => (await fetch(`${fa.url}/test/fanout?${query}`, { method: 'POST' })).json();
+      expect(await fanOut('principal=alice&text=to%20alice')).toEqual({ sent: 2, gone: 0, failed: 0 });
+      expect(await fanOut('text=to%20all')).toEqual({ sent: 3, gone: 0, failed: 0 });
+      const texts = (frames: readonly Frame[]) => frames.map((f) => [f.header.seq, f.payload.text, f.header.session_id]);
+      expect(texts(await take(alice1, 2))).toEqual([[1, 'to alice', ids[0]], [2, 'to all', ids[0]]]);
+      expect(texts(await take(alice2, 2))).toEqual([[1, 'to alice', ids[1]], [2, 'to all', ids[1]]]);
+      expect(texts(await take(bob, 1))).toEqual([[1, 'to all', ids[2]]]);
+      // The TypeScript store reads the indexes the Python processes wrote (index:o:<sha256(key)>, index:all).
+      expect([...(await ts.sessionsOf('alice'))].sort()).toEqual([ids[0], ids[1]].sort());
+      expect([...(await ts.sessionsOf(undefined))].sort()).toEqual([...ids].sort());
+      const raw = await connectRedis(redis.port);
+      expect((await raw.smembers(`fanout:index:o:${ownerDigest('alice')}`)).sort()).toEqual([ids[0], ids[1]].sort());
+      await raw.quit();
+      // And the other way: a session the TypeScript store creates for alice is reached by Python's fan-out.
+      const made = await ts.create('1.1', { key: 'alice', principal: '"alice"' });
+      expect(await fanOut('principal=alice&text=again')).toEqual({ sent: 3, gone: 0, failed: 0 });
+      const replay = await ts.replay(made.id, 0);
+      expect(replay.ok && replay.frames.map((f) => JSON.parse(f.frame).payload.text)).toEqual(['again']);
+      expect(seqs(await take(alice1, 1))).toEqual([3]);
+      for (const c of [alice1, alice2, bob]) c.ws.close();
+    } finally {
+      await ts.close();
+      await Promise.all([fa.close(), fb.close()]);
     }
   }, 60_000);
 

@@ -9,12 +9,11 @@ from typing import Any
 from agent_ui import AgentUiHandlers
 from agent_ui import validators as v
 from agent_ui.runtime.contract import ContractDescriptor
-from agent_ui.runtime.server.contract_server import ContractServer
-from agent_ui.server import AgentUiEmitter
+from agent_ui.server import AgentUiEmitter, AgentUiServer
 
 
-def contract_server(handlers: AgentUiHandlers, contract: ContractDescriptor, **options: Any) -> ContractServer[AgentUiEmitter]:
-    return ContractServer(
+def contract_server(handlers: AgentUiHandlers, contract: ContractDescriptor, **options: Any) -> AgentUiServer:
+    return AgentUiServer(
         contract=contract,
         validate_client=v.validate_client_message,
         server_validators=v.SERVER_VALIDATORS,

@@ -36,11 +36,13 @@ def now_ms() -> float:
 
 
 class _Entry:
-    __slots__ = ("id", "digest", "ring", "acked", "protocol_version", "listener", "subscription", "detached_at")
+    __slots__ = ("id", "digest", "owner", "ring", "acked", "protocol_version", "listener", "subscription", "detached_at")
 
-    def __init__(self, session_id: str, digest: bytes, ring: ReplayRing, protocol_version: str, detached_at: float) -> None:
+    def __init__(self, session_id: str, digest: bytes, owner: str, ring: ReplayRing, protocol_version: str, detached_at: float) -> None:
         self.id = session_id
         self.digest = digest
+        #: A2: the owner key ("" anonymous).
+        self.owner = owner
         self.ring = ring
         #: C2: the highest client cseq handed to a handler.
         self.acked = 0
@@ -75,6 +77,8 @@ class MemoryStore:
         self._tombstones: OrderedDict[str, bytes] = OrderedDict()  # insertion order = age
         self._max_tombstones = tombstones
         self._expired: list[str] = []
+        #: Fan-out: the live sessions of each owner (anonymous ones are not indexed).
+        self._owned: dict[str, set[str]] = {}
 
     @property
     def size(self) -> int:
@@ -89,6 +93,11 @@ class MemoryStore:
 
     def _bury(self, entry: _Entry) -> None:
         self._live.pop(entry.id, None)
+        ids = self._owned.get(entry.owner)
+        if ids is not None:
+            ids.discard(entry.id)
+            if not ids:
+                del self._owned[entry.owner]
         self._tombstones[entry.id] = entry.digest
         if len(self._tombstones) > self._max_tombstones:
             self._tombstones.popitem(last=False)
@@ -108,8 +117,14 @@ class MemoryStore:
         ring = ReplayRing(b.max_messages, b.max_bytes)
         # A2: the digest binds the token to its owner (the principal's JSON is not needed here: the
         # process that holds the memory store holds the session's principal too).
-        self._live[session_id] = _Entry(session_id, token_digest(token, owner), ring, protocol_version, self._now())
+        self._live[session_id] = _Entry(session_id, token_digest(token, owner), owner, ring, protocol_version, self._now())
+        if owner != "":
+            self._owned.setdefault(owner, set()).add(session_id)
         return session_id, token
+
+    async def sessions_of(self, owner: str | None) -> Sequence[str]:
+        """Fan-out: the live sessions of ``owner`` (None: every session)."""
+        return list(self._live) if owner is None else list(self._owned.get(owner, ()))
 
     async def authenticate(self, session_id: str, token: str, owner: str = "") -> SessionLookup:
         entry = self._live.get(session_id)
@@ -196,3 +211,4 @@ class MemoryStore:
 
     async def close(self) -> None:
         self._live.clear()
+        self._owned.clear()

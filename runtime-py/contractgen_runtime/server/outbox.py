@@ -12,7 +12,7 @@ from typing import Literal
 
 from ..json_text import dumps
 from ..validation import Invalid, Validator, describe_issues
-from .store import SessionStore, frame_parts
+from .store import FrameParts, SessionStore, frame_parts
 
 #: Enough digits for any safe integer seq.
 SEQ_DIGITS = 16
@@ -52,19 +52,32 @@ class Outbox:
         self._validators = validators
         self._on_store_error = on_store_error
 
-    def append(self, session_id: str, type_: str, payload: object, cseq: int | None = None) -> Awaitable[int]:
-        """Validates, stamps, stores and delivers one data message; the awaitable gives its seq.
-        Called without awaiting, the message is still stamped now, in call order. ``cseq`` names
-        the client frame it is the reply to (C4)."""
+    def check(self, type_: str, payload: object, *, any_session: bool = False) -> str:
+        """Validates a data message as ``append`` does, without sending it, and gives its payload's
+        JSON (fan-out checks once, before listing sessions). With ``any_session`` a frame too large
+        even without its session id is refused too. Raises OutboundRejectedError."""
         validate = self._validators.get(type_)
         if validate is None:
             raise OutboundRejectedError("not_a_data_message", f'"{type_}" is not a server-to-client data message of this contract')
         result = validate(payload)
         if isinstance(result, Invalid):
             raise OutboundRejectedError("invalid_message", f"refused to send an invalid {type_}: {describe_issues(result)}")
-        parts = frame_parts(type_, session_id, dumps(payload), cseq)
-        if parts.bytes + SEQ_DIGITS > self._max:
-            raise OutboundRejectedError("frame_too_large", f"refused to send a {type_} of about {parts.bytes} bytes; the contract allows {self._max}")
+        payload_json = dumps(payload)
+        if any_session:
+            self._bound(type_, frame_parts(type_, "", payload_json))
+        return payload_json
+
+    def append(self, session_id: str, type_: str, payload: object, cseq: int | None = None) -> Awaitable[int]:
+        """Validates, stamps, stores and delivers one data message; the awaitable gives its seq.
+        Called without awaiting, the message is still stamped now, in call order. ``cseq`` names
+        the client frame it is the reply to (C4)."""
+        return self.append_checked(session_id, type_, self.check(type_, payload), cseq)
+
+    def append_checked(self, session_id: str, type_: str, payload_json: str, cseq: int | None = None) -> Awaitable[int]:
+        """``append`` of a payload ``check`` passed (given as the JSON it returned): the same size
+        bound, stamp, store and delivery, without validating again."""
+        parts = frame_parts(type_, session_id, payload_json, cseq)
+        self._bound(type_, parts)
         try:
             appended = self._store.append(session_id, parts)
         except Exception as error:
@@ -76,6 +89,10 @@ class Outbox:
         task = asyncio.ensure_future(appended)
         task.add_done_callback(lambda t: self._done(t, session_id, type_))
         return task
+
+    def _bound(self, type_: str, parts: FrameParts) -> None:
+        if parts.bytes + SEQ_DIGITS > self._max:
+            raise OutboundRejectedError("frame_too_large", f"refused to send a {type_} of about {parts.bytes} bytes; the contract allows {self._max}")
 
     def _done(self, task: asyncio.Future[int], session_id: str, type_: str) -> None:
         if not task.cancelled() and task.exception() is not None:

@@ -165,6 +165,33 @@ end
 return {0, tonumber(earliest)}
 """
 
+# Fan-out indexes (redis_index.py), keys as runtime/server/redis-index.ts: P``index:all`` every
+# session, P``index:o:<hex>`` the sessions of one owner (hex SHA-256 of its key); each a SET of
+# session ids. KEYS is one index set.
+
+#: ARGV: session id, ttl of the index. Adds the id; the index lives at least the ttl from now. Returns its size.
+INDEX_ADD: Final = """
+redis.call('SADD', KEYS[1], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('SCARD', KEYS[1])
+"""
+
+#: ARGV: ttl of the index. Keeps an index whose sessions are still attached from expiring.
+INDEX_TOUCH: Final = """
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return 1
+"""
+
+#: The ids in an index.
+INDEX_LIST: Final = """
+return redis.call('SMEMBERS', KEYS[1])
+"""
+
+#: ARGV: session ids that are gone.
+INDEX_REMOVE: Final = """
+return redis.call('SREM', KEYS[1], unpack(ARGV))
+"""
+
 HISTORY_APPEND: Final = """
 local seq = redis.call('XLEN', KEYS[1]) + 1
 redis.call('XADD', KEYS[1], string.format('%d', seq) .. '-0', 'i', ARGV[1])

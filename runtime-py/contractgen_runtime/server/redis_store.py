@@ -8,6 +8,7 @@ A port of runtime/server/redis-store.ts with the same key layout and the same Lu
   P{id}:log   STREAM  the replay window: entry `<seq>-0`, fields b (bytes), a (append id), f (frame)
   P{id}:tomb  STRING  the token digest; outlives the session so a resume hears session_expired (S3)
   P{id}:ch    channel data `d<seq>:<frame>`, claims `c<epoch>:<attachment id>`, end `e`
+  Pindex:all, Pindex:o:<hex>  SETs of session ids, for fan-out (redis_index.py)
 
 Connections: pass a commands client and a subscriber client (a subscribed connection cannot run
 commands), both created with ``retry=Retry(NoBackoff(), 0)``: redis-py otherwise re-sends a
@@ -32,6 +33,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from . import redis_scripts as lua
 from .ids import owner_digest, random_id, token_digest, token_matches
+from .redis_index import RedisIndex
 from .store import (
     AcceptAnswer,
     FrameParts,
@@ -73,7 +75,7 @@ class RedisScript:
             return await redis.eval(self.source, len(keys), *keys, *args)
 
 
-SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY", "ACCEPT", "ACCEPTED")}
+SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY", "ACCEPT", "ACCEPTED", "INDEX_ADD", "INDEX_LIST", "INDEX_REMOVE", "INDEX_TOUCH")}
 
 
 def unavailable(what: str, error: BaseException) -> StoreUnavailableError:
@@ -136,7 +138,7 @@ def _frames(entries: list[Any], what: str) -> list[StoredFrame]:
 class _Held:
     """What this process knows of an attachment it holds."""
 
-    __slots__ = ("id", "att_id", "listener", "subscription", "epoch", "newest_claim", "delivered", "pending")
+    __slots__ = ("id", "att_id", "listener", "subscription", "epoch", "newest_claim", "delivered", "pending", "owner")
 
     def __init__(self, session_id: str, listener: SessionListener) -> None:
         self.id = session_id
@@ -151,6 +153,8 @@ class _Held:
         self.delivered = 0
         #: Frames held back while attaching or while a gap is filled from the window.
         self.pending: list[tuple[int, str]] | None = []
+        #: The owner digest of the session ("" anonymous): whose fan-out index the refresh keeps alive.
+        self.owner = ""
 
 
 class RedisStore:
@@ -194,9 +198,15 @@ class RedisStore:
         self._closed = False
         self._pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
         self._subscribed = asyncio.Event()
+        #: redis-py's PubSub opens its connection on its first command without a lock: two sessions
+        #: attaching at once would each open one, and the first one's subscription would be lost with
+        #: its connection (its frames then waited for the TTL refresh). Its commands run one at a time.
+        self._pubsub_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._listener: asyncio.Task[None] | None = None
         self._refresher: asyncio.Task[None] | None = None
+        # Fan-out: every session, and each owner's; the indexes outlive the sessions' tombstones.
+        self._index = RedisIndex(self._script, prefix, self._tomb_ttl, self._keys, now, self._report, self._spawn)
 
     # --- helpers -----------------------------------------------------------------------------------
 
@@ -242,6 +252,19 @@ class RedisStore:
             return await SCRIPTS[script].run(self._redis, self._keys(session_id), args)
         except (RedisError, OSError) as error:
             raise unavailable(label, error) from error
+
+    async def _script(self, script: str, keys: Sequence[str], args: Sequence[str | int]) -> Any:
+        if self._closed:
+            raise StoreUnavailableError(f"redis store: {script} after close()")
+        return await SCRIPTS[script].run(self._redis, keys, args)
+
+    async def _subscribe(self, channel: str) -> None:
+        async with self._pubsub_lock:
+            await self._pubsub.subscribe(channel)
+
+    async def _unsubscribe(self, channel: str) -> None:
+        async with self._pubsub_lock:
+            await self._pubsub.unsubscribe(channel)
 
     def _lock(self, session_id: str) -> asyncio.Lock:
         lock = self._locks.get(session_id)
@@ -333,7 +356,7 @@ class RedisStore:
             if session_id in self._held:
                 return
             try:
-                await self._pubsub.unsubscribe(self.keys_of(session_id)["channel"])
+                await self._unsubscribe(self.keys_of(session_id)["channel"])
             except (RedisError, OSError) as error:
                 self._report(error, f"unsubscribing session {session_id}")
 
@@ -369,7 +392,8 @@ class RedisStore:
                     await self._subscribed.wait()
                     continue
                 if down:
-                    await self._pubsub.connect()  # type: ignore[no-untyped-call]  # resubscribes every channel (redis-py's on_connect)
+                    async with self._pubsub_lock:
+                        await self._pubsub.connect()  # type: ignore[no-untyped-call]  # resubscribes every channel (redis-py's on_connect)
                     await self._pubsub.ping()
                     down = False
                     attempt = 0
@@ -397,6 +421,7 @@ class RedisStore:
             for h in list(self._held.values()):
                 if h.epoch is not None:
                     self._spawn(self._refresh(h))
+                    self._index.touch(h.owner)
 
     async def _refresh(self, h: _Held) -> None:
         """S4: the owner keeps its session's keys alive; learns of claims and ends it missed."""
@@ -423,10 +448,15 @@ class RedisStore:
             session_id = random_id(self._b.id_bits)
             token = random_id(self._b.token_bits)
             # A2: the digest binds the token to its owner; the owner's digest and the principal are kept with the session.
-            args: list[str | int] = [token_digest(token, owner).hex(), protocol_version, self._b.ttl_ms, self._tomb_ttl, owner_digest(owner) if owner else "", principal]
+            digest = owner_digest(owner) if owner else ""
+            args: list[str | int] = [token_digest(token, owner).hex(), protocol_version, self._b.ttl_ms, self._tomb_ttl, digest, principal]
             created = await self._run("create", "CREATE", session_id, args)
             if _int(created, "create") == 1:
                 self._detached[session_id] = self._now()
+                try:
+                    await self._index.add(session_id, digest)
+                except (RedisError, OSError) as error:
+                    raise unavailable(f"indexing session {session_id}", error) from error
                 return session_id, token
         raise StoreUnavailableError("redis store: create found three fresh session ids taken; the CSPRNG or the key prefix is broken")
 
@@ -443,6 +473,13 @@ class RedisStore:
             return SessionMissing("session_expired")
         token_matches(token, token_digest(""), owner)  # the same work on every path
         return SessionMissing("unknown_session")
+
+    async def sessions_of(self, owner: str | None) -> Sequence[str]:
+        """Fan-out: from the indexes every process keeps (redis_index.py)."""
+        try:
+            return await self._index.list(None if owner is None else owner_digest(owner))
+        except (RedisError, OSError) as error:
+            raise unavailable("listing every session" if owner is None else "listing the sessions of a principal", error) from error
 
     def append(self, session_id: str, parts: FrameParts) -> Awaitable[int]:
         """Appends of one session reach Redis in call order (one after another), so the seqs follow the emit calls."""
@@ -590,14 +627,14 @@ class RedisStore:
             try:
                 # Subscribe first: every frame appended after the claim below is then heard here.
                 try:
-                    await self._pubsub.subscribe(channel)
+                    await self._subscribe(channel)
                 except (RedisError, OSError) as error:
                     raise unavailable(f"subscribe (session {session_id})", error) from error
                 self._subscribed.set()
-                # The third item, the owner digest, keeps the TypeScript store's fan-out indexes alive; not used here.
-                epoch, latest = _list(await self._run("attach", "ATTACH", session_id, [h.att_id, protocol_version, self._b.ttl_ms, self._tomb_ttl, channel]), "attach")[:2]
+                epoch, latest, owner = _list(await self._run("attach", "ATTACH", session_id, [h.att_id, protocol_version, self._b.ttl_ms, self._tomb_ttl, channel]), "attach")
                 if _int(epoch, "attach") == -1:
                     raise UnknownSessionError(session_id)
+                h.owner = _text(owner)  # whose fan-out index the TTL refresh keeps alive
                 h.epoch = _int(epoch, "attach")
                 h.delivered = _int(latest, "attach")
                 self._remember(session_id, h.delivered)
@@ -606,7 +643,7 @@ class RedisStore:
                     del self._held[session_id]
                     self._detached[session_id] = self._now()  # its TTL runs: sweep reports it when it is gone
                     try:
-                        await self._pubsub.unsubscribe(channel)
+                        await self._unsubscribe(channel)
                     except (RedisError, OSError):
                         pass
                 raise
@@ -628,7 +665,7 @@ class RedisStore:
         async with self._lock(session_id):
             if session_id not in self._held:
                 try:
-                    await self._pubsub.unsubscribe(self.keys_of(session_id)["channel"])
+                    await self._unsubscribe(self.keys_of(session_id)["channel"])
                 except (RedisError, OSError) as error:
                     self._report(error, f"unsubscribing session {session_id}")
             # If this fails the keys are not refreshed any more: they expire ttl_ms after the last refresh all the same.

@@ -107,6 +107,12 @@ class SessionStore(Protocol):
         """S3: a wrong token answers exactly like an unknown id; compared in constant time. A2: so
         does the right token presented by another owner (the token is bound to its session's owner)."""
 
+    async def sessions_of(self, owner: str | None) -> Sequence[str]:
+        """Fan-out: the ids of the sessions of ``owner`` (an owner key; None: every session),
+        wherever they are attached, in this store. A session that ended very recently may still be
+        listed: appending to it raises UnknownSessionError."""
+        ...
+
     def append(self, session_id: str, parts: FrameParts) -> int | Awaitable[int]:
         """Q2: assigns the next seq atomically, builds the frame around it, keeps it in the replay
         window (R3) and delivers it to the session's listener wherever it is. Raises (or the

@@ -26,7 +26,8 @@ from .conformance import ConformanceResponder
 from .history import HistoryEndpoint, HistoryStore
 from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
 from .session_limiter import ClientKey, address_key
-from .store import SessionStore
+from .outbox import OutboundRejectedError
+from .store import SessionStore, UnknownSessionError
 from .transports.http_util import MAX_HEADER_BYTES, Scope, header_bytes, refuse_request, routable, send_json
 from .transports.messages import MessagesEndpoint
 from .transports.poll import PollTransport
@@ -35,6 +36,25 @@ from .transports.websocket import WebSocketTransport
 
 E = TypeVar("E")
 Send = Callable[[str, object], Awaitable[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class FanOutResult:
+    """Fan-out: what ``emit_to_principal`` and ``broadcast`` did, per session."""
+
+    #: Sessions the message was stamped into (each with its own next seq, Q2).
+    sent: int
+    #: Sessions that ended between listing and sending (nothing was sent to them).
+    gone: int
+    #: Sessions whose store refused or failed the append (on_error was told).
+    failed: int
+
+
+#: What a generated fan-out emitter calls: (type, payload) -> what happened per session.
+FanOutSend = Callable[[str, object], Awaitable[FanOutResult]]
+
+#: Appends a fan-out has in flight at once.
+FAN_OUT_AT_ONCE = 32
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
@@ -233,6 +253,7 @@ class ContractServer(Generic[E]):
         key = client_key or address_key
         # A1: one gate in front of every entry.
         gate = Gate(authenticate, principal_key=principal_key, client_key=key, on_error=lambda error: self.core.report(error, None, "authenticate"))
+        self._gate = gate
         self.websocket = WebSocketTransport(self.core, base + t.websocket.path, resume_timeout_ms=resume_timeout_ms or 10_000, client_key=key, gate=gate) if t.websocket else None
         self.sse = SseTransport(self.core, base + t.sse.path, client_key=key, gate=gate) if t.sse else None
         self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms, client_key=key, gate=gate) if t.poll else None
@@ -275,6 +296,49 @@ class ContractServer(Generic[E]):
         """Typed emitter for any session by id, wherever its connection is (with a shared store, in
         another process). Emitting to a session that does not exist raises UnknownSessionError."""
         return self._emitter(lambda type_, payload: self.core.outbox.append(session_id, type_, payload))
+
+    def fan_out_to_principal(self, principal: object) -> FanOutSend:
+        """Fan-out to every session of ``principal`` (A2: as ``principal_key`` names it), wherever it
+        is attached; the generated server's ``emit_to_principal(principal).<message>`` calls this."""
+        owner = self._gate.owner_of(principal)
+        return lambda type_, payload: self._fan_out(owner, type_, payload)
+
+    def fan_out_to_all(self) -> FanOutSend:
+        """Fan-out to every session of the store (every process on Redis); the generated server's
+        ``broadcast().<message>`` calls this."""
+        return lambda type_, payload: self._fan_out(None, type_, payload)
+
+    def _fan_out(self, owner: str | None, type_: str, payload: object) -> Awaitable[FanOutResult]:
+        """Q3: one payload, validated once (an invalid or too large one raises OutboundRejectedError
+        here, before any session is listed), then appended to each session through the outbox: each stamped with
+        its own next seq, kept in its window within its bounds, delivered wherever it is."""
+        payload_json = self.core.outbox.check(type_, payload, any_session=True)
+        return self._fan_out_checked(owner, type_, payload_json)
+
+    async def _fan_out_checked(self, owner: str | None, type_: str, payload_json: str) -> FanOutResult:
+        outbox = self.core.outbox
+        ids = await self.core.store.sessions_of(owner)
+        sent = gone = failed = 0
+        # In waves: a remote store's appends each hold a connection until answered (redis-py's pool
+        # refuses commands past its size instead of queueing them).
+        for start in range(0, len(ids), FAN_OUT_AT_ONCE):
+            pending: list[Awaitable[int]] = []
+            for session_id in ids[start : start + FAN_OUT_AT_ONCE]:
+                try:
+                    pending.append(outbox.append_checked(session_id, type_, payload_json))
+                except OutboundRejectedError:
+                    if sent + gone + failed + len(pending) == 0:
+                        raise  # too large for any session: nothing was sent
+                    failed += 1  # an id of another length (a store shared with other settings)
+            for appended in pending:
+                try:
+                    await appended
+                    sent += 1
+                except UnknownSessionError:
+                    gone += 1  # ended since it was listed: no failure
+                except Exception:
+                    failed += 1  # the outbox told on_error
+        return FanOutResult(sent, gone, failed)
 
     async def end_session(self, session_id: str) -> bool:
         """Ends a session now (logout, ban): its connection is closed and a resume gets session_expired."""
