@@ -369,14 +369,15 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
     const emitter: Record<string, (payload: unknown) => Promise<FanOutResult>> = {};
     for (const [member, type] of dataTypes) {
       emitter[member] = async (payload) => {
-        core.outbox.check(type, payload); // an invalid payload throws before any session is listed
+        // Validated and serialized once; an invalid payload throws before any session is listed.
+        const message = core.outbox.prepare(type, payload);
         const ids = await list();
         let sent = 0;
         let gone = 0;
         let failed = 0;
         await Promise.all(
           ids.map((id) =>
-            core.outbox.append(id, type, payload).then(
+            core.outbox.appendPrepared(id, message).then(
               () => void sent++,
               // A store failure was reported by the outbox (onError); a session that just ended is no failure.
               (error: unknown) => void (error instanceof UnknownSessionError ? gone++ : failed++),

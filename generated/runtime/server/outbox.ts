@@ -25,8 +25,19 @@ export class OutboundRejectedError extends Error {
 export interface Outbox {
   /** Validates, stamps, stores and delivers one data message; resolves to its seq. `cseq` names the client frame it is the reply to (C4). */
   append(sessionId: string, type: string, payload: unknown, cseq?: number): Promise<number>;
-  /** Validates a data message as `append` would, without sending it (fan-out checks once, before listing sessions). Throws OutboundRejectedError. */
-  check(type: string, payload: unknown): void;
+  /**
+   * Validates and serializes a data message once, without sending it: fan-out prepares before
+   * listing sessions, then appends the same message to each. Throws OutboundRejectedError.
+   */
+  prepare(type: string, payload: unknown): PreparedMessage;
+  /** `append` of a prepared message: the size check, the stamp, the store. */
+  appendPrepared(sessionId: string, message: PreparedMessage, cseq?: number): Promise<number>;
+}
+
+/** A data message that passed validation, with its payload's JSON. */
+export interface PreparedMessage {
+  readonly type: string;
+  readonly json: string;
 }
 
 export interface OutboxOptions {
@@ -42,31 +53,33 @@ export interface OutboxOptions {
 const SEQ_DIGITS = 16;
 
 export function createOutbox(options: OutboxOptions): Outbox {
-  const check = (type: string, payload: unknown): void => {
+  const prepare = (type: string, payload: unknown): PreparedMessage => {
     const validate = options.validators[type];
     if (!validate) throw new OutboundRejectedError('not_a_data_message', `"${type}" is not a server-to-client data message of this contract`);
     // The runtime builds the envelope (type, session_id, seq) itself: the payload is what to check.
     const result = validate(payload);
     if (!result.ok) throw new OutboundRejectedError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`);
+    return { type, json: JSON.stringify(payload) };
+  };
+  const appendPrepared = (sessionId: string, { type, json }: PreparedMessage, cseq?: number): Promise<number> => {
+    const parts = frameParts(type, sessionId, json, cseq);
+    if (parts.bytes + SEQ_DIGITS > options.maxFrameBytes) {
+      throw new OutboundRejectedError('frame_too_large', `refused to send a ${type} of about ${parts.bytes} bytes; the contract allows ${options.maxFrameBytes}`);
+    }
+    let appended: number | Promise<number>;
+    try {
+      appended = options.store.append(sessionId, parts);
+    } catch (error) {
+      appended = Promise.reject(error);
+    }
+    if (typeof appended === 'number') return Promise.resolve(appended);
+    // Reported even when nobody awaits the promise; an awaiting caller still sees the rejection.
+    appended.catch((error: unknown) => options.onStoreError?.(error, { sessionId, type }));
+    return appended;
   };
   return {
-    check,
-    append(sessionId, type, payload, cseq) {
-      check(type, payload);
-      const parts = frameParts(type, sessionId, JSON.stringify(payload), cseq);
-      if (parts.bytes + SEQ_DIGITS > options.maxFrameBytes) {
-        throw new OutboundRejectedError('frame_too_large', `refused to send a ${type} of about ${parts.bytes} bytes; the contract allows ${options.maxFrameBytes}`);
-      }
-      let appended: number | Promise<number>;
-      try {
-        appended = options.store.append(sessionId, parts);
-      } catch (error) {
-        appended = Promise.reject(error);
-      }
-      if (typeof appended === 'number') return Promise.resolve(appended);
-      // Reported even when nobody awaits the promise; an awaiting caller still sees the rejection.
-      appended.catch((error: unknown) => options.onStoreError?.(error, { sessionId, type }));
-      return appended;
-    },
+    prepare,
+    appendPrepared,
+    append: (sessionId, type, payload, cseq) => appendPrepared(sessionId, prepare(type, payload), cseq),
   };
 }
