@@ -5,7 +5,7 @@
  * left alone: its derived default moves only with another parameter that has its own change.
  */
 import { LIMIT_NAMES, resolveLimits, type ContractLimits, type LimitName } from '../../runtime/limits.js';
-import type { Change, ChangeKind } from './change.js';
+import { sameJson, type Change, type ChangeKind } from './change.js';
 import { numberAt, valueAt, type ContractView } from './contract-view.js';
 
 /** What a peer sees when a bound is lowered; `undefined`: lowering it breaks nobody. */
@@ -20,6 +20,9 @@ const LOWERED: Readonly<Record<LimitName, string | undefined>> = {
   maxBufferedBytes: 'a client that fell up to the old number of bytes behind is now dropped as slow_consumer (WebSocket 4005) and has to resume',
 };
 
+const isLimit = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
+const clip = (text: string | undefined): string => (text === undefined ? 'undefined' : text.length > 40 ? `${text.slice(0, 40)}…` : text);
+
 /** The limits a view resolves to, or undefined when its x-contract cannot be read that far. */
 function effective(v: ContractView): ContractLimits | undefined {
   const maxFrameBytes = numberAt(v.contract, 'maxFrameBytes');
@@ -27,8 +30,8 @@ function effective(v: ContractView): ContractLimits | undefined {
   if (maxFrameBytes === undefined || maxBytes === undefined) return undefined;
   const declared: Partial<Record<LimitName, number>> = {};
   for (const name of LIMIT_NAMES) {
-    const value = numberAt(v.contract, 'limits', name);
-    if (value !== undefined && Number.isSafeInteger(value) && value >= 1) declared[name] = value;
+    const value = valueAt(v.contract, 'limits', name);
+    if (isLimit(value)) declared[name] = value;
   }
   return resolveLimits({ maxFrameBytes, replayWindow: { maxBytes } }, declared);
 }
@@ -40,8 +43,22 @@ export function diffLimits(o: ContractView, n: ContractView): Change[] {
   if (!a || !b) return [];
   const out: Change[] = [];
   for (const name of LIMIT_NAMES) {
-    const declaredOld = valueAt(o.contract, 'limits', name) !== undefined;
-    const declaredNew = valueAt(n.contract, 'limits', name) !== undefined;
+    const raw = valueAt(n.contract, 'limits', name);
+    if (raw !== undefined && !isLimit(raw)) {
+      // Lenient as the rest of diff, but never silent: a value lint refuses is no "no change".
+      if (!sameJson(raw, valueAt(o.contract, 'limits', name))) {
+        out.push({ kind: 'breaking', code: 'limit-invalid', pointer: `/x-contract/limits/${name}`, side: 'new', category: 'semantics', reason: `limits.${name} is ${clip(JSON.stringify(raw))}, not a positive integer: lint refuses the spec and a server given it refuses to start (L2)` });
+      }
+      continue;
+    }
+    const before = valueAt(o.contract, 'limits', name);
+    if (before !== undefined && !isLimit(before)) {
+      const now = raw === undefined ? `${b[name]} (the default)` : String(b[name]);
+      out.push({ kind: 'additive', code: 'limit-repaired', pointer: `/x-contract/limits/${name}`, side: raw === undefined ? 'old' : 'new', category: 'semantics', reason: `limits.${name} was ${clip(JSON.stringify(before))}, which no server accepted, and is now ${now} (L2)` });
+      continue;
+    }
+    const declaredOld = before !== undefined;
+    const declaredNew = raw !== undefined;
     if ((!declaredOld && !declaredNew) || a[name] === b[name]) continue;
     const lowered = b[name] < a[name];
     const kind: ChangeKind = lowered && LOWERED[name] ? 'breaking' : 'additive';
