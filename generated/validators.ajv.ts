@@ -10,7 +10,6 @@ export const rawAgentEvent = v21;
 const pattern7 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
 
 function v20(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.session_id === undefined) && (m0 = "session_id")) || ((d.seq === undefined) && (m0 = "seq"))){
@@ -22,10 +21,8 @@ if(!(((k0 === "session_id") || (k0 === "seq")) || (k0 === "cseq"))){
 return $f(v20,"",1,k0);
 }
 }
-{
 if(d.session_id !== undefined){
 let d0 = d.session_id;
-{
 if(typeof d0 === "string"){
 if(!pattern7.test(d0)){
 return $f(v20,"/session_id",2);
@@ -35,14 +32,11 @@ else {
 return $f(v20,"/session_id",3);
 }
 }
-}
-{
 if(d.seq !== undefined){
 let d1 = d.seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v20,"/seq",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
 return $f(v20,"/seq",5);
@@ -54,14 +48,11 @@ return $f(v20,"/seq",6);
 }
 }
 }
-}
-{
 if(d.cseq !== undefined){
 let d2 = d.cseq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
 return $f(v20,"/cseq",4);
 }
-{
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
 return $f(v20,"/cseq",5);
@@ -75,13 +66,8 @@ return $f(v20,"/cseq",6);
 }
 }
 }
-}
-}
-}
-}
 else {
 return $f(v20,"",7);
-}
 }
 v20.errors = null;
 return true;
@@ -90,7 +76,6 @@ return true;
 const pattern4 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
 
 function v17(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.turn_id === undefined) && (m0 = "turn_id"))) || ((d.kind === undefined) && (m0 = "kind"))){
@@ -102,10 +87,8 @@ if(!((((((k0 === "conversation_id") || (k0 === "turn_id")) || (k0 === "kind")) |
 return $f(v17,"",1,k0);
 }
 }
-{
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
-{
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
 return $f(v17,"/conversation_id",8);
@@ -115,11 +98,8 @@ else {
 return $f(v17,"/conversation_id",3);
 }
 }
-}
-{
 if(d.turn_id !== undefined){
 let d1 = d.turn_id;
-{
 if(typeof d1 === "string"){
 if(!pattern4.test(d1)){
 return $f(v17,"/turn_id",8);
@@ -129,8 +109,6 @@ else {
 return $f(v17,"/turn_id",3);
 }
 }
-}
-{
 if(d.kind !== undefined){
 let d2 = d.kind;
 if(typeof d2 !== "string"){
@@ -140,21 +118,16 @@ if(!(((((d2 === "status") || (d2 === "text")) || (d2 === "tool_call")) || (d2 ==
 return $f(v17,"/kind",9);
 }
 }
-{
 if(d.text !== undefined){
-if(typeof d.text !== "string"){
+let d3 = d.text;
+if(typeof d3 !== "string"){
 return $f(v17,"/text",3);
 }
 }
-{
 if(d.tool !== undefined){
-if(typeof d.tool !== "string"){
+let d4 = d.tool;
+if(typeof d4 !== "string"){
 return $f(v17,"/tool",3);
-}
-}
-}
-}
-}
 }
 }
 }
@@ -162,14 +135,12 @@ return $f(v17,"/tool",3);
 else {
 return $f(v17,"",7);
 }
-}
 v17.errors = null;
 return true;
 }
 
 
 function v21(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -181,32 +152,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v21,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("agent.event" !== d.type){
+let d0 = d.type;
+if("agent.event" !== d0){
 return $f(v21,"/type",10);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v20(d.header))){
+let d1 = d.header;
+if(!v20(d1)){
 return $r(v21, v20, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v17(d.payload))){
+let d2 = d.payload;
+if(!v17(d2)){
 return $r(v21, v17, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v21,"",7);
-}
 }
 v21.errors = null;
 return true;
@@ -215,7 +182,6 @@ return true;
 export const rawChatAccepted = v25;
 
 function v24(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.message_id === undefined) && (m0 = "message_id"))) || ((d.turn_id === undefined) && (m0 = "turn_id"))){
@@ -227,10 +193,8 @@ if(!(((k0 === "conversation_id") || (k0 === "message_id")) || (k0 === "turn_id")
 return $f(v24,"",1,k0);
 }
 }
-{
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
-{
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
 return $f(v24,"/conversation_id",8);
@@ -240,11 +204,8 @@ else {
 return $f(v24,"/conversation_id",3);
 }
 }
-}
-{
 if(d.message_id !== undefined){
 let d1 = d.message_id;
-{
 if(typeof d1 === "string"){
 if(!pattern4.test(d1)){
 return $f(v24,"/message_id",8);
@@ -254,11 +215,8 @@ else {
 return $f(v24,"/message_id",3);
 }
 }
-}
-{
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
-{
 if(typeof d2 === "string"){
 if(!pattern4.test(d2)){
 return $f(v24,"/turn_id",8);
@@ -270,13 +228,8 @@ return $f(v24,"/turn_id",3);
 }
 }
 }
-}
-}
-}
-}
 else {
 return $f(v24,"",7);
-}
 }
 v24.errors = null;
 return true;
@@ -284,7 +237,6 @@ return true;
 
 
 function v25(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -296,32 +248,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v25,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("chat.accepted" !== d.type){
+let d0 = d.type;
+if("chat.accepted" !== d0){
 return $f(v25,"/type",11);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v20(d.header))){
+let d1 = d.header;
+if(!v20(d1)){
 return $r(v25, v20, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v24(d.payload))){
+let d2 = d.payload;
+if(!v24(d2)){
 return $r(v25, v24, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v25,"",7);
-}
 }
 v25.errors = null;
 return true;
@@ -331,7 +279,6 @@ export const rawChatSend = v32;
 const pattern13 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
 
 function v31(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.session_id === undefined) && (m0 = "session_id")){
@@ -343,10 +290,8 @@ if(!((((k0 === "session_id") || (k0 === "ack")) || (k0 === "request_id")) || (k0
 return $f(v31,"",1,k0);
 }
 }
-{
 if(d.session_id !== undefined){
 let d0 = d.session_id;
-{
 if(typeof d0 === "string"){
 if(!pattern7.test(d0)){
 return $f(v31,"/session_id",2);
@@ -356,14 +301,11 @@ else {
 return $f(v31,"/session_id",3);
 }
 }
-}
-{
 if(d.ack !== undefined){
 let d1 = d.ack;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v31,"/ack",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
 return $f(v31,"/ack",5);
@@ -375,11 +317,8 @@ return $f(v31,"/ack",12);
 }
 }
 }
-}
-{
 if(d.request_id !== undefined){
 let d2 = d.request_id;
-{
 if(typeof d2 === "string"){
 if(!pattern13.test(d2)){
 return $f(v31,"/request_id",13);
@@ -389,14 +328,11 @@ else {
 return $f(v31,"/request_id",3);
 }
 }
-}
-{
 if(d.cseq !== undefined){
 let d3 = d.cseq;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
 return $f(v31,"/cseq",4);
 }
-{
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
 return $f(v31,"/cseq",5);
@@ -410,14 +346,8 @@ return $f(v31,"/cseq",6);
 }
 }
 }
-}
-}
-}
-}
-}
 else {
 return $f(v31,"",7);
-}
 }
 v31.errors = null;
 return true;
@@ -426,7 +356,6 @@ return true;
 
 
 function v28(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.text === undefined) && (m0 = "text"))){
@@ -438,10 +367,8 @@ if(!((k0 === "conversation_id") || (k0 === "text"))){
 return $f(v28,"",1,k0);
 }
 }
-{
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
-{
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
 return $f(v28,"/conversation_id",8);
@@ -451,11 +378,8 @@ else {
 return $f(v28,"/conversation_id",3);
 }
 }
-}
-{
 if(d.text !== undefined){
 let d1 = d.text;
-{
 if(typeof d1 === "string"){
 if(func1(d1) > 32768){
 return $f(v28,"/text",14);
@@ -467,12 +391,8 @@ return $f(v28,"/text",3);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v28,"",7);
-}
 }
 v28.errors = null;
 return true;
@@ -480,7 +400,6 @@ return true;
 
 
 function v32(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -492,32 +411,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v32,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("chat.send" !== d.type){
+let d0 = d.type;
+if("chat.send" !== d0){
 return $f(v32,"/type",15);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v31(d.header))){
+let d1 = d.header;
+if(!v31(d1)){
 return $r(v32, v31, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v28(d.payload))){
+let d2 = d.payload;
+if(!v28(d2)){
 return $r(v32, v28, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v32,"",7);
-}
 }
 v32.errors = null;
 return true;
@@ -526,7 +441,6 @@ return true;
 export const rawConversationHistoryResponse = v37;
 
 function v36(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.seq === undefined) && (m0 = "seq")) || ((d.role === undefined) && (m0 = "role"))) || ((d.chunk === undefined) && (m0 = "chunk"))){
@@ -538,13 +452,11 @@ if(!((((k0 === "seq") || (k0 === "role")) || (k0 === "turn_id")) || (k0 === "chu
 return $f(v36,"",1,k0);
 }
 }
-{
 if(d.seq !== undefined){
 let d0 = d.seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v36,"/seq",4);
 }
-{
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
 return $f(v36,"/seq",5);
@@ -556,8 +468,6 @@ return $f(v36,"/seq",6);
 }
 }
 }
-}
-{
 if(d.role !== undefined){
 let d1 = d.role;
 if(typeof d1 !== "string"){
@@ -567,10 +477,8 @@ if(!(((d1 === "user") || (d1 === "assistant")) || (d1 === "tool"))){
 return $f(v36,"/role",16);
 }
 }
-{
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
-{
 if(typeof d2 === "string"){
 if(!pattern4.test(d2)){
 return $f(v36,"/turn_id",8);
@@ -580,11 +488,8 @@ else {
 return $f(v36,"/turn_id",3);
 }
 }
-}
-{
 if(d.chunk !== undefined){
 let d3 = d.chunk;
-{
 if(d3 && typeof d3 == "object" && !Array.isArray(d3)){
 let m1;
 if((d3.kind === undefined) && (m1 = "kind")){
@@ -596,7 +501,6 @@ if(!((((k1 === "kind") || (k1 === "text")) || (k1 === "tool")) || (k1 === "data"
 return $f(v36,"/chunk",1,k1);
 }
 }
-{
 if(d3.kind !== undefined){
 let d4 = d3.kind;
 if(typeof d4 !== "string"){
@@ -606,19 +510,16 @@ if(!(((d4 === "text") || (d4 === "tool_call")) || (d4 === "tool_result"))){
 return $f(v36,"/chunk/kind",17);
 }
 }
-{
 if(d3.text !== undefined){
-if(typeof d3.text !== "string"){
+let d5 = d3.text;
+if(typeof d5 !== "string"){
 return $f(v36,"/chunk/text",3);
 }
 }
-{
 if(d3.tool !== undefined){
-if(typeof d3.tool !== "string"){
+let d6 = d3.tool;
+if(typeof d6 !== "string"){
 return $f(v36,"/chunk/tool",3);
-}
-}
-}
 }
 }
 }
@@ -629,14 +530,8 @@ return $f(v36,"/chunk",7);
 }
 }
 }
-}
-}
-}
-}
-}
 else {
 return $f(v36,"",7);
-}
 }
 v36.errors = null;
 return true;
@@ -644,7 +539,6 @@ return true;
 
 
 function v37(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.chunks === undefined) && (m0 = "chunks")) || ((d.latestSeq === undefined) && (m0 = "latestSeq"))){
@@ -656,14 +550,13 @@ if(!((k0 === "chunks") || (k0 === "latestSeq"))){
 return $f(v37,"",1,k0);
 }
 }
-{
 if(d.chunks !== undefined){
 let d0 = d.chunks;
-{
 if(Array.isArray(d0)){
 const len0 = d0.length;
 for(let i0=0; i0<len0; i0++){
-if(!(v36(d0[i0]))){
+let d1 = d0[i0];
+if(!v36(d1)){
 return $r(v37, v36, "/chunks/" + i0);
 }
 }
@@ -672,14 +565,11 @@ else {
 return $f(v37,"/chunks",18);
 }
 }
-}
-{
 if(d.latestSeq !== undefined){
 let d2 = d.latestSeq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
 return $f(v37,"/latestSeq",4);
 }
-{
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
 return $f(v37,"/latestSeq",5);
@@ -693,12 +583,8 @@ return $f(v37,"/latestSeq",12);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v37,"",7);
-}
 }
 v37.errors = null;
 return true;
@@ -709,48 +595,39 @@ export const rawHistoryChunk = v36;
 export const rawHistoryQuery = v40;
 
 function v40(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!(((k0 === "sinceSeq") || (k0 === "beforeSeq")) || (k0 === "limit"))){
 return $f(v40,"",1,k0);
 }
 }
-{
 if(d.sinceSeq !== undefined){
 let d0 = d.sinceSeq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v40,"/sinceSeq",4);
 }
-{
 if(typeof d0 == "number"){
 if(d0 < 0 || isNaN(d0)){
 return $f(v40,"/sinceSeq",12);
 }
 }
 }
-}
-{
 if(d.beforeSeq !== undefined){
 let d1 = d.beforeSeq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v40,"/beforeSeq",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 < 1 || isNaN(d1)){
 return $f(v40,"/beforeSeq",6);
 }
 }
 }
-}
-{
 if(d.limit !== undefined){
 let d2 = d.limit;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
 return $f(v40,"/limit",4);
 }
-{
 if(typeof d2 == "number"){
 if(d2 < 1 || isNaN(d2)){
 return $f(v40,"/limit",6);
@@ -758,13 +635,8 @@ return $f(v40,"/limit",6);
 }
 }
 }
-}
-}
-}
-}
 else {
 return $f(v40,"",7);
-}
 }
 v40.errors = null;
 return true;
@@ -773,7 +645,6 @@ return true;
 export const rawProtocolAck = v42;
 
 function v41(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.last_seen_seq === undefined) && (m0 = "last_seen_seq")){
@@ -785,13 +656,11 @@ if(!(k0 === "last_seen_seq")){
 return $f(v41,"",1,k0);
 }
 }
-{
 if(d.last_seen_seq !== undefined){
 let d0 = d.last_seen_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v41,"/last_seen_seq",4);
 }
-{
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
 return $f(v41,"/last_seen_seq",5);
@@ -805,11 +674,8 @@ return $f(v41,"/last_seen_seq",12);
 }
 }
 }
-}
-}
 else {
 return $f(v41,"",7);
-}
 }
 v41.errors = null;
 return true;
@@ -817,7 +683,6 @@ return true;
 
 
 function v42(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -829,32 +694,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v42,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.ack" !== d.type){
+let d0 = d.type;
+if("protocol.ack" !== d0){
 return $f(v42,"/type",19);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v31(d.header))){
+let d1 = d.header;
+if(!v31(d1)){
 return $r(v42, v31, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v41(d.payload))){
+let d2 = d.payload;
+if(!v41(d2)){
 return $r(v42, v41, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v42,"",7);
-}
 }
 v42.errors = null;
 return true;
@@ -863,17 +724,14 @@ return true;
 export const rawProtocolError = v47;
 
 function v35(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!((k0 === "session_id") || (k0 === "latest_seq"))){
 return $f(v35,"",1,k0);
 }
 }
-{
 if(d.session_id !== undefined){
 let d0 = d.session_id;
-{
 if(typeof d0 === "string"){
 if(!pattern7.test(d0)){
 return $f(v35,"/session_id",2);
@@ -883,14 +741,11 @@ else {
 return $f(v35,"/session_id",3);
 }
 }
-}
-{
 if(d.latest_seq !== undefined){
 let d1 = d.latest_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v35,"/latest_seq",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
 return $f(v35,"/latest_seq",5);
@@ -903,12 +758,8 @@ return $f(v35,"/latest_seq",12);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v35,"",7);
-}
 }
 v35.errors = null;
 return true;
@@ -916,7 +767,6 @@ return true;
 
 
 function v46(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.code === undefined) && (m0 = "code")) || ((d.message === undefined) && (m0 = "message"))){
@@ -928,7 +778,6 @@ if(!((((((k0 === "code") || (k0 === "message")) || (k0 === "path")) || (k0 === "
 return $f(v46,"",1,k0);
 }
 }
-{
 if(d.code !== undefined){
 let d0 = d.code;
 if(typeof d0 !== "string"){
@@ -938,22 +787,20 @@ if(!((((((((((((((d0 === "malformed_frame") || (d0 === "unknown_type")) || (d0 =
 return $f(v46,"/code",20);
 }
 }
-{
 if(d.message !== undefined){
-if(typeof d.message !== "string"){
+let d1 = d.message;
+if(typeof d1 !== "string"){
 return $f(v46,"/message",3);
 }
 }
-{
 if(d.path !== undefined){
-if(typeof d.path !== "string"){
+let d2 = d.path;
+if(typeof d2 !== "string"){
 return $f(v46,"/path",3);
 }
 }
-{
 if(d.request_id !== undefined){
 let d3 = d.request_id;
-{
 if(typeof d3 === "string"){
 if(!pattern13.test(d3)){
 return $f(v46,"/request_id",13);
@@ -963,14 +810,11 @@ else {
 return $f(v46,"/request_id",3);
 }
 }
-}
-{
 if(d.cseq !== undefined){
 let d4 = d.cseq;
 if(!((typeof d4 == "number") && (!(d4 % 1) && !isNaN(d4)))){
 return $f(v46,"/cseq",4);
 }
-{
 if(typeof d4 == "number"){
 if(d4 > 9007199254740991 || isNaN(d4)){
 return $f(v46,"/cseq",5);
@@ -982,11 +826,8 @@ return $f(v46,"/cseq",6);
 }
 }
 }
-}
-{
 if(d.supported_versions !== undefined){
 let d5 = d.supported_versions;
-{
 if(Array.isArray(d5)){
 const len0 = d5.length;
 for(let i0=0; i0<len0; i0++){
@@ -1005,16 +846,8 @@ return $f(v46,"/supported_versions",18);
 }
 }
 }
-}
-}
-}
-}
-}
-}
-}
 else {
 return $f(v46,"",7);
-}
 }
 v46.errors = null;
 return true;
@@ -1022,7 +855,6 @@ return true;
 
 
 function v47(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1034,32 +866,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v47,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.error" !== d.type){
+let d0 = d.type;
+if("protocol.error" !== d0){
 return $f(v47,"/type",22);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v35(d.header))){
+let d1 = d.header;
+if(!v35(d1)){
 return $r(v47, v35, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v46(d.payload))){
+let d2 = d.payload;
+if(!v46(d2)){
 return $r(v47, v46, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v47,"",7);
-}
 }
 v47.errors = null;
 return true;
@@ -1068,7 +896,6 @@ return true;
 export const rawProtocolHeartbeat = v51;
 
 function v50(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.latest_seq === undefined) && (m0 = "latest_seq")){
@@ -1080,13 +907,11 @@ if(!((k0 === "latest_seq") || (k0 === "acked"))){
 return $f(v50,"",1,k0);
 }
 }
-{
 if(d.latest_seq !== undefined){
 let d0 = d.latest_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v50,"/latest_seq",4);
 }
-{
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
 return $f(v50,"/latest_seq",5);
@@ -1098,14 +923,11 @@ return $f(v50,"/latest_seq",12);
 }
 }
 }
-}
-{
 if(d.acked !== undefined){
 let d1 = d.acked;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v50,"/acked",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
 return $f(v50,"/acked",5);
@@ -1119,12 +941,8 @@ return $f(v50,"/acked",12);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v50,"",7);
-}
 }
 v50.errors = null;
 return true;
@@ -1132,7 +950,6 @@ return true;
 
 
 function v51(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1144,32 +961,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v51,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.heartbeat" !== d.type){
+let d0 = d.type;
+if("protocol.heartbeat" !== d0){
 return $f(v51,"/type",23);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v35(d.header))){
+let d1 = d.header;
+if(!v35(d1)){
 return $r(v51, v35, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v50(d.payload))){
+let d2 = d.payload;
+if(!v50(d2)){
 return $r(v51, v50, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v51,"",7);
-}
 }
 v51.errors = null;
 return true;
@@ -1183,7 +996,6 @@ const pattern19 = new RegExp("^[A-Za-z0-9_-]{43,256}$", "u");
 const pattern22 = new RegExp("^[a-z][a-z0-9_.-]*$", "u");
 
 function v54(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.max_messages === undefined) && (m0 = "max_messages")) || ((d.max_bytes === undefined) && (m0 = "max_bytes"))){
@@ -1195,27 +1007,22 @@ if(!((k0 === "max_messages") || (k0 === "max_bytes"))){
 return $f(v54,"",1,k0);
 }
 }
-{
 if(d.max_messages !== undefined){
 let d0 = d.max_messages;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v54,"/max_messages",4);
 }
-{
 if(typeof d0 == "number"){
 if(d0 < 1 || isNaN(d0)){
 return $f(v54,"/max_messages",6);
 }
 }
 }
-}
-{
 if(d.max_bytes !== undefined){
 let d1 = d.max_bytes;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v54,"/max_bytes",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 < 1 || isNaN(d1)){
 return $f(v54,"/max_bytes",6);
@@ -1224,12 +1031,8 @@ return $f(v54,"/max_bytes",6);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v54,"",7);
-}
 }
 v54.errors = null;
 return true;
@@ -1237,32 +1040,51 @@ return true;
 
 
 function v57(d){
-{
+let vErrors = null;
+let errors = 0;
+const _errs0 = errors;
+if(errors === 0){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((((((((d.protocol_version === undefined) && (m0 = "protocol_version")) || ((d.session_id === undefined) && (m0 = "session_id"))) || ((d.resume_token === undefined) && (m0 = "resume_token"))) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))) || ((d.replay_window === undefined) && (m0 = "replay_window"))) || ((d.heartbeat_ms === undefined) && (m0 = "heartbeat_ms"))) || ((d.session_ttl_ms === undefined) && (m0 = "session_ttl_ms"))) || ((d.transports === undefined) && (m0 = "transports"))) || ((d.capabilities === undefined) && (m0 = "capabilities"))){
 return $f(v57,"",0,m0);
 }
 else {
+const _errs1 = errors;
 for(const k0 in d){
 if(!(func2.call(schema83.properties, k0))){
 return $f(v57,"",1,k0);
 }
 }
-{
+if(_errs1 === errors){
 if(d.protocol_version !== undefined){
 let d0 = d.protocol_version;
+const _errs2 = errors;
+const _errs3 = errors;
 if(typeof d0 !== "string"){
 return $f(v57,"/protocol_version",3);
 }
+const _errs4 = errors;
 if(!((d0 === "1.0") || (d0 === "1.1"))){
 return $f(v57,"/protocol_version",21);
 }
+if(errors === _errs3){
 }
-{
+var valid1 = _errs3 === errors;
+if(valid1){
+}
+var valid0 = _errs2 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.session_id !== undefined){
 let d1 = d.session_id;
-{
+const _errs5 = errors;
+const _errs6 = errors;
+const _errs7 = errors;
+if(errors === _errs6){
 if(typeof d1 === "string"){
 if(!pattern7.test(d1)){
 return $f(v57,"/session_id",2);
@@ -1271,12 +1093,24 @@ return $f(v57,"/session_id",2);
 else {
 return $f(v57,"/session_id",3);
 }
+if(errors === _errs6){
 }
 }
-{
+var valid2 = _errs6 === errors;
+if(valid2){
+}
+var valid0 = _errs5 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.resume_token !== undefined){
 let d2 = d.resume_token;
-{
+const _errs8 = errors;
+const _errs9 = errors;
+const _errs10 = errors;
+if(errors === _errs9){
 if(typeof d2 === "string"){
 if(!pattern19.test(d2)){
 return $f(v57,"/resume_token",24);
@@ -1285,15 +1119,27 @@ return $f(v57,"/resume_token",24);
 else {
 return $f(v57,"/resume_token",3);
 }
+if(errors === _errs9){
 }
 }
-{
+var valid3 = _errs9 === errors;
+if(valid3){
+}
+var valid0 = _errs8 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.latest_seq !== undefined){
 let d3 = d.latest_seq;
+const _errs11 = errors;
+const _errs12 = errors;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
 return $f(v57,"/latest_seq",4);
 }
-{
+const _errs13 = errors;
+if(errors === _errs12){
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
 return $f(v57,"/latest_seq",5);
@@ -1304,88 +1150,148 @@ return $f(v57,"/latest_seq",12);
 }
 }
 }
+if(errors === _errs12){
 }
 }
-{
+var valid4 = _errs12 === errors;
+if(valid4){
+}
+var valid0 = _errs11 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.replay_window !== undefined){
-if(!(v54(d.replay_window))){
-return $r(v57, v54, "/replay_window");
+let d4 = d.replay_window;
+const _errs14 = errors;
+if(!v54(d4)){
+vErrors = $n(vErrors, v54.errors, "/replay_window");
+errors = vErrors.length;
 }
+var valid0 = _errs14 === errors;
 }
-{
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.heartbeat_ms !== undefined){
 let d5 = d.heartbeat_ms;
+const _errs15 = errors;
 if(!((typeof d5 == "number") && (!(d5 % 1) && !isNaN(d5)))){
 return $f(v57,"/heartbeat_ms",4);
 }
-{
+const _errs16 = errors;
+if(errors === _errs15){
 if(typeof d5 == "number"){
 if(d5 < 1 || isNaN(d5)){
 return $f(v57,"/heartbeat_ms",6);
 }
 }
+if(errors === _errs15){
 }
 }
-{
+var valid0 = _errs15 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.session_ttl_ms !== undefined){
 let d6 = d.session_ttl_ms;
+const _errs17 = errors;
 if(!((typeof d6 == "number") && (!(d6 % 1) && !isNaN(d6)))){
 return $f(v57,"/session_ttl_ms",4);
 }
-{
+const _errs18 = errors;
+if(errors === _errs17){
 if(typeof d6 == "number"){
 if(d6 < 1 || isNaN(d6)){
 return $f(v57,"/session_ttl_ms",6);
 }
 }
+if(errors === _errs17){
 }
 }
-{
+var valid0 = _errs17 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.max_frame_bytes !== undefined){
 let d7 = d.max_frame_bytes;
+const _errs19 = errors;
 if(!((typeof d7 == "number") && (!(d7 % 1) && !isNaN(d7)))){
 return $f(v57,"/max_frame_bytes",4);
 }
-{
+const _errs20 = errors;
+if(errors === _errs19){
 if(typeof d7 == "number"){
 if(d7 < 1 || isNaN(d7)){
 return $f(v57,"/max_frame_bytes",6);
 }
 }
+if(errors === _errs19){
 }
 }
-{
+var valid0 = _errs19 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.transports !== undefined){
 let d8 = d.transports;
-{
+const _errs21 = errors;
+const _errs22 = errors;
+if(errors === _errs21){
 if(Array.isArray(d8)){
 if(d8.length < 1){
 return $f(v57,"/transports",25);
 }
 else {
+var valid5 = true;
 const len0 = d8.length;
 for(let i0=0; i0<len0; i0++){
 let d9 = d8[i0];
+const _errs23 = errors;
+const _errs24 = errors;
 if(typeof d9 !== "string"){
 return $f(v57,"/transports/" + i0,3);
 }
+const _errs25 = errors;
 if(!(((d9 === "websocket") || (d9 === "sse")) || (d9 === "poll"))){
 return $f(v57,"/transports/" + i0,26);
 }
+if(errors === _errs24){
 }
-{
+var valid6 = _errs24 === errors;
+if(valid6){
+}
+var valid5 = _errs23 === errors;
+if(!valid5){
+break;
+}
+}
+if(valid5){
+let valid7;
 let i1 = d8.length;
 let j0;
+valid7 = true;
 if(i1 > 1){
 outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(d8[i1], d8[j0])){
 return $f(v57,"/transports",27,{i: i1, j: j0});
+valid7 = false;
 break outer0;
 }
 }
 }
+}
+if(valid7){
 }
 }
 }
@@ -1393,17 +1299,28 @@ break outer0;
 else {
 return $f(v57,"/transports",18);
 }
+if(errors === _errs21){
 }
 }
-{
+var valid0 = _errs21 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 if(d.capabilities !== undefined){
 let d10 = d.capabilities;
-{
+const _errs26 = errors;
+const _errs27 = errors;
+if(errors === _errs26){
 if(Array.isArray(d10)){
+var valid8 = true;
 const len1 = d10.length;
 for(let i2=0; i2<len1; i2++){
 let d11 = d10[i2];
-{
+const _errs28 = errors;
+const _errs29 = errors;
+if(errors === _errs28){
 if(typeof d11 === "string"){
 if(!pattern22.test(d11)){
 return $f(v57,"/capabilities/" + i2,28);
@@ -1412,13 +1329,29 @@ return $f(v57,"/capabilities/" + i2,28);
 else {
 return $f(v57,"/capabilities/" + i2,3);
 }
+if(errors === _errs28){
 }
+}
+var valid8 = _errs28 === errors;
+if(!valid8){
+break;
+}
+}
+if(valid8){
 }
 }
 else {
 return $f(v57,"/capabilities",18);
 }
+if(errors === _errs26){
 }
+}
+var valid0 = _errs26 === errors;
+}
+else {
+var valid0 = true;
+}
+if(valid0){
 }
 }
 }
@@ -1435,14 +1368,15 @@ return $f(v57,"/capabilities",18);
 else {
 return $f(v57,"",7);
 }
+if(errors === 0){
 }
-v57.errors = null;
-return true;
+}
+v57.errors = vErrors;
+return errors === 0;
 }
 
 
 function v59(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1454,32 +1388,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v59,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.hello" !== d.type){
+let d0 = d.type;
+if("protocol.hello" !== d0){
 return $f(v59,"/type",29);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v35(d.header))){
+let d1 = d.header;
+if(!v35(d1)){
 return $r(v59, v35, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v57(d.payload))){
+let d2 = d.payload;
+if(!v57(d2)){
 return $r(v59, v57, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v59,"",7);
-}
 }
 v59.errors = null;
 return true;
@@ -1488,7 +1418,6 @@ return true;
 export const rawProtocolReceived = v63;
 
 function v62(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.acked === undefined) && (m0 = "acked")){
@@ -1500,13 +1429,11 @@ if(!(k0 === "acked")){
 return $f(v62,"",1,k0);
 }
 }
-{
 if(d.acked !== undefined){
 let d0 = d.acked;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v62,"/acked",4);
 }
-{
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
 return $f(v62,"/acked",5);
@@ -1520,11 +1447,8 @@ return $f(v62,"/acked",12);
 }
 }
 }
-}
-}
 else {
 return $f(v62,"",7);
-}
 }
 v62.errors = null;
 return true;
@@ -1532,7 +1456,6 @@ return true;
 
 
 function v63(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1544,32 +1467,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v63,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.received" !== d.type){
+let d0 = d.type;
+if("protocol.received" !== d0){
 return $f(v63,"/type",30);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v35(d.header))){
+let d1 = d.header;
+if(!v35(d1)){
 return $r(v63, v35, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v62(d.payload))){
+let d2 = d.payload;
+if(!v62(d2)){
 return $r(v63, v62, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v63,"",7);
-}
 }
 v63.errors = null;
 return true;
@@ -1578,7 +1497,6 @@ return true;
 export const rawProtocolResume = v67;
 
 function v66(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.resume_token === undefined) && (m0 = "resume_token")) || ((d.last_seen_seq === undefined) && (m0 = "last_seen_seq"))){
@@ -1590,10 +1508,8 @@ if(!((k0 === "resume_token") || (k0 === "last_seen_seq"))){
 return $f(v66,"",1,k0);
 }
 }
-{
 if(d.resume_token !== undefined){
 let d0 = d.resume_token;
-{
 if(typeof d0 === "string"){
 if(!pattern19.test(d0)){
 return $f(v66,"/resume_token",24);
@@ -1603,14 +1519,11 @@ else {
 return $f(v66,"/resume_token",3);
 }
 }
-}
-{
 if(d.last_seen_seq !== undefined){
 let d1 = d.last_seen_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v66,"/last_seen_seq",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
 return $f(v66,"/last_seen_seq",5);
@@ -1624,12 +1537,8 @@ return $f(v66,"/last_seen_seq",12);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v66,"",7);
-}
 }
 v66.errors = null;
 return true;
@@ -1637,7 +1546,6 @@ return true;
 
 
 function v67(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1649,32 +1557,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v67,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.resume" !== d.type){
+let d0 = d.type;
+if("protocol.resume" !== d0){
 return $f(v67,"/type",31);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v31(d.header))){
+let d1 = d.header;
+if(!v31(d1)){
 return $r(v67, v31, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v66(d.payload))){
+let d2 = d.payload;
+if(!v66(d2)){
 return $r(v67, v66, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v67,"",7);
-}
 }
 v67.errors = null;
 return true;
@@ -1683,7 +1587,6 @@ return true;
 export const rawProtocolResumeFailed = v71;
 
 function v70(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.reason === undefined) && (m0 = "reason")) || ((d.message === undefined) && (m0 = "message"))){
@@ -1695,7 +1598,6 @@ if(!((((k0 === "reason") || (k0 === "message")) || (k0 === "earliest_seq")) || (
 return $f(v70,"",1,k0);
 }
 }
-{
 if(d.reason !== undefined){
 let d0 = d.reason;
 if(typeof d0 !== "string"){
@@ -1705,19 +1607,17 @@ if(!((((d0 === "window_exceeded") || (d0 === "invalid_cursor")) || (d0 === "sess
 return $f(v70,"/reason",32);
 }
 }
-{
 if(d.message !== undefined){
-if(typeof d.message !== "string"){
+let d1 = d.message;
+if(typeof d1 !== "string"){
 return $f(v70,"/message",3);
 }
 }
-{
 if(d.earliest_seq !== undefined){
 let d2 = d.earliest_seq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
 return $f(v70,"/earliest_seq",4);
 }
-{
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
 return $f(v70,"/earliest_seq",5);
@@ -1729,14 +1629,11 @@ return $f(v70,"/earliest_seq",6);
 }
 }
 }
-}
-{
 if(d.latest_seq !== undefined){
 let d3 = d.latest_seq;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
 return $f(v70,"/latest_seq",4);
 }
-{
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
 return $f(v70,"/latest_seq",5);
@@ -1750,14 +1647,8 @@ return $f(v70,"/latest_seq",12);
 }
 }
 }
-}
-}
-}
-}
-}
 else {
 return $f(v70,"",7);
-}
 }
 v70.errors = null;
 return true;
@@ -1765,7 +1656,6 @@ return true;
 
 
 function v71(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1777,32 +1667,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v71,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.resume_failed" !== d.type){
+let d0 = d.type;
+if("protocol.resume_failed" !== d0){
 return $f(v71,"/type",33);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v35(d.header))){
+let d1 = d.header;
+if(!v35(d1)){
 return $r(v71, v35, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v70(d.payload))){
+let d2 = d.payload;
+if(!v70(d2)){
 return $r(v71, v70, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v71,"",7);
-}
 }
 v71.errors = null;
 return true;
@@ -1811,7 +1697,6 @@ return true;
 export const rawProtocolResumed = v75;
 
 function v74(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.from_seq === undefined) && (m0 = "from_seq")) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))){
@@ -1823,13 +1708,11 @@ if(!(((k0 === "from_seq") || (k0 === "latest_seq")) || (k0 === "acked"))){
 return $f(v74,"",1,k0);
 }
 }
-{
 if(d.from_seq !== undefined){
 let d0 = d.from_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v74,"/from_seq",4);
 }
-{
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
 return $f(v74,"/from_seq",5);
@@ -1841,14 +1724,11 @@ return $f(v74,"/from_seq",6);
 }
 }
 }
-}
-{
 if(d.latest_seq !== undefined){
 let d1 = d.latest_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
 return $f(v74,"/latest_seq",4);
 }
-{
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
 return $f(v74,"/latest_seq",5);
@@ -1860,14 +1740,11 @@ return $f(v74,"/latest_seq",12);
 }
 }
 }
-}
-{
 if(d.acked !== undefined){
 let d2 = d.acked;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
 return $f(v74,"/acked",4);
 }
-{
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
 return $f(v74,"/acked",5);
@@ -1881,13 +1758,8 @@ return $f(v74,"/acked",12);
 }
 }
 }
-}
-}
-}
-}
 else {
 return $f(v74,"",7);
-}
 }
 v74.errors = null;
 return true;
@@ -1895,7 +1767,6 @@ return true;
 
 
 function v75(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1907,32 +1778,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v75,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("protocol.resumed" !== d.type){
+let d0 = d.type;
+if("protocol.resumed" !== d0){
 return $f(v75,"/type",34);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v35(d.header))){
+let d1 = d.header;
+if(!v35(d1)){
 return $r(v75, v35, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v74(d.payload))){
+let d2 = d.payload;
+if(!v74(d2)){
 return $r(v75, v74, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v75,"",7);
-}
 }
 v75.errors = null;
 return true;
@@ -1942,7 +1809,6 @@ export const rawUiAction = v79;
 const pattern25 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
 
 function v78(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.view_id === undefined) && (m0 = "view_id")) || ((d.component_id === undefined) && (m0 = "component_id"))) || ((d.action === undefined) && (m0 = "action"))){
@@ -1954,10 +1820,8 @@ if(!((((k0 === "view_id") || (k0 === "component_id")) || (k0 === "action")) || (
 return $f(v78,"",1,k0);
 }
 }
-{
 if(d.view_id !== undefined){
 let d0 = d.view_id;
-{
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
 return $f(v78,"/view_id",8);
@@ -1967,11 +1831,8 @@ else {
 return $f(v78,"/view_id",3);
 }
 }
-}
-{
 if(d.component_id !== undefined){
 let d1 = d.component_id;
-{
 if(typeof d1 === "string"){
 if(!pattern25.test(d1)){
 return $f(v78,"/component_id",35);
@@ -1981,8 +1842,6 @@ else {
 return $f(v78,"/component_id",3);
 }
 }
-}
-{
 if(d.action !== undefined){
 let d2 = d.action;
 if(typeof d2 !== "string"){
@@ -1994,12 +1853,8 @@ return $f(v78,"/action",36);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v78,"",7);
-}
 }
 v78.errors = null;
 return true;
@@ -2007,7 +1862,6 @@ return true;
 
 
 function v79(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -2019,32 +1873,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v79,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("ui.action" !== d.type){
+let d0 = d.type;
+if("ui.action" !== d0){
 return $f(v79,"/type",37);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v31(d.header))){
+let d1 = d.header;
+if(!v31(d1)){
 return $r(v79, v31, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v78(d.payload))){
+let d2 = d.payload;
+if(!v78(d2)){
 return $r(v79, v78, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v79,"",7);
-}
 }
 v79.errors = null;
 return true;
@@ -2054,7 +1904,6 @@ export const rawUiPatch = v84;
 const pattern29 = new RegExp("^(/[^/]*)+$", "u");
 
 function v83(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.ops === undefined) && (m0 = "ops"))){
@@ -2066,10 +1915,8 @@ if(!((k0 === "view_id") || (k0 === "ops"))){
 return $f(v83,"",1,k0);
 }
 }
-{
 if(d.view_id !== undefined){
 let d0 = d.view_id;
-{
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
 return $f(v83,"/view_id",8);
@@ -2079,11 +1926,8 @@ else {
 return $f(v83,"/view_id",3);
 }
 }
-}
-{
 if(d.ops !== undefined){
 let d1 = d.ops;
-{
 if(Array.isArray(d1)){
 if(d1.length < 1){
 return $f(v83,"/ops",25);
@@ -2092,7 +1936,6 @@ else {
 const len0 = d1.length;
 for(let i0=0; i0<len0; i0++){
 let d2 = d1[i0];
-{
 if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
 let m1;
 if(((d2.op === undefined) && (m1 = "op")) || ((d2.path === undefined) && (m1 = "path"))){
@@ -2104,7 +1947,6 @@ if(!(((k1 === "op") || (k1 === "path")) || (k1 === "value"))){
 return $f(v83,"/ops/" + i0,1,k1);
 }
 }
-{
 if(d2.op !== undefined){
 let d3 = d2.op;
 if(typeof d3 !== "string"){
@@ -2114,10 +1956,8 @@ if(!(((d3 === "add") || (d3 === "remove")) || (d3 === "replace"))){
 return $f(v83,"/ops/" + i0+"/op",38);
 }
 }
-{
 if(d2.path !== undefined){
 let d4 = d2.path;
-{
 if(typeof d4 === "string"){
 if(!pattern29.test(d4)){
 return $f(v83,"/ops/" + i0+"/path",39);
@@ -2129,12 +1969,8 @@ return $f(v83,"/ops/" + i0+"/path",3);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v83,"/ops/" + i0,7);
-}
 }
 }
 }
@@ -2145,12 +1981,8 @@ return $f(v83,"/ops",18);
 }
 }
 }
-}
-}
-}
 else {
 return $f(v83,"",7);
-}
 }
 v83.errors = null;
 return true;
@@ -2158,7 +1990,6 @@ return true;
 
 
 function v84(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -2170,32 +2001,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v84,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("ui.patch" !== d.type){
+let d0 = d.type;
+if("ui.patch" !== d0){
 return $f(v84,"/type",40);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v20(d.header))){
+let d1 = d.header;
+if(!v20(d1)){
 return $r(v84, v20, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v83(d.payload))){
+let d2 = d.payload;
+if(!v83(d2)){
 return $r(v84, v83, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v84,"",7);
-}
 }
 v84.errors = null;
 return true;
@@ -2206,7 +2033,6 @@ const pattern27 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
 const wrapper0 = {validate: v82};
 
 function v82(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.id === undefined) && (m0 = "id")) || ((d.component === undefined) && (m0 = "component"))){
@@ -2218,10 +2044,8 @@ if(!((((k0 === "id") || (k0 === "component")) || (k0 === "props")) || (k0 === "c
 return $f(v82,"",1,k0);
 }
 }
-{
 if(d.id !== undefined){
 let d0 = d.id;
-{
 if(typeof d0 === "string"){
 if(!pattern25.test(d0)){
 return $f(v82,"/id",35);
@@ -2231,11 +2055,8 @@ else {
 return $f(v82,"/id",3);
 }
 }
-}
-{
 if(d.component !== undefined){
 let d1 = d.component;
-{
 if(typeof d1 === "string"){
 if(!pattern27.test(d1)){
 return $f(v82,"/component",41);
@@ -2245,26 +2066,21 @@ else {
 return $f(v82,"/component",3);
 }
 }
-}
-{
 if(d.props !== undefined){
 let d2 = d.props;
-{
 if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
 }
 else {
 return $f(v82,"/props",7);
 }
 }
-}
-{
 if(d.children !== undefined){
 let d3 = d.children;
-{
 if(Array.isArray(d3)){
 const len0 = d3.length;
 for(let i0=0; i0<len0; i0++){
-if(!(wrapper0.validate(d3[i0]))){
+let d4 = d3[i0];
+if(!(wrapper0.validate(d4))){
 return $r(v82, wrapper0.validate, "/children/" + i0);
 }
 }
@@ -2275,14 +2091,8 @@ return $f(v82,"/children",18);
 }
 }
 }
-}
-}
-}
-}
-}
 else {
 return $f(v82,"",7);
-}
 }
 v82.errors = null;
 return true;
@@ -2290,7 +2100,6 @@ return true;
 
 
 function v87(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.root === undefined) && (m0 = "root"))){
@@ -2302,10 +2111,8 @@ if(!((k0 === "view_id") || (k0 === "root"))){
 return $f(v87,"",1,k0);
 }
 }
-{
 if(d.view_id !== undefined){
 let d0 = d.view_id;
-{
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
 return $f(v87,"/view_id",8);
@@ -2315,13 +2122,10 @@ else {
 return $f(v87,"/view_id",3);
 }
 }
-}
-{
 if(d.root !== undefined){
-if(!(v82(d.root))){
+let d1 = d.root;
+if(!v82(d1)){
 return $r(v87, v82, "/root");
-}
-}
 }
 }
 }
@@ -2329,14 +2133,12 @@ return $r(v87, v82, "/root");
 else {
 return $f(v87,"",7);
 }
-}
 v87.errors = null;
 return true;
 }
 
 
 function v89(d){
-{
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -2348,32 +2150,28 @@ if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v89,"",1,k0);
 }
 }
-{
 if(d.type !== undefined){
-if("ui.render" !== d.type){
+let d0 = d.type;
+if("ui.render" !== d0){
 return $f(v89,"/type",42);
 }
 }
-{
 if(d.header !== undefined){
-if(!(v20(d.header))){
+let d1 = d.header;
+if(!v20(d1)){
 return $r(v89, v20, "/header");
 }
 }
-{
 if(d.payload !== undefined){
-if(!(v87(d.payload))){
+let d2 = d.payload;
+if(!v87(d2)){
 return $r(v89, v87, "/payload");
-}
-}
-}
 }
 }
 }
 }
 else {
 return $f(v89,"",7);
-}
 }
 v89.errors = null;
 return true;
