@@ -119,14 +119,12 @@ return $f(v17,"/kind",9);
 }
 }
 if(d.text !== undefined){
-let d3 = d.text;
-if(typeof d3 !== "string"){
+if(typeof d.text !== "string"){
 return $f(v17,"/text",3);
 }
 }
 if(d.tool !== undefined){
-let d4 = d.tool;
-if(typeof d4 !== "string"){
+if(typeof d.tool !== "string"){
 return $f(v17,"/tool",3);
 }
 }
@@ -153,20 +151,17 @@ return $f(v21,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("agent.event" !== d0){
+if("agent.event" !== d.type){
 return $f(v21,"/type",10);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v20(d1)){
+if(!v20(d.header)){
 return $r(v21, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v17(d2)){
+if(!v17(d.payload)){
 return $r(v21, v17, "/payload");
 }
 }
@@ -249,20 +244,17 @@ return $f(v25,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("chat.accepted" !== d0){
+if("chat.accepted" !== d.type){
 return $f(v25,"/type",11);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v20(d1)){
+if(!v20(d.header)){
 return $r(v25, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v24(d2)){
+if(!v24(d.payload)){
 return $r(v25, v24, "/payload");
 }
 }
@@ -412,20 +404,17 @@ return $f(v32,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("chat.send" !== d0){
+if("chat.send" !== d.type){
 return $f(v32,"/type",15);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v31(d1)){
+if(!v31(d.header)){
 return $r(v32, v31, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v28(d2)){
+if(!v28(d.payload)){
 return $r(v32, v28, "/payload");
 }
 }
@@ -511,14 +500,12 @@ return $f(v36,"/chunk/kind",17);
 }
 }
 if(d3.text !== undefined){
-let d5 = d3.text;
-if(typeof d5 !== "string"){
+if(typeof d3.text !== "string"){
 return $f(v36,"/chunk/text",3);
 }
 }
 if(d3.tool !== undefined){
-let d6 = d3.tool;
-if(typeof d6 !== "string"){
+if(typeof d3.tool !== "string"){
 return $f(v36,"/chunk/tool",3);
 }
 }
@@ -555,8 +542,7 @@ let d0 = d.chunks;
 if(Array.isArray(d0)){
 const len0 = d0.length;
 for(let i0=0; i0<len0; i0++){
-let d1 = d0[i0];
-if(!v36(d1)){
+if(!v36(d0[i0])){
 return $r(v37, v36, "/chunks/" + i0);
 }
 }
@@ -695,20 +681,17 @@ return $f(v42,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.ack" !== d0){
+if("protocol.ack" !== d.type){
 return $f(v42,"/type",19);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v31(d1)){
+if(!v31(d.header)){
 return $r(v42, v31, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v41(d2)){
+if(!v41(d.payload)){
 return $r(v42, v41, "/payload");
 }
 }
@@ -788,14 +771,12 @@ return $f(v46,"/code",20);
 }
 }
 if(d.message !== undefined){
-let d1 = d.message;
-if(typeof d1 !== "string"){
+if(typeof d.message !== "string"){
 return $f(v46,"/message",3);
 }
 }
 if(d.path !== undefined){
-let d2 = d.path;
-if(typeof d2 !== "string"){
+if(typeof d.path !== "string"){
 return $f(v46,"/path",3);
 }
 }
@@ -867,20 +848,17 @@ return $f(v47,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.error" !== d0){
+if("protocol.error" !== d.type){
 return $f(v47,"/type",22);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v35(d1)){
+if(!v35(d.header)){
 return $r(v47, v35, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v46(d2)){
+if(!v46(d.payload)){
 return $r(v47, v46, "/payload");
 }
 }
@@ -962,20 +940,17 @@ return $f(v51,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.heartbeat" !== d0){
+if("protocol.heartbeat" !== d.type){
 return $f(v51,"/type",23);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v35(d1)){
+if(!v35(d.header)){
 return $r(v51, v35, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v50(d2)){
+if(!v50(d.payload)){
 return $r(v51, v50, "/payload");
 }
 }
@@ -1163,9 +1138,8 @@ var valid0 = true;
 }
 if(valid0){
 if(d.replay_window !== undefined){
-let d4 = d.replay_window;
 const _errs14 = errors;
-if(!v54(d4)){
+if(!v54(d.replay_window)){
 vErrors = $n(vErrors, v54.errors, "/replay_window");
 errors = vErrors.length;
 }
@@ -1389,20 +1363,17 @@ return $f(v59,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.hello" !== d0){
+if("protocol.hello" !== d.type){
 return $f(v59,"/type",29);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v35(d1)){
+if(!v35(d.header)){
 return $r(v59, v35, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v57(d2)){
+if(!v57(d.payload)){
 return $r(v59, v57, "/payload");
 }
 }
@@ -1468,20 +1439,17 @@ return $f(v63,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.received" !== d0){
+if("protocol.received" !== d.type){
 return $f(v63,"/type",30);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v35(d1)){
+if(!v35(d.header)){
 return $r(v63, v35, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v62(d2)){
+if(!v62(d.payload)){
 return $r(v63, v62, "/payload");
 }
 }
@@ -1558,20 +1526,17 @@ return $f(v67,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.resume" !== d0){
+if("protocol.resume" !== d.type){
 return $f(v67,"/type",31);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v31(d1)){
+if(!v31(d.header)){
 return $r(v67, v31, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v66(d2)){
+if(!v66(d.payload)){
 return $r(v67, v66, "/payload");
 }
 }
@@ -1608,8 +1573,7 @@ return $f(v70,"/reason",32);
 }
 }
 if(d.message !== undefined){
-let d1 = d.message;
-if(typeof d1 !== "string"){
+if(typeof d.message !== "string"){
 return $f(v70,"/message",3);
 }
 }
@@ -1668,20 +1632,17 @@ return $f(v71,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.resume_failed" !== d0){
+if("protocol.resume_failed" !== d.type){
 return $f(v71,"/type",33);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v35(d1)){
+if(!v35(d.header)){
 return $r(v71, v35, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v70(d2)){
+if(!v70(d.payload)){
 return $r(v71, v70, "/payload");
 }
 }
@@ -1779,20 +1740,17 @@ return $f(v75,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("protocol.resumed" !== d0){
+if("protocol.resumed" !== d.type){
 return $f(v75,"/type",34);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v35(d1)){
+if(!v35(d.header)){
 return $r(v75, v35, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v74(d2)){
+if(!v74(d.payload)){
 return $r(v75, v74, "/payload");
 }
 }
@@ -1874,20 +1832,17 @@ return $f(v79,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("ui.action" !== d0){
+if("ui.action" !== d.type){
 return $f(v79,"/type",37);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v31(d1)){
+if(!v31(d.header)){
 return $r(v79, v31, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v78(d2)){
+if(!v78(d.payload)){
 return $r(v79, v78, "/payload");
 }
 }
@@ -2002,20 +1957,17 @@ return $f(v84,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("ui.patch" !== d0){
+if("ui.patch" !== d.type){
 return $f(v84,"/type",40);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v20(d1)){
+if(!v20(d.header)){
 return $r(v84, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v83(d2)){
+if(!v83(d.payload)){
 return $r(v84, v83, "/payload");
 }
 }
@@ -2079,8 +2031,7 @@ let d3 = d.children;
 if(Array.isArray(d3)){
 const len0 = d3.length;
 for(let i0=0; i0<len0; i0++){
-let d4 = d3[i0];
-if(!(wrapper0.validate(d4))){
+if(!(wrapper0.validate(d3[i0]))){
 return $r(v82, wrapper0.validate, "/children/" + i0);
 }
 }
@@ -2123,8 +2074,7 @@ return $f(v87,"/view_id",3);
 }
 }
 if(d.root !== undefined){
-let d1 = d.root;
-if(!v82(d1)){
+if(!v82(d.root)){
 return $r(v87, v82, "/root");
 }
 }
@@ -2151,20 +2101,17 @@ return $f(v89,"",1,k0);
 }
 }
 if(d.type !== undefined){
-let d0 = d.type;
-if("ui.render" !== d0){
+if("ui.render" !== d.type){
 return $f(v89,"/type",42);
 }
 }
 if(d.header !== undefined){
-let d1 = d.header;
-if(!v20(d1)){
+if(!v20(d.header)){
 return $r(v89, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-let d2 = d.payload;
-if(!v87(d2)){
+if(!v87(d.payload)){
 return $r(v89, v87, "/payload");
 }
 }

@@ -285,12 +285,45 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
   /** Whether token `j` is a variable's name (not a property after `.`, nor an object literal's key). */
   const isVariable = (j: number): boolean => kinds[j] === K.Identifier && !is(j - 1, K.DotToken) && !(is(j + 1, K.ColonToken) && (is(j - 1, K.OpenBraceToken) || is(j - 1, K.CommaToken)));
   /** The code of tokens [from, to), names shortened. */
+  /**
+   * `let dataN = expr;` whose name is read once in its function: the read becomes `expr` and the
+   * declaration goes (Ajv's optimizer does the same; it is off for compile speed). By token:
+   * the read's index to the declaration's, whose expression is tokens [decl + 3, end).
+   */
+  const inlinedAt = new Map<number, number>();
+  const inlinedEnd = new Map<number, number>();
+  {
+    const uses = new Map<string, number[]>();
+    for (let j = 0, fn = -1; j < n; j++) {
+      if (kinds[j] === K.FunctionKeyword) fn = j;
+      if (kinds[j] === K.Identifier && startsWith(j, 'd') && ends[j]! - starts[j]! > 4 && code.startsWith('data', starts[j]!) && isVariable(j) && /^data\d+$/.test(txt(j)!)) {
+        const key = `${fn}:${txt(j)!}`;
+        const list = uses.get(key);
+        if (list) list.push(j);
+        else uses.set(key, [j]);
+      }
+    }
+    for (const list of uses.values()) {
+      if (list.length !== 2) continue;
+      const [decl, use] = list as [number, number];
+      if (kinds[decl - 1] !== K.LetKeyword || !is(decl + 1, K.EqualsToken) || is(use + 1, K.EqualsToken)) continue;
+      let end = decl + 2;
+      while (end < n && kinds[end] !== K.SemicolonToken) end = closer[end]! >= 0 ? closer[end]! + 1 : end + 1;
+      inlinedAt.set(use, decl);
+      inlinedEnd.set(decl, end);
+    }
+  }
+  /** The code for the name at token `j`: shortened, or the expression it stood for. */
+  const nameAt = (j: number): string => {
+    const decl = inlinedAt.get(j);
+    return decl === undefined ? ren(txt(j)!) : renamed(decl + 2, inlinedEnd.get(decl)!);
+  };
   const renamed = (from: number, to: number): string => {
     let out = '';
     let at = starts[from]!;
     for (let j = from; j < to; j++) {
       if (SHORT_INITIALS.has(code.charCodeAt(starts[j]!)) && isVariable(j)) {
-        const short = ren(txt(j)!);
+        const short = nameAt(j);
         if (short !== txt(j)!) {
           out += code.slice(at, starts[j]!) + short;
           at = ends[j]!;
@@ -391,7 +424,7 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
       table.push(entry);
     }
     siteCount++;
-    return `${path},${site}${constant ? '' : `,${single ? ren(txt(params[0] + 3)!) : renamed(params[0], params[1])}`}`;
+    return `${path},${site}${constant ? '' : `,${single ? nameAt(params[0] + 3) : renamed(params[0], params[1])}`}`;
   };
 
   /** `validate12` or `wrapper0.validate` before the call's `(`, as text, or undefined. */
@@ -554,6 +587,12 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
       i += 2;
       continue;
     }
+    if (kind === K.LetKeyword && inlinedEnd.has(i + 1)) {
+      const end = inlinedEnd.get(i + 1)! + 1;
+      edit(i, end, '');
+      i = end - 1;
+      continue;
+    }
     if (kind === K.ConstKeyword) {
       const end = unusedDeclarationEnd(i);
       if (end !== undefined) {
@@ -655,7 +694,7 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
     // Untouched code, names shortened.
     for (let j = keptIndex; j < to; j++) {
       if (!SHORT_INITIALS.has(code.charCodeAt(starts[j]!)) || !isVariable(j)) continue;
-      const short = ren(txt(j)!);
+      const short = nameAt(j);
       if (short !== txt(j)!) {
         out += code.slice(at, starts[j]!) + short;
         at = ends[j]!;
