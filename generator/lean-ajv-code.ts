@@ -56,16 +56,20 @@ interface Tokens {
   readonly kinds: Kind[];
   readonly starts: Int32Array;
   readonly ends: Int32Array;
+  /** Names that are already of a short form (see SHORT). */
+  readonly shortNames: ReadonlySet<string>;
 }
 
 const KEYWORD_LIST = ['break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'let', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield'];
 /** Each keyword to its one string, so that comparing kinds compares pointers. */
-const KEYWORDS = new Map(KEYWORD_LIST.map((k) => [k, k]));
+/** Keywords by their first character, compared in place: most names are not keywords, and slicing each to look it up costs. */
+const KEYWORDS: (readonly string[] | undefined)[] = [];
+for (const k of KEYWORD_LIST) KEYWORDS[k.charCodeAt(0)] = [...(KEYWORDS[k.charCodeAt(0)] ?? []), k];
 /** Punctuators, longest first so that `===` is read before `==` and `=`. */
 const PUNCTUATOR_LIST = ['>>>=', '...', '===', '!==', '**=', '<<=', '>>=', '>>>', '&&=', '||=', '??=', '=>', '==', '!=', '<=', '>=', '&&', '||', '??', '?.', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '**', '{', '}', '(', ')', '[', ']', ';', ',', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '?', ':', '=', '.', '@', '#'];
 /** Punctuators by their first character, longest first. */
-const PUNCTUATORS = new Map<number, string[]>();
-for (const p of PUNCTUATOR_LIST) PUNCTUATORS.set(p.charCodeAt(0), [...(PUNCTUATORS.get(p.charCodeAt(0)) ?? []), p]);
+const PUNCTUATORS: (readonly string[] | undefined)[] = [];
+for (const p of PUNCTUATOR_LIST) PUNCTUATORS[p.charCodeAt(0)] = [...(PUNCTUATORS[p.charCodeAt(0)] ?? []), p];
 
 /** After these a `/` starts a regular expression (Ajv writes one when it escapes a property name); after others it divides. */
 const BEFORE_REGEX = new Set(['(', ',', '=', ':', '[', '!', '&&', '||', '?', '{', '}', ';', 'return', 'typeof', '===', '!==', '==', '!=']);
@@ -82,6 +86,7 @@ const isNamePart = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57
  */
 function tokenize(code: string): Tokens | undefined {
   const kinds: Kind[] = [];
+  const shortNames = new Set<string>();
   const n = code.length;
   let starts = new Int32Array(1 << 16);
   let ends = new Int32Array(1 << 16);
@@ -119,10 +124,22 @@ function tokenize(code: string): Tokens | undefined {
     }
     let kind: Kind;
     if (isNameStart(c)) {
+      // `$` names are the helpers' (LEAN_HELPERS): code that has one already is not Ajv's.
+      if (c === 36) return undefined;
       while (i < n && isNamePart(code.charCodeAt(i))) i++;
+      // Names of the short forms (v1, d, k0, m2) taken already: that family is not shortened.
+      if (c === 118 || c === 100 || c === 107 || c === 109) {
+        let digits = start + 1;
+        while (digits < i && code.charCodeAt(digits) >= 48 && code.charCodeAt(digits) <= 57) digits++;
+        if (digits === i) shortNames.add(code.slice(start, i));
+      }
       // Keywords are short and lower-case: most names are told from them without slicing the name.
-      const keyword = i - start <= 10 && c >= 97 ? KEYWORDS.get(code.slice(start, i)) : undefined;
-      push(keyword ?? 'name', start, i);
+      let kind: Kind = 'name';
+      const candidates = KEYWORDS[c];
+      if (candidates !== undefined) {
+        for (const k of candidates) if (k.length === i - start && code.startsWith(k, start)) kind = k;
+      }
+      push(kind, start, i);
       continue;
     } else if (c >= 48 && c <= 57) {
       while (i < n && (isNamePart(code.charCodeAt(i)) || code.charCodeAt(i) === 46)) i++;
@@ -154,7 +171,7 @@ function tokenize(code: string): Tokens | undefined {
       while (i < n && isNamePart(code.charCodeAt(i))) i++;
       kind = 'regexp';
     } else {
-      const candidates = PUNCTUATORS.get(c);
+      const candidates = PUNCTUATORS[c];
       const p = candidates?.length === 1 ? candidates[0] : candidates?.find((q) => code.startsWith(q, i));
       if (p === undefined) return undefined;
       i += p.length;
@@ -162,7 +179,7 @@ function tokenize(code: string): Tokens | undefined {
     }
     push(kind, start, i);
   }
-  return { kinds, starts: starts.subarray(0, kinds.length), ends: ends.subarray(0, kinds.length) };
+  return { kinds, starts: starts.subarray(0, kinds.length), ends: ends.subarray(0, kinds.length), shortNames };
 }
 
 /** Names of the shared helpers in generated code: `$` names, which Ajv never writes. */
@@ -195,13 +212,12 @@ export function leanAjvCode(code: string): LeanAjvCode | undefined {
   }
 }
 
-function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
+function rewrite(code: string, { kinds, starts, ends, shortNames }: Tokens): LeanAjvCode {
   const n = kinds.length;
   /** The text of token `i` (undefined past the end). */
   const txt = (i: number): string | undefined => (i < 0 || i >= n ? undefined : code.slice(starts[i]!, ends[i]!));
   /** Does token `i` start with the character `c`? (A cheap test before slicing its text.) */
   const startsWith = (i: number, c: string): boolean => code.charCodeAt(starts[i]!) === c.charCodeAt(0);
-  for (let j = 0; j < n; j++) if (kinds[j] === K.Identifier && code.charCodeAt(starts[j]!) === 36 /* $ */) throw new Unsupported();
   const closer = matchBrackets(kinds);
   const text = (from: number, to: number): string => code.slice(starts[from]!, ends[to - 1]!);
   const flat = (from: number, to: number): string => {
@@ -270,11 +286,7 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
     [/^missing(\d+)$/, /^m\d+$/, 'm'],
   ];
   const SHORT_INITIALS = new Set(['v', 'd', 'k', 'm'].map((c) => c.charCodeAt(0)));
-  const taken = new Set<string>();
-  for (let j = 0; j < n; j++) {
-    if (kinds[j] === K.Identifier && (startsWith(j, 'v') || startsWith(j, 'd') || startsWith(j, 'k') || startsWith(j, 'm')) && ends[j]! - starts[j]! <= 8 && /^[vdkm]\d*$/.test(txt(j)!)) taken.add(txt(j)!);
-  }
-  const families = SHORT.filter(([, short]) => ![...taken].some((name) => short.test(name)));
+  const families = SHORT.filter(([, short]) => ![...shortNames].some((name) => short.test(name)));
   const ren = (name: string): string => {
     for (const [long, , prefix] of families) {
       const m = long.exec(name);
@@ -291,11 +303,14 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
    * the read's index to the declaration's, whose expression is tokens [decl + 3, end).
    */
   const inlinedAt = new Map<number, number>();
+  // vSchemaN uses, counted per function (each function has its own vSchema0): by the index of its `function` token.
+  const vSchemaUses = new Map<string, number>();
   const inlinedEnd = new Map<number, number>();
   {
     const uses = new Map<string, number[]>();
     for (let j = 0, fn = -1; j < n; j++) {
       if (kinds[j] === K.FunctionKeyword) fn = j;
+      if (kinds[j] === K.Identifier && startsWith(j, 'v') && ends[j]! - starts[j]! > 7 && code.startsWith('vSchema', starts[j]!)) vSchemaUses.set(`${fn}:${txt(j)!}`, (vSchemaUses.get(`${fn}:${txt(j)!}`) ?? 0) + 1);
       if (kinds[j] === K.Identifier && startsWith(j, 'd') && ends[j]! - starts[j]! > 4 && code.startsWith('data', starts[j]!) && isVariable(j) && /^data\d+$/.test(txt(j)!)) {
         const key = `${fn}:${txt(j)!}`;
         const list = uses.get(key);
@@ -348,7 +363,10 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
   let siteCount = 0;
   const constantsUsed = new Map<string, number>();
   const countConstants = (from: number, to: number): void => {
-    for (let i = from; i < to; i++) if (is(i, K.Identifier) && moduleConsts.has(txt(i)!) && !is(i - 1, K.DotToken)) constantsUsed.set(txt(i)!, (constantsUsed.get(txt(i)!) ?? 0) + 1);
+    // Only schemaN constants are ever dropped, so only their uses are counted.
+    for (let i = from; i < to; i++) {
+      if (kinds[i] === K.Identifier && startsWith(i, 's') && code.startsWith('schema', starts[i]!) && !is(i - 1, K.DotToken) && moduleConsts.has(txt(i)!)) constantsUsed.set(txt(i)!, (constantsUsed.get(txt(i)!) ?? 0) + 1);
+    }
   };
 
   /**
@@ -543,12 +561,6 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
     }
   }
   // `const vSchemaN = schemaM.….enum;` that nothing reads (Ajv's optimizer, off for compile speed, would drop it).
-  // Counted per function (each function has its own vSchema0): by the index of its `function` token.
-  const vSchemaUses = new Map<string, number>();
-  for (let j = 0, fn = -1; j < n; j++) {
-    if (kinds[j] === K.FunctionKeyword) fn = j;
-    if (kinds[j] === K.Identifier && startsWith(j, 'v') && ends[j]! - starts[j]! > 7 && code.startsWith('vSchema', starts[j]!)) vSchemaUses.set(`${fn}:${txt(j)!}`, (vSchemaUses.get(`${fn}:${txt(j)!}`) ?? 0) + 1);
-  }
   let functionAt = -1;
   const unusedDeclarationEnd = (i: number): number | undefined => {
     if (kinds[i] !== K.ConstKeyword || !is(i + 2, K.EqualsToken) || !startsWith(i + 1, 'v') || vSchemaUses.get(`${functionAt}:${txt(i + 1) ?? ''}`) !== 1) return undefined;
@@ -601,7 +613,7 @@ function rewrite(code: string, { kinds, starts, ends }: Tokens): LeanAjvCode {
         continue;
       }
     }
-    if (i < simpleEnd) {
+    if (i < simpleEnd && (kind === K.LetKeyword || kind === K.ConstKeyword || kind === K.VarKeyword || kind === K.IfKeyword || kind === K.ElseKeyword || kind === K.Identifier)) {
       const skip = foldBookkeeping(i);
       if (skip !== undefined) {
         i = skip;
