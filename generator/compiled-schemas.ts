@@ -157,7 +157,8 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
     // leaves of a few keywords (an id's pattern, seq's bounds) are inlined: a call costs more.
     inlineRefs: 6,
     allErrors: false,
-    messages: true,
+    // Messages are worded when read (runtime/validation.ts ajvMessage): Ajv need not generate them.
+    messages: false,
     strict: false,
     logger: false,
     validateFormats: false,
