@@ -22,79 +22,44 @@ export type RequestId = string;
 /**
  * H2: a protocol version as major.minor.
  */
-export type ProtocolVersion = "1.0" | "1.1";
+export type ProtocolVersion = ("1.0" | "1.1");
 /**
  * S1/S3: the secret capability that, with the session id, allows a resume. At least 256 bits from a CSPRNG. Never logged.
  */
 export type ResumeToken = string;
-export type Transport = "websocket" | "sse" | "poll";
+export type Transport = ("websocket" | "sse" | "poll");
 /**
  * Every frame a client sends, discriminated by `type`.
  */
-export type ClientMessage = ChatSend | ProtocolAck | ProtocolResume | UiAction;
+export type ClientMessage = (ChatSend | ProtocolAck | ProtocolResume | UiAction);
 /**
  * Types of client-to-server messages.
  */
-export type ClientMessageType = "chat.send" | "protocol.ack" | "protocol.resume" | "ui.action";
+export type ClientMessageType = ("chat.send" | "protocol.ack" | "protocol.resume" | "ui.action");
 /**
  * Any frame of the agent-ui contract, in either direction.
  */
-export type Message = ServerMessage | ClientMessage;
+export type Message = (ServerMessage | ClientMessage);
 /**
  * Every frame the server sends, discriminated by `type`.
  */
-export type ServerMessage =
-  | AgentEvent
-  | ChatAccepted
-  | ProtocolError
-  | ProtocolHeartbeat
-  | ProtocolHello
-  | ProtocolReceived
-  | ProtocolResumeFailed
-  | ProtocolResumed
-  | UiPatch
-  | UiRender;
+export type ServerMessage = (AgentEvent | ChatAccepted | ProtocolError | ProtocolHeartbeat | ProtocolHello | ProtocolReceived | ProtocolResumeFailed | ProtocolResumed | UiPatch | UiRender);
 /**
  * Every message type of the contract.
  */
-export type MessageType =
-  | "agent.event"
-  | "chat.accepted"
-  | "chat.send"
-  | "protocol.ack"
-  | "protocol.error"
-  | "protocol.heartbeat"
-  | "protocol.hello"
-  | "protocol.received"
-  | "protocol.resume"
-  | "protocol.resume_failed"
-  | "protocol.resumed"
-  | "ui.action"
-  | "ui.patch"
-  | "ui.render";
+export type MessageType = ("agent.event" | "chat.accepted" | "chat.send" | "protocol.ack" | "protocol.error" | "protocol.heartbeat" | "protocol.hello" | "protocol.received" | "protocol.resume" | "protocol.resume_failed" | "protocol.resumed" | "ui.action" | "ui.patch" | "ui.render");
 /**
  * Q1: server frames that never carry header.seq.
  */
-export type ServerControlMessage =
-  ProtocolError | ProtocolHeartbeat | ProtocolHello | ProtocolReceived | ProtocolResumeFailed | ProtocolResumed;
+export type ServerControlMessage = (ProtocolError | ProtocolHeartbeat | ProtocolHello | ProtocolReceived | ProtocolResumeFailed | ProtocolResumed);
 /**
  * Q1: server frames stamped with header.seq by the outbox.
  */
-export type ServerDataMessage = AgentEvent | ChatAccepted | UiPatch | UiRender;
+export type ServerDataMessage = (AgentEvent | ChatAccepted | UiPatch | UiRender);
 /**
  * Types of server-to-client messages.
  */
-export type ServerMessageType =
-  | "agent.event"
-  | "chat.accepted"
-  | "protocol.error"
-  | "protocol.heartbeat"
-  | "protocol.hello"
-  | "protocol.received"
-  | "protocol.resume_failed"
-  | "protocol.resumed"
-  | "ui.patch"
-  | "ui.render";
+export type ServerMessageType = ("agent.event" | "chat.accepted" | "protocol.error" | "protocol.heartbeat" | "protocol.hello" | "protocol.received" | "protocol.resume_failed" | "protocol.resumed" | "ui.patch" | "ui.render");
 
 /**
  * Message type → its frame type, for generic helpers.
@@ -124,7 +89,7 @@ export interface AgentEvent {
   payload: {
     conversation_id: ConversationId;
     turn_id: string;
-    kind: "status" | "text" | "tool_call" | "tool_result" | "turn_end";
+    kind: ("status" | "text" | "tool_call" | "tool_result" | "turn_end");
     text?: string;
     tool?: string;
     data?: unknown;
@@ -193,21 +158,7 @@ export interface ProtocolError {
   type: "protocol.error";
   header: ControlHeader;
   payload: {
-    code:
-      | "malformed_frame"
-      | "unknown_type"
-      | "invalid_message"
-      | "frame_too_large"
-      | "session_required"
-      | "unknown_session"
-      | "session_expired"
-      | "unsupported_version"
-      | "superseded"
-      | "handler_failed"
-      | "overloaded"
-      | "unauthorized"
-      | "forbidden"
-      | "cseq_gap";
+    code: ("malformed_frame" | "unknown_type" | "invalid_message" | "frame_too_large" | "session_required" | "unknown_session" | "session_expired" | "unsupported_version" | "superseded" | "handler_failed" | "overloaded" | "unauthorized" | "forbidden" | "cseq_gap");
     message: string;
     /**
      * JSON pointer of the offending field, when there is one.
@@ -254,7 +205,7 @@ export interface ProtocolHello {
     /**
      * @minItems 1
      */
-    transports: [Transport, ...Transport[]];
+    transports: [Transport, ...(Transport)[]];
     capabilities: string[];
   };
 }
@@ -293,7 +244,7 @@ export interface ProtocolResumeFailed {
   type: "protocol.resume_failed";
   header: ControlHeader;
   payload: {
-    reason: "window_exceeded" | "invalid_cursor" | "session_expired" | "unknown_session";
+    reason: ("window_exceeded" | "invalid_cursor" | "session_expired" | "unknown_session");
     message: string;
     earliest_seq?: Seq;
     latest_seq?: Cursor;
@@ -320,7 +271,7 @@ export interface UiAction {
   payload: {
     view_id: string;
     component_id: string;
-    action: "click" | "submit" | "change";
+    action: ("click" | "submit" | "change");
     value?: unknown;
   };
 }
@@ -335,18 +286,15 @@ export interface UiPatch {
     /**
      * @minItems 1
      */
-    ops: [
-      {
-        op: "add" | "remove" | "replace";
-        path: string;
-        value?: unknown;
-      },
-      ...{
-        op: "add" | "remove" | "replace";
-        path: string;
-        value?: unknown;
-      }[],
-    ];
+    ops: [{
+      op: ("add" | "remove" | "replace");
+      path: string;
+      value?: unknown;
+    }, ...({
+      op: ("add" | "remove" | "replace");
+      path: string;
+      value?: unknown;
+    })[]];
   };
 }
 /**
@@ -383,10 +331,10 @@ export interface ConversationHistoryResponse {
  */
 export interface HistoryChunk {
   seq: Seq;
-  role: "user" | "assistant" | "tool";
+  role: ("user" | "assistant" | "tool");
   turn_id?: string;
   chunk: {
-    kind: "text" | "tool_call" | "tool_result";
+    kind: ("text" | "tool_call" | "tool_result");
     text?: string;
     tool?: string;
     data?: unknown;

@@ -3,13 +3,12 @@
  * writes through and the files it produces; a target (TypeScript, Python) is the set of entries
  * that carry its name. `startEmitters()` runs a target's entries: those printed through ts-morph
  * (the slowest thing to load) in a worker thread started before the spec is checked, the others
- * on the main thread meanwhile; then every TypeScript file goes through the format stage. Nothing
+ * on the main thread meanwhile; every TypeScript file goes through the format stage. Nothing
  * outside this file knows about the worker. Emitters are loaded on demand, so a thread imports
  * only the emitters it runs.
  */
 import type { Project } from 'ts-morph';
 import type { GeneratedFile } from './files.js';
-import { formatFiles } from './formatter.js';
 import type { ContractModel } from './model.js';
 import type { ResolvedTraceRow } from './trace-resolve.js';
 
@@ -108,16 +107,19 @@ export function startEmitters(options: StartOptions): EmitterRun {
   const worker = inWorker ? import('./ts-morph-runner.js').then((m) => m.workerRunner()) : undefined;
   return {
     async run(model, context) {
-      // The worker prints and formats its files; inline, they are formatted here after the others.
-      const printed = needsTsMorph ? (worker ? (await worker).emit(model, options.target) : emitWithTsMorph(model, options.target)) : Promise.resolve([]);
-      // The main-thread emitters run, and their TypeScript is formatted, while the worker prints.
-      const local: GeneratedFile[] = [];
-      for (const entry of entries) if (entry.printer !== 'ts-morph') local.push(...(await (await entry.load())(model, context)));
-      const mine = await formatFiles(local);
-      // Free now: the worker hands over what it has not formatted yet, and this thread formats it.
-      if (worker) (await worker).steal();
-      const theirs = await formatFiles(await printed);
-      const all = [...mine, ...theirs];
+      // The worker prints (and formats) its files while the main-thread emitters run here.
+      const printed = handled(needsTsMorph ? (worker ? (await worker).emit(model, options.target) : emitWithTsMorph(model, options.target)) : Promise.resolve([]));
+      // Each main-thread emitter's TypeScript goes to the compiler's thread to be formatted as soon as it is printed.
+      const format = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => {
+        if (worker) return (await worker).format(files);
+        if (files.some((f) => f.format)) return (await import('./formatter.js')).formatFiles(files);
+        return files.map(({ path, content }) => ({ path, content }));
+      };
+      const local: Promise<GeneratedFile[]>[] = [];
+      for (const entry of entries) if (entry.printer !== 'ts-morph') local.push(handled(format(await (await entry.load())(model, context))));
+      // Settled together, so a failure in one does not leave the others' rejections unhandled.
+      const [mine, theirs] = await Promise.all([Promise.all(local), printed]);
+      const all = [...mine.flat(), ...theirs];
       const seen = new Set<string>();
       for (const f of all) {
         if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);
@@ -129,4 +131,10 @@ export function startEmitters(options: StartOptions): EmitterRun {
       if (worker) await (await worker).stop();
     },
   };
+}
+
+/** `promise`, marked handled: if an emitter throws first, its rejection is not reported as unhandled (it is awaited later). */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }
