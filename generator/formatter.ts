@@ -1,63 +1,85 @@
 /**
- * Stage 4b — format: every emitted TypeScript file is laid out by the TypeScript compiler's own
- * formatter with fixed settings, whichever library printed it (json-schema-to-typescript,
- * ts-morph), so the output style never depends on the machine. The printer (printer.ts) formats
- * its files as it prints them, in the thread that holds the compiler; other files flagged
- * `format` are sent there (emitters.ts). The compiler is loaded anyway for ts-morph, so this
- * costs no second formatter's load, and it is several times cheaper than prettier was (the
- * largest single cost of a large contract). It does not wrap long lines.
+ * Stage 4b — format: every emitted TypeScript file is indented by bracket depth (two spaces a
+ * level), whichever library printed it (json-schema-to-typescript, ts-morph), so the output style
+ * never depends on the machine. The printers already put one declaration, property or statement
+ * on a line; what they leave is indentation (code values are printed without it), and that is all
+ * this fixes: lines are never joined, split or reordered, so the layout is as stable as the
+ * printers. It reads tokens with the TypeScript scanner (strings, templates, comments and regular
+ * expressions are never mistaken for brackets): a few milliseconds a file, where prettier or the
+ * compiler's formatter (a parse and a tree walk each) cost ~2 ms a message on a large contract.
+ * The printer (printer.ts) lays out its files as it prints them, in the thread that holds the
+ * compiler; other files flagged `format` are sent there (emitters.ts).
  */
-import type { FormatCodeSettings, Project as ProjectType, SourceFile } from 'ts-morph';
+import type { SyntaxKind } from 'ts-morph';
 import type { GeneratedFile } from './files.js';
-import { Project, ts } from './ts-morph.js';
+import { ts } from './ts-morph.js';
 
-/** Fixed settings: changing them changes every generated file. */
-export const FORMAT_SETTINGS: FormatCodeSettings = {
-  indentSize: 2,
-  tabSize: 2,
-  convertTabsToSpaces: true,
-  newLineCharacter: '\n',
-  semicolons: ts.SemicolonPreference.Insert,
-  insertSpaceAfterOpeningAndBeforeClosingNonemptyBraces: true,
-  insertSpaceAfterCommaDelimiter: true,
-  insertSpaceBeforeAndAfterBinaryOperators: true,
-  insertSpaceAfterKeywordsInControlFlowStatements: true,
-  placeOpenBraceOnNewLineForFunctions: false,
-  placeOpenBraceOnNewLineForControlBlocks: false,
-  trimTrailingWhitespace: true,
-};
+const K = ts.SyntaxKind;
+const OPENERS = new Set([K.OpenBraceToken, K.OpenBracketToken, K.OpenParenToken]);
+const CLOSERS = new Set([K.CloseBraceToken, K.CloseBracketToken, K.CloseParenToken]);
+/** After these a `/` divides; elsewhere it starts a regular expression. */
+const ENDS_OPERAND = new Set([
+  K.Identifier, K.PrivateIdentifier, K.NumericLiteral, K.BigIntLiteral, K.StringLiteral, K.NoSubstitutionTemplateLiteral, K.TemplateTail,
+  K.RegularExpressionLiteral, K.CloseParenToken, K.CloseBracketToken, K.CloseBraceToken, K.PlusPlusToken, K.MinusMinusToken,
+  K.ThisKeyword, K.SuperKeyword, K.TrueKeyword, K.FalseKeyword, K.NullKeyword, K.UndefinedKeyword,
+]);
+const INDENT = '  ';
 
-/**
- * The formatted text of the files of the last builds, by their printed text: a build in the same
- * process (build --watch) formats only what printed differently. Bounded: older texts are dropped.
- */
-const formatted = new Map<string, string>();
-const FORMATTED_ENTRIES = 64;
-
-/**
- * `text` laid out with FORMAT_SETTINGS: `source` if it holds that text already (no second parse),
- * else a scratch file of `project`, removed after.
- */
-export function formatTypeScript(project: ProjectType, text: string, source?: SourceFile): string {
-  let out = formatted.get(text);
-  if (out === undefined) {
-    const file = source ?? project.createSourceFile('/format/file.ts', text, { overwrite: true });
-    out = project.getLanguageService().getFormattedDocumentText(file.getFilePath(), FORMAT_SETTINGS);
-    if (!source) project.removeSourceFile(file);
+/** `text` re-indented: each line by the brackets open before it, trailing spaces dropped. */
+export function layout(text: string): string {
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  const open: number[] = []; // per open bracket: the indent of the lines inside it
+  const templates: number[] = []; // per open `${`: the depth of `open` at which its `}` closes it
+  const out: string[] = [];
+  let lineStart = true;
+  let lineIndent = 0;
+  let space = '';
+  let previous: SyntaxKind = K.Unknown;
+  for (let kind = scanner.scan(); kind !== K.EndOfFileToken; kind = scanner.scan()) {
+    if (kind === K.CloseBraceToken && templates.length > 0 && templates[templates.length - 1] === open.length) kind = scanner.reScanTemplateToken(false);
+    else if ((kind === K.SlashToken || kind === K.SlashEqualsToken) && !ENDS_OPERAND.has(previous)) kind = scanner.reScanSlashToken();
+    if (kind === K.NewLineTrivia) {
+      out.push('\n');
+      lineStart = true;
+      space = '';
+      continue;
+    }
+    if (kind === K.WhitespaceTrivia) {
+      if (!lineStart) space = scanner.getTokenText();
+      continue;
+    }
+    if (lineStart) {
+      // A line that starts by closing a bracket sits at the indent of the line that opened it.
+      lineIndent = CLOSERS.has(kind) || kind === K.TemplateMiddle || kind === K.TemplateTail ? (open[open.length - 1] ?? 1) - 1 : (open[open.length - 1] ?? 0);
+      out.push(INDENT.repeat(lineIndent));
+      lineStart = false;
+    } else {
+      out.push(space);
+    }
+    space = '';
+    let token = scanner.getTokenText();
+    if (OPENERS.has(kind)) open.push(lineIndent + 1);
+    else if (CLOSERS.has(kind)) open.pop();
+    else if (kind === K.TemplateHead) {
+      open.push(lineIndent + 1);
+      templates.push(open.length);
+    } else if (kind === K.TemplateTail) {
+      open.pop();
+      templates.pop();
+    } else if (kind === K.MultiLineCommentTrivia) token = commentAt(token, lineIndent);
+    if (kind !== K.MultiLineCommentTrivia && kind !== K.SingleLineCommentTrivia) previous = kind;
+    out.push(token);
   }
-  formatted.delete(text);
-  formatted.set(text, out);
-  while (formatted.size > FORMATTED_ENTRIES) formatted.delete(formatted.keys().next().value as string);
-  return out;
+  return out.join('');
 }
 
-let scratch: ProjectType | undefined;
+/** A block comment's later lines (` * …`) aligned under its first. */
+function commentAt(comment: string, indent: number): string {
+  const lines = comment.split('\n');
+  return lines.map((line, i) => (i === 0 ? line : line.trim() === '' ? '' : `${INDENT.repeat(indent)}${line.trimStart().startsWith('*') ? ' ' : ''}${line.trim()}`)).join('\n');
+}
 
-/** Formats the files flagged `format` and drops the flag; the others pass through. */
+/** Lays out the files flagged `format` and drops the flag; the others pass through. */
 export function formatFiles(files: readonly GeneratedFile[]): GeneratedFile[] {
-  return files.map(({ path, content, format }) => {
-    if (!format) return { path, content };
-    scratch ??= new Project({ useInMemoryFileSystem: true, skipFileDependencyResolution: true });
-    return { path, content: formatTypeScript(scratch, content) };
-  });
+  return files.map(({ path, content, format }) => ({ path, content: format ? layout(content) : content }));
 }
