@@ -1,12 +1,12 @@
 /**
  * Worker thread: loads ts-morph while the main thread checks the spec, then runs a target's
- * ts-morph emitters on the model it receives (the printer formats what it prints), and formats
- * the main thread's TypeScript files (json-schema-to-typescript's), so the main thread never
- * loads the compiler. Requests carry an id; replies name it. Output is identical to running them
+ * compiler-thread emitters (ts-morph's, and a large contract's types: emitters.ts) on the model
+ * it receives, formatted, and formats any other TypeScript the main thread sends, so the main
+ * thread never loads the compiler. Requests carry an id; replies name it. Output is identical to running them
  * inline (the golden tests do that).
  */
 import { parentPort } from 'node:worker_threads';
-import { EMITTERS, emitWithTsMorph, type Target } from './emitters.js';
+import { EMITTERS, emitWithCompiler, type EmitContext, type Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import './ts-morph.js';
@@ -14,7 +14,7 @@ import './ts-morph.js';
 export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readonly files: GeneratedFile[] } | { readonly ok: false; readonly message: string; readonly stack?: string });
 
 export type WorkerRequest =
-  | { readonly id: number; readonly kind: 'emit'; readonly model: ContractModel; readonly target: Target }
+  | { readonly id: number; readonly kind: 'emit'; readonly model: ContractModel; readonly target: Target; readonly context: EmitContext }
   /** Format the files flagged `format` (formatter.ts). */
   | { readonly id: number; readonly kind: 'format'; readonly files: readonly GeneratedFile[] };
 
@@ -27,7 +27,7 @@ const port = parentPort;
 if (!port) throw new Error('ts-morph-worker must run in a worker thread');
 
 async function handle(request: WorkerRequest): Promise<GeneratedFile[]> {
-  if (request.kind === 'emit') return emitWithTsMorph(request.model, request.target);
+  if (request.kind === 'emit') return emitWithCompiler(request.model, request.target, request.context);
   return (await import('./formatter.js')).formatFiles(request.files);
 }
 
