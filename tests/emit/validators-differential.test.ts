@@ -15,7 +15,6 @@ import { standaloneCode } from '../../generator/emit/validators-ajv.js';
 import { createValidator, toIssues, type RawValidator, type RawValidationError } from '../../runtime/validation.js';
 import { repoRoot } from '../helpers.js';
 import { fixtureSpec, modelOf } from '../support/model.js';
-// @ts-expect-error: a plain .mjs module of the benchmarks, without types
 import { syntheticSpec } from '../../bench/synthetic-spec.mjs';
 
 const require = createRequire(import.meta.url);
