@@ -76,9 +76,12 @@ export interface Outbound {
 }
 
 export function createOutbound(): Outbound {
-  // Unacknowledged frames, in cseq order (acknowledging drops a prefix); acknowledged ones that
-  // still await their reply, by cseq. Both stay small and every step is O(frames it touches).
+  // Unacknowledged frames, in cseq order, from kept[head] (acknowledging moves head past a prefix,
+  // and the array is compacted once that prefix is half of it: no copy per acknowledgement, which
+  // made thousands of sends at once quadratic); acknowledged ones that still
+  // await their reply, by cseq. Every step is O(frames it touches), amortized.
   let kept: Entry[] = [];
+  let head = 0;
   const replies = new Map<number, Entry>();
   let next = 1;
   let acked = 0;
@@ -86,7 +89,7 @@ export function createOutbound(): Outbound {
 
   /** Index of the first kept frame with a cseq above `bound` (kept is in cseq order). */
   const firstAbove = (bound: number): number => {
-    let lo = 0;
+    let lo = head;
     let hi = kept.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -106,7 +109,7 @@ export function createOutbound(): Outbound {
       return acked;
     },
     get size() {
-      return kept.length + replies.size;
+      return kept.length - head + replies.size;
     },
     add(type, header, payload, reply) {
       const cseq = next++;
@@ -128,7 +131,7 @@ export function createOutbound(): Outbound {
       return mark(out);
     },
     unacknowledged(limit) {
-      return mark(kept.slice(0, limit));
+      return mark(kept.slice(head, head + limit));
     },
     rewind() {
       writtenUpTo = acked;
@@ -136,11 +139,19 @@ export function createOutbound(): Outbound {
     acknowledge(upTo) {
       if (upTo <= acked) return;
       acked = Math.min(upTo, next - 1);
-      const done = kept.slice(0, firstAbove(acked));
-      kept = kept.slice(done.length);
-      for (const e of done) {
+      const from = head;
+      head = firstAbove(acked);
+      for (let i = from; i < head; i++) {
+        const e = kept[i]!;
         if (e.reply === undefined) e.resolve(undefined);
         else replies.set(e.cseq, e);
+      }
+      if (head === kept.length) {
+        kept = [];
+        head = 0;
+      } else if (head > kept.length / 2) {
+        kept = kept.slice(head);
+        head = 0;
       }
     },
     reply(cseq, type, frame) {
@@ -159,8 +170,9 @@ export function createOutbound(): Outbound {
       e.reject(error);
     },
     lose(error) {
-      const lost = [...kept, ...replies.values()];
+      const lost = [...kept.slice(head), ...replies.values()];
       kept = [];
+      head = 0;
       replies.clear();
       next = 1;
       acked = 0;
