@@ -41,6 +41,8 @@ export interface OutboundFrame {
 }
 
 interface Entry extends OutboundFrame {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: unknown;
   readonly reply: string | undefined;
   /** Written on some connection at least once (so the server may have it). */
   sent: boolean;
@@ -69,6 +71,11 @@ export interface Outbound {
   failed(cseq: number, error: ClientSendError): void;
   /** C3: the session is gone: every kept frame rejects, and numbering starts again at 1 for the next session. */
   lose(error: (maybeHandled: boolean) => ClientSendError): void;
+}
+
+/** An entry's frame on the wire (one function for every entry, not a closure each: thousands may be queued). */
+function frameText(this: Entry, sessionId: string): string {
+  return JSON.stringify({ type: this.type, header: { ...this.header, session_id: sessionId, cseq: this.cseq }, payload: this.payload });
 }
 
 export function createOutbound(): Outbound {
@@ -110,15 +117,7 @@ export function createOutbound(): Outbound {
     add(type, header, payload, reply) {
       const cseq = next++;
       return new Promise<unknown>((resolve, reject) => {
-        kept.push({
-          cseq,
-          type,
-          reply,
-          sent: false,
-          text: (sessionId) => JSON.stringify({ type, header: { ...header, session_id: sessionId, cseq }, payload }),
-          resolve,
-          reject,
-        });
+        kept.push({ cseq, type, header, payload, reply, sent: false, text: frameText, resolve, reject });
       });
     },
     unsent() {
