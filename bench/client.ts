@@ -65,6 +65,7 @@ const BACKOFFS: readonly { readonly label: string; readonly options: BackoffOpti
 const DEADLINE_MS = 240_000;
 const SENDS_M = intEnv('BENCH_SENDS') ?? (QUICK ? 2_000 : 10_000);
 const SEND_RUNS = QUICK ? 1 : 3;
+const WINDOWS = [1, 20, 100, 1000] as const;
 const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4').split(',').map((x) => x.trim()));
 
 const now = (): number => performance.timeOrigin + performance.now();
@@ -77,6 +78,7 @@ function quantile(xs: readonly number[], q: number): number {
   return s[Math.floor(i)]! + (s[Math.ceil(i)]! - s[Math.floor(i)]!) * (i - Math.floor(i));
 }
 const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+const fmtUs = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const fmtMs = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -245,16 +247,18 @@ async function cuts(url: string, transport: Transport, backoff: BackoffOptions):
   return { latency, detect, inOrder: stopped.inOrder === true };
 }
 
-/** Section 3: one run of m client → server sends; msgs/s, to every send resolved and every frame handled. */
-async function sends(url: string, transport: Transport, m: number, mode: SendMode): Promise<number> {
+/** Section 3: one run of m client → server sends: msgs/s, to every send resolved and every frame handled; CPU µs per send in each process. */
+async function sends(url: string, transport: Transport, m: number, mode: SendMode, inFlight?: number): Promise<{ rate: number; serverUs: number; clientUs: number }> {
   counted = 0;
   const handledAll = new Promise<number>((resolve) => (countWaiter = { target: m, resolve }));
-  const id = send({ cmd: 'sends', url, transport, m, mode });
+  const cpu = process.cpuUsage();
+  const id = send({ cmd: 'sends', url, transport, m, mode, ...(inFlight ? { inFlight } : {}) });
   const sent = await answerTo(id, 'sent', 120_000);
   const handledAt = await Promise.race([handledAll, sleep(30_000).then(() => NaN)]);
+  const used = process.cpuUsage(cpu);
   if (counted !== m) fail(new Error(`${transport} ${mode}: the handler saw ${counted} of ${m} sends`));
   countWaiter = undefined;
-  return (m / (Math.max(handledAt, sent.lastAt as number) - (sent.startAt as number))) * 1000;
+  return { rate: (m / (Math.max(handledAt, sent.lastAt as number) - (sent.startAt as number))) * 1000, serverUs: (used.user + used.system) / m, clientUs: (sent.cpuUs as number) / m };
 }
 
 /** Section 4: cut → all unacknowledged sends acknowledged, ms, CUT_RUNS times. */
@@ -306,15 +310,38 @@ const ALL_MODES: readonly SendMode[] = ['acked', 'ff', 'acked-all', 'ff-all', 'r
 // BENCH_MODES=acked,acked-all (for a profile of one side): the others print n/a.
 const MODES = ALL_MODES.filter((m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').includes(m));
 const sendRows: string[][] = [];
+const cpuRows: string[][] = [];
 for (const transport of SECTIONS.has('3') ? TRANSPORTS : []) {
   for (const mode of MODES) await sends(url, transport, Math.round(SENDS_M / 5), mode); // warm-up
-  const rates = new Map<SendMode, number[]>(MODES.map((m) => [m, []]));
-  for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) rates.get(mode)!.push(await sends(url, transport, SENDS_M, mode));
-  const [acked, ff, ackedAll, ffAll, raw] = ALL_MODES.map((m) => median(rates.get(m) ?? [])) as [number, number, number, number, number];
+  const runs = new Map<SendMode, { rate: number; serverUs: number; clientUs: number }[]>(MODES.map((m) => [m, []]));
+  for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) runs.get(mode)!.push(await sends(url, transport, SENDS_M, mode));
+  const of = (mode: SendMode, k: 'rate' | 'serverUs' | 'clientUs'): number => median((runs.get(mode) ?? []).map((x) => x[k]));
+  const [acked, ff, ackedAll, ffAll, raw] = ALL_MODES.map((m) => of(m, 'rate')) as [number, number, number, number, number];
   sendRows.push([transport, fmtInt(acked), fmtInt(ff), (acked / ff).toFixed(2), fmtInt(ackedAll), fmtInt(ffAll), (ackedAll / ffAll).toFixed(2), fmtInt(raw)]);
+  cpuRows.push([transport, ...ALL_MODES.map((m) => `${fmtUs(of(m, 'serverUs'))} / ${fmtUs(of(m, 'clientUs'))}`)]);
 }
 if (SECTIONS.has('3')) console.log(`\n3. Client → server: ${fmtInt(SENDS_M)} chat.send per run, timed to every send resolved and every frame handled; acked (C1–C3) and fire-and-forget (the client's send without C3), ${IN_FLIGHT} in flight and all at once, and a raw socket; alternating, median of ${SEND_RUNS}; ratio = acked / fire-and-forget, target ≥ 0.8`);
 if (SECTIONS.has('3')) console.log(table(['transport', `acked ${IN_FLIGHT}/s`, `fire-and-forget ${IN_FLIGHT}/s`, `ratio ${IN_FLIGHT}`, 'acked all/s', 'fire-and-forget all/s', 'ratio all', 'raw socket/s (extra)'], sendRows));
+if (SECTIONS.has('3')) console.log(`CPU per send, µs, server / client process (median; server from the command to the last frame handled, client until its last send resolved):`);
+if (SECTIONS.has('3')) console.log(table(['transport', ...ALL_MODES], cpuRows));
+
+// 3b. What the window buys: with W sends in flight an acknowledged sender makes at most W sends per
+// round trip (W / RTT); 1 in flight measures the round trip itself.
+const windowRows: string[][] = [];
+for (const transport of SECTIONS.has('3') ? TRANSPORTS : []) {
+  const row: string[] = [transport];
+  for (const w of WINDOWS) {
+    const m = w === 1 ? Math.round(SENDS_M / 10) : SENDS_M;
+    const got: Record<'acked' | 'ff', number[]> = { acked: [], ff: [] };
+    for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? (['acked', 'ff'] as const) : (['ff', 'acked'] as const)) got[mode].push((await sends(url, transport, m, mode, w)).rate);
+    const [a, f] = [median(got.acked), median(got.ff)];
+    row.push(`${fmtInt(a)} / ${fmtInt(f)} = ${(a / f).toFixed(2)}`);
+    if (w === 1) row.push(`${fmtUs(1e6 / a)} µs`);
+  }
+  windowRows.push(row);
+}
+if (SECTIONS.has('3')) console.log(`\n3b. Acked / fire-and-forget sends/s = ratio, by sends in flight (W); ${fmtInt(SENDS_M)} per run (${fmtInt(Math.round(SENDS_M / 10))} for W = 1), alternating, median of ${SEND_RUNS}; an acked sender makes at most W sends per round trip`);
+if (SECTIONS.has('3')) console.log(table(['transport', 'W = 1', 'acked round trip', ...WINDOWS.slice(1).map((w) => `W = ${w}`)], windowRows));
 
 const drainRows: string[][] = [];
 for (const transport of SECTIONS.has('4') ? TRANSPORTS : []) {

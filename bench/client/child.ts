@@ -9,7 +9,7 @@
  *   stream { url, transport, backoff }      → streaming {}      (a steady stream has started)
  *   arm    {}                               → armed {}, then resumed { reconnectingAt, firstAt, seq, lastBefore }
  *   stop   {}                               → stopped { count, inOrder }
- *   sends  { url, transport, m, mode }      → sent { startAt, lastAt }: m chat.send, each awaited;
+ *   sends  { url, transport, m, mode }      → sent { startAt, lastAt, cpuUs }: m chat.send, each awaited;
  *                                             `acked`: the generated client's send (resolved on the
  *                                             acknowledgement, C3), IN_FLIGHT at a time; `acked-all`: all
  *                                             m at once; `ff` / `ff-all`: the same through the client's
@@ -35,11 +35,11 @@ export type CommandBody =
   | { readonly cmd: 'stream'; readonly url: string; readonly transport: Transport; readonly backoff: BackoffOptions }
   | { readonly cmd: 'arm' }
   | { readonly cmd: 'stop' }
-  | { readonly cmd: 'sends'; readonly url: string; readonly transport: Transport; readonly m: number; readonly mode: SendMode }
+  | { readonly cmd: 'sends'; readonly url: string; readonly transport: Transport; readonly m: number; readonly mode: SendMode; readonly inFlight?: number }
   | { readonly cmd: 'flood'; readonly url: string; readonly transport: Transport }
   | { readonly cmd: 'drain' };
 export type Command = CommandBody & { readonly id: number };
-/** `acked`/`ff`: IN_FLIGHT at a time, each awaited; `-all`: every send at once, all awaited; `raw`: no client at all. */
+/** `acked`/`ff`: IN_FLIGHT (or the command's inFlight) at a time, each awaited; `-all`: every send at once, all awaited; `raw`: no client at all. */
 export type SendMode = 'acked' | 'acked-all' | 'ff' | 'ff-all' | 'raw';
 export type Answer = { readonly id: number; readonly type: string; readonly [key: string]: unknown };
 
@@ -48,6 +48,7 @@ export const PROGRESS_EVERY = 200;
 
 
 const now = (): number => performance.timeOrigin + performance.now();
+const cpuOf = (u: NodeJS.CpuUsage): number => u.user + u.system;
 const answer = (a: Answer): void => void process.send!(a);
 
 /** Opens a client and waits for its session. */
@@ -167,25 +168,28 @@ async function run(c: Command): Promise<void> {
     case 'sends': {
       if (c.mode === 'raw') {
         const startAt = now();
+        const cpu = process.cpuUsage();
         await rawSends(c.url, c.transport, c.m);
-        answer({ id: c.id, type: 'sent', startAt, lastAt: now() });
+        answer({ id: c.id, type: 'sent', startAt, lastAt: now(), cpuUs: cpuOf(process.cpuUsage(cpu)) });
         return;
       }
       lingering?.close();
       lingering = undefined;
-      const inFlight = c.mode.endsWith('-all') ? c.m : IN_FLIGHT;
+      const inFlight = c.mode.endsWith('-all') ? c.m : (c.inFlight ?? IN_FLIGHT);
       if (c.mode.startsWith('ff')) {
         const ff = await openFireAndForget(c.url, c.transport);
         const startAt = now();
+        const cpu = process.cpuUsage();
         await sendsOf(ff.send, c.m, inFlight);
-        answer({ id: c.id, type: 'sent', startAt, lastAt: now() });
+        answer({ id: c.id, type: 'sent', startAt, lastAt: now(), cpuUs: cpuOf(process.cpuUsage(cpu)) });
         lingering = ff; // closed by the next command, once the server has counted them all
         return;
       }
       const client = await open(c.url, c.transport);
       const startAt = now();
+      const cpu = process.cpuUsage();
       await sendsOf(client.send.chatSend, c.m, inFlight);
-      answer({ id: c.id, type: 'sent', startAt, lastAt: now(), acked: client.acked });
+      answer({ id: c.id, type: 'sent', startAt, lastAt: now(), acked: client.acked, cpuUs: cpuOf(process.cpuUsage(cpu)) });
       client.close();
       return;
     }
