@@ -260,6 +260,7 @@ async function cuts(url: string, transport: Transport, backoff: BackoffOptions):
 
 /** Section 3: one run of m client → server sends: msgs/s, to every send resolved and every frame handled; CPU µs per send in each process. */
 async function sends(url: string, transport: Transport, m: number, mode: SendMode, inFlight?: number): Promise<{ rate: number; serverUs: number; clientUs: number }> {
+  await sleep(50); // the previous run's closing connection and garbage are dealt with before this one starts
   counted = 0;
   const handledAll = new Promise<number>((resolve) => (countWaiter = { target: m, resolve }));
   const cpu = process.cpuUsage();
