@@ -22,6 +22,7 @@ import { createMemoryHistoryStore } from '../../generated/runtime/server/history
 import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
 import { createModuleServer } from '../../out-examples/serve-generated.js';
+import { accepted } from '../support/accepted.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -149,6 +150,7 @@ async function startTestServer(): Promise<TestServer> {
           if (i < n) setTimeout(tick, PACE_MS);
         };
         tick();
+        return accepted(message);
       },
       onError(error, where) {
         errors.push(`${where.type ?? 'request'}: ${String(error)}`);
