@@ -7,6 +7,7 @@
  */
 import { describeAll, fail, seqOf, type TransportContext } from '../context.js';
 import type { Received } from '../link.js';
+import type { PollLink } from '../poll-link.js';
 import { resumedHead, skip, transportCheck, type TransportCheck } from './check.js';
 import { handled, sendNumbered } from './delivery.js';
 
@@ -58,7 +59,8 @@ export const replyChecks: readonly TransportCheck[] = [
       const data = await handled(ctx, link, session, 1, 'the trigger with cseq 1');
       const live = theReply(data, type, 1, 'the trigger with cseq 1', false);
       link.drop();
-      const again = await ctx.resume(session, ctx.origin - 1);
+      // A poll link acknowledged what it had each time it polled again (Q5.3), never the reply: it came last.
+      const again = await ctx.resume(session, ctx.kind === 'poll' ? (link as PollLink).acked : ctx.origin - 1);
       await resumedHead(ctx, again, 'the resume from before the reply');
       const replay = await ctx.dataUntil(again, seqOf(data[data.length - 1]!) ?? ctx.origin, 'the replay');
       const replayed = replay.find((r) => seqOf(r) === seqOf(live));
