@@ -56,6 +56,7 @@ import { createAgentUiServer, type AgentUiContext } from '../generated/server.js
 import type { Answer, CommandBody, SendMode, Transport } from './client/child.js';
 import { COUNT_ME, IN_FLIGHT } from './client/sends.js';
 import { intEnv, QUICK } from './env.js';
+import { accepted } from '../tests/support/accepted.js';
 
 const N = intEnv('BENCH_N') ?? (QUICK ? 10_000 : 100_000);
 const RUNS = QUICK ? 1 : 3;
@@ -133,12 +134,15 @@ const agent = createAgentUiServer({
     chatSend(message, ctx) {
       if (message.payload.text === COUNT_ME) {
         if (++counted === countWaiter?.target) countWaiter.resolve(now());
-        return;
+        return accepted(message);
       }
       const spec = JSON.parse(message.payload.text) as { mode: 'burst'; n: number } | { mode: 'stream' };
-      if (spec.mode === 'burst') return burst(ctx, spec.n);
-      let i = 0;
-      streams.add(setInterval(() => emit(ctx, i++), 1));
+      if (spec.mode === 'burst') burst(ctx, spec.n);
+      else {
+        let i = 0;
+        streams.add(setInterval(() => emit(ctx, i++), 1));
+      }
+      return accepted(message); // C4: chat.send is answered by chat.accepted
     },
     uiAction() {},
   },
