@@ -4,6 +4,9 @@
  *
  *   node_modules/.bin/tsx bench/client.ts                 (BENCH_N=100000 by default)
  *   BENCH_QUICK=1 node_modules/.bin/tsx bench/client.ts   (a smoke run with small numbers)
+ *   BENCH_SECTIONS=3,4 BENCH_TRANSPORTS=websocket BENCH_SENDS=20000 node_modules/.bin/tsx bench/client.ts
+ *                                                         (only those sections and transports; sends per run;
+ *                                                         BENCH_MODES=acked,ff to time only those of section 3)
  *
  * 1. Throughput per transport: the client sends chat.send and the server emits N agent.events
  *    as fast as the client takes them: at most WINDOW messages not yet received (the client
@@ -16,12 +19,28 @@
  *    WebSocket, the SSE response or the pending poll) while it keeps emitting; measured from the
  *    cut to the client's first data message after it. Median of CUT_RUNS cuts per transport,
  *    for the client's default backoff and for a backoff that reconnects at once.
- * 3. Client → server sends per transport (C1–C3), SENDS_M chat.send, IN_FLIGHT at a time:
- *    `acked` is the generated client's send, resolved on the server's acknowledgement, timed to
- *    the last resolution; `fire-and-forget` writes the same frames unnumbered and waits for
- *    nothing (WebSocket), or POSTs them in batches one POST at a time (SSE, poll), timed to the
- *    server's handler seeing the last one. Alternating, median of SEND_RUNS each; the ratio is
- *    acked / fire-and-forget (target ≥ 0.8).
+ * 3. Client → server sends per transport (C1–C3): SENDS_M chat.send per run, each send awaited,
+ *    IN_FLIGHT at a time ("20 in flight") or all SENDS_M at once ("all"). Every run is timed from
+ *    the client's first send to the later of its last send resolving and the server's handler
+ *    seeing the last frame. Columns:
+ *    - `acked`: the generated client's `send.chatSend` (C1–C3: numbered, kept, resolved on the
+ *      server's acknowledgement).
+ *    - `fire-and-forget` (the baseline): the client's send path without C3
+ *      (client/fire-and-forget.ts): the generated validator, the client's framing without cseq,
+ *      the same generated transport, queued as the client queues (the sends of one turn in one
+ *      write; over HTTP one POST in flight, frames queued meanwhile in the next, up to
+ *      maxFramesPerPost); resolved when the transport took the frame (WebSocket: written; SSE,
+ *      poll: its POST answered), awaiting no acknowledgement — the server hands it over
+ *      unnumbered, without a store decision or an acknowledgement.
+ *    - `raw socket` (an extra, not the baseline): no client at all: one pre-serialized frame,
+ *      unvalidated and unnumbered, written SENDS_M times to a `ws` socket, or POSTed in full
+ *      batches one POST at a time (SSE, poll) — the floor of server and transport alone.
+ *    Modes alternate within each run (acked next to its fire-and-forget, the order reversed every
+ *    other run); rates are the median of SEND_RUNS; ratio = the median of each run's acked /
+ *    fire-and-forget in the same concurrency (paired; target ≥ 0.8). CPU µs per send in each
+ *    process (less moved by other load than wall time) show where a difference comes from.
+ *    3b: the same ratio by sends in flight (1, 20, 100, 1000): an acknowledged sender makes at
+ *    most W sends per round trip, and W = 1 measures that round trip.
  * 4. Cut → every unacknowledged send acknowledged: the client sends without end, IN_FLIGHT at a
  *    time; the server cuts its connection; measured from the cut to the client's acknowledged
  *    cseq reaching what it had queued (read over IPC right after the cut). Median of CUT_RUNS.
@@ -37,19 +56,22 @@ import { createAgentUiServer, type AgentUiContext } from '../generated/server.js
 import type { Answer, CommandBody, SendMode, Transport } from './client/child.js';
 import { COUNT_ME, IN_FLIGHT } from './client/sends.js';
 import { intEnv, QUICK } from './env.js';
+import { accepted } from '../tests/support/accepted.js';
 
 const N = intEnv('BENCH_N') ?? (QUICK ? 10_000 : 100_000);
 const RUNS = QUICK ? 1 : 3;
 const CUT_RUNS = QUICK ? 5 : 20;
 const WINDOW = 800;
-const TRANSPORTS: readonly Transport[] = ['websocket', 'sse', 'poll'];
+const TRANSPORTS: readonly Transport[] = (['websocket', 'sse', 'poll'] as const).filter((t) => !process.env.BENCH_TRANSPORTS || process.env.BENCH_TRANSPORTS.split(',').includes(t));
 const BACKOFFS: readonly { readonly label: string; readonly options: BackoffOptions }[] = [
   { label: 'default: initialMs 250, maxMs 10000, factor 2, full jitter', options: {} },
   { label: 'initialMs 0: reconnect at once', options: { initialMs: 0 } },
 ];
-const DEADLINE_MS = 240_000;
-const SENDS_M = QUICK ? 2_000 : 10_000;
-const SEND_RUNS = QUICK ? 1 : 3;
+const DEADLINE_MS = 480_000;
+const SENDS_M = intEnv('BENCH_SENDS') ?? (QUICK ? 2_000 : 10_000);
+const SEND_RUNS = QUICK ? 1 : 5;
+const WINDOWS = [1, 20, 100, 1000] as const;
+const SECTIONS = new Set((process.env.BENCH_SECTIONS ?? '1,2,3,4').split(',').map((x) => x.trim()));
 
 const now = (): number => performance.timeOrigin + performance.now();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -61,6 +83,14 @@ function quantile(xs: readonly number[], q: number): number {
   return s[Math.floor(i)]! + (s[Math.ceil(i)]! - s[Math.floor(i)]!) * (i - Math.floor(i));
 }
 const fmtInt = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : 'n/a');
+/**
+ * Section 3's ratio: the median over runs of acked / fire-and-forget measured back to back in the
+ * same run (paired), which a load that comes and goes on a shared machine moves far less than a
+ * ratio of two medians.
+ */
+const pairedRatio = (acked: readonly number[], ff: readonly number[]): number => median(acked.map((a, i) => a / ff[i]!));
+const fmtRatio = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
+const fmtUs = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 const fmtMs = (n: number): string => (Number.isFinite(n) ? n.toFixed(1) : 'n/a');
 
 function table(headers: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -104,12 +134,15 @@ const agent = createAgentUiServer({
     chatSend(message, ctx) {
       if (message.payload.text === COUNT_ME) {
         if (++counted === countWaiter?.target) countWaiter.resolve(now());
-        return;
+        return accepted(message);
       }
       const spec = JSON.parse(message.payload.text) as { mode: 'burst'; n: number } | { mode: 'stream' };
-      if (spec.mode === 'burst') return burst(ctx, spec.n);
-      let i = 0;
-      streams.add(setInterval(() => emit(ctx, i++), 1));
+      if (spec.mode === 'burst') burst(ctx, spec.n);
+      else {
+        let i = 0;
+        streams.add(setInterval(() => emit(ctx, i++), 1));
+      }
+      return accepted(message); // C4: chat.send is answered by chat.accepted
     },
     uiAction() {},
   },
@@ -229,16 +262,19 @@ async function cuts(url: string, transport: Transport, backoff: BackoffOptions):
   return { latency, detect, inOrder: stopped.inOrder === true };
 }
 
-/** Section 3: one run of m client → server sends; msgs/s. */
-async function sends(url: string, transport: Transport, m: number, mode: SendMode): Promise<number> {
+/** Section 3: one run of m client → server sends: msgs/s, to every send resolved and every frame handled; CPU µs per send in each process. */
+async function sends(url: string, transport: Transport, m: number, mode: SendMode, inFlight?: number): Promise<{ rate: number; serverUs: number; clientUs: number }> {
+  await sleep(50); // the previous run's closing connection and garbage are dealt with before this one starts
   counted = 0;
   const handledAll = new Promise<number>((resolve) => (countWaiter = { target: m, resolve }));
-  const id = send({ cmd: 'sends', url, transport, m, mode });
+  const cpu = process.cpuUsage();
+  const id = send({ cmd: 'sends', url, transport, m, mode, ...(inFlight ? { inFlight } : {}) });
   const sent = await answerTo(id, 'sent', 120_000);
-  const lastAt = mode === 'raw' ? await handledAll : (sent.lastAt as number);
+  const handledAt = await Promise.race([handledAll, sleep(30_000).then(() => NaN)]);
+  const used = process.cpuUsage(cpu);
   if (counted !== m) fail(new Error(`${transport} ${mode}: the handler saw ${counted} of ${m} sends`));
   countWaiter = undefined;
-  return (m / (lastAt - (sent.startAt as number))) * 1000;
+  return { rate: (m / (Math.max(handledAt, sent.lastAt as number) - (sent.startAt as number))) * 1000, serverUs: (used.user + used.system) / m, clientUs: (sent.cpuUs as number) / m };
 }
 
 /** Section 4: cut → all unacknowledged sends acknowledged, ms, CUT_RUNS times. */
@@ -266,17 +302,17 @@ console.log(`bench/client — generated server (this process) → generated clie
 console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${QUICK ? 'QUICK run' : 'full run'}\n`);
 
 const rows: string[][] = [];
-for (const transport of TRANSPORTS) {
+for (const transport of SECTIONS.has('1') ? TRANSPORTS : []) {
   await throughput(url, transport, Math.max(2_000, Math.round(N / 10))); // warm-up
   const runs: { rate: number; ms: number; inOrder: boolean }[] = [];
   for (let r = 0; r < RUNS; r++) runs.push(await throughput(url, transport, N));
   const mid = [...runs].sort((a, b) => a.rate - b.rate)[Math.floor(runs.length / 2)]!;
   rows.push([transport, fmtInt(mid.rate), fmtInt(mid.ms), fmtInt(Math.min(...runs.map((x) => x.rate))), fmtInt(Math.max(...runs.map((x) => x.rate))), runs.every((x) => x.inOrder) ? `yes (${RUNS}×)` : 'NO']);
 }
-console.log(`1. Throughput: N = ${fmtInt(N)} agent.events per run, at most ${WINDOW} in flight; median of ${RUNS} run(s) after a warm-up`);
-console.log(table(['transport', 'msgs/s', 'ms', 'min msgs/s', 'max msgs/s', `exactly 1..N in order`], rows));
+if (SECTIONS.has('1')) console.log(`1. Throughput: N = ${fmtInt(N)} agent.events per run, at most ${WINDOW} in flight; median of ${RUNS} run(s) after a warm-up`);
+if (SECTIONS.has('1')) console.log(table(['transport', 'msgs/s', 'ms', 'min msgs/s', 'max msgs/s', `exactly 1..N in order`], rows));
 
-for (const [i, b] of BACKOFFS.entries()) {
+for (const [i, b] of SECTIONS.has('2') ? BACKOFFS.entries() : []) {
   const cutRows: string[][] = [];
   for (const transport of TRANSPORTS) {
     const r = await cuts(url, transport, b.options);
@@ -286,31 +322,51 @@ for (const [i, b] of BACKOFFS.entries()) {
   console.log(table(['transport', 'median', 'p90', 'min', 'max', 'cut → client notices (median)', 'stream in order'], cutRows));
 }
 
+const ALL_MODES: readonly SendMode[] = ['acked', 'ff', 'acked-all', 'ff-all', 'raw'];
+// BENCH_MODES=acked,acked-all (for a profile of one side): the others print n/a.
+const MODES = ALL_MODES.filter((m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').includes(m));
 const sendRows: string[][] = [];
-for (const transport of TRANSPORTS) {
-  await sends(url, transport, Math.round(SENDS_M / 5), 'acked'); // warm-up
-  await sends(url, transport, Math.round(SENDS_M / 5), 'raw');
-  const acked: number[] = [];
-  const all: number[] = [];
-  const raw: number[] = [];
-  for (let r = 0; r < SEND_RUNS; r++) {
-    acked.push(await sends(url, transport, SENDS_M, 'acked'));
-    all.push(await sends(url, transport, SENDS_M, 'acked-all'));
-    raw.push(await sends(url, transport, SENDS_M, 'raw'));
-  }
-  const f = median(raw);
-  sendRows.push([transport, fmtInt(median(acked)), fmtInt(median(all)), fmtInt(f), (median(acked) / f).toFixed(2), (median(all) / f).toFixed(2)]);
+const cpuRows: string[][] = [];
+for (const transport of SECTIONS.has('3') ? TRANSPORTS : []) {
+  for (const mode of MODES) await sends(url, transport, Math.round(SENDS_M / 5), mode); // warm-up
+  const runs = new Map<SendMode, { rate: number; serverUs: number; clientUs: number }[]>(MODES.map((m) => [m, []]));
+  for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) runs.get(mode)!.push(await sends(url, transport, SENDS_M, mode));
+  const of = (mode: SendMode, k: 'rate' | 'serverUs' | 'clientUs'): number => median((runs.get(mode) ?? []).map((x) => x[k]));
+  const [acked, ff, ackedAll, ffAll, raw] = ALL_MODES.map((m) => of(m, 'rate')) as [number, number, number, number, number];
+  const paired = (a: SendMode, f: SendMode): number => pairedRatio((runs.get(a) ?? []).map((x) => x.rate), (runs.get(f) ?? []).map((x) => x.rate));
+  sendRows.push([transport, fmtInt(acked), fmtInt(ff), fmtRatio(paired('acked', 'ff')), fmtInt(ackedAll), fmtInt(ffAll), fmtRatio(paired('acked-all', 'ff-all')), fmtInt(raw)]);
+  cpuRows.push([transport, ...ALL_MODES.map((m) => `${fmtUs(of(m, 'serverUs'))} / ${fmtUs(of(m, 'clientUs'))}`)]);
 }
-console.log(`\n3. Client → server: ${fmtInt(SENDS_M)} chat.send per run; acked (C3) ${IN_FLIGHT} in flight, acked all at once, and fire-and-forget, alternating, median of ${SEND_RUNS}; ratio = acked / fire-and-forget, target ≥ 0.8`);
-console.log(table(['transport', `acked (${IN_FLIGHT} in flight)/s`, 'acked (all at once)/s', 'fire-and-forget/s', `ratio (${IN_FLIGHT})`, 'ratio (all)'], sendRows));
+if (SECTIONS.has('3')) console.log(`\n3. Client → server: ${fmtInt(SENDS_M)} chat.send per run, timed to every send resolved and every frame handled; acked (C1–C3) and fire-and-forget (the client's send without C3), ${IN_FLIGHT} in flight and all at once, and a raw socket; alternating, median of ${SEND_RUNS}; ratio = median of each run's acked / fire-and-forget (paired), target ≥ 0.8`);
+if (SECTIONS.has('3')) console.log(table(['transport', `acked ${IN_FLIGHT}/s`, `fire-and-forget ${IN_FLIGHT}/s`, `ratio ${IN_FLIGHT}`, 'acked all/s', 'fire-and-forget all/s', 'ratio all', 'raw socket/s (extra)'], sendRows));
+if (SECTIONS.has('3')) console.log(`CPU per send, µs, server / client process (median; server from the command to the last frame handled, client until its last send resolved):`);
+if (SECTIONS.has('3')) console.log(table(['transport', ...ALL_MODES], cpuRows));
+
+// 3b. What the window buys: with W sends in flight an acknowledged sender makes at most W sends per
+// round trip (W / RTT); 1 in flight measures the round trip itself.
+const windowRows: string[][] = [];
+for (const transport of SECTIONS.has('3') ? TRANSPORTS : []) {
+  const row: string[] = [transport];
+  for (const w of WINDOWS) {
+    const m = w === 1 ? Math.round(SENDS_M / 10) : SENDS_M;
+    const got: Record<'acked' | 'ff', number[]> = { acked: [], ff: [] };
+    for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? (['acked', 'ff'] as const) : (['ff', 'acked'] as const)) got[mode].push((await sends(url, transport, m, mode, w)).rate);
+    const [a, f] = [median(got.acked), median(got.ff)];
+    row.push(`${fmtInt(a)} / ${fmtInt(f)} = ${fmtRatio(pairedRatio(got.acked, got.ff))}`);
+    if (w === 1) row.push(`${fmtUs(1e6 / a)} µs`);
+  }
+  windowRows.push(row);
+}
+if (SECTIONS.has('3')) console.log(`\n3b. Acked / fire-and-forget sends/s = ratio, by sends in flight (W); ${fmtInt(SENDS_M)} per run (${fmtInt(Math.round(SENDS_M / 10))} for W = 1), alternating, median of ${SEND_RUNS}, ratio paired; an acked sender makes at most W sends per round trip`);
+if (SECTIONS.has('3')) console.log(table(['transport', 'W = 1', 'acked round trip', ...WINDOWS.slice(1).map((w) => `W = ${w}`)], windowRows));
 
 const drainRows: string[][] = [];
-for (const transport of TRANSPORTS) {
+for (const transport of SECTIONS.has('4') ? TRANSPORTS : []) {
   const r = await sendCuts(url, transport);
   drainRows.push([transport, fmtMs(median(r)), fmtMs(quantile(r, 0.9)), fmtMs(Math.min(...r)), fmtMs(Math.max(...r))]);
 }
-console.log(`\n4. Server-side cut → every send queued by then acknowledged, ms; ${CUT_RUNS} cuts per transport, ${IN_FLIGHT} sends in flight, backoff initialMs 0`);
-console.log(table(['transport', 'median', 'p90', 'min', 'max'], drainRows));
+if (SECTIONS.has('4')) console.log(`\n4. Server-side cut → every send queued by then acknowledged, ms; ${CUT_RUNS} cuts per transport, ${IN_FLIGHT} sends in flight, backoff initialMs 0`);
+if (SECTIONS.has('4')) console.log(table(['transport', 'median', 'p90', 'min', 'max'], drainRows));
 
 console.log(`\n(total ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 clearTimeout(deadline);

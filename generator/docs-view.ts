@@ -49,8 +49,9 @@ function fieldView(f: FieldModel): { name: string; typeLabel: string; required: 
 
 function messageView(m: MessageModel) {
   const { type, typeName, memberName, direction, role, sequenced, kernel, summary, description } = m;
+  const reply = m.reply ?? '';
   const fields = { headerFields: m.headerFields.map(fieldView), fields: m.payloadFields.map(fieldView), variants: m.payloadVariants.map((v) => ({ label: v.label, fields: v.fields.map(fieldView) })) };
-  return { type, typeName, memberName, direction, fromServer: direction === 'server-to-client', role, sequenced, kernel, summary, description, headerType: m.headerTypeName ?? '', ...fields };
+  return { type, typeName, memberName, direction, fromServer: direction === 'server-to-client', role, sequenced, kernel, summary, description, reply, headerType: m.headerTypeName ?? '', ...fields };
 }
 
 function headerOf(m: MessageModel | undefined) {
@@ -203,7 +204,7 @@ export function docsView(model: ContractModel) {
       capabilities: model.capabilities,
     },
     transports: transportsView(model),
-    messages: { all: [...serverData, ...serverControl, ...client], serverData, serverControl, client },
+    messages: { all: [...serverData, ...serverControl, ...client], serverData, serverControl, client, replied: client.filter((m) => m.reply !== '') },
     headers: {
       data: headerOf(model.messages.find((m) => m.sequenced)),
       control: headerOf(model.messages.find((m) => m.direction === 'server-to-client' && !m.sequenced)),

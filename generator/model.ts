@@ -126,6 +126,12 @@ export interface ConformanceModel {
    * every server-to-client data message, by type (the runtime stamps seq and session_id).
    */
   readonly samples: readonly { readonly type: string; readonly payload: unknown }[];
+  /**
+   * C4: when the trigger declares a reply, the last of the `produces` data messages is that reply,
+   * naming the trigger's cseq; its payload is the reply message's first example. Replies are not
+   * among `samples`: they are only ever sent as an answer.
+   */
+  readonly reply?: { readonly type: string; readonly payload: unknown };
 }
 
 /** The protocol parameters, as the runtime's descriptor declares them. */
@@ -180,15 +186,16 @@ export function buildModel(spec: LoadedSpec, specLabel: string): ContractModel {
     return [{ kind, path: t.path, ...('messagesPath' in t ? { messagesPath: t.messagesPath } : {}), ...('holdMs' in t ? { holdMs: t.holdMs } : {}) }];
   });
 
+  const triggerReply = c.conformance ? messages.find((m) => m.type === c.conformance!.trigger.type)?.reply : undefined;
+  const payloadsOf = (m: (typeof messages)[number]): unknown[] => m.examples.map((e) => (e as { payload?: unknown } | null)?.payload).filter((p) => p !== undefined);
+  const replyPayload = triggerReply === undefined ? undefined : messages.filter((m) => m.type === triggerReply).flatMap(payloadsOf)[0];
   const conformance: ConformanceModel | undefined = c.conformance
     ? {
         trigger: { type: c.conformance.trigger.type, payload: c.conformance.trigger.payload },
         produces: c.conformance.produces,
         history: (c.conformance.history ?? []).map((h) => ({ endpoint: h.endpoint, params: h.params, minItems: h.minItems })),
-        samples: messages
-          .filter((m) => m.sequenced)
-          .flatMap((m) => m.examples.map((e) => ({ type: m.type, payload: (e as { payload?: unknown } | null)?.payload })))
-          .filter((s) => s.payload !== undefined),
+        samples: messages.filter((m) => m.sequenced && m.type !== triggerReply).flatMap((m) => payloadsOf(m).map((payload) => ({ type: m.type, payload }))),
+        ...(triggerReply !== undefined && replyPayload !== undefined ? { reply: { type: triggerReply, payload: replyPayload } } : {}),
       }
     : undefined;
 

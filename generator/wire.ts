@@ -84,6 +84,7 @@ export const UNCHECKED_STATEMENTS: Readonly<Record<string, string>> = {
   'C1.1': 'numbering frames is what a client does; the server side of it is checked by C2.2 and C2.3',
   'C2.1': 'checked inside C2.2, C2.3 and C2.4 (every one of them reads the acknowledgement)',
   'C2.5': 'handler order and failures are the application\'s code; the conformance trigger cannot fail on request',
+  'C4.3': 'handler failures are the application\'s code; the conformance trigger cannot fail on request',
   'A1.1': 'whom a server lets in is the application\'s decision; the probe sends the credentials it is given (--header)',
   'A3.1': 'which requests the application refuses is its own decision; the probe cannot make it refuse one',
   'A4.1': 'every poll and POST check sends the token as Resume-Token and the application\'s credentials beside it',

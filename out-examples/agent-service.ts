@@ -58,7 +58,8 @@ const PAUSE_LABEL = '/children/5/props/label';
 
 interface Agent {
   pause(paused: boolean): void;
-  ask(text: string): void;
+  /** Queues a question; returns the id of the turn that will answer it. */
+  ask(text: string): string;
   stop(): void;
 }
 
@@ -113,6 +114,7 @@ function startAgent(ctx: AgentUiContext<string>, onError: (error: unknown) => vo
     },
     ask(text) {
       question = text;
+      return `turn-${turn + 1}`;
     },
     stop() {
       stopped = true;
@@ -147,9 +149,11 @@ export async function startAgentService(options: { port?: number; host?: string 
         agents.add(agent);
         ctx.session.data.set('agent', agent);
       },
+      // C4: chat.send is answered by chat.accepted, the ids given to the message and to the turn that answers it.
       chatSend(message, ctx) {
-        history.append(message.payload.conversation_id, { role: 'user', chunk: { kind: 'text', text: message.payload.text } });
-        agentOf(ctx)?.ask(message.payload.text);
+        const stored = history.append(message.payload.conversation_id, { role: 'user', chunk: { kind: 'text', text: message.payload.text } });
+        const turnId = agentOf(ctx)?.ask(message.payload.text) ?? 'turn-0';
+        return { conversation_id: message.payload.conversation_id, message_id: `m-${stored.seq}`, turn_id: turnId };
       },
       uiAction(message, ctx) {
         if (message.payload.component_id !== 'pause') return;

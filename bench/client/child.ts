@@ -9,11 +9,15 @@
  *   stream { url, transport, backoff }      → streaming {}      (a steady stream has started)
  *   arm    {}                               → armed {}, then resumed { reconnectingAt, firstAt, seq, lastBefore }
  *   stop   {}                               → stopped { count, inOrder }
- *   sends  { url, transport, m, mode }      → sent { startAt, lastAt }: m chat.send; `acked`: the
- *                                             generated client's send (resolved on the acknowledgement,
- *                                             C3), IN_FLIGHT at a time; `acked-all`: all m at once; `raw`: unnumbered frames written
- *                                             fire-and-forget (WebSocket) or POSTed in batches, one POST
- *                                             at a time (SSE, poll) — the at-most-once way, for comparison
+ *   sends  { url, transport, m, mode }      → sent { startAt, lastAt, cpuUs }: m chat.send, each awaited;
+ *                                             `acked`: the generated client's send (resolved on the
+ *                                             acknowledgement, C3), IN_FLIGHT at a time; `acked-all`: all
+ *                                             m at once; `ff` / `ff-all`: the same through the client's
+ *                                             send path without C3 (fire-and-forget.ts: validated, framed
+ *                                             unnumbered, resolved when the transport took it);
+ *                                             `raw`: unnumbered, unvalidated frames written straight to a
+ *                                             `ws` socket (WebSocket) or POSTed in batches, one POST at a
+ *                                             time (SSE, poll) — the floor under any client
  *   flood  { url, transport }               → flooding {}: the generated client sends without end, IN_FLIGHT at a time
  *   drain  {}                               → drained { at, target }: once every send queued so far is acknowledged
  */
@@ -21,6 +25,7 @@ import WebSocket from 'ws';
 import type { BackoffOptions } from '../../generated/runtime/client/backoff.js';
 import { createAgentUiClient, type AgentUiClient } from '../../generated/client.js';
 import { contract } from '../../generated/contract.js';
+import { openFireAndForget } from './fire-and-forget.js';
 import { COUNT_ME, IN_FLIGHT } from './sends.js';
 
 export type Transport = 'websocket' | 'sse' | 'poll';
@@ -30,12 +35,12 @@ export type CommandBody =
   | { readonly cmd: 'stream'; readonly url: string; readonly transport: Transport; readonly backoff: BackoffOptions }
   | { readonly cmd: 'arm' }
   | { readonly cmd: 'stop' }
-  | { readonly cmd: 'sends'; readonly url: string; readonly transport: Transport; readonly m: number; readonly mode: SendMode }
+  | { readonly cmd: 'sends'; readonly url: string; readonly transport: Transport; readonly m: number; readonly mode: SendMode; readonly inFlight?: number }
   | { readonly cmd: 'flood'; readonly url: string; readonly transport: Transport }
   | { readonly cmd: 'drain' };
 export type Command = CommandBody & { readonly id: number };
-/** `acked`: IN_FLIGHT at a time, each awaited; `acked-all`: every send at once, all awaited; `raw`: fire-and-forget. */
-export type SendMode = 'acked' | 'acked-all' | 'raw';
+/** `acked`/`ff`: IN_FLIGHT (or the command's inFlight) at a time, each awaited; `-all`: every send at once, all awaited; `raw`: no client at all. */
+export type SendMode = 'acked' | 'acked-all' | 'ff' | 'ff-all' | 'raw';
 export type Answer = { readonly id: number; readonly type: string; readonly [key: string]: unknown };
 
 /** The client reports its count this often in a burst (the server's flow control). */
@@ -43,6 +48,7 @@ export const PROGRESS_EVERY = 200;
 
 
 const now = (): number => performance.timeOrigin + performance.now();
+const cpuOf = (u: NodeJS.CpuUsage): number => u.user + u.system;
 const answer = (a: Answer): void => void process.send!(a);
 
 /** Opens a client and waits for its session. */
@@ -72,15 +78,16 @@ function track(client: AgentUiClient, onEach: (seq: number, at: number) => void)
 }
 
 let streaming: { client: AgentUiClient; stats: { readonly count: number; readonly inOrder: boolean } } | undefined;
+let lingering: { close(): void } | undefined;
 let flooding: { client: AgentUiClient; queued: number; stop: boolean } | undefined;
 
-/** m chat.send through the generated client, `inFlight` at a time; resolves when the last one is acknowledged. */
-async function ackedSends(client: AgentUiClient, m: number, inFlight: number): Promise<void> {
+/** m sends, `inFlight` at a time; resolves when the last one resolved. */
+async function sendsOf(send: (payload: { conversation_id: string; text: string }) => Promise<unknown>, m: number, inFlight: number): Promise<void> {
   let queued = 0;
   const worker = async (): Promise<void> => {
     while (queued < m) {
       queued++;
-      await client.send.chatSend({ conversation_id: 'bench', text: COUNT_ME });
+      await send({ conversation_id: 'bench', text: COUNT_ME });
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
@@ -98,7 +105,7 @@ async function rawSends(url: string, transport: Transport, m: number): Promise<v
     const text = frame(hello.payload.session_id);
     for (let i = 0; i < m; i++) ws.send(text);
     while (ws.bufferedAmount > 0) await new Promise((r) => setTimeout(r, 1));
-    ws.close(1000);
+    lingering = { close: () => ws.close(1000) }; // closed by the next command, once the server has counted them all
     return;
   }
   // SSE and poll send by POST: the session from a poll's hello, then batches of maxFramesPerPost frames, one POST at a time (as the client does).
@@ -161,14 +168,28 @@ async function run(c: Command): Promise<void> {
     case 'sends': {
       if (c.mode === 'raw') {
         const startAt = now();
+        const cpu = process.cpuUsage();
         await rawSends(c.url, c.transport, c.m);
-        answer({ id: c.id, type: 'sent', startAt, lastAt: now() });
+        answer({ id: c.id, type: 'sent', startAt, lastAt: now(), cpuUs: cpuOf(process.cpuUsage(cpu)) });
+        return;
+      }
+      lingering?.close();
+      lingering = undefined;
+      const inFlight = c.mode.endsWith('-all') ? c.m : (c.inFlight ?? IN_FLIGHT);
+      if (c.mode.startsWith('ff')) {
+        const ff = await openFireAndForget(c.url, c.transport);
+        const startAt = now();
+        const cpu = process.cpuUsage();
+        await sendsOf(ff.send, c.m, inFlight);
+        answer({ id: c.id, type: 'sent', startAt, lastAt: now(), cpuUs: cpuOf(process.cpuUsage(cpu)) });
+        lingering = ff; // closed by the next command, once the server has counted them all
         return;
       }
       const client = await open(c.url, c.transport);
       const startAt = now();
-      await ackedSends(client, c.m, c.mode === 'acked' ? IN_FLIGHT : c.m);
-      answer({ id: c.id, type: 'sent', startAt, lastAt: now(), acked: client.acked });
+      const cpu = process.cpuUsage();
+      await sendsOf(client.send.chatSend, c.m, inFlight);
+      answer({ id: c.id, type: 'sent', startAt, lastAt: now(), acked: client.acked, cpuUs: cpuOf(process.cpuUsage(cpu)) });
       client.close();
       return;
     }
@@ -212,3 +233,5 @@ process.on('message', (c: Command) => {
   run(c).catch((err: Error) => answer({ id: c.id, type: 'error', message: err.message }));
 });
 answer({ id: 0, type: 'ready' });
+// Exit on the parent's kill by returning, so that `node --cpu-prof` can write this process's profile.
+process.on('SIGTERM', () => process.exit(0));

@@ -13,6 +13,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createAgentUiServer } from '../../generated/server.js';
 import { memory, serveCommands, type Command, type Reply } from '../server/common.js';
+import { accepted } from '../../tests/support/accepted.js';
 
 if (!process.connected) process.exit(0);
 process.on('disconnect', () => process.exit(0));
@@ -27,6 +28,7 @@ const server = createAgentUiServer({
     async chatSend(message) {
       if (message.payload.text === 'block') await gate;
       handled++;
+      return accepted(message);
     },
     uiAction() {},
   },

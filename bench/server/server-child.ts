@@ -22,6 +22,7 @@ import type { WebSocket } from 'ws';
 import type { Socket as SocketIoSocket } from 'socket.io';
 import type { AgentUiServer } from '../../generated/server.js';
 import { hrEpoch, immediate, memory, PAYLOAD, rawFrame, serveCommands, sleep, type Command } from './common.js';
+import { accepted } from '../../tests/support/accepted.js';
 
 // Never outlive the benchmark: exit as soon as the parent's IPC channel goes, even mid-start.
 if (!process.connected) process.exit(0);
@@ -87,7 +88,7 @@ if (kind === 'generated' || kind === 'generated-auth') {
   const server: AgentUiServer<string> = createAgentUiServer<string>({
     ...(kind === 'generated-auth' ? { authenticate } : {}),
     handlers: {
-      chatSend() {},
+      chatSend: accepted,
       uiAction() {},
       onSessionStart() {},
     },

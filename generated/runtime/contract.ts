@@ -42,13 +42,16 @@ export interface HistoryDescriptor {
 /**
  * x-contract.conformance: how `contractgen probe` makes a server produce data. A server created
  * with `conformance: true` answers a frame equal to `trigger` by emitting `produces` data
- * messages, taking the payloads from `samples` in turn.
+ * messages, taking the payloads from `samples` in turn (the last is the trigger's reply when it
+ * declares one, C4).
  */
 export interface ConformanceDescriptor {
   readonly trigger: { readonly type: string; readonly payload: unknown };
   readonly produces: number;
   /** Data payloads from the spec's examples, by message type. */
   readonly samples: readonly { readonly type: string; readonly payload: unknown }[];
+  /** C4: the trigger's declared reply, sent last of the `produces` messages, naming the trigger's cseq. */
+  readonly reply?: { readonly type: string; readonly payload: unknown };
   /** Logs a probed server must hold (W1–W5); the server is given them, the runtime never writes them. */
   readonly history: readonly { readonly endpoint: string; readonly params: Readonly<Record<string, string>>; readonly minItems: number }[];
 }

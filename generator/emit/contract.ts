@@ -41,6 +41,7 @@ export function contractDescriptor(model: ContractModel): ContractDescriptor {
             trigger: model.conformance.trigger,
             produces: model.conformance.produces,
             samples: model.conformance.samples,
+            ...(model.conformance.reply ? { reply: model.conformance.reply } : {}),
             history: model.conformance.history,
           },
         }

@@ -121,7 +121,7 @@ export function emitPython(model: ContractModel): GeneratedFile[] {
   );
   const c = model.conformance;
   const conformance = c
-    ? py`ConformanceDescriptor(\n        trigger_type=${c.trigger.type},\n        trigger_payload=${c.trigger.payload},\n        produces=${c.produces},\n        samples=${tuple(c.samples.map((s) => py`ConformanceSample(type=${s.type}, payload=${pyLiteral(s.payload)})`))},\n        history=${tuple(c.history.map((h) => py`ConformanceHistory(endpoint=${h.endpoint}, params=${h.params}, min_items=${h.minItems})`))},\n    )`
+    ? py`ConformanceDescriptor(\n        trigger_type=${c.trigger.type},\n        trigger_payload=${c.trigger.payload},\n        produces=${c.produces},\n        samples=${tuple(c.samples.map((s) => py`ConformanceSample(type=${s.type}, payload=${pyLiteral(s.payload)})`))},\n        history=${tuple(c.history.map((h) => py`ConformanceHistory(endpoint=${h.endpoint}, params=${h.params}, min_items=${h.minItems})`))},${c.reply ? py`\n        reply=ConformanceSample(type=${c.reply.type}, payload=${pyLiteral(c.reply.payload)}),` : new PyCode('')}\n    )`
     : new PyCode('None');
 
   // --- server ------------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ import { historyChecks } from './checks/history.js';
 import { identityChecks } from './checks/identity.js';
 import { lifetimeChecks } from './checks/lifetime.js';
 import { replayChecks } from './checks/replay.js';
+import { replyChecks } from './checks/reply.js';
 import { resumeChecks } from './checks/resume.js';
 import { sequenceChecks } from './checks/sequence.js';
 import { sessionChecks } from './checks/session.js';
@@ -24,7 +25,7 @@ export type { HistoryCheck, ProbeCheck, TransportCheck } from './checks/check.js
 export { historyChecks };
 
 /** Transport checks in run order: the audits last, since they read what the others received. */
-export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...lifetimeChecks, ...sequenceChecks, ...resumeChecks, ...replayChecks, ...deliveryChecks, ...identityChecks, ...frameChecks, ...auditChecks];
+export const transportChecks: readonly TransportCheck[] = [...helloChecks, ...sessionChecks, ...lifetimeChecks, ...sequenceChecks, ...resumeChecks, ...replayChecks, ...deliveryChecks, ...replyChecks, ...identityChecks, ...frameChecks, ...auditChecks];
 
 export const checks: readonly ProbeCheck[] = [...transportChecks, ...historyChecks];
 

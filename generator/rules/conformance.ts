@@ -76,6 +76,18 @@ export const conformanceRules: LintRule[] = [
     },
   },
   {
+    id: 'conformance-reply-example',
+    rule: 'C4',
+    sentence: 'When the conformance trigger declares a reply, the reply message has an example, which a server in conformance mode sends as that reply.',
+    check(ctx) {
+      const c = block(ctx);
+      const reply = c ? ctx.messages.find((m) => m.type === c.trigger.type && m.direction === 'client-to-server')?.reply : undefined;
+      const target = reply === undefined ? undefined : ctx.messages.find((m) => m.type === reply);
+      if (!target || (Array.isArray(target.schema.examples) && target.schema.examples.some((e) => isSchemaObject(e) && e.payload !== undefined))) return [];
+      return [{ pointer: `${target.pointer}`, message: `the conformance trigger ${c!.trigger.type} declares the reply ${reply}, which has no example: a server in conformance mode has nothing to answer it with (C4)`, hint: `add an example (with a payload) to ${target.defName}` }];
+    },
+  },
+  {
     id: 'conformance-history',
     rule: 'W1',
     sentence: 'Each conformance history log names a history endpoint of the spec and gives every path parameter a value its schema accepts.',

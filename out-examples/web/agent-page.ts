@@ -178,10 +178,11 @@ $('ask').onsubmit = (event) => {
   const text = input.value.trim();
   if (!text) return;
   input.value = '';
-  // The handler stores the question when the frame arrives; look again a moment later.
+  // send resolves to chat.accepted (C4): the handler has stored the question by then.
   void client.send
     .chatSend({ conversation_id: 'demo', text })
-    .then(() => setTimeout(() => void questions.sync().then(showQuestions), 300))
+    .then(() => questions.sync())
+    .then(showQuestions)
     .catch(sendFailed);
 };
 

@@ -60,13 +60,16 @@ class ConformanceHistory:
 class ConformanceDescriptor:
     """x-contract.conformance: how ``contractgen probe`` makes a server produce data. A server
     created with ``conformance=True`` answers a frame equal to ``trigger`` by emitting
-    ``produces`` data messages, taking the payloads from ``samples`` in turn."""
+    ``produces`` data messages, taking the payloads from ``samples`` in turn (the last is the
+    trigger's reply when it declares one, C4)."""
 
     trigger_type: str
     trigger_payload: object
     produces: int
     samples: tuple[ConformanceSample, ...]
     history: tuple[ConformanceHistory, ...] = ()
+    #: C4: the trigger's declared reply, sent last of the ``produces`` messages, naming its cseq.
+    reply: ConformanceSample | None = None
 
 
 @dataclass(frozen=True, slots=True)

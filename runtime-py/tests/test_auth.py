@@ -20,6 +20,7 @@ from agent_ui import models as m
 from agent_ui.runtime.server.auth import Authenticated, AuthRequest, Refuse
 
 from .test_server import Handlers, chat, next_frame, seeded_history
+from .replies import accepted
 
 
 class Seen(Handlers):
@@ -27,8 +28,9 @@ class Seen(Handlers):
         super().__init__()
         self.principals: list[object] = []
 
-    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
+    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> m.ChatAcceptedPayload:
         self.principals.append(ctx.principal)
+        return accepted(message)
 
 
 def bearer(request: AuthRequest) -> Authenticated | Refuse:

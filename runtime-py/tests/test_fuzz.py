@@ -29,6 +29,7 @@ from agent_ui.runtime.server.frame_parser import ERROR_STATUS, FrameParser, Pars
 from agent_ui.runtime.server.history import match_history_path, parse_history_query
 from agent_ui.runtime.server.server_core import Refused, ResumeRequest, ServerCore, ServerHooks
 from agent_ui.runtime.server.transports.http_util import Query, parse_cursor, routable
+from .replies import accepted
 
 RUNS = int(os.environ.get("FUZZ_RUNS", "300"))
 FUZZ = settings(
@@ -206,8 +207,9 @@ def test_random_resumes_get_a_typed_refusal(loop: asyncio.AbstractEventLoop, ses
 
 
 class _Handlers(AgentUiHandlers):
-    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
+    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> m.ChatAcceptedPayload:
         await ctx.emit.agent_event({"conversation_id": "c", "turn_id": "t", "kind": "text", "text": message["payload"]["text"]})
+        return accepted(message)
 
     def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
         return None

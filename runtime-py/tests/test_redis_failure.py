@@ -25,6 +25,7 @@ from agent_ui.runtime.server.store import StoreBounds, StoreUnavailableError
 from agent_ui.server import AgentUiEmitter
 
 from .redis_server import RedisServer
+from .replies import accepted
 
 
 class Handlers(AgentUiHandlers):
@@ -32,8 +33,8 @@ class Handlers(AgentUiHandlers):
         #: What on_error was told, in order: (error, session id, type).
         self.errors: list[tuple[BaseException, str | None, str | None]] = []
 
-    def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
-        return None
+    def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> m.ChatAcceptedPayload:
+        return accepted(message)
 
     def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
         return None

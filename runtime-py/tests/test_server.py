@@ -19,6 +19,7 @@ from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistorySto
 from agent_ui import models as m
 from agent_ui.runtime.server.contract_server import ContractServer, SessionHandle
 from agent_ui.server import AgentUiEmitter
+from .replies import accepted
 
 SID = "q3Jt0Yz8uVbK2mXw5LcP9a"
 
@@ -29,7 +30,7 @@ class Handlers(AgentUiHandlers):
         self.ended: list[tuple[str, str]] = []
         self.errors: list[str] = []
 
-    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
+    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> m.ChatAcceptedPayload:
         text = message["payload"]["text"]
         self.seen.append(text)
         if text == "boom":
@@ -37,6 +38,7 @@ class Handlers(AgentUiHandlers):
         if text.startswith("emit "):
             for i in range(int(text.split()[1])):
                 await ctx.emit.agent_event({"conversation_id": "c", "turn_id": "t", "kind": "text", "text": f"m{i + 1}"})
+        return accepted(message)
 
     def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
         self.seen.append(message["payload"]["action"])
@@ -76,16 +78,17 @@ async def test_hello_data_and_resume_over_websocket(serve: Callable[..., Any], h
         assert hello["type"] == "protocol.hello" and hello["payload"]["protocol_version"] == "1.1" and hello["payload"]["latest_seq"] == 0
         sid, token = hello["payload"]["session_id"], hello["payload"]["resume_token"]
         await ws.send(chat(sid, "emit 4"))
-        data = await frames(ws, 4)
-        assert [f["header"]["seq"] for f in data] == [1, 2, 3, 4] and all(f["header"]["session_id"] == sid for f in data)
+        data = await frames(ws, 5)  # four agent.events, then the reply chat.accepted (C4)
+        assert [f["header"]["seq"] for f in data] == [1, 2, 3, 4, 5] and all(f["header"]["session_id"] == sid for f in data)
+        assert [f["type"] for f in data][3:] == ["agent.event", "chat.accepted"]
     async with websockets.connect(f"{served.ws_url}/ws?session_id={sid}") as ws:
         await ws.send(json.dumps({"type": "protocol.resume", "header": {"session_id": sid}, "payload": {"resume_token": token, "last_seen_seq": 2}}))
-        hello, resumed, *replay = await frames(ws, 4)
-        assert hello["type"] == "protocol.hello" and hello["payload"]["latest_seq"] == 4
-        assert resumed["payload"] == {"from_seq": 3, "latest_seq": 4, "acked": 0}
-        assert [f["header"]["seq"] for f in replay] == [3, 4]
+        hello, resumed, *replay = await frames(ws, 5)
+        assert hello["type"] == "protocol.hello" and hello["payload"]["latest_seq"] == 5
+        assert resumed["payload"] == {"from_seq": 3, "latest_seq": 5, "acked": 0}
+        assert [f["header"]["seq"] for f in replay] == [3, 4, 5]
         await ws.send(chat(sid, "emit 1"))
-        assert (await next_frame(ws))["header"]["seq"] == 5
+        assert (await next_frame(ws))["header"]["seq"] == 6
 
 
 async def test_each_cseq_is_handled_once_in_order_and_acknowledged(serve: Callable[..., Any], handlers: Handlers) -> None:
@@ -96,10 +99,13 @@ async def test_each_cseq_is_handled_once_in_order_and_acknowledged(serve: Callab
     async with websockets.connect(f"{served.ws_url}/ws") as ws:
         hello = await next_frame(ws)
         sid, token = hello["payload"]["session_id"], hello["payload"]["resume_token"]
-        for c, acked in ((1, 1), (2, 2), (2, 2), (1, 2)):
+        # A handled frame is also answered by its reply, chat.accepted naming its cseq (C4); a duplicate is not.
+        for c, acked, answered in ((1, 1, True), (2, 2, True), (2, 2, False), (1, 2, False)):
             await ws.send(chat(sid, f"t{c}", cseq=c))
-            received = await next_frame(ws)
+            got = await frames(ws, 2 if answered else 1)
+            received = next(f for f in got if f["type"] == "protocol.received")
             assert received == {"type": "protocol.received", "header": {"session_id": sid}, "payload": {"acked": acked}}
+            assert [f["header"]["cseq"] for f in got if f["type"] == "chat.accepted"] == ([c] if answered else [])
         await ws.send(chat(sid, "t4", cseq=4, request_id="r-4"))
         gap = await next_frame(ws)
         assert gap["payload"] == {"code": "cseq_gap", "message": gap["payload"]["message"], "path": "/header/cseq", "request_id": "r-4", "cseq": 4}
@@ -122,9 +128,9 @@ async def test_each_cseq_is_handled_once_in_order_and_acknowledged(serve: Callab
 
 
 async def test_a_declared_reply_is_sent_with_the_cseq_it_answers(serve: Callable[..., Any]) -> None:
-    """C4: with chat.send declaring chat.accepted as its reply (a copy of the contract), the
-    handler's return value is sent as that data message, its header naming the frame's cseq; a
-    handler that returns nothing is answered handler_failed with the cseq."""
+    """C4: chat.send declares chat.accepted as its reply (the canonical contract): the handler's
+    return value is sent as that data message, its header naming the frame's cseq; a handler that
+    returns nothing is answered handler_failed with the cseq."""
 
     class Replying(Handlers):
         async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> Any:
@@ -134,10 +140,9 @@ async def test_a_declared_reply_is_sent_with_the_cseq_it_answers(serve: Callable
                 return None
             return {"conversation_id": "c", "message_id": f"m-{message['header'].get('cseq')}", "turn_id": "t-1"}
 
-    chat_send = dataclasses.replace(CONTRACT.messages["chat.send"], reply="chat.accepted")
-    contract = dataclasses.replace(CONTRACT, messages={**CONTRACT.messages, "chat.send": chat_send})
+    assert CONTRACT.messages["chat.send"].reply == "chat.accepted"
     handlers = Replying()
-    served = await serve(wire(contract, handlers).app)
+    served = await serve(wire(CONTRACT, handlers).app)
     async with websockets.connect(f"{served.ws_url}/ws") as ws:
         sid = (await next_frame(ws))["payload"]["session_id"]
         await ws.send(chat(sid, "hi", cseq=1))
@@ -226,7 +231,7 @@ async def test_poll_cursor_window_and_tokens(serve: Callable[..., Any], handlers
         posted = await http.post("/messages", content=chat(sid, "emit 3"), headers=auth)
         assert posted.status_code == 202 and posted.json() == {"accepted": 1, "acked": 0, "frames": []}
         answer = await http.get("/poll", params={"session_id": sid, "cursor": 0}, headers=auth)
-        assert [f["header"]["seq"] for f in answer.json()["frames"]] == [1, 2, 3]
+        assert [f["header"]["seq"] for f in answer.json()["frames"]] == [1, 2, 3, 4]  # and the reply, chat.accepted (C4)
         await http.post("/messages", content=chat(sid, "emit 8"), headers=auth)
         gone = await http.get("/poll", params={"session_id": sid, "cursor": 3, "resume": 1}, headers=auth)
         assert gone.status_code == 410 and gone.json()["frames"][0]["payload"]["reason"] == "window_exceeded"

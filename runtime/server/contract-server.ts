@@ -331,7 +331,7 @@ export function createContractServer<P extends ProtocolTypes, Principal = undefi
     ...(helloApp ? { helloApp: (s: Session) => helloApp(handleOf(s)) } : {}),
     hooks: {
       onMessage(session, frame) {
-        if (conformance?.matches(frame)) return conformance.answer((type, payload) => core.outbox.append(session.id, type, payload));
+        if (conformance?.matches(frame)) return conformance.answer((type, payload, cseq) => core.outbox.append(session.id, type, payload, cseq), frame.header.cseq);
         return dispatch(frame, contextOf(session, frame.header.request_id), session.id);
       },
       ...(handlers.onSessionStart ? { onSessionStart: (s: Session) => handlers.onSessionStart!(contextOf(s)) } : {}),

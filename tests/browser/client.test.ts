@@ -22,6 +22,7 @@ import { createMemoryHistoryStore } from '../../generated/runtime/server/history
 import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
 import { createModuleServer } from '../../out-examples/serve-generated.js';
+import { accepted } from '../support/accepted.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -77,6 +78,8 @@ app.client.on.agentEvent((m) => {
   app.received.push(m.header.seq);
   if (m.header.seq === app.reconnectAtSeq) app.client.reconnect();
 });
+// Each chat.send is answered by chat.accepted (C4), a data message between the events.
+app.client.on.chatAccepted((m) => app.received.push(m.header.seq));
 app.client.on.protocolResumed((m) => app.resumes.push(m.payload));
 app.client.onEvent((e) => {
   if (e.kind === 'state') app.events.push('state:' + e.state);
@@ -149,6 +152,7 @@ async function startTestServer(): Promise<TestServer> {
           if (i < n) setTimeout(tick, PACE_MS);
         };
         tick();
+        return accepted(message);
       },
       onError(error, where) {
         errors.push(`${where.type ?? 'request'}: ${String(error)}`);
@@ -240,7 +244,7 @@ describe.each(KINDS)('the generated client in Chromium over %s', (transport) => 
       await page.waitForFunction((t) => window.app!.received.length >= t, total, { timeout: 20_000, polling: 20 });
     } catch {
       const got = await page.evaluate(() => ({ n: window.app!.received.length, tail: window.app!.received.slice(-5), state: window.app!.client.state, problems: window.app!.problems.slice(-5) }));
-      throw new Error(`waited for ${total} agent.events, got ${got.n} (last ${got.tail.join(',')}), client ${got.state}, ${got.problems.join('; ') || 'no client errors'}`);
+      throw new Error(`waited for ${total} data messages, got ${got.n} (last ${got.tail.join(',')}), client ${got.state}, ${got.problems.join('; ') || 'no client errors'}`);
     }
     await page.waitForTimeout(150);
     return page.evaluate(() => [...window.app!.received]);
@@ -271,19 +275,19 @@ describe.each(KINDS)('the generated client in Chromium over %s', (transport) => 
     expect(pageErrors).toEqual([]);
   });
 
-  it(`delivers ${N} agent.events as exactly seq 1..${N}, in order`, async () => {
+  it(`delivers ${N} agent.events and the reply as exactly seq 1..${N + 1}, in order`, async () => {
     await chat({ n: N });
-    expect(await receivedAfter(N)).toEqual(range(1, N));
+    expect(await receivedAfter(N + 1)).toEqual(range(1, N + 1));
     expect(server.errors).toEqual([]);
   });
 
   it('a server-side cut and a client.reconnect() in the middle of a stream still give every seq exactly once', async () => {
     const cutsBefore = server.cuts;
-    // The server cuts the connection after the stream's 150th event (seq N + 151) and keeps
-    // emitting; the page drops its own connection when seq N + 350 is delivered.
+    // The server cuts the connection after the stream's 150th event and keeps emitting; the page
+    // drops its own connection when seq N + 350 is delivered.
     await page.evaluate((seq) => (window.app!.reconnectAtSeq = seq), N + 350);
     await chat({ n: N, cutAt: 150 });
-    expect(await receivedAfter(2 * N)).toEqual(range(1, 2 * N));
+    expect(await receivedAfter(2 * N + 2)).toEqual(range(1, 2 * N + 2));
     expect(server.cuts - cutsBefore).toBe(1);
     expect(server.errors).toEqual([]);
     expect(pageErrors).toEqual([]);
@@ -301,7 +305,7 @@ describe.each(KINDS)('the generated client in Chromium over %s', (transport) => 
     for (const r of app.resumes) expect(r.from_seq).toBeGreaterThan(N);
     expect(app.problems.filter((p) => p.startsWith('resume-failed'))).toEqual([]);
     await chat({ n: N });
-    expect(await receivedAfter(3 * N)).toEqual(range(1, 3 * N));
+    expect(await receivedAfter(3 * N + 3)).toEqual(range(1, 3 * N + 3));
   });
 
   it('loads a history window and pages back (W3–W5)', async () => {

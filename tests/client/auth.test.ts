@@ -11,6 +11,7 @@ import { createContractServer } from '../../runtime/server/contract-server.js';
 import type { AgentUiProtocol } from '../../generated/contract.js';
 import { protocolWith } from '../support/contract.js';
 import { cleanup, listen, nextEvent, onCleanup, record, sleep, startClient, TRANSPORTS, waitFor } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -25,6 +26,7 @@ async function start(valid: Set<string>) {
     handlers: {
       async chatSend(message, ctx) {
         await ctx.emit.agentEvent({ conversation_id: 'c', turn_id: 't', kind: 'text', text: `${ctx.principal}: ${message.payload.text}` });
+        return accepted(message);
       },
       uiAction() {},
     },

@@ -6,6 +6,7 @@ import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contract } from '../../generated/contract.js';
 import { agentEvent, cleanup, contractWith, createServerFor, listen, nextEvent, record, sleep, startChaosProxy, startClient, startServer, waitFor, connectedClient } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -43,7 +44,7 @@ describe("transport: 'auto'", () => {
   });
 
   it('falls back to SSE when a front refuses upgrades with an HTTP answer', async () => {
-    const server = createServerFor(contract, { chatSend() {}, uiAction() {} });
+    const server = createServerFor(contract, { chatSend: accepted, uiAction() {} });
     const http = createServer((req, res) => {
       if (!server.handleRequest(req, res)) res.writeHead(404).end();
     });

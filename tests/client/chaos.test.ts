@@ -2,10 +2,11 @@
  * CHAOS: the generated client against the generated server through a TCP proxy that cuts
  * connections at random bytes and random moments, driven by a seeded PRNG. Over each transport
  * the server emits 10,000 data messages to the client's session while the client sends 2,000
- * chat.send with 20 in flight (C1–C3); the application must see exactly seqs 1..10,000, in
- * order, each once, the server's handler exactly the 2,000 sends, in order, each once, every
- * send must resolve, across at least 50 forced disconnects, and the client must never be told
- * resume_failed.
+ * chat.send with 20 in flight (C1–C3), each answered by its reply chat.accepted (C4); the
+ * application must see exactly seqs 1..12,000 (the events and the replies), in order, each once,
+ * the server's handler exactly the 2,000 sends, in order, each once, every send must resolve to
+ * the reply naming its cseq, across at least 50 forced disconnects, and the client must never be
+ * told resume_failed.
  *
  * The seed is printed; run with CHAOS_SEED=<seed> to replay a failing schedule of cuts.
  *
@@ -50,7 +51,7 @@ console.log(`[chaos] CHAOS_SEED=${seed} (set CHAOS_SEED=${seed} to replay this s
 afterEach(cleanup);
 
 describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('chaos over %s', (transport, index) => {
-  it(`delivers seqs 1..${N} exactly once, in order, through at least ${MIN_CUTS} forced disconnects`, async () => {
+  it(`delivers seqs 1..${N + SENDS} (events and replies) exactly once, in order, through at least ${MIN_CUTS} forced disconnects`, async () => {
     const started = Date.now();
     // One stream of randomness per transport, all derived from the printed seed.
     const random = seededRandom((seed + index * 0x9e3779b9) >>> 0);
@@ -62,21 +63,25 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('chao
     const proxy = await startChaosProxy({ targetPort: port, random, meanBytes: plan.meanBytes, minMs: plan.minMs, maxMs: plan.maxMs });
     const client = startClient(proxy.url, { transport, backoff: { initialMs: 5, maxMs: 50, random: seededRandom(seed ^ 0x5bd1e995) } });
     const rec = record(client);
+    // Every data seq, events and replies alike, in the order the application saw them.
+    const dataSeqs: number[] = [];
+    client.on.agentEvent((m) => void dataSeqs.push(m.header.seq));
+    client.on.chatAccepted((m) => void dataSeqs.push(m.header.seq));
 
     await waitFor(() => client.state === 'open' && client.sessionId !== undefined, 'the first session', 10_000, rec.summary);
     const sessionId = client.sessionId!;
     const ctx = server.session(sessionId)!;
     expect(ctx).toBeDefined();
 
-    // C1–C3: meanwhile the client sends, IN_FLIGHT at a time; each send resolves once acknowledged.
+    // C1–C4: meanwhile the client sends, IN_FLIGHT at a time; each send resolves to its reply.
     let queued = 0;
-    let resolved = 0;
+    const replies: number[] = [];
     const sendFailures: unknown[] = [];
     const sender = async (): Promise<void> => {
       while (queued < SENDS) {
         const text = `s${++queued}`;
         await client.send.chatSend({ conversation_id: 'c-1', text }).then(
-          () => void resolved++,
+          (reply) => void replies.push(reply.header.cseq === undefined || reply.payload.message_id !== `m-${reply.header.cseq}` ? -1 : reply.header.cseq),
           (error: unknown) => void sendFailures.push(error),
         );
       }
@@ -84,13 +89,14 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('chao
     const senders = Promise.all(Array.from({ length: IN_FLIGHT }, sender));
     // The server emits in paced chunks, whatever the state of the connection.
     for (let emitted = 0; emitted < N; ) {
-      for (let k = 0; k < plan.chunk && emitted < N; k++) expect(await ctx.emit.agentEvent(agentEvent(++emitted))).toBe(emitted);
+      for (let k = 0; k < plan.chunk && emitted < N; k++) expect(await ctx.emit.agentEvent(agentEvent(++emitted))).toBeGreaterThanOrEqual(emitted);
       await sleep(plan.paceMs);
     }
     await waitFor(() => rec.seqs.length >= N, `all ${N} messages`, 20_000, () => `${rec.summary()}; proxy cut ${proxy.cuts}`);
     await senders;
     expect(sendFailures).toEqual([]);
-    expect(resolved).toBe(SENDS);
+    // Each send resolved to the reply naming its own cseq, once.
+    expect([...replies].sort((a, b) => a - b)).toEqual(Array.from({ length: SENDS }, (_, i) => i + 1));
     await sleep(100); // nothing more may arrive: no late duplicates
     proxy.chaos = false;
 
@@ -104,9 +110,11 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('chao
     expect(texts).toEqual(Array.from({ length: SENDS }, (_, i) => `s${i + 1}`));
     expect(client.acked).toBe(SENDS);
 
-    expect(sequenceProblem(rec.seqs, N)).toBeUndefined();
+    await waitFor(() => dataSeqs.length >= N + SENDS, 'every reply delivered', 5_000);
+    expect(sequenceProblem(dataSeqs, N + SENDS)).toBeUndefined();
+    expect(rec.seqs).toHaveLength(N);
     expect(rec.texts.every((t, i) => t === `m${i + 1}`)).toBe(true);
-    expect(client.lastSeenSeq).toBe(N);
+    expect(client.lastSeenSeq).toBe(N + SENDS);
     expect(proxy.cuts).toBeGreaterThanOrEqual(MIN_CUTS);
     expect(rec.reconnects).toBeGreaterThanOrEqual(MIN_CUTS);
     expect(sessions.filter((s) => s.resumed).length).toBeGreaterThanOrEqual(MIN_CUTS);

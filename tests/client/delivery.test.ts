@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ClientSendError } from '../../generated/runtime/client/client-core.js';
 import type { TransportKind } from '../../generated/runtime/contract.js';
 import { agentEvent, cleanup, connectedClient, contractWith, nextEvent, range, startChaosProxy, startServer, TRANSPORTS, waitFor } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -69,7 +70,7 @@ describe.each(TRANSPORTS)('client sends over %s (C1–C3)', (transport: Transpor
 
 describe('ordering on WebSocket (C2)', () => {
   it('the acknowledgement of a frame arrives ahead of what its handler sends: the send has resolved when the handler\'s data arrives', async () => {
-    const { url } = await startServer({ handlers: { chatSend: (m, ctx) => void ctx.emit.agentEvent(agentEvent(Number((m.payload as { text: string }).text))) } });
+    const { url } = await startServer({ handlers: { chatSend: (m, ctx) => (void ctx.emit.agentEvent(agentEvent(Number(m.payload.text))), accepted(m)) } });
     const { client } = await connectedClient(url, { transport: 'websocket' });
     // The client's acknowledged cseq moves as the acknowledgement is read (its send resolves then).
     const early: number[] = [];

@@ -16,6 +16,7 @@ import { createContractServer } from '../../runtime/server/contract-server.js';
 import { contractWith, protocolWith, type AgentUiProtocol } from '../support/contract.js';
 import { listenUntilCleanup } from '../support/http.js';
 import { cleanup, onCleanup, sleep, waitFor } from '../support/lifecycle.js';
+import { accepted } from '../support/accepted.js';
 
 export { cleanup, contractWith, onCleanup, sleep, waitFor };
 export { range } from '../support/channel.js';
@@ -48,7 +49,7 @@ export interface RunningServer {
 export async function startServer(options: { contract?: ContractDescriptor; handlers?: Partial<AgentUiHandlers> } = {}): Promise<RunningServer> {
   const received: (ChatSend | UiAction)[] = [];
   const handlers: AgentUiHandlers = {
-    chatSend: (m) => void received.push(m),
+    chatSend: (m) => (received.push(m), accepted(m)),
     uiAction: (m) => void received.push(m),
     ...options.handlers,
   };

@@ -92,7 +92,8 @@ describe('poll answers shrink after a cut and grow back', () => {
     await client.send.chatSend({ conversation_id: 'c-1', text: 'before' });
     proxy.down = true;
     const stalled = await nextEvent(client, 'stalled', () => true, 5_000);
-    expect(stalled).toMatchObject({ kind: 'stalled', transport: 'poll', lastSeenSeq: 0, unacknowledged: 0 });
+    // The send resolved to its reply chat.accepted, seq 1 (C4): the last seq the client saw.
+    expect(stalled).toMatchObject({ kind: 'stalled', transport: 'poll', lastSeenSeq: 1, unacknowledged: 0 });
     expect(stalled.sinceMs).toBeGreaterThanOrEqual(300);
     const again = await nextEvent(client, 'stalled', () => true, 800).catch(() => undefined);
     expect(again).toBeUndefined(); // once per stall

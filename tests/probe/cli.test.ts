@@ -34,7 +34,7 @@ describe('contractgen probe', () => {
     expect(r.code).toBe(0);
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe(`contractgen probe ${server.url}`);
-    expect(lines[1]).toBe('contract agent-ui 3.0.0 (spec/protocol.schema.json); transports websocket, poll');
+    expect(lines[1]).toBe('contract agent-ui 4.0.0 (spec/protocol.schema.json); transports websocket, poll');
     expect(lines[3]).toMatch(/^check +rule +statement +transport +result +evidence$/);
     expect(r.stdout).toMatch(/^hello-fields +H1 +H1\.1 +websocket +pass +1\.1, latest_seq 0/m);
     expect(r.stdout).toMatch(/^resume-window-exceeded +R3 +R3\.1 +poll +pass +cursor 0 after 1010 → window_exceeded, earliest_seq 11/m);

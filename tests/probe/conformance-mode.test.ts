@@ -43,22 +43,25 @@ async function session(url: string): Promise<{ id: string; send(frame: object): 
 const trigger = (sessionId: string, payload: unknown = contract.conformance.trigger.payload) => ({ type: contract.conformance.trigger.type, header: { session_id: sessionId }, payload });
 
 describe('conformance mode', () => {
-  it('carries the spec’s conformance block into contract.ts, samples from every data message example', () => {
+  it('carries the spec’s conformance block into contract.ts, samples from every data message example but the trigger’s reply', () => {
     expect(contract.conformance.trigger.type).toBe('chat.send');
     expect(contract.conformance.produces).toBe(5);
-    expect(contract.conformance.samples.map((s) => s.type)).toEqual(['agent.event', 'chat.accepted', 'ui.patch', 'ui.render']);
+    expect(contract.conformance.samples.map((s) => s.type)).toEqual(['agent.event', 'ui.patch', 'ui.render']);
+    // C4: chat.send declares chat.accepted as its reply: the last of the `produces`, from its example.
+    expect(contract.conformance.reply).toEqual({ type: 'chat.accepted', payload: { conversation_id: 'c-42', message_id: 'm-12', turn_id: 't-7' } });
     expect(contract.conformance.history).toEqual([{ endpoint: 'conversationHistory', params: { conversationId: 'probe-history' }, minItems: 120 }]);
   });
 
-  it('answers the trigger with `produces` stamped data messages from the examples, in turn, and not through the handler', async () => {
+  it('answers the trigger with `produces` stamped data messages from the examples, in turn, its reply last naming its cseq, and not through the handler', async () => {
     const server = await startGeneratedServer({ conformance: true });
     closers.push(server.close);
     const s = await session(server.url);
-    s.send(trigger(s.id));
-    const data = await s.take(5);
+    const numbered = trigger(s.id);
+    s.send({ ...numbered, header: { ...numbered.header, cseq: 1 } });
+    const data = (await s.take(6)).filter((f) => f.type !== 'protocol.received');
     const samples = contract.conformance.samples;
-    expect(data.map((f) => f.header)).toEqual([1, 2, 3, 4, 5].map((seq) => ({ session_id: s.id, seq })));
-    expect(data.map((f) => ({ type: f.type, payload: f.payload }))).toEqual([0, 1, 2, 3, 4].map((i) => samples[i % samples.length]));
+    expect(data.map((f) => f.header)).toEqual([1, 2, 3, 4, 5].map((seq) => ({ session_id: s.id, seq, ...(seq === 5 ? { cseq: 1 } : {}) })));
+    expect(data.map((f) => ({ type: f.type, payload: f.payload }))).toEqual([...[0, 1, 2, 3].map((i) => samples[i % samples.length]), contract.conformance.reply]);
     expect(await s.take(1, 200)).toEqual([]);
     expect(server.handled).toEqual([]);
   });
@@ -68,7 +71,8 @@ describe('conformance mode', () => {
     closers.push(server.close);
     const s = await session(server.url);
     s.send(trigger(s.id, { conversation_id: 'c-1', text: 'a real question' }));
-    expect(await s.take(1, 300)).toEqual([]);
+    // Only the handler's own reply (C4), built from the frame it handled.
+    expect((await s.take(2, 300)).map((f) => [f.type, (f.payload as { conversation_id?: string }).conversation_id])).toEqual([['chat.accepted', 'c-1']]);
     expect(server.handled).toEqual([{ type: 'chat.send', text: 'a real question' }]);
   });
 
@@ -77,7 +81,7 @@ describe('conformance mode', () => {
     closers.push(server.close);
     const s = await session(server.url);
     s.send(trigger(s.id));
-    expect(await s.take(1, 300)).toEqual([]);
+    expect((await s.take(2, 300)).map((f) => f.type)).toEqual(['chat.accepted']); // the handler's reply (C4), not the samples
     expect(server.handled).toEqual([{ type: 'chat.send', text: contract.conformance.trigger.payload.text }]);
   });
 

@@ -11,6 +11,7 @@ import type { HistoryChunk } from '../../generated/types.js';
 import { loadProbeSpec, type ProbeSpec } from '../../generator/probe/spec.js';
 import type { ProbeReport } from '../../generator/probe/runner.js';
 import { specPath } from '../helpers.js';
+import { accepted } from '../support/accepted.js';
 
 let loaded: ProbeSpec | undefined;
 
@@ -59,7 +60,7 @@ export async function startGeneratedServer(
     // users: only `Authorization: Bearer <name>` gets in, as principal <name> (A1).
     ...(options.users ? { authenticate: bearerUser } : {}),
     handlers: {
-      chatSend: (m) => void handled.push({ type: m.type, text: m.payload.text }),
+      chatSend: (m) => (handled.push({ type: m.type, text: m.payload.text }), accepted(m)),
       uiAction: (m) => void handled.push({ type: m.type }),
       ...options.handlers,
     },

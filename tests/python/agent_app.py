@@ -20,19 +20,20 @@ from agent_ui.runtime.server.contract_server import HistoryRoute, ServerTimers, 
 from agent_ui.runtime.server.store import SessionStore, StoreBounds
 from agent_ui.runtime.server.transports.http_util import Query, send_json
 from agent_ui.server import AgentUiServer
-from wiring import contract_server
+from wiring import accepted, contract_server
 
 
 class Handlers(AgentUiHandlers):
     def __init__(self) -> None:
         self.tasks: set[asyncio.Task[None]] = set()
 
-    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
+    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> m.ChatAcceptedPayload:
         words = message["payload"]["text"].split()
         if len(words) == 4 and words[0] == "emit":
             task = asyncio.ensure_future(emit(ctx, int(words[1]), int(words[2]), int(words[3]) / 1000))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
+        return accepted(message)
 
     def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
         return None

@@ -47,7 +47,9 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('Type
     const rec = record(client);
     await waitFor(() => client.state === 'open' && client.sessionId !== undefined, 'the first session', 10_000, rec.summary);
     const sessionId = client.sessionId!;
-    await client.send.chatSend({ conversation_id: 'c-1', text: `emit ${N} ${plan.chunk} ${plan.paceMs}` });
+    // C4: the send resolves to its reply, a data message (the emission runs after the handler returned).
+    const reply = await client.send.chatSend({ conversation_id: 'c-1', text: `emit ${N} ${plan.chunk} ${plan.paceMs}` });
+    expect([reply.type, reply.header.cseq]).toEqual(['chat.accepted', 1]);
     await waitFor(() => rec.seqs.length > 0, 'the first message', 10_000, rec.summary);
     proxy.chaos = true;
     await waitFor(() => rec.seqs.length >= N, `all ${N} messages`, 30_000, () => `${rec.summary()}; proxy cut ${proxy.cuts}; server: ${server.stderr().slice(-2000)}`);
@@ -56,9 +58,11 @@ describe.each(TRANSPORTS.map((t, i) => [t, i] as [TransportKind, number]))('Type
     const sessions = rec.ofKind('session');
     console.log(`[python chaos] ${transport}: ${proxy.cuts} cuts, ${rec.reconnects} reconnects, ${sessions.filter((s) => s.resumed).length} resumes`);
 
-    expect(sequenceProblem(rec.seqs, N)).toBeUndefined();
+    // Every data seq once, in order: the events' seqs are 1..N + 1 but the reply's.
+    expect(sequenceProblem([...rec.seqs, reply.header.seq].sort((a, b) => a - b), N + 1)).toBeUndefined();
+    expect(rec.seqs.every((s, i) => i === 0 || s > rec.seqs[i - 1]!)).toBe(true);
     expect(rec.texts.every((t, i) => t === `m${i + 1}`)).toBe(true);
-    expect(client.lastSeenSeq).toBe(N);
+    expect(client.lastSeenSeq).toBe(N + 1);
     expect(proxy.cuts).toBeGreaterThanOrEqual(MIN_CUTS);
     expect(sessions.filter((s) => s.resumed).length).toBeGreaterThanOrEqual(MIN_CUTS);
     expect(sessions.filter((s) => !s.resumed)).toHaveLength(1);

@@ -9,8 +9,9 @@ NODE_CHANNEL_FD names) exactly as tests/server/hostile/server-child.ts does:
 - ``handled``  the texts the chat.send handler saw for a session, in order;
 - ``end``      ends every session but the ones named.
 
-chat.send text: ``"<n>"`` emits n agent.events; ``"emit:<n>:<chars>"`` emits n events of that
-size; ``"block"`` waits for ``release``; ``"q:…"`` is only recorded; ``"throw"`` raises. Requests
+chat.send text: ``"<n>"`` produces n data messages, n - 1 agent.events and then its reply
+chat.accepted (C4; every handled chat.send is answered by one); ``"emit:<n>:<chars>"`` likewise, its events of
+that size; ``"block"`` waits for ``release``; ``"q:…"`` is only recorded; ``"throw"`` raises. Requests
 count against the ``x-client`` header when they carry one, else against their address.
 HOSTILE_CONFIG (JSON) is the suite's HostileConfig: a contract patch, limits and the resume
 timeout, in the TypeScript spelling."""
@@ -44,7 +45,7 @@ from agent_ui.runtime.contract import ContractDescriptor  # noqa: E402
 from agent_ui.runtime.limits import LimitOverrides  # noqa: E402
 from agent_ui.runtime.server.session_limiter import address_key  # noqa: E402
 from agent_ui.runtime.server.transports.http_util import header  # noqa: E402
-from wiring import contract_server  # noqa: E402
+from wiring import accepted, contract_server  # noqa: E402
 
 
 def snake(name: str) -> str:
@@ -73,7 +74,7 @@ def agent_event(text: str) -> m.AgentEventPayload:
 
 
 class Handlers(AgentUiHandlers):
-    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> None:
+    async def chat_send(self, message: m.ChatSend, ctx: AgentUiContext) -> m.ChatAcceptedPayload:
         global gate
         text = message["payload"]["text"]
         handled.setdefault(ctx.session.id, []).append(text)
@@ -81,17 +82,18 @@ class Handlers(AgentUiHandlers):
             raise RuntimeError("handler exploded on purpose")
         if text == "block":
             await gate.wait()
-            return
+            return accepted(message)
         if text.startswith("q:"):
-            return
+            return accepted(message)
         big = re.fullmatch(r"emit:(\d+):(\d+)", text)
         if big:
-            for _ in range(int(big.group(1))):
+            for _ in range(1, int(big.group(1))):
                 _ignore(ctx.emit.agent_event(agent_event("x" * int(big.group(2)))))
-            return
+            return accepted(message)
         n = int(text) if text.isdigit() and int(text) > 0 else 1
-        for i in range(n):
-            await ctx.emit.agent_event(agent_event(f"reply {i + 1}"))
+        for i in range(1, n):
+            await ctx.emit.agent_event(agent_event(f"reply {i}"))
+        return accepted(message)
 
     def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
         return None

@@ -38,7 +38,8 @@ describe('README Python quick start', () => {
       const texts: string[] = [];
       client.on.agentEvent((m) => void texts.push(m.payload.text ?? ''));
       await waitFor(() => client.state === 'open', 'the session', 10_000);
-      await client.send.chatSend({ conversation_id: 'c-1', text: 'hello' });
+      const reply = await client.send.chatSend({ conversation_id: 'c-1', text: 'hello' });
+      expect([reply.type, reply.header.cseq, reply.payload.message_id]).toEqual(['chat.accepted', 1, 'm-1']);
       await waitFor(() => texts.length === 1, 'the echo', 10_000);
       expect(texts).toEqual(['echo: hello']);
       client.close();

@@ -86,28 +86,29 @@ describe('Python servers on Redis', () => {
     const hello = await first.next();
     const sessionId = hello.payload.session_id as string;
     const token = hello.payload.resume_token as string;
+    // Three events and the handler's reply, chat.accepted (C4): four data messages.
     first.ws.send(chat(sessionId, 'emit 3 3 0'));
-    expect(seqs(await take(first, 3))).toEqual([1, 2, 3]);
+    expect(seqs(await take(first, 4))).toEqual([1, 2, 3, 4]);
     first.ws.close();
     await first.closed;
 
     const onB = await connect(b.url, `?session_id=${sessionId}`);
     onB.ws.send(resume(sessionId, token, 1));
-    const [helloB, resumed, ...replay] = await take(onB, 4);
+    const [helloB, resumed, ...replay] = await take(onB, 5);
     expect(helloB!.payload.session_id).toBe(sessionId);
-    expect(resumed!.payload).toEqual({ from_seq: 2, latest_seq: 3, acked: 0 });
-    expect(seqs(replay)).toEqual([2, 3]);
+    expect(resumed!.payload).toEqual({ from_seq: 2, latest_seq: 4, acked: 0 });
+    expect(seqs(replay)).toEqual([2, 3, 4]);
 
     // Emitted by process A (a POSTed frame handled there), delivered by process B.
     const posted = await fetch(`${a.url}/messages`, { method: 'POST', headers: { "resume-token": token, 'content-type': 'application/json' }, body: chat(sessionId, 'emit 2 2 0') });
     expect(posted.status).toBe(202);
-    const fromA = await take(onB, 2);
-    expect(seqs(fromA)).toEqual([4, 5]);
+    const fromA = await take(onB, 3);
+    expect(seqs(fromA)).toEqual([5, 6, 7]);
     expect(fromA.every((f) => f.header.session_id === sessionId)).toBe(true);
 
     // An attachment on A supersedes B's.
     const again = await connect(a.url, `?session_id=${sessionId}`);
-    again.ws.send(resume(sessionId, token, 5));
+    again.ws.send(resume(sessionId, token, 7));
     expect((await again.next()).type).toBe('protocol.hello');
     expect((await onB.next()).payload.code).toBe('superseded');
     expect(await onB.closed).toBe(4001);
@@ -122,19 +123,19 @@ describe('Python servers on Redis', () => {
       const sessionId = hello.payload.session_id as string;
       const token = hello.payload.resume_token as string;
       onPy.ws.send(chat(sessionId, 'emit 2 2 0'));
-      const fromPython = await take(onPy, 2);
+      const fromPython = await take(onPy, 3); // two events and the reply, chat.accepted (C4)
       onPy.ws.close();
       await onPy.closed;
 
       const onTs = await connect(ts.origin, `?session_id=${sessionId}`);
       onTs.ws.send(resume(sessionId, token, 0));
-      const [helloTs, resumed, ...replay] = await take(onTs, 4);
+      const [helloTs, resumed, ...replay] = await take(onTs, 5);
       expect(helloTs!.type).toBe('protocol.hello');
-      expect(resumed!.payload).toEqual({ from_seq: 1, latest_seq: 2, acked: 0 });
+      expect(resumed!.payload).toEqual({ from_seq: 1, latest_seq: 3, acked: 0 });
       // The very frames the Python outbox stamped, replayed by the TypeScript runtime.
       expect(replay).toEqual(fromPython);
-      expect((await ts.emit(sessionId, 2)).map((r) => ('seq' in r ? r.seq : r.error))).toEqual([3, 4]);
-      expect(seqs(await take(onTs, 2))).toEqual([3, 4]);
+      expect((await ts.emit(sessionId, 2)).map((r) => ('seq' in r ? r.seq : r.error))).toEqual([4, 5]);
+      expect(seqs(await take(onTs, 2))).toEqual([4, 5]);
       onTs.ws.close();
     } finally {
       await ts.close();

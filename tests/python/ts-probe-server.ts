@@ -17,6 +17,7 @@ import { createAgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
 import { bearerUser, FAST_TIMERS } from '../probe/helpers.js';
 import { connectRedis } from '../redis/redis-server.js';
+import { accepted } from '../support/accepted.js';
 
 const timers = process.env.TIMERS === '1' ? FAST_TIMERS : undefined;
 const redisPort = Number(process.env.REDIS_PORT ?? 0);
@@ -30,7 +31,7 @@ for (const log of contract.conformance?.history ?? []) {
 }
 const app = createAgentUiServer({
   store,
-  handlers: { chatSend() {}, uiAction() {} },
+  handlers: { chatSend: accepted, uiAction() {} },
   history: { conversationHistory: history },
   conformance: true,
   ...(timers ? { timers } : {}),

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_ui import AgentUiHandlers
+from agent_ui import AgentUiHandlers, models as m
 from agent_ui import validators as v
 from agent_ui.runtime.contract import ContractDescriptor
 from agent_ui.server import AgentUiEmitter, AgentUiServer
@@ -25,3 +25,10 @@ def contract_server(handlers: AgentUiHandlers, contract: ContractDescriptor, **o
         },
         **options,
     )
+
+
+def accepted(message: m.ChatSend) -> m.ChatAcceptedPayload:
+    """C4: the chat.accepted payload a chat.send handler returns (the ids the server assigned),
+    derived from the frame's cseq so that a test can tell which reply answers which send."""
+    cseq = message["header"].get("cseq", 0)
+    return {"conversation_id": message["payload"]["conversation_id"], "message_id": f"m-{cseq}", "turn_id": f"t-{cseq}"}

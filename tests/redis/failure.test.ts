@@ -15,6 +15,7 @@ import { createAgentUiServer, type AgentUiServer } from '../../generated/server.
 import type { HistoryChunk } from '../../generated/types.js';
 import { cleanup, connectWs, expectResumed, onCleanup, openSession, range, resumeChannel, seqsOf, serve, target, type Target } from '../server/helpers.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -46,7 +47,7 @@ async function start(options: { persistence?: boolean } = {}): Promise<Running> 
   const app = createAgentUiServer({
     store,
     history: { conversationHistory: history },
-    handlers: { chatSend() {}, uiAction() {}, onError: (error, where) => void errors.push({ error, where }) },
+    handlers: { chatSend: accepted, uiAction() {}, onError: (error, where) => void errors.push({ error, where }) },
   });
   onCleanup(() => store.close()); // after the server (last registered, first closed)
   const { port } = await serve(app);

@@ -13,6 +13,7 @@ import { createMemoryHistoryStore, type HistoryWindowQuery } from '../../runtime
 import { createRedisHistoryStore } from '../../runtime/server/history-redis.js';
 import { StoreUnavailableError } from '../../runtime/server/store.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
+import { accepted } from '../support/accepted.js';
 
 let server: RedisServer;
 let redis: Redis;
@@ -121,7 +122,7 @@ describe('Redis history store (W1–W6)', () => {
   it('serves GET /conversations/{id} through the generated server', async () => {
     const store = createRedisHistoryStore<HistoryChunk>({ redis, prefix: 'http:' });
     for (let i = 1; i <= 5; i++) await store.append('conv-1', item(i));
-    const app = createAgentUiServer({ handlers: { chatSend() {}, uiAction() {} }, history: { conversationHistory: store } });
+    const app = createAgentUiServer({ handlers: { chatSend: accepted, uiAction() {} }, history: { conversationHistory: store } });
     const httpServer = http.createServer();
     app.attach(httpServer);
     await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));

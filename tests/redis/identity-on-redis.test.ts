@@ -11,6 +11,7 @@ import { createContractServer } from '../../runtime/server/contract-server.js';
 import { protocolWith, type AgentUiProtocol } from '../support/contract.js';
 import { cleanup, connectWs, onCleanup, serve, target, type Frame, type Target } from '../server/helpers.js';
 import { redisStoreOn, useRedisServer } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 const redis = useRedisServer();
@@ -25,7 +26,7 @@ async function twoProcesses(): Promise<{ a: Target; b: Target; appB: ReturnType<
         const user = /^Bearer (\w+)$/.exec(request.headers.authorization ?? '')?.[1];
         return user ? { principal: user } : { refuse: 'unauthorized' };
       },
-      handlers: { chatSend() {}, uiAction() {} },
+      handlers: { chatSend: accepted, uiAction() {} },
     });
     onCleanup(() => app.close());
     return { app, at: target((await serve(app)).port, contract) };

@@ -10,6 +10,7 @@ import { createContractServer, type ContractServer } from '../../runtime/server/
 import { chatSend, cleanup, contractWith, openSession, pollOnce, postMessages, resumeChannel, serve, target, waitFor, type Target } from '../server/helpers.js';
 import { protocolWith, type AgentUiProtocol } from '../support/contract.js';
 import { redisStoreOn, useRedisServer } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 const redis = useRedisServer();
 afterEach(cleanup);
@@ -25,7 +26,7 @@ async function startProcess(prefix: string, limits: Partial<ContractLimits>): Pr
   const app = createContractServer<AgentUiProtocol>(protocolWith(contract), {
     store,
     limits,
-    handlers: { chatSend: (frame) => (frame.payload.text === 'block' ? gate : undefined), uiAction() {} },
+    handlers: { chatSend: async (frame) => (frame.payload.text === 'block' && (await gate), accepted(frame)), uiAction() {} },
   });
   const { port } = await serve(app);
   return {

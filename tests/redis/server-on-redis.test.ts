@@ -13,6 +13,7 @@ import type { RedisSessionStore } from '../../runtime/server/redis-store.js';
 import { cleanup, contractWith, expectResumed, KINDS, openSession, range, resumeChannel, seqsOf, serve as mount, target, waitFor, type Target } from '../server/helpers.js';
 import { protocolWith, type AgentUiProtocol } from '../support/contract.js';
 import { redisStoreOn, useRedisServer } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 const redis = useRedisServer();
 afterEach(cleanup);
@@ -25,7 +26,7 @@ const newStore = (contract: ContractDescriptor, prefix: string): Promise<RedisSe
 async function serve(contract: ContractDescriptor, store: RedisSessionStore, ended: { id: string; reason: string }[] = []): Promise<{ app: ContractServer<AgentUiProtocol>; at: Target }> {
   const app = createContractServer<AgentUiProtocol>(protocolWith(contract), {
     store,
-    handlers: { chatSend() {}, uiAction() {}, onSessionEnd: (session: SessionHandle, reason) => void ended.push({ id: session.id, reason }) },
+    handlers: { chatSend: accepted, uiAction() {}, onSessionEnd: (session: SessionHandle, reason) => void ended.push({ id: session.id, reason }) },
   });
   const { port } = await mount(app);
   return { app, at: target(port, contract) };

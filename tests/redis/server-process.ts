@@ -21,6 +21,7 @@ import { contract } from '../../generated/contract.js';
 import { createRedisStore } from '../../generated/runtime/server/redis-store.js';
 import { createAgentUiServer } from '../../generated/server.js';
 import { connectRedis } from './redis-server.js';
+import { accepted } from '../support/accepted.js';
 
 const port = Number(process.env.REDIS_PORT);
 const name = process.env.NAME ?? 'server';
@@ -46,7 +47,9 @@ const app = createAgentUiServer({
     chatSend(message, ctx) {
       handled.push(`${ctx.session.id}:${message.payload.text}`);
       const n = Number(message.payload.text) || 1;
-      for (let i = 0; i < n; i++) void ctx.emit.agentEvent({ conversation_id: message.payload.conversation_id, turn_id: 't-1', kind: 'text', text: `${name} reply ${i}` }).catch(() => undefined);
+      // n data messages in all: n − 1 agent.events, then the reply chat.accepted (C4).
+      for (let i = 1; i < n; i++) void ctx.emit.agentEvent({ conversation_id: message.payload.conversation_id, turn_id: 't-1', kind: 'text', text: `${name} reply ${i}` }).catch(() => undefined);
+      return accepted(message);
     },
     uiAction() {},
     onError(error, where) {

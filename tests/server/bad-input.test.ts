@@ -44,6 +44,7 @@ import {
   type TestServer,
   type WsChannel,
 } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -242,16 +243,17 @@ describe('bad input over WebSocket', () => {
           await sleep(10);
           if (message.payload.text === 'boom') throw new Error('async failure');
           ctx.emit.agentEvent({ conversation_id: 'c-1', turn_id: 't', kind: 'text', text: message.payload.text });
+          return accepted(message);
         },
       },
     });
     const id = sc.victim.sessionId;
     for (const text of ['a', 'boom', 'b']) await sc.victim.ch.send({ type: 'chat.send', header: { session_id: id }, payload: { conversation_id: 'c-1', text } });
-    const a = await sc.victim.ch.next();
-    const err = await sc.victim.ch.next();
-    const b = await sc.victim.ch.next();
-    expect([a.payload.text, err.payload.code, b.payload.text]).toEqual(['a', 'handler_failed', 'b']);
-    expect(seqsOf([a, b])).toEqual([3, 4]);
+    // Each handled frame: its agent.event, then its reply chat.accepted (C4); the failed one only its error.
+    const got = [];
+    for (let i = 0; i < 5; i++) got.push(await sc.victim.ch.next());
+    expect(got.map((f) => f.payload.text ?? f.payload.code ?? f.type)).toEqual(['a', 'chat.accepted', 'handler_failed', 'b', 'chat.accepted']);
+    expect(seqsOf(got.filter(isData))).toEqual([3, 4, 5, 6]);
     expect(order).toEqual(['a', 'boom', 'b']);
   });
 });
@@ -398,7 +400,7 @@ describe('history through the generated server', () => {
   it('bad history parameters on the mounted route → 400 naming the parameter; good ones → the window', async () => {
     const store = createMemoryHistoryStore<{ seq: number; role: 'user'; chunk: { kind: 'text'; text: string } }>();
     for (let i = 1; i <= 5; i++) store.append('c-1', { role: 'user', chunk: { kind: 'text', text: `m${i}` } });
-    const app = createAgentUiServer({ handlers: { chatSend() {}, uiAction() {} }, history: { conversationHistory: store } });
+    const app = createAgentUiServer({ handlers: { chatSend: accepted, uiAction() {} }, history: { conversationHistory: store } });
     const { port } = await serve(app);
     const get = async (path: string) => {
       const r = await fetch(`http://127.0.0.1:${port}${path}`);

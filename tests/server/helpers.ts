@@ -17,6 +17,7 @@ import { canonicalContract, contractWith, protocolWith, type AgentUiProtocol, ty
 import type { Kind } from '../support/channels.js';
 import { closeHttp, serve, target, type Mountable, type Target } from '../support/http.js';
 import { cleanup, keepAcrossTests, onCleanup, sleep, waitFor } from '../support/lifecycle.js';
+import { accepted } from '../support/accepted.js';
 
 export { canonicalContract, cleanup, closeHttp, contractWith, keepAcrossTests, onCleanup, serve, sleep, target, waitFor, type ContractPatch, type Mountable, type Target };
 export { listen } from '../support/http.js';
@@ -73,7 +74,9 @@ function agentEvent(conversation: string, text: string) {
 
 /**
  * Starts the agent-ui contract on a bare http.Server bound to 127.0.0.1:0. Default handlers:
- * `chat.send` with text `"<n>"` emits n agent.events (text `"throw"` throws); `ui.action` does
+ * `chat.send` with text `"<n>"` produces n data messages (any other text, one): n − 1
+ * agent.events, then the reply chat.accepted its handler returns (C4), so that counts of data
+ * read the same as before chat.send declared a reply. Text `"throw"` throws; `ui.action` does
  * nothing. Both record what they saw in `handled`.
  */
 export async function startServer(setup: ServerSetup = {}): Promise<TestServer> {
@@ -85,7 +88,8 @@ export async function startServer(setup: ServerSetup = {}): Promise<TestServer> 
       handled.push({ type: message.type, sessionId: ctx.session.id, text: message.payload.text });
       if (message.payload.text === 'throw') throw new Error('handler exploded on purpose');
       const n = Number(message.payload.text) || 1;
-      for (let i = 0; i < n; i++) ctx.emit.agentEvent(agentEvent(message.payload.conversation_id, `reply ${++emitted}`));
+      for (let i = 1; i < n; i++) ctx.emit.agentEvent(agentEvent(message.payload.conversation_id, `reply ${++emitted}`));
+      return accepted(message);
     },
     uiAction(message, ctx) {
       handled.push({ type: message.type, sessionId: ctx.session.id });

@@ -13,6 +13,7 @@ import { createMemoryHistoryStore } from '../../generated/runtime/server/history
 import { createAgentUiServer, type AgentUiServer } from '../../generated/server.js';
 import type { HistoryChunk } from '../../generated/types.js';
 import { cleanup, connectSse, connectWs, FrameQueue, serve, target, type Frame, type Target } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -50,9 +51,10 @@ async function start(): Promise<Running> {
     history: { conversationHistory: history },
     authorize: { conversationHistory: (principal, params) => params.conversationId.startsWith(`${principal.user}-`) },
     handlers: {
-      async chatSend(_message, ctx) {
+      async chatSend(message, ctx) {
         seen.push({ where: 'chatSend', principal: ctx.principal });
         await ctx.emit.agentEvent({ conversation_id: 'c', turn_id: 't', kind: 'text', text: `for ${ctx.principal.user}` });
+        return accepted(message);
       },
       uiAction() {},
       onSessionStart(ctx) {

@@ -12,6 +12,7 @@ import { createMemoryHistoryStore } from '../../runtime/server/history.js';
 import { chatSend, cleanup, KINDS, onCleanup, openSession, seqsOf, target, type Kind, type Target } from './helpers.js';
 import { httpGet, rawRequest, UPGRADE_HEADERS } from './hostile/harness.js';
 import { HOSTS, mountIn, type Host } from './hosts.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -24,6 +25,7 @@ function contractServer(basePath?: string): AgentUiServer {
     handlers: {
       chatSend(message, ctx) {
         ctx.emit.agentEvent({ conversation_id: message.payload.conversation_id, turn_id: 't-9', kind: 'text', text: `echo: ${message.payload.text}` });
+        return accepted(message);
       },
       uiAction() {},
     },

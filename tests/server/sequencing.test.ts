@@ -3,9 +3,10 @@
  * control frames never carry seq, SSE ids are the seqs, and a refused emit consumes no seq.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { validateAgentEvent, validateServerMessage } from '../../generated/validators.js';
+import { validateAgentEvent, validateChatAccepted, validateServerMessage } from '../../generated/validators.js';
 import { OutboundRejectedError } from '../../runtime/server/outbox.js';
 import { chatSend, cleanup, isData, KINDS, openSession, range, seqsOf, startServer, type Kind } from './helpers.js';
+import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -13,7 +14,7 @@ describe.each(KINDS)('sequencing over %s (Q1, Q2)', (kind: Kind) => {
   it('data seqs are exactly 1..N with header.session_id; control frames carry no seq', async () => {
     const server = await startServer();
     const { ch, sessionId, token } = await openSession(server, kind);
-    // Five from a handler (chat.send → 5 agent.events), then three pushed from outside a handler.
+    // Five from a handler (chat.send → 4 agent.events and its reply chat.accepted, C4), then three pushed from outside a handler.
     const sent = await ch.send(chatSend(sessionId, 5), token);
     if (kind !== 'websocket') expect(sent).toEqual({ status: 202, body: { accepted: 1, acked: 0, frames: [] } });
     const first = await ch.data(5);
@@ -23,7 +24,7 @@ describe.each(KINDS)('sequencing over %s (Q1, Q2)', (kind: Kind) => {
     expect(seqsOf(data)).toEqual(range(1, 8));
     for (const f of data) {
       expect(f.header).toEqual({ session_id: sessionId, seq: f.header.seq });
-      expect(validateAgentEvent(f).ok).toBe(true);
+      expect((f.header.seq === 5 ? validateChatAccepted : validateAgentEvent)(f).ok).toBe(true);
       if (kind === 'sse') expect(ch.idOf(f)).toBe(String(f.header.seq)); // R4: SSE id = seq
     }
     await ch.idle();
@@ -70,7 +71,7 @@ describe('one send path (Q3)', () => {
     const rejected: unknown[] = [];
     const server = await startServer({
       handlers: {
-        chatSend(_message, ctx) {
+        chatSend(message, ctx) {
           ctx.emit.agentEvent({ conversation_id: 'c-1', turn_id: 't', kind: 'text', text: 'before' });
           try {
             ctx.emit.agentEvent({ conversation_id: 'c-1', turn_id: 't', kind: 'shout' } as never);
@@ -83,15 +84,17 @@ describe('one send path (Q3)', () => {
             rejected.push(err);
           }
           ctx.emit.agentEvent({ conversation_id: 'c-1', turn_id: 't', kind: 'text', text: 'after' });
+          return accepted(message);
         },
       },
     });
     const { ch, sessionId } = await openSession(server, 'websocket');
     await ch.send(chatSend(sessionId));
-    const data = await ch.data(2);
-    expect(data.map((f) => [f.header.seq, f.payload.text])).toEqual([
+    const data = await ch.data(3);
+    expect(data.map((f) => [f.header.seq, f.payload.text ?? f.type])).toEqual([
       [1, 'before'],
       [2, 'after'],
+      [3, 'chat.accepted'], // the handler's reply (C4)
     ]);
     expect(rejected.map((e) => (e as OutboundRejectedError).code)).toEqual(['invalid_message', 'frame_too_large']);
     expect(rejected.every((e) => e instanceof OutboundRejectedError)).toBe(true);

@@ -105,6 +105,15 @@ export interface ClientCore {
 
 const ORDER: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
 
+/**
+ * Runs `fn` once the promise jobs queued now have run (Node: process.nextTick, which waits for the
+ * microtask queue to drain, however long its chains; elsewhere a microtask), so that every send
+ * an acknowledgement lets go on is written in one batch.
+ */
+const afterMicrotasks: (fn: () => void) => void = ((node) => (node?.nextTick ? (fn) => node.nextTick!(fn) : (fn) => queueMicrotask(fn)))(
+  (globalThis as { process?: { nextTick?: (fn: () => void) => void } }).process,
+);
+
 export function createClientCore(options: ClientCoreOptions): ClientCore {
   const { contract, env } = options;
   const versions = options.versions ?? contract.protocolVersions;
@@ -158,6 +167,16 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
   let postRetry: ReturnType<typeof setTimeout> | undefined;
   let postFailures = 0;
   const maxPerPost = contract.limits?.maxFramesPerPost ?? 64;
+  // Sends of one turn go out together: one socket write on a WebSocket, one POST over HTTP.
+  let flushDue = false;
+  const flushSoon = (): void => {
+    if (flushDue) return;
+    flushDue = true;
+    afterMicrotasks(() => {
+      flushDue = false;
+      flushQueue();
+    });
+  };
 
   const emit = (event: ClientEvent): void => {
     for (const l of [...listeners]) l(event);
@@ -335,7 +354,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       if (result.acked !== undefined) outbound.acknowledge(result.acked);
       if (result.ok && result.acked !== undefined) {
         postFailures = 0;
-        return flushQueue();
+        return flushSoon(); // with what the sends this answer resolved queue next
       }
       // Refused as a gap: acked says where to go on. Anything else (a cut, 429, 503, an answer
       // cut short): the same frames go again after a pause; the server acknowledges duplicates.
@@ -521,7 +540,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       if (!result.ok) return Promise.reject(new ClientSendError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`, { issues: result.issues }));
       if (closedByUser) return Promise.reject(new ClientSendError('closed', 'the client is closed'));
       const sent = outbound.add(type, header, payload, contract.messages[type]?.reply);
-      flushQueue();
+      flushSoon();
       return sent;
     },
     connect() {

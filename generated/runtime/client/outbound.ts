@@ -45,6 +45,8 @@ export interface OutboundFrame {
 }
 
 interface Entry extends OutboundFrame {
+  readonly header: Readonly<Record<string, unknown>>;
+  readonly payload: unknown;
   readonly reply: string | undefined;
   /** Written on some connection at least once (so the server may have it). */
   sent: boolean;
@@ -75,10 +77,18 @@ export interface Outbound {
   lose(error: (maybeHandled: boolean) => ClientSendError): void;
 }
 
+/** An entry's frame on the wire (one function for every entry, not a closure each: thousands may be queued). */
+function frameText(this: Entry, sessionId: string): string {
+  return JSON.stringify({ type: this.type, header: { ...this.header, session_id: sessionId, cseq: this.cseq }, payload: this.payload });
+}
+
 export function createOutbound(): Outbound {
-  // Unacknowledged frames, in cseq order (acknowledging drops a prefix); acknowledged ones that
-  // still await their reply, by cseq. Both stay small and every step is O(frames it touches).
+  // Unacknowledged frames, in cseq order, from kept[head] (acknowledging moves head past a prefix,
+  // and the array is compacted once that prefix is half of it: no copy per acknowledgement, which
+  // made thousands of sends at once quadratic); acknowledged ones that still
+  // await their reply, by cseq. Every step is O(frames it touches), amortized.
   let kept: Entry[] = [];
+  let head = 0;
   const replies = new Map<number, Entry>();
   let next = 1;
   let acked = 0;
@@ -86,7 +96,7 @@ export function createOutbound(): Outbound {
 
   /** Index of the first kept frame with a cseq above `bound` (kept is in cseq order). */
   const firstAbove = (bound: number): number => {
-    let lo = 0;
+    let lo = head;
     let hi = kept.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
@@ -106,20 +116,12 @@ export function createOutbound(): Outbound {
       return acked;
     },
     get size() {
-      return kept.length + replies.size;
+      return kept.length - head + replies.size;
     },
     add(type, header, payload, reply) {
       const cseq = next++;
       return new Promise<unknown>((resolve, reject) => {
-        kept.push({
-          cseq,
-          type,
-          reply,
-          sent: false,
-          text: (sessionId) => JSON.stringify({ type, header: { ...header, session_id: sessionId, cseq }, payload }),
-          resolve,
-          reject,
-        });
+        kept.push({ cseq, type, header, payload, reply, sent: false, text: frameText, resolve, reject });
       });
     },
     unsent() {
@@ -128,7 +130,7 @@ export function createOutbound(): Outbound {
       return mark(out);
     },
     unacknowledged(limit) {
-      return mark(kept.slice(0, limit));
+      return mark(kept.slice(head, head + limit));
     },
     rewind() {
       writtenUpTo = acked;
@@ -136,11 +138,19 @@ export function createOutbound(): Outbound {
     acknowledge(upTo) {
       if (upTo <= acked) return;
       acked = Math.min(upTo, next - 1);
-      const done = kept.slice(0, firstAbove(acked));
-      kept = kept.slice(done.length);
-      for (const e of done) {
+      const from = head;
+      head = firstAbove(acked);
+      for (let i = from; i < head; i++) {
+        const e = kept[i]!;
         if (e.reply === undefined) e.resolve(undefined);
         else replies.set(e.cseq, e);
+      }
+      if (head === kept.length) {
+        kept = [];
+        head = 0;
+      } else if (head > kept.length / 2) {
+        kept = kept.slice(head);
+        head = 0;
       }
     },
     reply(cseq, type, frame) {
@@ -159,8 +169,9 @@ export function createOutbound(): Outbound {
       e.reject(error);
     },
     lose(error) {
-      const lost = [...kept, ...replies.values()];
+      const lost = [...kept.slice(head), ...replies.values()];
       kept = [];
+      head = 0;
       replies.clear();
       next = 1;
       acked = 0;

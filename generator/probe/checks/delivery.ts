@@ -32,7 +32,7 @@ const receivedAcked = (got: readonly Received[], acked: number): boolean => got.
  * `acked` (HTTP), or the `acked` of the protocol.received that follows it (WebSocket), with the
  * frames that came meanwhile.
  */
-async function sendNumbered(ctx: TransportContext, link: Link, session: SessionRef, cseq: number, expectAcked: number, what: string): Promise<{ acked: number; frames: Received[] }> {
+export async function sendNumbered(ctx: TransportContext, link: Link, session: SessionRef, cseq: number, expectAcked: number, what: string): Promise<{ acked: number; frames: Received[] }> {
   const answer = await link.send(numbered(ctx, session, cseq), { token: session.token });
   if (ctx.kind !== 'websocket') {
     const body = answer?.body as { acked?: unknown } | undefined;
@@ -44,7 +44,7 @@ async function sendNumbered(ctx: TransportContext, link: Link, session: SessionR
 }
 
 /** The trigger numbered `cseq`, acknowledged, and the data it produced; returns that data. */
-async function handled(ctx: TransportContext, link: Link, session: SessionRef, cseq: number, what: string): Promise<Received[]> {
+export async function handled(ctx: TransportContext, link: Link, session: SessionRef, cseq: number, what: string): Promise<Received[]> {
   const sent = await sendNumbered(ctx, link, session, cseq, cseq, what);
   if (sent.acked !== cseq) fail(`${what} was acknowledged with acked ${sent.acked}; expected ${cseq} (C2.1)`);
   const early = sent.frames.filter((r) => r.data);

@@ -219,18 +219,18 @@ class ContractServer(Generic[E]):
 
         def on_message(session: Session, frame: ClientFrame) -> Awaitable[None] | None:
             type_ = str(frame["type"])
+            header = frame.get("header")
+            cseq = header.get("cseq") if isinstance(header, dict) else None
             if responder is not None and responder.matches(type_, frame.get("payload")):
-                return responder.answer(lambda t, p: self.core.outbox.append(session.id, t, p))
+                return responder.answer(lambda t, p, c: self.core.outbox.append(session.id, t, p, c), cseq if isinstance(cseq, int) else None)
             handler = dispatch.get(type_)
             if handler is None:
                 raise LookupError(f"no handler for {type_}")
-            header = frame.get("header")
             rid = header.get("request_id") if isinstance(header, dict) else None
             result = handler(frame, self._context(session, rid if isinstance(rid, str) else None))
             reply = replies.get(type_)
             if reply is None:
                 return result if inspect.isawaitable(result) else None
-            cseq = header.get("cseq") if isinstance(header, dict) else None
             return self._send_reply(session, type_, reply, result, cseq if isinstance(cseq, int) else None)
 
         start, resume = on_session_start, on_session_resume

@@ -27,6 +27,8 @@ export const FAULTS = {
   // ---- C
   'duplicate-handled': 'C2.2: a frame sent again with a cseq already accepted is handled again',
   'gap-accepted': 'C2.3: a frame past the next cseq is accepted instead of refused',
+  'reply-without-cseq': 'C4.1: the trigger’s reply leaves out header.cseq, so no client can tell which send it answers',
+  'reply-first': 'C4.1: the trigger’s reply goes out before the data its handler emits',
   // ---- R
   'off-by-one-replay': 'R2.1: the replay starts at last_seen_seq instead of last_seen_seq + 1',
   'resumed-hello-stale': 'H1.3: the hello of a resume says latest_seq 0',

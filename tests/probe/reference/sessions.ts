@@ -25,7 +25,7 @@ export interface SpecParams {
 export const specJson = JSON.parse(readFileSync(new URL('../../../spec/protocol.schema.json', import.meta.url), 'utf8')) as {
   $id: string;
   'x-contract': SpecParams;
-  $defs: Record<string, { 'x-message'?: { type: string; direction: string }; examples?: unknown[] }>;
+  $defs: Record<string, { 'x-message'?: { type: string; direction: string; reply?: string }; examples?: unknown[] }>;
 };
 export const C = specJson['x-contract'];
 
@@ -76,9 +76,13 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
   ajv.addSchema(specJson);
   const clientTypes = new Map<string, string>();
   for (const [name, def] of Object.entries(specJson.$defs)) if (def['x-message']?.direction === 'client-to-server') clientTypes.set(def['x-message'].type, name);
+  // C4: the trigger's declared reply, answered last with the trigger's cseq; replies are no samples.
+  const replyType = Object.values(specJson.$defs).find((d) => d['x-message']?.type === C.conformance.trigger.type)?.['x-message']?.reply;
+  const examplesOf = (d: (typeof specJson.$defs)[string]) => (d.examples ?? []).map((e) => ({ type: d['x-message']!.type, payload: (e as { payload: unknown }).payload }));
+  const replySample = Object.values(specJson.$defs).filter((d) => d['x-message']?.type === replyType).flatMap(examplesOf)[0];
   const samples = Object.values(specJson.$defs)
-    .filter((d) => d['x-message']?.direction === 'server-to-client' && (d as { 'x-message': { role?: string } })['x-message'].role === 'data')
-    .flatMap((d) => (d.examples ?? []).map((e) => ({ type: d['x-message']!.type, payload: (e as { payload: unknown }).payload })));
+    .filter((d) => d['x-message']?.direction === 'server-to-client' && (d as { 'x-message': { role?: string } })['x-message'].role === 'data' && d['x-message'].type !== replyType)
+    .flatMap(examplesOf);
 
   const json = (v: unknown): string => JSON.stringify(v);
   const error = (code: string, message: string, extra: Record<string, unknown> = {}, sessionId?: string): string =>
@@ -156,9 +160,10 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
   };
 
   /** Q2/Q3/R3.4: stamps, keeps within both bounds, and delivers one data frame. */
-  const emit = (s: Session, type: string, payload: unknown): void => {
+  const emit = (s: Session, type: string, payload: unknown, cseq?: number): void => {
     const seq = ++s.latest;
-    const header = has('unstamped-data') ? { session_id: s.id } : { session_id: s.id, seq: has('hello-takes-seq') ? seq + 1 : seq };
+    const answers = cseq === undefined ? {} : { cseq };
+    const header = has('unstamped-data') ? { session_id: s.id, ...answers } : { session_id: s.id, ...answers, seq: has('hello-takes-seq') ? seq + 1 : seq };
     const text = json({ type, header, payload });
     const bytes = Buffer.byteLength(text);
     const max = window.maxMessages - (has('window-one-short') ? 1 : 0);
@@ -220,13 +225,17 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
     return Number.isSafeInteger(n) ? n : 'malformed';
   };
 
-  /** The conformance trigger: `produces` data messages from the spec's examples. */
+  /** The conformance trigger: `produces` data messages from the spec's examples, its reply (C4) last. */
   const isTrigger = (f: Frame): boolean => f.type === C.conformance.trigger.type && json(f.payload) === json(C.conformance.trigger.payload);
-  const produce = (s: Session): void => {
-    for (let i = 0; i < C.conformance.produces; i++) {
+  const produce = (s: Session, cseq: number | undefined): void => {
+    const reply = replySample ? () => emit(s, replySample.type, replySample.payload, has('reply-without-cseq') ? undefined : cseq) : undefined;
+    if (reply && has('reply-first')) reply();
+    const emitted = reply ? C.conformance.produces - 1 : C.conformance.produces;
+    for (let i = 0; i < emitted; i++) {
       const sample = samples[(s.latest + i) % samples.length]!;
       emit(s, sample.type, sample.payload);
     }
+    if (reply && !has('reply-first')) reply();
   };
 
   /**
@@ -238,16 +247,16 @@ export function createCore(faults: readonly Fault[], timers: Timers, window: Spe
     if (f.type === 'protocol.ack' && !has('ack-ignored')) release(s, f.payload.last_seen_seq as number);
     const cseq = f.header.cseq;
     if (typeof cseq !== 'number') {
-      if (isTrigger(f)) produce(s);
+      if (isTrigger(f)) produce(s, undefined);
       return { verdict: 'unnumbered', acked: s.acked };
     }
     if (cseq <= s.acked) {
-      if (has('duplicate-handled') && isTrigger(f)) produce(s);
+      if (has('duplicate-handled') && isTrigger(f)) produce(s, cseq);
       return { verdict: 'duplicate', acked: s.acked };
     }
     if (cseq > s.acked + 1 && !has('gap-accepted')) return { verdict: 'gap', acked: s.acked };
     s.acked = cseq;
-    if (isTrigger(f)) produce(s);
+    if (isTrigger(f)) produce(s, cseq);
     return { verdict: 'accepted', acked: s.acked };
   };
   /** C2.3: the refusal of a frame whose cseq is past the next one. */

@@ -6,8 +6,9 @@
  */
 import Fastify from 'fastify';
 import { createAgentUiServer } from '../../../generated/server.js';
+import { accepted } from '../../support/accepted.js';
 
-const rt = createAgentUiServer({ handlers: { chatSend() {}, uiAction() {} } });
+const rt = createAgentUiServer({ handlers: { chatSend: accepted, uiAction() {} } });
 const app = Fastify();
 app.get('/health', async () => ({ ok: true }));
 await app.register(rt.fastify, { prefix: '/rt' });

@@ -19,6 +19,7 @@ import { createMemoryHistoryStore } from '../../../generated/runtime/server/hist
 import { createAgentUiServer, type AgentUiServer } from '../../../generated/server.js';
 import type { HistoryChunk } from '../../../generated/types.js';
 import { cleanup, closeHttp, connectSse, connectWs, listen, onCleanup, type Target } from '../helpers.js';
+import { accepted } from '../../support/accepted.js';
 
 afterEach(cleanup);
 
@@ -35,6 +36,7 @@ function contractServer(basePath?: string): AgentUiServer<string> {
     handlers: {
       async chatSend(message, ctx) {
         await ctx.emit.agentEvent({ conversation_id: message.payload.conversation_id, turn_id: 't', kind: 'text', text: `${ctx.principal}: ${message.payload.text}` });
+        return accepted(message);
       },
       uiAction() {},
     },

@@ -20,6 +20,7 @@ import { chatSend, cleanup, isData, keepAcrossTests, openSession, seqsOf, target
 import { HOSTS, mountIn } from '../hosts.js';
 import { httpPost, rawRequest } from '../hostile/harness.js';
 import { NETWORK } from './settings.js';
+import { accepted } from '../../support/accepted.js';
 
 /** Close codes the protocol and RFC 6455 use for a client at fault, an overload or a shutdown (never 1011: an internal error). */
 const CLOSE_CODES = new Set([1000, 1001, 1002, 1003, 1007, 1008, 1009, 1013, 4000, 4001, 4002, 4003, 4004, 4005, 4006]);
@@ -78,9 +79,8 @@ describe.each(HOSTS)('the contract server mounted in %s, fuzzed over sockets', (
     for (let i = 0; i < 5; i++) history.append('c-1', { role: 'user', turn_id: 't', chunk: { kind: 'text', text: `m${i}` } });
     const server = createAgentUiServer({
       handlers: {
-        chatSend(message, ctx) {
-          void ctx.emit.agentEvent({ conversation_id: message.payload.conversation_id, turn_id: 't', kind: 'text', text: 'ok' });
-        },
+        // One data message per chat.send: its reply, chat.accepted (C4).
+        chatSend: accepted,
         uiAction() {},
       },
       history: { conversationHistory: history },

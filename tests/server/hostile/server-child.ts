@@ -9,8 +9,9 @@
  * - `handled`  the texts the chat.send handler saw for a session, in order;
  * - `end`      ends every session but the ones named (what one test made goes away before the next).
  *
- * chat.send text: `"<n>"` emits n agent.events; `"emit:<n>:<chars>"` emits n events of that size;
- * `"block"` waits for `release`; `"q:…"` is only recorded; `"throw"` throws. Requests count against the `x-client` header
+ * chat.send text: `"<n>"` produces n data messages, n − 1 agent.events and then its reply
+ * chat.accepted (C4; every handled chat.send is answered by one); `"emit:<n>:<chars>"` likewise,
+ * its events of that size; `"block"` waits for `release`; `"q:…"` is only recorded; `"throw"` throws. Requests count against the `x-client` header
  * when they carry one (so a test can be many clients), else against their address.
  */
 import http from 'node:http';
@@ -20,6 +21,7 @@ import type { ContractLimits } from '../../../runtime/limits.js';
 import { createContractServer } from '../../../runtime/server/contract-server.js';
 import { addressKey } from '../../../runtime/server/session-limiter.js';
 import { contractWith, protocolWith, type AgentUiProtocol, type ContractPatch } from '../../support/contract.js';
+import { accepted } from '../../support/accepted.js';
 
 export interface HostileConfig {
   readonly contract?: ContractPatch;
@@ -50,14 +52,15 @@ const handlers: AgentUiHandlers = {
     handled.set(ctx.session.id, seen);
     seen.push(text);
     if (text === 'throw') throw new Error('handler exploded on purpose');
-    if (text === 'block') return gate.promise;
-    if (text.startsWith('q:')) return;
+    if (text === 'block') await gate.promise;
+    else if (text.startsWith('q:')) return accepted(message);
     const big = /^emit:(\d+):(\d+)$/.exec(text);
     if (big) {
-      for (let i = 0; i < Number(big[1]); i++) ctx.emit.agentEvent(agentEvent('x'.repeat(Number(big[2])))).catch(() => undefined);
-      return;
+      for (let i = 1; i < Number(big[1]); i++) ctx.emit.agentEvent(agentEvent('x'.repeat(Number(big[2])))).catch(() => undefined);
+      return accepted(message);
     }
-    for (let i = 0; i < (Number(text) || 1); i++) await ctx.emit.agentEvent(agentEvent(`reply ${i + 1}`));
+    if (text !== 'block') for (let i = 1; i < (Number(text) || 1); i++) await ctx.emit.agentEvent(agentEvent(`reply ${i}`));
+    return accepted(message);
   },
   uiAction() {},
 };

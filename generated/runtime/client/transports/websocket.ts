@@ -54,7 +54,15 @@ export function createWebSocketClientTransport(contract: ContractDescriptor, env
     },
     async send(frames) {
       if (!socket || socket.readyState !== 1) return { ok: false, status: 0, frames: [], message: 'the WebSocket is not open' };
-      for (const f of frames) socket.send(f);
+      // `ws` (Node) writes each message with a syscall of its own unless its socket is corked; a
+      // browser buffers on its own.
+      const raw = (socket as { _socket?: { cork?(): void; uncork?(): void } })._socket;
+      raw?.cork?.();
+      try {
+        for (const f of frames) socket.send(f);
+      } finally {
+        raw?.uncork?.();
+      }
       return { ok: true };
     },
     close() {

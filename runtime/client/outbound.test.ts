@@ -1,0 +1,77 @@
+/**
+ * C1/C3: the client's outbound queue — numbering, what goes on the wire, cumulative
+ * acknowledgements (many at a time, past the compaction of its kept frames), and what a lost
+ * session rejects.
+ */
+import { describe, expect, it } from 'vitest';
+import { ClientSendError, createOutbound } from './outbound.js';
+
+const cseqs = (frames: readonly { cseq: number }[]): number[] => frames.map((f) => f.cseq);
+
+describe('createOutbound (C1, C3)', () => {
+  it('resolves every send up to a cumulative acknowledgement, in cseq order, and keeps the rest', async () => {
+    const o = createOutbound();
+    const resolved: number[] = [];
+    for (let i = 1; i <= 10; i++) void o.add('chat.send', {}, { i }, undefined).then(() => resolved.push(i));
+    expect(cseqs(o.unsent())).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    o.acknowledge(4);
+    o.acknowledge(3); // an older acknowledgement changes nothing
+    await Promise.resolve();
+    expect(resolved).toEqual([1, 2, 3, 4]);
+    expect(o.acked).toBe(4);
+    expect(o.size).toBe(6);
+    expect(cseqs(o.unacknowledged(3))).toEqual([5, 6, 7]);
+    expect(o.unsent()).toEqual([]); // all written on this connection already
+    o.rewind();
+    expect(cseqs(o.unsent())).toEqual([5, 6, 7, 8, 9, 10]);
+  });
+
+  it('stays exact across many partial acknowledgements of thousands of frames (the kept array compacts)', async () => {
+    const o = createOutbound();
+    const m = 5_000;
+    let resolvedUpTo = 0;
+    let outOfOrder = false;
+    for (let i = 1; i <= m; i++) {
+      void o.add('chat.send', {}, {}, undefined).then(() => {
+        if (i !== resolvedUpTo + 1) outOfOrder = true;
+        resolvedUpTo = i;
+      });
+    }
+    o.unsent();
+    for (let upTo = 7; upTo < m; upTo += 7) {
+      o.acknowledge(upTo);
+      expect(o.size).toBe(m - upTo);
+      expect(o.unacknowledged(1)[0]?.cseq).toBe(upTo + 1);
+    }
+    await Promise.resolve();
+    expect(outOfOrder).toBe(false);
+    // A new connection sends the unacknowledged tail again, from acked + 1.
+    o.rewind();
+    expect(cseqs(o.unsent())).toEqual(Array.from({ length: m - o.acked }, (_, k) => o.acked + 1 + k));
+    o.acknowledge(m + 10); // never past what was queued
+    expect(o.acked).toBe(m);
+    expect(o.size).toBe(0);
+    await Promise.resolve();
+    expect(resolvedUpTo).toBe(m);
+  });
+
+  it('a lost session rejects only what was not acknowledged, saying whether it may have been handled', async () => {
+    const o = createOutbound();
+    const outcomes: string[] = [];
+    for (let i = 1; i <= 6; i++) {
+      o.add('chat.send', {}, {}, undefined).then(
+        () => outcomes.push(`${i} ok`),
+        (e: ClientSendError) => outcomes.push(`${i} ${e.code} ${e.maybeHandled}`),
+      );
+    }
+    expect(cseqs(o.unacknowledged(4))).toEqual([1, 2, 3, 4]); // 5 and 6 never written
+    o.acknowledge(2);
+    o.lose((maybeHandled) => new ClientSendError('session_lost', 'lost', { maybeHandled }));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(outcomes).toEqual(['1 ok', '2 ok', '3 session_lost true', '4 session_lost true', '5 session_lost false', '6 session_lost false']);
+    expect(o.size).toBe(0);
+    // numbering starts again at 1 for the next session
+    void o.add('chat.send', {}, {}, undefined);
+    expect(cseqs(o.unsent())).toEqual([1]);
+  });
+});
