@@ -109,6 +109,53 @@ export const lifetimeChecks: readonly TransportCheck[] = [
     },
   }),
   transportCheck({
+    id: 'poll-attachment-continues',
+    statement: 'S4.10',
+    only: ['poll'],
+    sentence: 'Every 200 poll answer names its attachment; a poll that names it back while it is live gets the data after its cursor with no hello and no protocol.resumed, and the same attachment named.',
+    async run(ctx) {
+      const { link, session } = await ctx.openSession();
+      const named = (link as PollLink).attachment;
+      if (named === undefined) fail('the answer with the hello names no attachment; expected { "frames": [...], "attachment": "<id>" }');
+      (link as PollLink).drop();
+      await ctx.trigger(link, 1, session);
+      const query = `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}&attachment=${encodeURIComponent(named)}`;
+      const answer = await ctx.http('GET', ctx.path(), { query, headers: { 'resume-token': session.token } });
+      const frames = (framesOf(answer.json) ?? []) as { type?: unknown }[];
+      const control = frames.filter((f) => f.type === 'protocol.hello' || f.type === 'protocol.resumed');
+      if (answer.status !== 200 || frames.length === 0 || control.length > 0) fail(`a poll naming its live attachment: ${answer.shown}; expected 200 with the data and no hello or resumed`);
+      const again = (answer.json as { attachment?: unknown }).attachment;
+      if (again !== named) fail(`the continuation named attachment ${JSON.stringify(again)}; expected the same one, ${JSON.stringify(named)}`);
+      return `continued: ${frames.length} frame(s), no hello, attachment ${named.slice(0, 6)}… named again`;
+    },
+  }),
+  transportCheck({
+    id: 'poll-attachment-stale',
+    statement: 'S4.11',
+    only: ['poll'],
+    sentence: 'A poll naming an attachment that another one superseded is a resume (hello, protocol.resumed) naming a new attachment; resume=1 always is; a malformed attachment gets 400 invalid_message with path /attachment.',
+    async run(ctx) {
+      const { link, session } = await ctx.openSession();
+      const first = (link as PollLink).attachment;
+      (link as PollLink).drop();
+      const headers = { 'resume-token': session.token };
+      const base = `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}`;
+      const head = (json: unknown): string => ((framesOf(json) ?? []) as { type?: unknown }[]).slice(0, 2).map((f) => String(f.type)).join(', ');
+      const taken = await ctx.http('GET', ctx.path(), { query: `${base}&resume=1`, headers });
+      const second = (taken.json as { attachment?: unknown } | undefined)?.attachment;
+      if (taken.status !== 200 || head(taken.json) !== 'protocol.hello, protocol.resumed') fail(`resume=1: ${taken.shown}; expected hello and resumed`);
+      if (typeof second !== 'string' || second === first) fail(`resume=1 named attachment ${JSON.stringify(second)}; expected a new one (the first was ${JSON.stringify(first)})`);
+      if (first !== undefined) {
+        const stale = await ctx.http('GET', ctx.path(), { query: `${base}&attachment=${encodeURIComponent(first)}`, headers });
+        if (stale.status !== 200 || head(stale.json) !== 'protocol.hello, protocol.resumed') fail(`a poll naming the superseded attachment: ${stale.shown}; expected a resume (hello, resumed)`);
+      }
+      const bad = await ctx.http('GET', ctx.path(), { query: `${base}&attachment=${encodeURIComponent('not an id!')}`, headers });
+      const refusal = (framesOf(bad.json) ?? [])[0] as { type?: unknown; payload?: { code?: unknown; path?: unknown } } | undefined;
+      if (bad.status !== 400 || refusal?.payload?.code !== 'invalid_message' || refusal.payload.path !== '/attachment') fail(`a malformed attachment: ${bad.shown}; expected 400 invalid_message with path /attachment`);
+      return 'resume=1 → a new attachment; the superseded one named → a resume; malformed → 400 /attachment';
+    },
+  }),
+  transportCheck({
     id: 'poll-two-at-once',
     statement: 'S4.9',
     only: ['poll'],

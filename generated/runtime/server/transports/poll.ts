@@ -8,7 +8,9 @@
  * `Resume-Token` header, A4) answers with the data after the cursor, holding the request up to
  * `holdMs` when there is none. The cursor also acknowledges (Q5). Each request is authenticated
  * first (A1): a refusal is 401 / 403 with its typed frame (A3). A poll that is not a continuation of a live poll attachment is a
- * resume: the answer starts with hello and resumed. Refusals come with an HTTP status (R3: 410
+ * resume: the answer starts with hello and resumed. S4.10: every answer of an attachment names it
+ * (`attachment`), and a poll that names it back continues it on any process of a shared store —
+ * behind a balancer without sticky sessions — without a claim or a hello. Refusals come with an HTTP status (R3: 410
  * Gone for a cursor before the window). Client frames go by POST (messages.ts).
  *
  * Limits (L2, L3): an answer carries at most `maxPollBytes` of data (`max_bytes` asks for less;
@@ -51,6 +53,8 @@ interface Held {
 
 interface PollAttachment extends Attachment {
   readonly session: Session;
+  /** S4.10: the attachment's id in the store, named in every answer. */
+  readonly attachmentId: string | undefined;
   /** Answers now if there is anything after the cursor, else holds the request. */
   serve(res: ServerResponse, cursor: number, maxBytes: number): void;
   /** Still a live attachment (a poll held, or the last one recent enough)? */
@@ -84,8 +88,9 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     res.once('close', () => clearTimeout(timer));
   };
 
-  const createAttachment = (session: Session | undefined): PollAttachment & { bind(s: Session): void } => {
+  const createAttachment = (session: Session | undefined): PollAttachment & { bind(s: Session, attachmentId: string | undefined): void } => {
     let bound = session;
+    let attachmentId: string | undefined;
     let control: string[] = [];
     let controlBytes = 0;
     let held: Held | undefined;
@@ -111,22 +116,26 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           // An empty answer after the hold carries a heartbeat: the client sees the server is alive
           // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
           if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(session.id, session.latestSeq, session.acked)));
-          answerWith(res, 200, framesBody(frames));
+          answerWith(res, 200, attachmentId === undefined ? framesBody(frames) : `${framesBody(frames).slice(0, -1)},"attachment":"${attachmentId}"}`);
         },
         (error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the session store is unavailable: ${(error as Error).message}`)] })),
       );
     };
 
-    const attachment: PollAttachment & { bind(s: Session): void } = {
+    const attachment: PollAttachment & { bind(s: Session, attachmentId: string | undefined): void } = {
       kind: 'poll',
       get session() {
         return bound!;
       },
+      get attachmentId() {
+        return attachmentId;
+      },
       get live() {
         return !closed && (held !== undefined || Date.now() < leaseUntil);
       },
-      bind(s) {
+      bind(s, id) {
         bound = s;
+        attachmentId = id;
       },
       send(frame, seq) {
         if (closed) return;
@@ -207,7 +216,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       const attachment = createAttachment(undefined);
       const opened = await core.open(attachment, versions, identity);
       if (!opened.ok) return refused(res, opened);
-      attachment.bind(opened.session);
+      attachment.bind(opened.session, opened.attachmentId);
       attachments.set(opened.session, attachment);
       return attachment.serve(res, 0, maxBytes);
     }
@@ -220,6 +229,11 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     if (token === undefined) {
       return refuse(res, 401, errorFrame('unknown_session', `a poll for a session needs its token: ${RESUME_TOKEN_HEADER}: <resume_token>`));
     }
+    // S4.10: the attachment the client's last answer named, if it names one.
+    const named = url.searchParams.get('attachment');
+    if (named !== null && !plausibleId(named)) {
+      return refuse(res, 400, errorFrame('invalid_message', 'attachment must be the id the last poll answer named (base64url), or absent', { path: '/attachment' }));
+    }
     const local = core.local(sessionId);
     const current = local ? attachments.get(local) : undefined;
     // `resume=1`: a client connecting again says so, and gets hello and resumed (R2) even while
@@ -227,12 +241,28 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     const explicitResume = url.searchParams.get('resume') === '1';
     // A poll naming versions without the session's one is another client connecting: it negotiates (H2).
     const sameVersion = local !== undefined && (versions === undefined || versions.includes(local.protocolVersion));
-    if (local && current && sameVersion && !explicitResume && current.live && local.attachment === current && plausibleId(token)) {
+    const sameAttachment = named === null || named === current?.attachmentId;
+    if (local && current && sameVersion && sameAttachment && !explicitResume && current.live && local.attachment === current && plausibleId(token)) {
       const auth = await core.store.authenticate(sessionId, token, identity.owner);
       if (auth.ok) {
         // A continuation of this poll attachment: the cursor acknowledges (Q5).
         core.store.release(sessionId, cursor).catch(() => undefined);
+        core.renew(local, leaseMs); // S4.10: a process that served an earlier poll of it must not detach it
         return current.serve(res, cursor, maxBytes);
+      }
+    } else if (named !== null && !explicitResume && plausibleId(token)) {
+      // S4.10: the attachment continues here although another process served its last poll.
+      const auth = await core.store.authenticate(sessionId, token, identity.owner);
+      if (auth.ok && (versions === undefined || versions.includes(auth.protocolVersion))) {
+        const attachment = createAttachment(undefined);
+        const continued = await core.proceed(attachment, { sessionId, protocolVersion: auth.protocolVersion, attachmentId: named, leaseMs, identity });
+        if (continued && !continued.ok) return refused(res, continued);
+        if (continued) {
+          attachment.bind(continued.session, continued.attachmentId);
+          attachments.set(continued.session, attachment);
+          core.store.release(sessionId, cursor).catch(() => undefined);
+          return attachment.serve(res, cursor, maxBytes);
+        }
       }
     }
     // Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
@@ -240,7 +270,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     const attachment = createAttachment(undefined);
     const resumed = await core.resume(attachment, { sessionId, token, lastSeenSeq: cursor, versions, identity });
     if (!resumed.ok) return refused(res, resumed);
-    attachment.bind(resumed.session);
+    attachment.bind(resumed.session, resumed.attachmentId);
     attachments.set(resumed.session, attachment);
     attachment.serve(res, cursor, maxBytes);
   };
