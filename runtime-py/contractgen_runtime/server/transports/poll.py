@@ -3,7 +3,9 @@ with the hello; GET with ``session_id``, ``cursor`` (= the last seq processed, R
 answers with the data after the cursor, holding the request up to ``hold_ms`` when there is none.
 The cursor also acknowledges (Q5). A poll that is not a continuation of a live poll attachment
 is a resume: the answer starts with hello and resumed. Refusals come with an HTTP status (R3:
-410 Gone for a cursor before the window). Client frames go by POST (messages.py). A port of
+410 Gone for a cursor before the window). Client frames go by POST (messages.py). S4.10: every
+answer of an attachment names it (``attachment``), and a poll that names it back continues it on
+any process of a shared store without a claim or a hello. A port of
 runtime/server/transports/poll.ts."""
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class PollTransport:
             opened = await core.open(attachment, versions, who.client_key, who.owner, who.principal)
             if not isinstance(opened, Opened):
                 return _refused(opened)
-            attachment.bind(opened.session)
+            attachment.bind(opened.session, opened.attachment_id)
             self.attachments[opened.session] = attachment
             return await self._hold(attachment, 0, max_bytes, receive)
 
@@ -142,25 +144,44 @@ class PollTransport:
         token = resume_token(scope, query)
         if token is None:
             return refuse(401, error_frame("unknown_session", "a poll for a session needs its token: Resume-Token: <resume_token>"))
+        # S4.10: the attachment the client's last answer named, if it names one.
+        named = query.get("attachment")
+        if named is not None and not plausible_id(named):
+            return refuse(400, error_frame("invalid_message", "attachment must be the id the last poll answer named (base64url), or absent", path="/attachment"))
         local = core.local(session_id)
         current = self.attachments.get(local) if local is not None else None
         # resume=1: a client connecting again says so, and gets hello and resumed (R2).
         explicit_resume = query.get("resume") == "1"
         # A poll naming versions without the session's one is another client connecting: it negotiates (H2).
         same_version = local is not None and (versions is None or local.protocol_version in versions)
-        if local is not None and current is not None and same_version and not explicit_resume and current.live and local.attachment is current and plausible_id(token):
+        same_attachment = named is None or (current is not None and named == current.attachment_id)
+        if local is not None and current is not None and same_version and same_attachment and not explicit_resume and current.live and local.attachment is current and plausible_id(token):
             auth = await core.store.authenticate(session_id, token, who.owner)
             if isinstance(auth, SessionFound):
                 # A continuation of this poll attachment: the cursor acknowledges (Q5).
                 core.spawn(core.store.release(session_id, cursor), session_id, "ack")
+                core.renew(local, self.lease_ms)  # S4.10: a process that served an earlier poll of it must not detach it
                 return await self._hold(current, cursor, max_bytes, receive)
+        elif named is not None and not explicit_resume and plausible_id(token):
+            # S4.10: the attachment continues here although another process served its last poll.
+            auth = await core.store.authenticate(session_id, token, who.owner)
+            if isinstance(auth, SessionFound) and (versions is None or auth.protocol_version in versions):
+                attachment = _PollAttachment(self)
+                continued = await core.proceed(attachment, session_id, auth.protocol_version, named, self.lease_ms, who.client_key, who.owner, who.principal)
+                if isinstance(continued, Refused):
+                    return _refused(continued)
+                if continued is not None:
+                    attachment.bind(continued.session, continued.attachment_id)
+                    self.attachments[continued.session] = attachment
+                    core.spawn(core.store.release(session_id, cursor), session_id, "ack")
+                    return await self._hold(attachment, cursor, max_bytes, receive)
         # Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
         # A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
         attachment = _PollAttachment(self)
         resumed = await core.resume(attachment, ResumeRequest(session_id, token, cursor, versions, who.client_key, who.owner, who.principal))
         if not isinstance(resumed, Opened):
             return _refused(resumed)
-        attachment.bind(resumed.session)
+        attachment.bind(resumed.session, resumed.attachment_id)
         self.attachments[resumed.session] = attachment
         return await self._hold(attachment, cursor, max_bytes, receive)
 
@@ -183,6 +204,8 @@ class _PollAttachment:
         self.t = transport
         self.core = transport.core
         self.session: Session | None = None
+        #: S4.10: the attachment's id in the store, named in every answer.
+        self.attachment_id: str | None = None
         self._control: list[str] = []
         self._control_bytes = 0
         self._held: _Held | None = None
@@ -190,8 +213,9 @@ class _PollAttachment:
         self._closed = False
         self._answer_scheduled = False
 
-    def bind(self, session: Session) -> None:
+    def bind(self, session: Session, attachment_id: str | None = None) -> None:
         self.session = session
+        self.attachment_id = attachment_id
 
     @property
     def live(self) -> bool:
@@ -239,7 +263,10 @@ class _PollAttachment:
         # and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
         if not frames:
             frames.append(dumps(heartbeat_frame(session.id, session.latest_seq, session.acked)))
-        _resolve(held.future, _frames(200, frames))
+        body = frames_body(frames)
+        if self.attachment_id is not None:
+            body = f'{body[:-1]},"attachment":"{self.attachment_id}"}}'
+        _resolve(held.future, (200, body, {}))
 
     # --- Attachment ------------------------------------------------------------------------------
 
