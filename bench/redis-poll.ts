@@ -10,8 +10,9 @@
  *   sticky                              every request to one process (the client names it too)
  *
  * Two generated servers in their own processes (tests/redis/server-process.ts) share a
- * redis-server; process A emits N agent.events to the session (in chunks of 10, each awaited, so
- * data keeps arriving while the client polls), the client polls through the balancer (asking for
+ * redis-server; process A emits N agent.events to the session (in chunks of 10, each awaited,
+ * at most 500 ahead of the client, so data keeps arriving while the client polls and the replay
+ * window always holds what it has not taken), the client polls through the balancer (asking for
  * answers of at most MAX_BYTES, about a dozen frames: a client on a link that cuts long answers
  * does, and the poll count per message stays comparable between setups) until it
  * holds seq N (checked: each seq once, in order). Per 1 000 messages: polls, hellos and resumes
@@ -24,6 +25,7 @@
  *   node_modules/.bin/tsx bench/redis-poll.ts                (BENCH_N=5000 BENCH_RUNS=5)
  *   BENCH_QUICK=1 node_modules/.bin/tsx bench/redis-poll.ts  (a smoke run)
  */
+import http from 'node:http';
 import type { Redis } from 'ioredis';
 import { contract } from '../generated/contract.js';
 import { startRoundRobinProxy, startServerProcess, type RoundRobinProxy, type ServerProcess } from '../tests/redis/processes.js';
@@ -34,6 +36,7 @@ const N = intEnv('BENCH_N') ?? (QUICK ? 1_000 : 5_000);
 const RUNS = intEnv('BENCH_RUNS') ?? (QUICK ? 1 : 5);
 const CHUNK = 10;
 const MAX_BYTES = 2048;
+const LEAD = 500;
 const WATCHDOG_MS = 5 * 60_000;
 const POLL = contract.transports.poll!.path;
 
@@ -79,10 +82,33 @@ interface Answer {
   readonly attachment?: string;
 }
 
+/** A POST on a connection of its own (no kept-alive socket the server may have closed meanwhile), its JSON answer. */
+function postFresh(url: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        } catch (error) {
+          reject(error as Error);
+        }
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 async function run(setup: Setup, emitter: ServerProcess, admin: Redis, n: number): Promise<Figures> {
   const { origin, counts } = setup.proxy;
   const get = async (query: Record<string, string | number>, token?: string): Promise<Answer> => {
-    const res = await fetch(`${origin}${POLL}?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`, { headers: token ? { 'resume-token': token } : {} });
+    const url = `${origin}${POLL}?${new URLSearchParams(Object.entries(query).map(([k, v]) => [k, String(v)]))}`;
+    const init: RequestInit = token ? { headers: { 'resume-token': token } } : {};
+    // A kept-alive connection the balancer closed as idle just as it was reused: a poll is safe to send again.
+    const res = await fetch(url, init).catch(() => fetch(url, init));
     if (!res.ok) throw new Error(`${setup.name}: a poll was answered ${res.status}`);
     return (await res.json()) as Answer;
   };
@@ -92,8 +118,21 @@ async function run(setup: Setup, emitter: ServerProcess, admin: Redis, n: number
   let attachment = opened.attachment;
   const before = { polls: [...counts.polls.values()].reduce((a, b) => a + b, 0), hellos: counts.hellos, resumes: counts.resumes, commands: await commandsRun(admin) };
   const started = performance.now();
-  const emitted = fetch(`${emitter.origin}/bench/emit?session=${sessionId}&n=${n}&chunk=${CHUNK}`, { method: 'POST' }).then((r) => r.json() as Promise<{ stored: number; failed: number }>);
   let cursor = 0;
+  // Chunks of CHUNK, each awaited; never more than LEAD ahead of the client, so the replay window
+  // (1 000 messages) always holds what it has not taken, however slowly a setup polls.
+  const emitted = (async () => {
+    let stored = 0;
+    let failed = 0;
+    for (let sent = 0; sent < n; sent += CHUNK) {
+      while (sent - cursor > LEAD) await new Promise((r) => setTimeout(r, 1));
+      const r = (await postFresh(`${emitter.origin}/bench/emit?session=${sessionId}&n=${Math.min(CHUNK, n - sent)}&chunk=${CHUNK}`)) as { stored: number; failed: number };
+      stored += r.stored;
+      failed += r.failed;
+    }
+    return { stored, failed };
+  })();
+  emitted.catch(() => undefined); // awaited below; a failure must not end the process before the polls say why
   while (cursor < n) {
     const answer = await get({ session_id: sessionId, cursor, max_bytes: MAX_BYTES, ...(setup.names && attachment ? { attachment } : {}) }, token);
     if (answer.attachment) attachment = answer.attachment;

@@ -173,6 +173,7 @@ export async function startRoundRobinProxy(backends: readonly number[]): Promise
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);
   });
+  server.keepAliveTimeout = 60_000; // a client's kept-alive connection is not closed under it between polls
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {

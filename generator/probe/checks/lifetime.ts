@@ -6,7 +6,7 @@
 import { describe, describeAll, fail, randomToken, type SessionRef, type TransportContext } from '../context.js';
 import { framesOf, postFrame, urlFor, type Link, type Received } from '../link.js';
 import type { PollLink } from '../poll-link.js';
-import { expectRefusal, postRefusal, resumedHead, skip, transportCheck, waitEnd, type TransportCheck } from './check.js';
+import { expectRefusal, postRefusal, rawPollSession, resumedHead, skip, transportCheck, waitEnd, type TransportCheck } from './check.js';
 
 /**
  * S4.2: a session left alone past its TTL, and the moment it is past. Needs the server's TTL to
@@ -114,13 +114,10 @@ export const lifetimeChecks: readonly TransportCheck[] = [
     only: ['poll'],
     sentence: 'Every 200 poll answer names its attachment; a poll that names it back while it is live gets the data after its cursor with no hello and no protocol.resumed, and the same attachment named.',
     async run(ctx) {
-      const { link, session } = await ctx.openSession();
-      const named = (link as PollLink).attachment;
+      const { link, session, attachment: named, query, headers } = await rawPollSession(ctx);
       if (named === undefined) fail('the answer with the hello names no attachment; expected { "frames": [...], "attachment": "<id>" }');
-      (link as PollLink).drop();
       await ctx.trigger(link, 1, session);
-      const query = `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}&attachment=${encodeURIComponent(named)}`;
-      const answer = await ctx.http('GET', ctx.path(), { query, headers: { 'resume-token': session.token } });
+      const answer = await ctx.http('GET', ctx.path(), { query: `${query}&attachment=${encodeURIComponent(named)}`, headers });
       const frames = (framesOf(answer.json) ?? []) as { type?: unknown }[];
       const control = frames.filter((f) => f.type === 'protocol.hello' || f.type === 'protocol.resumed');
       if (answer.status !== 200 || frames.length === 0 || control.length > 0) fail(`a poll naming its live attachment: ${answer.shown}; expected 200 with the data and no hello or resumed`);
@@ -135,11 +132,7 @@ export const lifetimeChecks: readonly TransportCheck[] = [
     only: ['poll'],
     sentence: 'A poll naming an attachment that another one superseded is a resume (hello, protocol.resumed) naming a new attachment; resume=1 always is; a malformed attachment gets 400 invalid_message with path /attachment.',
     async run(ctx) {
-      const { link, session } = await ctx.openSession();
-      const first = (link as PollLink).attachment;
-      (link as PollLink).drop();
-      const headers = { 'resume-token': session.token };
-      const base = `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}`;
+      const { attachment: first, query: base, headers } = await rawPollSession(ctx);
       const head = (json: unknown): string => ((framesOf(json) ?? []) as { type?: unknown }[]).slice(0, 2).map((f) => String(f.type)).join(', ');
       const taken = await ctx.http('GET', ctx.path(), { query: `${base}&resume=1`, headers });
       const second = (taken.json as { attachment?: unknown } | undefined)?.attachment;

@@ -10,12 +10,12 @@
  * Gone for a cursor before the window). Client frames go by POST (messages.ts).
  *
  * Limits (L2, L3): an answer carries at most `maxPollBytes` of data (`max_bytes` asks for less;
- * one frame always goes); control frames waiting for the next poll are bounded by
+ * one frame always goes) and at most `maxPollFrames` data frames (`max` asks for fewer); control frames waiting for the next poll are bounded by
  * `maxBufferedBytes`; an answer the client has not taken when the attachment's lease runs out
  * has its socket destroyed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorFrame, heartbeatFrame, parseVersionList, RESUME_TOKEN_HEADER, resumeFailedFrame } from '../../frames.js';
+import { errorFrame, heartbeatFrame, parseVersionList, RESUME_TOKEN_HEADER, resumeFailedFrame, type Frame } from '../../frames.js';
 import { createGate, type Gate, type Identity } from '../auth.js';
 import { plausibleId, type Attachment, type OpenOutcome, type ServerCore, type Session } from '../server-core.js';
 import type { ClientKey } from '../session-limiter.js';
@@ -39,11 +39,25 @@ export interface PollTransport {
   close(): void;
 }
 
+/** L2: what one answer may carry: the server's caps, or less if the client asked. */
+interface AnswerBound {
+  readonly maxBytes: number;
+  readonly maxFrames: number;
+}
+
+/** L2: `?name=` lowers `cap` (a positive integer; above the cap is the cap); anything else is a typed refusal naming it. */
+function askedBound(url: URL, name: string, cap: number, what: string): number | Frame {
+  const asked = parseCursor(url.searchParams.get(name));
+  if (asked === 'malformed' || asked === 0) return errorFrame('invalid_message', `${name} must be a positive integer: the most ${what} you want in one answer (the server sends at most ${cap})`, { path: `/${name}` });
+  return Math.min(asked ?? cap, cap);
+}
+
 interface Held {
   readonly res: ServerResponse;
   readonly cursor: number;
-  /** Bytes of data this answer may carry (L2). */
+  /** Bytes and data frames this answer may carry (L2). */
   readonly maxBytes: number;
+  readonly maxFrames: number;
   readonly timer: ReturnType<typeof setTimeout>;
 }
 
@@ -52,7 +66,7 @@ interface PollAttachment extends Attachment {
   /** S4.10: the attachment's id in the store, named in every answer. */
   readonly attachmentId: string | undefined;
   /** Answers now if there is anything after the cursor, else holds the request. */
-  serve(res: ServerResponse, cursor: number, maxBytes: number): void;
+  serve(res: ServerResponse, cursor: number, asked: AnswerBound): void;
   /** Still a live attachment (a poll held, or the last one recent enough)? */
   readonly live: boolean;
 }
@@ -64,15 +78,16 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
   const gate = options.gate ?? createGate({ clientKey: options.clientKey });
   // A poll attachment stays live between polls for this long after the last answer.
   const leaseMs = options.holdMs + core.contract.heartbeatMs;
-  // One answer carries at most maxBytes of data; the client polls again with the new cursor. On a
-  // link that keeps dropping, a huge backlog in one body would never get through.
-  const capped = (frames: readonly string[], maxBytes: number): readonly string[] => {
+  // One answer carries at most maxBytes and maxFrames of data; the client polls again with the new
+  // cursor. On a link that keeps dropping, a huge backlog in one body would never get through.
+  const capped = (frames: readonly string[], { maxBytes, maxFrames }: AnswerBound): readonly string[] => {
     let bytes = 0;
-    for (let i = 0; i < frames.length; i++) {
+    const n = Math.min(frames.length, maxFrames);
+    for (let i = 0; i < n; i++) {
       bytes += Buffer.byteLength(frames[i]!);
       if (bytes > maxBytes && i > 0) return frames.slice(0, i);
     }
-    return frames;
+    return n < frames.length ? frames.slice(0, n) : frames;
   };
   /** L3: an answer the client does not take within the lease is not kept for it: the socket goes. */
   const answerWith = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}): void => {
@@ -96,7 +111,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     const answer = (): void => {
       if (!held || !bound) return;
       const session = bound;
-      const { res, cursor, maxBytes, timer } = held;
+      const { res, cursor, maxBytes, maxFrames, timer } = held;
       held = undefined;
       holding.delete(attachment);
       clearTimeout(timer);
@@ -108,7 +123,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
         (data) => {
           // The window moved past the cursor while the poll waited: refused like a resume (R3).
           if (!data.ok && head.length === 0) return answerWith(res, data.reason === 'window_exceeded' ? 410 : 400, framesBody([JSON.stringify(resumeFailedFrame(data.reason, `cursor ${cursor} is outside the replay window (${data.earliestSeq}..${data.latestSeq})`, { earliestSeq: data.earliestSeq, latestSeq: data.latestSeq }))]));
-          const frames = [...head, ...(data.ok ? capped(data.frames.map((f) => f.frame), maxBytes) : [])];
+          const frames = [...head, ...(data.ok ? capped(data.frames.map((f) => f.frame), { maxBytes, maxFrames }) : [])];
           // An empty answer after the hold carries a heartbeat: the client sees the server is alive
           // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
           if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(session.id, session.latestSeq, session.acked)));
@@ -170,7 +185,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           control = [];
         }
       },
-      serve(res, cursor, maxBytes) {
+      serve(res, cursor, asked) {
         if (held) {
           // Two polls at once for one session: the newer one takes over (S4), the older one is
           // answered with the reason, so that a second poll client does not go on polling beside it.
@@ -179,7 +194,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           clearTimeout(previous.timer);
           sendJson(previous.res, 200, framesBody([JSON.stringify(errorFrame('superseded', 'a newer poll request took over this session', bound ? { sessionId: bound.id } : {}))]));
         }
-        held = { res, cursor, maxBytes, timer: setTimeout(answer, options.holdMs) };
+        held = { res, cursor, ...asked, timer: setTimeout(answer, options.holdMs) };
         holding.add(attachment);
         res.on('close', () => {
           if (held?.res !== res) return;
@@ -201,12 +216,12 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
   const serve = async (req: IncomingMessage, res: ServerResponse, url: URL, identity: Identity): Promise<void> => {
     const versions = parseVersionList(url.searchParams.get('versions'));
     const sessionId = url.searchParams.get('session_id');
-    // L2: a client may take smaller answers than the server's cap (never larger).
-    const asked = parseCursor(url.searchParams.get('max_bytes'));
-    if (asked === 'malformed' || asked === 0) {
-      return refuse(res, 400, errorFrame('invalid_message', `max_bytes must be a positive integer (the server sends at most ${core.limits.maxPollBytes})`, { path: '/max_bytes' }));
-    }
-    const maxBytes = Math.min(asked ?? core.limits.maxPollBytes, core.limits.maxPollBytes);
+    // L2: a client may take smaller answers than the server's caps (never larger).
+    const maxBytes = askedBound(url, 'max_bytes', core.limits.maxPollBytes, 'bytes of data');
+    if (typeof maxBytes === 'object') return refuse(res, 400, maxBytes);
+    const maxFrames = askedBound(url, 'max', core.limits.maxPollFrames, 'data frames');
+    if (typeof maxFrames === 'object') return refuse(res, 400, maxFrames);
+    const bound: AnswerBound = { maxBytes, maxFrames };
 
     if (sessionId === null) {
       const attachment = createAttachment(undefined);
@@ -214,7 +229,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       if (!opened.ok) return refused(res, opened);
       attachment.bind(opened.session, opened.attachmentId);
       attachments.set(opened.session, attachment);
-      return attachment.serve(res, 0, maxBytes);
+      return attachment.serve(res, 0, bound);
     }
 
     const cursor = parseCursor(url.searchParams.get('cursor'));
@@ -244,7 +259,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
         // A continuation of this poll attachment: the cursor acknowledges (Q5).
         core.store.release(sessionId, cursor).catch(() => undefined);
         core.renew(local, leaseMs); // S4.10: a process that served an earlier poll of it must not detach it
-        return current.serve(res, cursor, maxBytes);
+        return current.serve(res, cursor, bound);
       }
     } else if (named !== null && !explicitResume && plausibleId(token)) {
       // S4.10: the attachment continues here although another process served its last poll.
@@ -257,7 +272,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           attachment.bind(continued.session, continued.attachmentId);
           attachments.set(continued.session, attachment);
           core.store.release(sessionId, cursor).catch(() => undefined);
-          return attachment.serve(res, cursor, maxBytes);
+          return attachment.serve(res, cursor, bound);
         }
       }
     }
@@ -268,7 +283,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
     if (!resumed.ok) return refused(res, resumed);
     attachment.bind(resumed.session, resumed.attachmentId);
     attachments.set(resumed.session, attachment);
-    attachment.serve(res, cursor, maxBytes);
+    attachment.serve(res, cursor, bound);
   };
 
   return {

@@ -27,14 +27,31 @@ export function tokenOf(req: IncomingMessage, url: URL): string | undefined {
 
 interface PollSink extends Sink {
   readonly id: string;
-  hold(res: ServerResponse, cursor: number): void;
+  hold(res: ServerResponse, cursor: number, bound: Bound): void;
 }
+
+/** L2.3: the most data frames and bytes of them an answer carries (one frame always goes). */
+interface Bound {
+  readonly frames: number;
+  readonly bytes: number;
+}
+
+const bounded = (texts: readonly string[], bound: Bound): string[] => {
+  const out: string[] = [];
+  let bytes = 0;
+  for (const t of texts.slice(0, bound.frames)) {
+    bytes += Buffer.byteLength(t);
+    if (bytes > bound.bytes && out.length > 0) break;
+    out.push(t);
+  }
+  return out;
+};
 
 export function createPollTransport(core: Core, timers: Timers) {
   const sinks = new WeakMap<Session, PollSink>();
 
   const pollSink = (s: Session): PollSink => {
-    let held: { res: ServerResponse; cursor: number; timer: ReturnType<typeof setTimeout> } | undefined;
+    let held: { res: ServerResponse; cursor: number; bound: Bound; timer: ReturnType<typeof setTimeout> } | undefined;
     let leaseUntil = Date.now() + LEASE_EXTRA(timers);
     let gone = false;
     const id = randomBytes(12).toString('base64url');
@@ -50,7 +67,7 @@ export function createPollTransport(core: Core, timers: Timers) {
       if (!held) return;
       const r = core.replay(s, held.cursor, false);
       if ('refusal' in r) return answer([r.refusal], r.status);
-      if (r.frames.length > 0) answer(r.frames.map((f) => f.text));
+      if (r.frames.length > 0) answer(bounded(r.frames.map((f) => f.text), held.bound));
     };
     const sink: PollSink = {
       kind: 'poll',
@@ -62,10 +79,10 @@ export function createPollTransport(core: Core, timers: Timers) {
         answer([core.error('superseded', 'another attachment took over this session', {}, s.id)]);
       },
       live: () => !gone && (held !== undefined || Date.now() < leaseUntil),
-      hold(res, cursor) {
+      hold(res, cursor, bound) {
         if (held) answer([core.error('superseded', 'a newer poll took over this session', {}, s.id)]);
         const atOnce = core.has('poll-answers-at-once');
-        held = { res, cursor, timer: setTimeout(() => answer(atOnce ? [] : [core.heartbeat(s)]), atOnce ? 0 : timers.holdMs) };
+        held = { res, cursor, bound, timer: setTimeout(() => answer(atOnce ? [] : [core.heartbeat(s)]), atOnce ? 0 : timers.holdMs) };
         res.on('close', () => {
           if (held?.res === res) {
             clearTimeout(held.timer);
@@ -94,6 +111,14 @@ export function createPollTransport(core: Core, timers: Timers) {
       let cursor = core.cursorOf(url.searchParams.get('cursor'));
       if (cursor === undefined && core.has('missing-cursor-zero')) cursor = 0;
       if (cursor === undefined || cursor === 'malformed') return sendJson(res, 400, framesBody([core.error('invalid_message', 'cursor must be a non-negative integer', { path: '/cursor' })]));
+      const bound = { frames: 1000, bytes: 256 * 1024 };
+      for (const [name, key] of [['max', 'frames'], ['max_bytes', 'bytes']] as const) {
+        const raw = url.searchParams.get(name);
+        if (raw === null) continue;
+        const n = core.cursorOf(raw);
+        if (n === undefined || n === 'malformed' || n === 0) return sendJson(res, 400, framesBody([core.error('invalid_message', `${name} must be a positive integer`, { path: `/${name}` })]));
+        bound[key] = Math.min(n, bound[key]);
+      }
       const named = url.searchParams.get('attachment');
       if (named !== null && !/^[A-Za-z0-9_-]{1,512}$/.test(named)) return sendJson(res, 400, framesBody([core.error('invalid_message', 'attachment must be the id the last answer named', { path: '/attachment' })]));
       const token = tokenOf(req, url);
@@ -109,7 +134,7 @@ export function createPollTransport(core: Core, timers: Timers) {
       const continues = url.searchParams.get('resume') !== '1' && current !== undefined && (named === null || named === current.id) && s.sink === current && current.live!() && (url.searchParams.get('versions') === null || version === s.version);
       if (continues) {
         core.release(s, cursor);
-        return current.hold(res, cursor);
+        return current.hold(res, cursor, bound);
       }
       if (!version) return sendJson(res, 400, framesBody([core.unsupported()]));
       const r = core.replay(s, cursor);
@@ -118,7 +143,7 @@ export function createPollTransport(core: Core, timers: Timers) {
       const sink = pollSink(s);
       core.attach(s, sink);
       core.release(s, cursor);
-      sendJson(res, 200, namedBody([core.hello(s, true), core.resumed(s, cursor), ...r.frames.map((f) => f.text)], sink.id));
+      sendJson(res, 200, namedBody([core.hello(s, true), core.resumed(s, cursor), ...bounded(r.frames.map((f) => f.text), bound)], sink.id));
     },
   };
 }
