@@ -7,7 +7,8 @@
  *                                       name its attachment: how polls hopped before S4.10
  *   round-robin, attachment named       the same balancer; the client names the attachment its
  *                                       last answer named (the generated client does)
- *   sticky                              every request to one process (the client names it too)
+ *   sticky, attachment not named        every request to one process (before S4.10)
+ *   sticky, attachment named            the same (the generated client names it)
  *
  * Two generated servers in their own processes (tests/redis/server-process.ts) share a
  * redis-server; process A emits N agent.events to the session (in chunks of 10, each awaited,
@@ -174,11 +175,12 @@ async function main(): Promise<void> {
     admin = await connectRedis(redis.port);
     const [a, b] = await Promise.all([startServerProcess({ name: 'A', redisPort: redis.port, prefix: 'bench:' }), startServerProcess({ name: 'B', redisPort: redis.port, prefix: 'bench:' })]);
     children.push(a, b);
-    const [hopping, hopping2, sticky] = await Promise.all([startRoundRobinProxy([a.port, b.port]), startRoundRobinProxy([a.port, b.port]), startRoundRobinProxy([b.port])]);
-    proxies.push(hopping, hopping2, sticky);
+    const [hopping, hopping2, sticky, sticky2] = await Promise.all([startRoundRobinProxy([a.port, b.port]), startRoundRobinProxy([a.port, b.port]), startRoundRobinProxy([b.port]), startRoundRobinProxy([b.port])]);
+    proxies.push(hopping, hopping2, sticky, sticky2);
     const setups: Setup[] = [
       { name: 'round-robin, attachment not named (before S4.10)', proxy: hopping, names: false },
       { name: 'round-robin, attachment named (S4.10)', proxy: hopping2, names: true },
+      { name: 'sticky (one process), attachment not named (before S4.10)', proxy: sticky2, names: false },
       { name: 'sticky (one process), attachment named', proxy: sticky, names: true },
     ];
     console.log(`bench/redis-poll: N = ${fmt(N)} messages per run (A emits in chunks of ${CHUNK}), ${RUNS} run(s) per setup after a warm-up; node ${process.version}; redis-server on port ${redis.port}`);
@@ -193,7 +195,7 @@ async function main(): Promise<void> {
         setups.map((s) => [s.name, fmt(med(s, 'rate')), fmt(med(s, 'polls'), 1), fmt(med(s, 'hellos'), 1), fmt(med(s, 'resumes'), 1), fmt(med(s, 'commands')), fmt(median(figures.get(s)!.map((f) => f.commands / f.polls)), 2), fmt(med(s, 'subscribers'))]),
       ),
     );
-    const [before, after, stuck] = setups as [Setup, Setup, Setup];
+    const [before, after, , stuck] = setups as [Setup, Setup, Setup, Setup];
     console.log('');
     console.log(`resumes per 1 000 messages through round-robin: ${fmt(med(before, 'resumes'), 1)} before, ${fmt(med(after, 'resumes'), 1)} with S4.10 (answers of at most ${fmt(MAX_BYTES)} bytes)`);
     console.log(`Redis round trips of polling per 1 000 messages: round-robin ${fmt(med(after, 'commands'))} / sticky ${fmt(med(stuck, 'commands'))} = ${(med(after, 'commands') / med(stuck, 'commands')).toFixed(2)}×; throughput round-robin / sticky = ${(med(after, 'rate') / med(stuck, 'rate')).toFixed(2)}×; round-robin with S4.10 / before = ${(med(after, 'rate') / med(before, 'rate')).toFixed(2)}×`);

@@ -258,7 +258,9 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
       if (auth.ok) {
         // A continuation of this poll attachment: the cursor acknowledges (Q5).
         core.store.release(sessionId, cursor).catch(() => undefined);
-        core.renew(local, leaseMs); // S4.10: a process that served an earlier poll of it must not detach it
+        // S4.10: a process that served an earlier poll of it must not detach it (only a client that
+        // names its attachment has polls served elsewhere).
+        if (named !== null) core.renew(local, leaseMs);
         return current.serve(res, cursor, bound);
       }
     } else if (named !== null && !explicitResume && plausibleId(token)) {

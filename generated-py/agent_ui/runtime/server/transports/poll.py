@@ -183,7 +183,10 @@ class PollTransport:
             if isinstance(auth, SessionFound):
                 # A continuation of this poll attachment: the cursor acknowledges (Q5).
                 core.spawn(core.store.release(session_id, cursor), session_id, "ack")
-                core.renew(local, self.lease_ms)  # S4.10: a process that served an earlier poll of it must not detach it
+                if named is not None:
+                    # S4.10: a process that served an earlier poll of it must not detach it (only a
+                    # client that names its attachment has polls served elsewhere).
+                    core.renew(local, self.lease_ms)
                 return await self._hold(current, cursor, bound, receive)
         elif named is not None and not explicit_resume and plausible_id(token):
             # S4.10: the attachment continues here although another process served its last poll.
