@@ -7,16 +7,17 @@
  * hello; GET with `session_id`, `cursor` (= the last seq processed, R4) and the token (the
  * `Resume-Token` header, A4) answers with the data after the cursor, holding the request up to
  * `holdMs` when there is none. The cursor also acknowledges (Q5). Each request is authenticated
- * first (A1): a refusal is 401 / 403 with its typed frame (A3). A poll that is not a continuation of a live poll attachment is a
- * resume: the answer starts with hello and resumed. S4.10: every answer of an attachment names it
- * (`attachment`), and a poll that names it back continues it on any process of a shared store —
- * behind a balancer without sticky sessions — without a claim or a hello. Refusals come with an HTTP status (R3: 410
- * Gone for a cursor before the window). Client frames go by POST (messages.ts).
+ * first (A1): a refusal is 401 / 403 with its typed frame (A3). A poll that is not a continuation
+ * of a live poll attachment is a resume: the answer starts with hello and resumed. S4.10: every
+ * answer of an attachment names it (`attachment`), and a poll that names it back continues it on
+ * any process of a shared store — behind a balancer without sticky sessions — without a claim or
+ * a hello. Refusals come with an HTTP status (R3: 410 Gone for a cursor before the window).
+ * Client frames go by POST (messages.ts).
  *
  * Limits (L2, L3): an answer carries at most `maxPollBytes` of data (`max_bytes` asks for less;
- * one frame always goes) and at most `maxPollFrames` data frames (`max` asks for fewer); control frames waiting for the next poll are bounded by
- * `maxBufferedBytes`; an answer the client has not taken when the attachment's lease runs out
- * has its socket destroyed.
+ * one frame always goes) and at most `maxPollFrames` data frames (`max` asks for fewer); control
+ * frames waiting for the next poll are bounded by `maxBufferedBytes`; an answer the client has
+ * not taken when the attachment's lease runs out has its socket destroyed.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorFrame, heartbeatFrame, parseVersionList, RESUME_TOKEN_HEADER, resumeFailedFrame, type Frame } from '../../frames.js';
@@ -131,7 +132,7 @@ export function createPollTransport(options: PollTransportOptions): PollTranspor
           // An empty answer after the hold carries a heartbeat: the client sees the server is alive
           // and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
           if (frames.length === 0) frames.push(JSON.stringify(heartbeatFrame(session.id, session.latestSeq, session.acked)));
-          answerWith(res, 200, attachmentId === undefined ? framesBody(frames) : `${framesBody(frames).slice(0, -1)},"attachment":"${attachmentId}"}`);
+          answerWith(res, 200, attachmentId === undefined ? framesBody(frames) : `${framesBody(frames).slice(0, -1)},"attachment":${JSON.stringify(attachmentId)}}`);
         },
         (error: unknown) => sendJson(res, 503, JSON.stringify({ frames: [errorFrame('handler_failed', `the session store is unavailable: ${(error as Error).message}`)] })),
       );

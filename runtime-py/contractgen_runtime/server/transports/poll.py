@@ -288,7 +288,7 @@ class _PollAttachment:
             frames.append(dumps(heartbeat_frame(session.id, session.latest_seq, session.acked)))
         body = frames_body(frames)
         if self.attachment_id is not None:
-            body = f'{body[:-1]},"attachment":"{self.attachment_id}"}}'
+            body = f'{body[:-1]},"attachment":{dumps(self.attachment_id)}}}'
         _resolve(held.future, (200, body, {}))
 
     # --- Attachment ------------------------------------------------------------------------------
