@@ -3,14 +3,7 @@
 // Do not edit: change the spec and run `contractgen build`.
 
 import { type AgentUiProtocol, contract } from "./contract.js";
-import {
-  type ContractClient,
-  type ContractClientOptions,
-  createContractClient,
-  type HistoryViews,
-  type Listeners,
-  type Senders,
-} from "./runtime/client/contract-client.js";
+import { type ContractClient, type ContractClientOptions, createContractClient, type HistoryViews, type Listeners, type Senders } from "./runtime/client/contract-client.js";
 import { validators } from "./validators.js";
 
 export type AgentUiClientOptions = ContractClientOptions<AgentUiProtocol>;

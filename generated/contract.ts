@@ -53,12 +53,10 @@ export const contract = {
     conversationHistory: {
       name: "conversationHistory",
       path: "/conversations/{conversationId}",
-      pathParams: [
-        {
-          name: "conversationId",
-          pattern: "^[A-Za-z0-9_-]{1,64}$",
-        },
-      ],
+      pathParams: [{
+        name: "conversationId",
+        pattern: "^[A-Za-z0-9_-]{1,64}$",
+      }],
       maxLimit: 500,
     },
   },
@@ -196,44 +194,24 @@ export const contract = {
       payload: { conversation_id: "probe", text: "contractgen probe: send the conformance data" },
     },
     produces: 5,
-    samples: [
-      {
-        type: "agent.event",
-        payload: { conversation_id: "c-42", turn_id: "t-7", kind: "text", text: "All three checks passed." },
-      },
-      {
-        type: "chat.accepted",
-        payload: { conversation_id: "c-42", message_id: "m-12", turn_id: "t-7" },
-      },
-      {
-        type: "ui.patch",
-        payload: {
-          view_id: "main",
-          ops: [{ op: "replace", path: "/children/0/props/text", value: "Deploy report (3 checks passed)" }],
-        },
-      },
-      {
-        type: "ui.render",
-        payload: {
-          view_id: "main",
-          root: {
-            id: "root",
-            component: "Column",
-            children: [
-              { id: "title", component: "Text", props: { text: "Deploy report" } },
-              { id: "approve", component: "Button", props: { label: "Approve" } },
-            ],
-          },
-        },
-      },
-    ],
-    history: [
-      {
-        endpoint: "conversationHistory",
-        params: { conversationId: "probe-history" },
-        minItems: 120,
-      },
-    ],
+    samples: [{
+      type: "agent.event",
+      payload: { conversation_id: "c-42", turn_id: "t-7", kind: "text", text: "All three checks passed." },
+    }, {
+      type: "chat.accepted",
+      payload: { conversation_id: "c-42", message_id: "m-12", turn_id: "t-7" },
+    }, {
+      type: "ui.patch",
+      payload: { view_id: "main", ops: [{ op: "replace", path: "/children/0/props/text", value: "Deploy report (3 checks passed)" }] },
+    }, {
+      type: "ui.render",
+      payload: { view_id: "main", root: { id: "root", component: "Column", children: [{ id: "title", component: "Text", props: { text: "Deploy report" } }, { id: "approve", component: "Button", props: { label: "Approve" } }] } },
+    }],
+    history: [{
+      endpoint: "conversationHistory",
+      params: { conversationId: "probe-history" },
+      minItems: 120,
+    }],
   },
 } as const satisfies ContractDescriptor;
 

@@ -3,14 +3,7 @@
 // Do not edit: change the spec and run `contractgen build`.
 
 import { type AgentUiProtocol, contract } from "./contract.js";
-import {
-  type ContractServer,
-  type ContractServerOptions,
-  createContractServer,
-  type Emitter,
-  type HandlerContext,
-  type Handlers,
-} from "./runtime/server/contract-server.js";
+import { type ContractServer, type ContractServerOptions, createContractServer, type Emitter, type HandlerContext, type Handlers } from "./runtime/server/contract-server.js";
 import { validators } from "./validators.js";
 
 /** Q3: one method per server-to-client data message: validates the payload, stamps header.seq, keeps the frame for resume, resolves to the seq. */
@@ -24,8 +17,6 @@ export type AgentUiServerOptions<Principal = undefined> = ContractServerOptions<
 export type AgentUiServer<Principal = undefined> = ContractServer<AgentUiProtocol, Principal>;
 
 /** Creates the agent-ui server. Mount it with `server.attach(httpServer)`, or use `handleRequest` and `handleUpgrade` in an existing Express, Fastify or node:http server. */
-export function createAgentUiServer<Principal = undefined>(
-  options: AgentUiServerOptions<Principal>,
-): AgentUiServer<Principal> {
+export function createAgentUiServer<Principal = undefined>(options: AgentUiServerOptions<Principal>): AgentUiServer<Principal> {
   return createContractServer<AgentUiProtocol, Principal>({ contract, validators }, options);
 }

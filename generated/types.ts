@@ -5,399 +5,347 @@
 /**
  * S1: assigned by the server, at least 128 bits from a CSPRNG as URL-safe base64 text. An identifier: it may be logged.
  */
-export type SessionId = string;
+export type SessionId = string
 /**
  * Q2: per-session sequence number of a data message. 1-based, monotonic, gap-free.
  */
-export type Seq = number;
-export type ConversationId = string;
+export type Seq = number
+export type ConversationId = string
 /**
  * R4: the last seq the client processed (0 before the first data message).
  */
-export type Cursor = number;
+export type Cursor = number
 /**
  * Optional client-chosen id of a client frame, echoed in a protocol.error about that frame.
  */
-export type RequestId = string;
+export type RequestId = string
 /**
  * H2: a protocol version as major.minor.
  */
-export type ProtocolVersion = "1.0" | "1.1";
+export type ProtocolVersion = ("1.0" | "1.1")
 /**
  * S1/S3: the secret capability that, with the session id, allows a resume. At least 256 bits from a CSPRNG. Never logged.
  */
-export type ResumeToken = string;
-export type Transport = "websocket" | "sse" | "poll";
+export type ResumeToken = string
+export type Transport = ("websocket" | "sse" | "poll")
 /**
  * Every frame a client sends, discriminated by `type`.
  */
-export type ClientMessage = ChatSend | ProtocolAck | ProtocolResume | UiAction;
+export type ClientMessage = (ChatSend | ProtocolAck | ProtocolResume | UiAction)
 /**
  * Types of client-to-server messages.
  */
-export type ClientMessageType = "chat.send" | "protocol.ack" | "protocol.resume" | "ui.action";
+export type ClientMessageType = ("chat.send" | "protocol.ack" | "protocol.resume" | "ui.action")
 /**
  * Any frame of the agent-ui contract, in either direction.
  */
-export type Message = ServerMessage | ClientMessage;
+export type Message = (ServerMessage | ClientMessage)
 /**
  * Every frame the server sends, discriminated by `type`.
  */
-export type ServerMessage =
-  | AgentEvent
-  | ChatAccepted
-  | ProtocolError
-  | ProtocolHeartbeat
-  | ProtocolHello
-  | ProtocolReceived
-  | ProtocolResumeFailed
-  | ProtocolResumed
-  | UiPatch
-  | UiRender;
+export type ServerMessage = (AgentEvent | ChatAccepted | ProtocolError | ProtocolHeartbeat | ProtocolHello | ProtocolReceived | ProtocolResumeFailed | ProtocolResumed | UiPatch | UiRender)
 /**
  * Every message type of the contract.
  */
-export type MessageType =
-  | "agent.event"
-  | "chat.accepted"
-  | "chat.send"
-  | "protocol.ack"
-  | "protocol.error"
-  | "protocol.heartbeat"
-  | "protocol.hello"
-  | "protocol.received"
-  | "protocol.resume"
-  | "protocol.resume_failed"
-  | "protocol.resumed"
-  | "ui.action"
-  | "ui.patch"
-  | "ui.render";
+export type MessageType = ("agent.event" | "chat.accepted" | "chat.send" | "protocol.ack" | "protocol.error" | "protocol.heartbeat" | "protocol.hello" | "protocol.received" | "protocol.resume" | "protocol.resume_failed" | "protocol.resumed" | "ui.action" | "ui.patch" | "ui.render")
 /**
  * Q1: server frames that never carry header.seq.
  */
-export type ServerControlMessage =
-  ProtocolError | ProtocolHeartbeat | ProtocolHello | ProtocolReceived | ProtocolResumeFailed | ProtocolResumed;
+export type ServerControlMessage = (ProtocolError | ProtocolHeartbeat | ProtocolHello | ProtocolReceived | ProtocolResumeFailed | ProtocolResumed)
 /**
  * Q1: server frames stamped with header.seq by the outbox.
  */
-export type ServerDataMessage = AgentEvent | ChatAccepted | UiPatch | UiRender;
+export type ServerDataMessage = (AgentEvent | ChatAccepted | UiPatch | UiRender)
 /**
  * Types of server-to-client messages.
  */
-export type ServerMessageType =
-  | "agent.event"
-  | "chat.accepted"
-  | "protocol.error"
-  | "protocol.heartbeat"
-  | "protocol.hello"
-  | "protocol.received"
-  | "protocol.resume_failed"
-  | "protocol.resumed"
-  | "ui.patch"
-  | "ui.render";
+export type ServerMessageType = ("agent.event" | "chat.accepted" | "protocol.error" | "protocol.heartbeat" | "protocol.hello" | "protocol.received" | "protocol.resume_failed" | "protocol.resumed" | "ui.patch" | "ui.render")
 
 /**
  * Message type → its frame type, for generic helpers.
  */
 export interface MessageByType {
-  "agent.event": AgentEvent;
-  "chat.accepted": ChatAccepted;
-  "chat.send": ChatSend;
-  "protocol.ack": ProtocolAck;
-  "protocol.error": ProtocolError;
-  "protocol.heartbeat": ProtocolHeartbeat;
-  "protocol.hello": ProtocolHello;
-  "protocol.received": ProtocolReceived;
-  "protocol.resume": ProtocolResume;
-  "protocol.resume_failed": ProtocolResumeFailed;
-  "protocol.resumed": ProtocolResumed;
-  "ui.action": UiAction;
-  "ui.patch": UiPatch;
-  "ui.render": UiRender;
+  "agent.event": AgentEvent
+  "chat.accepted": ChatAccepted
+  "chat.send": ChatSend
+  "protocol.ack": ProtocolAck
+  "protocol.error": ProtocolError
+  "protocol.heartbeat": ProtocolHeartbeat
+  "protocol.hello": ProtocolHello
+  "protocol.received": ProtocolReceived
+  "protocol.resume": ProtocolResume
+  "protocol.resume_failed": ProtocolResumeFailed
+  "protocol.resumed": ProtocolResumed
+  "ui.action": UiAction
+  "ui.patch": UiPatch
+  "ui.render": UiRender
 }
 /**
  * A step of an agent turn: status, streamed text, tool calls and the end of the turn.
  */
 export interface AgentEvent {
-  type: "agent.event";
-  header: DataHeader;
+  type: "agent.event"
+  header: DataHeader
   payload: {
-    conversation_id: ConversationId;
-    turn_id: string;
-    kind: "status" | "text" | "tool_call" | "tool_result" | "turn_end";
-    text?: string;
-    tool?: string;
-    data?: unknown;
-  };
+    conversation_id: ConversationId
+    turn_id: string
+    kind: ("status" | "text" | "tool_call" | "tool_result" | "turn_end")
+    text?: string
+    tool?: string
+    data?: unknown
+  }
 }
 /**
  * Q1/Q2: header of a server-to-client data message. The outbox stamps seq; there is no other send path. C4: a reply carries the cseq of the client frame it answers.
  */
 export interface DataHeader {
-  session_id: SessionId;
-  seq: Seq;
-  cseq?: Seq;
+  session_id: SessionId
+  seq: Seq
+  cseq?: Seq
 }
 /**
  * The ids the server assigned to the user's message and to the agent turn that answers it, sent when a chat.send is accepted. Its header carries the cseq of that chat.send (C4); it is not declared as chat.send's reply yet, so send() does not resolve to it.
  */
 export interface ChatAccepted {
-  type: "chat.accepted";
-  header: DataHeader;
+  type: "chat.accepted"
+  header: DataHeader
   payload: {
-    conversation_id: ConversationId;
+    conversation_id: ConversationId
     /**
      * The id the server gave the user's message in the conversation.
      */
-    message_id: string;
+    message_id: string
     /**
      * The agent turn that answers it: its agent.event messages carry this turn_id.
      */
-    turn_id: string;
-  };
+    turn_id: string
+  }
 }
 /**
  * The user sends a chat turn; the server streams the turn as agent.event data messages. send() resolves when the server has accepted the frame (C2).
  */
 export interface ChatSend {
-  type: "chat.send";
-  header: ClientHeader;
+  type: "chat.send"
+  header: ClientHeader
   payload: {
-    conversation_id: ConversationId;
-    text: string;
-  };
+    conversation_id: ConversationId
+    text: string
+  }
 }
 /**
  * S5/Q5/C1: header of every client-to-server message. session_id is required; ack optionally acknowledges the last seq processed; cseq numbers an application frame (control frames carry none).
  */
 export interface ClientHeader {
-  session_id: SessionId;
-  ack?: Cursor;
-  request_id?: RequestId;
-  cseq?: Seq;
+  session_id: SessionId
+  ack?: Cursor
+  request_id?: RequestId
+  cseq?: Seq
 }
 /**
  * Q5: the client acknowledges every seq up to last_seen_seq so the server may release them from the replay window early.
  */
 export interface ProtocolAck {
-  type: "protocol.ack";
-  header: ClientHeader;
+  type: "protocol.ack"
+  header: ClientHeader
   payload: {
-    last_seen_seq: Cursor;
-  };
+    last_seen_seq: Cursor
+  }
 }
 /**
  * A typed error about a frame or a request. The connection and every other session keep working.
  */
 export interface ProtocolError {
-  type: "protocol.error";
-  header: ControlHeader;
+  type: "protocol.error"
+  header: ControlHeader
   payload: {
-    code:
-      | "malformed_frame"
-      | "unknown_type"
-      | "invalid_message"
-      | "frame_too_large"
-      | "session_required"
-      | "unknown_session"
-      | "session_expired"
-      | "unsupported_version"
-      | "superseded"
-      | "handler_failed"
-      | "overloaded"
-      | "unauthorized"
-      | "forbidden"
-      | "cseq_gap";
-    message: string;
+    code: ("malformed_frame" | "unknown_type" | "invalid_message" | "frame_too_large" | "session_required" | "unknown_session" | "session_expired" | "unsupported_version" | "superseded" | "handler_failed" | "overloaded" | "unauthorized" | "forbidden" | "cseq_gap")
+    message: string
     /**
      * JSON pointer of the offending field, when there is one.
      */
-    path?: string;
-    request_id?: RequestId;
-    cseq?: Seq;
-    supported_versions?: ProtocolVersion[];
-  };
+    path?: string
+    request_id?: RequestId
+    cseq?: Seq
+    supported_versions?: ProtocolVersion[]
+  }
 }
 /**
  * Q1: header of a server-to-client control message. Never carries seq; may carry latest_seq as information.
  */
 export interface ControlHeader {
-  session_id?: SessionId;
-  latest_seq?: Cursor;
+  session_id?: SessionId
+  latest_seq?: Cursor
 }
 /**
  * Server keepalive. Carries latest_seq so an idle client still notices a lost tail message (Q4), and acked, the highest cseq the server has accepted (C2).
  */
 export interface ProtocolHeartbeat {
-  type: "protocol.heartbeat";
-  header: ControlHeader;
+  type: "protocol.heartbeat"
+  header: ControlHeader
   payload: {
-    latest_seq: Cursor;
-    acked?: Cursor;
-  };
+    latest_seq: Cursor
+    acked?: Cursor
+  }
 }
 /**
  * H1: the first frame of every new attachment. Announces the session, its secret resume token and the negotiated protocol parameters.
  */
 export interface ProtocolHello {
-  type: "protocol.hello";
-  header: ControlHeader;
+  type: "protocol.hello"
+  header: ControlHeader
   payload: {
-    protocol_version: ProtocolVersion;
-    session_id: SessionId;
-    resume_token: ResumeToken;
-    latest_seq: Cursor;
-    replay_window: ReplayWindow;
-    heartbeat_ms: number;
-    session_ttl_ms: number;
-    max_frame_bytes?: number;
+    protocol_version: ProtocolVersion
+    session_id: SessionId
+    resume_token: ResumeToken
+    latest_seq: Cursor
+    replay_window: ReplayWindow
+    heartbeat_ms: number
+    session_ttl_ms: number
+    max_frame_bytes?: number
     /**
      * @minItems 1
      */
-    transports: [Transport, ...Transport[]];
-    capabilities: string[];
-  };
+    transports: [Transport, ...(Transport)[]]
+    capabilities: string[]
+  }
 }
 /**
  * R3: bounds of the per-session replay window.
  */
 export interface ReplayWindow {
-  max_messages: number;
-  max_bytes: number;
+  max_messages: number
+  max_bytes: number
 }
 /**
  * C2: the server acknowledges the client's application frames: every cseq up to acked has been accepted (handed to its handler once) and is never handled again; the client resolves those sends and stops keeping them. Sent on WebSocket as frames are accepted; POST answers carry acked themselves.
  */
 export interface ProtocolReceived {
-  type: "protocol.received";
-  header: ControlHeader;
+  type: "protocol.received"
+  header: ControlHeader
   payload: {
-    acked: Cursor;
-  };
+    acked: Cursor
+  }
 }
 /**
  * R1: resume a session after a reconnect. On WebSocket it is a frame; on SSE and poll the same fields travel as query parameters (S5).
  */
 export interface ProtocolResume {
-  type: "protocol.resume";
-  header: ClientHeader;
+  type: "protocol.resume"
+  header: ClientHeader
   payload: {
-    resume_token: ResumeToken;
-    last_seen_seq: Cursor;
-  };
+    resume_token: ResumeToken
+    last_seen_seq: Cursor
+  }
 }
 /**
  * R3/S3/S4: the resume cannot be honoured. Never a silent partial replay. unknown_session also answers a wrong token (no oracle).
  */
 export interface ProtocolResumeFailed {
-  type: "protocol.resume_failed";
-  header: ControlHeader;
+  type: "protocol.resume_failed"
+  header: ControlHeader
   payload: {
-    reason: "window_exceeded" | "invalid_cursor" | "session_expired" | "unknown_session";
-    message: string;
-    earliest_seq?: Seq;
-    latest_seq?: Cursor;
-  };
+    reason: ("window_exceeded" | "invalid_cursor" | "session_expired" | "unknown_session")
+    message: string
+    earliest_seq?: Seq
+    latest_seq?: Cursor
+  }
 }
 /**
  * R2: the resume succeeded. Exactly the data messages with from_seq <= seq <= latest_seq follow, in order, then live messages.
  */
 export interface ProtocolResumed {
-  type: "protocol.resumed";
-  header: ControlHeader;
+  type: "protocol.resumed"
+  header: ControlHeader
   payload: {
-    from_seq: Seq;
-    latest_seq: Cursor;
-    acked?: Cursor;
-  };
+    from_seq: Seq
+    latest_seq: Cursor
+    acked?: Cursor
+  }
 }
 /**
  * A user interaction with a rendered component.
  */
 export interface UiAction {
-  type: "ui.action";
-  header: ClientHeader;
+  type: "ui.action"
+  header: ClientHeader
   payload: {
-    view_id: string;
-    component_id: string;
-    action: "click" | "submit" | "change";
-    value?: unknown;
-  };
+    view_id: string
+    component_id: string
+    action: ("click" | "submit" | "change")
+    value?: unknown
+  }
 }
 /**
  * Apply JSON-Patch-style operations to a rendered view.
  */
 export interface UiPatch {
-  type: "ui.patch";
-  header: DataHeader;
+  type: "ui.patch"
+  header: DataHeader
   payload: {
-    view_id: string;
+    view_id: string
     /**
      * @minItems 1
      */
-    ops: [
-      {
-        op: "add" | "remove" | "replace";
-        path: string;
-        value?: unknown;
-      },
-      ...{
-        op: "add" | "remove" | "replace";
-        path: string;
-        value?: unknown;
-      }[],
-    ];
-  };
+    ops: [{
+      op: ("add" | "remove" | "replace")
+      path: string
+      value?: unknown
+    }, ...({
+      op: ("add" | "remove" | "replace")
+      path: string
+      value?: unknown
+    })[]]
+  }
 }
 /**
  * Replace a view with a full component tree.
  */
 export interface UiRender {
-  type: "ui.render";
-  header: DataHeader;
+  type: "ui.render"
+  header: DataHeader
   payload: {
-    view_id: string;
-    root: UiNode;
-  };
+    view_id: string
+    root: UiNode
+  }
 }
 /**
  * One node of a rendered component tree.
  */
 export interface UiNode {
-  id: string;
-  component: string;
+  id: string
+  component: string
   props?: {
-    [k: string]: unknown;
-  };
-  children?: UiNode[];
+    [k: string]: unknown
+  }
+  children?: UiNode[]
 }
 /**
  * W1/W3: the window, ascending by seq. latestSeq is the last returned seq, or the requested sinceSeq when nothing is returned; a tail cursor only.
  */
 export interface ConversationHistoryResponse {
-  chunks: HistoryChunk[];
-  latestSeq: Cursor;
+  chunks: HistoryChunk[]
+  latestSeq: Cursor
 }
 /**
  * W4: one item of a conversation's append-only log. seq is 1-based and gap-free, so older items exist exactly when the oldest loaded seq is > 1.
  */
 export interface HistoryChunk {
-  seq: Seq;
-  role: "user" | "assistant" | "tool";
-  turn_id?: string;
+  seq: Seq
+  role: ("user" | "assistant" | "tool")
+  turn_id?: string
   chunk: {
-    kind: "text" | "tool_call" | "tool_result";
-    text?: string;
-    tool?: string;
-    data?: unknown;
-  };
+    kind: ("text" | "tool_call" | "tool_result")
+    text?: string
+    tool?: string
+    data?: unknown
+  }
 }
 /**
  * W2: body of an HTTP 400 answer to a bad history query; error names the parameter.
  */
 export interface HistoryError {
-  error: string;
-  parameter?: string;
+  error: string
+  parameter?: string
 }
 /**
  * W1/W2: query parameters of a windowed history read. All optional. Selection is sinceSeq < seq < beforeSeq; the window is the newest limit items of it, ascending.
@@ -406,13 +354,13 @@ export interface HistoryQuery {
   /**
    * Exclusive lower bound (>= 0).
    */
-  sinceSeq?: number;
+  sinceSeq?: number
   /**
    * Exclusive upper bound (> 0).
    */
-  beforeSeq?: number;
+  beforeSeq?: number
   /**
    * Newest limit items of the selection (> 0, at most maxLimit).
    */
-  limit?: number;
+  limit?: number
 }

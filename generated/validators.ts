@@ -4,154 +4,51 @@
 
 import type { ContractValidators } from "./runtime/contract.js";
 import { createDispatcher, createValidator, type RawValidator, type Validator } from "./runtime/validation.js";
-import type {
-  AgentEvent,
-  ChatAccepted,
-  ChatSend,
-  ClientMessage,
-  ConversationHistoryResponse,
-  HistoryChunk,
-  HistoryQuery,
-  ProtocolAck,
-  ProtocolError,
-  ProtocolHeartbeat,
-  ProtocolHello,
-  ProtocolReceived,
-  ProtocolResume,
-  ProtocolResumed,
-  ProtocolResumeFailed,
-  ServerMessage,
-  UiAction,
-  UiPatch,
-  UiRender,
-} from "./types.js";
-import {
-  rawAgentEvent,
-  rawAgentEventPayload,
-  rawChatAccepted,
-  rawChatAcceptedPayload,
-  rawChatSend,
-  rawConversationHistoryResponse,
-  rawHistoryChunk,
-  rawHistoryQuery,
-  rawProtocolAck,
-  rawProtocolError,
-  rawProtocolHeartbeat,
-  rawProtocolHello,
-  rawProtocolReceived,
-  rawProtocolResume,
-  rawProtocolResumed,
-  rawProtocolResumeFailed,
-  rawUiAction,
-  rawUiPatch,
-  rawUiPatchPayload,
-  rawUiRender,
-  rawUiRenderPayload,
-} from "./validators.ajv.js";
+import type { AgentEvent, ChatAccepted, ChatSend, ClientMessage, ConversationHistoryResponse, HistoryChunk, HistoryQuery, ProtocolAck, ProtocolError, ProtocolHeartbeat, ProtocolHello, ProtocolReceived, ProtocolResume, ProtocolResumed, ProtocolResumeFailed, ServerMessage, UiAction, UiPatch, UiRender } from "./types.js";
+import { rawAgentEvent, rawAgentEventPayload, rawChatAccepted, rawChatAcceptedPayload, rawChatSend, rawConversationHistoryResponse, rawHistoryChunk, rawHistoryQuery, rawProtocolAck, rawProtocolError, rawProtocolHeartbeat, rawProtocolHello, rawProtocolReceived, rawProtocolResume, rawProtocolResumed, rawProtocolResumeFailed, rawUiAction, rawUiPatch, rawUiPatchPayload, rawUiRender, rawUiRenderPayload } from "./validators.ajv.js";
 
 /** Validates one `agent.event` frame (server-to-client, data). */
-export const validateAgentEvent: Validator<AgentEvent> = createValidator<AgentEvent>(
-  "agent.event",
-  rawAgentEvent as RawValidator,
-);
+export const validateAgentEvent: Validator<AgentEvent> = createValidator<AgentEvent>("agent.event", rawAgentEvent as RawValidator);
 /** Validates one `chat.accepted` frame (server-to-client, data). */
-export const validateChatAccepted: Validator<ChatAccepted> = createValidator<ChatAccepted>(
-  "chat.accepted",
-  rawChatAccepted as RawValidator,
-);
+export const validateChatAccepted: Validator<ChatAccepted> = createValidator<ChatAccepted>("chat.accepted", rawChatAccepted as RawValidator);
 /** Validates one `chat.send` frame (client-to-server, data). */
-export const validateChatSend: Validator<ChatSend> = createValidator<ChatSend>(
-  "chat.send",
-  rawChatSend as RawValidator,
-);
+export const validateChatSend: Validator<ChatSend> = createValidator<ChatSend>("chat.send", rawChatSend as RawValidator);
 /** Validates one ConversationHistoryResponse. */
-export const validateConversationHistoryResponse: Validator<ConversationHistoryResponse> =
-  createValidator<ConversationHistoryResponse>(
-    "ConversationHistoryResponse",
-    rawConversationHistoryResponse as RawValidator,
-  );
+export const validateConversationHistoryResponse: Validator<ConversationHistoryResponse> = createValidator<ConversationHistoryResponse>("ConversationHistoryResponse", rawConversationHistoryResponse as RawValidator);
 /** Validates one HistoryChunk. */
-export const validateHistoryChunk: Validator<HistoryChunk> = createValidator<HistoryChunk>(
-  "HistoryChunk",
-  rawHistoryChunk as RawValidator,
-);
+export const validateHistoryChunk: Validator<HistoryChunk> = createValidator<HistoryChunk>("HistoryChunk", rawHistoryChunk as RawValidator);
 /** Validates one HistoryQuery. */
-export const validateHistoryQuery: Validator<HistoryQuery> = createValidator<HistoryQuery>(
-  "HistoryQuery",
-  rawHistoryQuery as RawValidator,
-);
+export const validateHistoryQuery: Validator<HistoryQuery> = createValidator<HistoryQuery>("HistoryQuery", rawHistoryQuery as RawValidator);
 /** Validates one `protocol.ack` frame (client-to-server, control). */
-export const validateProtocolAck: Validator<ProtocolAck> = createValidator<ProtocolAck>(
-  "protocol.ack",
-  rawProtocolAck as RawValidator,
-);
+export const validateProtocolAck: Validator<ProtocolAck> = createValidator<ProtocolAck>("protocol.ack", rawProtocolAck as RawValidator);
 /** Validates one `protocol.error` frame (server-to-client, control). */
-export const validateProtocolError: Validator<ProtocolError> = createValidator<ProtocolError>(
-  "protocol.error",
-  rawProtocolError as RawValidator,
-);
+export const validateProtocolError: Validator<ProtocolError> = createValidator<ProtocolError>("protocol.error", rawProtocolError as RawValidator);
 /** Validates one `protocol.heartbeat` frame (server-to-client, control). */
-export const validateProtocolHeartbeat: Validator<ProtocolHeartbeat> = createValidator<ProtocolHeartbeat>(
-  "protocol.heartbeat",
-  rawProtocolHeartbeat as RawValidator,
-);
+export const validateProtocolHeartbeat: Validator<ProtocolHeartbeat> = createValidator<ProtocolHeartbeat>("protocol.heartbeat", rawProtocolHeartbeat as RawValidator);
 /** Validates one `protocol.hello` frame (server-to-client, control). */
-export const validateProtocolHello: Validator<ProtocolHello> = createValidator<ProtocolHello>(
-  "protocol.hello",
-  rawProtocolHello as RawValidator,
-);
+export const validateProtocolHello: Validator<ProtocolHello> = createValidator<ProtocolHello>("protocol.hello", rawProtocolHello as RawValidator);
 /** Validates one `protocol.received` frame (server-to-client, control). */
-export const validateProtocolReceived: Validator<ProtocolReceived> = createValidator<ProtocolReceived>(
-  "protocol.received",
-  rawProtocolReceived as RawValidator,
-);
+export const validateProtocolReceived: Validator<ProtocolReceived> = createValidator<ProtocolReceived>("protocol.received", rawProtocolReceived as RawValidator);
 /** Validates one `protocol.resume` frame (client-to-server, control). */
-export const validateProtocolResume: Validator<ProtocolResume> = createValidator<ProtocolResume>(
-  "protocol.resume",
-  rawProtocolResume as RawValidator,
-);
+export const validateProtocolResume: Validator<ProtocolResume> = createValidator<ProtocolResume>("protocol.resume", rawProtocolResume as RawValidator);
 /** Validates one `protocol.resume_failed` frame (server-to-client, control). */
-export const validateProtocolResumeFailed: Validator<ProtocolResumeFailed> = createValidator<ProtocolResumeFailed>(
-  "protocol.resume_failed",
-  rawProtocolResumeFailed as RawValidator,
-);
+export const validateProtocolResumeFailed: Validator<ProtocolResumeFailed> = createValidator<ProtocolResumeFailed>("protocol.resume_failed", rawProtocolResumeFailed as RawValidator);
 /** Validates one `protocol.resumed` frame (server-to-client, control). */
-export const validateProtocolResumed: Validator<ProtocolResumed> = createValidator<ProtocolResumed>(
-  "protocol.resumed",
-  rawProtocolResumed as RawValidator,
-);
+export const validateProtocolResumed: Validator<ProtocolResumed> = createValidator<ProtocolResumed>("protocol.resumed", rawProtocolResumed as RawValidator);
 /** Validates one `ui.action` frame (client-to-server, data). */
-export const validateUiAction: Validator<UiAction> = createValidator<UiAction>(
-  "ui.action",
-  rawUiAction as RawValidator,
-);
+export const validateUiAction: Validator<UiAction> = createValidator<UiAction>("ui.action", rawUiAction as RawValidator);
 /** Validates one `ui.patch` frame (server-to-client, data). */
 export const validateUiPatch: Validator<UiPatch> = createValidator<UiPatch>("ui.patch", rawUiPatch as RawValidator);
 /** Validates one `ui.render` frame (server-to-client, data). */
-export const validateUiRender: Validator<UiRender> = createValidator<UiRender>(
-  "ui.render",
-  rawUiRender as RawValidator,
-);
+export const validateUiRender: Validator<UiRender> = createValidator<UiRender>("ui.render", rawUiRender as RawValidator);
 /** Validates the payload of a `agent.event` data message (the server runtime builds its envelope: Q3). */
-export const validateAgentEventPayload: Validator<AgentEvent["payload"]> = createValidator<AgentEvent["payload"]>(
-  "agent.event",
-  rawAgentEventPayload as RawValidator,
-);
+export const validateAgentEventPayload: Validator<AgentEvent["payload"]> = createValidator<AgentEvent["payload"]>("agent.event", rawAgentEventPayload as RawValidator);
 /** Validates the payload of a `chat.accepted` data message (the server runtime builds its envelope: Q3). */
-export const validateChatAcceptedPayload: Validator<ChatAccepted["payload"]> = createValidator<ChatAccepted["payload"]>(
-  "chat.accepted",
-  rawChatAcceptedPayload as RawValidator,
-);
+export const validateChatAcceptedPayload: Validator<ChatAccepted["payload"]> = createValidator<ChatAccepted["payload"]>("chat.accepted", rawChatAcceptedPayload as RawValidator);
 /** Validates the payload of a `ui.patch` data message (the server runtime builds its envelope: Q3). */
-export const validateUiPatchPayload: Validator<UiPatch["payload"]> = createValidator<UiPatch["payload"]>(
-  "ui.patch",
-  rawUiPatchPayload as RawValidator,
-);
+export const validateUiPatchPayload: Validator<UiPatch["payload"]> = createValidator<UiPatch["payload"]>("ui.patch", rawUiPatchPayload as RawValidator);
 /** Validates the payload of a `ui.render` data message (the server runtime builds its envelope: Q3). */
-export const validateUiRenderPayload: Validator<UiRender["payload"]> = createValidator<UiRender["payload"]>(
-  "ui.render",
-  rawUiRenderPayload as RawValidator,
-);
+export const validateUiRenderPayload: Validator<UiRender["payload"]> = createValidator<UiRender["payload"]>("ui.render", rawUiRenderPayload as RawValidator);
 /** Validates any server-to-client frame: finds the message by `type`, then checks it. An unknown type fails with keyword `unknown-type`. */
 export const validateServerMessage = createDispatcher<ServerMessage>("server-to-client", {
   "agent.event": validateAgentEvent,

@@ -143,8 +143,7 @@ export interface WatchOptions extends OutputOptions {
  * `contractgen build --watch`: builds, then builds again whenever the spec file changes, until
  * `close()`. Between builds it keeps what does not depend on the change: the loaded modules, each
  * target's emitters (the ts-morph worker stays up), the compiled Ajv schemas and their standalone
- * code while only documentation changed, and the formatted text of every file whose printed text
- * is the same. Output is byte-identical to a cold build's (tests/watch.test.ts).
+ * code while only documentation changed. Output is byte-identical to a cold build's (tests/watch.test.ts).
  */
 export async function watch(options: WatchOptions = {}): Promise<Watcher> {
   const { config, cwd } = project(options);
@@ -155,7 +154,7 @@ export async function watch(options: WatchOptions = {}): Promise<Watcher> {
       let run = running.get(target);
       if (!run) running.set(target, (run = startEmitters({ target })));
       const kept = run;
-      return { run: (model, context) => kept.run(model, context), stop: async () => {} };
+      return { prepare: (model, context) => kept.prepare(model, context), run: (model, context) => kept.run(model, context), stop: async () => {} };
     },
   };
   return watchFile({

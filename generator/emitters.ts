@@ -1,15 +1,14 @@
 /**
  * Stage 4 — emit: the one registry of emitters. Each entry names an emitter, the printer it
  * writes through and the files it produces; a target (TypeScript, Python) is the set of entries
- * that carry its name. `startEmitters()` runs a target's entries: those printed through ts-morph
- * (the slowest thing to load) in a worker thread started before the spec is checked, the others
- * on the main thread meanwhile; then every TypeScript file goes through the format stage. Nothing
+ * that carry its name. `startEmitters()` runs a target's entries: those that need the compiler
+ * (ts-morph, the slowest thing to load) in a worker thread started before the spec is checked, the others
+ * on the main thread meanwhile; every TypeScript file goes through the format stage. Nothing
  * outside this file knows about the worker. Emitters are loaded on demand, so a thread imports
  * only the emitters it runs.
  */
 import type { Project } from 'ts-morph';
 import type { GeneratedFile } from './files.js';
-import { formatFiles } from './formatter.js';
 import type { ContractModel } from './model.js';
 import type { ResolvedTraceRow } from './trace-resolve.js';
 
@@ -73,17 +72,38 @@ export function emittersOf(target: Target): EmitterEntry[] {
   return EMITTERS.filter((e) => e.target === target);
 }
 
-/** Runs the ts-morph entries of a target on one project, in registry order (inline, or in the worker). */
-export async function emitWithTsMorph(model: ContractModel, target: Target): Promise<GeneratedFile[]> {
-  const { createProject } = await import('./printer.js');
-  const project = createProject();
+/**
+ * Contracts with at least this many messages print their types (json-schema-to-typescript) in
+ * the worker too: there the main thread's check (Ajv) is the longest path and the worker waits,
+ * while for a small contract loading the compiler is the longest path and the worker has no time
+ * to spare. Measured with bench/profile.mjs (idle time per thread); the output is the same either way.
+ */
+const TYPES_IN_WORKER_FROM = 50;
+
+/** Where the TypeScript compiler is loaded (the worker, when there is one): ts-morph's emitters, and the types of a large contract. */
+export function onCompilerThread(entry: EmitterEntry, model: ContractModel): boolean {
+  return entry.printer === 'ts-morph' || (entry.printer === 'json-schema-to-typescript' && model.messages.length >= TYPES_IN_WORKER_FROM);
+}
+
+/** Runs a target's compiler-thread entries (the ts-morph ones on one project), in registry order, formatted. */
+export async function emitWithCompiler(model: ContractModel, target: Target, context: EmitContext): Promise<GeneratedFile[]> {
+  const [{ createProject }, { formatFiles }] = await Promise.all([import('./printer.js'), import('./formatter.js')]);
+  let project: Project | undefined;
   const out: GeneratedFile[] = [];
-  for (const entry of emittersOf(target)) if (entry.printer === 'ts-morph') out.push(...(await entry.load())(model, project));
+  for (const entry of emittersOf(target)) {
+    if (entry.printer === 'ts-morph') out.push(...(await entry.load())(model, (project ??= createProject())));
+    else if (onCompilerThread(entry, model)) out.push(...formatFiles(await (await entry.load())(model, context)));
+  }
   return out;
 }
 
 /** A target's emitters, ready to run: the worker (if any) is already loading ts-morph. */
 export interface EmitterRun {
+  /**
+   * Starts the worker's emitters on a model before the caller has decided to use it (the spec is
+   * still being checked); `run` with the same model takes their result. Nothing without a worker.
+   */
+  prepare(model: ContractModel, context: EmitContext): void;
   /** Every file of the target, TypeScript formatted, in registry order. */
   run(model: ContractModel, context: EmitContext): Promise<GeneratedFile[]>;
   /** Stops the worker (call once, whatever happened). */
@@ -103,21 +123,35 @@ export interface StartOptions {
 /** Starts a target's emitters; call first thing, so the worker loads while the spec is checked. */
 export function startEmitters(options: StartOptions): EmitterRun {
   const entries = emittersOf(options.target);
-  const needsTsMorph = entries.some((e) => e.printer === 'ts-morph');
-  const inWorker = needsTsMorph && (options.worker ?? import.meta.url.endsWith('.js'));
+  const needsCompiler = entries.some((e) => e.printer === 'ts-morph');
+  const inWorker = needsCompiler && (options.worker ?? import.meta.url.endsWith('.js'));
   const worker = inWorker ? import('./ts-morph-runner.js').then((m) => m.workerRunner()) : undefined;
+  let prepared: { readonly model: ContractModel; readonly files: Promise<GeneratedFile[]> } | undefined;
   return {
+    prepare(model, context) {
+      if (worker) prepared = { model, files: handled(worker.then((w) => w.emit(model, options.target, context))) };
+    },
     async run(model, context) {
-      // The worker prints and formats its files; inline, they are formatted here after the others.
-      const printed = needsTsMorph ? (worker ? (await worker).emit(model, options.target) : emitWithTsMorph(model, options.target)) : Promise.resolve([]);
-      // The main-thread emitters run, and their TypeScript is formatted, while the worker prints.
-      const local: GeneratedFile[] = [];
-      for (const entry of entries) if (entry.printer !== 'ts-morph') local.push(...(await (await entry.load())(model, context)));
-      const mine = await formatFiles(local);
-      // Free now: the worker hands over what it has not formatted yet, and this thread formats it.
-      if (worker) (await worker).steal();
-      const theirs = await formatFiles(await printed);
-      const all = [...mine, ...theirs];
+      // The worker prints (and formats) its files while the main-thread emitters run here.
+      const early = prepared?.model === model ? prepared.files : undefined;
+      prepared = undefined;
+      const printed = handled(
+        early ?? (needsCompiler ? (worker ? (await worker).emit(model, options.target, context) : emitWithCompiler(model, options.target, context)) : Promise.resolve([])),
+      );
+      // Each main-thread emitter's TypeScript goes to the compiler's thread to be formatted as soon as it is printed.
+      const format = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => {
+        if (worker) return (await worker).format(files);
+        if (files.some((f) => f.format)) return (await import('./formatter.js')).formatFiles(files);
+        return files.map(({ path, content }) => ({ path, content }));
+      };
+      const local: Promise<GeneratedFile[]>[] = [];
+      for (const entry of entries) {
+        if (entry.printer === 'ts-morph' || (needsCompiler && onCompilerThread(entry, model))) continue;
+        local.push(handled(format(await (await entry.load())(model, context))));
+      }
+      // Settled together, so a failure in one does not leave the others' rejections unhandled.
+      const [mine, theirs] = await Promise.all([Promise.all(local), printed]);
+      const all = [...mine.flat(), ...theirs];
       const seen = new Set<string>();
       for (const f of all) {
         if (seen.has(f.path)) throw new Error(`two emitters produced ${f.path}`);
@@ -129,4 +163,10 @@ export function startEmitters(options: StartOptions): EmitterRun {
       if (worker) await (await worker).stop();
     },
   };
+}
+
+/** `promise`, marked handled: if an emitter throws first, its rejection is not reported as unhandled (it is awaited later). */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

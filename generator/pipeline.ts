@@ -11,7 +11,7 @@ import type { GeneratedFile } from './files.js';
 import { load } from './loader.js';
 import { manifestFile } from './manifest.js';
 import { buildModel, type ContractModel } from './model.js';
-import { resolveTrace } from './trace-resolve.js';
+import { resolveTrace, type ResolvedTraceRow } from './trace-resolve.js';
 import { TRACE, type TraceRow } from './trace.js';
 import { verify } from './verify.js';
 
@@ -50,10 +50,16 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
   const emitters = options.emitters ?? startEmitters({ target, worker: options.worker });
   try {
     const spec = load(options.spec);
+    const label = specLabel(options.spec, options.out);
+    const traceOf = (model: ContractModel) => (target === 'typescript' ? resolveTrace(model, options.trace ?? TRACE) : []);
+    // The model is built before the check's verdict, so the worker prints while this thread
+    // checks; a spec the check refuses throws its findings, whatever the model did.
+    const early = modelBeforeCheck(() => buildModel(spec, label), traceOf);
+    if (early) emitters.prepare(early.model, { trace: early.trace });
     const findings = check(spec);
     if (hasErrors(findings)) throw new ContractError(findings);
-    const model = buildModel(spec, specLabel(options.spec, options.out));
-    const trace = target === 'typescript' ? resolveTrace(model, options.trace ?? TRACE) : [];
+    const model = early?.model ?? buildModel(spec, label);
+    const trace = early?.trace ?? traceOf(model);
     const files = await emitters.run(model, { trace });
     await verify(files, { trace, typecheck: options.typecheck ? { out: options.out } : undefined });
     // G3: the list of what this build owns, generated (and checked) like every other file.
@@ -61,5 +67,15 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     return { model, files: files.sort((a, b) => a.path.localeCompare(b.path)), findings };
   } finally {
     await emitters.stop();
+  }
+}
+
+/** The model and its trace, or undefined if an unchecked spec makes either throw (the check will say why). */
+function modelBeforeCheck(build: () => ContractModel, traceOf: (model: ContractModel) => ResolvedTraceRow[]): { model: ContractModel; trace: ResolvedTraceRow[] } | undefined {
+  try {
+    const model = build();
+    return { model, trace: traceOf(model) };
+  } catch {
+    return undefined;
   }
 }

@@ -9,6 +9,7 @@ import { IndentationText, NewLineKind, Project, QuoteKind, StructureKind, Variab
 import type { ContractModel } from './model.js';
 import { isSafeIdentifier, jsDoc, tsIdentifier, tsString, type Code } from './escape.js';
 import { banner, type GeneratedFile } from './files.js';
+import { layout } from './formatter.js';
 
 /** One ts-morph project per build, with settings fixed so output never depends on the machine. */
 export function createProject(): ProjectType {
@@ -186,9 +187,10 @@ export function createTsFile(project: ProjectType, model: ContractModel, path: s
       // Every import must be used by the declarations, so look only past the import lines.
       checkImportsUsed(text.slice(importStructures.length > 0 ? source.compilerNode.statements[importStructures.length - 1]!.end : 0), imports);
       const head = banner(model, description, 'line') + (options.header ? `${options.header}\n` : '');
-      const body = text.trim();
+      // Laid out here, where the compiler is loaded: the format stage has nothing left to do.
+      const body = layout(text).trim();
       project.removeSourceFile(source);
-      return { path, content: `${head}\n${body}\n`, format: true };
+      return { path, content: `${head}\n${body}\n` };
     },
   };
 }

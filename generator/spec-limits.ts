@@ -5,7 +5,7 @@
  *
  * - the size of the file,
  * - how deep objects and arrays nest (every later stage — the parser, Ajv, json-schema-to-typescript,
- *   prettier — recurses over the spec),
+ *   the TypeScript printer — recurses over the spec),
  * - numbers that do not fit a double (JSON.parse turns them into Infinity, which no emitter can print),
  * - `__proto__` keys (a JavaScript object cannot hold one as a plain property: copying it sets the
  *   prototype instead, so schemas would silently lose it).

@@ -1,38 +1,54 @@
 /**
  * The worker thread behind the emitter registry (emitters.ts): it loads ts-morph while the main
- * thread checks the spec, then prints a target's ts-morph emitters. Only emitters.ts uses this.
+ * thread checks the spec, then prints a target's compiler-thread emitters and formats TypeScript
+ * the main thread printed. Only emitters.ts uses this.
  */
 import { Worker } from 'node:worker_threads';
-import type { Target } from './emitters.js';
+import type { EmitContext, Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import type { WorkerReply, WorkerRequest } from './ts-morph-worker.js';
 
 export interface TsMorphWorker {
-  /** The printed files; those the worker had not formatted when `steal()` came keep their `format` flag. */
-  emit(model: ContractModel, target: Target): Promise<GeneratedFile[]>;
-  /** The caller is free to format: the worker replies now with what it has. */
-  steal(): void;
+  /** The printed (and formatted) files of the target's compiler-thread emitters (emitters.ts). */
+  emit(model: ContractModel, target: Target, context: EmitContext): Promise<GeneratedFile[]>;
+  /** `files` with those flagged `format` formatted (formatter.ts). */
+  format(files: readonly GeneratedFile[]): Promise<GeneratedFile[]>;
   stop(): Promise<void>;
 }
 
+type Pending = { resolve(files: GeneratedFile[]): void; reject(err: Error): void };
+
 export function workerRunner(): TsMorphWorker {
   const worker = new Worker(new URL('./ts-morph-worker.js', import.meta.url));
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
   let failure: Error | undefined;
-  worker.on('error', (err) => (failure = err));
+  const failAll = (err: Error) => {
+    failure ??= err;
+    for (const p of pending.values()) p.reject(err);
+    pending.clear();
+  };
+  worker.on('error', failAll);
+  worker.on('exit', (code) => failAll(new Error(`the ts-morph worker exited early (code ${code})`)));
+  worker.on('message', (reply: WorkerReply) => {
+    const p = pending.get(reply.id);
+    pending.delete(reply.id);
+    if (reply.ok) p?.resolve(reply.files);
+    else p?.reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
+  });
+  // Distributive: each request kind keeps its own fields.
+  type Body = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+  const request = (body: Body) =>
+    new Promise<GeneratedFile[]>((resolve, reject) => {
+      if (failure) return reject(failure);
+      const id = nextId++;
+      pending.set(id, { resolve, reject });
+      worker.postMessage({ ...body, id } as WorkerRequest);
+    });
   return {
-    emit: (model, target) =>
-      new Promise((resolvePromise, reject) => {
-        if (failure) return reject(failure);
-        worker.once('error', reject);
-        worker.once('exit', (code) => reject(new Error(`the ts-morph worker exited early (code ${code})`)));
-        worker.once('message', (reply: WorkerReply) => {
-          if (reply.ok) resolvePromise(reply.files);
-          else reject(Object.assign(new Error(reply.message), { stack: reply.stack }));
-        });
-        worker.postMessage({ kind: 'emit', model, target } satisfies WorkerRequest);
-      }),
-    steal: () => worker.postMessage({ kind: 'steal' } satisfies WorkerRequest),
+    emit: (model, target, context) => request({ kind: 'emit', model, target, context }),
+    format: (files) => (files.some((f) => f.format) ? request({ kind: 'format', files }) : Promise.resolve(files.map(({ path, content }) => ({ path, content })))),
     async stop() {
       worker.removeAllListeners('exit');
       await worker.terminate();
