@@ -31,6 +31,7 @@ export const contract = {
     maxFramesPerPost: 16,
     maxErrorFrames: 8,
     maxPollBytes: 262144,
+    maxPollFrames: 1000,
     maxBufferedBytes: 8388608,
   },
   capabilities: ["ack", "history", "resume"],

@@ -31,6 +31,7 @@ const LIMIT_ROWS: Readonly<Record<LimitName, { readonly what: string; readonly b
   maxFramesPerPost: { what: 'Frames in one POST', bytes: false, refusal: '`overloaded`: HTTP 413, nothing handled' },
   maxErrorFrames: { what: 'Error frames in one POST answer', bytes: false, refusal: 'the rest of the batch is not handled; one `overloaded` frame says how many' },
   maxPollBytes: { what: 'Data in one poll answer (`max_bytes` asks for less)', bytes: true, refusal: 'the rest comes with the next poll; one frame always goes' },
+  maxPollFrames: { what: 'Data frames in one poll answer (`max` asks for fewer)', bytes: false, refusal: 'the rest comes with the next poll' },
   maxBufferedBytes: { what: 'Unsent bytes of one connection', bytes: true, refusal: '`slow_consumer`: dropped (WebSocket close 4005), the session waits for a resume' },
 };
 
@@ -201,6 +202,7 @@ export function docsView(model: ContractModel) {
       maxFrameBytes: model.maxFrameBytes,
       maxFrameText: size(model.maxFrameBytes),
       limits: limitRows(model),
+      poll: { maxBytes: model.limits.maxPollBytes, maxBytesText: size(model.limits.maxPollBytes), maxFrames: model.limits.maxPollFrames },
       capabilities: model.capabilities,
     },
     transports: transportsView(model),

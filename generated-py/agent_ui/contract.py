@@ -66,5 +66,5 @@ CONTRACT = ContractDescriptor(
         history=(ConformanceHistory(endpoint="conversationHistory", params={"conversationId": "probe-history"}, min_items=120),),
         reply=ConformanceSample(type="chat.accepted", payload={"conversation_id": "c-42", "message_id": "m-12", "turn_id": "t-7"}),
     ),
-    limits=ContractLimits(max_sessions=10000, max_sessions_per_client=1000, max_sessions_per_second=1000, max_inbound_bytes=1048576, max_frames_per_post=16, max_error_frames=8, max_poll_bytes=262144, max_buffered_bytes=8388608),
+    limits=ContractLimits(max_sessions=10000, max_sessions_per_client=1000, max_sessions_per_second=1000, max_inbound_bytes=1048576, max_frames_per_post=16, max_error_frames=8, max_poll_bytes=262144, max_poll_frames=1000, max_buffered_bytes=8388608),
 )

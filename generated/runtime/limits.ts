@@ -25,6 +25,8 @@ export interface ContractLimits {
   readonly maxErrorFrames: number;
   /** Bytes of data in one poll answer; a client may ask for less with `max_bytes`. One frame always goes, however large. */
   readonly maxPollBytes: number;
+  /** Frames of data in one poll answer; a client may ask for fewer with `max`. */
+  readonly maxPollFrames: number;
   /** Bytes written to one connection and not yet taken by the client. Beyond: `slow_consumer` — the connection is closed (WebSocket 4005) or its socket destroyed, the session waits for a resume. */
   readonly maxBufferedBytes: number;
 }
@@ -39,10 +41,11 @@ export const DEFAULT_LIMITS = {
   maxInboundBytes: 1024 * 1024,
   maxFramesPerPost: 16,
   maxErrorFrames: 8,
+  maxPollFrames: 1_000,
 } as const satisfies Partial<ContractLimits>;
 
 /** The names of every limit, in the order the docs list them. */
-export const LIMIT_NAMES: readonly LimitName[] = ['maxSessions', 'maxSessionsPerClient', 'maxSessionsPerSecond', 'maxInboundBytes', 'maxFramesPerPost', 'maxErrorFrames', 'maxPollBytes', 'maxBufferedBytes'];
+export const LIMIT_NAMES: readonly LimitName[] = ['maxSessions', 'maxSessionsPerClient', 'maxSessionsPerSecond', 'maxInboundBytes', 'maxFramesPerPost', 'maxErrorFrames', 'maxPollBytes', 'maxPollFrames', 'maxBufferedBytes'];
 
 interface LimitBasis {
   readonly maxFrameBytes: number;

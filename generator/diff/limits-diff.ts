@@ -17,6 +17,7 @@ const LOWERED: Readonly<Record<LimitName, string | undefined>> = {
   maxFramesPerPost: 'clients built against the old contract batch up to the old number of frames per POST and now get 413',
   maxErrorFrames: 'a POST with more refused frames than the new bound stops being handled at the bound (one overloaded frame says so)',
   maxPollBytes: undefined,
+  maxPollFrames: undefined,
   maxBufferedBytes: 'a client that fell up to the old number of bytes behind is now dropped as slow_consumer (WebSocket 4005) and has to resume',
 };
 

@@ -134,6 +134,8 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
           { name: 'cursor', in: 'query', required: false, description: 'R4: the last seq the client processed; required with session_id.', schema: cursor },
           { name: 'resume', in: 'query', required: false, description: 'R2: `1` on the first poll after a reconnect: the answer starts with hello and protocol.resumed even while the previous poll attachment is still live.', schema: { type: 'string', enum: ['1'] } },
           { name: 'max_bytes', in: 'query', required: false, description: `L2: the most bytes of data the client wants in one answer; the server sends at most ${model.limits.maxPollBytes} whatever is asked, and always at least one frame.`, schema: { type: 'integer', minimum: 1 } },
+          { name: 'attachment', in: 'query', required: false, description: 'S4.10: the attachment the last answer named: the poll continues it on any server process (no hello) while it is live.', schema: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' } },
+          { name: 'max', in: 'query', required: false, description: `L2: the most data frames the client wants in one answer; the server sends at most ${model.limits.maxPollFrames} whatever is asked.`, schema: { type: 'integer', minimum: 1 } },
         ],
         responses: {
           '200': { description: 'The frames after the cursor, in order (maybe none when the hold time ran out).', content: json(ref('Frames')) },
@@ -177,7 +179,7 @@ export function openApiDocument(model: ContractModel): Record<string, unknown> {
   const derived: Record<string, unknown> = {
     ServerMessage: union(server, 'Every frame the server sends, discriminated by `type`.'),
     ClientMessage: union(client, 'Every frame a client sends, discriminated by `type`.'),
-    Frames: { type: 'object', description: 'A poll answer or an HTTP refusal: server frames in order.', required: ['frames'], additionalProperties: false, properties: { frames: { type: 'array', items: ref('ServerMessage') } } },
+    Frames: { type: 'object', description: 'A poll answer or an HTTP refusal: server frames in order.', required: ['frames'], additionalProperties: false, properties: { frames: { type: 'array', items: ref('ServerMessage') }, attachment: { type: 'string', description: 'S4.10: the poll attachment this answer belongs to; name it in the next poll (`attachment`).' } } },
     MessagesAnswer: {
       type: 'object',
       description: 'The answer to POSTed frames: how many were accepted, and a typed error for each refused one.',

@@ -18,6 +18,8 @@ export interface PollLink extends Link {
   readonly acked: number;
   /** How many polls the link has made. */
   readonly polls: number;
+  /** S4.10: the attachment the last 200 answer named, if any. */
+  readonly attachment: string | undefined;
 }
 
 /** Polls one link may make: far more than any check needs, few enough that a loop ends. */
@@ -44,6 +46,7 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
   let ended: EndInfo | undefined;
   let stopped = false;
   let polls = 0;
+  let attachment: string | undefined;
   let quietUntil = 0;
   // A poll is asked for or under way. Cleared by the poll itself before its frames wake a waiting
   // check: a check that takes the only frame of an answer asks for the next poll at once, and
@@ -69,6 +72,8 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
       statuses.push(res.status);
       const parsed = env.recorder.parse(text);
       const frames = framesOf(parsed?.value);
+      const named = (parsed?.value as { attachment?: unknown } | undefined)?.attachment;
+      if (res.status === 200 && typeof named === 'string') attachment = named;
       if (parsed && !frames) env.recorder.violation(`a poll answer (HTTP ${res.status}) that is not { "frames": [...] }`, text);
       let last = res.status !== 200;
       for (const f of frames ?? []) {
@@ -124,6 +129,9 @@ export async function connectPoll(env: LinkEnvironment, options: OpenOptions & {
     },
     get polls() {
       return polls;
+    },
+    get attachment() {
+      return attachment;
     },
     get session() {
       return session;

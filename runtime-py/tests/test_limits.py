@@ -72,7 +72,7 @@ def test_a_name_that_is_no_limit_is_refused() -> None:
 def test_the_generated_contract_carries_the_limits_the_typescript_model_resolved() -> None:
     # (CONTRACT is the generated package's, whose runtime is a copy of this one: compared by value.)
     assert CONTRACT.limits is not None
-    assert dataclasses.asdict(CONTRACT.limits) == dataclasses.asdict(ContractLimits(10_000, 1000, 1000, MiB, 16, 8, 256 * 1024, 8 * MiB))
+    assert dataclasses.asdict(CONTRACT.limits) == dataclasses.asdict(ContractLimits(10_000, 1000, 1000, MiB, 16, 8, 256 * 1024, 1000, 8 * MiB))
     assert dataclasses.asdict(resolve_limits(CONTRACT, dataclasses.asdict(CONTRACT.limits))) == dataclasses.asdict(CONTRACT.limits)  # type: ignore[arg-type]
 
 

@@ -190,3 +190,31 @@ async def test_a_lost_subscription_is_resubscribed_and_the_gap_filled(redis_serv
         await until(lambda: listener.frames[-1:] == [5], "frame 5 live again")
     finally:
         await admin.aclose()
+
+
+async def test_proceed_continues_a_poll_attachment_on_another_store(stores: tuple[RedisStore, RedisStore], redis_server: RedisServer) -> None:
+    """S4.10: B binds to A's live attachment without a claim (no epoch, A not superseded, data to
+    both); an id that is not the live one proceeds nowhere; A's detach leaves it attached while
+    B's lease runs; B's detach after its lease lets go of it."""
+    a, b = stores
+    sid, _ = await a.create("1.1")
+    on_a, on_b = Listener(), Listener()
+    sub = await a.attach(sid, "1.1", on_a)
+    await a.append(sid, frame_parts("ui.patch", sid, "{}"))
+    assert await b.proceed(sid, "not-the-live-one", 1000, Listener()) is None
+    continued = await b.proceed(sid, sub.attachment_id, 300, on_b)
+    assert continued is not None and (continued.latest_seq, continued.acked, continued.subscription.attachment_id) == (1, 0, sub.attachment_id)
+    meta = a.keys_of(sid)["meta"]
+    redis = redis_server.client()
+    assert await redis.hget(meta, "epoch") in ("1", b"1")  # no claim
+    await a.append(sid, frame_parts("ui.patch", sid, "{}"))
+    await until(lambda: 2 in on_a.frames and 2 in on_b.frames, "seq 2 on both")
+    assert on_b.frames == [2] and on_a.events == on_b.events == []
+    await a.detach(sub)  # A's lease ran out first: B's poll keeps the attachment live
+    assert await redis.hget(meta, "owner") is not None
+    assert await b.renew(continued.subscription, 300)
+    await asyncio.sleep(0.35)
+    await b.detach(continued.subscription)
+    assert await redis.hget(meta, "owner") is None
+    assert await b.proceed(sid, sub.attachment_id, 300, Listener()) is None
+    await redis.aclose()

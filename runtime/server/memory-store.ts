@@ -126,7 +126,7 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
     async attach(id, protocolVersion, listener) {
       const entry = entryOf(id);
       const previous = entry.listener;
-      const subscription: Subscription = { sessionId: id };
+      const subscription: Subscription = { sessionId: id, attachmentId: randomId(96) };
       entry.listener = listener;
       entry.subscription = subscription;
       entry.protocolVersion = protocolVersion;

@@ -19,7 +19,7 @@ import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
 import { createHello, overloaded, plausibleId, RESUME_MESSAGES, resumeRefused, unsupported, windowFailure, type FailedOpen } from './handshake.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
-import { bindAttachment, localSession, sendReplay, type LocalSession } from './session-binding.js';
+import { bindAttachment, continueAttachment, localSession, sendReplay, type LocalSession } from './session-binding.js';
 import { createSessionLimiter, type Refusal } from './session-limiter.js';
 import { ANONYMOUS, type ReplayAnswer, type SessionOwner, type SessionStore } from './store.js';
 import { startSweeper } from './sweeper.js';
@@ -99,7 +99,19 @@ export interface ResumeRequest {
   readonly identity: Identity;
 }
 
-export type OpenOutcome = { readonly ok: true; readonly session: Session } | FailedOpen;
+/** `attachmentId`: the attachment's id in the store (S4.10: a poll answer hands it to the client). */
+export type OpenOutcome = { readonly ok: true; readonly session: Session; readonly attachmentId?: string } | FailedOpen;
+
+/** S4.10: a poll that names the attachment it continues, on a process that may not hold it. */
+export interface ContinueRequest {
+  readonly sessionId: string;
+  /** The version the store authenticated the session with. */
+  readonly protocolVersion: string;
+  readonly attachmentId: string;
+  /** How long the attachment stays live after this poll, wherever the next one is served. */
+  readonly leaseMs: number;
+  readonly identity: Identity;
+}
 
 /**
  * Where an inbound frame came from: an attached connection, or an HTTP POST with a token —
@@ -146,6 +158,14 @@ export interface ServerCore {
   open(attachment: Attachment, versions: readonly string[] | undefined, identity: Identity): Promise<OpenOutcome>;
   /** R1–R3: resume on a (new) attachment; hello, resumed and the replay are sent on success. */
   resume(attachment: Attachment, request: ResumeRequest): Promise<OpenOutcome>;
+  /**
+   * S4.10: a poll continues the session's live attachment on this process (the token already
+   * checked): bound here without a claim, no hello, nothing superseded. Undefined when that
+   * attachment is not the live one any more, or the store is not shared: the poll is a resume.
+   */
+  proceed(attachment: Attachment, request: ContinueRequest): Promise<OpenOutcome | undefined>;
+  /** S4.10: a poll of the attachment this process holds, on a shared store: it stays live `leaseMs` from now wherever served. */
+  renew(session: Session, leaseMs: number): void;
   /** Parses and validates one client frame (S2/S5 typed errors). */
   parse(text: string): Parsed;
   /** S3/A2/L4: the session a POST names in its query, checked (token and owner) before its body is read. */
@@ -425,7 +445,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       sendControl(attachment, hello(session, created.token));
       bound.release(0);
       if (hooks.onSessionStart) queue.run(session, 'session start', () => hooks.onSessionStart!(session));
-      return { ok: true, session };
+      return { ok: true, session, attachmentId: bound.attachmentId };
     },
     async resume(attachment, request) {
       const version = negotiateVersion(request.versions, contract.protocolVersions);
@@ -461,7 +481,21 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       bound.release(answer.latestSeq);
       release(session, request.lastSeenSeq); // the client has processed these (R4)
       if (hooks.onSessionResume) queue.run(session, 'session resume', () => hooks.onSessionResume!(session, attachment.kind));
-      return { ok: true, session };
+      return { ok: true, session, attachmentId: bound.attachmentId };
+    },
+    async proceed(attachment, request) {
+      if (!store.proceed) return undefined;
+      const local = localOf(request.sessionId, request.protocolVersion, request.identity);
+      if (isRefusal(local)) return overloaded(local);
+      const bound = await continueAttachment(store, local, attachment, request, reportError, () => flushAckOf(local));
+      if (!bound) return undefined;
+      bound.release(local.latestSeq); // a poll reads data from the window by cursor: only what comes after wakes it
+      return { ok: true, session: local, attachmentId: bound.attachmentId };
+    },
+    renew(session, leaseMs) {
+      const local = locals.get(session.id);
+      if (!store.renew || !local?.subscription) return;
+      store.renew(local.subscription, leaseMs).catch((error: unknown) => reportError(error, { sessionId: session.id, type: 'poll' }));
     },
     async receive(text, source) {
       if (source.kind === 'post') return receivePost(text, source);

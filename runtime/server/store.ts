@@ -40,6 +40,19 @@ export interface SessionListener {
 
 export interface Subscription {
   readonly sessionId: string;
+  /**
+   * S4.10: the id of this attachment, unique per attach (the poll answer hands it to the client,
+   * which names it in its next poll so that another process can continue the attachment).
+   */
+  readonly attachmentId: string;
+}
+
+/** S4.10: a poll attachment continued on this process: where the session stands. */
+export interface Continued {
+  readonly subscription: Subscription;
+  readonly latestSeq: number;
+  /** C2: the highest cseq accepted. */
+  readonly acked: number;
 }
 
 export interface SessionStore {
@@ -79,7 +92,21 @@ export interface SessionStore {
   accept(id: string, cseq: number): AcceptAnswer | Promise<AcceptAnswer>;
   /** S4: binds the session to `listener` (one live attachment); any earlier one is told it is superseded. */
   attach(id: string, protocolVersion: string, listener: SessionListener): Promise<Subscription>;
-  /** The attachment went away: the session lives for the TTL from now. No-op if superseded meanwhile. */
+  /**
+   * S4.10, for a store several processes share: the poll attachment `attachmentId` (attached
+   * here or in another process) continues here, bound to `listener` without a claim — no other
+   * attachment is superseded and no hello is due — if it is still the session's live attachment;
+   * undefined when it is not (superseded, or detached: then the poll is a resume). Either way the
+   * attachment stays live for `leaseMs` from now wherever it is served (see `renew`).
+   */
+  proceed?(id: string, attachmentId: string, leaseMs: number, listener: SessionListener): Promise<Continued | undefined>;
+  /**
+   * S4.10: a poll of an attachment this process holds: it stays live for `leaseMs` from now, so
+   * that a process that served an earlier poll of it does not detach it meanwhile. False when it
+   * is no longer the session's attachment (its listener is told, as for a claim).
+   */
+  renew?(subscription: Subscription, leaseMs: number): Promise<boolean>;
+  /** The attachment went away: the session lives for the TTL from now. No-op if superseded meanwhile, or (S4.10) while a poll of the same attachment served in another process keeps it live. */
   detach(subscription: Subscription): Promise<void>;
   /** Ends a session now; a later resume gets session_expired. */
   end(id: string): Promise<void>;

@@ -23,7 +23,7 @@ describe('the descriptor', () => {
 
   it('carries every limit, resolved, and leaves out what the spec does not set', () => {
     const d = contractDescriptor(modelOf(fixtureSpec('chat-mini')));
-    expect(Object.keys(d.limits!).sort()).toEqual(['maxBufferedBytes', 'maxErrorFrames', 'maxFramesPerPost', 'maxInboundBytes', 'maxPollBytes', 'maxSessions', 'maxSessionsPerClient', 'maxSessionsPerSecond']);
+    expect(Object.keys(d.limits!).sort()).toEqual(['maxBufferedBytes', 'maxErrorFrames', 'maxFramesPerPost', 'maxInboundBytes', 'maxPollBytes', 'maxPollFrames', 'maxSessions', 'maxSessionsPerClient', 'maxSessionsPerSecond']);
     expect(d.transports.websocket).toEqual({ path: '/mini' });
   });
 });

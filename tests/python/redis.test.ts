@@ -18,7 +18,8 @@ import { runProbe } from '../../generator/probe/runner.js';
 import { ownerDigest } from '../../runtime/server/ids.js';
 import { createRedisStore } from '../../runtime/server/redis-store.js';
 import { failures, probeSpec } from '../probe/helpers.js';
-import { startServerProcess } from '../redis/processes.js';
+import { record, sequenceProblem, startClient, waitFor } from '../client/helpers.js';
+import { startRoundRobinProxy, startServerProcess } from '../redis/processes.js';
 import { connectRedis, startRedisServer, type RedisServer } from '../redis/redis-server.js';
 import { startPythonServer, type PythonServer } from './helpers.js';
 
@@ -178,6 +179,30 @@ describe('Python servers on Redis', () => {
       await Promise.all([fa.close(), fb.close()]);
     }
   }, 60_000);
+
+  it('S4.10: the generated poll client through a round-robin balancer over two Python processes and a TypeScript one continues its attachment on each: 600 messages, none lost or repeated, one hello, no resume', async () => {
+    const ts = await startServerProcess({ name: 'ts', redisPort: redis.port, prefix: 'xproc:' });
+    const proxy = await startRoundRobinProxy([a.port, b.port, ts.port]);
+    const client = startClient(proxy.origin, { transport: 'poll' });
+    try {
+      const rec = record(client);
+      await waitFor(() => client.state === 'open' && client.sessionId !== undefined, 'the session');
+      const N = 600;
+      for (let sent = 0; sent < N; sent += 10) {
+        expect((await ts.emit(client.sessionId!, 10)).every((r) => 'seq' in r)).toBe(true);
+        await waitFor(() => rec.seqs.length >= sent + 10, `message ${sent + 10}`, 10_000, () => rec.summary());
+      }
+      expect(sequenceProblem(rec.seqs, N)).toBeUndefined();
+      expect(rec.ofKind('sequence')).toEqual([]);
+      expect(proxy.counts.hellos).toBe(1);
+      expect(proxy.counts.resumes).toBe(0);
+      for (const port of [a.port, b.port, ts.port]) expect(proxy.counts.polls.get(port)).toBeGreaterThanOrEqual(15);
+    } finally {
+      client.close();
+      await proxy.close();
+      await ts.close();
+    }
+  }, 90_000);
 
   it('contractgen probe passes against a Python server on Redis', async () => {
     const report = await runProbe({ spec: probeSpec(), url: b.url, timeoutMs: 5000 });

@@ -129,3 +129,60 @@ export async function startSwitchProxy(initialTarget: number): Promise<SwitchPro
     },
   };
 }
+
+export interface RoundRobinProxy {
+  readonly port: number;
+  readonly origin: string;
+  /** Poll answers that carried a protocol.hello / a protocol.resumed, and polls per backend port. */
+  readonly counts: { hellos: number; resumes: number; polls: Map<number, number> };
+  close(): Promise<void>;
+}
+
+/**
+ * A load balancer without sticky sessions: each HTTP request goes to the next backend in turn
+ * (a fresh upstream connection per request, so keep-alive pins nothing). It counts the hellos and
+ * resumes its poll answers carry (S4.10: a poll continuing an attachment on another process
+ * carries neither).
+ */
+export async function startRoundRobinProxy(backends: readonly number[]): Promise<RoundRobinProxy> {
+  const http = await import('node:http');
+  let next = 0;
+  const counts = { hellos: 0, resumes: 0, polls: new Map<number, number>() };
+  const server = http.createServer((req, res) => {
+    const port = backends[next++ % backends.length]!;
+    const isPoll = (req.url ?? '').startsWith('/poll');
+    if (isPoll) counts.polls.set(port, (counts.polls.get(port) ?? 0) + 1);
+    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: { ...req.headers, connection: 'close' }, agent: false }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('end', () => {
+        const body = Buffer.concat(chunks);
+        if (isPoll) {
+          const text = body.toString('utf8');
+          counts.hellos += text.split('"type":"protocol.hello"').length - 1;
+          counts.resumes += text.split('"type":"protocol.resumed"').length - 1;
+        }
+        const headers = { ...answer.headers };
+        delete headers['transfer-encoding'];
+        res.writeHead(answer.statusCode ?? 502, { ...headers, 'content-length': String(body.length) });
+        res.end(body);
+      });
+      answer.on('error', () => res.destroy());
+    });
+    upstream.on('error', () => res.destroy());
+    res.on('close', () => upstream.destroy());
+    req.pipe(upstream);
+  });
+  server.keepAliveTimeout = 60_000; // a client's kept-alive connection is not closed under it between polls
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    port,
+    origin: `http://127.0.0.1:${port}`,
+    counts,
+    close() {
+      server.closeAllConnections();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}

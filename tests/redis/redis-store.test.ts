@@ -299,3 +299,46 @@ describe('delivery survives killed connections', () => {
     expect(replay.ok && replay.frames.length).toBe(stored.length);
   });
 });
+
+describe('a poll attachment continued on another process (S4.10)', () => {
+  const prefix = 'proceed:';
+  it('proceed binds B to the live attachment without a claim: data reaches both, A is not superseded, and an attachment id that is not the live one is refused', async () => {
+    const { store: a } = await makeStore({ prefix });
+    const { store: b } = await makeStore({ prefix });
+    const s = await a.create('1.1');
+    const onA = recorder();
+    const sub = await a.attach(s.id, '1.1', onA.listener);
+    await a.append(s.id, partsOf(s.id, 'm1'));
+    expect(await b.proceed(s.id, 'not-the-live-one', 1000, recorder().listener)).toBeUndefined();
+    const onB = recorder();
+    const continued = await b.proceed(s.id, sub.attachmentId, 1000, onB.listener);
+    expect(continued).toMatchObject({ latestSeq: 1, acked: 0, subscription: { sessionId: s.id, attachmentId: sub.attachmentId } });
+    expect(await admin.hget(a.keysOf(s.id).meta, 'epoch')).toBe('1'); // no claim
+    await a.append(s.id, partsOf(s.id, 'm2'));
+    await waitFor(() => onA.seqs.includes(2) && onB.seqs.includes(2), 'seq 2 on both');
+    expect(onB.seqs).toEqual([2]); // from the seq it continued at
+    expect([...onA.events, ...onB.events]).toEqual([]);
+    // A new attachment (a claim) supersedes it everywhere; the old id then proceeds nowhere.
+    const c = await makeStore({ prefix });
+    await c.store.attach(s.id, '1.1', recorder().listener);
+    await waitFor(() => onA.events.length === 1 && onB.events.length === 1, 'both told');
+    expect([...onA.events, ...onB.events]).toEqual(['superseded', 'superseded']);
+    expect(await a.proceed(s.id, sub.attachmentId, 1000, recorder().listener)).toBeUndefined();
+  });
+
+  it('a process whose earlier poll ran out does not detach the attachment while a later poll elsewhere keeps it live; the last one does, after its lease', async () => {
+    const { store: a } = await makeStore({ prefix });
+    const { store: b } = await makeStore({ prefix });
+    const s = await a.create('1.1');
+    const subA = await a.attach(s.id, '1.1', recorder().listener);
+    const meta = a.keysOf(s.id).meta;
+    const continued = await b.proceed(s.id, subA.attachmentId, 400, recorder().listener);
+    await a.detach(subA); // A's lease ran out first
+    expect(await admin.hget(meta, 'owner')).toBe(subA.attachmentId); // still attached: B's poll keeps it live
+    expect(await b.renew(continued!.subscription, 400)).toBe(true);
+    await sleep(450);
+    await b.detach(continued!.subscription); // B's lease ran out: the TTL starts now
+    expect(await admin.hget(meta, 'owner')).toBeNull();
+    expect(await b.proceed(s.id, subA.attachmentId, 400, recorder().listener)).toBeUndefined(); // detached: a later poll is a resume
+  });
+});

@@ -30,6 +30,8 @@ class ContractLimits:
     max_error_frames: int
     #: Bytes of data in one poll answer; a client may ask for less with ``max_bytes``. One frame always goes, however large.
     max_poll_bytes: int
+    #: Frames of data in one poll answer; a client may ask for fewer with ``max``.
+    max_poll_frames: int
     #: Bytes written to one connection and not yet taken by the client. Beyond: ``slow_consumer`` — the connection is dropped, the session waits for a resume.
     max_buffered_bytes: int
 
@@ -44,6 +46,7 @@ class LimitOverrides(TypedDict, total=False):
     max_frames_per_post: int
     max_error_frames: int
     max_poll_bytes: int
+    max_poll_frames: int
     max_buffered_bytes: int
 
 
@@ -55,6 +58,7 @@ DEFAULT_LIMITS: LimitOverrides = {
     "max_inbound_bytes": MiB,
     "max_frames_per_post": 16,
     "max_error_frames": 8,
+    "max_poll_frames": 1_000,
 }
 
 #: The names of every limit, in the order the docs list them.

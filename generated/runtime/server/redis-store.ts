@@ -42,8 +42,8 @@ import {
   type RedisScript,
   type RedisSubscriberLike,
 } from './redis-connection.js';
-import { ACCEPT, APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
-import { ANONYMOUS, StoreUnavailableError, UnknownSessionError, type AcceptAnswer, type FrameParts, type ReplayAnswer, type SessionStore } from './store.js';
+import { ACCEPT, APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, PROCEED, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
+import { ANONYMOUS, StoreUnavailableError, UnknownSessionError, type AcceptAnswer, type Continued, type FrameParts, type ReplayAnswer, type SessionListener, type SessionStore, type Subscription } from './store.js';
 
 export type { RedisLike, RedisSubscriberLike } from './redis-connection.js';
 
@@ -78,6 +78,8 @@ export interface RedisSessionStore extends SessionStore {
   append(id: string, parts: FrameParts): Promise<number>;
   /** Always a promise: the decision is Redis's. */
   accept(id: string, cseq: number): Promise<AcceptAnswer>;
+  proceed(id: string, attachmentId: string, leaseMs: number, listener: SessionListener): Promise<Continued | undefined>;
+  renew(subscription: Subscription, leaseMs: number): Promise<boolean>;
   /** Keys and channel of a session (for tests and operations). */
   keysOf(id: string): { readonly meta: string; readonly log: string; readonly tomb: string; readonly channel: string };
   /** Sessions whose attachment this process holds. */
@@ -350,7 +352,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
 
     attach(id, protocolVersion, listener) {
       const previous = held.get(id);
-      const h: Held = { id, attId: randomId(96), listener, subscription: { sessionId: id }, epoch: undefined, newestClaim: 0, delivered: 0, pending: [], owner: '' };
+      const attId = randomId(96);
+      const h: Held = { id, attId, listener, subscription: { sessionId: id, attachmentId: attId }, epoch: undefined, newestClaim: 0, delivered: 0, pending: [], owner: '' };
       held.set(id, h);
       detached.delete(id);
       if (previous) {
@@ -388,6 +391,58 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
         drain(h);
         return h.subscription;
       });
+    },
+
+    proceed(id, attachmentId, leaseMs, listener) {
+      // Held here already: by another attachment (then this one is not the live one, or the claim
+      // that says so is on its way), or by this one through a poll object the transport let go of.
+      if (held.has(id)) return Promise.resolve(undefined);
+      const h: Held = { id, attId: attachmentId, listener, subscription: { sessionId: id, attachmentId }, epoch: undefined, newestClaim: 0, delivered: 0, pending: [], owner: '' };
+      held.set(id, h);
+      const letGo = async (): Promise<void> => {
+        if (held.get(id) !== h) return;
+        held.delete(id);
+        await subscriber.unsubscribe(keysOf(id).channel).catch(() => undefined);
+      };
+      return lock(id, async (): Promise<Continued | undefined> => {
+        let latestSeq: number;
+        let acked: number;
+        try {
+          // Subscribe first, as attach does: every frame appended after the script is heard here.
+          await subscriber.subscribe(keysOf(id).channel).catch((error: unknown) => Promise.reject(unavailable(`subscribe (session ${id})`, error)));
+          const [status, latest, epoch, ack, owner] = asArray(await run('proceed', PROCEED, id, [attachmentId, leaseMs, ttlMs, tombTtl]), 'proceed') as [unknown, unknown, unknown, unknown, unknown];
+          const s = asNumber(status, 'proceed');
+          if (s === -1) throw new UnknownSessionError(id);
+          if (s === 0) {
+            await letGo(); // not the live attachment any more: the poll is a resume
+            return undefined;
+          }
+          h.owner = String(owner ?? '');
+          h.epoch = asNumber(epoch, 'proceed');
+          latestSeq = asNumber(latest, 'proceed');
+          acked = asNumber(ack, 'proceed');
+          h.delivered = latestSeq;
+          remember(id, latestSeq);
+        } catch (error) {
+          await letGo();
+          throw error;
+        }
+        if (held.get(id) === h) {
+          if (h.newestClaim > h.epoch) queueMicrotask(() => drop(h, 'superseded')); // claimed after the script
+          else drain(h);
+        }
+        return { subscription: h.subscription, latestSeq, acked };
+      });
+    },
+
+    async renew(subscription, leaseMs) {
+      const h = held.get(subscription.sessionId);
+      if (!h || h.subscription !== subscription) return false;
+      const [status] = asArray(await run('renew', PROCEED, h.id, [h.attId, leaseMs, ttlMs, tombTtl]), 'renew') as [unknown];
+      const s = asNumber(status, 'renew');
+      if (s === 1) return true;
+      drop(h, s === -1 ? 'ended' : 'superseded');
+      return false;
     },
 
     detach(subscription) {

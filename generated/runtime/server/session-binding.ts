@@ -10,7 +10,7 @@
  */
 import type { Identity } from './auth.js';
 import type { Attachment, Session } from './server-core.js';
-import type { ReplayAnswer, SessionListener, SessionStore, Subscription } from './store.js';
+import type { Continued, ReplayAnswer, SessionListener, SessionStore, Subscription } from './store.js';
 
 export type ReportError = (error: unknown, where: { sessionId?: string; type?: string }) => void;
 
@@ -50,7 +50,42 @@ export async function bindAttachment(
   reportError: ReportError,
   /** C2: called before a data frame goes out, so an acknowledgement still waiting goes first. */
   beforeData?: () => void,
-): Promise<{ release(afterSeq: number): void }> {
+): Promise<Binding> {
+  return (await bind(store, session, attachment, reportError, beforeData, undefined))!;
+}
+
+export interface Binding {
+  /** S4.10: the attachment's id, which a poll answer hands to the client. */
+  readonly attachmentId: string;
+  release(afterSeq: number): void;
+}
+
+/**
+ * S4.10: binds `attachment` here to the session's live poll attachment `attachmentId`, attached
+ * here or in another process, without a claim; undefined when that is not the live attachment
+ * any more (or the store is not shared): then the poll is a resume.
+ */
+export async function continueAttachment(
+  store: SessionStore,
+  session: LocalSession,
+  attachment: Attachment,
+  continuing: { readonly attachmentId: string; readonly leaseMs: number },
+  reportError: ReportError,
+  beforeData?: () => void,
+): Promise<Binding | undefined> {
+  // An attachment this process holds for the session is the live one here: the poll names another.
+  if (!store.proceed || session.attachment !== undefined) return undefined;
+  return bind(store, session, attachment, reportError, beforeData, continuing);
+}
+
+async function bind(
+  store: SessionStore,
+  session: LocalSession,
+  attachment: Attachment,
+  reportError: ReportError,
+  beforeData: (() => void) | undefined,
+  continuing: { readonly attachmentId: string; readonly leaseMs: number } | undefined,
+): Promise<Binding | undefined> {
   let held: { frame: string; seq: number }[] | undefined = [];
   let sentUpTo = Infinity;
   const listener: SessionListener = {
@@ -79,7 +114,16 @@ export async function bindAttachment(
   session.attachment = attachment;
   let subscription: Subscription;
   try {
-    subscription = await store.attach(session.id, session.protocolVersion, listener);
+    if (continuing) {
+      const continued: Continued | undefined = await store.proceed!(session.id, continuing.attachmentId, continuing.leaseMs, listener);
+      if (!continued) {
+        if (session.attachment === attachment) session.attachment = undefined;
+        return undefined;
+      }
+      subscription = continued.subscription;
+      if (continued.latestSeq > session.latestSeq) session.latestSeq = continued.latestSeq;
+      if (continued.acked > session.acked) session.acked = continued.acked;
+    } else subscription = await store.attach(session.id, session.protocolVersion, listener);
   } catch (error) {
     // The store refused (e.g. Redis is down): the session is not bound here.
     if (session.attachment === attachment) session.attachment = undefined;
@@ -92,6 +136,7 @@ export async function bindAttachment(
     store.detach(subscription).catch((error: unknown) => reportError(error, { sessionId: session.id, type: 'detach' }));
   }
   return {
+    attachmentId: subscription.attachmentId,
     release(afterSeq) {
       sentUpTo = afterSeq;
       const pending = held ?? [];

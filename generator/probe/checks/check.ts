@@ -232,3 +232,15 @@ export function expectPollError(a: Awaited<ReturnType<TransportContext['http']>>
   if (path !== undefined && error.payload.path !== path) fail(`${a.shown}: path ${JSON.stringify(error.payload.path)}; expected ${path}`);
 }
 
+
+/**
+ * Poll: a new session whose link the probe let go of (its attachment stays live for the lease,
+ * S4.8), the attachment its first answer named (S4.10), and what a raw poll of it from the
+ * cursor before any data sends: the query and the token header.
+ */
+export async function rawPollSession(ctx: TransportContext): Promise<{ link: Link; session: SessionRef; attachment: string | undefined; query: string; headers: Record<string, string> }> {
+  const { link, session } = await ctx.openSession();
+  const attachment = (link as PollLink).attachment;
+  (link as PollLink).drop();
+  return { link, session, attachment, query: `session_id=${encodeURIComponent(session.id)}&cursor=${ctx.origin - 1}`, headers: { 'resume-token': session.token } };
+}

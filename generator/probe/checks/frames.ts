@@ -3,8 +3,8 @@
  * answers say what was accepted, and the connection and session keep working (wire.md §2, §3, §7).
  */
 import { describeAll, fail, type TransportContext } from '../context.js';
-import { clip } from '../link.js';
-import { closeCode, expectWsErrorOpen, postRefusal, transportCheck, waitEnd, wsAnswer, type TransportCheck } from './check.js';
+import { clip, framesOf } from '../link.js';
+import { closeCode, expectWsErrorOpen, postRefusal, rawPollSession, transportCheck, waitEnd, wsAnswer, type TransportCheck } from './check.js';
 
 /**
  * Sends `frame` on the session's link and expects protocol.error `code` (with `path` when given):
@@ -146,6 +146,45 @@ export const frameChecks: readonly TransportCheck[] = [
       const want = closeCode('too_big');
       if (end?.code !== want) fail(`a message of ${bytes} bytes: ${end ? `close ${String(end.code)}` : `the socket stayed open (${describeAll(link.log.slice(1))})`}; expected close ${want}`);
       return `${bytes} bytes → close ${want}`;
+    },
+  }),
+  transportCheck({
+    id: 'poll-max-honoured',
+    statement: 'L2.3',
+    only: ['poll'],
+    sentence: 'A poll with max=1, or max_bytes=1, gets one data frame (the first after its cursor) although more are waiting.',
+    async run(ctx) {
+      const { link, session, query: base, headers } = await rawPollSession(ctx);
+      await ctx.trigger(link, 2, session);
+      const seqs = (json: unknown): number[] => ((framesOf(json) ?? []) as { header?: { seq?: unknown } }[]).flatMap((f) => (typeof f.header?.seq === 'number' ? [f.header.seq] : []));
+      // Until the data is there: a poll that names no bound takes what is waiting (and acknowledges nothing new).
+      let waiting = 0;
+      for (let tries = 0; tries < 20 && waiting < 2; tries++) {
+        if (tries > 0) await ctx.pause(100);
+        waiting = seqs((await ctx.http('GET', ctx.path(), { query: base, headers })).json).length;
+      }
+      if (waiting < 2) fail(`two triggers left ${waiting} data frame(s) waiting; expected at least 2`);
+      for (const bound of ['max=1', 'max_bytes=1']) {
+        const answer = await ctx.http('GET', ctx.path(), { query: `${base}&${bound}`, headers });
+        const got = seqs(answer.json);
+        if (answer.status !== 200 || got.length !== 1 || got[0] !== ctx.origin) fail(`${bound} with ${waiting} data frames waiting: ${answer.shown}; expected 200 with seq ${ctx.origin} alone`);
+      }
+      return `${waiting} waiting; max=1 and max_bytes=1 → seq ${ctx.origin} alone`;
+    },
+  }),
+  transportCheck({
+    id: 'poll-max-refused',
+    statement: 'L2.4',
+    only: ['poll'],
+    sentence: 'A poll whose max or max_bytes is not a positive integer gets 400 protocol.error invalid_message with path /max or /max_bytes.',
+    async run(ctx) {
+      const { query: base, headers } = await rawPollSession(ctx);
+      for (const [name, value] of [['max', '0'], ['max', '-1'], ['max', '2.5'], ['max', 'ten'], ['max_bytes', '0'], ['max_bytes', '1e3']] as const) {
+        const answer = await ctx.http('GET', ctx.path(), { query: `${base}&${name}=${encodeURIComponent(value)}`, headers });
+        const frame = (framesOf(answer.json) ?? [])[0] as { type?: unknown; payload?: { code?: unknown; path?: unknown } } | undefined;
+        if (answer.status !== 400 || frame?.type !== 'protocol.error' || frame.payload?.code !== 'invalid_message' || frame.payload.path !== `/${name}`) fail(`${name}=${value}: ${answer.shown}; expected 400 invalid_message with path /${name}`);
+      }
+      return 'max 0, -1, 2.5, ten and max_bytes 0, 1e3 → 400 invalid_message naming the parameter';
     },
   }),
 ];

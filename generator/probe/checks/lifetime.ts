@@ -6,7 +6,7 @@
 import { describe, describeAll, fail, randomToken, type SessionRef, type TransportContext } from '../context.js';
 import { framesOf, postFrame, urlFor, type Link, type Received } from '../link.js';
 import type { PollLink } from '../poll-link.js';
-import { expectRefusal, postRefusal, resumedHead, skip, transportCheck, waitEnd, type TransportCheck } from './check.js';
+import { expectRefusal, postRefusal, rawPollSession, resumedHead, skip, transportCheck, waitEnd, type TransportCheck } from './check.js';
 
 /**
  * S4.2: a session left alone past its TTL, and the moment it is past. Needs the server's TTL to
@@ -106,6 +106,46 @@ export const lifetimeChecks: readonly TransportCheck[] = [
       const stray = (ctx.kind === 'poll' ? [] : await ctx.quiet(old, 100)).filter((r) => r.data);
       if (stray.length > 0) fail(`the superseded attachment still got data: ${describeAll(stray)}`);
       return `old attachment: superseded${ctx.kind === 'websocket' ? ', close 4001' : ''}; data to the new one only`;
+    },
+  }),
+  transportCheck({
+    id: 'poll-attachment-continues',
+    statement: 'S4.10',
+    only: ['poll'],
+    sentence: 'Every 200 poll answer names its attachment; a poll that names it back while it is live gets the data after its cursor with no hello and no protocol.resumed, and the same attachment named.',
+    async run(ctx) {
+      const { link, session, attachment: named, query, headers } = await rawPollSession(ctx);
+      if (named === undefined) fail('the answer with the hello names no attachment; expected { "frames": [...], "attachment": "<id>" }');
+      await ctx.trigger(link, 1, session);
+      const answer = await ctx.http('GET', ctx.path(), { query: `${query}&attachment=${encodeURIComponent(named)}`, headers });
+      const frames = (framesOf(answer.json) ?? []) as { type?: unknown }[];
+      const control = frames.filter((f) => f.type === 'protocol.hello' || f.type === 'protocol.resumed');
+      if (answer.status !== 200 || frames.length === 0 || control.length > 0) fail(`a poll naming its live attachment: ${answer.shown}; expected 200 with the data and no hello or resumed`);
+      const again = (answer.json as { attachment?: unknown }).attachment;
+      if (again !== named) fail(`the continuation named attachment ${JSON.stringify(again)}; expected the same one, ${JSON.stringify(named)}`);
+      return `continued: ${frames.length} frame(s), no hello, attachment ${named.slice(0, 6)}… named again`;
+    },
+  }),
+  transportCheck({
+    id: 'poll-attachment-stale',
+    statement: 'S4.11',
+    only: ['poll'],
+    sentence: 'A poll naming an attachment that another one superseded is a resume (hello, protocol.resumed) naming a new attachment; resume=1 always is; a malformed attachment gets 400 invalid_message with path /attachment.',
+    async run(ctx) {
+      const { attachment: first, query: base, headers } = await rawPollSession(ctx);
+      const head = (json: unknown): string => ((framesOf(json) ?? []) as { type?: unknown }[]).slice(0, 2).map((f) => String(f.type)).join(', ');
+      const taken = await ctx.http('GET', ctx.path(), { query: `${base}&resume=1`, headers });
+      const second = (taken.json as { attachment?: unknown } | undefined)?.attachment;
+      if (taken.status !== 200 || head(taken.json) !== 'protocol.hello, protocol.resumed') fail(`resume=1: ${taken.shown}; expected hello and resumed`);
+      if (typeof second !== 'string' || second === first) fail(`resume=1 named attachment ${JSON.stringify(second)}; expected a new one (the first was ${JSON.stringify(first)})`);
+      if (first !== undefined) {
+        const stale = await ctx.http('GET', ctx.path(), { query: `${base}&attachment=${encodeURIComponent(first)}`, headers });
+        if (stale.status !== 200 || head(stale.json) !== 'protocol.hello, protocol.resumed') fail(`a poll naming the superseded attachment: ${stale.shown}; expected a resume (hello, resumed)`);
+      }
+      const bad = await ctx.http('GET', ctx.path(), { query: `${base}&attachment=${encodeURIComponent('not an id!')}`, headers });
+      const refusal = (framesOf(bad.json) ?? [])[0] as { type?: unknown; payload?: { code?: unknown; path?: unknown } } | undefined;
+      if (bad.status !== 400 || refusal?.payload?.code !== 'invalid_message' || refusal.payload.path !== '/attachment') fail(`a malformed attachment: ${bad.shown}; expected 400 invalid_message with path /attachment`);
+      return 'resume=1 → a new attachment; the superseded one named → a resume; malformed → 400 /attachment';
     },
   }),
   transportCheck({

@@ -174,7 +174,7 @@ class MemoryStore:
     async def attach(self, session_id: str, protocol_version: str, listener: SessionListener) -> Subscription:
         entry = self._entry(session_id)
         previous = entry.listener
-        subscription = Subscription(session_id)
+        subscription = Subscription(session_id, random_id(96))
         entry.listener = listener
         entry.subscription = subscription
         entry.protocol_version = protocol_version

@@ -40,7 +40,7 @@ from .frame_parser import Rejected as Rejected
 from .memory_store import MemoryStore, now_ms
 from .outbox import Outbox
 from .session_limiter import Refusal, SessionLimiter
-from .store import ReplayAnswer, ReplayOk, ReplayRefused, SessionFound, SessionStore, StoreBounds, Subscription
+from .store import Continued, ReplayAnswer, ReplayOk, ReplayRefused, SessionFound, SessionStore, StoreBounds, Subscription
 
 log = logging.getLogger("contractgen.runtime")
 
@@ -153,6 +153,8 @@ class ResumeRequest:
 class Opened:
     session: Session
     ok: Literal[True] = True
+    #: The attachment's id in the store (S4.10: a poll answer hands it to the client).
+    attachment_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -419,15 +421,28 @@ class ServerCore:
 
     # --- binding -------------------------------------------------------------------------------
 
-    async def _bind(self, session: Session, attachment: Attachment) -> _Binding:
+    async def _bind(self, session: Session, attachment: Attachment, continuing: tuple[str, int] | None = None) -> _Binding | None:
         """S4: binds ``attachment`` to the session through the store (superseding any other one).
         Frames the store delivers are held back until ``release`` — after hello, resumed and the
-        replay were sent — so nothing overtakes them and nothing is sent twice."""
+        replay were sent — so nothing overtakes them and nothing is sent twice. ``continuing``
+        (S4.10: attachment id, lease): bound to that live attachment without a claim, or None
+        when it is not the live one any more."""
         binding = _Binding(self, session, attachment)
         session.attachment = attachment
         session.idle_since = None
         try:
-            subscription = await self.store.attach(session.id, session.protocol_version, binding)
+            if continuing is None:
+                subscription = await self.store.attach(session.id, session.protocol_version, binding)
+            else:
+                continued: Continued | None = await self.store.proceed(session.id, continuing[0], continuing[1], binding)  # type: ignore[attr-defined]
+                if continued is None:
+                    if session.attachment is attachment:
+                        session.attachment = None
+                        session.idle_since = self._now()
+                    return None
+                subscription = continued.subscription
+                session.latest_seq = max(session.latest_seq, continued.latest_seq)
+                session.acked = max(session.acked, continued.acked)
         except BaseException:
             # The store refused (e.g. Redis is down): the session is not bound here.
             if session.attachment is attachment:
@@ -462,12 +477,13 @@ class ServerCore:
         session = Session(session_id, version, client_key=client_key, owner=owner, principal=principal, idle_since=self._now())
         self._locals[session_id] = session
         binding = await self._bind(session, attachment)
+        assert binding is not None
         self.send_control(attachment, self._hello(session, token))
         binding.release(0)
         start = self.hooks.on_session_start
         if start is not None:
             self.run_hook(session, "session start", lambda: start(session))
-        return Opened(session)
+        return Opened(session, attachment_id=_attachment_id(session))
 
     async def resume(self, attachment: Attachment, request: ResumeRequest) -> OpenOutcome:
         """R1-R3: resume on a (new) attachment; hello, resumed and the replay are sent on success."""
@@ -489,6 +505,7 @@ class ServerCore:
         session = local
         session.protocol_version = version
         binding = await self._bind(session, attachment)
+        assert binding is not None
         # Read again now that new frames reach this attachment: nothing falls between the two.
         try:
             answer = await self.store.replay(session.id, request.last_seen_seq)
@@ -511,7 +528,32 @@ class ServerCore:
         if on_resume is not None:
             kind = attachment.kind
             self.run_hook(session, "session resume", lambda: on_resume(session, kind))
-        return Opened(session)
+        return Opened(session, attachment_id=_attachment_id(session))
+
+    async def proceed(self, attachment: Attachment, session_id: str, protocol_version: str, attachment_id: str, lease_ms: int, client_key: str, owner: str = "", principal: object = None) -> OpenOutcome | None:
+        """S4.10: a poll continues the session's live attachment on this process (the token already
+        checked): bound here without a claim, no hello, nothing superseded. None when that
+        attachment is not the live one any more, or the store is not shared: the poll is a resume."""
+        if getattr(self.store, "proceed", None) is None:
+            return None
+        local = self._local_of(session_id, protocol_version, client_key, owner, principal)
+        if isinstance(local, Refusal):
+            return overloaded(local)
+        if local.attachment is not None:
+            return None  # an attachment this process holds is the live one here: the poll names another
+        binding = await self._bind(local, attachment, (attachment_id, lease_ms))
+        if binding is None:
+            return None
+        binding.release(local.latest_seq)  # a poll reads data from the window by cursor: only what comes after wakes it
+        return Opened(local, attachment_id=_attachment_id(local))
+
+    def renew(self, session: Session, lease_ms: int) -> None:
+        """S4.10: a poll of the attachment this process holds, on a shared store: it stays live
+        ``lease_ms`` from now wherever served."""
+        renew = getattr(self.store, "renew", None)
+        local = self._locals.get(session.id)
+        if renew is not None and local is not None and local.subscription is not None:
+            self.spawn(renew(local.subscription, lease_ms), session.id, "poll")
 
     def parse(self, text: str) -> Parsed | Rejected:
         """Parses and validates one client frame (S2/S5 typed errors)."""
@@ -817,6 +859,10 @@ class ServerCore:
 def _outcome(accepted: int, failures: Sequence[Rejected], acked: int | None = None) -> InboundOutcome:
     """The answer to inbound frames: the status of the first refusal, or 202."""
     return InboundOutcome(accepted, [f.frame for f in failures], failures[0].status if failures else 202, acked)
+
+
+def _attachment_id(session: Session) -> str | None:
+    return session.subscription.attachment_id if session.subscription is not None else None
 
 
 class _Binding:

@@ -176,6 +176,33 @@ describe('poll queries (L1, L2)', () => {
     expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 
+  it(`max asks for fewer data frames than maxPollFrames (${LIMITS.maxPollFrames}), never more; a bad max or max_bytes → 400 naming it, the session untouched`, async () => {
+    const first = await pollOnce(scene().server.target, '');
+    const id = first.frames[0]!.payload.session_id as string;
+    const token = first.frames[0]!.payload.resume_token as string;
+    await postMessages(scene().server.target, chatSend(id, 20), token);
+    const take = async (cursor: number, query: string): Promise<number[]> => {
+      const r = await pollOnce(scene().server.target, `?session_id=${id}&cursor=${cursor}${query}`, token);
+      expect(r.status).toBe(200);
+      return r.frames.flatMap((f) => (typeof f.header.seq === 'number' ? [f.header.seq] : []));
+    };
+    const seqs: number[] = [];
+    while (seqs.length < 20) {
+      // Alternately under the cap (3), above it (50: the cap) and without max (the cap).
+      const query = ['&max=3', '&max=50', ''][seqs.length % 3]!;
+      const got = await take(seqs.at(-1) ?? 0, query);
+      expect(got.length).toBeLessThanOrEqual(query === '&max=3' ? 3 : LIMITS.maxPollFrames);
+      seqs.push(...got);
+    }
+    expect(seqs).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    for (const [name, value] of [['max', '0'], ['max', '-3'], ['max', '1.5'], ['max', 'x'], ['max', '99999999999999999999'], ['max_bytes', '0'], ['max_bytes', '']] as const) {
+      const r = await pollOnce(scene().server.target, `?session_id=${id}&cursor=20&${name}=${value}`, token);
+      expect(r.status, `${name}=${value}`).toBe(400);
+      expect(r.frames[0]!.payload).toMatchObject({ code: 'invalid_message', path: `/${name}` });
+    }
+    expect(await take(19, '&max=1')).toEqual([20]);
+  });
+
   it('a cursor of 2^53 and one ahead of the latest seq → 400, the session untouched', async () => {
     const p = scene().bystanders[2]!;
     expect((await pollOnce(scene().server.target, `?session_id=${p.sessionId}&cursor=9007199254740993`, p.token)).status).toBe(400);

@@ -12,6 +12,7 @@ export const LIMITS: ContractLimits = {
   maxFramesPerPost: 4,
   maxErrorFrames: 2,
   maxPollBytes: 64 * KiB,
+  maxPollFrames: 8,
   maxBufferedBytes: 256 * KiB,
 };
 

@@ -112,6 +112,7 @@ ATTACH: Final = """
 if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0, ''} end
 local epoch = redis.call('HINCRBY', KEYS[1], 'epoch', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[1], 'v', ARGV[2])
+redis.call('HDEL', KEYS[1], 'lease')
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[3], ARGV[4])
@@ -119,14 +120,37 @@ redis.call('PUBLISH', ARGV[5], 'c' .. string.format('%d', epoch) .. ':' .. ARGV[
 return {epoch, tonumber(redis.call('HGET', KEYS[1], 'latest')), redis.call('HGET', KEYS[1], 'o') or ''}
 """
 
-#: ARGV: attachment id, ttlMs, tombstone ttl.
+#: ARGV: attachment id, ttlMs, tombstone ttl. The TTL starts, unless another attachment took over
+#: or (S4.10) a poll of this one served by another process keeps it live (its lease runs later).
 DETACH: Final = """
-if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
-redis.call('HDEL', KEYS[1], 'owner')
+local m = redis.call('HMGET', KEYS[1], 'owner', 'lease')
+if m[1] ~= ARGV[1] then return 0 end
+if m[2] then
+  local t = redis.call('TIME')
+  if tonumber(m[2]) > tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) then return 0 end
+end
+redis.call('HDEL', KEYS[1], 'owner', 'lease')
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[2])
 redis.call('PEXPIRE', KEYS[3], ARGV[3])
 return 1
+"""
+
+#: ARGV: attachment id, leaseMs, ttlMs, tombstone ttl. S4.10, a poll of the attachment continues
+#: (here or in another process): no claim. {1, latest, epoch, acked, owner digest} while it is the
+#: live attachment (it stays live leaseMs from now, Redis's clock); {0, latest, 0, 0, ''} when
+#: another attachment took over or it was detached; {-1, 0, 0, 0, ''} gone.
+PROCEED: Final = """
+local m = redis.call('HMGET', KEYS[1], 'owner', 'latest', 'epoch', 'acked', 'o', 'lease')
+if not m[2] then return {-1, 0, 0, 0, ''} end
+if m[1] ~= ARGV[1] then return {0, tonumber(m[2]), 0, 0, ''} end
+local t = redis.call('TIME')
+local lease = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+if lease > tonumber(m[6] or '0') then redis.call('HSET', KEYS[1], 'lease', string.format('%d', lease)) end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[3], ARGV[4])
+return {1, tonumber(m[2]), tonumber(m[3]), tonumber(m[4] or '0'), m[5] or ''}
 """
 
 #: ARGV: attachment id, ttlMs, tombstone ttl. {1, latest} refreshed; {-1, latest} another owner; {-2, 0} gone.

@@ -39,6 +39,7 @@ from .ids import owner_digest, random_id, token_digest, token_matches
 from .redis_index import RedisIndex
 from .store import (
     AcceptAnswer,
+    Continued,
     FrameParts,
     ReplayAnswer,
     ReplayOk,
@@ -78,7 +79,7 @@ class RedisScript:
             return await redis.eval(self.source, len(keys), *keys, *args)
 
 
-SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY", "ACCEPT", "ACCEPTED", "INDEX_ADD", "INDEX_LIST", "INDEX_REMOVE", "INDEX_TOUCH")}
+SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY", "ACCEPT", "ACCEPTED", "PROCEED", "INDEX_ADD", "INDEX_LIST", "INDEX_REMOVE", "INDEX_TOUCH")}
 
 
 def unavailable(what: str, error: BaseException) -> StoreUnavailableError:
@@ -143,11 +144,11 @@ class _Held:
 
     __slots__ = ("id", "att_id", "listener", "subscription", "epoch", "newest_claim", "delivered", "pending", "owner")
 
-    def __init__(self, session_id: str, listener: SessionListener) -> None:
+    def __init__(self, session_id: str, listener: SessionListener, att_id: str | None = None) -> None:
         self.id = session_id
-        self.att_id = random_id(96)
+        self.att_id = att_id or random_id(96)
         self.listener = listener
-        self.subscription = Subscription(session_id)
+        self.subscription = Subscription(session_id, self.att_id)
         #: The claim number Redis gave this attachment (None until the attach script answered).
         self.epoch: int | None = None
         #: The newest claim of another attachment seen before ``epoch`` was known.
@@ -657,6 +658,67 @@ class RedisStore:
             return h.subscription
         self._drain(h)
         return h.subscription
+
+    async def proceed(self, session_id: str, attachment_id: str, lease_ms: int, listener: SessionListener) -> Continued | None:
+        """S4.10: the poll attachment ``attachment_id`` (attached here or in another process)
+        continues here, bound to ``listener`` without a claim, if it is still the session's live
+        attachment; None when it is not (then the poll is a resume). It stays live ``lease_ms``
+        from now wherever it is served."""
+        self._start()
+        if session_id in self._held:
+            return None  # held here by another attachment (or its claim is on its way)
+        h = _Held(session_id, listener, attachment_id)
+        self._held[session_id] = h
+        channel = self.keys_of(session_id)["channel"]
+
+        async def let_go() -> None:
+            if self._held.get(session_id) is h:
+                del self._held[session_id]
+                try:
+                    await self._unsubscribe(channel)
+                except (RedisError, OSError):
+                    pass
+
+        async with self._lock(session_id):
+            try:
+                try:
+                    await self._subscribe(channel)  # first, as attach does: every later frame is heard
+                except (RedisError, OSError) as error:
+                    raise unavailable(f"subscribe (session {session_id})", error) from error
+                self._subscribed.set()
+                status, latest, epoch, acked, owner = _list(await self._run("proceed", "PROCEED", session_id, [attachment_id, lease_ms, self._b.ttl_ms, self._tomb_ttl]), "proceed")
+                s = _int(status, "proceed")
+                if s == -1:
+                    raise UnknownSessionError(session_id)
+                if s == 0:
+                    await let_go()  # not the live attachment any more: the poll is a resume
+                    return None
+                h.owner = _text(owner)
+                h.epoch = _int(epoch, "proceed")
+                h.delivered = _int(latest, "proceed")
+                self._remember(session_id, h.delivered)
+            except BaseException:
+                await let_go()
+                raise
+        continued = Continued(h.subscription, h.delivered, _int(acked, "proceed"))
+        if self._held.get(session_id) is h:
+            if h.newest_claim > h.epoch:
+                asyncio.get_running_loop().call_soon(self._drop, h, "superseded")  # claimed after the script
+            else:
+                self._drain(h)
+        return continued
+
+    async def renew(self, subscription: Subscription, lease_ms: int) -> bool:
+        """S4.10: a poll of an attachment this process holds: it stays live ``lease_ms`` from now,
+        so a process that served an earlier poll of it does not detach it meanwhile."""
+        h = self._held.get(subscription.session_id)
+        if h is None or h.subscription is not subscription:
+            return False
+        status = _int(_list(await self._run("renew", "PROCEED", h.id, [h.att_id, lease_ms, self._b.ttl_ms, self._tomb_ttl]), "renew")[0], "renew")
+        if status == 1:
+            return True
+        self._drop(h, "ended" if status == -1 else "superseded")
+        return False
 
     async def detach(self, subscription: Subscription) -> None:
         session_id = subscription.session_id

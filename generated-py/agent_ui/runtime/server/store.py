@@ -87,6 +87,21 @@ class Subscription:
     """One binding of a session to a listener; compared by identity."""
 
     session_id: str
+    #: S4.10: the id of this attachment, unique per attach (a poll answer hands it to the client,
+    #: which names it in its next poll so that another process can continue the attachment).
+    attachment_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Continued:
+    """S4.10: a poll attachment continued on this process: where the session stands. A store that
+    several processes share has ``proceed(id, attachment_id, lease_ms, listener)`` answering one
+    (or None when that attachment is not the live one any more) and ``renew(subscription,
+    lease_ms)``; the memory store has neither (one process: the poll transport continues locally)."""
+
+    subscription: Subscription
+    latest_seq: int
+    acked: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,8 @@
  * and again; each answer is `{ frames: [...] }`. The first request of a new session has no
  * session; a resume is a poll with session_id, cursor and the token. A refusal (404, 410, 400)
  * still carries frames — the typed reason — which are delivered before the transport closes.
+ * S4.10: each answer names its attachment; the next poll names it back, so that another server
+ * process (no sticky sessions) continues the attachment instead of resuming it.
  */
 import type { ContractDescriptor } from '../../contract.js';
 import { endpoint, postFrames, requestInit, tokenHeader, type ClientTransport, type ConnectParams, type TransportEnvironment, type TransportEvents } from '../transport.js';
@@ -38,6 +40,8 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
       if (!poll) return end('the contract has no poll transport');
       void (async () => {
         let resume = params.resume;
+        /** S4.10: the attachment the last answer named (this connection's, never an earlier one's). */
+        let attachment: string | undefined;
         for (;;) {
           if (ended) return;
           const credentials = resume ?? params.credentials();
@@ -52,13 +56,14 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
             // R2: a poll that connects again asks for hello and resumed, even if the server still
             // counts the previous poll attachment as live.
             if (resume) query.resume = 1;
+            else if (attachment !== undefined) query.attachment = attachment;
             headers = { ...headers, ...tokenHeader(credentials.token) };
           }
           let res: Response;
-          let body: { frames?: unknown[] };
+          let body: { frames?: unknown[]; attachment?: unknown };
           try {
             res = await env.fetch(endpoint(env.baseUrl, poll.path, query), { ...requestInit(env, headers), signal: abort.signal });
-            body = (await res.json()) as { frames?: unknown[] };
+            body = (await res.json()) as { frames?: unknown[]; attachment?: unknown };
           } catch (err) {
             if (!ended) params.pollSize?.cut();
             return end(`the poll failed: ${(err as Error).message}`);
@@ -66,6 +71,7 @@ export function createPollClientTransport(contract: ContractDescriptor, env: Tra
           params.pollSize?.whole();
           if (res.ok) markOpen();
           resume = undefined;
+          if (typeof body.attachment === 'string') attachment = body.attachment;
           for (const frame of body.frames ?? []) {
             if (ended) return;
             events.frame(JSON.stringify(frame));

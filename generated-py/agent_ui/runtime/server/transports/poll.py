@@ -6,7 +6,9 @@ with the hello; GET with ``session_id``, ``cursor`` (= the last seq processed, R
 answers with the data after the cursor, holding the request up to ``hold_ms`` when there is none.
 The cursor also acknowledges (Q5). A poll that is not a continuation of a live poll attachment
 is a resume: the answer starts with hello and resumed. Refusals come with an HTTP status (R3:
-410 Gone for a cursor before the window). Client frames go by POST (messages.py). A port of
+410 Gone for a cursor before the window). Client frames go by POST (messages.py). S4.10: every
+answer of an attachment names it (``attachment``), and a poll that names it back continues it on
+any process of a shared store without a claim or a hello. A port of
 runtime/server/transports/poll.ts."""
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import time
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 
 from ...contract import TransportKind
 from ...frames import Frame, error_frame, heartbeat_frame, parse_version_list, resume_failed_frame
@@ -33,14 +35,30 @@ def _now() -> float:
     return time.monotonic() * 1000
 
 
-class _Held:
-    __slots__ = ("future", "cursor", "max_bytes", "timer")
+class Bound(NamedTuple):
+    """L2: what one answer may carry: the server's caps, or less if the client asked."""
 
-    def __init__(self, future: asyncio.Future[Answer], cursor: int, max_bytes: int, timer: asyncio.TimerHandle) -> None:
+    max_bytes: int
+    max_frames: int
+
+
+def _asked(query: Query, name: str, cap: int, what: str) -> int | Frame:
+    """L2: ``?name=`` lowers ``cap`` (a positive integer; above the cap is the cap); anything
+    else is a typed refusal naming it."""
+    asked = parse_cursor(query.get(name))
+    if asked == "malformed" or asked == 0:
+        return error_frame("invalid_message", f"{name} must be a positive integer: the most {what} you want in one answer (the server sends at most {cap})", path=f"/{name}")
+    return min(asked, cap) if isinstance(asked, int) else cap
+
+
+class _Held:
+    __slots__ = ("future", "cursor", "bound", "timer")
+
+    def __init__(self, future: asyncio.Future[Answer], cursor: int, bound: Bound, timer: asyncio.TimerHandle) -> None:
         self.future = future
         self.cursor = cursor
-        #: Bytes of data this answer may carry (L2).
-        self.max_bytes = max_bytes
+        #: Bytes and data frames this answer may carry (L2).
+        self.bound = bound
         self.timer = timer
 
 
@@ -66,13 +84,15 @@ class PollTransport:
         self.holding: set[_PollAttachment] = set()
 
     @staticmethod
-    def capped(frames: list[str], max_bytes: int) -> list[str]:
-        """One answer carries at most ``max_bytes`` of data; the client polls again with the new
-        cursor (on a link that keeps dropping, a huge backlog in one body would never get through)."""
+    def capped(frames: list[str], bound: Bound) -> list[str]:
+        """One answer carries at most ``bound`` (bytes and frames) of data; the client polls again
+        with the new cursor (on a link that keeps dropping, a huge backlog in one body would never
+        get through)."""
         total = 0
+        frames = frames[: bound.max_frames]
         for i, f in enumerate(frames):
             total += utf8_length(f)
-            if total > max_bytes and i > 0:
+            if total > bound.max_bytes and i > 0:
                 return frames[:i]
         return frames
 
@@ -96,8 +116,8 @@ class PollTransport:
         except Exception:
             pass  # the client went away
 
-    async def _hold(self, attachment: _PollAttachment, cursor: int, max_bytes: int, receive: Any) -> Answer | None:
-        future = attachment.serve(cursor, max_bytes)
+    async def _hold(self, attachment: _PollAttachment, cursor: int, bound: Bound, receive: Any) -> Answer | None:
+        future = attachment.serve(cursor, bound)
         watcher = asyncio.ensure_future(_disconnect(receive))
         try:
             waits: set[asyncio.Future[Any]] = {future, watcher}
@@ -123,21 +143,23 @@ class PollTransport:
         if isinstance(who, GateRefusal):
             return refuse(who.status, error_frame(who.code, who.message))
 
-        # L2: a client may take smaller answers than the server's cap (never larger).
-        cap = core.limits.max_poll_bytes
-        asked = parse_cursor(query.get("max_bytes"))
-        if asked == "malformed" or asked == 0:
-            return refuse(400, error_frame("invalid_message", f"max_bytes must be a positive integer (the server sends at most {cap})", path="/max_bytes"))
-        max_bytes = min(asked, cap) if isinstance(asked, int) else cap
+        # L2: a client may take smaller answers than the server's caps (never larger).
+        max_bytes = _asked(query, "max_bytes", core.limits.max_poll_bytes, "bytes of data")
+        if not isinstance(max_bytes, int):
+            return refuse(400, max_bytes)
+        max_frames = _asked(query, "max", core.limits.max_poll_frames, "data frames")
+        if not isinstance(max_frames, int):
+            return refuse(400, max_frames)
+        bound = Bound(max_bytes, max_frames)
 
         if session_id is None:
             attachment = _PollAttachment(self)
             opened = await core.open(attachment, versions, who.client_key, who.owner, who.principal)
             if not isinstance(opened, Opened):
                 return _refused(opened)
-            attachment.bind(opened.session)
+            attachment.bind(opened.session, opened.attachment_id)
             self.attachments[opened.session] = attachment
-            return await self._hold(attachment, 0, max_bytes, receive)
+            return await self._hold(attachment, 0, bound, receive)
 
         cursor = parse_cursor(query.get("cursor"))
         if not isinstance(cursor, int):
@@ -145,27 +167,49 @@ class PollTransport:
         token = resume_token(scope, query)
         if token is None:
             return refuse(401, error_frame("unknown_session", "a poll for a session needs its token: Resume-Token: <resume_token>"))
+        # S4.10: the attachment the client's last answer named, if it names one.
+        named = query.get("attachment")
+        if named is not None and not plausible_id(named):
+            return refuse(400, error_frame("invalid_message", "attachment must be the id the last poll answer named (base64url), or absent", path="/attachment"))
         local = core.local(session_id)
         current = self.attachments.get(local) if local is not None else None
         # resume=1: a client connecting again says so, and gets hello and resumed (R2).
         explicit_resume = query.get("resume") == "1"
         # A poll naming versions without the session's one is another client connecting: it negotiates (H2).
         same_version = local is not None and (versions is None or local.protocol_version in versions)
-        if local is not None and current is not None and same_version and not explicit_resume and current.live and local.attachment is current and plausible_id(token):
+        same_attachment = named is None or (current is not None and named == current.attachment_id)
+        if local is not None and current is not None and same_version and same_attachment and not explicit_resume and current.live and local.attachment is current and plausible_id(token):
             auth = await core.store.authenticate(session_id, token, who.owner)
             if isinstance(auth, SessionFound):
                 # A continuation of this poll attachment: the cursor acknowledges (Q5).
                 core.spawn(core.store.release(session_id, cursor), session_id, "ack")
-                return await self._hold(current, cursor, max_bytes, receive)
+                if named is not None:
+                    # S4.10: a process that served an earlier poll of it must not detach it (only a
+                    # client that names its attachment has polls served elsewhere).
+                    core.renew(local, self.lease_ms)
+                return await self._hold(current, cursor, bound, receive)
+        elif named is not None and not explicit_resume and plausible_id(token):
+            # S4.10: the attachment continues here although another process served its last poll.
+            auth = await core.store.authenticate(session_id, token, who.owner)
+            if isinstance(auth, SessionFound) and (versions is None or auth.protocol_version in versions):
+                attachment = _PollAttachment(self)
+                continued = await core.proceed(attachment, session_id, auth.protocol_version, named, self.lease_ms, who.client_key, who.owner, who.principal)
+                if isinstance(continued, Refused):
+                    return _refused(continued)
+                if continued is not None:
+                    attachment.bind(continued.session, continued.attachment_id)
+                    self.attachments[continued.session] = attachment
+                    core.spawn(core.store.release(session_id, cursor), session_id, "ack")
+                    return await self._hold(attachment, cursor, bound, receive)
         # Anything else is a (re)attachment: resume, answered with hello + resumed + the replay.
         # A cursor outside the window is refused here too (R3: 410 Gone / 400), never half-served.
         attachment = _PollAttachment(self)
         resumed = await core.resume(attachment, ResumeRequest(session_id, token, cursor, versions, who.client_key, who.owner, who.principal))
         if not isinstance(resumed, Opened):
             return _refused(resumed)
-        attachment.bind(resumed.session)
+        attachment.bind(resumed.session, resumed.attachment_id)
         self.attachments[resumed.session] = attachment
-        return await self._hold(attachment, cursor, max_bytes, receive)
+        return await self._hold(attachment, cursor, bound, receive)
 
     def close(self) -> None:
         for a in list(self.holding):
@@ -186,6 +230,8 @@ class _PollAttachment:
         self.t = transport
         self.core = transport.core
         self.session: Session | None = None
+        #: S4.10: the attachment's id in the store, named in every answer.
+        self.attachment_id: str | None = None
         self._control: list[str] = []
         self._control_bytes = 0
         self._held: _Held | None = None
@@ -193,8 +239,9 @@ class _PollAttachment:
         self._closed = False
         self._answer_scheduled = False
 
-    def bind(self, session: Session) -> None:
+    def bind(self, session: Session, attachment_id: str | None = None) -> None:
         self.session = session
+        self.attachment_id = attachment_id
 
     @property
     def live(self) -> bool:
@@ -237,12 +284,15 @@ class _PollAttachment:
             frame = resume_failed_frame(data.reason, f"cursor {held.cursor} is outside the replay window ({data.earliest_seq}..{data.latest_seq})", data.earliest_seq, data.latest_seq)
             _resolve(held.future, _frames(410 if data.reason == "window_exceeded" else 400, [dumps(frame)]))
             return
-        frames = head + (self.t.capped([f.frame for f in data.frames], held.max_bytes) if isinstance(data, ReplayOk) else [])
+        frames = head + (self.t.capped([f.frame for f in data.frames], held.bound) if isinstance(data, ReplayOk) else [])
         # An empty answer after the hold carries a heartbeat: the client sees the server is alive
         # and, from latest_seq, whether it missed the tail (Q4) — polling has no other heartbeat.
         if not frames:
             frames.append(dumps(heartbeat_frame(session.id, session.latest_seq, session.acked)))
-        _resolve(held.future, _frames(200, frames))
+        body = frames_body(frames)
+        if self.attachment_id is not None:
+            body = f'{body[:-1]},"attachment":{dumps(self.attachment_id)}}}'
+        _resolve(held.future, (200, body, {}))
 
     # --- Attachment ------------------------------------------------------------------------------
 
@@ -288,7 +338,7 @@ class _PollAttachment:
     def inbound_drained(self) -> None:
         return None  # poll has no upstream to pause: POSTs are refused instead (L2)
 
-    def serve(self, cursor: int, max_bytes: int) -> asyncio.Future[Answer]:
+    def serve(self, cursor: int, bound: Bound) -> asyncio.Future[Answer]:
         """Answers now if there is anything after the cursor, else holds the request."""
         previous = self._take_held()
         if previous is not None:
@@ -299,7 +349,7 @@ class _PollAttachment:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Answer] = loop.create_future()
         timer = loop.call_later(self.t.hold_ms / 1000, self._answer)
-        self._held = _Held(future, cursor, max_bytes, timer)
+        self._held = _Held(future, cursor, bound, timer)
         self.t.holding.add(self)
         if self._control or (self.session is not None and cursor < self.session.latest_seq):
             self._answer()
