@@ -3,107 +3,63 @@
 // Do not edit: change the spec and run `contractgen build`.
 // Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.
 // @ts-nocheck
+import { createErrorHelpers, failWith as $r, nestErrors as $n } from "./runtime/ajv-errors.js";
 import { jsonEqual as func0 } from "./runtime/json-equal.js";
 import { ucs2length as func1 } from "./runtime/ucs2length.js";
-export const rawAgentEvent = validate21;
+export const rawAgentEvent = v21;
 const pattern7 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
 
-function validate20(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.session_id === undefined) && (missing0 = "session_id")) || ((data.seq === undefined) && (missing0 = "seq"))){
-validate20.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v20(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.session_id === undefined) && (m0 = "session_id")) || ((d.seq === undefined) && (m0 = "seq"))){
+return $f(v20,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "session_id") || (key0 === "seq")) || (key0 === "cseq"))){
-validate20.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "session_id") || (k0 === "seq")) || (k0 === "cseq"))){
+return $f(v20,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.session_id !== undefined){
-let data0 = data.session_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern7.test(data0)){
-validate20.errors = [{instancePath:instancePath+"/session_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{22,128}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{22,128}$"+"\""}];
-return false;
+if(d.session_id !== undefined){
+let d0 = d.session_id;
+if(typeof d0 === "string"){
+if(!pattern7.test(d0)){
+return $f(v20,"/session_id",2);
 }
 }
 else {
-validate20.errors = [{instancePath:instancePath+"/session_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v20,"/session_id",3);
 }
 }
-var valid0 = _errs2 === errors;
+if(d.seq !== undefined){
+let d1 = d.seq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v20,"/seq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.seq !== undefined){
-let data1 = data.seq;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate20.errors = [{instancePath:instancePath+"/seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data1 == "number"){
-if(data1 > 9007199254740991 || isNaN(data1)){
-validate20.errors = [{instancePath:instancePath+"/seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v20,"/seq",5);
 }
 else {
-if(data1 < 1 || isNaN(data1)){
-validate20.errors = [{instancePath:instancePath+"/seq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
+if(d1 < 1 || isNaN(d1)){
+return $f(v20,"/seq",6);
 }
 }
 }
 }
-var valid0 = _errs5 === errors;
+if(d.cseq !== undefined){
+let d2 = d.cseq;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v20,"/cseq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.cseq !== undefined){
-let data2 = data.cseq;
-const _errs8 = errors;
-const _errs9 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate20.errors = [{instancePath:instancePath+"/cseq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs9){
-if(typeof data2 == "number"){
-if(data2 > 9007199254740991 || isNaN(data2)){
-validate20.errors = [{instancePath:instancePath+"/cseq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d2 == "number"){
+if(d2 > 9007199254740991 || isNaN(d2)){
+return $f(v20,"/cseq",5);
 }
 else {
-if(data2 < 1 || isNaN(data2)){
-validate20.errors = [{instancePath:instancePath+"/cseq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
+if(d2 < 1 || isNaN(d2)){
+return $f(v20,"/cseq",6);
 }
 }
 }
@@ -111,497 +67,271 @@ var valid0 = true;
 }
 }
 else {
-validate20.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v20,"",7);
 }
-}
-validate20.errors = vErrors;
-return errors === 0;
+v20.errors = null;
+return true;
 }
 
-const schema36 = {"type":"object","required":["conversation_id","turn_id","kind"],"additionalProperties":false,"properties":{"conversation_id":{"$ref":"#/$defs/ConversationId"},"turn_id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"kind":{"type":"string","enum":["status","text","tool_call","tool_result","turn_end"]},"text":{"type":"string"},"tool":{"type":"string"},"data":{}}};
 const pattern4 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
 
-function validate17(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.conversation_id === undefined) && (missing0 = "conversation_id")) || ((data.turn_id === undefined) && (missing0 = "turn_id"))) || ((data.kind === undefined) && (missing0 = "kind"))){
-validate17.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v17(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.turn_id === undefined) && (m0 = "turn_id"))) || ((d.kind === undefined) && (m0 = "kind"))){
+return $f(v17,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "conversation_id") || (key0 === "turn_id")) || (key0 === "kind")) || (key0 === "text")) || (key0 === "tool")) || (key0 === "data"))){
-validate17.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((((((k0 === "conversation_id") || (k0 === "turn_id")) || (k0 === "kind")) || (k0 === "text")) || (k0 === "tool")) || (k0 === "data"))){
+return $f(v17,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.conversation_id !== undefined){
-let data0 = data.conversation_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern4.test(data0)){
-validate17.errors = [{instancePath:instancePath+"/conversation_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.conversation_id !== undefined){
+let d0 = d.conversation_id;
+if(typeof d0 === "string"){
+if(!pattern4.test(d0)){
+return $f(v17,"/conversation_id",8);
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/conversation_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v17,"/conversation_id",3);
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.turn_id !== undefined){
-let data1 = data.turn_id;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
-validate17.errors = [{instancePath:instancePath+"/turn_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.turn_id !== undefined){
+let d1 = d.turn_id;
+if(typeof d1 === "string"){
+if(!pattern4.test(d1)){
+return $f(v17,"/turn_id",8);
 }
 }
 else {
-validate17.errors = [{instancePath:instancePath+"/turn_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v17,"/turn_id",3);
 }
 }
-var valid0 = _errs5 === errors;
+if(d.kind !== undefined){
+let d2 = d.kind;
+if(typeof d2 !== "string"){
+return $f(v17,"/kind",3);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.kind !== undefined){
-let data2 = data.kind;
-const _errs7 = errors;
-if(typeof data2 !== "string"){
-validate17.errors = [{instancePath:instancePath+"/kind",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((((data2 === "status") || (data2 === "text")) || (data2 === "tool_call")) || (data2 === "tool_result")) || (data2 === "turn_end"))){
-validate17.errors = [{instancePath:instancePath+"/kind",keyword:"enum",params:{allowedValues: schema36.properties.kind.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-const _errs9 = errors;
-if(typeof data.text !== "string"){
-validate17.errors = [{instancePath:instancePath+"/text",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.tool !== undefined){
-const _errs11 = errors;
-if(typeof data.tool !== "string"){
-validate17.errors = [{instancePath:instancePath+"/tool",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
+if(!(((((d2 === "status") || (d2 === "text")) || (d2 === "tool_call")) || (d2 === "tool_result")) || (d2 === "turn_end"))){
+return $f(v17,"/kind",9);
 }
 }
+if(d.text !== undefined){
+if(typeof d.text !== "string"){
+return $f(v17,"/text",3);
 }
 }
+if(d.tool !== undefined){
+if(typeof d.tool !== "string"){
+return $f(v17,"/tool",3);
 }
 }
 }
 }
 else {
-validate17.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v17,"",7);
 }
-}
-validate17.errors = vErrors;
-return errors === 0;
+v17.errors = null;
+return true;
 }
 
 
-function validate21(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate21.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v21(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v21,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate21.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v21,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("agent.event" !== data.type){
-validate21.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "agent.event"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate20(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate17(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate17.errors : vErrors.concat(validate17.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("agent.event" !== d.type){
+return $f(v21,"/type",10);
 }
 }
+if(d.header !== undefined){
+if(!v20(d.header)){
+return $r(v21, v20, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v17(d.payload)){
+return $r(v21, v17, "/payload");
 }
 }
 }
 }
 else {
-validate21.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v21,"",7);
 }
-}
-validate21.errors = vErrors;
-return errors === 0;
+v21.errors = null;
+return true;
 }
 
-export const rawChatAccepted = validate25;
+export const rawChatAccepted = v25;
 
-function validate24(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.conversation_id === undefined) && (missing0 = "conversation_id")) || ((data.message_id === undefined) && (missing0 = "message_id"))) || ((data.turn_id === undefined) && (missing0 = "turn_id"))){
-validate24.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v24(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.message_id === undefined) && (m0 = "message_id"))) || ((d.turn_id === undefined) && (m0 = "turn_id"))){
+return $f(v24,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "conversation_id") || (key0 === "message_id")) || (key0 === "turn_id"))){
-validate24.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "conversation_id") || (k0 === "message_id")) || (k0 === "turn_id"))){
+return $f(v24,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.conversation_id !== undefined){
-let data0 = data.conversation_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern4.test(data0)){
-validate24.errors = [{instancePath:instancePath+"/conversation_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.conversation_id !== undefined){
+let d0 = d.conversation_id;
+if(typeof d0 === "string"){
+if(!pattern4.test(d0)){
+return $f(v24,"/conversation_id",8);
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/conversation_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v24,"/conversation_id",3);
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.message_id !== undefined){
-let data1 = data.message_id;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(!pattern4.test(data1)){
-validate24.errors = [{instancePath:instancePath+"/message_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.message_id !== undefined){
+let d1 = d.message_id;
+if(typeof d1 === "string"){
+if(!pattern4.test(d1)){
+return $f(v24,"/message_id",8);
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/message_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v24,"/message_id",3);
 }
 }
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.turn_id !== undefined){
-let data2 = data.turn_id;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(!pattern4.test(data2)){
-validate24.errors = [{instancePath:instancePath+"/turn_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.turn_id !== undefined){
+let d2 = d.turn_id;
+if(typeof d2 === "string"){
+if(!pattern4.test(d2)){
+return $f(v24,"/turn_id",8);
 }
 }
 else {
-validate24.errors = [{instancePath:instancePath+"/turn_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-}
+return $f(v24,"/turn_id",3);
 }
 }
 }
 }
 else {
-validate24.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v24,"",7);
 }
-}
-validate24.errors = vErrors;
-return errors === 0;
+v24.errors = null;
+return true;
 }
 
 
-function validate25(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate25.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v25(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v25,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate25.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v25,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("chat.accepted" !== data.type){
-validate25.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "chat.accepted"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate20(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate24(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("chat.accepted" !== d.type){
+return $f(v25,"/type",11);
 }
 }
+if(d.header !== undefined){
+if(!v20(d.header)){
+return $r(v25, v20, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v24(d.payload)){
+return $r(v25, v24, "/payload");
 }
 }
 }
 }
 else {
-validate25.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v25,"",7);
 }
-}
-validate25.errors = vErrors;
-return errors === 0;
+v25.errors = null;
+return true;
 }
 
-export const rawChatSend = validate32;
+export const rawChatSend = v32;
 const pattern13 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
 
-function validate31(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.session_id === undefined) && (missing0 = "session_id")){
-validate31.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v31(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.session_id === undefined) && (m0 = "session_id")){
+return $f(v31,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "session_id") || (key0 === "ack")) || (key0 === "request_id")) || (key0 === "cseq"))){
-validate31.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((((k0 === "session_id") || (k0 === "ack")) || (k0 === "request_id")) || (k0 === "cseq"))){
+return $f(v31,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.session_id !== undefined){
-let data0 = data.session_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern7.test(data0)){
-validate31.errors = [{instancePath:instancePath+"/session_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{22,128}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{22,128}$"+"\""}];
-return false;
+if(d.session_id !== undefined){
+let d0 = d.session_id;
+if(typeof d0 === "string"){
+if(!pattern7.test(d0)){
+return $f(v31,"/session_id",2);
 }
 }
 else {
-validate31.errors = [{instancePath:instancePath+"/session_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v31,"/session_id",3);
 }
 }
-var valid0 = _errs2 === errors;
+if(d.ack !== undefined){
+let d1 = d.ack;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v31,"/ack",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.ack !== undefined){
-let data1 = data.ack;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate31.errors = [{instancePath:instancePath+"/ack",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data1 == "number"){
-if(data1 > 9007199254740991 || isNaN(data1)){
-validate31.errors = [{instancePath:instancePath+"/ack",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v31,"/ack",5);
 }
 else {
-if(data1 < 0 || isNaN(data1)){
-validate31.errors = [{instancePath:instancePath+"/ack",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
+if(d1 < 0 || isNaN(d1)){
+return $f(v31,"/ack",12);
 }
 }
 }
 }
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.request_id !== undefined){
-let data2 = data.request_id;
-const _errs8 = errors;
-const _errs9 = errors;
-if(errors === _errs9){
-if(typeof data2 === "string"){
-if(!pattern13.test(data2)){
-validate31.errors = [{instancePath:instancePath+"/request_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_.:-]{1,64}$"+"\""}];
-return false;
+if(d.request_id !== undefined){
+let d2 = d.request_id;
+if(typeof d2 === "string"){
+if(!pattern13.test(d2)){
+return $f(v31,"/request_id",13);
 }
 }
 else {
-validate31.errors = [{instancePath:instancePath+"/request_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v31,"/request_id",3);
 }
 }
-var valid0 = _errs8 === errors;
+if(d.cseq !== undefined){
+let d3 = d.cseq;
+if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
+return $f(v31,"/cseq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.cseq !== undefined){
-let data3 = data.cseq;
-const _errs11 = errors;
-const _errs12 = errors;
-if(!((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3)))){
-validate31.errors = [{instancePath:instancePath+"/cseq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs12){
-if(typeof data3 == "number"){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate31.errors = [{instancePath:instancePath+"/cseq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d3 == "number"){
+if(d3 > 9007199254740991 || isNaN(d3)){
+return $f(v31,"/cseq",5);
 }
 else {
-if(data3 < 1 || isNaN(data3)){
-validate31.errors = [{instancePath:instancePath+"/cseq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
+if(d3 < 1 || isNaN(d3)){
+return $f(v31,"/cseq",6);
 }
 }
 }
@@ -609,565 +339,321 @@ var valid0 = true;
 }
 }
 else {
-validate31.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v31,"",7);
 }
-}
-validate31.errors = vErrors;
-return errors === 0;
+v31.errors = null;
+return true;
 }
 
 
 
-function validate28(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.conversation_id === undefined) && (missing0 = "conversation_id")) || ((data.text === undefined) && (missing0 = "text"))){
-validate28.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v28(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.text === undefined) && (m0 = "text"))){
+return $f(v28,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "conversation_id") || (key0 === "text"))){
-validate28.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((k0 === "conversation_id") || (k0 === "text"))){
+return $f(v28,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.conversation_id !== undefined){
-let data0 = data.conversation_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern4.test(data0)){
-validate28.errors = [{instancePath:instancePath+"/conversation_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.conversation_id !== undefined){
+let d0 = d.conversation_id;
+if(typeof d0 === "string"){
+if(!pattern4.test(d0)){
+return $f(v28,"/conversation_id",8);
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/conversation_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v28,"/conversation_id",3);
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.text !== undefined){
-let data1 = data.text;
-const _errs5 = errors;
-if(errors === _errs5){
-if(typeof data1 === "string"){
-if(func1(data1) > 32768){
-validate28.errors = [{instancePath:instancePath+"/text",keyword:"maxLength",params:{limit: 32768},message:"must NOT have more than 32768 characters"}];
-return false;
+if(d.text !== undefined){
+let d1 = d.text;
+if(typeof d1 === "string"){
+if(func1(d1) > 32768){
+return $f(v28,"/text",14);
 }
 }
 else {
-validate28.errors = [{instancePath:instancePath+"/text",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
+return $f(v28,"/text",3);
 }
 }
 }
 }
 else {
-validate28.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v28,"",7);
 }
-}
-validate28.errors = vErrors;
-return errors === 0;
+v28.errors = null;
+return true;
 }
 
 
-function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate32.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v32(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v32,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate32.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v32,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("chat.send" !== data.type){
-validate32.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "chat.send"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate31(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate28(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate28.errors : vErrors.concat(validate28.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("chat.send" !== d.type){
+return $f(v32,"/type",15);
 }
 }
+if(d.header !== undefined){
+if(!v31(d.header)){
+return $r(v32, v31, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v28(d.payload)){
+return $r(v32, v28, "/payload");
 }
 }
 }
 }
 else {
-validate32.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v32,"",7);
 }
-}
-validate32.errors = vErrors;
-return errors === 0;
+v32.errors = null;
+return true;
 }
 
-export const rawConversationHistoryResponse = validate37;
-const schema61 = {"type":"object","required":["seq","role","chunk"],"additionalProperties":false,"properties":{"seq":{"$ref":"#/$defs/Seq"},"role":{"type":"string","enum":["user","assistant","tool"]},"turn_id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"chunk":{"type":"object","required":["kind"],"additionalProperties":false,"properties":{"kind":{"type":"string","enum":["text","tool_call","tool_result"]},"text":{"type":"string"},"tool":{"type":"string"},"data":{}}}}};
+export const rawConversationHistoryResponse = v37;
 
-function validate36(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.seq === undefined) && (missing0 = "seq")) || ((data.role === undefined) && (missing0 = "role"))) || ((data.chunk === undefined) && (missing0 = "chunk"))){
-validate36.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v36(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.seq === undefined) && (m0 = "seq")) || ((d.role === undefined) && (m0 = "role"))) || ((d.chunk === undefined) && (m0 = "chunk"))){
+return $f(v36,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "seq") || (key0 === "role")) || (key0 === "turn_id")) || (key0 === "chunk"))){
-validate36.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((((k0 === "seq") || (k0 === "role")) || (k0 === "turn_id")) || (k0 === "chunk"))){
+return $f(v36,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.seq !== undefined){
-let data0 = data.seq;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate36.errors = [{instancePath:instancePath+"/seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(d.seq !== undefined){
+let d0 = d.seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v36,"/seq",4);
 }
-if(errors === _errs3){
-if(typeof data0 == "number"){
-if(data0 > 9007199254740991 || isNaN(data0)){
-validate36.errors = [{instancePath:instancePath+"/seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v36,"/seq",5);
 }
 else {
-if(data0 < 1 || isNaN(data0)){
-validate36.errors = [{instancePath:instancePath+"/seq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
+if(d0 < 1 || isNaN(d0)){
+return $f(v36,"/seq",6);
 }
 }
 }
 }
-var valid0 = _errs2 === errors;
+if(d.role !== undefined){
+let d1 = d.role;
+if(typeof d1 !== "string"){
+return $f(v36,"/role",3);
 }
-else {
-var valid0 = true;
+if(!(((d1 === "user") || (d1 === "assistant")) || (d1 === "tool"))){
+return $f(v36,"/role",16);
 }
-if(valid0){
-if(data.role !== undefined){
-let data1 = data.role;
-const _errs5 = errors;
-if(typeof data1 !== "string"){
-validate36.errors = [{instancePath:instancePath+"/role",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
-if(!(((data1 === "user") || (data1 === "assistant")) || (data1 === "tool"))){
-validate36.errors = [{instancePath:instancePath+"/role",keyword:"enum",params:{allowedValues: schema61.properties.role.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.turn_id !== undefined){
-let data2 = data.turn_id;
-const _errs7 = errors;
-if(errors === _errs7){
-if(typeof data2 === "string"){
-if(!pattern4.test(data2)){
-validate36.errors = [{instancePath:instancePath+"/turn_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.turn_id !== undefined){
+let d2 = d.turn_id;
+if(typeof d2 === "string"){
+if(!pattern4.test(d2)){
+return $f(v36,"/turn_id",8);
 }
 }
 else {
-validate36.errors = [{instancePath:instancePath+"/turn_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v36,"/turn_id",3);
 }
 }
-var valid0 = _errs7 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.chunk !== undefined){
-let data3 = data.chunk;
-const _errs9 = errors;
-if(errors === _errs9){
-if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
-let missing1;
-if((data3.kind === undefined) && (missing1 = "kind")){
-validate36.errors = [{instancePath:instancePath+"/chunk",keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
+if(d.chunk !== undefined){
+let d3 = d.chunk;
+if(d3 && typeof d3 == "object" && !Array.isArray(d3)){
+let m1;
+if((d3.kind === undefined) && (m1 = "kind")){
+return $f(v36,"/chunk",0,m1);
 }
 else {
-const _errs11 = errors;
-for(const key1 in data3){
-if(!((((key1 === "kind") || (key1 === "text")) || (key1 === "tool")) || (key1 === "data"))){
-validate36.errors = [{instancePath:instancePath+"/chunk",keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k1 in d3){
+if(!((((k1 === "kind") || (k1 === "text")) || (k1 === "tool")) || (k1 === "data"))){
+return $f(v36,"/chunk",1,k1);
 }
 }
-if(_errs11 === errors){
-if(data3.kind !== undefined){
-let data4 = data3.kind;
-const _errs12 = errors;
-if(typeof data4 !== "string"){
-validate36.errors = [{instancePath:instancePath+"/chunk/kind",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(d3.kind !== undefined){
+let d4 = d3.kind;
+if(typeof d4 !== "string"){
+return $f(v36,"/chunk/kind",3);
 }
-if(!(((data4 === "text") || (data4 === "tool_call")) || (data4 === "tool_result"))){
-validate36.errors = [{instancePath:instancePath+"/chunk/kind",keyword:"enum",params:{allowedValues: schema61.properties.chunk.properties.kind.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid2 = _errs12 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data3.text !== undefined){
-const _errs14 = errors;
-if(typeof data3.text !== "string"){
-validate36.errors = [{instancePath:instancePath+"/chunk/text",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid2 = _errs14 === errors;
-}
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data3.tool !== undefined){
-const _errs16 = errors;
-if(typeof data3.tool !== "string"){
-validate36.errors = [{instancePath:instancePath+"/chunk/tool",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid2 = _errs16 === errors;
-}
-else {
-var valid2 = true;
+if(!(((d4 === "text") || (d4 === "tool_call")) || (d4 === "tool_result"))){
+return $f(v36,"/chunk/kind",17);
 }
 }
+if(d3.text !== undefined){
+if(typeof d3.text !== "string"){
+return $f(v36,"/chunk/text",3);
+}
+}
+if(d3.tool !== undefined){
+if(typeof d3.tool !== "string"){
+return $f(v36,"/chunk/tool",3);
 }
 }
 }
 }
 else {
-validate36.errors = [{instancePath:instancePath+"/chunk",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
+return $f(v36,"/chunk",7);
 }
 }
 }
 }
 else {
-validate36.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v36,"",7);
 }
-}
-validate36.errors = vErrors;
-return errors === 0;
+v36.errors = null;
+return true;
 }
 
 
-function validate37(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.chunks === undefined) && (missing0 = "chunks")) || ((data.latestSeq === undefined) && (missing0 = "latestSeq"))){
-validate37.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v37(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.chunks === undefined) && (m0 = "chunks")) || ((d.latestSeq === undefined) && (m0 = "latestSeq"))){
+return $f(v37,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "chunks") || (key0 === "latestSeq"))){
-validate37.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((k0 === "chunks") || (k0 === "latestSeq"))){
+return $f(v37,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.chunks !== undefined){
-let data0 = data.chunks;
-const _errs2 = errors;
-if(errors === _errs2){
-if(Array.isArray(data0)){
-var valid1 = true;
-const len0 = data0.length;
+if(d.chunks !== undefined){
+let d0 = d.chunks;
+if(Array.isArray(d0)){
+const len0 = d0.length;
 for(let i0=0; i0<len0; i0++){
-const _errs4 = errors;
-if(!(validate36(data0[i0], {instancePath:instancePath+"/chunks/" + i0,parentData:data0,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? validate36.errors : vErrors.concat(validate36.errors);
-errors = vErrors.length;
-}
-var valid1 = _errs4 === errors;
-if(!valid1){
-break;
+if(!v36(d0[i0])){
+return $r(v37, v36, "/chunks/" + i0);
 }
 }
 }
 else {
-validate37.errors = [{instancePath:instancePath+"/chunks",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
+return $f(v37,"/chunks",18);
 }
 }
-var valid0 = _errs2 === errors;
+if(d.latestSeq !== undefined){
+let d2 = d.latestSeq;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v37,"/latestSeq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.latestSeq !== undefined){
-let data2 = data.latestSeq;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate37.errors = [{instancePath:instancePath+"/latestSeq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data2 == "number"){
-if(data2 > 9007199254740991 || isNaN(data2)){
-validate37.errors = [{instancePath:instancePath+"/latestSeq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d2 == "number"){
+if(d2 > 9007199254740991 || isNaN(d2)){
+return $f(v37,"/latestSeq",5);
 }
 else {
-if(data2 < 0 || isNaN(data2)){
-validate37.errors = [{instancePath:instancePath+"/latestSeq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
+if(d2 < 0 || isNaN(d2)){
+return $f(v37,"/latestSeq",12);
 }
-}
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
 }
 }
 }
 }
 }
 else {
-validate37.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v37,"",7);
 }
-}
-validate37.errors = vErrors;
-return errors === 0;
+v37.errors = null;
+return true;
 }
 
-export const rawHistoryChunk = validate36;
+export const rawHistoryChunk = v36;
 
-export const rawHistoryQuery = validate40;
+export const rawHistoryQuery = v40;
 
-function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "sinceSeq") || (key0 === "beforeSeq")) || (key0 === "limit"))){
-validate40.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+function v40(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+for(const k0 in d){
+if(!(((k0 === "sinceSeq") || (k0 === "beforeSeq")) || (k0 === "limit"))){
+return $f(v40,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.sinceSeq !== undefined){
-let data0 = data.sinceSeq;
-const _errs2 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate40.errors = [{instancePath:instancePath+"/sinceSeq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(d.sinceSeq !== undefined){
+let d0 = d.sinceSeq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v40,"/sinceSeq",4);
 }
-if(errors === _errs2){
-if(typeof data0 == "number"){
-if(data0 < 0 || isNaN(data0)){
-validate40.errors = [{instancePath:instancePath+"/sinceSeq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
+if(typeof d0 == "number"){
+if(d0 < 0 || isNaN(d0)){
+return $f(v40,"/sinceSeq",12);
 }
 }
 }
-var valid0 = _errs2 === errors;
+if(d.beforeSeq !== undefined){
+let d1 = d.beforeSeq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v40,"/beforeSeq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.beforeSeq !== undefined){
-let data1 = data.beforeSeq;
-const _errs4 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate40.errors = [{instancePath:instancePath+"/beforeSeq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs4){
-if(typeof data1 == "number"){
-if(data1 < 1 || isNaN(data1)){
-validate40.errors = [{instancePath:instancePath+"/beforeSeq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
+if(typeof d1 == "number"){
+if(d1 < 1 || isNaN(d1)){
+return $f(v40,"/beforeSeq",6);
 }
 }
 }
-var valid0 = _errs4 === errors;
+if(d.limit !== undefined){
+let d2 = d.limit;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v40,"/limit",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.limit !== undefined){
-let data2 = data.limit;
-const _errs6 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate40.errors = [{instancePath:instancePath+"/limit",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data2 == "number"){
-if(data2 < 1 || isNaN(data2)){
-validate40.errors = [{instancePath:instancePath+"/limit",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
+if(typeof d2 == "number"){
+if(d2 < 1 || isNaN(d2)){
+return $f(v40,"/limit",6);
 }
 }
 }
 }
 else {
-validate40.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v40,"",7);
 }
-}
-validate40.errors = vErrors;
-return errors === 0;
+v40.errors = null;
+return true;
 }
 
-export const rawProtocolAck = validate42;
+export const rawProtocolAck = v42;
 
-function validate41(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.last_seen_seq === undefined) && (missing0 = "last_seen_seq")){
-validate41.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v41(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.last_seen_seq === undefined) && (m0 = "last_seen_seq")){
+return $f(v41,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(key0 === "last_seen_seq")){
-validate41.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(k0 === "last_seen_seq")){
+return $f(v41,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.last_seen_seq !== undefined){
-let data0 = data.last_seen_seq;
-const _errs3 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate41.errors = [{instancePath:instancePath+"/last_seen_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(d.last_seen_seq !== undefined){
+let d0 = d.last_seen_seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v41,"/last_seen_seq",4);
 }
-if(errors === _errs3){
-if(typeof data0 == "number"){
-if(data0 > 9007199254740991 || isNaN(data0)){
-validate41.errors = [{instancePath:instancePath+"/last_seen_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v41,"/last_seen_seq",5);
 }
 else {
-if(data0 < 0 || isNaN(data0)){
-validate41.errors = [{instancePath:instancePath+"/last_seen_seq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
+if(d0 < 0 || isNaN(d0)){
+return $f(v41,"/last_seen_seq",12);
 }
 }
 }
@@ -1175,669 +661,392 @@ return false;
 }
 }
 else {
-validate41.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v41,"",7);
 }
-}
-validate41.errors = vErrors;
-return errors === 0;
+v41.errors = null;
+return true;
 }
 
 
-function validate42(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate42.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v42(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v42,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate42.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v42,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.ack" !== data.type){
-validate42.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.ack"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate31(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate41(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate41.errors : vErrors.concat(validate41.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("protocol.ack" !== d.type){
+return $f(v42,"/type",19);
 }
 }
+if(d.header !== undefined){
+if(!v31(d.header)){
+return $r(v42, v31, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v41(d.payload)){
+return $r(v42, v41, "/payload");
 }
 }
 }
 }
 else {
-validate42.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v42,"",7);
 }
-}
-validate42.errors = vErrors;
-return errors === 0;
+v42.errors = null;
+return true;
 }
 
-export const rawProtocolError = validate47;
+export const rawProtocolError = v47;
 
-function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "session_id") || (key0 === "latest_seq"))){
-validate35.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+function v35(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+for(const k0 in d){
+if(!((k0 === "session_id") || (k0 === "latest_seq"))){
+return $f(v35,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.session_id !== undefined){
-let data0 = data.session_id;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern7.test(data0)){
-validate35.errors = [{instancePath:instancePath+"/session_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{22,128}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{22,128}$"+"\""}];
-return false;
+if(d.session_id !== undefined){
+let d0 = d.session_id;
+if(typeof d0 === "string"){
+if(!pattern7.test(d0)){
+return $f(v35,"/session_id",2);
 }
 }
 else {
-validate35.errors = [{instancePath:instancePath+"/session_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v35,"/session_id",3);
 }
 }
-var valid0 = _errs2 === errors;
+if(d.latest_seq !== undefined){
+let d1 = d.latest_seq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v35,"/latest_seq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.latest_seq !== undefined){
-let data1 = data.latest_seq;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate35.errors = [{instancePath:instancePath+"/latest_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data1 == "number"){
-if(data1 > 9007199254740991 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/latest_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v35,"/latest_seq",5);
 }
 else {
-if(data1 < 0 || isNaN(data1)){
-validate35.errors = [{instancePath:instancePath+"/latest_seq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
+if(d1 < 0 || isNaN(d1)){
+return $f(v35,"/latest_seq",12);
 }
-}
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
 }
 }
 }
 }
 else {
-validate35.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v35,"",7);
 }
-}
-validate35.errors = vErrors;
-return errors === 0;
+v35.errors = null;
+return true;
 }
 
-const schema71 = {"type":"object","required":["code","message"],"additionalProperties":false,"properties":{"code":{"type":"string","enum":["malformed_frame","unknown_type","invalid_message","frame_too_large","session_required","unknown_session","session_expired","unsupported_version","superseded","handler_failed","overloaded","unauthorized","forbidden","cseq_gap"]},"message":{"type":"string"},"path":{"type":"string"},"request_id":{"$ref":"#/$defs/RequestId"},"cseq":{"$ref":"#/$defs/Seq"},"supported_versions":{"type":"array","items":{"$ref":"#/$defs/ProtocolVersion"}}}};
-const schema70 = {"type":"string","enum":["1.0","1.1"]};
 
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.code === undefined) && (missing0 = "code")) || ((data.message === undefined) && (missing0 = "message"))){
-validate46.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v46(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.code === undefined) && (m0 = "code")) || ((d.message === undefined) && (m0 = "message"))){
+return $f(v46,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((((key0 === "code") || (key0 === "message")) || (key0 === "path")) || (key0 === "request_id")) || (key0 === "cseq")) || (key0 === "supported_versions"))){
-validate46.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((((((k0 === "code") || (k0 === "message")) || (k0 === "path")) || (k0 === "request_id")) || (k0 === "cseq")) || (k0 === "supported_versions"))){
+return $f(v46,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.code !== undefined){
-let data0 = data.code;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate46.errors = [{instancePath:instancePath+"/code",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(d.code !== undefined){
+let d0 = d.code;
+if(typeof d0 !== "string"){
+return $f(v46,"/code",3);
 }
-if(!((((((((((((((data0 === "malformed_frame") || (data0 === "unknown_type")) || (data0 === "invalid_message")) || (data0 === "frame_too_large")) || (data0 === "session_required")) || (data0 === "unknown_session")) || (data0 === "session_expired")) || (data0 === "unsupported_version")) || (data0 === "superseded")) || (data0 === "handler_failed")) || (data0 === "overloaded")) || (data0 === "unauthorized")) || (data0 === "forbidden")) || (data0 === "cseq_gap"))){
-validate46.errors = [{instancePath:instancePath+"/code",keyword:"enum",params:{allowedValues: schema71.properties.code.enum},message:"must be equal to one of the allowed values"}];
-return false;
+if(!((((((((((((((d0 === "malformed_frame") || (d0 === "unknown_type")) || (d0 === "invalid_message")) || (d0 === "frame_too_large")) || (d0 === "session_required")) || (d0 === "unknown_session")) || (d0 === "session_expired")) || (d0 === "unsupported_version")) || (d0 === "superseded")) || (d0 === "handler_failed")) || (d0 === "overloaded")) || (d0 === "unauthorized")) || (d0 === "forbidden")) || (d0 === "cseq_gap"))){
+return $f(v46,"/code",20);
 }
-var valid0 = _errs2 === errors;
 }
-else {
-var valid0 = true;
+if(d.message !== undefined){
+if(typeof d.message !== "string"){
+return $f(v46,"/message",3);
 }
-if(valid0){
-if(data.message !== undefined){
-const _errs4 = errors;
-if(typeof data.message !== "string"){
-validate46.errors = [{instancePath:instancePath+"/message",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
-var valid0 = _errs4 === errors;
+if(d.path !== undefined){
+if(typeof d.path !== "string"){
+return $f(v46,"/path",3);
 }
-else {
-var valid0 = true;
 }
-if(valid0){
-if(data.path !== undefined){
-const _errs6 = errors;
-if(typeof data.path !== "string"){
-validate46.errors = [{instancePath:instancePath+"/path",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.request_id !== undefined){
-let data3 = data.request_id;
-const _errs8 = errors;
-const _errs9 = errors;
-if(errors === _errs9){
-if(typeof data3 === "string"){
-if(!pattern13.test(data3)){
-validate46.errors = [{instancePath:instancePath+"/request_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_.:-]{1,64}$"+"\""}];
-return false;
+if(d.request_id !== undefined){
+let d3 = d.request_id;
+if(typeof d3 === "string"){
+if(!pattern13.test(d3)){
+return $f(v46,"/request_id",13);
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/request_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v46,"/request_id",3);
 }
 }
-var valid0 = _errs8 === errors;
+if(d.cseq !== undefined){
+let d4 = d.cseq;
+if(!((typeof d4 == "number") && (!(d4 % 1) && !isNaN(d4)))){
+return $f(v46,"/cseq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.cseq !== undefined){
-let data4 = data.cseq;
-const _errs11 = errors;
-const _errs12 = errors;
-if(!((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4)))){
-validate46.errors = [{instancePath:instancePath+"/cseq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs12){
-if(typeof data4 == "number"){
-if(data4 > 9007199254740991 || isNaN(data4)){
-validate46.errors = [{instancePath:instancePath+"/cseq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d4 == "number"){
+if(d4 > 9007199254740991 || isNaN(d4)){
+return $f(v46,"/cseq",5);
 }
 else {
-if(data4 < 1 || isNaN(data4)){
-validate46.errors = [{instancePath:instancePath+"/cseq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
+if(d4 < 1 || isNaN(d4)){
+return $f(v46,"/cseq",6);
 }
 }
 }
 }
-var valid0 = _errs11 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.supported_versions !== undefined){
-let data5 = data.supported_versions;
-const _errs14 = errors;
-if(errors === _errs14){
-if(Array.isArray(data5)){
-var valid3 = true;
-const len0 = data5.length;
+if(d.supported_versions !== undefined){
+let d5 = d.supported_versions;
+if(Array.isArray(d5)){
+const len0 = d5.length;
 for(let i0=0; i0<len0; i0++){
-let data6 = data5[i0];
-const _errs16 = errors;
-if(typeof data6 !== "string"){
-validate46.errors = [{instancePath:instancePath+"/supported_versions/" + i0,keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+let d6 = d5[i0];
+if(typeof d6 !== "string"){
+return $f(v46,"/supported_versions/" + i0,3);
 }
-if(!((data6 === "1.0") || (data6 === "1.1"))){
-validate46.errors = [{instancePath:instancePath+"/supported_versions/" + i0,keyword:"enum",params:{allowedValues: schema70.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid3 = _errs16 === errors;
-if(!valid3){
-break;
+if(!((d6 === "1.0") || (d6 === "1.1"))){
+return $f(v46,"/supported_versions/" + i0,21);
 }
 }
 }
 else {
-validate46.errors = [{instancePath:instancePath+"/supported_versions",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs14 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
+return $f(v46,"/supported_versions",18);
 }
 }
 }
 }
 else {
-validate46.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v46,"",7);
 }
-}
-validate46.errors = vErrors;
-return errors === 0;
+v46.errors = null;
+return true;
 }
 
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate47.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v47(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v47,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate47.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v47,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.error" !== data.type){
-validate47.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.error"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate35(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate46(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate46.errors : vErrors.concat(validate46.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("protocol.error" !== d.type){
+return $f(v47,"/type",22);
 }
 }
+if(d.header !== undefined){
+if(!v35(d.header)){
+return $r(v47, v35, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v46(d.payload)){
+return $r(v47, v46, "/payload");
 }
 }
 }
 }
 else {
-validate47.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v47,"",7);
 }
-}
-validate47.errors = vErrors;
-return errors === 0;
+v47.errors = null;
+return true;
 }
 
-export const rawProtocolHeartbeat = validate51;
+export const rawProtocolHeartbeat = v51;
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.latest_seq === undefined) && (missing0 = "latest_seq")){
-validate50.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v50(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.latest_seq === undefined) && (m0 = "latest_seq")){
+return $f(v50,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "latest_seq") || (key0 === "acked"))){
-validate50.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((k0 === "latest_seq") || (k0 === "acked"))){
+return $f(v50,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.latest_seq !== undefined){
-let data0 = data.latest_seq;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate50.errors = [{instancePath:instancePath+"/latest_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(d.latest_seq !== undefined){
+let d0 = d.latest_seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v50,"/latest_seq",4);
 }
-if(errors === _errs3){
-if(typeof data0 == "number"){
-if(data0 > 9007199254740991 || isNaN(data0)){
-validate50.errors = [{instancePath:instancePath+"/latest_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v50,"/latest_seq",5);
 }
 else {
-if(data0 < 0 || isNaN(data0)){
-validate50.errors = [{instancePath:instancePath+"/latest_seq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
+if(d0 < 0 || isNaN(d0)){
+return $f(v50,"/latest_seq",12);
 }
 }
 }
 }
-var valid0 = _errs2 === errors;
+if(d.acked !== undefined){
+let d1 = d.acked;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v50,"/acked",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.acked !== undefined){
-let data1 = data.acked;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate50.errors = [{instancePath:instancePath+"/acked",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data1 == "number"){
-if(data1 > 9007199254740991 || isNaN(data1)){
-validate50.errors = [{instancePath:instancePath+"/acked",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v50,"/acked",5);
 }
 else {
-if(data1 < 0 || isNaN(data1)){
-validate50.errors = [{instancePath:instancePath+"/acked",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
+if(d1 < 0 || isNaN(d1)){
+return $f(v50,"/acked",12);
 }
-}
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
 }
 }
 }
 }
 }
 else {
-validate50.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v50,"",7);
 }
-}
-validate50.errors = vErrors;
-return errors === 0;
+v50.errors = null;
+return true;
 }
 
 
-function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate51.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v51(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v51,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate51.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v51,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.heartbeat" !== data.type){
-validate51.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.heartbeat"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate35(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate50(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate50.errors : vErrors.concat(validate50.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("protocol.heartbeat" !== d.type){
+return $f(v51,"/type",23);
 }
 }
+if(d.header !== undefined){
+if(!v35(d.header)){
+return $r(v51, v35, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v50(d.payload)){
+return $r(v51, v50, "/payload");
 }
 }
 }
 }
 else {
-validate51.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v51,"",7);
 }
-}
-validate51.errors = vErrors;
-return errors === 0;
+v51.errors = null;
+return true;
 }
 
-export const rawProtocolHello = validate59;
+export const rawProtocolHello = v59;
 const schema83 = {"type":"object","required":["protocol_version","session_id","resume_token","latest_seq","replay_window","heartbeat_ms","session_ttl_ms","transports","capabilities"],"additionalProperties":false,"properties":{"protocol_version":{"$ref":"#/$defs/ProtocolVersion"},"session_id":{"$ref":"#/$defs/SessionId"},"resume_token":{"$ref":"#/$defs/ResumeToken"},"latest_seq":{"$ref":"#/$defs/Cursor"},"replay_window":{"$ref":"#/$defs/ReplayWindow"},"heartbeat_ms":{"type":"integer","minimum":1},"session_ttl_ms":{"type":"integer","minimum":1},"max_frame_bytes":{"type":"integer","minimum":1},"transports":{"type":"array","items":{"$ref":"#/$defs/Transport"},"minItems":1,"uniqueItems":true},"capabilities":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9_.-]*$"}}}};
-const schema82 = {"type":"string","enum":["websocket","sse","poll"]};
 const func2 = Object.prototype.hasOwnProperty;
 
 const pattern19 = new RegExp("^[A-Za-z0-9_-]{43,256}$", "u");
 const pattern22 = new RegExp("^[a-z][a-z0-9_.-]*$", "u");
 
-function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
+function v54(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.max_messages === undefined) && (m0 = "max_messages")) || ((d.max_bytes === undefined) && (m0 = "max_bytes"))){
+return $f(v54,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((k0 === "max_messages") || (k0 === "max_bytes"))){
+return $f(v54,"",1,k0);
+}
+}
+if(d.max_messages !== undefined){
+let d0 = d.max_messages;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v54,"/max_messages",4);
+}
+if(typeof d0 == "number"){
+if(d0 < 1 || isNaN(d0)){
+return $f(v54,"/max_messages",6);
+}
+}
+}
+if(d.max_bytes !== undefined){
+let d1 = d.max_bytes;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v54,"/max_bytes",4);
+}
+if(typeof d1 == "number"){
+if(d1 < 1 || isNaN(d1)){
+return $f(v54,"/max_bytes",6);
+}
+}
+}
+}
+}
+else {
+return $f(v54,"",7);
+}
+v54.errors = null;
+return true;
+}
+
+
+function v57(d){
 let vErrors = null;
 let errors = 0;
+const _errs0 = errors;
 if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.max_messages === undefined) && (missing0 = "max_messages")) || ((data.max_bytes === undefined) && (missing0 = "max_bytes"))){
-validate54.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((((((((d.protocol_version === undefined) && (m0 = "protocol_version")) || ((d.session_id === undefined) && (m0 = "session_id"))) || ((d.resume_token === undefined) && (m0 = "resume_token"))) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))) || ((d.replay_window === undefined) && (m0 = "replay_window"))) || ((d.heartbeat_ms === undefined) && (m0 = "heartbeat_ms"))) || ((d.session_ttl_ms === undefined) && (m0 = "session_ttl_ms"))) || ((d.transports === undefined) && (m0 = "transports"))) || ((d.capabilities === undefined) && (m0 = "capabilities"))){
+return $f(v57,"",0,m0);
 }
 else {
 const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "max_messages") || (key0 === "max_bytes"))){
-validate54.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(func2.call(schema83.properties, k0))){
+return $f(v57,"",1,k0);
 }
 }
 if(_errs1 === errors){
-if(data.max_messages !== undefined){
-let data0 = data.max_messages;
+if(d.protocol_version !== undefined){
+let d0 = d.protocol_version;
 const _errs2 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate54.errors = [{instancePath:instancePath+"/max_messages",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+const _errs3 = errors;
+if(typeof d0 !== "string"){
+return $f(v57,"/protocol_version",3);
 }
-if(errors === _errs2){
-if(typeof data0 == "number"){
-if(data0 < 1 || isNaN(data0)){
-validate54.errors = [{instancePath:instancePath+"/max_messages",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.max_bytes !== undefined){
-let data1 = data.max_bytes;
 const _errs4 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate54.errors = [{instancePath:instancePath+"/max_bytes",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(!((d0 === "1.0") || (d0 === "1.1"))){
+return $f(v57,"/protocol_version",21);
 }
-if(errors === _errs4){
-if(typeof data1 == "number"){
-if(data1 < 1 || isNaN(data1)){
-validate54.errors = [{instancePath:instancePath+"/max_bytes",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
+if(errors === _errs3){
 }
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-else {
-validate54.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate54.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((((((((data.protocol_version === undefined) && (missing0 = "protocol_version")) || ((data.session_id === undefined) && (missing0 = "session_id"))) || ((data.resume_token === undefined) && (missing0 = "resume_token"))) || ((data.latest_seq === undefined) && (missing0 = "latest_seq"))) || ((data.replay_window === undefined) && (missing0 = "replay_window"))) || ((data.heartbeat_ms === undefined) && (missing0 = "heartbeat_ms"))) || ((data.session_ttl_ms === undefined) && (missing0 = "session_ttl_ms"))) || ((data.transports === undefined) && (missing0 = "transports"))) || ((data.capabilities === undefined) && (missing0 = "capabilities"))){
-validate57.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(func2.call(schema83.properties, key0))){
-validate57.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.protocol_version !== undefined){
-let data0 = data.protocol_version;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate57.errors = [{instancePath:instancePath+"/protocol_version",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!((data0 === "1.0") || (data0 === "1.1"))){
-validate57.errors = [{instancePath:instancePath+"/protocol_version",keyword:"enum",params:{allowedValues: schema70.enum},message:"must be equal to one of the allowed values"}];
-return false;
+var valid1 = _errs3 === errors;
+if(valid1){
 }
 var valid0 = _errs2 === errors;
 }
@@ -1845,21 +1054,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.session_id !== undefined){
-let data1 = data.session_id;
+if(d.session_id !== undefined){
+let d1 = d.session_id;
 const _errs5 = errors;
 const _errs6 = errors;
+const _errs7 = errors;
 if(errors === _errs6){
-if(typeof data1 === "string"){
-if(!pattern7.test(data1)){
-validate57.errors = [{instancePath:instancePath+"/session_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{22,128}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{22,128}$"+"\""}];
-return false;
+if(typeof d1 === "string"){
+if(!pattern7.test(d1)){
+return $f(v57,"/session_id",2);
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/session_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v57,"/session_id",3);
 }
+if(errors === _errs6){
+}
+}
+var valid2 = _errs6 === errors;
+if(valid2){
 }
 var valid0 = _errs5 === errors;
 }
@@ -1867,21 +1080,25 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.resume_token !== undefined){
-let data2 = data.resume_token;
+if(d.resume_token !== undefined){
+let d2 = d.resume_token;
 const _errs8 = errors;
 const _errs9 = errors;
+const _errs10 = errors;
 if(errors === _errs9){
-if(typeof data2 === "string"){
-if(!pattern19.test(data2)){
-validate57.errors = [{instancePath:instancePath+"/resume_token",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{43,256}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{43,256}$"+"\""}];
-return false;
+if(typeof d2 === "string"){
+if(!pattern19.test(d2)){
+return $f(v57,"/resume_token",24);
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/resume_token",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v57,"/resume_token",3);
 }
+if(errors === _errs9){
+}
+}
+var valid3 = _errs9 === errors;
+if(valid3){
 }
 var valid0 = _errs8 === errors;
 }
@@ -1889,27 +1106,30 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.latest_seq !== undefined){
-let data3 = data.latest_seq;
+if(d.latest_seq !== undefined){
+let d3 = d.latest_seq;
 const _errs11 = errors;
 const _errs12 = errors;
-if(!((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3)))){
-validate57.errors = [{instancePath:instancePath+"/latest_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
+return $f(v57,"/latest_seq",4);
 }
+const _errs13 = errors;
 if(errors === _errs12){
-if(typeof data3 == "number"){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate57.errors = [{instancePath:instancePath+"/latest_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d3 == "number"){
+if(d3 > 9007199254740991 || isNaN(d3)){
+return $f(v57,"/latest_seq",5);
 }
 else {
-if(data3 < 0 || isNaN(data3)){
-validate57.errors = [{instancePath:instancePath+"/latest_seq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
+if(d3 < 0 || isNaN(d3)){
+return $f(v57,"/latest_seq",12);
 }
 }
 }
+if(errors === _errs12){
+}
+}
+var valid4 = _errs12 === errors;
+if(valid4){
 }
 var valid0 = _errs11 === errors;
 }
@@ -1917,10 +1137,10 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.replay_window !== undefined){
+if(d.replay_window !== undefined){
 const _errs14 = errors;
-if(!(validate54(data.replay_window, {instancePath:instancePath+"/replay_window",parentData:data,parentDataProperty:"replay_window",rootData}))){
-vErrors = vErrors === null ? validate54.errors : vErrors.concat(validate54.errors);
+if(!v54(d.replay_window)){
+vErrors = $n(vErrors, v54.errors, "/replay_window");
 errors = vErrors.length;
 }
 var valid0 = _errs14 === errors;
@@ -1929,19 +1149,20 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.heartbeat_ms !== undefined){
-let data5 = data.heartbeat_ms;
+if(d.heartbeat_ms !== undefined){
+let d5 = d.heartbeat_ms;
 const _errs15 = errors;
-if(!((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5)))){
-validate57.errors = [{instancePath:instancePath+"/heartbeat_ms",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(!((typeof d5 == "number") && (!(d5 % 1) && !isNaN(d5)))){
+return $f(v57,"/heartbeat_ms",4);
+}
+const _errs16 = errors;
+if(errors === _errs15){
+if(typeof d5 == "number"){
+if(d5 < 1 || isNaN(d5)){
+return $f(v57,"/heartbeat_ms",6);
+}
 }
 if(errors === _errs15){
-if(typeof data5 == "number"){
-if(data5 < 1 || isNaN(data5)){
-validate57.errors = [{instancePath:instancePath+"/heartbeat_ms",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
 }
 }
 var valid0 = _errs15 === errors;
@@ -1950,19 +1171,20 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.session_ttl_ms !== undefined){
-let data6 = data.session_ttl_ms;
+if(d.session_ttl_ms !== undefined){
+let d6 = d.session_ttl_ms;
 const _errs17 = errors;
-if(!((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6)))){
-validate57.errors = [{instancePath:instancePath+"/session_ttl_ms",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(!((typeof d6 == "number") && (!(d6 % 1) && !isNaN(d6)))){
+return $f(v57,"/session_ttl_ms",4);
+}
+const _errs18 = errors;
+if(errors === _errs17){
+if(typeof d6 == "number"){
+if(d6 < 1 || isNaN(d6)){
+return $f(v57,"/session_ttl_ms",6);
+}
 }
 if(errors === _errs17){
-if(typeof data6 == "number"){
-if(data6 < 1 || isNaN(data6)){
-validate57.errors = [{instancePath:instancePath+"/session_ttl_ms",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
 }
 }
 var valid0 = _errs17 === errors;
@@ -1971,19 +1193,20 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.max_frame_bytes !== undefined){
-let data7 = data.max_frame_bytes;
+if(d.max_frame_bytes !== undefined){
+let d7 = d.max_frame_bytes;
 const _errs19 = errors;
-if(!((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7)))){
-validate57.errors = [{instancePath:instancePath+"/max_frame_bytes",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(!((typeof d7 == "number") && (!(d7 % 1) && !isNaN(d7)))){
+return $f(v57,"/max_frame_bytes",4);
+}
+const _errs20 = errors;
+if(errors === _errs19){
+if(typeof d7 == "number"){
+if(d7 < 1 || isNaN(d7)){
+return $f(v57,"/max_frame_bytes",6);
+}
 }
 if(errors === _errs19){
-if(typeof data7 == "number"){
-if(data7 < 1 || isNaN(data7)){
-validate57.errors = [{instancePath:instancePath+"/max_frame_bytes",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
 }
 }
 var valid0 = _errs19 === errors;
@@ -1992,28 +1215,33 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.transports !== undefined){
-let data8 = data.transports;
+if(d.transports !== undefined){
+let d8 = d.transports;
 const _errs21 = errors;
+const _errs22 = errors;
 if(errors === _errs21){
-if(Array.isArray(data8)){
-if(data8.length < 1){
-validate57.errors = [{instancePath:instancePath+"/transports",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
-return false;
+if(Array.isArray(d8)){
+if(d8.length < 1){
+return $f(v57,"/transports",25);
 }
 else {
 var valid5 = true;
-const len0 = data8.length;
+const len0 = d8.length;
 for(let i0=0; i0<len0; i0++){
-let data9 = data8[i0];
+let d9 = d8[i0];
 const _errs23 = errors;
-if(typeof data9 !== "string"){
-validate57.errors = [{instancePath:instancePath+"/transports/" + i0,keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+const _errs24 = errors;
+if(typeof d9 !== "string"){
+return $f(v57,"/transports/" + i0,3);
 }
-if(!(((data9 === "websocket") || (data9 === "sse")) || (data9 === "poll"))){
-validate57.errors = [{instancePath:instancePath+"/transports/" + i0,keyword:"enum",params:{allowedValues: schema82.enum},message:"must be equal to one of the allowed values"}];
-return false;
+const _errs25 = errors;
+if(!(((d9 === "websocket") || (d9 === "sse")) || (d9 === "poll"))){
+return $f(v57,"/transports/" + i0,26);
+}
+if(errors === _errs24){
+}
+var valid6 = _errs24 === errors;
+if(valid6){
 }
 var valid5 = _errs23 === errors;
 if(!valid5){
@@ -2021,26 +1249,31 @@ break;
 }
 }
 if(valid5){
-let i1 = data8.length;
+let valid7;
+let i1 = d8.length;
 let j0;
+valid7 = true;
 if(i1 > 1){
 outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
-if(func0(data8[i1], data8[j0])){
-validate57.errors = [{instancePath:instancePath+"/transports",keyword:"uniqueItems",params:{i: i1, j: j0},message:"must NOT have duplicate items (items ## "+j0+" and "+i1+" are identical)"}];
-return false;
+if(func0(d8[i1], d8[j0])){
+return $f(v57,"/transports",27,{i: i1, j: j0});
+valid7 = false;
 break outer0;
 }
 }
 }
 }
+if(valid7){
+}
 }
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/transports",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
+return $f(v57,"/transports",18);
+}
+if(errors === _errs21){
 }
 }
 var valid0 = _errs21 === errors;
@@ -2049,26 +1282,28 @@ else {
 var valid0 = true;
 }
 if(valid0){
-if(data.capabilities !== undefined){
-let data10 = data.capabilities;
+if(d.capabilities !== undefined){
+let d10 = d.capabilities;
 const _errs26 = errors;
+const _errs27 = errors;
 if(errors === _errs26){
-if(Array.isArray(data10)){
+if(Array.isArray(d10)){
 var valid8 = true;
-const len1 = data10.length;
+const len1 = d10.length;
 for(let i2=0; i2<len1; i2++){
-let data11 = data10[i2];
+let d11 = d10[i2];
 const _errs28 = errors;
+const _errs29 = errors;
 if(errors === _errs28){
-if(typeof data11 === "string"){
-if(!pattern22.test(data11)){
-validate57.errors = [{instancePath:instancePath+"/capabilities/" + i2,keyword:"pattern",params:{pattern: "^[a-z][a-z0-9_.-]*$"},message:"must match pattern \""+"^[a-z][a-z0-9_.-]*$"+"\""}];
-return false;
+if(typeof d11 === "string"){
+if(!pattern22.test(d11)){
+return $f(v57,"/capabilities/" + i2,28);
 }
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/capabilities/" + i2,keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v57,"/capabilities/" + i2,3);
+}
+if(errors === _errs28){
 }
 }
 var valid8 = _errs28 === errors;
@@ -2076,10 +1311,13 @@ if(!valid8){
 break;
 }
 }
+if(valid8){
+}
 }
 else {
-validate57.errors = [{instancePath:instancePath+"/capabilities",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
+return $f(v57,"/capabilities",18);
+}
+if(errors === _errs26){
 }
 }
 var valid0 = _errs26 === errors;
@@ -2087,6 +1325,8 @@ var valid0 = _errs26 === errors;
 else {
 var valid0 = true;
 }
+if(valid0){
+}
 }
 }
 }
@@ -2100,471 +1340,165 @@ var valid0 = true;
 }
 }
 else {
-validate57.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v57,"",7);
 }
-}
-validate57.errors = vErrors;
-return errors === 0;
-}
-
-
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
 if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate59.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate59.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.hello" !== data.type){
-validate59.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.hello"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate35(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate57(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate57.errors : vErrors.concat(validate57.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
-}
-}
-}
-else {
-validate59.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate59.errors = vErrors;
-return errors === 0;
-}
-
-export const rawProtocolReceived = validate63;
-
-function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.acked === undefined) && (missing0 = "acked")){
-validate62.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
-}
-else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(key0 === "acked")){
-validate62.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
-}
-}
-if(_errs1 === errors){
-if(data.acked !== undefined){
-let data0 = data.acked;
-const _errs3 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate62.errors = [{instancePath:instancePath+"/acked",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs3){
-if(typeof data0 == "number"){
-if(data0 > 9007199254740991 || isNaN(data0)){
-validate62.errors = [{instancePath:instancePath+"/acked",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data0 < 0 || isNaN(data0)){
-validate62.errors = [{instancePath:instancePath+"/acked",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-}
-}
-}
-}
-else {
-validate62.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-validate62.errors = vErrors;
+v57.errors = vErrors;
 return errors === 0;
 }
 
 
-function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate63.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v59(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v59,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate63.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v59,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.received" !== data.type){
-validate63.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.received"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate35(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate62(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate62.errors : vErrors.concat(validate62.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("protocol.hello" !== d.type){
+return $f(v59,"/type",29);
 }
 }
+if(d.header !== undefined){
+if(!v35(d.header)){
+return $r(v59, v35, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v57(d.payload)){
+return $r(v59, v57, "/payload");
 }
 }
 }
 }
 else {
-validate63.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v59,"",7);
 }
-}
-validate63.errors = vErrors;
-return errors === 0;
+v59.errors = null;
+return true;
 }
 
-export const rawProtocolResume = validate67;
+export const rawProtocolReceived = v63;
 
-function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.resume_token === undefined) && (missing0 = "resume_token")) || ((data.last_seen_seq === undefined) && (missing0 = "last_seen_seq"))){
-validate66.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v62(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.acked === undefined) && (m0 = "acked")){
+return $f(v62,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "resume_token") || (key0 === "last_seen_seq"))){
-validate66.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(k0 === "acked")){
+return $f(v62,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.resume_token !== undefined){
-let data0 = data.resume_token;
-const _errs2 = errors;
-const _errs3 = errors;
-if(errors === _errs3){
-if(typeof data0 === "string"){
-if(!pattern19.test(data0)){
-validate66.errors = [{instancePath:instancePath+"/resume_token",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{43,256}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{43,256}$"+"\""}];
-return false;
+if(d.acked !== undefined){
+let d0 = d.acked;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v62,"/acked",4);
 }
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v62,"/acked",5);
 }
 else {
-validate66.errors = [{instancePath:instancePath+"/resume_token",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(d0 < 0 || isNaN(d0)){
+return $f(v62,"/acked",12);
 }
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.last_seen_seq !== undefined){
-let data1 = data.last_seen_seq;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate66.errors = [{instancePath:instancePath+"/last_seen_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs6){
-if(typeof data1 == "number"){
-if(data1 > 9007199254740991 || isNaN(data1)){
-validate66.errors = [{instancePath:instancePath+"/last_seen_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data1 < 0 || isNaN(data1)){
-validate66.errors = [{instancePath:instancePath+"/last_seen_seq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
 }
 }
 }
 }
 }
 else {
-validate66.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v62,"",7);
 }
-}
-validate66.errors = vErrors;
-return errors === 0;
+v62.errors = null;
+return true;
 }
 
 
-function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate67.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v63(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v63,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate67.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v63,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.resume" !== data.type){
-validate67.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.resume"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate31(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate66(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate66.errors : vErrors.concat(validate66.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("protocol.received" !== d.type){
+return $f(v63,"/type",30);
 }
 }
+if(d.header !== undefined){
+if(!v35(d.header)){
+return $r(v63, v35, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v62(d.payload)){
+return $r(v63, v62, "/payload");
 }
 }
 }
 }
 else {
-validate67.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v63,"",7);
 }
-}
-validate67.errors = vErrors;
-return errors === 0;
+v63.errors = null;
+return true;
 }
 
-export const rawProtocolResumeFailed = validate71;
-const schema97 = {"type":"object","required":["reason","message"],"additionalProperties":false,"properties":{"reason":{"type":"string","enum":["window_exceeded","invalid_cursor","session_expired","unknown_session"]},"message":{"type":"string"},"earliest_seq":{"$ref":"#/$defs/Seq"},"latest_seq":{"$ref":"#/$defs/Cursor"}}};
+export const rawProtocolResume = v67;
 
-function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.reason === undefined) && (missing0 = "reason")) || ((data.message === undefined) && (missing0 = "message"))){
-validate70.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v66(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.resume_token === undefined) && (m0 = "resume_token")) || ((d.last_seen_seq === undefined) && (m0 = "last_seen_seq"))){
+return $f(v66,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "reason") || (key0 === "message")) || (key0 === "earliest_seq")) || (key0 === "latest_seq"))){
-validate70.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((k0 === "resume_token") || (k0 === "last_seen_seq"))){
+return $f(v66,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.reason !== undefined){
-let data0 = data.reason;
-const _errs2 = errors;
-if(typeof data0 !== "string"){
-validate70.errors = [{instancePath:instancePath+"/reason",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(d.resume_token !== undefined){
+let d0 = d.resume_token;
+if(typeof d0 === "string"){
+if(!pattern19.test(d0)){
+return $f(v66,"/resume_token",24);
 }
-if(!((((data0 === "window_exceeded") || (data0 === "invalid_cursor")) || (data0 === "session_expired")) || (data0 === "unknown_session"))){
-validate70.errors = [{instancePath:instancePath+"/reason",keyword:"enum",params:{allowedValues: schema97.properties.reason.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs2 === errors;
 }
 else {
-var valid0 = true;
+return $f(v66,"/resume_token",3);
 }
-if(valid0){
-if(data.message !== undefined){
-const _errs4 = errors;
-if(typeof data.message !== "string"){
-validate70.errors = [{instancePath:instancePath+"/message",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
 }
-var valid0 = _errs4 === errors;
+if(d.last_seen_seq !== undefined){
+let d1 = d.last_seen_seq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v66,"/last_seen_seq",4);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.earliest_seq !== undefined){
-let data2 = data.earliest_seq;
-const _errs6 = errors;
-const _errs7 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate70.errors = [{instancePath:instancePath+"/earliest_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs7){
-if(typeof data2 == "number"){
-if(data2 > 9007199254740991 || isNaN(data2)){
-validate70.errors = [{instancePath:instancePath+"/earliest_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v66,"/last_seen_seq",5);
 }
 else {
-if(data2 < 1 || isNaN(data2)){
-validate70.errors = [{instancePath:instancePath+"/earliest_seq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.latest_seq !== undefined){
-let data3 = data.latest_seq;
-const _errs9 = errors;
-const _errs10 = errors;
-if(!((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3)))){
-validate70.errors = [{instancePath:instancePath+"/latest_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs10){
-if(typeof data3 == "number"){
-if(data3 > 9007199254740991 || isNaN(data3)){
-validate70.errors = [{instancePath:instancePath+"/latest_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data3 < 0 || isNaN(data3)){
-validate70.errors = [{instancePath:instancePath+"/latest_seq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
+if(d1 < 0 || isNaN(d1)){
+return $f(v66,"/last_seen_seq",12);
 }
 }
 }
@@ -2572,188 +1506,105 @@ var valid0 = true;
 }
 }
 else {
-validate70.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v66,"",7);
 }
-}
-validate70.errors = vErrors;
-return errors === 0;
+v66.errors = null;
+return true;
 }
 
 
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate71.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v67(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v67,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate71.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v67,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.resume_failed" !== data.type){
-validate71.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.resume_failed"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate35(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate70(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate70.errors : vErrors.concat(validate70.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("protocol.resume" !== d.type){
+return $f(v67,"/type",31);
 }
 }
+if(d.header !== undefined){
+if(!v31(d.header)){
+return $r(v67, v31, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v66(d.payload)){
+return $r(v67, v66, "/payload");
 }
 }
 }
 }
 else {
-validate71.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v67,"",7);
 }
-}
-validate71.errors = vErrors;
-return errors === 0;
+v67.errors = null;
+return true;
 }
 
-export const rawProtocolResumed = validate75;
+export const rawProtocolResumeFailed = v71;
 
-function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.from_seq === undefined) && (missing0 = "from_seq")) || ((data.latest_seq === undefined) && (missing0 = "latest_seq"))){
-validate74.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v70(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.reason === undefined) && (m0 = "reason")) || ((d.message === undefined) && (m0 = "message"))){
+return $f(v70,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "from_seq") || (key0 === "latest_seq")) || (key0 === "acked"))){
-validate74.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((((k0 === "reason") || (k0 === "message")) || (k0 === "earliest_seq")) || (k0 === "latest_seq"))){
+return $f(v70,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.from_seq !== undefined){
-let data0 = data.from_seq;
-const _errs2 = errors;
-const _errs3 = errors;
-if(!((typeof data0 == "number") && (!(data0 % 1) && !isNaN(data0)))){
-validate74.errors = [{instancePath:instancePath+"/from_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
+if(d.reason !== undefined){
+let d0 = d.reason;
+if(typeof d0 !== "string"){
+return $f(v70,"/reason",3);
 }
-if(errors === _errs3){
-if(typeof data0 == "number"){
-if(data0 > 9007199254740991 || isNaN(data0)){
-validate74.errors = [{instancePath:instancePath+"/from_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data0 < 1 || isNaN(data0)){
-validate74.errors = [{instancePath:instancePath+"/from_seq",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"}];
-return false;
+if(!((((d0 === "window_exceeded") || (d0 === "invalid_cursor")) || (d0 === "session_expired")) || (d0 === "unknown_session"))){
+return $f(v70,"/reason",32);
 }
 }
+if(d.message !== undefined){
+if(typeof d.message !== "string"){
+return $f(v70,"/message",3);
 }
 }
-var valid0 = _errs2 === errors;
+if(d.earliest_seq !== undefined){
+let d2 = d.earliest_seq;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v70,"/earliest_seq",4);
+}
+if(typeof d2 == "number"){
+if(d2 > 9007199254740991 || isNaN(d2)){
+return $f(v70,"/earliest_seq",5);
 }
 else {
-var valid0 = true;
+if(d2 < 1 || isNaN(d2)){
+return $f(v70,"/earliest_seq",6);
 }
-if(valid0){
-if(data.latest_seq !== undefined){
-let data1 = data.latest_seq;
-const _errs5 = errors;
-const _errs6 = errors;
-if(!((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1)))){
-validate74.errors = [{instancePath:instancePath+"/latest_seq",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
 }
-if(errors === _errs6){
-if(typeof data1 == "number"){
-if(data1 > 9007199254740991 || isNaN(data1)){
-validate74.errors = [{instancePath:instancePath+"/latest_seq",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
+}
+}
+if(d.latest_seq !== undefined){
+let d3 = d.latest_seq;
+if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
+return $f(v70,"/latest_seq",4);
+}
+if(typeof d3 == "number"){
+if(d3 > 9007199254740991 || isNaN(d3)){
+return $f(v70,"/latest_seq",5);
 }
 else {
-if(data1 < 0 || isNaN(data1)){
-validate74.errors = [{instancePath:instancePath+"/latest_seq",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs5 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.acked !== undefined){
-let data2 = data.acked;
-const _errs8 = errors;
-const _errs9 = errors;
-if(!((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2)))){
-validate74.errors = [{instancePath:instancePath+"/acked",keyword:"type",params:{type: "integer"},message:"must be integer"}];
-return false;
-}
-if(errors === _errs9){
-if(typeof data2 == "number"){
-if(data2 > 9007199254740991 || isNaN(data2)){
-validate74.errors = [{instancePath:instancePath+"/acked",keyword:"maximum",params:{comparison: "<=", limit: 9007199254740991},message:"must be <= 9007199254740991"}];
-return false;
-}
-else {
-if(data2 < 0 || isNaN(data2)){
-validate74.errors = [{instancePath:instancePath+"/acked",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"}];
-return false;
-}
-}
-}
-}
-var valid0 = _errs8 === errors;
-}
-else {
-var valid0 = true;
+if(d3 < 0 || isNaN(d3)){
+return $f(v70,"/latest_seq",12);
 }
 }
 }
@@ -2761,740 +1612,570 @@ var valid0 = true;
 }
 }
 else {
-validate74.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v70,"",7);
 }
-}
-validate74.errors = vErrors;
-return errors === 0;
+v70.errors = null;
+return true;
 }
 
 
-function validate75(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate75.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v71(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v71,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate75.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v71,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("protocol.resumed" !== data.type){
-validate75.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "protocol.resumed"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate35(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate74(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate74.errors : vErrors.concat(validate74.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("protocol.resume_failed" !== d.type){
+return $f(v71,"/type",33);
 }
 }
+if(d.header !== undefined){
+if(!v35(d.header)){
+return $r(v71, v35, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v70(d.payload)){
+return $r(v71, v70, "/payload");
 }
 }
 }
 }
 else {
-validate75.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v71,"",7);
 }
-}
-validate75.errors = vErrors;
-return errors === 0;
+v71.errors = null;
+return true;
 }
 
-export const rawUiAction = validate79;
-const schema106 = {"type":"object","required":["view_id","component_id","action"],"additionalProperties":false,"properties":{"view_id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"component_id":{"type":"string","pattern":"^[A-Za-z0-9_.:-]{1,128}$"},"action":{"type":"string","enum":["click","submit","change"]},"value":{}}};
+export const rawProtocolResumed = v75;
+
+function v74(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.from_seq === undefined) && (m0 = "from_seq")) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))){
+return $f(v74,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "from_seq") || (k0 === "latest_seq")) || (k0 === "acked"))){
+return $f(v74,"",1,k0);
+}
+}
+if(d.from_seq !== undefined){
+let d0 = d.from_seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v74,"/from_seq",4);
+}
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v74,"/from_seq",5);
+}
+else {
+if(d0 < 1 || isNaN(d0)){
+return $f(v74,"/from_seq",6);
+}
+}
+}
+}
+if(d.latest_seq !== undefined){
+let d1 = d.latest_seq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v74,"/latest_seq",4);
+}
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v74,"/latest_seq",5);
+}
+else {
+if(d1 < 0 || isNaN(d1)){
+return $f(v74,"/latest_seq",12);
+}
+}
+}
+}
+if(d.acked !== undefined){
+let d2 = d.acked;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v74,"/acked",4);
+}
+if(typeof d2 == "number"){
+if(d2 > 9007199254740991 || isNaN(d2)){
+return $f(v74,"/acked",5);
+}
+else {
+if(d2 < 0 || isNaN(d2)){
+return $f(v74,"/acked",12);
+}
+}
+}
+}
+}
+}
+else {
+return $f(v74,"",7);
+}
+v74.errors = null;
+return true;
+}
+
+
+function v75(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v75,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v75,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("protocol.resumed" !== d.type){
+return $f(v75,"/type",34);
+}
+}
+if(d.header !== undefined){
+if(!v35(d.header)){
+return $r(v75, v35, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v74(d.payload)){
+return $r(v75, v74, "/payload");
+}
+}
+}
+}
+else {
+return $f(v75,"",7);
+}
+v75.errors = null;
+return true;
+}
+
+export const rawUiAction = v79;
 const pattern25 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
 
-function validate78(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.view_id === undefined) && (missing0 = "view_id")) || ((data.component_id === undefined) && (missing0 = "component_id"))) || ((data.action === undefined) && (missing0 = "action"))){
-validate78.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v78(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.view_id === undefined) && (m0 = "view_id")) || ((d.component_id === undefined) && (m0 = "component_id"))) || ((d.action === undefined) && (m0 = "action"))){
+return $f(v78,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "view_id") || (key0 === "component_id")) || (key0 === "action")) || (key0 === "value"))){
-validate78.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((((k0 === "view_id") || (k0 === "component_id")) || (k0 === "action")) || (k0 === "value"))){
+return $f(v78,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.view_id !== undefined){
-let data0 = data.view_id;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(!pattern4.test(data0)){
-validate78.errors = [{instancePath:instancePath+"/view_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.view_id !== undefined){
+let d0 = d.view_id;
+if(typeof d0 === "string"){
+if(!pattern4.test(d0)){
+return $f(v78,"/view_id",8);
 }
 }
 else {
-validate78.errors = [{instancePath:instancePath+"/view_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v78,"/view_id",3);
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.component_id !== undefined){
-let data1 = data.component_id;
-const _errs4 = errors;
-if(errors === _errs4){
-if(typeof data1 === "string"){
-if(!pattern25.test(data1)){
-validate78.errors = [{instancePath:instancePath+"/component_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]{1,128}$"},message:"must match pattern \""+"^[A-Za-z0-9_.:-]{1,128}$"+"\""}];
-return false;
+if(d.component_id !== undefined){
+let d1 = d.component_id;
+if(typeof d1 === "string"){
+if(!pattern25.test(d1)){
+return $f(v78,"/component_id",35);
 }
 }
 else {
-validate78.errors = [{instancePath:instancePath+"/component_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v78,"/component_id",3);
 }
 }
-var valid0 = _errs4 === errors;
+if(d.action !== undefined){
+let d2 = d.action;
+if(typeof d2 !== "string"){
+return $f(v78,"/action",3);
 }
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.action !== undefined){
-let data2 = data.action;
-const _errs6 = errors;
-if(typeof data2 !== "string"){
-validate78.errors = [{instancePath:instancePath+"/action",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-if(!(((data2 === "click") || (data2 === "submit")) || (data2 === "change"))){
-validate78.errors = [{instancePath:instancePath+"/action",keyword:"enum",params:{allowedValues: schema106.properties.action.enum},message:"must be equal to one of the allowed values"}];
-return false;
-}
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-}
+if(!(((d2 === "click") || (d2 === "submit")) || (d2 === "change"))){
+return $f(v78,"/action",36);
 }
 }
 }
 }
 else {
-validate78.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v78,"",7);
 }
-}
-validate78.errors = vErrors;
-return errors === 0;
+v78.errors = null;
+return true;
 }
 
 
-function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate79.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v79(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v79,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate79.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v79,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("ui.action" !== data.type){
-validate79.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "ui.action"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate31(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate31.errors : vErrors.concat(validate31.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate78(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate78.errors : vErrors.concat(validate78.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("ui.action" !== d.type){
+return $f(v79,"/type",37);
 }
 }
+if(d.header !== undefined){
+if(!v31(d.header)){
+return $r(v79, v31, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v78(d.payload)){
+return $r(v79, v78, "/payload");
 }
 }
 }
 }
 else {
-validate79.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v79,"",7);
 }
-}
-validate79.errors = vErrors;
-return errors === 0;
+v79.errors = null;
+return true;
 }
 
-export const rawUiPatch = validate84;
-const schema109 = {"type":"object","required":["view_id","ops"],"additionalProperties":false,"properties":{"view_id":{"type":"string","pattern":"^[A-Za-z0-9_-]{1,64}$"},"ops":{"type":"array","minItems":1,"items":{"type":"object","required":["op","path"],"additionalProperties":false,"properties":{"op":{"type":"string","enum":["add","remove","replace"]},"path":{"type":"string","pattern":"^(/[^/]*)+$"},"value":{}}}}}};
+export const rawUiPatch = v84;
 const pattern29 = new RegExp("^(/[^/]*)+$", "u");
 
-function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.view_id === undefined) && (missing0 = "view_id")) || ((data.ops === undefined) && (missing0 = "ops"))){
-validate83.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v83(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.ops === undefined) && (m0 = "ops"))){
+return $f(v83,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "view_id") || (key0 === "ops"))){
-validate83.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((k0 === "view_id") || (k0 === "ops"))){
+return $f(v83,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.view_id !== undefined){
-let data0 = data.view_id;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(!pattern4.test(data0)){
-validate83.errors = [{instancePath:instancePath+"/view_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.view_id !== undefined){
+let d0 = d.view_id;
+if(typeof d0 === "string"){
+if(!pattern4.test(d0)){
+return $f(v83,"/view_id",8);
 }
 }
 else {
-validate83.errors = [{instancePath:instancePath+"/view_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v83,"/view_id",3);
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.ops !== undefined){
-let data1 = data.ops;
-const _errs4 = errors;
-if(errors === _errs4){
-if(Array.isArray(data1)){
-if(data1.length < 1){
-validate83.errors = [{instancePath:instancePath+"/ops",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"}];
-return false;
+if(d.ops !== undefined){
+let d1 = d.ops;
+if(Array.isArray(d1)){
+if(d1.length < 1){
+return $f(v83,"/ops",25);
 }
 else {
-var valid1 = true;
-const len0 = data1.length;
+const len0 = d1.length;
 for(let i0=0; i0<len0; i0++){
-let data2 = data1[i0];
-const _errs6 = errors;
-if(errors === _errs6){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
-let missing1;
-if(((data2.op === undefined) && (missing1 = "op")) || ((data2.path === undefined) && (missing1 = "path"))){
-validate83.errors = [{instancePath:instancePath+"/ops/" + i0,keyword:"required",params:{missingProperty: missing1},message:"must have required property '"+missing1+"'"}];
-return false;
+let d2 = d1[i0];
+if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
+let m1;
+if(((d2.op === undefined) && (m1 = "op")) || ((d2.path === undefined) && (m1 = "path"))){
+return $f(v83,"/ops/" + i0,0,m1);
 }
 else {
-const _errs8 = errors;
-for(const key1 in data2){
-if(!(((key1 === "op") || (key1 === "path")) || (key1 === "value"))){
-validate83.errors = [{instancePath:instancePath+"/ops/" + i0,keyword:"additionalProperties",params:{additionalProperty: key1},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k1 in d2){
+if(!(((k1 === "op") || (k1 === "path")) || (k1 === "value"))){
+return $f(v83,"/ops/" + i0,1,k1);
 }
 }
-if(_errs8 === errors){
-if(data2.op !== undefined){
-let data3 = data2.op;
-const _errs9 = errors;
-if(typeof data3 !== "string"){
-validate83.errors = [{instancePath:instancePath+"/ops/" + i0+"/op",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+if(d2.op !== undefined){
+let d3 = d2.op;
+if(typeof d3 !== "string"){
+return $f(v83,"/ops/" + i0+"/op",3);
 }
-if(!(((data3 === "add") || (data3 === "remove")) || (data3 === "replace"))){
-validate83.errors = [{instancePath:instancePath+"/ops/" + i0+"/op",keyword:"enum",params:{allowedValues: schema109.properties.ops.items.properties.op.enum},message:"must be equal to one of the allowed values"}];
-return false;
+if(!(((d3 === "add") || (d3 === "remove")) || (d3 === "replace"))){
+return $f(v83,"/ops/" + i0+"/op",38);
 }
-var valid2 = _errs9 === errors;
 }
-else {
-var valid2 = true;
-}
-if(valid2){
-if(data2.path !== undefined){
-let data4 = data2.path;
-const _errs11 = errors;
-if(errors === _errs11){
-if(typeof data4 === "string"){
-if(!pattern29.test(data4)){
-validate83.errors = [{instancePath:instancePath+"/ops/" + i0+"/path",keyword:"pattern",params:{pattern: "^(/[^/]*)+$"},message:"must match pattern \""+"^(/[^/]*)+$"+"\""}];
-return false;
+if(d2.path !== undefined){
+let d4 = d2.path;
+if(typeof d4 === "string"){
+if(!pattern29.test(d4)){
+return $f(v83,"/ops/" + i0+"/path",39);
 }
 }
 else {
-validate83.errors = [{instancePath:instancePath+"/ops/" + i0+"/path",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
-}
-}
-var valid2 = _errs11 === errors;
-}
-else {
-var valid2 = true;
-}
+return $f(v83,"/ops/" + i0+"/path",3);
 }
 }
 }
 }
 else {
-validate83.errors = [{instancePath:instancePath+"/ops/" + i0,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
-}
-}
-var valid1 = _errs6 === errors;
-if(!valid1){
-break;
+return $f(v83,"/ops/" + i0,7);
 }
 }
 }
 }
 else {
-validate83.errors = [{instancePath:instancePath+"/ops",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
+return $f(v83,"/ops",18);
 }
 }
 }
 }
 else {
-validate83.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v83,"",7);
 }
-}
-validate83.errors = vErrors;
-return errors === 0;
+v83.errors = null;
+return true;
 }
 
 
-function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate84.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v84(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v84,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate84.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v84,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("ui.patch" !== data.type){
-validate84.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "ui.patch"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate20(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate83(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate83.errors : vErrors.concat(validate83.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("ui.patch" !== d.type){
+return $f(v84,"/type",40);
 }
 }
+if(d.header !== undefined){
+if(!v20(d.header)){
+return $r(v84, v20, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v83(d.payload)){
+return $r(v84, v83, "/payload");
 }
 }
 }
 }
 else {
-validate84.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v84,"",7);
 }
-}
-validate84.errors = vErrors;
-return errors === 0;
+v84.errors = null;
+return true;
 }
 
-export const rawUiRender = validate89;
+export const rawUiRender = v89;
 const pattern27 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
-const wrapper0 = {validate: validate82};
+const wrapper0 = {validate: v82};
 
-function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.id === undefined) && (missing0 = "id")) || ((data.component === undefined) && (missing0 = "component"))){
-validate82.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v82(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.id === undefined) && (m0 = "id")) || ((d.component === undefined) && (m0 = "component"))){
+return $f(v82,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((((key0 === "id") || (key0 === "component")) || (key0 === "props")) || (key0 === "children"))){
-validate82.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((((k0 === "id") || (k0 === "component")) || (k0 === "props")) || (k0 === "children"))){
+return $f(v82,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.id !== undefined){
-let data0 = data.id;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(!pattern25.test(data0)){
-validate82.errors = [{instancePath:instancePath+"/id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_.:-]{1,128}$"},message:"must match pattern \""+"^[A-Za-z0-9_.:-]{1,128}$"+"\""}];
-return false;
+if(d.id !== undefined){
+let d0 = d.id;
+if(typeof d0 === "string"){
+if(!pattern25.test(d0)){
+return $f(v82,"/id",35);
 }
 }
 else {
-validate82.errors = [{instancePath:instancePath+"/id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v82,"/id",3);
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.component !== undefined){
-let data1 = data.component;
-const _errs4 = errors;
-if(errors === _errs4){
-if(typeof data1 === "string"){
-if(!pattern27.test(data1)){
-validate82.errors = [{instancePath:instancePath+"/component",keyword:"pattern",params:{pattern: "^[A-Za-z][A-Za-z0-9]*$"},message:"must match pattern \""+"^[A-Za-z][A-Za-z0-9]*$"+"\""}];
-return false;
+if(d.component !== undefined){
+let d1 = d.component;
+if(typeof d1 === "string"){
+if(!pattern27.test(d1)){
+return $f(v82,"/component",41);
 }
 }
 else {
-validate82.errors = [{instancePath:instancePath+"/component",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v82,"/component",3);
 }
 }
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.props !== undefined){
-let data2 = data.props;
-const _errs6 = errors;
-if(errors === _errs6){
-if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(d.props !== undefined){
+let d2 = d.props;
+if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
 }
 else {
-validate82.errors = [{instancePath:instancePath+"/props",keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v82,"/props",7);
 }
 }
-var valid0 = _errs6 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.children !== undefined){
-let data3 = data.children;
-const _errs9 = errors;
-if(errors === _errs9){
-if(Array.isArray(data3)){
-var valid1 = true;
-const len0 = data3.length;
+if(d.children !== undefined){
+let d3 = d.children;
+if(Array.isArray(d3)){
+const len0 = d3.length;
 for(let i0=0; i0<len0; i0++){
-const _errs11 = errors;
-if(!(wrapper0.validate(data3[i0], {instancePath:instancePath+"/children/" + i0,parentData:data3,parentDataProperty:i0,rootData}))){
-vErrors = vErrors === null ? wrapper0.validate.errors : vErrors.concat(wrapper0.validate.errors);
-errors = vErrors.length;
-}
-var valid1 = _errs11 === errors;
-if(!valid1){
-break;
+if(!(wrapper0.validate(d3[i0]))){
+return $r(v82, wrapper0.validate, "/children/" + i0);
 }
 }
 }
 else {
-validate82.errors = [{instancePath:instancePath+"/children",keyword:"type",params:{type: "array"},message:"must be array"}];
-return false;
-}
-}
-var valid0 = _errs9 === errors;
-}
-else {
-var valid0 = true;
-}
-}
-}
+return $f(v82,"/children",18);
 }
 }
 }
 }
 else {
-validate82.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v82,"",7);
 }
-}
-validate82.errors = vErrors;
-return errors === 0;
+v82.errors = null;
+return true;
 }
 
 
-function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if(((data.view_id === undefined) && (missing0 = "view_id")) || ((data.root === undefined) && (missing0 = "root"))){
-validate87.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v87(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.root === undefined) && (m0 = "root"))){
+return $f(v87,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!((key0 === "view_id") || (key0 === "root"))){
-validate87.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!((k0 === "view_id") || (k0 === "root"))){
+return $f(v87,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.view_id !== undefined){
-let data0 = data.view_id;
-const _errs2 = errors;
-if(errors === _errs2){
-if(typeof data0 === "string"){
-if(!pattern4.test(data0)){
-validate87.errors = [{instancePath:instancePath+"/view_id",keyword:"pattern",params:{pattern: "^[A-Za-z0-9_-]{1,64}$"},message:"must match pattern \""+"^[A-Za-z0-9_-]{1,64}$"+"\""}];
-return false;
+if(d.view_id !== undefined){
+let d0 = d.view_id;
+if(typeof d0 === "string"){
+if(!pattern4.test(d0)){
+return $f(v87,"/view_id",8);
 }
 }
 else {
-validate87.errors = [{instancePath:instancePath+"/view_id",keyword:"type",params:{type: "string"},message:"must be string"}];
-return false;
+return $f(v87,"/view_id",3);
 }
 }
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.root !== undefined){
-const _errs4 = errors;
-if(!(validate82(data.root, {instancePath:instancePath+"/root",parentData:data,parentDataProperty:"root",rootData}))){
-vErrors = vErrors === null ? validate82.errors : vErrors.concat(validate82.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
-}
+if(d.root !== undefined){
+if(!v82(d.root)){
+return $r(v87, v82, "/root");
 }
 }
 }
 }
 else {
-validate87.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v87,"",7);
 }
-}
-validate87.errors = vErrors;
-return errors === 0;
+v87.errors = null;
+return true;
 }
 
 
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){
-let vErrors = null;
-let errors = 0;
-if(errors === 0){
-if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((((data.type === undefined) && (missing0 = "type")) || ((data.header === undefined) && (missing0 = "header"))) || ((data.payload === undefined) && (missing0 = "payload"))){
-validate89.errors = [{instancePath,keyword:"required",params:{missingProperty: missing0},message:"must have required property '"+missing0+"'"}];
-return false;
+function v89(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v89,"",0,m0);
 }
 else {
-const _errs1 = errors;
-for(const key0 in data){
-if(!(((key0 === "type") || (key0 === "header")) || (key0 === "payload"))){
-validate89.errors = [{instancePath,keyword:"additionalProperties",params:{additionalProperty: key0},message:"must NOT have additional properties"}];
-return false;
-break;
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v89,"",1,k0);
 }
 }
-if(_errs1 === errors){
-if(data.type !== undefined){
-const _errs2 = errors;
-if("ui.render" !== data.type){
-validate89.errors = [{instancePath:instancePath+"/type",keyword:"const",params:{allowedValue: "ui.render"},message:"must be equal to constant"}];
-return false;
-}
-var valid0 = _errs2 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.header !== undefined){
-const _errs3 = errors;
-if(!(validate20(data.header, {instancePath:instancePath+"/header",parentData:data,parentDataProperty:"header",rootData}))){
-vErrors = vErrors === null ? validate20.errors : vErrors.concat(validate20.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs3 === errors;
-}
-else {
-var valid0 = true;
-}
-if(valid0){
-if(data.payload !== undefined){
-const _errs4 = errors;
-if(!(validate87(data.payload, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData}))){
-vErrors = vErrors === null ? validate87.errors : vErrors.concat(validate87.errors);
-errors = vErrors.length;
-}
-var valid0 = _errs4 === errors;
-}
-else {
-var valid0 = true;
+if(d.type !== undefined){
+if("ui.render" !== d.type){
+return $f(v89,"/type",42);
 }
 }
+if(d.header !== undefined){
+if(!v20(d.header)){
+return $r(v89, v20, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v87(d.payload)){
+return $r(v89, v87, "/payload");
 }
 }
 }
 }
 else {
-validate89.errors = [{instancePath,keyword:"type",params:{type: "object"},message:"must be object"}];
-return false;
+return $f(v89,"",7);
 }
-}
-validate89.errors = vErrors;
-return errors === 0;
+v89.errors = null;
+return true;
 }
 
-export const rawAgentEventPayload = validate17;
+export const rawAgentEventPayload = v17;
 
-export const rawChatAcceptedPayload = validate24;
+export const rawChatAcceptedPayload = v24;
 
-export const rawUiPatchPayload = validate83;
+export const rawUiPatchPayload = v83;
 
-export const rawUiRenderPayload = validate87;
+export const rawUiRenderPayload = v87;
+
+// Error sites: [keyword, params] (params given at the site when they are not constant; a name: the one param, its value given at the site).
+const $sites = [
+["required","missingProperty"],
+["additionalProperties","additionalProperty"],
+["pattern",{pattern:"^[A-Za-z0-9_-]{22,128}$"}],
+["type",{type:"string"}],
+["type",{type:"integer"}],
+["maximum",{comparison:"<=",limit:9007199254740991}],
+["minimum",{comparison:">=",limit:1}],
+["type",{type:"object"}],
+["pattern",{pattern:"^[A-Za-z0-9_-]{1,64}$"}],
+["enum",{allowedValues:["status","text","tool_call","tool_result","turn_end"]}],
+["const",{allowedValue:"agent.event"}],
+["const",{allowedValue:"chat.accepted"}],
+["minimum",{comparison:">=",limit:0}],
+["pattern",{pattern:"^[A-Za-z0-9_.:-]{1,64}$"}],
+["maxLength",{limit:32768}],
+["const",{allowedValue:"chat.send"}],
+["enum",{allowedValues:["user","assistant","tool"]}],
+["enum",{allowedValues:["text","tool_call","tool_result"]}],
+["type",{type:"array"}],
+["const",{allowedValue:"protocol.ack"}],
+["enum",{allowedValues:["malformed_frame","unknown_type","invalid_message","frame_too_large","session_required","unknown_session","session_expired","unsupported_version","superseded","handler_failed","overloaded","unauthorized","forbidden","cseq_gap"]}],
+["enum",{allowedValues:["1.0","1.1"]}],
+["const",{allowedValue:"protocol.error"}],
+["const",{allowedValue:"protocol.heartbeat"}],
+["pattern",{pattern:"^[A-Za-z0-9_-]{43,256}$"}],
+["minItems",{limit:1}],
+["enum",{allowedValues:["websocket","sse","poll"]}],
+["uniqueItems"],
+["pattern",{pattern:"^[a-z][a-z0-9_.-]*$"}],
+["const",{allowedValue:"protocol.hello"}],
+["const",{allowedValue:"protocol.received"}],
+["const",{allowedValue:"protocol.resume"}],
+["enum",{allowedValues:["window_exceeded","invalid_cursor","session_expired","unknown_session"]}],
+["const",{allowedValue:"protocol.resume_failed"}],
+["const",{allowedValue:"protocol.resumed"}],
+["pattern",{pattern:"^[A-Za-z0-9_.:-]{1,128}$"}],
+["enum",{allowedValues:["click","submit","change"]}],
+["const",{allowedValue:"ui.action"}],
+["enum",{allowedValues:["add","remove","replace"]}],
+["pattern",{pattern:"^(/[^/]*)+$"}],
+["const",{allowedValue:"ui.patch"}],
+["pattern",{pattern:"^[A-Za-z][A-Za-z0-9]*$"}],
+["const",{allowedValue:"ui.render"}]
+];
+const { fail: $f, error: $e } = createErrorHelpers($sites);

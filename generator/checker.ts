@@ -9,6 +9,7 @@ import { vocabularyPath } from './paths.js';
 import { sortFindings, type Finding } from './diagnostics.js';
 import type { LoadedSpec } from './loader.js';
 import { closest } from './naming.js';
+import { ajvMessage } from '../runtime/validation.js';
 import { rules } from './rules/index.js';
 import { contractBlock, messagesOf, type ContractBlock } from './model/contract-block.js';
 import type { RuleContext } from './rules/rule.js';
@@ -128,7 +129,8 @@ export function describeAjvError(e: ErrorObject): string {
     case 'const':
       return `must be ${JSON.stringify(p.allowedValue)}`;
     default:
-      return e.message ?? e.keyword;
+      // The spec's compiled validators make no messages (compiled-schemas.ts): worded as Ajv words them.
+      return e.message ?? ajvMessage(e.keyword, e.params as Record<string, unknown>);
   }
 }
 

@@ -150,12 +150,15 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
   if (hit) return hit;
   const Ajv2020 = require('ajv/dist/2020.js').default as typeof import('ajv/dist/2020.js').default;
   const ajv = new Ajv2020({
-    code: { source: true, esm: true, lines: true, optimize: true },
+    // No optimizer pass: it is a quarter of the compile, and generator/lean-ajv-code.ts folds what
+    // it would (unused names, empty blocks) in generated code; the checker's validators run a few examples.
+    code: { source: true, esm: true, lines: true, optimize: false },
     // Shared $defs stay shared functions instead of being inlined into every message; only
     // leaves of a few keywords (an id's pattern, seq's bounds) are inlined: a call costs more.
     inlineRefs: 6,
     allErrors: false,
-    messages: true,
+    // Messages are worded when read (runtime/validation.ts ajvMessage): Ajv need not generate them.
+    messages: false,
     strict: false,
     logger: false,
     validateFormats: false,

@@ -38,9 +38,10 @@ describe('toIssues', () => {
     expect(toIssues([{ instancePath: '/type', keyword: 'const', params: { allowedValue: 'ui.render' } }])[0]!.message).toBe('must be "ui.render"');
   });
 
-  it("keeps Ajv's message for other keywords, and names the keyword when there is none", () => {
+  it("keeps Ajv's message for other keywords, and words one as Ajv does when there is none (generated validators leave it out)", () => {
     expect(toIssues([{ instancePath: '/seq', keyword: 'minimum', params: { limit: 1 }, message: 'must be >= 1' }])[0]).toEqual({ path: '/seq', message: 'must be >= 1', keyword: 'minimum' });
-    expect(toIssues([{ instancePath: '/x', keyword: 'multipleOf', params: {} }])[0]).toEqual({ path: '/x', message: 'fails multipleOf', keyword: 'multipleOf' });
+    expect(toIssues([{ instancePath: '/x', keyword: 'multipleOf', params: { multipleOf: 3 } }])[0]).toEqual({ path: '/x', message: 'must be multiple of 3', keyword: 'multipleOf' });
+    expect(toIssues([{ instancePath: '/x', keyword: 'custom', params: {} }])[0]).toEqual({ path: '/x', message: 'must pass "custom" keyword validation', keyword: 'custom' });
   });
 
   it('returns no issues for null or undefined', () => {

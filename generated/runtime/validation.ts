@@ -57,9 +57,81 @@ export function toIssues(errors: readonly RawValidationError[] | null | undefine
       case 'const':
         return { path: e.instancePath, message: `must be ${JSON.stringify(p.allowedValue)}`, keyword: e.keyword };
       default:
-        return { path: e.instancePath, message: e.message ?? `fails ${e.keyword}`, keyword: e.keyword };
+        return { path: e.instancePath, message: e.message ?? ajvMessage(e.keyword, p), keyword: e.keyword };
     }
   });
+}
+
+const FEWER_OR_MORE: Readonly<Record<string, string>> = { maxLength: 'more', maxItems: 'more', maxProperties: 'more', minLength: 'fewer', minItems: 'fewer', minProperties: 'fewer' };
+const UNITS: Readonly<Record<string, string>> = { maxLength: 'characters', minLength: 'characters', maxItems: 'items', minItems: 'items', maxProperties: 'properties', minProperties: 'properties' };
+
+/**
+ * Ajv's message for an error, from its keyword and params: generated validators leave messages
+ * out of their error objects (runtime/ajv-errors.ts), and only an issue that is read needs one.
+ * Worded as Ajv 8 words them (a differential test holds the two equal).
+ */
+export function ajvMessage(keyword: string, p: Readonly<Record<string, unknown>>): string {
+  switch (keyword) {
+    case 'type':
+      return `must be ${String(p.type)}`;
+    case 'required':
+      return `must have required property '${String(p.missingProperty)}'`;
+    case 'additionalProperties':
+      return 'must NOT have additional properties';
+    case 'unevaluatedProperties':
+      return 'must NOT have unevaluated properties';
+    case 'enum':
+      return 'must be equal to one of the allowed values';
+    case 'const':
+      return 'must be equal to constant';
+    case 'pattern':
+      return `must match pattern "${String(p.pattern)}"`;
+    case 'format':
+      return `must match format "${String(p.format)}"`;
+    case 'maximum':
+    case 'minimum':
+    case 'exclusiveMaximum':
+    case 'exclusiveMinimum':
+      return `must be ${String(p.comparison)} ${String(p.limit)}`;
+    case 'multipleOf':
+      return `must be multiple of ${String(p.multipleOf)}`;
+    case 'maxLength':
+    case 'minLength':
+    case 'maxItems':
+    case 'minItems':
+    case 'maxProperties':
+    case 'minProperties':
+      return `must NOT have ${FEWER_OR_MORE[keyword]!} than ${String(p.limit)} ${UNITS[keyword]!}`;
+    case 'items':
+    case 'additionalItems':
+    case 'unevaluatedItems':
+      return `must NOT have more than ${String(p.limit)} items`;
+    case 'uniqueItems':
+      return `must NOT have duplicate items (items ## ${String(p.j)} and ${String(p.i)} are identical)`;
+    case 'contains':
+      return p.maxContains === undefined
+        ? `must contain at least ${String(p.minContains)} valid item(s)`
+        : `must contain at least ${String(p.minContains)} and no more than ${String(p.maxContains)} valid item(s)`;
+    case 'dependentRequired':
+    case 'dependencies':
+      return `must have ${p.depsCount === 1 ? 'property' : 'properties'} ${String(p.deps)} when property ${String(p.property)} is present`;
+    case 'propertyNames':
+      return 'property name must be valid';
+    case 'oneOf':
+      return 'must match exactly one schema in oneOf';
+    case 'anyOf':
+      return 'must match a schema in anyOf';
+    case 'not':
+      return 'must NOT be valid';
+    case 'if':
+      return `must match "${String(p.failingKeyword)}" schema`;
+    case 'false schema':
+      return 'boolean schema is false';
+    case 'discriminator':
+      return p.error === 'tag' ? `tag "${String(p.tag)}" must be string` : `value of tag "${String(p.tag)}" must be in oneOf`;
+    default:
+      return `must pass "${keyword}" keyword validation`;
+  }
 }
 
 function escapeToken(token: string): string {

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { compiledSchemas } from '../compiled-schemas.js';
+import { LEAN_HELPERS, leanAjvCode } from '../lean-ajv-code.js';
 import type { ContractModel } from '../model.js';
 import { tsString } from '../escape.js';
 import { banner, textFile, type GeneratedFile } from '../files.js';
@@ -39,25 +40,17 @@ export function standaloneCode(model: ContractModel): string {
     return '';
   });
   if (/\brequire\(/.test(code)) throw new Error('validators emitter: Ajv standalone output still contains require(); generated code must be plain ESM');
-  const result = [...imports.sort(), leaner(code.replace(/^"use strict";/, '').trim())].join('\n');
+  code = code.replace(/^"use strict";/, '').trim();
+  const lean = leanAjvCode(code);
+  if (lean) {
+    imports.push(
+      `import { createErrorHelpers, failWith as ${LEAN_HELPERS.rethrow}, nestErrors as ${LEAN_HELPERS.nest} } from ${tsString('./runtime/ajv-errors.js')};`,
+    );
+    code = `${lean.code}const { fail: ${LEAN_HELPERS.fail}, error: ${LEAN_HELPERS.error} } = createErrorHelpers(${LEAN_HELPERS.sites});`;
+  }
+  const result = [...imports.sort(), code].join('\n');
   made.set(key, result);
   return result;
-}
-
-/**
- * Two things Ajv's standalone code carries that generated validators never use, removed (they
- * were a tenth of the file): the `schemaPath` of each error object (issues report the instance
- * path; `RawValidationError` has no schemaPath), and the `const schemaN = {…}` declared for every
- * compiled function whether its code refers to it or not. Both are plain literals, so removing
- * them changes no verdict and no issue.
- */
-function leaner(code: string): string {
-  // A JSON string literal after `,schemaPath:` (its quotes and escapes as JSON writes them).
-  let out = code.replace(/,schemaPath:"(?:[^"\\]|\\.)*"/g, '');
-  const uses = new Map<string, number>();
-  for (const [name] of out.matchAll(/\bschema\d+\b/g)) uses.set(name, (uses.get(name) ?? 0) + 1);
-  out = out.replace(/^const (schema\d+) = [^\n]*;\n/gm, (line: string, name: string) => (uses.get(name) === 1 ? '' : line));
-  return out;
 }
 
 export function emitAjvValidators(model: ContractModel): GeneratedFile[] {

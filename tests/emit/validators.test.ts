@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { emitValidators } from '../../generator/emit/validators.js';
 import { standaloneCode } from '../../generator/emit/validators-ajv.js';
+import { leanAjvCode } from '../../generator/lean-ajv-code.js';
 import { createProject } from '../../generator/printer.js';
 import { fixtureSpec, modelOf } from '../support/model.js';
 
@@ -33,7 +34,7 @@ describe('validators.ajv.ts', () => {
 
   it('compiles each def once: a data message calls its payload validator and the shared header instead of inlining them', () => {
     const code = standaloneCode(modelOf(fixtureSpec('agent-ui')));
-    const defined = [...code.matchAll(/^function (validate\d+)\(/gm)].map((m) => m[1]!);
+    const defined = [...code.matchAll(/^function (v\d+)\(/gm)].map((m) => m[1]!);
     expect(new Set(defined).size).toBe(defined.length);
     // Ajv's code is not indented: a function runs until the next top-level declaration.
     const fn = (name: string): string => {
@@ -42,20 +43,33 @@ describe('validators.ajv.ts', () => {
       next.lastIndex = start + 1;
       return code.slice(start, next.exec(code)?.index ?? code.length);
     };
-    const payload = /export const rawAgentEventPayload = (validate\d+);/.exec(code)![1]!;
-    const message = /export const rawAgentEvent = (validate\d+);/.exec(code)![1]!;
-    expect(fn(message)).toContain(`${payload}(data.payload, `);
+    const payload = /export const rawAgentEventPayload = (v\d+);/.exec(code)![1]!;
+    const message = /export const rawAgentEvent = (v\d+);/.exec(code)![1]!;
+    // A call passes the data alone: its instance path is built only if it fails.
+    expect(fn(message)).toContain(`if(!${payload}(d.payload)){`);
     // The data header is one function, called by every data message.
-    const headers = ['rawAgentEvent', 'rawUiRender', 'rawUiPatch'].map((m) => /(validate\d+)\(data\.header, /.exec(fn(new RegExp(`export const ${m} = (validate\\d+);`).exec(code)![1]!))?.[1]);
+    const headers = ['rawAgentEvent', 'rawUiRender', 'rawUiPatch'].map((m) => /if\(!(v\d+)\(d\.header\)\)/.exec(fn(new RegExp(`export const ${m} = (v\\d+);`).exec(code)![1]!))?.[1]);
     expect(headers[0]).toBeDefined();
     expect(new Set(headers).size).toBe(1);
   });
 
-  it('carries no dynamic-scope bookkeeping, schemaPath or unused schema constants for a spec that needs none', () => {
+  it('carries no dynamic-scope bookkeeping, error literals, schemaPath or unused schema constants for a spec that needs none', () => {
     const code = standaloneCode(modelOf(fixtureSpec('agent-ui')));
     expect(code).not.toContain('dynamicAnchors');
     expect(code).not.toContain('evaluated');
     expect(code).not.toContain('schemaPath');
+    expect(code).not.toContain('instancePath');
+    // Every failure is one call to the shared helper, with its site in the table.
+    expect(code).toMatch(/return \$f\(v\d+,"\/header",\d+\);|return \$r\(v\d+, v\d+, "\/header"\);/);
+    expect(code).toContain('const $sites = [');
     for (const [, name] of code.matchAll(/^const (schema\d+) = /gm)) expect(code.split(new RegExp(`\\b${name}\\b`)).length - 1).toBeGreaterThan(1);
+  });
+
+  it('keeps Ajv code it does not fully understand as it is: a dynamic scope, a leftover context name, a template literal', () => {
+    const body = '{\nlet vErrors = null;\nlet errors = 0;\nvalidate1.errors = vErrors;\nreturn errors === 0;\n}';
+    expect(leanAjvCode(`function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data}={})${body}`)?.code).toContain('function v1(d){');
+    expect(leanAjvCode(`function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={})${body}`)).toBeUndefined();
+    expect(leanAjvCode(`function validate1(data, {instancePath="", parentData, parentDataProperty, rootData=data}={}){\nif(parentData){}\n}`)).toBeUndefined();
+    expect(leanAjvCode('const x = `a${1}b`;')).toBeUndefined();
   });
 });
