@@ -6,7 +6,10 @@
  *   BENCH_QUICK=1 node_modules/.bin/tsx bench/client.ts   (a smoke run with small numbers)
  *   BENCH_SECTIONS=3,4 BENCH_TRANSPORTS=websocket BENCH_SENDS=20000 node_modules/.bin/tsx bench/client.ts
  *                                                         (only those sections and transports; sends per run;
- *                                                         BENCH_MODES=acked,ff to time only those of section 3)
+ *                                                         BENCH_MODES=acked,ff and BENCH_MESSAGES=ui.action to time only
+ *                                                         those of section 3)
+ *   BENCH_STORE=redis …                                   (the server on the Redis session store, redis-server a third
+ *                                                         process on the same 2 cores; default: the in-memory store)
  *
  * 1. Throughput per transport: the client sends chat.send and the server emits N agent.events
  *    as fast as the client takes them: at most WINDOW messages not yet received (the client
@@ -19,12 +22,19 @@
  *    WebSocket, the SSE response or the pending poll) while it keeps emitting; measured from the
  *    cut to the client's first data message after it. Median of CUT_RUNS cuts per transport,
  *    for the client's default backoff and for a backoff that reconnects at once.
- * 3. Client → server sends per transport (C1–C3): SENDS_M chat.send per run, each send awaited,
- *    IN_FLIGHT at a time ("20 in flight") or all SENDS_M at once ("all"). Every run is timed from
- *    the client's first send to the later of its last send resolving and the server's handler
- *    seeing the last frame. Columns:
- *    - `acked`: the generated client's `send.chatSend` (C1–C3: numbered, kept, resolved on the
- *      server's acknowledgement).
+ * 3. Client → server sends per transport (C1–C4): SENDS_M sends of one message per run, each
+ *    awaited, IN_FLIGHT at a time ("20 in flight") or all SENDS_M at once ("all"). Every run is
+ *    timed from the client's first send to the later of its last send resolving and the server's
+ *    handler seeing the last frame. Two rows per transport, both in the same run:
+ *    - `ui.action` declares no reply: its acknowledged send resolves on the server's
+ *      acknowledgement (C3). This row carries the target, acked ≥ 0.8× fire-and-forget.
+ *    - `chat.send` declares `chat.accepted` as its reply (C4): its acknowledged send resolves on
+ *      the reply, which the server sends once the handler returned. Its fire-and-forget frames are
+ *      answered too (an unnumbered reply the baseline reads past), so the server does the same
+ *      work; the difference is the client's (reading and matching the replies) and the wait.
+ *    Columns:
+ *    - `acked`: the generated client's `send.uiAction` / `send.chatSend` (C1–C3: numbered, kept,
+ *      resolved on the server's acknowledgement, or on the reply when the message declares one).
  *    - `fire-and-forget` (the baseline): the client's send path without C3
  *      (client/fire-and-forget.ts): the generated validator, the client's framing without cseq,
  *      the same generated transport, queued as the client queues (the sends of one turn in one
@@ -32,7 +42,7 @@
  *      maxFramesPerPost); resolved when the transport took the frame (WebSocket: written; SSE,
  *      poll: its POST answered), awaiting no acknowledgement — the server hands it over
  *      unnumbered, without a store decision or an acknowledgement.
- *    - `raw socket` (an extra, not the baseline): no client at all: one pre-serialized frame,
+ *    - `raw socket` (an extra, not the baseline): no client at all: one pre-serialized chat.send frame,
  *      unvalidated and unnumbered, written SENDS_M times to a `ws` socket, or POSTed in full
  *      batches one POST at a time (SSE, poll) — the floor of server and transport alone.
  *    Modes alternate within each run (acked next to its fire-and-forget, the order reversed every
@@ -54,9 +64,12 @@ import { fileURLToPath } from 'node:url';
 import type { BackoffOptions } from '../generated/runtime/client/backoff.js';
 import { createAgentUiServer, type AgentUiContext } from '../generated/server.js';
 import type { Answer, CommandBody, SendMode, Transport } from './client/child.js';
-import { COUNT_ME, IN_FLIGHT } from './client/sends.js';
+import { COUNT_ME, COUNT_UI, IN_FLIGHT, SEND_MESSAGES, type SendMessage } from './client/sends.js';
 import { intEnv, QUICK } from './env.js';
 import { accepted } from '../tests/support/accepted.js';
+import { contract } from '../generated/contract.js';
+import { createRedisStore } from '../generated/runtime/server/redis-store.js';
+import { connectRedis, startRedisServer } from '../tests/redis/redis-server.js';
 
 const N = intEnv('BENCH_N') ?? (QUICK ? 10_000 : 100_000);
 const RUNS = QUICK ? 1 : 3;
@@ -125,11 +138,18 @@ function burst(ctx: AgentUiContext, n: number): void {
   pump();
 }
 
-/** Section 3: chat.send frames the handler only counts, and when it saw the one the run waits for. */
+/** Section 3: chat.send and ui.action frames the handlers only count, and when they saw the one the run waits for. */
 let counted = 0;
 let countWaiter: { target: number; resolve(at: number): void } | undefined;
 
+/** BENCH_STORE=redis: every store decision (a cseq's, an append's) is a round trip to a local redis-server. */
+const STORE = process.env.BENCH_STORE === 'redis' ? 'redis' : 'memory';
+const redisServer = STORE === 'redis' ? await startRedisServer() : undefined;
+const redis = redisServer ? { commands: await connectRedis(redisServer.port), subscriber: await connectRedis(redisServer.port) } : undefined;
+const store = redis ? createRedisStore({ redis: redis.commands, subscriber: redis.subscriber, contract }) : undefined;
+
 const agent = createAgentUiServer({
+  store,
   handlers: {
     chatSend(message, ctx) {
       if (message.payload.text === COUNT_ME) {
@@ -144,7 +164,9 @@ const agent = createAgentUiServer({
       }
       return accepted(message); // C4: chat.send is answered by chat.accepted
     },
-    uiAction() {},
+    uiAction(message) {
+      if (message.payload.component_id === COUNT_UI && ++counted === countWaiter?.target) countWaiter.resolve(now());
+    },
   },
 });
 
@@ -226,6 +248,7 @@ function answerTo(id: number, type: string, timeoutMs: number): Promise<Answer> 
 function fail(err: Error): never {
   console.error(`bench/client: ${err.message}`);
   child.kill();
+  void redisServer?.stop();
   process.exit(1);
 }
 
@@ -263,16 +286,16 @@ async function cuts(url: string, transport: Transport, backoff: BackoffOptions):
 }
 
 /** Section 3: one run of m client → server sends: msgs/s, to every send resolved and every frame handled; CPU µs per send in each process. */
-async function sends(url: string, transport: Transport, m: number, mode: SendMode, inFlight?: number): Promise<{ rate: number; serverUs: number; clientUs: number }> {
+async function sends(url: string, transport: Transport, message: SendMessage, m: number, mode: SendMode, inFlight?: number): Promise<{ rate: number; serverUs: number; clientUs: number }> {
   await sleep(50); // the previous run's closing connection and garbage are dealt with before this one starts
   counted = 0;
   const handledAll = new Promise<number>((resolve) => (countWaiter = { target: m, resolve }));
   const cpu = process.cpuUsage();
-  const id = send({ cmd: 'sends', url, transport, m, mode, ...(inFlight ? { inFlight } : {}) });
+  const id = send({ cmd: 'sends', url, transport, m, mode, message, ...(inFlight ? { inFlight } : {}) });
   const sent = await answerTo(id, 'sent', 120_000);
   const handledAt = await Promise.race([handledAll, sleep(30_000).then(() => NaN)]);
   const used = process.cpuUsage(cpu);
-  if (counted !== m) fail(new Error(`${transport} ${mode}: the handler saw ${counted} of ${m} sends`));
+  if (counted !== m) fail(new Error(`${transport} ${message} ${mode}: the handler saw ${counted} of ${m} sends`));
   countWaiter = undefined;
   return { rate: (m / (Math.max(handledAt, sent.lastAt as number) - (sent.startAt as number))) * 1000, serverUs: (used.user + used.system) / m, clientUs: (sent.cpuUs as number) / m };
 }
@@ -299,7 +322,7 @@ const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const t0 = Date.now();
 
 console.log(`bench/client — generated server (this process) → generated client (child process)`);
-console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${QUICK ? 'QUICK run' : 'full run'}\n`);
+console.log(`node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), ${QUICK ? 'QUICK run' : 'full run'}, ${STORE === 'redis' ? 'Redis session store (redis-server on this machine)' : 'in-memory session store'}\n`);
 
 const rows: string[][] = [];
 for (const transport of SECTIONS.has('1') ? TRANSPORTS : []) {
@@ -323,42 +346,54 @@ for (const [i, b] of SECTIONS.has('2') ? BACKOFFS.entries() : []) {
 }
 
 const ALL_MODES: readonly SendMode[] = ['acked', 'ff', 'acked-all', 'ff-all', 'raw'];
-// BENCH_MODES=acked,acked-all (for a profile of one side): the others print n/a.
+// BENCH_MODES=acked,acked-all (for a profile of one side): the others print n/a; BENCH_MESSAGES=ui.action for one message.
 const MODES = ALL_MODES.filter((m) => !process.env.BENCH_MODES || process.env.BENCH_MODES.split(',').includes(m));
+const MESSAGES = SEND_MESSAGES.filter((m) => !process.env.BENCH_MESSAGES || process.env.BENCH_MESSAGES.split(',').includes(m));
+/** What one section 3 run sends: each message in each mode; the raw socket (chat.send frames) once. */
+const CASES = MESSAGES.flatMap((message) => MODES.filter((mode) => mode !== 'raw' || message === 'chat.send').map((mode) => ({ message, mode })));
+/** The row label of each message: what its acknowledged send resolves on. */
+const RESOLVES_ON: Record<SendMessage, string> = { 'ui.action': 'ui.action (ack, C3)', 'chat.send': 'chat.send (reply, C4)' };
 const sendRows: string[][] = [];
 const cpuRows: string[][] = [];
+type SendRun = { rate: number; serverUs: number; clientUs: number };
 for (const transport of SECTIONS.has('3') ? TRANSPORTS : []) {
-  for (const mode of MODES) await sends(url, transport, Math.round(SENDS_M / 5), mode); // warm-up
-  const runs = new Map<SendMode, { rate: number; serverUs: number; clientUs: number }[]>(MODES.map((m) => [m, []]));
-  for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? MODES : [...MODES].reverse()) runs.get(mode)!.push(await sends(url, transport, SENDS_M, mode));
-  const of = (mode: SendMode, k: 'rate' | 'serverUs' | 'clientUs'): number => median((runs.get(mode) ?? []).map((x) => x[k]));
-  const [acked, ff, ackedAll, ffAll, raw] = ALL_MODES.map((m) => of(m, 'rate')) as [number, number, number, number, number];
-  const paired = (a: SendMode, f: SendMode): number => pairedRatio((runs.get(a) ?? []).map((x) => x.rate), (runs.get(f) ?? []).map((x) => x.rate));
-  sendRows.push([transport, fmtInt(acked), fmtInt(ff), fmtRatio(paired('acked', 'ff')), fmtInt(ackedAll), fmtInt(ffAll), fmtRatio(paired('acked-all', 'ff-all')), fmtInt(raw)]);
-  cpuRows.push([transport, ...ALL_MODES.map((m) => `${fmtUs(of(m, 'serverUs'))} / ${fmtUs(of(m, 'clientUs'))}`)]);
+  for (const c of CASES) await sends(url, transport, c.message, Math.round(SENDS_M / 5), c.mode); // warm-up
+  const runs = new Map<string, SendRun[]>(CASES.map((c) => [`${c.message} ${c.mode}`, []]));
+  for (let r = 0; r < SEND_RUNS; r++) for (const c of r % 2 === 0 ? CASES : [...CASES].reverse()) runs.get(`${c.message} ${c.mode}`)!.push(await sends(url, transport, c.message, SENDS_M, c.mode));
+  for (const message of MESSAGES) {
+    const of = (mode: SendMode, k: keyof SendRun): number => median((runs.get(`${message} ${mode}`) ?? []).map((x) => x[k]));
+    const [acked, ff, ackedAll, ffAll] = ALL_MODES.map((m) => of(m, 'rate')) as [number, number, number, number];
+    const paired = (a: SendMode, f: SendMode): number => pairedRatio((runs.get(`${message} ${a}`) ?? []).map((x) => x.rate), (runs.get(`${message} ${f}`) ?? []).map((x) => x.rate));
+    const raw = median((runs.get(`chat.send raw`) ?? []).map((x) => x.rate));
+    sendRows.push([transport, RESOLVES_ON[message], fmtInt(acked), fmtInt(ff), fmtRatio(paired('acked', 'ff')), fmtInt(ackedAll), fmtInt(ffAll), fmtRatio(paired('acked-all', 'ff-all')), message === 'chat.send' ? fmtInt(raw) : '']);
+    cpuRows.push([transport, message, ...ALL_MODES.map((m) => (m === 'raw' && message !== 'chat.send' ? '' : `${fmtUs(of(m, 'serverUs'))} / ${fmtUs(of(m, 'clientUs'))}`))]);
+  }
 }
-if (SECTIONS.has('3')) console.log(`\n3. Client → server: ${fmtInt(SENDS_M)} chat.send per run, timed to every send resolved and every frame handled; acked (C1–C3) and fire-and-forget (the client's send without C3), ${IN_FLIGHT} in flight and all at once, and a raw socket; alternating, median of ${SEND_RUNS}; ratio = median of each run's acked / fire-and-forget (paired), target ≥ 0.8`);
-if (SECTIONS.has('3')) console.log(table(['transport', `acked ${IN_FLIGHT}/s`, `fire-and-forget ${IN_FLIGHT}/s`, `ratio ${IN_FLIGHT}`, 'acked all/s', 'fire-and-forget all/s', 'ratio all', 'raw socket/s (extra)'], sendRows));
+if (SECTIONS.has('3')) console.log(`\n3. Client → server: ${fmtInt(SENDS_M)} sends per run, timed to every send resolved and every frame handled. Acked (C1–C3: numbered, kept, resolved by the server) against fire-and-forget (the client's send without C3), ${IN_FLIGHT} in flight and all at once, and a raw socket; alternating, median of ${SEND_RUNS}; ratio = median of each run's acked / fire-and-forget (paired).`);
+if (SECTIONS.has('3')) console.log(`   ui.action declares no reply: acked resolves on the acknowledgement — the target, ratio ≥ 0.8. chat.send declares chat.accepted (C4): acked resolves on that reply, a round trip through the handler; its fire-and-forget frames are answered too (unnumbered), so the server's work is the same.`);
+if (SECTIONS.has('3')) console.log(table(['transport', 'message (acked resolves on)', `acked ${IN_FLIGHT}/s`, `fire-and-forget ${IN_FLIGHT}/s`, `ratio ${IN_FLIGHT}`, 'acked all/s', 'fire-and-forget all/s', 'ratio all', 'raw socket/s (extra)'], sendRows));
 if (SECTIONS.has('3')) console.log(`CPU per send, µs, server / client process (median; server from the command to the last frame handled, client until its last send resolved):`);
-if (SECTIONS.has('3')) console.log(table(['transport', ...ALL_MODES], cpuRows));
+if (SECTIONS.has('3')) console.log(table(['transport', 'message', ...ALL_MODES], cpuRows));
 
 // 3b. What the window buys: with W sends in flight an acknowledged sender makes at most W sends per
 // round trip (W / RTT); 1 in flight measures the round trip itself.
 const windowRows: string[][] = [];
 for (const transport of SECTIONS.has('3') ? TRANSPORTS : []) {
-  const row: string[] = [transport];
-  for (const w of WINDOWS) {
-    const m = w === 1 ? Math.round(SENDS_M / 10) : SENDS_M;
-    const got: Record<'acked' | 'ff', number[]> = { acked: [], ff: [] };
-    for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? (['acked', 'ff'] as const) : (['ff', 'acked'] as const)) got[mode].push((await sends(url, transport, m, mode, w)).rate);
-    const [a, f] = [median(got.acked), median(got.ff)];
-    row.push(`${fmtInt(a)} / ${fmtInt(f)} = ${fmtRatio(pairedRatio(got.acked, got.ff))}`);
-    if (w === 1) row.push(`${fmtUs(1e6 / a)} µs`);
+  for (const message of MESSAGES) {
+    const row: string[] = [transport, message];
+    for (const w of WINDOWS) {
+      const m = w === 1 ? Math.round(SENDS_M / 10) : SENDS_M;
+      const got: Record<'acked' | 'ff', number[]> = { acked: [], ff: [] };
+      for (let r = 0; r < SEND_RUNS; r++) for (const mode of r % 2 === 0 ? (['acked', 'ff'] as const) : (['ff', 'acked'] as const)) got[mode].push((await sends(url, transport, message, m, mode, w)).rate);
+      const [a, f] = [median(got.acked), median(got.ff)];
+      row.push(`${fmtInt(a)} / ${fmtInt(f)} = ${fmtRatio(pairedRatio(got.acked, got.ff))}`);
+      if (w === 1) row.push(`${fmtUs(1e6 / a)} µs`);
+    }
+    windowRows.push(row);
   }
-  windowRows.push(row);
 }
-if (SECTIONS.has('3')) console.log(`\n3b. Acked / fire-and-forget sends/s = ratio, by sends in flight (W); ${fmtInt(SENDS_M)} per run (${fmtInt(Math.round(SENDS_M / 10))} for W = 1), alternating, median of ${SEND_RUNS}, ratio paired; an acked sender makes at most W sends per round trip`);
-if (SECTIONS.has('3')) console.log(table(['transport', 'W = 1', 'acked round trip', ...WINDOWS.slice(1).map((w) => `W = ${w}`)], windowRows));
+if (SECTIONS.has('3')) console.log(`\n3b. Acked / fire-and-forget sends/s = ratio, by sends in flight (W); ${fmtInt(SENDS_M)} per run (${fmtInt(Math.round(SENDS_M / 10))} for W = 1), alternating, median of ${SEND_RUNS}, ratio paired; an acked sender makes at most W sends per round trip (ui.action: to the acknowledgement; chat.send: to the reply)`);
+if (SECTIONS.has('3')) console.log(table(['transport', 'message', 'W = 1', 'acked round trip', ...WINDOWS.slice(1).map((w) => `W = ${w}`)], windowRows));
 
 const drainRows: string[][] = [];
 for (const transport of SECTIONS.has('4') ? TRANSPORTS : []) {
@@ -374,3 +409,6 @@ child.kill();
 agent.close();
 server.closeAllConnections();
 server.close();
+redis?.commands.disconnect();
+redis?.subscriber.disconnect();
+await redisServer?.close();

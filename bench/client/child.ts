@@ -9,13 +9,14 @@
  *   stream { url, transport, backoff }      → streaming {}      (a steady stream has started)
  *   arm    {}                               → armed {}, then resumed { reconnectingAt, firstAt, seq, lastBefore }
  *   stop   {}                               → stopped { count, inOrder }
- *   sends  { url, transport, m, mode }      → sent { startAt, lastAt, cpuUs }: m chat.send, each awaited;
+ *   sends  { url, transport, m, mode, message } → sent { startAt, lastAt, cpuUs }: m `message` (ui.action or
+ *                                             chat.send), each awaited;
  *                                             `acked`: the generated client's send (resolved on the
- *                                             acknowledgement, C3), IN_FLIGHT at a time; `acked-all`: all
+ *                                             acknowledgement, C3, or on chat.send's reply, C4), IN_FLIGHT at a time; `acked-all`: all
  *                                             m at once; `ff` / `ff-all`: the same through the client's
  *                                             send path without C3 (fire-and-forget.ts: validated, framed
  *                                             unnumbered, resolved when the transport took it);
- *                                             `raw`: unnumbered, unvalidated frames written straight to a
+ *                                             `raw` (chat.send only): unnumbered, unvalidated frames written straight to a
  *                                             `ws` socket (WebSocket) or POSTed in batches, one POST at a
  *                                             time (SSE, poll) — the floor under any client
  *   flood  { url, transport }               → flooding {}: the generated client sends without end, IN_FLIGHT at a time
@@ -26,7 +27,7 @@ import type { BackoffOptions } from '../../generated/runtime/client/backoff.js';
 import { createAgentUiClient, type AgentUiClient } from '../../generated/client.js';
 import { contract } from '../../generated/contract.js';
 import { openFireAndForget } from './fire-and-forget.js';
-import { COUNT_ME, IN_FLIGHT } from './sends.js';
+import { COUNT_ME, countedPayload, IN_FLIGHT, type SendMessage } from './sends.js';
 
 export type Transport = 'websocket' | 'sse' | 'poll';
 /** A command as the parent writes it; `send` adds the id. */
@@ -35,7 +36,7 @@ export type CommandBody =
   | { readonly cmd: 'stream'; readonly url: string; readonly transport: Transport; readonly backoff: BackoffOptions }
   | { readonly cmd: 'arm' }
   | { readonly cmd: 'stop' }
-  | { readonly cmd: 'sends'; readonly url: string; readonly transport: Transport; readonly m: number; readonly mode: SendMode; readonly inFlight?: number }
+  | { readonly cmd: 'sends'; readonly url: string; readonly transport: Transport; readonly m: number; readonly mode: SendMode; readonly message: SendMessage; readonly inFlight?: number }
   | { readonly cmd: 'flood'; readonly url: string; readonly transport: Transport }
   | { readonly cmd: 'drain' };
 export type Command = CommandBody & { readonly id: number };
@@ -82,12 +83,13 @@ let lingering: { close(): void } | undefined;
 let flooding: { client: AgentUiClient; queued: number; stop: boolean } | undefined;
 
 /** m sends, `inFlight` at a time; resolves when the last one resolved. */
-async function sendsOf(send: (payload: { conversation_id: string; text: string }) => Promise<unknown>, m: number, inFlight: number): Promise<void> {
+async function sendsOf(send: (payload: never) => Promise<unknown>, message: SendMessage, m: number, inFlight: number): Promise<void> {
+  const payload = countedPayload(message) as never;
   let queued = 0;
   const worker = async (): Promise<void> => {
     while (queued < m) {
       queued++;
-      await send({ conversation_id: 'bench', text: COUNT_ME });
+      await send(payload);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
@@ -177,10 +179,10 @@ async function run(c: Command): Promise<void> {
       lingering = undefined;
       const inFlight = c.mode.endsWith('-all') ? c.m : (c.inFlight ?? IN_FLIGHT);
       if (c.mode.startsWith('ff')) {
-        const ff = await openFireAndForget(c.url, c.transport);
+        const ff = await openFireAndForget(c.url, c.transport, c.message);
         const startAt = now();
         const cpu = process.cpuUsage();
-        await sendsOf(ff.send, c.m, inFlight);
+        await sendsOf(ff.send, c.message, c.m, inFlight);
         answer({ id: c.id, type: 'sent', startAt, lastAt: now(), cpuUs: cpuOf(process.cpuUsage(cpu)) });
         lingering = ff; // closed by the next command, once the server has counted them all
         return;
@@ -188,7 +190,7 @@ async function run(c: Command): Promise<void> {
       const client = await open(c.url, c.transport);
       const startAt = now();
       const cpu = process.cpuUsage();
-      await sendsOf(client.send.chatSend, c.m, inFlight);
+      await sendsOf(c.message === 'chat.send' ? client.send.chatSend : client.send.uiAction, c.message, c.m, inFlight);
       answer({ id: c.id, type: 'sent', startAt, lastAt: now(), acked: client.acked, cpuUs: cpuOf(process.cpuUsage(cpu)) });
       client.close();
       return;

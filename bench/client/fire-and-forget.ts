@@ -18,19 +18,19 @@ import { createPollClientTransport } from '../../generated/runtime/client/transp
 import { createSseClientTransport } from '../../generated/runtime/client/transports/sse.js';
 import { createWebSocketClientTransport } from '../../generated/runtime/client/transports/websocket.js';
 import { validators } from '../../generated/validators.js';
-import type { ChatSend } from '../../generated/types.js';
+import type { SendMessage } from './sends.js';
 
 export interface FireAndForget {
-  /** Validates, frames and hands one chat.send to the transport; resolves when the transport took it. */
-  send(payload: ChatSend['payload']): Promise<void>;
+  /** Validates, frames and hands one message to the transport; resolves when the transport took it. */
+  send(payload: Record<string, unknown>): Promise<void>;
   close(): void;
 }
 
 const FACTORY = { websocket: createWebSocketClientTransport, sse: createSseClientTransport, poll: createPollClientTransport } as const;
 
-/** Opens a session on `transport` and resolves once its hello arrived. */
-export function openFireAndForget(url: string, transport: keyof typeof FACTORY): Promise<FireAndForget> {
-  const validate = validators.client.of('chat.send')!;
+/** Opens a session on `transport` for sending `type` and resolves once its hello arrived. */
+export function openFireAndForget(url: string, transport: keyof typeof FACTORY, type: SendMessage): Promise<FireAndForget> {
+  const validate = validators.client.of(type)!;
   const maxPerPost = contract.limits?.maxFramesPerPost ?? 64;
   let session: { sessionId: string; token: string } | undefined;
   let queue: { text: string; resolve(): void; reject(e: Error): void }[] = [];
@@ -80,9 +80,9 @@ export function openFireAndForget(url: string, transport: keyof typeof FACTORY):
     };
     const sender: FireAndForget = {
       send(payload) {
-        const frame = { type: 'chat.send', header: { session_id: session!.sessionId }, payload };
+        const frame = { type, header: { session_id: session!.sessionId }, payload };
         const result = validate(frame);
-        if (!result.ok) return Promise.reject(new Error('invalid chat.send'));
+        if (!result.ok) return Promise.reject(new Error(`invalid ${type}`));
         return new Promise<void>((resolveSend, rejectSend) => {
           queue.push({ text: JSON.stringify(frame), resolve: resolveSend, reject: rejectSend });
           flushSoon();

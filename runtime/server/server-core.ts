@@ -19,7 +19,7 @@ import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
 import { createHello, overloaded, plausibleId, RESUME_MESSAGES, resumeRefused, unsupported, windowFailure, type FailedOpen } from './handshake.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
-import { bindAttachment, continueAttachment, localSession, sendReplay, type LocalSession } from './session-binding.js';
+import { bindAttachment, continueAttachment, isReply, localSession, sendReplay, type LocalSession } from './session-binding.js';
 import { createSessionLimiter, type Refusal } from './session-limiter.js';
 import { ANONYMOUS, type ReplayAnswer, type SessionOwner, type SessionStore } from './store.js';
 import { startSweeper } from './sweeper.js';
@@ -275,10 +275,15 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
     }
     ackSoon(session, attachment);
   };
-  /** An acknowledgement still waiting for `session` goes now: before a data frame, so a send has resolved when its handler's data arrives. */
-  const flushAckOf = (session: LocalSession): void => {
+  /**
+   * An acknowledgement still waiting for `session` goes now: before a data frame, so a send has
+   * resolved when its handler's data arrives. Not before a reply (C4): the reply itself settles
+   * every send up to the cseq it names (the client reads it so), and flushing ahead of each one
+   * sent a protocol.received per reply; the waiting one still goes this tick (C2.1).
+   */
+  const flushAckOf = (session: LocalSession, frame: string): void => {
     const attachment = acksDue.get(session);
-    if (!attachment) return;
+    if (!attachment || isReply(frame)) return;
     acksDue.delete(session);
     if (session.attachment === attachment) sendControl(attachment, receivedFrame(session.id, session.acked));
   };
@@ -441,7 +446,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       }
       const session = localSession(created.id, version, identity, now());
       locals.set(session.id, session);
-      const bound = await bindAttachment(store, session, attachment, reportError, () => flushAckOf(session));
+      const bound = await bindAttachment(store, session, attachment, reportError, (frame) => flushAckOf(session, frame));
       sendControl(attachment, hello(session, created.token));
       bound.release(0);
       if (hooks.onSessionStart) queue.run(session, 'session start', () => hooks.onSessionStart!(session));
@@ -460,7 +465,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (isRefusal(local)) return overloaded(local);
       const session = local;
       session.protocolVersion = version;
-      const bound = await bindAttachment(store, session, attachment, reportError, () => flushAckOf(session));
+      const bound = await bindAttachment(store, session, attachment, reportError, (frame) => flushAckOf(session, frame));
       // Read again now that new frames reach this attachment: nothing falls between the two.
       let answer: ReplayAnswer;
       try {
@@ -487,7 +492,7 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (!store.proceed) return undefined;
       const local = localOf(request.sessionId, request.protocolVersion, request.identity);
       if (isRefusal(local)) return overloaded(local);
-      const bound = await continueAttachment(store, local, attachment, request, reportError, () => flushAckOf(local));
+      const bound = await continueAttachment(store, local, attachment, request, reportError, (frame) => flushAckOf(local, frame));
       if (!bound) return undefined;
       bound.release(local.latestSeq); // a poll reads data from the window by cursor: only what comes after wakes it
       return { ok: true, session: local, attachmentId: bound.attachmentId };

@@ -29,6 +29,17 @@ export interface LocalSession extends Session {
   idleSince: number | undefined;
 }
 
+/**
+ * C4: whether a data frame as the store delivers it is a reply, i.e. its header names a `cseq`.
+ * Read from the text frameParts() wrote (session_id, then cseq, then seq: the type and session id
+ * are JSON strings, so neither holds an unescaped `"`), without parsing the frame.
+ */
+export function isReply(frame: string): boolean {
+  const seq = frame.indexOf(',"seq":');
+  const cseq = frame.indexOf(',"cseq":');
+  return cseq >= 0 && cseq < seq;
+}
+
 /** A session new to this process, of `identity`. */
 export function localSession(id: string, protocolVersion: string, identity: Identity, now: number): LocalSession {
   return { id, protocolVersion, attachment: undefined, subscription: undefined, latestSeq: 0, acked: 0, data: new Map(), clientKey: identity.clientKey, owner: identity.owner, principal: identity.principal, inbound: 0, idleSince: now };
@@ -44,8 +55,8 @@ export async function bindAttachment(
   session: LocalSession,
   attachment: Attachment,
   reportError: ReportError,
-  /** C2: called before a data frame goes out, so an acknowledgement still waiting goes first. */
-  beforeData?: () => void,
+  /** C2: called with each data frame before it goes out, so an acknowledgement still waiting goes first. */
+  beforeData?: (frame: string) => void,
 ): Promise<Binding> {
   return (await bind(store, session, attachment, reportError, beforeData, undefined))!;
 }
@@ -67,7 +78,7 @@ export async function continueAttachment(
   attachment: Attachment,
   continuing: { readonly attachmentId: string; readonly leaseMs: number },
   reportError: ReportError,
-  beforeData?: () => void,
+  beforeData?: (frame: string) => void,
 ): Promise<Binding | undefined> {
   // An attachment this process holds for the session is the live one here: the poll names another.
   if (!store.proceed || session.attachment !== undefined) return undefined;
@@ -79,7 +90,7 @@ async function bind(
   session: LocalSession,
   attachment: Attachment,
   reportError: ReportError,
-  beforeData: (() => void) | undefined,
+  beforeData: ((frame: string) => void) | undefined,
   continuing: { readonly attachmentId: string; readonly leaseMs: number } | undefined,
 ): Promise<Binding | undefined> {
   let held: { frame: string; seq: number }[] | undefined = [];
@@ -91,7 +102,7 @@ async function bind(
       if (held) held.push({ frame, seq });
       else if (seq > sentUpTo) {
         sentUpTo = seq;
-        beforeData?.();
+        beforeData?.(frame);
         attachment.send(frame, seq);
       }
     },

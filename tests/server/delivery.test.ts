@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { validateServerMessage } from '../../generated/validators.js';
+import type { WsChannel } from '../support/transports.js';
 import { chatSend, cleanup, connectPoll, qs, waitFor, KINDS, openSession, resumeChannel, startServer, type Channel, type Frame, type Kind, type SendResult } from './helpers.js';
 
 afterEach(cleanup);
@@ -98,5 +99,25 @@ describe.each(KINDS)('client → server delivery over %s (C1, C2)', (kind: Kind)
     await ch.send(chatSend(sessionId, 'after', { cseq: 2 }), token);
     await waitFor(() => server.handled.length === 2, 'the frame after the failed one handled');
     expect(server.handled.map((h) => h.text)).toEqual(['throw', 'after']);
+  });
+});
+
+describe('acknowledgements beside replies over websocket (C2.1, C4)', () => {
+  it('frames of one read are acknowledged together, not once per reply; data a handler emits still comes after the acknowledgement', async () => {
+    const server = await startServer();
+    const { ch, sessionId } = await openSession(server, 'websocket');
+    const socket = (ch as WsChannel).ws as unknown as { _socket: { cork(): void; uncork(): void } };
+    // Five frames in one write, so the server reads them together; the last one's handler emits an agent.event first.
+    socket._socket.cork();
+    for (let cseq = 1; cseq <= 5; cseq++) await ch.send(chatSend(sessionId, cseq === 5 ? 2 : 1, { cseq }));
+    socket._socket.uncork();
+    const got: Frame[] = [];
+    while (got.filter((f) => f.type === 'chat.accepted').length < 5 || !got.some((f) => f.type === 'protocol.received' && f.payload.acked === 5)) got.push(await ch.next());
+    expect(got.filter((f) => f.type === 'chat.accepted').map((f) => f.header.cseq)).toEqual([1, 2, 3, 4, 5]);
+    // Each reply settles the sends up to its cseq itself: a protocol.received ahead of every reply
+    // was one control frame per send. (One read, so one acknowledgement; two should TCP split the write.)
+    expect(got.filter((f) => f.type === 'protocol.received').length).toBeLessThanOrEqual(2);
+    const event = got.findIndex((f) => f.type === 'agent.event');
+    expect(got.slice(0, event).some((f) => f.type === 'protocol.received' && (f.payload.acked as number) >= 5)).toBe(true);
   });
 });
