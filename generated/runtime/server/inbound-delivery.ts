@@ -21,7 +21,7 @@
 import type { ClientFrame } from './frame-parser.js';
 import type { HandlerQueue } from './handler-queue.js';
 import type { LocalSession } from './session-binding.js';
-import type { SessionStore } from './store.js';
+import type { AcceptAnswer, SessionStore } from './store.js';
 
 /** What became of one frame: handed over, acknowledged again, refused as a gap, or (no cseq) handed over unnumbered; `acked` as the store says after it. */
 export interface Verdict {
@@ -48,10 +48,17 @@ export interface InboundDeliveryOptions {
 
 export function createInboundDelivery(options: InboundDeliveryOptions): InboundDelivery {
   const { store, queue } = options;
-  // Per session: the decision of its newest frame, so that the next one is asked after it.
+  // Per session: the decision of its newest frame while one is pending, so that answers are taken in arrival order.
   const decisions = new WeakMap<LocalSession, Promise<unknown>>();
   const run = (session: LocalSession, frame: ClientFrame, bytes: number): void =>
     queue.run(session, frame.type, () => options.handle(session, frame), bytes, { cseq: frame.header.cseq, requestId: frame.header.request_id });
+  const ask = (session: LocalSession, cseq: number): Promise<AcceptAnswer> => {
+    try {
+      return Promise.resolve(store.accept(session.id, cseq));
+    } catch (error) {
+      return Promise.reject(error); // a store in memory throws UnknownSessionError synchronously
+    }
+  };
   return {
     hand(session, frame, bytes, decided) {
       const cseq = frame.header.cseq;
@@ -61,8 +68,19 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
       }
       // L2: a frame waiting for its decision counts against the session like a queued one.
       session.inbound += bytes;
-      const verdict = (decisions.get(session) ?? Promise.resolve())
-        .then(() => store.accept(session.id, cseq))
+      // Asked at once, not after the earlier frame's answer: a store that talks to Redis sends a
+      // session's scripts in order on one connection, so the frames of one read cost one round trip,
+      // not one each (acked sends on Redis were bound by it). Answers are still taken in arrival
+      // order. Redis decides atomically in the order the scripts run, so no cseq is accepted before
+      // the one below it; but a script re-sent after NOSCRIPT can run after a later frame's, which
+      // then reads as a gap: a gap answered while an earlier frame was still being decided is asked
+      // again once that one is settled.
+      const earlier = decisions.get(session);
+      const asked = ask(session, cseq);
+      asked.catch(() => undefined); // taken below, after the earlier frame's decision
+      const verdict = (earlier ?? Promise.resolve())
+        .then(() => asked)
+        .then((answer) => (answer.verdict === 'gap' && earlier !== undefined ? ask(session, cseq) : answer))
         .then(
           (answer): Verdict => {
             session.inbound -= bytes;
@@ -77,7 +95,11 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
             throw error; // not handed, not acknowledged: the client sends it again
           },
         );
-      decisions.set(session, verdict.catch(() => undefined));
+      const settled = verdict.catch(() => undefined);
+      decisions.set(session, settled);
+      void settled.then(() => {
+        if (decisions.get(session) === settled) decisions.delete(session);
+      });
       return verdict;
     },
   };
