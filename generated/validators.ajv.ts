@@ -4,46 +4,46 @@
 // Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.
 // @ts-nocheck
 import { createErrorHelpers, failWith as $r, nestErrors as $n } from "./runtime/ajv-errors.js";
-import { jsonEqual as func0 } from "./runtime/json-equal.js";
-import { ucs2length as func1 } from "./runtime/ucs2length.js";
-export const rawAgentEvent = v21;
-const pattern7 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
+import { jsonEqual as func2 } from "./runtime/json-equal.js";
+import { ucs2length as func0 } from "./runtime/ucs2length.js";
+export const rawAgentEvent = v6;
+const pattern3 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
 
-function v20(d){
+function v5(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.session_id === undefined) && (m0 = "session_id")) || ((d.seq === undefined) && (m0 = "seq"))){
-return $f(v20,"",0,m0);
+return $f(v5,"",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "session_id") || (k0 === "seq")) || (k0 === "cseq"))){
-return $f(v20,"",1,k0);
+return $f(v5,"",1,k0);
 }
 }
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
-if(!pattern7.test(d0)){
-return $f(v20,"/session_id",2);
+if(!pattern3.test(d0)){
+return $f(v5,"/session_id",2);
 }
 }
 else {
-return $f(v20,"/session_id",3);
+return $f(v5,"/session_id",3);
 }
 }
 if(d.seq !== undefined){
 let d1 = d.seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v20,"/seq",4);
+return $f(v5,"/seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v20,"/seq",5);
+return $f(v5,"/seq",5);
 }
 else {
 if(d1 < 1 || isNaN(d1)){
-return $f(v20,"/seq",6);
+return $f(v5,"/seq",6);
 }
 }
 }
@@ -51,16 +51,691 @@ return $f(v20,"/seq",6);
 if(d.cseq !== undefined){
 let d2 = d.cseq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v20,"/cseq",4);
+return $f(v5,"/cseq",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v20,"/cseq",5);
+return $f(v5,"/cseq",5);
 }
 else {
 if(d2 < 1 || isNaN(d2)){
-return $f(v20,"/cseq",6);
+return $f(v5,"/cseq",6);
 }
+}
+}
+}
+}
+}
+else {
+return $f(v5,"",7);
+}
+v5.errors = null;
+return true;
+}
+
+const pattern0 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
+
+function v2(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.turn_id === undefined) && (m0 = "turn_id"))) || ((d.kind === undefined) && (m0 = "kind"))){
+return $f(v2,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((((((k0 === "conversation_id") || (k0 === "turn_id")) || (k0 === "kind")) || (k0 === "text")) || (k0 === "tool")) || (k0 === "data"))){
+return $f(v2,"",1,k0);
+}
+}
+if(d.conversation_id !== undefined){
+let d0 = d.conversation_id;
+if(typeof d0 === "string"){
+if(!pattern0.test(d0)){
+return $f(v2,"/conversation_id",8);
+}
+}
+else {
+return $f(v2,"/conversation_id",3);
+}
+}
+if(d.turn_id !== undefined){
+let d1 = d.turn_id;
+if(typeof d1 === "string"){
+if(!pattern0.test(d1)){
+return $f(v2,"/turn_id",8);
+}
+}
+else {
+return $f(v2,"/turn_id",3);
+}
+}
+if(d.kind !== undefined){
+let d2 = d.kind;
+if(typeof d2 !== "string"){
+return $f(v2,"/kind",3);
+}
+if(!(((((d2 === "status") || (d2 === "text")) || (d2 === "tool_call")) || (d2 === "tool_result")) || (d2 === "turn_end"))){
+return $f(v2,"/kind",9);
+}
+}
+if(d.text !== undefined){
+if(typeof d.text !== "string"){
+return $f(v2,"/text",3);
+}
+}
+if(d.tool !== undefined){
+if(typeof d.tool !== "string"){
+return $f(v2,"/tool",3);
+}
+}
+}
+}
+else {
+return $f(v2,"",7);
+}
+v2.errors = null;
+return true;
+}
+
+
+function v6(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v6,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v6,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("agent.event" !== d.type){
+return $f(v6,"/type",10);
+}
+}
+if(d.header !== undefined){
+if(!v5(d.header)){
+return $r(v6, v5, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v2(d.payload)){
+return $r(v6, v2, "/payload");
+}
+}
+}
+}
+else {
+return $f(v6,"",7);
+}
+v6.errors = null;
+return true;
+}
+
+export const rawChatAccepted = v10;
+
+function v9(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.message_id === undefined) && (m0 = "message_id"))) || ((d.turn_id === undefined) && (m0 = "turn_id"))){
+return $f(v9,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "conversation_id") || (k0 === "message_id")) || (k0 === "turn_id"))){
+return $f(v9,"",1,k0);
+}
+}
+if(d.conversation_id !== undefined){
+let d0 = d.conversation_id;
+if(typeof d0 === "string"){
+if(!pattern0.test(d0)){
+return $f(v9,"/conversation_id",8);
+}
+}
+else {
+return $f(v9,"/conversation_id",3);
+}
+}
+if(d.message_id !== undefined){
+let d1 = d.message_id;
+if(typeof d1 === "string"){
+if(!pattern0.test(d1)){
+return $f(v9,"/message_id",8);
+}
+}
+else {
+return $f(v9,"/message_id",3);
+}
+}
+if(d.turn_id !== undefined){
+let d2 = d.turn_id;
+if(typeof d2 === "string"){
+if(!pattern0.test(d2)){
+return $f(v9,"/turn_id",8);
+}
+}
+else {
+return $f(v9,"/turn_id",3);
+}
+}
+}
+}
+else {
+return $f(v9,"",7);
+}
+v9.errors = null;
+return true;
+}
+
+
+function v10(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v10,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v10,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("chat.accepted" !== d.type){
+return $f(v10,"/type",11);
+}
+}
+if(d.header !== undefined){
+if(!v5(d.header)){
+return $r(v10, v5, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v9(d.payload)){
+return $r(v10, v9, "/payload");
+}
+}
+}
+}
+else {
+return $f(v10,"",7);
+}
+v10.errors = null;
+return true;
+}
+
+export const rawChatSend = v17;
+const pattern9 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
+
+function v16(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.session_id === undefined) && (m0 = "session_id")){
+return $f(v16,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((((k0 === "session_id") || (k0 === "ack")) || (k0 === "request_id")) || (k0 === "cseq"))){
+return $f(v16,"",1,k0);
+}
+}
+if(d.session_id !== undefined){
+let d0 = d.session_id;
+if(typeof d0 === "string"){
+if(!pattern3.test(d0)){
+return $f(v16,"/session_id",2);
+}
+}
+else {
+return $f(v16,"/session_id",3);
+}
+}
+if(d.ack !== undefined){
+let d1 = d.ack;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v16,"/ack",4);
+}
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v16,"/ack",5);
+}
+else {
+if(d1 < 0 || isNaN(d1)){
+return $f(v16,"/ack",12);
+}
+}
+}
+}
+if(d.request_id !== undefined){
+let d2 = d.request_id;
+if(typeof d2 === "string"){
+if(!pattern9.test(d2)){
+return $f(v16,"/request_id",13);
+}
+}
+else {
+return $f(v16,"/request_id",3);
+}
+}
+if(d.cseq !== undefined){
+let d3 = d.cseq;
+if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
+return $f(v16,"/cseq",4);
+}
+if(typeof d3 == "number"){
+if(d3 > 9007199254740991 || isNaN(d3)){
+return $f(v16,"/cseq",5);
+}
+else {
+if(d3 < 1 || isNaN(d3)){
+return $f(v16,"/cseq",6);
+}
+}
+}
+}
+}
+}
+else {
+return $f(v16,"",7);
+}
+v16.errors = null;
+return true;
+}
+
+
+
+function v13(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.text === undefined) && (m0 = "text"))){
+return $f(v13,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((k0 === "conversation_id") || (k0 === "text"))){
+return $f(v13,"",1,k0);
+}
+}
+if(d.conversation_id !== undefined){
+let d0 = d.conversation_id;
+if(typeof d0 === "string"){
+if(!pattern0.test(d0)){
+return $f(v13,"/conversation_id",8);
+}
+}
+else {
+return $f(v13,"/conversation_id",3);
+}
+}
+if(d.text !== undefined){
+let d1 = d.text;
+if(typeof d1 === "string"){
+if(func0(d1) > 32768){
+return $f(v13,"/text",14);
+}
+}
+else {
+return $f(v13,"/text",3);
+}
+}
+}
+}
+else {
+return $f(v13,"",7);
+}
+v13.errors = null;
+return true;
+}
+
+
+function v17(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v17,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v17,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("chat.send" !== d.type){
+return $f(v17,"/type",15);
+}
+}
+if(d.header !== undefined){
+if(!v16(d.header)){
+return $r(v17, v16, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v13(d.payload)){
+return $r(v17, v13, "/payload");
+}
+}
+}
+}
+else {
+return $f(v17,"",7);
+}
+v17.errors = null;
+return true;
+}
+
+export const rawConversationHistoryResponse = v22;
+
+function v21(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.seq === undefined) && (m0 = "seq")) || ((d.role === undefined) && (m0 = "role"))) || ((d.chunk === undefined) && (m0 = "chunk"))){
+return $f(v21,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((((k0 === "seq") || (k0 === "role")) || (k0 === "turn_id")) || (k0 === "chunk"))){
+return $f(v21,"",1,k0);
+}
+}
+if(d.seq !== undefined){
+let d0 = d.seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v21,"/seq",4);
+}
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v21,"/seq",5);
+}
+else {
+if(d0 < 1 || isNaN(d0)){
+return $f(v21,"/seq",6);
+}
+}
+}
+}
+if(d.role !== undefined){
+let d1 = d.role;
+if(typeof d1 !== "string"){
+return $f(v21,"/role",3);
+}
+if(!(((d1 === "user") || (d1 === "assistant")) || (d1 === "tool"))){
+return $f(v21,"/role",16);
+}
+}
+if(d.turn_id !== undefined){
+let d2 = d.turn_id;
+if(typeof d2 === "string"){
+if(!pattern0.test(d2)){
+return $f(v21,"/turn_id",8);
+}
+}
+else {
+return $f(v21,"/turn_id",3);
+}
+}
+if(d.chunk !== undefined){
+let d3 = d.chunk;
+if(d3 && typeof d3 == "object" && !Array.isArray(d3)){
+let m1;
+if((d3.kind === undefined) && (m1 = "kind")){
+return $f(v21,"/chunk",0,m1);
+}
+else {
+for(const k1 in d3){
+if(!((((k1 === "kind") || (k1 === "text")) || (k1 === "tool")) || (k1 === "data"))){
+return $f(v21,"/chunk",1,k1);
+}
+}
+if(d3.kind !== undefined){
+let d4 = d3.kind;
+if(typeof d4 !== "string"){
+return $f(v21,"/chunk/kind",3);
+}
+if(!(((d4 === "text") || (d4 === "tool_call")) || (d4 === "tool_result"))){
+return $f(v21,"/chunk/kind",17);
+}
+}
+if(d3.text !== undefined){
+if(typeof d3.text !== "string"){
+return $f(v21,"/chunk/text",3);
+}
+}
+if(d3.tool !== undefined){
+if(typeof d3.tool !== "string"){
+return $f(v21,"/chunk/tool",3);
+}
+}
+}
+}
+else {
+return $f(v21,"/chunk",7);
+}
+}
+}
+}
+else {
+return $f(v21,"",7);
+}
+v21.errors = null;
+return true;
+}
+
+
+function v22(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.chunks === undefined) && (m0 = "chunks")) || ((d.latestSeq === undefined) && (m0 = "latestSeq"))){
+return $f(v22,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((k0 === "chunks") || (k0 === "latestSeq"))){
+return $f(v22,"",1,k0);
+}
+}
+if(d.chunks !== undefined){
+let d0 = d.chunks;
+if(Array.isArray(d0)){
+const len0 = d0.length;
+for(let i0=0; i0<len0; i0++){
+if(!v21(d0[i0])){
+return $r(v22, v21, "/chunks/" + i0);
+}
+}
+}
+else {
+return $f(v22,"/chunks",18);
+}
+}
+if(d.latestSeq !== undefined){
+let d2 = d.latestSeq;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v22,"/latestSeq",4);
+}
+if(typeof d2 == "number"){
+if(d2 > 9007199254740991 || isNaN(d2)){
+return $f(v22,"/latestSeq",5);
+}
+else {
+if(d2 < 0 || isNaN(d2)){
+return $f(v22,"/latestSeq",12);
+}
+}
+}
+}
+}
+}
+else {
+return $f(v22,"",7);
+}
+v22.errors = null;
+return true;
+}
+
+export const rawHistoryChunk = v21;
+
+export const rawHistoryQuery = v25;
+
+function v25(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+for(const k0 in d){
+if(!(((k0 === "sinceSeq") || (k0 === "beforeSeq")) || (k0 === "limit"))){
+return $f(v25,"",1,k0);
+}
+}
+if(d.sinceSeq !== undefined){
+let d0 = d.sinceSeq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v25,"/sinceSeq",4);
+}
+if(typeof d0 == "number"){
+if(d0 < 0 || isNaN(d0)){
+return $f(v25,"/sinceSeq",12);
+}
+}
+}
+if(d.beforeSeq !== undefined){
+let d1 = d.beforeSeq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v25,"/beforeSeq",4);
+}
+if(typeof d1 == "number"){
+if(d1 < 1 || isNaN(d1)){
+return $f(v25,"/beforeSeq",6);
+}
+}
+}
+if(d.limit !== undefined){
+let d2 = d.limit;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v25,"/limit",4);
+}
+if(typeof d2 == "number"){
+if(d2 < 1 || isNaN(d2)){
+return $f(v25,"/limit",6);
+}
+}
+}
+}
+else {
+return $f(v25,"",7);
+}
+v25.errors = null;
+return true;
+}
+
+export const rawProtocolAck = v27;
+
+function v26(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.last_seen_seq === undefined) && (m0 = "last_seen_seq")){
+return $f(v26,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(k0 === "last_seen_seq")){
+return $f(v26,"",1,k0);
+}
+}
+if(d.last_seen_seq !== undefined){
+let d0 = d.last_seen_seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v26,"/last_seen_seq",4);
+}
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v26,"/last_seen_seq",5);
+}
+else {
+if(d0 < 0 || isNaN(d0)){
+return $f(v26,"/last_seen_seq",12);
+}
+}
+}
+}
+}
+}
+else {
+return $f(v26,"",7);
+}
+v26.errors = null;
+return true;
+}
+
+
+function v27(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v27,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v27,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("protocol.ack" !== d.type){
+return $f(v27,"/type",19);
+}
+}
+if(d.header !== undefined){
+if(!v16(d.header)){
+return $r(v27, v16, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v26(d.payload)){
+return $r(v27, v26, "/payload");
+}
+}
+}
+}
+else {
+return $f(v27,"",7);
+}
+v27.errors = null;
+return true;
+}
+
+export const rawProtocolError = v32;
+
+function v20(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+for(const k0 in d){
+if(!((k0 === "session_id") || (k0 === "latest_seq"))){
+return $f(v20,"",1,k0);
+}
+}
+if(d.session_id !== undefined){
+let d0 = d.session_id;
+if(typeof d0 === "string"){
+if(!pattern3.test(d0)){
+return $f(v20,"/session_id",2);
+}
+}
+else {
+return $f(v20,"/session_id",3);
+}
+}
+if(d.latest_seq !== undefined){
+let d1 = d.latest_seq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v20,"/latest_seq",4);
+}
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v20,"/latest_seq",5);
+}
+else {
+if(d1 < 0 || isNaN(d1)){
+return $f(v20,"/latest_seq",12);
 }
 }
 }
@@ -73,246 +748,42 @@ v20.errors = null;
 return true;
 }
 
-const pattern4 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
-
-function v17(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.turn_id === undefined) && (m0 = "turn_id"))) || ((d.kind === undefined) && (m0 = "kind"))){
-return $f(v17,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((((((k0 === "conversation_id") || (k0 === "turn_id")) || (k0 === "kind")) || (k0 === "text")) || (k0 === "tool")) || (k0 === "data"))){
-return $f(v17,"",1,k0);
-}
-}
-if(d.conversation_id !== undefined){
-let d0 = d.conversation_id;
-if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
-return $f(v17,"/conversation_id",8);
-}
-}
-else {
-return $f(v17,"/conversation_id",3);
-}
-}
-if(d.turn_id !== undefined){
-let d1 = d.turn_id;
-if(typeof d1 === "string"){
-if(!pattern4.test(d1)){
-return $f(v17,"/turn_id",8);
-}
-}
-else {
-return $f(v17,"/turn_id",3);
-}
-}
-if(d.kind !== undefined){
-let d2 = d.kind;
-if(typeof d2 !== "string"){
-return $f(v17,"/kind",3);
-}
-if(!(((((d2 === "status") || (d2 === "text")) || (d2 === "tool_call")) || (d2 === "tool_result")) || (d2 === "turn_end"))){
-return $f(v17,"/kind",9);
-}
-}
-if(d.text !== undefined){
-if(typeof d.text !== "string"){
-return $f(v17,"/text",3);
-}
-}
-if(d.tool !== undefined){
-if(typeof d.tool !== "string"){
-return $f(v17,"/tool",3);
-}
-}
-}
-}
-else {
-return $f(v17,"",7);
-}
-v17.errors = null;
-return true;
-}
-
-
-function v21(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v21,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v21,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("agent.event" !== d.type){
-return $f(v21,"/type",10);
-}
-}
-if(d.header !== undefined){
-if(!v20(d.header)){
-return $r(v21, v20, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v17(d.payload)){
-return $r(v21, v17, "/payload");
-}
-}
-}
-}
-else {
-return $f(v21,"",7);
-}
-v21.errors = null;
-return true;
-}
-
-export const rawChatAccepted = v25;
-
-function v24(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.message_id === undefined) && (m0 = "message_id"))) || ((d.turn_id === undefined) && (m0 = "turn_id"))){
-return $f(v24,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "conversation_id") || (k0 === "message_id")) || (k0 === "turn_id"))){
-return $f(v24,"",1,k0);
-}
-}
-if(d.conversation_id !== undefined){
-let d0 = d.conversation_id;
-if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
-return $f(v24,"/conversation_id",8);
-}
-}
-else {
-return $f(v24,"/conversation_id",3);
-}
-}
-if(d.message_id !== undefined){
-let d1 = d.message_id;
-if(typeof d1 === "string"){
-if(!pattern4.test(d1)){
-return $f(v24,"/message_id",8);
-}
-}
-else {
-return $f(v24,"/message_id",3);
-}
-}
-if(d.turn_id !== undefined){
-let d2 = d.turn_id;
-if(typeof d2 === "string"){
-if(!pattern4.test(d2)){
-return $f(v24,"/turn_id",8);
-}
-}
-else {
-return $f(v24,"/turn_id",3);
-}
-}
-}
-}
-else {
-return $f(v24,"",7);
-}
-v24.errors = null;
-return true;
-}
-
-
-function v25(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v25,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v25,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("chat.accepted" !== d.type){
-return $f(v25,"/type",11);
-}
-}
-if(d.header !== undefined){
-if(!v20(d.header)){
-return $r(v25, v20, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v24(d.payload)){
-return $r(v25, v24, "/payload");
-}
-}
-}
-}
-else {
-return $f(v25,"",7);
-}
-v25.errors = null;
-return true;
-}
-
-export const rawChatSend = v32;
-const pattern13 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
 
 function v31(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
-if((d.session_id === undefined) && (m0 = "session_id")){
+if(((d.code === undefined) && (m0 = "code")) || ((d.message === undefined) && (m0 = "message"))){
 return $f(v31,"",0,m0);
 }
 else {
 for(const k0 in d){
-if(!((((k0 === "session_id") || (k0 === "ack")) || (k0 === "request_id")) || (k0 === "cseq"))){
+if(!((((((k0 === "code") || (k0 === "message")) || (k0 === "path")) || (k0 === "request_id")) || (k0 === "cseq")) || (k0 === "supported_versions"))){
 return $f(v31,"",1,k0);
 }
 }
-if(d.session_id !== undefined){
-let d0 = d.session_id;
-if(typeof d0 === "string"){
-if(!pattern7.test(d0)){
-return $f(v31,"/session_id",2);
+if(d.code !== undefined){
+let d0 = d.code;
+if(typeof d0 !== "string"){
+return $f(v31,"/code",3);
+}
+if(!((((((((((((((d0 === "malformed_frame") || (d0 === "unknown_type")) || (d0 === "invalid_message")) || (d0 === "frame_too_large")) || (d0 === "session_required")) || (d0 === "unknown_session")) || (d0 === "session_expired")) || (d0 === "unsupported_version")) || (d0 === "superseded")) || (d0 === "handler_failed")) || (d0 === "overloaded")) || (d0 === "unauthorized")) || (d0 === "forbidden")) || (d0 === "cseq_gap"))){
+return $f(v31,"/code",20);
 }
 }
-else {
-return $f(v31,"/session_id",3);
+if(d.message !== undefined){
+if(typeof d.message !== "string"){
+return $f(v31,"/message",3);
 }
 }
-if(d.ack !== undefined){
-let d1 = d.ack;
-if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v31,"/ack",4);
-}
-if(typeof d1 == "number"){
-if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v31,"/ack",5);
-}
-else {
-if(d1 < 0 || isNaN(d1)){
-return $f(v31,"/ack",12);
-}
-}
+if(d.path !== undefined){
+if(typeof d.path !== "string"){
+return $f(v31,"/path",3);
 }
 }
 if(d.request_id !== undefined){
-let d2 = d.request_id;
-if(typeof d2 === "string"){
-if(!pattern13.test(d2)){
+let d3 = d.request_id;
+if(typeof d3 === "string"){
+if(!pattern9.test(d3)){
 return $f(v31,"/request_id",13);
 }
 }
@@ -321,19 +792,37 @@ return $f(v31,"/request_id",3);
 }
 }
 if(d.cseq !== undefined){
-let d3 = d.cseq;
-if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
+let d4 = d.cseq;
+if(!((typeof d4 == "number") && (!(d4 % 1) && !isNaN(d4)))){
 return $f(v31,"/cseq",4);
 }
-if(typeof d3 == "number"){
-if(d3 > 9007199254740991 || isNaN(d3)){
+if(typeof d4 == "number"){
+if(d4 > 9007199254740991 || isNaN(d4)){
 return $f(v31,"/cseq",5);
 }
 else {
-if(d3 < 1 || isNaN(d3)){
+if(d4 < 1 || isNaN(d4)){
 return $f(v31,"/cseq",6);
 }
 }
+}
+}
+if(d.supported_versions !== undefined){
+let d5 = d.supported_versions;
+if(Array.isArray(d5)){
+const len0 = d5.length;
+for(let i0=0; i0<len0; i0++){
+let d6 = d5[i0];
+if(typeof d6 !== "string"){
+return $f(v31,"/supported_versions/" + i0,3);
+}
+if(!((d6 === "1.0") || (d6 === "1.1"))){
+return $f(v31,"/supported_versions/" + i0,21);
+}
+}
+}
+else {
+return $f(v31,"/supported_versions",18);
 }
 }
 }
@@ -342,51 +831,6 @@ else {
 return $f(v31,"",7);
 }
 v31.errors = null;
-return true;
-}
-
-
-
-function v28(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if(((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.text === undefined) && (m0 = "text"))){
-return $f(v28,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((k0 === "conversation_id") || (k0 === "text"))){
-return $f(v28,"",1,k0);
-}
-}
-if(d.conversation_id !== undefined){
-let d0 = d.conversation_id;
-if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
-return $f(v28,"/conversation_id",8);
-}
-}
-else {
-return $f(v28,"/conversation_id",3);
-}
-}
-if(d.text !== undefined){
-let d1 = d.text;
-if(typeof d1 === "string"){
-if(func1(d1) > 32768){
-return $f(v28,"/text",14);
-}
-}
-else {
-return $f(v28,"/text",3);
-}
-}
-}
-}
-else {
-return $f(v28,"",7);
-}
-v28.errors = null;
 return true;
 }
 
@@ -404,18 +848,18 @@ return $f(v32,"",1,k0);
 }
 }
 if(d.type !== undefined){
-if("chat.send" !== d.type){
-return $f(v32,"/type",15);
+if("protocol.error" !== d.type){
+return $f(v32,"/type",22);
 }
 }
 if(d.header !== undefined){
-if(!v31(d.header)){
-return $r(v32, v31, "/header");
+if(!v20(d.header)){
+return $r(v32, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-if(!v28(d.payload)){
-return $r(v32, v28, "/payload");
+if(!v31(d.payload)){
+return $r(v32, v31, "/payload");
 }
 }
 }
@@ -427,315 +871,49 @@ v32.errors = null;
 return true;
 }
 
-export const rawConversationHistoryResponse = v37;
-
-function v36(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.seq === undefined) && (m0 = "seq")) || ((d.role === undefined) && (m0 = "role"))) || ((d.chunk === undefined) && (m0 = "chunk"))){
-return $f(v36,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((((k0 === "seq") || (k0 === "role")) || (k0 === "turn_id")) || (k0 === "chunk"))){
-return $f(v36,"",1,k0);
-}
-}
-if(d.seq !== undefined){
-let d0 = d.seq;
-if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v36,"/seq",4);
-}
-if(typeof d0 == "number"){
-if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v36,"/seq",5);
-}
-else {
-if(d0 < 1 || isNaN(d0)){
-return $f(v36,"/seq",6);
-}
-}
-}
-}
-if(d.role !== undefined){
-let d1 = d.role;
-if(typeof d1 !== "string"){
-return $f(v36,"/role",3);
-}
-if(!(((d1 === "user") || (d1 === "assistant")) || (d1 === "tool"))){
-return $f(v36,"/role",16);
-}
-}
-if(d.turn_id !== undefined){
-let d2 = d.turn_id;
-if(typeof d2 === "string"){
-if(!pattern4.test(d2)){
-return $f(v36,"/turn_id",8);
-}
-}
-else {
-return $f(v36,"/turn_id",3);
-}
-}
-if(d.chunk !== undefined){
-let d3 = d.chunk;
-if(d3 && typeof d3 == "object" && !Array.isArray(d3)){
-let m1;
-if((d3.kind === undefined) && (m1 = "kind")){
-return $f(v36,"/chunk",0,m1);
-}
-else {
-for(const k1 in d3){
-if(!((((k1 === "kind") || (k1 === "text")) || (k1 === "tool")) || (k1 === "data"))){
-return $f(v36,"/chunk",1,k1);
-}
-}
-if(d3.kind !== undefined){
-let d4 = d3.kind;
-if(typeof d4 !== "string"){
-return $f(v36,"/chunk/kind",3);
-}
-if(!(((d4 === "text") || (d4 === "tool_call")) || (d4 === "tool_result"))){
-return $f(v36,"/chunk/kind",17);
-}
-}
-if(d3.text !== undefined){
-if(typeof d3.text !== "string"){
-return $f(v36,"/chunk/text",3);
-}
-}
-if(d3.tool !== undefined){
-if(typeof d3.tool !== "string"){
-return $f(v36,"/chunk/tool",3);
-}
-}
-}
-}
-else {
-return $f(v36,"/chunk",7);
-}
-}
-}
-}
-else {
-return $f(v36,"",7);
-}
-v36.errors = null;
-return true;
-}
-
-
-function v37(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if(((d.chunks === undefined) && (m0 = "chunks")) || ((d.latestSeq === undefined) && (m0 = "latestSeq"))){
-return $f(v37,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((k0 === "chunks") || (k0 === "latestSeq"))){
-return $f(v37,"",1,k0);
-}
-}
-if(d.chunks !== undefined){
-let d0 = d.chunks;
-if(Array.isArray(d0)){
-const len0 = d0.length;
-for(let i0=0; i0<len0; i0++){
-if(!v36(d0[i0])){
-return $r(v37, v36, "/chunks/" + i0);
-}
-}
-}
-else {
-return $f(v37,"/chunks",18);
-}
-}
-if(d.latestSeq !== undefined){
-let d2 = d.latestSeq;
-if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v37,"/latestSeq",4);
-}
-if(typeof d2 == "number"){
-if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v37,"/latestSeq",5);
-}
-else {
-if(d2 < 0 || isNaN(d2)){
-return $f(v37,"/latestSeq",12);
-}
-}
-}
-}
-}
-}
-else {
-return $f(v37,"",7);
-}
-v37.errors = null;
-return true;
-}
-
-export const rawHistoryChunk = v36;
-
-export const rawHistoryQuery = v40;
-
-function v40(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-for(const k0 in d){
-if(!(((k0 === "sinceSeq") || (k0 === "beforeSeq")) || (k0 === "limit"))){
-return $f(v40,"",1,k0);
-}
-}
-if(d.sinceSeq !== undefined){
-let d0 = d.sinceSeq;
-if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v40,"/sinceSeq",4);
-}
-if(typeof d0 == "number"){
-if(d0 < 0 || isNaN(d0)){
-return $f(v40,"/sinceSeq",12);
-}
-}
-}
-if(d.beforeSeq !== undefined){
-let d1 = d.beforeSeq;
-if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v40,"/beforeSeq",4);
-}
-if(typeof d1 == "number"){
-if(d1 < 1 || isNaN(d1)){
-return $f(v40,"/beforeSeq",6);
-}
-}
-}
-if(d.limit !== undefined){
-let d2 = d.limit;
-if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v40,"/limit",4);
-}
-if(typeof d2 == "number"){
-if(d2 < 1 || isNaN(d2)){
-return $f(v40,"/limit",6);
-}
-}
-}
-}
-else {
-return $f(v40,"",7);
-}
-v40.errors = null;
-return true;
-}
-
-export const rawProtocolAck = v42;
-
-function v41(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((d.last_seen_seq === undefined) && (m0 = "last_seen_seq")){
-return $f(v41,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(k0 === "last_seen_seq")){
-return $f(v41,"",1,k0);
-}
-}
-if(d.last_seen_seq !== undefined){
-let d0 = d.last_seen_seq;
-if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v41,"/last_seen_seq",4);
-}
-if(typeof d0 == "number"){
-if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v41,"/last_seen_seq",5);
-}
-else {
-if(d0 < 0 || isNaN(d0)){
-return $f(v41,"/last_seen_seq",12);
-}
-}
-}
-}
-}
-}
-else {
-return $f(v41,"",7);
-}
-v41.errors = null;
-return true;
-}
-
-
-function v42(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v42,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v42,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("protocol.ack" !== d.type){
-return $f(v42,"/type",19);
-}
-}
-if(d.header !== undefined){
-if(!v31(d.header)){
-return $r(v42, v31, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v41(d.payload)){
-return $r(v42, v41, "/payload");
-}
-}
-}
-}
-else {
-return $f(v42,"",7);
-}
-v42.errors = null;
-return true;
-}
-
-export const rawProtocolError = v47;
+export const rawProtocolHeartbeat = v36;
 
 function v35(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.latest_seq === undefined) && (m0 = "latest_seq")){
+return $f(v35,"",0,m0);
+}
+else {
 for(const k0 in d){
-if(!((k0 === "session_id") || (k0 === "latest_seq"))){
+if(!((k0 === "latest_seq") || (k0 === "acked"))){
 return $f(v35,"",1,k0);
 }
 }
-if(d.session_id !== undefined){
-let d0 = d.session_id;
-if(typeof d0 === "string"){
-if(!pattern7.test(d0)){
-return $f(v35,"/session_id",2);
-}
-}
-else {
-return $f(v35,"/session_id",3);
-}
-}
 if(d.latest_seq !== undefined){
-let d1 = d.latest_seq;
-if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+let d0 = d.latest_seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
 return $f(v35,"/latest_seq",4);
 }
-if(typeof d1 == "number"){
-if(d1 > 9007199254740991 || isNaN(d1)){
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
 return $f(v35,"/latest_seq",5);
 }
 else {
-if(d1 < 0 || isNaN(d1)){
+if(d0 < 0 || isNaN(d0)){
 return $f(v35,"/latest_seq",12);
+}
+}
+}
+}
+if(d.acked !== undefined){
+let d1 = d.acked;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v35,"/acked",4);
+}
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v35,"/acked",5);
+}
+else {
+if(d1 < 0 || isNaN(d1)){
+return $f(v35,"/acked",12);
+}
 }
 }
 }
@@ -749,272 +927,94 @@ return true;
 }
 
 
-function v46(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if(((d.code === undefined) && (m0 = "code")) || ((d.message === undefined) && (m0 = "message"))){
-return $f(v46,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((((((k0 === "code") || (k0 === "message")) || (k0 === "path")) || (k0 === "request_id")) || (k0 === "cseq")) || (k0 === "supported_versions"))){
-return $f(v46,"",1,k0);
-}
-}
-if(d.code !== undefined){
-let d0 = d.code;
-if(typeof d0 !== "string"){
-return $f(v46,"/code",3);
-}
-if(!((((((((((((((d0 === "malformed_frame") || (d0 === "unknown_type")) || (d0 === "invalid_message")) || (d0 === "frame_too_large")) || (d0 === "session_required")) || (d0 === "unknown_session")) || (d0 === "session_expired")) || (d0 === "unsupported_version")) || (d0 === "superseded")) || (d0 === "handler_failed")) || (d0 === "overloaded")) || (d0 === "unauthorized")) || (d0 === "forbidden")) || (d0 === "cseq_gap"))){
-return $f(v46,"/code",20);
-}
-}
-if(d.message !== undefined){
-if(typeof d.message !== "string"){
-return $f(v46,"/message",3);
-}
-}
-if(d.path !== undefined){
-if(typeof d.path !== "string"){
-return $f(v46,"/path",3);
-}
-}
-if(d.request_id !== undefined){
-let d3 = d.request_id;
-if(typeof d3 === "string"){
-if(!pattern13.test(d3)){
-return $f(v46,"/request_id",13);
-}
-}
-else {
-return $f(v46,"/request_id",3);
-}
-}
-if(d.cseq !== undefined){
-let d4 = d.cseq;
-if(!((typeof d4 == "number") && (!(d4 % 1) && !isNaN(d4)))){
-return $f(v46,"/cseq",4);
-}
-if(typeof d4 == "number"){
-if(d4 > 9007199254740991 || isNaN(d4)){
-return $f(v46,"/cseq",5);
-}
-else {
-if(d4 < 1 || isNaN(d4)){
-return $f(v46,"/cseq",6);
-}
-}
-}
-}
-if(d.supported_versions !== undefined){
-let d5 = d.supported_versions;
-if(Array.isArray(d5)){
-const len0 = d5.length;
-for(let i0=0; i0<len0; i0++){
-let d6 = d5[i0];
-if(typeof d6 !== "string"){
-return $f(v46,"/supported_versions/" + i0,3);
-}
-if(!((d6 === "1.0") || (d6 === "1.1"))){
-return $f(v46,"/supported_versions/" + i0,21);
-}
-}
-}
-else {
-return $f(v46,"/supported_versions",18);
-}
-}
-}
-}
-else {
-return $f(v46,"",7);
-}
-v46.errors = null;
-return true;
-}
-
-
-function v47(d){
+function v36(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v47,"",0,m0);
+return $f(v36,"",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v47,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("protocol.error" !== d.type){
-return $f(v47,"/type",22);
-}
-}
-if(d.header !== undefined){
-if(!v35(d.header)){
-return $r(v47, v35, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v46(d.payload)){
-return $r(v47, v46, "/payload");
-}
-}
-}
-}
-else {
-return $f(v47,"",7);
-}
-v47.errors = null;
-return true;
-}
-
-export const rawProtocolHeartbeat = v51;
-
-function v50(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((d.latest_seq === undefined) && (m0 = "latest_seq")){
-return $f(v50,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((k0 === "latest_seq") || (k0 === "acked"))){
-return $f(v50,"",1,k0);
-}
-}
-if(d.latest_seq !== undefined){
-let d0 = d.latest_seq;
-if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v50,"/latest_seq",4);
-}
-if(typeof d0 == "number"){
-if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v50,"/latest_seq",5);
-}
-else {
-if(d0 < 0 || isNaN(d0)){
-return $f(v50,"/latest_seq",12);
-}
-}
-}
-}
-if(d.acked !== undefined){
-let d1 = d.acked;
-if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v50,"/acked",4);
-}
-if(typeof d1 == "number"){
-if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v50,"/acked",5);
-}
-else {
-if(d1 < 0 || isNaN(d1)){
-return $f(v50,"/acked",12);
-}
-}
-}
-}
-}
-}
-else {
-return $f(v50,"",7);
-}
-v50.errors = null;
-return true;
-}
-
-
-function v51(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v51,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v51,"",1,k0);
+return $f(v36,"",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.heartbeat" !== d.type){
-return $f(v51,"/type",23);
+return $f(v36,"/type",23);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
-return $r(v51, v35, "/header");
+if(!v20(d.header)){
+return $r(v36, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-if(!v50(d.payload)){
-return $r(v51, v50, "/payload");
+if(!v35(d.payload)){
+return $r(v36, v35, "/payload");
 }
 }
 }
 }
 else {
-return $f(v51,"",7);
+return $f(v36,"",7);
 }
-v51.errors = null;
+v36.errors = null;
 return true;
 }
 
-export const rawProtocolHello = v59;
-const schema83 = {"type":"object","required":["protocol_version","session_id","resume_token","latest_seq","replay_window","heartbeat_ms","session_ttl_ms","transports","capabilities"],"additionalProperties":false,"properties":{"protocol_version":{"$ref":"#/$defs/ProtocolVersion"},"session_id":{"$ref":"#/$defs/SessionId"},"resume_token":{"$ref":"#/$defs/ResumeToken"},"latest_seq":{"$ref":"#/$defs/Cursor"},"replay_window":{"$ref":"#/$defs/ReplayWindow"},"heartbeat_ms":{"type":"integer","minimum":1},"session_ttl_ms":{"type":"integer","minimum":1},"max_frame_bytes":{"type":"integer","minimum":1},"transports":{"type":"array","items":{"$ref":"#/$defs/Transport"},"minItems":1,"uniqueItems":true},"capabilities":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9_.-]*$"}}}};
-const func2 = Object.prototype.hasOwnProperty;
+export const rawProtocolHello = v44;
+const schema49 = {"type":"object","required":["protocol_version","session_id","resume_token","latest_seq","replay_window","heartbeat_ms","session_ttl_ms","transports","capabilities"],"additionalProperties":false,"properties":{"protocol_version":{"$ref":"#/$defs/ProtocolVersion"},"session_id":{"$ref":"#/$defs/SessionId"},"resume_token":{"$ref":"#/$defs/ResumeToken"},"latest_seq":{"$ref":"#/$defs/Cursor"},"replay_window":{"$ref":"#/$defs/ReplayWindow"},"heartbeat_ms":{"type":"integer","minimum":1},"session_ttl_ms":{"type":"integer","minimum":1},"max_frame_bytes":{"type":"integer","minimum":1},"transports":{"type":"array","items":{"$ref":"#/$defs/Transport"},"minItems":1,"uniqueItems":true},"capabilities":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9_.-]*$"}}}};
+const func1 = Object.prototype.hasOwnProperty;
 
-const pattern19 = new RegExp("^[A-Za-z0-9_-]{43,256}$", "u");
-const pattern22 = new RegExp("^[a-z][a-z0-9_.-]*$", "u");
+const pattern15 = new RegExp("^[A-Za-z0-9_-]{43,256}$", "u");
+const pattern18 = new RegExp("^[a-z][a-z0-9_.-]*$", "u");
 
-function v54(d){
+function v39(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.max_messages === undefined) && (m0 = "max_messages")) || ((d.max_bytes === undefined) && (m0 = "max_bytes"))){
-return $f(v54,"",0,m0);
+return $f(v39,"",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "max_messages") || (k0 === "max_bytes"))){
-return $f(v54,"",1,k0);
+return $f(v39,"",1,k0);
 }
 }
 if(d.max_messages !== undefined){
 let d0 = d.max_messages;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v54,"/max_messages",4);
+return $f(v39,"/max_messages",4);
 }
 if(typeof d0 == "number"){
 if(d0 < 1 || isNaN(d0)){
-return $f(v54,"/max_messages",6);
+return $f(v39,"/max_messages",6);
 }
 }
 }
 if(d.max_bytes !== undefined){
 let d1 = d.max_bytes;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v54,"/max_bytes",4);
+return $f(v39,"/max_bytes",4);
 }
 if(typeof d1 == "number"){
 if(d1 < 1 || isNaN(d1)){
-return $f(v54,"/max_bytes",6);
+return $f(v39,"/max_bytes",6);
 }
 }
 }
 }
 }
 else {
-return $f(v54,"",7);
+return $f(v39,"",7);
 }
-v54.errors = null;
+v39.errors = null;
 return true;
 }
 
 
-function v57(d){
+function v42(d){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -1022,13 +1022,13 @@ if(errors === 0){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((((((((d.protocol_version === undefined) && (m0 = "protocol_version")) || ((d.session_id === undefined) && (m0 = "session_id"))) || ((d.resume_token === undefined) && (m0 = "resume_token"))) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))) || ((d.replay_window === undefined) && (m0 = "replay_window"))) || ((d.heartbeat_ms === undefined) && (m0 = "heartbeat_ms"))) || ((d.session_ttl_ms === undefined) && (m0 = "session_ttl_ms"))) || ((d.transports === undefined) && (m0 = "transports"))) || ((d.capabilities === undefined) && (m0 = "capabilities"))){
-return $f(v57,"",0,m0);
+return $f(v42,"",0,m0);
 }
 else {
 const _errs1 = errors;
 for(const k0 in d){
-if(!(func2.call(schema83.properties, k0))){
-return $f(v57,"",1,k0);
+if(!(func1.call(schema49.properties, k0))){
+return $f(v42,"",1,k0);
 }
 }
 if(_errs1 === errors){
@@ -1037,11 +1037,11 @@ let d0 = d.protocol_version;
 const _errs2 = errors;
 const _errs3 = errors;
 if(typeof d0 !== "string"){
-return $f(v57,"/protocol_version",3);
+return $f(v42,"/protocol_version",3);
 }
 const _errs4 = errors;
 if(!((d0 === "1.0") || (d0 === "1.1"))){
-return $f(v57,"/protocol_version",21);
+return $f(v42,"/protocol_version",21);
 }
 if(errors === _errs3){
 }
@@ -1061,12 +1061,12 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs6){
 if(typeof d1 === "string"){
-if(!pattern7.test(d1)){
-return $f(v57,"/session_id",2);
+if(!pattern3.test(d1)){
+return $f(v42,"/session_id",2);
 }
 }
 else {
-return $f(v57,"/session_id",3);
+return $f(v42,"/session_id",3);
 }
 if(errors === _errs6){
 }
@@ -1087,12 +1087,12 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs9){
 if(typeof d2 === "string"){
-if(!pattern19.test(d2)){
-return $f(v57,"/resume_token",24);
+if(!pattern15.test(d2)){
+return $f(v42,"/resume_token",24);
 }
 }
 else {
-return $f(v57,"/resume_token",3);
+return $f(v42,"/resume_token",3);
 }
 if(errors === _errs9){
 }
@@ -1111,17 +1111,17 @@ let d3 = d.latest_seq;
 const _errs11 = errors;
 const _errs12 = errors;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v57,"/latest_seq",4);
+return $f(v42,"/latest_seq",4);
 }
 const _errs13 = errors;
 if(errors === _errs12){
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v57,"/latest_seq",5);
+return $f(v42,"/latest_seq",5);
 }
 else {
 if(d3 < 0 || isNaN(d3)){
-return $f(v57,"/latest_seq",12);
+return $f(v42,"/latest_seq",12);
 }
 }
 }
@@ -1139,8 +1139,8 @@ var valid0 = true;
 if(valid0){
 if(d.replay_window !== undefined){
 const _errs14 = errors;
-if(!v54(d.replay_window)){
-vErrors = $n(vErrors, v54.errors, "/replay_window");
+if(!v39(d.replay_window)){
+vErrors = $n(vErrors, v39.errors, "/replay_window");
 errors = vErrors.length;
 }
 var valid0 = _errs14 === errors;
@@ -1153,13 +1153,13 @@ if(d.heartbeat_ms !== undefined){
 let d5 = d.heartbeat_ms;
 const _errs15 = errors;
 if(!((typeof d5 == "number") && (!(d5 % 1) && !isNaN(d5)))){
-return $f(v57,"/heartbeat_ms",4);
+return $f(v42,"/heartbeat_ms",4);
 }
 const _errs16 = errors;
 if(errors === _errs15){
 if(typeof d5 == "number"){
 if(d5 < 1 || isNaN(d5)){
-return $f(v57,"/heartbeat_ms",6);
+return $f(v42,"/heartbeat_ms",6);
 }
 }
 if(errors === _errs15){
@@ -1175,13 +1175,13 @@ if(d.session_ttl_ms !== undefined){
 let d6 = d.session_ttl_ms;
 const _errs17 = errors;
 if(!((typeof d6 == "number") && (!(d6 % 1) && !isNaN(d6)))){
-return $f(v57,"/session_ttl_ms",4);
+return $f(v42,"/session_ttl_ms",4);
 }
 const _errs18 = errors;
 if(errors === _errs17){
 if(typeof d6 == "number"){
 if(d6 < 1 || isNaN(d6)){
-return $f(v57,"/session_ttl_ms",6);
+return $f(v42,"/session_ttl_ms",6);
 }
 }
 if(errors === _errs17){
@@ -1197,13 +1197,13 @@ if(d.max_frame_bytes !== undefined){
 let d7 = d.max_frame_bytes;
 const _errs19 = errors;
 if(!((typeof d7 == "number") && (!(d7 % 1) && !isNaN(d7)))){
-return $f(v57,"/max_frame_bytes",4);
+return $f(v42,"/max_frame_bytes",4);
 }
 const _errs20 = errors;
 if(errors === _errs19){
 if(typeof d7 == "number"){
 if(d7 < 1 || isNaN(d7)){
-return $f(v57,"/max_frame_bytes",6);
+return $f(v42,"/max_frame_bytes",6);
 }
 }
 if(errors === _errs19){
@@ -1222,7 +1222,7 @@ const _errs22 = errors;
 if(errors === _errs21){
 if(Array.isArray(d8)){
 if(d8.length < 1){
-return $f(v57,"/transports",25);
+return $f(v42,"/transports",25);
 }
 else {
 var valid5 = true;
@@ -1232,11 +1232,11 @@ let d9 = d8[i0];
 const _errs23 = errors;
 const _errs24 = errors;
 if(typeof d9 !== "string"){
-return $f(v57,"/transports/" + i0,3);
+return $f(v42,"/transports/" + i0,3);
 }
 const _errs25 = errors;
 if(!(((d9 === "websocket") || (d9 === "sse")) || (d9 === "poll"))){
-return $f(v57,"/transports/" + i0,26);
+return $f(v42,"/transports/" + i0,26);
 }
 if(errors === _errs24){
 }
@@ -1257,8 +1257,8 @@ if(i1 > 1){
 outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
-if(func0(d8[i1], d8[j0])){
-return $f(v57,"/transports",27,{i: i1, j: j0});
+if(func2(d8[i1], d8[j0])){
+return $f(v42,"/transports",27,{i: i1, j: j0});
 valid7 = false;
 break outer0;
 }
@@ -1271,7 +1271,7 @@ if(valid7){
 }
 }
 else {
-return $f(v57,"/transports",18);
+return $f(v42,"/transports",18);
 }
 if(errors === _errs21){
 }
@@ -1296,12 +1296,12 @@ const _errs28 = errors;
 const _errs29 = errors;
 if(errors === _errs28){
 if(typeof d11 === "string"){
-if(!pattern22.test(d11)){
-return $f(v57,"/capabilities/" + i2,28);
+if(!pattern18.test(d11)){
+return $f(v42,"/capabilities/" + i2,28);
 }
 }
 else {
-return $f(v57,"/capabilities/" + i2,3);
+return $f(v42,"/capabilities/" + i2,3);
 }
 if(errors === _errs28){
 }
@@ -1315,7 +1315,7 @@ if(valid8){
 }
 }
 else {
-return $f(v57,"/capabilities",18);
+return $f(v42,"/capabilities",18);
 }
 if(errors === _errs26){
 }
@@ -1340,41 +1340,381 @@ if(valid0){
 }
 }
 else {
-return $f(v57,"",7);
+return $f(v42,"",7);
 }
 if(errors === 0){
 }
 }
-v57.errors = vErrors;
+v42.errors = vErrors;
 return errors === 0;
 }
 
 
-function v59(d){
+function v44(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v59,"",0,m0);
+return $f(v44,"",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v59,"",1,k0);
+return $f(v44,"",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.hello" !== d.type){
-return $f(v59,"/type",29);
+return $f(v44,"/type",29);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
-return $r(v59, v35, "/header");
+if(!v20(d.header)){
+return $r(v44, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-if(!v57(d.payload)){
-return $r(v59, v57, "/payload");
+if(!v42(d.payload)){
+return $r(v44, v42, "/payload");
+}
+}
+}
+}
+else {
+return $f(v44,"",7);
+}
+v44.errors = null;
+return true;
+}
+
+export const rawProtocolReceived = v48;
+
+function v47(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((d.acked === undefined) && (m0 = "acked")){
+return $f(v47,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(k0 === "acked")){
+return $f(v47,"",1,k0);
+}
+}
+if(d.acked !== undefined){
+let d0 = d.acked;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v47,"/acked",4);
+}
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v47,"/acked",5);
+}
+else {
+if(d0 < 0 || isNaN(d0)){
+return $f(v47,"/acked",12);
+}
+}
+}
+}
+}
+}
+else {
+return $f(v47,"",7);
+}
+v47.errors = null;
+return true;
+}
+
+
+function v48(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v48,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v48,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("protocol.received" !== d.type){
+return $f(v48,"/type",30);
+}
+}
+if(d.header !== undefined){
+if(!v20(d.header)){
+return $r(v48, v20, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v47(d.payload)){
+return $r(v48, v47, "/payload");
+}
+}
+}
+}
+else {
+return $f(v48,"",7);
+}
+v48.errors = null;
+return true;
+}
+
+export const rawProtocolResume = v52;
+
+function v51(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.resume_token === undefined) && (m0 = "resume_token")) || ((d.last_seen_seq === undefined) && (m0 = "last_seen_seq"))){
+return $f(v51,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((k0 === "resume_token") || (k0 === "last_seen_seq"))){
+return $f(v51,"",1,k0);
+}
+}
+if(d.resume_token !== undefined){
+let d0 = d.resume_token;
+if(typeof d0 === "string"){
+if(!pattern15.test(d0)){
+return $f(v51,"/resume_token",24);
+}
+}
+else {
+return $f(v51,"/resume_token",3);
+}
+}
+if(d.last_seen_seq !== undefined){
+let d1 = d.last_seen_seq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v51,"/last_seen_seq",4);
+}
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v51,"/last_seen_seq",5);
+}
+else {
+if(d1 < 0 || isNaN(d1)){
+return $f(v51,"/last_seen_seq",12);
+}
+}
+}
+}
+}
+}
+else {
+return $f(v51,"",7);
+}
+v51.errors = null;
+return true;
+}
+
+
+function v52(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v52,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v52,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("protocol.resume" !== d.type){
+return $f(v52,"/type",31);
+}
+}
+if(d.header !== undefined){
+if(!v16(d.header)){
+return $r(v52, v16, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v51(d.payload)){
+return $r(v52, v51, "/payload");
+}
+}
+}
+}
+else {
+return $f(v52,"",7);
+}
+v52.errors = null;
+return true;
+}
+
+export const rawProtocolResumeFailed = v56;
+
+function v55(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.reason === undefined) && (m0 = "reason")) || ((d.message === undefined) && (m0 = "message"))){
+return $f(v55,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((((k0 === "reason") || (k0 === "message")) || (k0 === "earliest_seq")) || (k0 === "latest_seq"))){
+return $f(v55,"",1,k0);
+}
+}
+if(d.reason !== undefined){
+let d0 = d.reason;
+if(typeof d0 !== "string"){
+return $f(v55,"/reason",3);
+}
+if(!((((d0 === "window_exceeded") || (d0 === "invalid_cursor")) || (d0 === "session_expired")) || (d0 === "unknown_session"))){
+return $f(v55,"/reason",32);
+}
+}
+if(d.message !== undefined){
+if(typeof d.message !== "string"){
+return $f(v55,"/message",3);
+}
+}
+if(d.earliest_seq !== undefined){
+let d2 = d.earliest_seq;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v55,"/earliest_seq",4);
+}
+if(typeof d2 == "number"){
+if(d2 > 9007199254740991 || isNaN(d2)){
+return $f(v55,"/earliest_seq",5);
+}
+else {
+if(d2 < 1 || isNaN(d2)){
+return $f(v55,"/earliest_seq",6);
+}
+}
+}
+}
+if(d.latest_seq !== undefined){
+let d3 = d.latest_seq;
+if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
+return $f(v55,"/latest_seq",4);
+}
+if(typeof d3 == "number"){
+if(d3 > 9007199254740991 || isNaN(d3)){
+return $f(v55,"/latest_seq",5);
+}
+else {
+if(d3 < 0 || isNaN(d3)){
+return $f(v55,"/latest_seq",12);
+}
+}
+}
+}
+}
+}
+else {
+return $f(v55,"",7);
+}
+v55.errors = null;
+return true;
+}
+
+
+function v56(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v56,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v56,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("protocol.resume_failed" !== d.type){
+return $f(v56,"/type",33);
+}
+}
+if(d.header !== undefined){
+if(!v20(d.header)){
+return $r(v56, v20, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v55(d.payload)){
+return $r(v56, v55, "/payload");
+}
+}
+}
+}
+else {
+return $f(v56,"",7);
+}
+v56.errors = null;
+return true;
+}
+
+export const rawProtocolResumed = v60;
+
+function v59(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.from_seq === undefined) && (m0 = "from_seq")) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))){
+return $f(v59,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "from_seq") || (k0 === "latest_seq")) || (k0 === "acked"))){
+return $f(v59,"",1,k0);
+}
+}
+if(d.from_seq !== undefined){
+let d0 = d.from_seq;
+if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
+return $f(v59,"/from_seq",4);
+}
+if(typeof d0 == "number"){
+if(d0 > 9007199254740991 || isNaN(d0)){
+return $f(v59,"/from_seq",5);
+}
+else {
+if(d0 < 1 || isNaN(d0)){
+return $f(v59,"/from_seq",6);
+}
+}
+}
+}
+if(d.latest_seq !== undefined){
+let d1 = d.latest_seq;
+if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
+return $f(v59,"/latest_seq",4);
+}
+if(typeof d1 == "number"){
+if(d1 > 9007199254740991 || isNaN(d1)){
+return $f(v59,"/latest_seq",5);
+}
+else {
+if(d1 < 0 || isNaN(d1)){
+return $f(v59,"/latest_seq",12);
+}
+}
+}
+}
+if(d.acked !== undefined){
+let d2 = d.acked;
+if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
+return $f(v59,"/acked",4);
+}
+if(typeof d2 == "number"){
+if(d2 > 9007199254740991 || isNaN(d2)){
+return $f(v59,"/acked",5);
+}
+else {
+if(d2 < 0 || isNaN(d2)){
+return $f(v59,"/acked",12);
+}
+}
 }
 }
 }
@@ -1386,71 +1726,87 @@ v59.errors = null;
 return true;
 }
 
-export const rawProtocolReceived = v63;
 
-function v62(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((d.acked === undefined) && (m0 = "acked")){
-return $f(v62,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(k0 === "acked")){
-return $f(v62,"",1,k0);
-}
-}
-if(d.acked !== undefined){
-let d0 = d.acked;
-if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v62,"/acked",4);
-}
-if(typeof d0 == "number"){
-if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v62,"/acked",5);
-}
-else {
-if(d0 < 0 || isNaN(d0)){
-return $f(v62,"/acked",12);
-}
-}
-}
-}
-}
-}
-else {
-return $f(v62,"",7);
-}
-v62.errors = null;
-return true;
-}
-
-
-function v63(d){
+function v60(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v63,"",0,m0);
+return $f(v60,"",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v63,"",1,k0);
+return $f(v60,"",1,k0);
 }
 }
 if(d.type !== undefined){
-if("protocol.received" !== d.type){
-return $f(v63,"/type",30);
+if("protocol.resumed" !== d.type){
+return $f(v60,"/type",34);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
-return $r(v63, v35, "/header");
+if(!v20(d.header)){
+return $r(v60, v20, "/header");
 }
 }
 if(d.payload !== undefined){
-if(!v62(d.payload)){
-return $r(v63, v62, "/payload");
+if(!v59(d.payload)){
+return $r(v60, v59, "/payload");
+}
+}
+}
+}
+else {
+return $f(v60,"",7);
+}
+v60.errors = null;
+return true;
+}
+
+export const rawUiAction = v64;
+const pattern21 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
+
+function v63(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.view_id === undefined) && (m0 = "view_id")) || ((d.component_id === undefined) && (m0 = "component_id"))) || ((d.action === undefined) && (m0 = "action"))){
+return $f(v63,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((((k0 === "view_id") || (k0 === "component_id")) || (k0 === "action")) || (k0 === "value"))){
+return $f(v63,"",1,k0);
+}
+}
+if(d.view_id !== undefined){
+let d0 = d.view_id;
+if(typeof d0 === "string"){
+if(!pattern0.test(d0)){
+return $f(v63,"/view_id",8);
+}
+}
+else {
+return $f(v63,"/view_id",3);
+}
+}
+if(d.component_id !== undefined){
+let d1 = d.component_id;
+if(typeof d1 === "string"){
+if(!pattern21.test(d1)){
+return $f(v63,"/component_id",35);
+}
+}
+else {
+return $f(v63,"/component_id",3);
+}
+}
+if(d.action !== undefined){
+let d2 = d.action;
+if(typeof d2 !== "string"){
+return $f(v63,"/action",3);
+}
+if(!(((d2 === "click") || (d2 === "submit")) || (d2 === "change"))){
+return $f(v63,"/action",36);
 }
 }
 }
@@ -1462,82 +1818,226 @@ v63.errors = null;
 return true;
 }
 
-export const rawProtocolResume = v67;
 
-function v66(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if(((d.resume_token === undefined) && (m0 = "resume_token")) || ((d.last_seen_seq === undefined) && (m0 = "last_seen_seq"))){
-return $f(v66,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((k0 === "resume_token") || (k0 === "last_seen_seq"))){
-return $f(v66,"",1,k0);
-}
-}
-if(d.resume_token !== undefined){
-let d0 = d.resume_token;
-if(typeof d0 === "string"){
-if(!pattern19.test(d0)){
-return $f(v66,"/resume_token",24);
-}
-}
-else {
-return $f(v66,"/resume_token",3);
-}
-}
-if(d.last_seen_seq !== undefined){
-let d1 = d.last_seen_seq;
-if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v66,"/last_seen_seq",4);
-}
-if(typeof d1 == "number"){
-if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v66,"/last_seen_seq",5);
-}
-else {
-if(d1 < 0 || isNaN(d1)){
-return $f(v66,"/last_seen_seq",12);
-}
-}
-}
-}
-}
-}
-else {
-return $f(v66,"",7);
-}
-v66.errors = null;
-return true;
-}
-
-
-function v67(d){
+function v64(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v67,"",0,m0);
+return $f(v64,"",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v67,"",1,k0);
+return $f(v64,"",1,k0);
 }
 }
 if(d.type !== undefined){
-if("protocol.resume" !== d.type){
-return $f(v67,"/type",31);
+if("ui.action" !== d.type){
+return $f(v64,"/type",37);
 }
 }
 if(d.header !== undefined){
-if(!v31(d.header)){
-return $r(v67, v31, "/header");
+if(!v16(d.header)){
+return $r(v64, v16, "/header");
 }
 }
 if(d.payload !== undefined){
-if(!v66(d.payload)){
-return $r(v67, v66, "/payload");
+if(!v63(d.payload)){
+return $r(v64, v63, "/payload");
+}
+}
+}
+}
+else {
+return $f(v64,"",7);
+}
+v64.errors = null;
+return true;
+}
+
+export const rawUiPatch = v69;
+const pattern25 = new RegExp("^(/[^/]*)+$", "u");
+
+function v68(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.ops === undefined) && (m0 = "ops"))){
+return $f(v68,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((k0 === "view_id") || (k0 === "ops"))){
+return $f(v68,"",1,k0);
+}
+}
+if(d.view_id !== undefined){
+let d0 = d.view_id;
+if(typeof d0 === "string"){
+if(!pattern0.test(d0)){
+return $f(v68,"/view_id",8);
+}
+}
+else {
+return $f(v68,"/view_id",3);
+}
+}
+if(d.ops !== undefined){
+let d1 = d.ops;
+if(Array.isArray(d1)){
+if(d1.length < 1){
+return $f(v68,"/ops",25);
+}
+else {
+const len0 = d1.length;
+for(let i0=0; i0<len0; i0++){
+let d2 = d1[i0];
+if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
+let m1;
+if(((d2.op === undefined) && (m1 = "op")) || ((d2.path === undefined) && (m1 = "path"))){
+return $f(v68,"/ops/" + i0,0,m1);
+}
+else {
+for(const k1 in d2){
+if(!(((k1 === "op") || (k1 === "path")) || (k1 === "value"))){
+return $f(v68,"/ops/" + i0,1,k1);
+}
+}
+if(d2.op !== undefined){
+let d3 = d2.op;
+if(typeof d3 !== "string"){
+return $f(v68,"/ops/" + i0+"/op",3);
+}
+if(!(((d3 === "add") || (d3 === "remove")) || (d3 === "replace"))){
+return $f(v68,"/ops/" + i0+"/op",38);
+}
+}
+if(d2.path !== undefined){
+let d4 = d2.path;
+if(typeof d4 === "string"){
+if(!pattern25.test(d4)){
+return $f(v68,"/ops/" + i0+"/path",39);
+}
+}
+else {
+return $f(v68,"/ops/" + i0+"/path",3);
+}
+}
+}
+}
+else {
+return $f(v68,"/ops/" + i0,7);
+}
+}
+}
+}
+else {
+return $f(v68,"/ops",18);
+}
+}
+}
+}
+else {
+return $f(v68,"",7);
+}
+v68.errors = null;
+return true;
+}
+
+
+function v69(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
+return $f(v69,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
+return $f(v69,"",1,k0);
+}
+}
+if(d.type !== undefined){
+if("ui.patch" !== d.type){
+return $f(v69,"/type",40);
+}
+}
+if(d.header !== undefined){
+if(!v5(d.header)){
+return $r(v69, v5, "/header");
+}
+}
+if(d.payload !== undefined){
+if(!v68(d.payload)){
+return $r(v69, v68, "/payload");
+}
+}
+}
+}
+else {
+return $f(v69,"",7);
+}
+v69.errors = null;
+return true;
+}
+
+export const rawUiRender = v74;
+const pattern23 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
+const wrapper0 = {validate: v67};
+
+function v67(d){
+if(d && typeof d == "object" && !Array.isArray(d)){
+let m0;
+if(((d.id === undefined) && (m0 = "id")) || ((d.component === undefined) && (m0 = "component"))){
+return $f(v67,"",0,m0);
+}
+else {
+for(const k0 in d){
+if(!((((k0 === "id") || (k0 === "component")) || (k0 === "props")) || (k0 === "children"))){
+return $f(v67,"",1,k0);
+}
+}
+if(d.id !== undefined){
+let d0 = d.id;
+if(typeof d0 === "string"){
+if(!pattern21.test(d0)){
+return $f(v67,"/id",35);
+}
+}
+else {
+return $f(v67,"/id",3);
+}
+}
+if(d.component !== undefined){
+let d1 = d.component;
+if(typeof d1 === "string"){
+if(!pattern23.test(d1)){
+return $f(v67,"/component",41);
+}
+}
+else {
+return $f(v67,"/component",3);
+}
+}
+if(d.props !== undefined){
+let d2 = d.props;
+if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
+}
+else {
+return $f(v67,"/props",7);
+}
+}
+if(d.children !== undefined){
+let d3 = d.children;
+if(Array.isArray(d3)){
+const len0 = d3.length;
+for(let i0=0; i0<len0; i0++){
+if(!(wrapper0.validate(d3[i0]))){
+return $r(v67, wrapper0.validate, "/children/" + i0);
+}
+}
+}
+else {
+return $f(v67,"/children",18);
 }
 }
 }
@@ -1549,172 +2049,70 @@ v67.errors = null;
 return true;
 }
 
-export const rawProtocolResumeFailed = v71;
 
-function v70(d){
+function v72(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
-if(((d.reason === undefined) && (m0 = "reason")) || ((d.message === undefined) && (m0 = "message"))){
-return $f(v70,"",0,m0);
+if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.root === undefined) && (m0 = "root"))){
+return $f(v72,"",0,m0);
 }
 else {
 for(const k0 in d){
-if(!((((k0 === "reason") || (k0 === "message")) || (k0 === "earliest_seq")) || (k0 === "latest_seq"))){
-return $f(v70,"",1,k0);
+if(!((k0 === "view_id") || (k0 === "root"))){
+return $f(v72,"",1,k0);
 }
 }
-if(d.reason !== undefined){
-let d0 = d.reason;
-if(typeof d0 !== "string"){
-return $f(v70,"/reason",3);
+if(d.view_id !== undefined){
+let d0 = d.view_id;
+if(typeof d0 === "string"){
+if(!pattern0.test(d0)){
+return $f(v72,"/view_id",8);
 }
-if(!((((d0 === "window_exceeded") || (d0 === "invalid_cursor")) || (d0 === "session_expired")) || (d0 === "unknown_session"))){
-return $f(v70,"/reason",32);
-}
-}
-if(d.message !== undefined){
-if(typeof d.message !== "string"){
-return $f(v70,"/message",3);
-}
-}
-if(d.earliest_seq !== undefined){
-let d2 = d.earliest_seq;
-if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v70,"/earliest_seq",4);
-}
-if(typeof d2 == "number"){
-if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v70,"/earliest_seq",5);
 }
 else {
-if(d2 < 1 || isNaN(d2)){
-return $f(v70,"/earliest_seq",6);
+return $f(v72,"/view_id",3);
 }
 }
-}
-}
-if(d.latest_seq !== undefined){
-let d3 = d.latest_seq;
-if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v70,"/latest_seq",4);
-}
-if(typeof d3 == "number"){
-if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v70,"/latest_seq",5);
-}
-else {
-if(d3 < 0 || isNaN(d3)){
-return $f(v70,"/latest_seq",12);
-}
-}
+if(d.root !== undefined){
+if(!v67(d.root)){
+return $r(v72, v67, "/root");
 }
 }
 }
 }
 else {
-return $f(v70,"",7);
+return $f(v72,"",7);
 }
-v70.errors = null;
+v72.errors = null;
 return true;
 }
 
-
-function v71(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v71,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v71,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("protocol.resume_failed" !== d.type){
-return $f(v71,"/type",33);
-}
-}
-if(d.header !== undefined){
-if(!v35(d.header)){
-return $r(v71, v35, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v70(d.payload)){
-return $r(v71, v70, "/payload");
-}
-}
-}
-}
-else {
-return $f(v71,"",7);
-}
-v71.errors = null;
-return true;
-}
-
-export const rawProtocolResumed = v75;
 
 function v74(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
-if(((d.from_seq === undefined) && (m0 = "from_seq")) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))){
+if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
 return $f(v74,"",0,m0);
 }
 else {
 for(const k0 in d){
-if(!(((k0 === "from_seq") || (k0 === "latest_seq")) || (k0 === "acked"))){
+if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
 return $f(v74,"",1,k0);
 }
 }
-if(d.from_seq !== undefined){
-let d0 = d.from_seq;
-if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v74,"/from_seq",4);
-}
-if(typeof d0 == "number"){
-if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v74,"/from_seq",5);
-}
-else {
-if(d0 < 1 || isNaN(d0)){
-return $f(v74,"/from_seq",6);
+if(d.type !== undefined){
+if("ui.render" !== d.type){
+return $f(v74,"/type",42);
 }
 }
+if(d.header !== undefined){
+if(!v5(d.header)){
+return $r(v74, v5, "/header");
 }
 }
-if(d.latest_seq !== undefined){
-let d1 = d.latest_seq;
-if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v74,"/latest_seq",4);
-}
-if(typeof d1 == "number"){
-if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v74,"/latest_seq",5);
-}
-else {
-if(d1 < 0 || isNaN(d1)){
-return $f(v74,"/latest_seq",12);
-}
-}
-}
-}
-if(d.acked !== undefined){
-let d2 = d.acked;
-if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v74,"/acked",4);
-}
-if(typeof d2 == "number"){
-if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v74,"/acked",5);
-}
-else {
-if(d2 < 0 || isNaN(d2)){
-return $f(v74,"/acked",12);
-}
-}
+if(d.payload !== undefined){
+if(!v72(d.payload)){
+return $r(v74, v72, "/payload");
 }
 }
 }
@@ -1726,411 +2124,13 @@ v74.errors = null;
 return true;
 }
 
+export const rawAgentEventPayload = v2;
 
-function v75(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v75,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v75,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("protocol.resumed" !== d.type){
-return $f(v75,"/type",34);
-}
-}
-if(d.header !== undefined){
-if(!v35(d.header)){
-return $r(v75, v35, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v74(d.payload)){
-return $r(v75, v74, "/payload");
-}
-}
-}
-}
-else {
-return $f(v75,"",7);
-}
-v75.errors = null;
-return true;
-}
+export const rawChatAcceptedPayload = v9;
 
-export const rawUiAction = v79;
-const pattern25 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
+export const rawUiPatchPayload = v68;
 
-function v78(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.view_id === undefined) && (m0 = "view_id")) || ((d.component_id === undefined) && (m0 = "component_id"))) || ((d.action === undefined) && (m0 = "action"))){
-return $f(v78,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((((k0 === "view_id") || (k0 === "component_id")) || (k0 === "action")) || (k0 === "value"))){
-return $f(v78,"",1,k0);
-}
-}
-if(d.view_id !== undefined){
-let d0 = d.view_id;
-if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
-return $f(v78,"/view_id",8);
-}
-}
-else {
-return $f(v78,"/view_id",3);
-}
-}
-if(d.component_id !== undefined){
-let d1 = d.component_id;
-if(typeof d1 === "string"){
-if(!pattern25.test(d1)){
-return $f(v78,"/component_id",35);
-}
-}
-else {
-return $f(v78,"/component_id",3);
-}
-}
-if(d.action !== undefined){
-let d2 = d.action;
-if(typeof d2 !== "string"){
-return $f(v78,"/action",3);
-}
-if(!(((d2 === "click") || (d2 === "submit")) || (d2 === "change"))){
-return $f(v78,"/action",36);
-}
-}
-}
-}
-else {
-return $f(v78,"",7);
-}
-v78.errors = null;
-return true;
-}
-
-
-function v79(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v79,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v79,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("ui.action" !== d.type){
-return $f(v79,"/type",37);
-}
-}
-if(d.header !== undefined){
-if(!v31(d.header)){
-return $r(v79, v31, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v78(d.payload)){
-return $r(v79, v78, "/payload");
-}
-}
-}
-}
-else {
-return $f(v79,"",7);
-}
-v79.errors = null;
-return true;
-}
-
-export const rawUiPatch = v84;
-const pattern29 = new RegExp("^(/[^/]*)+$", "u");
-
-function v83(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.ops === undefined) && (m0 = "ops"))){
-return $f(v83,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((k0 === "view_id") || (k0 === "ops"))){
-return $f(v83,"",1,k0);
-}
-}
-if(d.view_id !== undefined){
-let d0 = d.view_id;
-if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
-return $f(v83,"/view_id",8);
-}
-}
-else {
-return $f(v83,"/view_id",3);
-}
-}
-if(d.ops !== undefined){
-let d1 = d.ops;
-if(Array.isArray(d1)){
-if(d1.length < 1){
-return $f(v83,"/ops",25);
-}
-else {
-const len0 = d1.length;
-for(let i0=0; i0<len0; i0++){
-let d2 = d1[i0];
-if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
-let m1;
-if(((d2.op === undefined) && (m1 = "op")) || ((d2.path === undefined) && (m1 = "path"))){
-return $f(v83,"/ops/" + i0,0,m1);
-}
-else {
-for(const k1 in d2){
-if(!(((k1 === "op") || (k1 === "path")) || (k1 === "value"))){
-return $f(v83,"/ops/" + i0,1,k1);
-}
-}
-if(d2.op !== undefined){
-let d3 = d2.op;
-if(typeof d3 !== "string"){
-return $f(v83,"/ops/" + i0+"/op",3);
-}
-if(!(((d3 === "add") || (d3 === "remove")) || (d3 === "replace"))){
-return $f(v83,"/ops/" + i0+"/op",38);
-}
-}
-if(d2.path !== undefined){
-let d4 = d2.path;
-if(typeof d4 === "string"){
-if(!pattern29.test(d4)){
-return $f(v83,"/ops/" + i0+"/path",39);
-}
-}
-else {
-return $f(v83,"/ops/" + i0+"/path",3);
-}
-}
-}
-}
-else {
-return $f(v83,"/ops/" + i0,7);
-}
-}
-}
-}
-else {
-return $f(v83,"/ops",18);
-}
-}
-}
-}
-else {
-return $f(v83,"",7);
-}
-v83.errors = null;
-return true;
-}
-
-
-function v84(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v84,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v84,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("ui.patch" !== d.type){
-return $f(v84,"/type",40);
-}
-}
-if(d.header !== undefined){
-if(!v20(d.header)){
-return $r(v84, v20, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v83(d.payload)){
-return $r(v84, v83, "/payload");
-}
-}
-}
-}
-else {
-return $f(v84,"",7);
-}
-v84.errors = null;
-return true;
-}
-
-export const rawUiRender = v89;
-const pattern27 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
-const wrapper0 = {validate: v82};
-
-function v82(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if(((d.id === undefined) && (m0 = "id")) || ((d.component === undefined) && (m0 = "component"))){
-return $f(v82,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((((k0 === "id") || (k0 === "component")) || (k0 === "props")) || (k0 === "children"))){
-return $f(v82,"",1,k0);
-}
-}
-if(d.id !== undefined){
-let d0 = d.id;
-if(typeof d0 === "string"){
-if(!pattern25.test(d0)){
-return $f(v82,"/id",35);
-}
-}
-else {
-return $f(v82,"/id",3);
-}
-}
-if(d.component !== undefined){
-let d1 = d.component;
-if(typeof d1 === "string"){
-if(!pattern27.test(d1)){
-return $f(v82,"/component",41);
-}
-}
-else {
-return $f(v82,"/component",3);
-}
-}
-if(d.props !== undefined){
-let d2 = d.props;
-if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
-}
-else {
-return $f(v82,"/props",7);
-}
-}
-if(d.children !== undefined){
-let d3 = d.children;
-if(Array.isArray(d3)){
-const len0 = d3.length;
-for(let i0=0; i0<len0; i0++){
-if(!(wrapper0.validate(d3[i0]))){
-return $r(v82, wrapper0.validate, "/children/" + i0);
-}
-}
-}
-else {
-return $f(v82,"/children",18);
-}
-}
-}
-}
-else {
-return $f(v82,"",7);
-}
-v82.errors = null;
-return true;
-}
-
-
-function v87(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.root === undefined) && (m0 = "root"))){
-return $f(v87,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!((k0 === "view_id") || (k0 === "root"))){
-return $f(v87,"",1,k0);
-}
-}
-if(d.view_id !== undefined){
-let d0 = d.view_id;
-if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
-return $f(v87,"/view_id",8);
-}
-}
-else {
-return $f(v87,"/view_id",3);
-}
-}
-if(d.root !== undefined){
-if(!v82(d.root)){
-return $r(v87, v82, "/root");
-}
-}
-}
-}
-else {
-return $f(v87,"",7);
-}
-v87.errors = null;
-return true;
-}
-
-
-function v89(d){
-if(d && typeof d == "object" && !Array.isArray(d)){
-let m0;
-if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v89,"",0,m0);
-}
-else {
-for(const k0 in d){
-if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v89,"",1,k0);
-}
-}
-if(d.type !== undefined){
-if("ui.render" !== d.type){
-return $f(v89,"/type",42);
-}
-}
-if(d.header !== undefined){
-if(!v20(d.header)){
-return $r(v89, v20, "/header");
-}
-}
-if(d.payload !== undefined){
-if(!v87(d.payload)){
-return $r(v89, v87, "/payload");
-}
-}
-}
-}
-else {
-return $f(v89,"",7);
-}
-v89.errors = null;
-return true;
-}
-
-export const rawAgentEventPayload = v17;
-
-export const rawChatAcceptedPayload = v24;
-
-export const rawUiPatchPayload = v83;
-
-export const rawUiRenderPayload = v87;
+export const rawUiRenderPayload = v72;
 
 // Error sites: [keyword, params] (params given at the site when they are not constant; a name: the one param, its value given at the site).
 const $sites = [

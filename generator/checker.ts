@@ -47,7 +47,7 @@ export function check(spec: LoadedSpec): Finding[] {
   const invalidDefs = new Set(metaErrors.map((e) => /^\/\$defs\/([^/]+)\/x-message(\/|$)/.exec(e.instancePath)?.[1]).filter((n): n is string => n !== undefined));
 
   const root = spec.json as Schema;
-  const defs = createDefValidator(spec, root);
+  const defs = createDefValidator(spec, root, metaErrors.length === 0);
   const ctx: RuleContext = {
     root,
     get contract(): ContractBlock {
@@ -91,12 +91,12 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 /** A validator per $defs entry (compiled once per spec and shared with the validators emitter). */
-function createDefValidator(spec: LoadedSpec, root: Schema): { validate: RuleContext['validateDef']; compileError?: string } {
+function createDefValidator(spec: LoadedSpec, root: Schema, metaSchemaChecked: boolean): { validate: RuleContext['validateDef']; compileError?: string } {
   const id = typeof root.$id === 'string' ? root.$id : SYNTHETIC_ID;
   let compiled: CompiledSchemas | undefined;
   let compileError: string | undefined;
   try {
-    compiled = compiledSchemas(spec.hash, id, isSchemaObject(root.$defs) ? root.$defs : {});
+    compiled = compiledSchemas(spec.hash, id, isSchemaObject(root.$defs) ? root.$defs : {}, { metaSchemaChecked });
   } catch (err) {
     compiled = undefined; // the rules report why it does not compile (schemas-compile as the last resort)
     compileError = (err as Error).message;

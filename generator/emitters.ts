@@ -85,14 +85,31 @@ export function onCompilerThread(entry: EmitterEntry, model: ContractModel): boo
   return entry.printer === 'ts-morph' || (entry.printer === 'json-schema-to-typescript' && model.messages.length >= TYPES_IN_WORKER_FROM);
 }
 
+/**
+ * The finish stage, on the compiler's thread: Ajv standalone code made lean (emit/validators-ajv.ts)
+ * and TypeScript flagged `format` laid out (formatter.ts); other files pass through.
+ */
+export async function finishFiles(files: readonly GeneratedFile[]): Promise<GeneratedFile[]> {
+  const ajv = files.some((f) => f.ajv) ? await import('./emit/validators-ajv.js') : undefined;
+  const formatter = files.some((f) => f.format) ? await import('./formatter.js') : undefined;
+  return files.map(({ path, content, format, ajv: standalone }) => {
+    let text = standalone && ajv ? `${content}${ajv.finishAjvStandalone(standalone)}` : content;
+    if (standalone && !text.endsWith('\n')) text += '\n';
+    return { path, content: format && formatter ? formatter.layout(text) : text };
+  });
+}
+
+/** Does a file still need the finish stage? */
+export const needsFinish = (files: readonly GeneratedFile[]): boolean => files.some((f) => f.format || f.ajv);
+
 /** Runs a target's compiler-thread entries (the ts-morph ones on one project), in registry order, formatted. */
 export async function emitWithCompiler(model: ContractModel, target: Target, context: EmitContext): Promise<GeneratedFile[]> {
-  const [{ createProject }, { formatFiles }] = await Promise.all([import('./printer.js'), import('./formatter.js')]);
+  const { createProject } = await import('./printer.js');
   let project: Project | undefined;
   const out: GeneratedFile[] = [];
   for (const entry of emittersOf(target)) {
     if (entry.printer === 'ts-morph') out.push(...(await entry.load())(model, (project ??= createProject())));
-    else if (onCompilerThread(entry, model)) out.push(...formatFiles(await (await entry.load())(model, context)));
+    else if (onCompilerThread(entry, model)) out.push(...(await finishFiles(await (await entry.load())(model, context))));
   }
   return out;
 }
@@ -102,8 +119,10 @@ export interface EmitterRun {
   /**
    * Starts the worker's emitters on a model before the caller has decided to use it (the spec is
    * still being checked); `run` with the same model takes their result. Nothing without a worker.
+   * Await it before synchronous work: it resolves once the model is on its way to the worker (a
+   * request left in a promise callback would wait for the caller's synchronous check to end).
    */
-  prepare(model: ContractModel, context: EmitContext): void;
+  prepare(model: ContractModel, context: EmitContext): Promise<void>;
   /** Every file of the target, TypeScript formatted, in registry order. */
   run(model: ContractModel, context: EmitContext): Promise<GeneratedFile[]>;
   /** Stops the worker (call once, whatever happened). */
@@ -128,8 +147,10 @@ export function startEmitters(options: StartOptions): EmitterRun {
   const worker = inWorker ? import('./ts-morph-runner.js').then((m) => m.workerRunner()) : undefined;
   let prepared: { readonly model: ContractModel; readonly files: Promise<GeneratedFile[]> } | undefined;
   return {
-    prepare(model, context) {
-      if (worker) prepared = { model, files: handled(worker.then((w) => w.emit(model, options.target, context))) };
+    async prepare(model, context) {
+      if (!worker) return;
+      const w = await worker;
+      prepared = { model, files: handled(w.emit(model, options.target, context)) };
     },
     async run(model, context) {
       // The worker prints (and formats) its files while the main-thread emitters run here.
@@ -138,16 +159,12 @@ export function startEmitters(options: StartOptions): EmitterRun {
       const printed = handled(
         early ?? (needsCompiler ? (worker ? (await worker).emit(model, options.target, context) : emitWithCompiler(model, options.target, context)) : Promise.resolve([])),
       );
-      // Each main-thread emitter's TypeScript goes to the compiler's thread to be formatted as soon as it is printed.
-      const format = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => {
-        if (worker) return (await worker).format(files);
-        if (files.some((f) => f.format)) return (await import('./formatter.js')).formatFiles(files);
-        return files.map(({ path, content }) => ({ path, content }));
-      };
+      // Each main-thread emitter's files go to the compiler's thread to be finished as soon as they are printed.
+      const finish = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => (worker ? (await worker).finish(files) : finishFiles(files));
       const local: Promise<GeneratedFile[]>[] = [];
       for (const entry of entries) {
         if (entry.printer === 'ts-morph' || (needsCompiler && onCompilerThread(entry, model))) continue;
-        local.push(handled(format(await (await entry.load())(model, context))));
+        local.push(handled(finish(await (await entry.load())(model, context))));
       }
       // Settled together, so a failure in one does not leave the others' rejections unhandled.
       const [mine, theirs] = await Promise.all([Promise.all(local), printed]);

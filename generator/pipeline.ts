@@ -55,7 +55,7 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     // The model is built before the check's verdict, so the worker prints while this thread
     // checks; a spec the check refuses throws its findings, whatever the model did.
     const early = modelBeforeCheck(() => buildModel(spec, label), traceOf);
-    if (early) emitters.prepare(early.model, { trace: early.trace });
+    if (early) await emitters.prepare(early.model, { trace: early.trace });
     const findings = check(spec);
     if (hasErrors(findings)) throw new ContractError(findings);
     const model = early?.model ?? buildModel(spec, label);
