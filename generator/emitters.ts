@@ -73,16 +73,30 @@ export function emittersOf(target: Target): EmitterEntry[] {
 }
 
 /**
- * Contracts with at least this many messages print their types (json-schema-to-typescript) in
- * the worker too: there the main thread's check (Ajv) is the longest path and the worker waits,
- * while for a small contract loading the compiler is the longest path and the worker has no time
- * to spare. Measured with bench/profile.mjs (idle time per thread); the output is the same either way.
+ * Contracts with at least this many messages print their types (json-schema-to-typescript), docs
+ * and JSON exports in the worker too, from the model it gets before the check ends: there the main
+ * thread's check (Ajv compiling every schema) is the longest path and the worker would wait, while
+ * for a small contract loading the compiler is the longest path and the worker has no time to
+ * spare. The main thread then makes Ajv's code lean itself (see `finishesAjvOnCompilerThread`).
+ * Measured with bench/profile.mjs (idle time per thread); the output is the same either way.
  */
-const TYPES_IN_WORKER_FROM = 50;
+const LARGE_FROM = 50;
 
-/** Where the TypeScript compiler is loaded (the worker, when there is one): ts-morph's emitters, and the types of a large contract. */
+/** Printers whose emitters a large contract runs on the compiler's thread, besides ts-morph's. */
+const LARGE_ON_COMPILER_THREAD: ReadonlySet<PrinterKind> = new Set(['json-schema-to-typescript', 'markdown-templates', 'json']);
+
+/** Where the TypeScript compiler is loaded (the worker, when there is one): ts-morph's emitters, and a large contract's types, docs and exports. */
 export function onCompilerThread(entry: EmitterEntry, model: ContractModel): boolean {
-  return entry.printer === 'ts-morph' || (entry.printer === 'json-schema-to-typescript' && model.messages.length >= TYPES_IN_WORKER_FROM);
+  return entry.printer === 'ts-morph' || (model.messages.length >= LARGE_FROM && LARGE_ON_COMPILER_THREAD.has(entry.printer));
+}
+
+/**
+ * Is Ajv's code made lean on the compiler's thread? For a small contract yes: the worker is idle
+ * once it has printed. A large one's worker is still printing docs when the check ends, and the
+ * main thread, done with the check, makes it lean in the meantime.
+ */
+export function finishesAjvOnCompilerThread(model: ContractModel): boolean {
+  return model.messages.length < LARGE_FROM;
 }
 
 /**
@@ -90,12 +104,19 @@ export function onCompilerThread(entry: EmitterEntry, model: ContractModel): boo
  * and TypeScript flagged `format` laid out (formatter.ts); other files pass through.
  */
 export async function finishFiles(files: readonly GeneratedFile[]): Promise<GeneratedFile[]> {
-  const ajv = files.some((f) => f.ajv) ? await import('./emit/validators-ajv.js') : undefined;
-  const formatter = files.some((f) => f.format) ? await import('./formatter.js') : undefined;
-  return files.map(({ path, content, format, ajv: standalone }) => {
-    let text = standalone && ajv ? `${content}${ajv.finishAjvStandalone(standalone)}` : content;
-    if (standalone && !text.endsWith('\n')) text += '\n';
-    return { path, content: format && formatter ? formatter.layout(text) : text };
+  const lean = await leanAjvFiles(files);
+  const formatter = lean.some((f) => f.format) ? await import('./formatter.js') : undefined;
+  return lean.map(({ path, content, format }) => ({ path, content: format && formatter ? formatter.layout(content) : content }));
+}
+
+/** The first step of the finish stage alone: Ajv's code made lean and appended; other files (and `format` flags) as they are. */
+async function leanAjvFiles(files: readonly GeneratedFile[]): Promise<GeneratedFile[]> {
+  if (!files.some((f) => f.ajv)) return [...files];
+  const { finishAjvStandalone } = await import('./emit/validators-ajv.js');
+  return files.map(({ ajv, ...file }) => {
+    if (!ajv) return file;
+    const content = `${file.content}${finishAjvStandalone(ajv)}`;
+    return { ...file, content: content.endsWith('\n') ? content : `${content}\n` };
   });
 }
 
@@ -160,7 +181,10 @@ export function startEmitters(options: StartOptions): EmitterRun {
         early ?? (needsCompiler ? (worker ? (await worker).emit(model, options.target, context) : emitWithCompiler(model, options.target, context)) : Promise.resolve([])),
       );
       // Each main-thread emitter's files go to the compiler's thread to be finished as soon as they are printed.
-      const finish = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => (worker ? (await worker).finish(files) : finishFiles(files));
+      const finish = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => {
+        if (!worker) return finishFiles(files);
+        return (await worker).finish(finishesAjvOnCompilerThread(model) ? files : await leanAjvFiles(files));
+      };
       const local: Promise<GeneratedFile[]>[] = [];
       for (const entry of entries) {
         if (entry.printer === 'ts-morph' || (needsCompiler && onCompilerThread(entry, model))) continue;

@@ -85,7 +85,7 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
   const duplicates = findDuplicateKeys(tree, '', position, file);
 
   // JSON.parse after blanking the comments: exactly JSON's semantics (a "__proto__" key stays a plain key).
-  const json = JSON.parse(stripComments(text)) as Record<string, unknown>;
+  const json = parseJson(text);
   const hash = createHash('sha256').update(text).digest('hex');
 
   const locate = (pointer: string): Position | undefined => {
@@ -105,6 +105,19 @@ export function parseSpecText(file: string, text: string): LoadedSpec {
     return position(node.parent?.type === 'property' ? node.parent.offset : node.offset);
   };
   return { file, text, json, hash, locate, findings: duplicates };
+}
+
+/**
+ * The text's value by JSON.parse, comments blanked first only when there are any: blanking costs
+ * twenty times the parse (20 ms on a 400 KB spec), and text that JSON.parse takes has no comment
+ * (outside a string a comment is a syntax error, inside one it is text).
+ */
+function parseJson(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return JSON.parse(stripComments(text)) as Record<string, unknown>;
+  }
 }
 
 function emptyFinding(file: string): Finding {
