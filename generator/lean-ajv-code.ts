@@ -183,7 +183,13 @@ function tokenize(code: string): Tokens | undefined {
 }
 
 /** Names of the shared helpers in generated code: `$` names, which Ajv never writes. */
-export const LEAN_HELPERS = { fail: '$f', error: '$e', nest: '$n', rethrow: '$r', sites: '$sites' } as const;
+export const LEAN_HELPERS = { fail: '$f', error: '$e', nest: '$n', rethrow: '$r', collected: '$v', exported: '$x', sites: '$sites' } as const;
+
+/** The import of the helpers the rewritten code calls, from the runtime module at `module` (a string literal). */
+export function leanHelpersImport(module: string): string {
+  const h = LEAN_HELPERS;
+  return `import { createErrorHelpers, exported as ${h.exported}, failCollected as ${h.collected}, failWith as ${h.rethrow}, nestErrors as ${h.nest} } from ${module};`;
+}
 
 /** The parameter list Ajv gives every function when no dynamic scope or `$data` is in use. */
 const AJV_PARAMS = '(data,{instancePath="",parentData,parentDataProperty,rootData=data}={})';
@@ -508,9 +514,9 @@ function rewrite(code: string, { kinds, starts, ends, shortNames }: Tokens): Lea
     }
     // else { var validN = true; }  (nothing left once the var goes)
     if (is(i, K.ElseKeyword) && is(i + 1, K.OpenBraceToken) && is(i + 2, K.VarKeyword) && closer[i + 1] === i + 7 && spells(i + 4, i + 7, '=true;')) return drop(i + 8);
-    // validateN.errors = vErrors; return errors === 0;  →  validateN.errors = null; return true;
+    // validateN.errors = vErrors; return errors === 0;  →  return true;  (a failure returned already)
     if (spells(i, i + 11, `${self}.errors=vErrors;returnerrors===0;`)) {
-      edit(i, i + 11, `${ren(self)}.errors = null;\nreturn true;`);
+      edit(i, i + 11, 'return true;');
       return i + 10;
     }
     return undefined;
@@ -620,18 +626,38 @@ function rewrite(code: string, { kinds, starts, ends, shortNames }: Tokens): Lea
         continue;
       }
     }
-    // validateN.errors = [{…}]; return false;  →  return $f(validateN, path, site);
-    if (kind === K.Identifier && is(i + 1, K.DotToken) && is(i + 2, K.Identifier, 'errors') && is(i + 3, K.EqualsToken) && is(i + 4, K.OpenBracketToken) && is(i + 5, K.OpenBraceToken)) {
+    // export const rawX = validateN;  →  export const rawX = $x(vN);  (the one place a function keeps its errors, see runtime/ajv-errors.ts)
+    if (kind === 'export' && is(i + 1, K.ConstKeyword) && is(i + 2, K.Identifier) && is(i + 3, K.EqualsToken) && is(i + 4, K.Identifier) && is(i + 5, K.SemicolonToken)) {
+      edit(i + 4, i + 5, `${LEAN_HELPERS.exported}(${ren(txt(i + 4)!)})`);
+      i += 5;
+      continue;
+    }
+    // A function that collected errors (a composite rule) returns with them:
+    // validateN.errors = vErrors; return errors === 0;  →  return errors === 0 || $v(vErrors);
+    if (kind === K.Identifier && i >= simpleEnd && spells(i, i + 11, `${self}.errors=vErrors;returnerrors===0;`)) {
+      edit(i, i + 11, `return errors === 0 || ${LEAN_HELPERS.collected}(vErrors);`);
+      i += 10;
+      continue;
+    }
+    // validateN.errors = vErrors; return false;  →  return $v(vErrors);
+    if (kind === K.Identifier && i >= simpleEnd && spells(i, i + 9, `${self}.errors=vErrors;returnfalse;`)) {
+      edit(i, i + 9, `return ${LEAN_HELPERS.collected}(vErrors);`);
+      i += 8;
+      continue;
+    }
+    // validateN.errors = [{…}]; return false;  →  return $f(path, site);
+    if (kind === K.Identifier && is(i + 1, K.DotToken) && is(i + 2, K.Identifier, 'errors')) {
       const obj = i + 5;
       const end = closer[obj]!;
-      if (closer[i + 4] === end + 1 && is(end + 2, K.SemicolonToken) && is(end + 3, K.ReturnKeyword) && is(end + 4, K.FalseKeyword) && is(end + 5, K.SemicolonToken)) {
+      if (txt(i) === self && is(i + 3, K.EqualsToken) && is(i + 4, K.OpenBracketToken) && is(obj, K.OpenBraceToken) && closer[i + 4] === end + 1 && is(end + 2, K.SemicolonToken) && is(end + 3, K.ReturnKeyword) && is(end + 4, K.FalseKeyword) && is(end + 5, K.SemicolonToken)) {
         if (is(i - 1, K.DotToken)) throw new Unsupported();
         // Ajv's `break;` after the return never runs.
         const to = spells(end + 6, end + 8, 'break;') ? end + 8 : end + 6;
-        edit(i, to, `return ${LEAN_HELPERS.fail}(${ren(txt(i)!)},${errorArguments(obj)});`);
+        edit(i, to, `return ${LEAN_HELPERS.fail}(${errorArguments(obj)});`);
         i = to - 1;
         continue;
       }
+      // Errors are kept by the helpers, not on the functions: any other use of them is not understood.
       throw new Unsupported();
     }
     // const errN = {instancePath…};  →  const errN = $e(path, site);
@@ -669,19 +695,17 @@ function rewrite(code: string, { kinds, starts, ends, shortNames }: Tokens): Lea
         edit(options[0] - 1, options[1], '');
         if (bare) edit(close + 1, close + 2, '');
         if (i < simpleEnd) {
-          // …; errors = vErrors.length;  →  return $r(self, callee.errors, prefix);
+          // …; errors = vErrors.length;  →  return $r(prefix);  (the callee's errors are the last ones made), or return false; when it has no prefix
           if (!spells(takeEnd + 1, takeEnd + 7, 'errors=vErrors.length;')) throw new Unsupported();
           kept.push([keptFrom, take]);
-          edits.push({ from: take, to: takeEnd + 7, text: `return ${LEAN_HELPERS.rethrow}(${ren(self)}, ${ren(callee)}, ${prefix});` });
+          edits.push({ from: take, to: takeEnd + 7, text: prefix === '""' ? 'return false;' : `return ${LEAN_HELPERS.rethrow}(${prefix});` });
           keptFrom = takeEnd + 7;
           i = takeEnd + 6;
           continue;
         }
-        if (prefix !== '""') {
-          kept.push([keptFrom, take]);
-          edits.push({ from: take, to: takeEnd + 1, text: `vErrors = ${LEAN_HELPERS.nest}(vErrors, ${ren(callee)}.errors, ${prefix});` });
-          keptFrom = takeEnd + 1;
-        }
+        kept.push([keptFrom, take]);
+        edits.push({ from: take, to: takeEnd + 1, text: `vErrors = ${LEAN_HELPERS.nest}(vErrors, ${prefix});` });
+        keptFrom = takeEnd + 1;
         i = takeEnd;
         continue;
       }
@@ -724,7 +748,7 @@ function rewrite(code: string, { kinds, starts, ends, shortNames }: Tokens): Lea
   }
   copy(n);
   out += code.slice(at);
-  return { code: `${out.trimEnd()}\n\n// Error sites: [keyword, params] (params given at the site when they are not constant; a name: the one param, its value given at the site).\nconst ${LEAN_HELPERS.sites} = [\n${table.join(',\n')}\n];\n`, sites: siteCount, entries: table.length };
+  return { code: `${out.trimEnd()}\n\n// Error sites: [keyword, params] (params given at the site when they are not constant; a name: the one param, its value given at the site).\nconst ${LEAN_HELPERS.sites} = [\n${table.join(',\n')}\n];\nconst { fail: ${LEAN_HELPERS.fail}, error: ${LEAN_HELPERS.error} } = createErrorHelpers(${LEAN_HELPERS.sites});\n`, sites: siteCount, entries: table.length };
 }
 
 /** Index of the closing bracket of every opening one, -1 for other tokens. */
