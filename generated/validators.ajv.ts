@@ -3,47 +3,47 @@
 // Do not edit: change the spec and run `contractgen build`.
 // Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.
 // @ts-nocheck
-import { createErrorHelpers, failWith as $r, nestErrors as $n } from "./runtime/ajv-errors.js";
+import { createErrorHelpers, exported as $x, failCollected as $v, failWith as $r, nestErrors as $n } from "./runtime/ajv-errors.js";
 import { jsonEqual as func2 } from "./runtime/json-equal.js";
 import { ucs2length as func0 } from "./runtime/ucs2length.js";
-export const rawAgentEvent = v6;
+export const rawAgentEvent = $x(v6);
 const pattern3 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
 
 function v5(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.session_id === undefined) && (m0 = "session_id")) || ((d.seq === undefined) && (m0 = "seq"))){
-return $f(v5,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "session_id") || (k0 === "seq")) || (k0 === "cseq"))){
-return $f(v5,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
 if(!pattern3.test(d0)){
-return $f(v5,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v5,"/session_id",3);
+return $f("/session_id",3);
 }
 }
 if(d.seq !== undefined){
 let d1 = d.seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v5,"/seq",4);
+return $f("/seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v5,"/seq",5);
+return $f("/seq",5);
 }
 else {
 if(d1 < 1 || isNaN(d1)){
-return $f(v5,"/seq",6);
+return $f("/seq",6);
 }
 }
 }
@@ -51,15 +51,15 @@ return $f(v5,"/seq",6);
 if(d.cseq !== undefined){
 let d2 = d.cseq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v5,"/cseq",4);
+return $f("/cseq",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v5,"/cseq",5);
+return $f("/cseq",5);
 }
 else {
 if(d2 < 1 || isNaN(d2)){
-return $f(v5,"/cseq",6);
+return $f("/cseq",6);
 }
 }
 }
@@ -67,9 +67,8 @@ return $f(v5,"/cseq",6);
 }
 }
 else {
-return $f(v5,"",7);
+return $f("",7);
 }
-v5.errors = null;
 return true;
 }
 
@@ -79,61 +78,60 @@ function v2(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.turn_id === undefined) && (m0 = "turn_id"))) || ((d.kind === undefined) && (m0 = "kind"))){
-return $f(v2,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((((k0 === "conversation_id") || (k0 === "turn_id")) || (k0 === "kind")) || (k0 === "text")) || (k0 === "tool")) || (k0 === "data"))){
-return $f(v2,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
 if(!pattern0.test(d0)){
-return $f(v2,"/conversation_id",8);
+return $f("/conversation_id",8);
 }
 }
 else {
-return $f(v2,"/conversation_id",3);
+return $f("/conversation_id",3);
 }
 }
 if(d.turn_id !== undefined){
 let d1 = d.turn_id;
 if(typeof d1 === "string"){
 if(!pattern0.test(d1)){
-return $f(v2,"/turn_id",8);
+return $f("/turn_id",8);
 }
 }
 else {
-return $f(v2,"/turn_id",3);
+return $f("/turn_id",3);
 }
 }
 if(d.kind !== undefined){
 let d2 = d.kind;
 if(typeof d2 !== "string"){
-return $f(v2,"/kind",3);
+return $f("/kind",3);
 }
 if(!(((((d2 === "status") || (d2 === "text")) || (d2 === "tool_call")) || (d2 === "tool_result")) || (d2 === "turn_end"))){
-return $f(v2,"/kind",9);
+return $f("/kind",9);
 }
 }
 if(d.text !== undefined){
 if(typeof d.text !== "string"){
-return $f(v2,"/text",3);
+return $f("/text",3);
 }
 }
 if(d.tool !== undefined){
 if(typeof d.tool !== "string"){
-return $f(v2,"/tool",3);
+return $f("/tool",3);
 }
 }
 }
 }
 else {
-return $f(v2,"",7);
+return $f("",7);
 }
-v2.errors = null;
 return true;
 }
 
@@ -142,91 +140,89 @@ function v6(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v6,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v6,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("agent.event" !== d.type){
-return $f(v6,"/type",10);
+return $f("/type",10);
 }
 }
 if(d.header !== undefined){
 if(!v5(d.header)){
-return $r(v6, v5, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v2(d.payload)){
-return $r(v6, v2, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v6,"",7);
+return $f("",7);
 }
-v6.errors = null;
 return true;
 }
 
-export const rawChatAccepted = v10;
+export const rawChatAccepted = $x(v10);
 
 function v9(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.message_id === undefined) && (m0 = "message_id"))) || ((d.turn_id === undefined) && (m0 = "turn_id"))){
-return $f(v9,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "conversation_id") || (k0 === "message_id")) || (k0 === "turn_id"))){
-return $f(v9,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
 if(!pattern0.test(d0)){
-return $f(v9,"/conversation_id",8);
+return $f("/conversation_id",8);
 }
 }
 else {
-return $f(v9,"/conversation_id",3);
+return $f("/conversation_id",3);
 }
 }
 if(d.message_id !== undefined){
 let d1 = d.message_id;
 if(typeof d1 === "string"){
 if(!pattern0.test(d1)){
-return $f(v9,"/message_id",8);
+return $f("/message_id",8);
 }
 }
 else {
-return $f(v9,"/message_id",3);
+return $f("/message_id",3);
 }
 }
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
 if(typeof d2 === "string"){
 if(!pattern0.test(d2)){
-return $f(v9,"/turn_id",8);
+return $f("/turn_id",8);
 }
 }
 else {
-return $f(v9,"/turn_id",3);
+return $f("/turn_id",3);
 }
 }
 }
 }
 else {
-return $f(v9,"",7);
+return $f("",7);
 }
-v9.errors = null;
 return true;
 }
 
@@ -235,76 +231,75 @@ function v10(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v10,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v10,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("chat.accepted" !== d.type){
-return $f(v10,"/type",11);
+return $f("/type",11);
 }
 }
 if(d.header !== undefined){
 if(!v5(d.header)){
-return $r(v10, v5, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v9(d.payload)){
-return $r(v10, v9, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v10,"",7);
+return $f("",7);
 }
-v10.errors = null;
 return true;
 }
 
-export const rawChatSend = v17;
+export const rawChatSend = $x(v17);
 const pattern9 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
 
 function v16(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.session_id === undefined) && (m0 = "session_id")){
-return $f(v16,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "session_id") || (k0 === "ack")) || (k0 === "request_id")) || (k0 === "cseq"))){
-return $f(v16,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
 if(!pattern3.test(d0)){
-return $f(v16,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v16,"/session_id",3);
+return $f("/session_id",3);
 }
 }
 if(d.ack !== undefined){
 let d1 = d.ack;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v16,"/ack",4);
+return $f("/ack",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v16,"/ack",5);
+return $f("/ack",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v16,"/ack",12);
+return $f("/ack",12);
 }
 }
 }
@@ -313,25 +308,25 @@ if(d.request_id !== undefined){
 let d2 = d.request_id;
 if(typeof d2 === "string"){
 if(!pattern9.test(d2)){
-return $f(v16,"/request_id",13);
+return $f("/request_id",13);
 }
 }
 else {
-return $f(v16,"/request_id",3);
+return $f("/request_id",3);
 }
 }
 if(d.cseq !== undefined){
 let d3 = d.cseq;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v16,"/cseq",4);
+return $f("/cseq",4);
 }
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v16,"/cseq",5);
+return $f("/cseq",5);
 }
 else {
 if(d3 < 1 || isNaN(d3)){
-return $f(v16,"/cseq",6);
+return $f("/cseq",6);
 }
 }
 }
@@ -339,9 +334,8 @@ return $f(v16,"/cseq",6);
 }
 }
 else {
-return $f(v16,"",7);
+return $f("",7);
 }
-v16.errors = null;
 return true;
 }
 
@@ -351,42 +345,41 @@ function v13(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.text === undefined) && (m0 = "text"))){
-return $f(v13,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "conversation_id") || (k0 === "text"))){
-return $f(v13,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
 if(!pattern0.test(d0)){
-return $f(v13,"/conversation_id",8);
+return $f("/conversation_id",8);
 }
 }
 else {
-return $f(v13,"/conversation_id",3);
+return $f("/conversation_id",3);
 }
 }
 if(d.text !== undefined){
 let d1 = d.text;
 if(typeof d1 === "string"){
 if(func0(d1) > 32768){
-return $f(v13,"/text",14);
+return $f("/text",14);
 }
 }
 else {
-return $f(v13,"/text",3);
+return $f("/text",3);
 }
 }
 }
 }
 else {
-return $f(v13,"",7);
+return $f("",7);
 }
-v13.errors = null;
 return true;
 }
 
@@ -395,64 +388,63 @@ function v17(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v17,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v17,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("chat.send" !== d.type){
-return $f(v17,"/type",15);
+return $f("/type",15);
 }
 }
 if(d.header !== undefined){
 if(!v16(d.header)){
-return $r(v17, v16, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v13(d.payload)){
-return $r(v17, v13, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v17,"",7);
+return $f("",7);
 }
-v17.errors = null;
 return true;
 }
 
-export const rawConversationHistoryResponse = v22;
+export const rawConversationHistoryResponse = $x(v22);
 
 function v21(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.seq === undefined) && (m0 = "seq")) || ((d.role === undefined) && (m0 = "role"))) || ((d.chunk === undefined) && (m0 = "chunk"))){
-return $f(v21,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "seq") || (k0 === "role")) || (k0 === "turn_id")) || (k0 === "chunk"))){
-return $f(v21,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.seq !== undefined){
 let d0 = d.seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v21,"/seq",4);
+return $f("/seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v21,"/seq",5);
+return $f("/seq",5);
 }
 else {
 if(d0 < 1 || isNaN(d0)){
-return $f(v21,"/seq",6);
+return $f("/seq",6);
 }
 }
 }
@@ -460,21 +452,21 @@ return $f(v21,"/seq",6);
 if(d.role !== undefined){
 let d1 = d.role;
 if(typeof d1 !== "string"){
-return $f(v21,"/role",3);
+return $f("/role",3);
 }
 if(!(((d1 === "user") || (d1 === "assistant")) || (d1 === "tool"))){
-return $f(v21,"/role",16);
+return $f("/role",16);
 }
 }
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
 if(typeof d2 === "string"){
 if(!pattern0.test(d2)){
-return $f(v21,"/turn_id",8);
+return $f("/turn_id",8);
 }
 }
 else {
-return $f(v21,"/turn_id",3);
+return $f("/turn_id",3);
 }
 }
 if(d.chunk !== undefined){
@@ -482,45 +474,44 @@ let d3 = d.chunk;
 if(d3 && typeof d3 == "object" && !Array.isArray(d3)){
 let m1;
 if((d3.kind === undefined) && (m1 = "kind")){
-return $f(v21,"/chunk",0,m1);
+return $f("/chunk",0,m1);
 }
 else {
 for(const k1 in d3){
 if(!((((k1 === "kind") || (k1 === "text")) || (k1 === "tool")) || (k1 === "data"))){
-return $f(v21,"/chunk",1,k1);
+return $f("/chunk",1,k1);
 }
 }
 if(d3.kind !== undefined){
 let d4 = d3.kind;
 if(typeof d4 !== "string"){
-return $f(v21,"/chunk/kind",3);
+return $f("/chunk/kind",3);
 }
 if(!(((d4 === "text") || (d4 === "tool_call")) || (d4 === "tool_result"))){
-return $f(v21,"/chunk/kind",17);
+return $f("/chunk/kind",17);
 }
 }
 if(d3.text !== undefined){
 if(typeof d3.text !== "string"){
-return $f(v21,"/chunk/text",3);
+return $f("/chunk/text",3);
 }
 }
 if(d3.tool !== undefined){
 if(typeof d3.tool !== "string"){
-return $f(v21,"/chunk/tool",3);
+return $f("/chunk/tool",3);
 }
 }
 }
 }
 else {
-return $f(v21,"/chunk",7);
+return $f("/chunk",7);
 }
 }
 }
 }
 else {
-return $f(v21,"",7);
+return $f("",7);
 }
-v21.errors = null;
 return true;
 }
 
@@ -529,12 +520,12 @@ function v22(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.chunks === undefined) && (m0 = "chunks")) || ((d.latestSeq === undefined) && (m0 = "latestSeq"))){
-return $f(v22,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "chunks") || (k0 === "latestSeq"))){
-return $f(v22,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.chunks !== undefined){
@@ -543,26 +534,26 @@ if(Array.isArray(d0)){
 const len0 = d0.length;
 for(let i0=0; i0<len0; i0++){
 if(!v21(d0[i0])){
-return $r(v22, v21, "/chunks/" + i0);
+return $r("/chunks/" + i0);
 }
 }
 }
 else {
-return $f(v22,"/chunks",18);
+return $f("/chunks",18);
 }
 }
 if(d.latestSeq !== undefined){
 let d2 = d.latestSeq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v22,"/latestSeq",4);
+return $f("/latestSeq",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v22,"/latestSeq",5);
+return $f("/latestSeq",5);
 }
 else {
 if(d2 < 0 || isNaN(d2)){
-return $f(v22,"/latestSeq",12);
+return $f("/latestSeq",12);
 }
 }
 }
@@ -570,90 +561,88 @@ return $f(v22,"/latestSeq",12);
 }
 }
 else {
-return $f(v22,"",7);
+return $f("",7);
 }
-v22.errors = null;
 return true;
 }
 
-export const rawHistoryChunk = v21;
+export const rawHistoryChunk = $x(v21);
 
-export const rawHistoryQuery = v25;
+export const rawHistoryQuery = $x(v25);
 
 function v25(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!(((k0 === "sinceSeq") || (k0 === "beforeSeq")) || (k0 === "limit"))){
-return $f(v25,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.sinceSeq !== undefined){
 let d0 = d.sinceSeq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v25,"/sinceSeq",4);
+return $f("/sinceSeq",4);
 }
 if(typeof d0 == "number"){
 if(d0 < 0 || isNaN(d0)){
-return $f(v25,"/sinceSeq",12);
+return $f("/sinceSeq",12);
 }
 }
 }
 if(d.beforeSeq !== undefined){
 let d1 = d.beforeSeq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v25,"/beforeSeq",4);
+return $f("/beforeSeq",4);
 }
 if(typeof d1 == "number"){
 if(d1 < 1 || isNaN(d1)){
-return $f(v25,"/beforeSeq",6);
+return $f("/beforeSeq",6);
 }
 }
 }
 if(d.limit !== undefined){
 let d2 = d.limit;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v25,"/limit",4);
+return $f("/limit",4);
 }
 if(typeof d2 == "number"){
 if(d2 < 1 || isNaN(d2)){
-return $f(v25,"/limit",6);
+return $f("/limit",6);
 }
 }
 }
 }
 else {
-return $f(v25,"",7);
+return $f("",7);
 }
-v25.errors = null;
 return true;
 }
 
-export const rawProtocolAck = v27;
+export const rawProtocolAck = $x(v27);
 
 function v26(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.last_seen_seq === undefined) && (m0 = "last_seen_seq")){
-return $f(v26,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(k0 === "last_seen_seq")){
-return $f(v26,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.last_seen_seq !== undefined){
 let d0 = d.last_seen_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v26,"/last_seen_seq",4);
+return $f("/last_seen_seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v26,"/last_seen_seq",5);
+return $f("/last_seen_seq",5);
 }
 else {
 if(d0 < 0 || isNaN(d0)){
-return $f(v26,"/last_seen_seq",12);
+return $f("/last_seen_seq",12);
 }
 }
 }
@@ -661,9 +650,8 @@ return $f(v26,"/last_seen_seq",12);
 }
 }
 else {
-return $f(v26,"",7);
+return $f("",7);
 }
-v26.errors = null;
 return true;
 }
 
@@ -672,79 +660,77 @@ function v27(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v27,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v27,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.ack" !== d.type){
-return $f(v27,"/type",19);
+return $f("/type",19);
 }
 }
 if(d.header !== undefined){
 if(!v16(d.header)){
-return $r(v27, v16, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v26(d.payload)){
-return $r(v27, v26, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v27,"",7);
+return $f("",7);
 }
-v27.errors = null;
 return true;
 }
 
-export const rawProtocolError = v32;
+export const rawProtocolError = $x(v32);
 
 function v20(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!((k0 === "session_id") || (k0 === "latest_seq"))){
-return $f(v20,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
 if(!pattern3.test(d0)){
-return $f(v20,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v20,"/session_id",3);
+return $f("/session_id",3);
 }
 }
 if(d.latest_seq !== undefined){
 let d1 = d.latest_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v20,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v20,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v20,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
 }
 }
 else {
-return $f(v20,"",7);
+return $f("",7);
 }
-v20.errors = null;
 return true;
 }
 
@@ -753,56 +739,56 @@ function v31(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.code === undefined) && (m0 = "code")) || ((d.message === undefined) && (m0 = "message"))){
-return $f(v31,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((((k0 === "code") || (k0 === "message")) || (k0 === "path")) || (k0 === "request_id")) || (k0 === "cseq")) || (k0 === "supported_versions"))){
-return $f(v31,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.code !== undefined){
 let d0 = d.code;
 if(typeof d0 !== "string"){
-return $f(v31,"/code",3);
+return $f("/code",3);
 }
 if(!((((((((((((((d0 === "malformed_frame") || (d0 === "unknown_type")) || (d0 === "invalid_message")) || (d0 === "frame_too_large")) || (d0 === "session_required")) || (d0 === "unknown_session")) || (d0 === "session_expired")) || (d0 === "unsupported_version")) || (d0 === "superseded")) || (d0 === "handler_failed")) || (d0 === "overloaded")) || (d0 === "unauthorized")) || (d0 === "forbidden")) || (d0 === "cseq_gap"))){
-return $f(v31,"/code",20);
+return $f("/code",20);
 }
 }
 if(d.message !== undefined){
 if(typeof d.message !== "string"){
-return $f(v31,"/message",3);
+return $f("/message",3);
 }
 }
 if(d.path !== undefined){
 if(typeof d.path !== "string"){
-return $f(v31,"/path",3);
+return $f("/path",3);
 }
 }
 if(d.request_id !== undefined){
 let d3 = d.request_id;
 if(typeof d3 === "string"){
 if(!pattern9.test(d3)){
-return $f(v31,"/request_id",13);
+return $f("/request_id",13);
 }
 }
 else {
-return $f(v31,"/request_id",3);
+return $f("/request_id",3);
 }
 }
 if(d.cseq !== undefined){
 let d4 = d.cseq;
 if(!((typeof d4 == "number") && (!(d4 % 1) && !isNaN(d4)))){
-return $f(v31,"/cseq",4);
+return $f("/cseq",4);
 }
 if(typeof d4 == "number"){
 if(d4 > 9007199254740991 || isNaN(d4)){
-return $f(v31,"/cseq",5);
+return $f("/cseq",5);
 }
 else {
 if(d4 < 1 || isNaN(d4)){
-return $f(v31,"/cseq",6);
+return $f("/cseq",6);
 }
 }
 }
@@ -814,23 +800,22 @@ const len0 = d5.length;
 for(let i0=0; i0<len0; i0++){
 let d6 = d5[i0];
 if(typeof d6 !== "string"){
-return $f(v31,"/supported_versions/" + i0,3);
+return $f("/supported_versions/" + i0,3);
 }
 if(!((d6 === "1.0") || (d6 === "1.1"))){
-return $f(v31,"/supported_versions/" + i0,21);
+return $f("/supported_versions/" + i0,21);
 }
 }
 }
 else {
-return $f(v31,"/supported_versions",18);
+return $f("/supported_versions",18);
 }
 }
 }
 }
 else {
-return $f(v31,"",7);
+return $f("",7);
 }
-v31.errors = null;
 return true;
 }
 
@@ -839,64 +824,63 @@ function v32(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v32,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v32,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.error" !== d.type){
-return $f(v32,"/type",22);
+return $f("/type",22);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v32, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v31(d.payload)){
-return $r(v32, v31, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v32,"",7);
+return $f("",7);
 }
-v32.errors = null;
 return true;
 }
 
-export const rawProtocolHeartbeat = v36;
+export const rawProtocolHeartbeat = $x(v36);
 
 function v35(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.latest_seq === undefined) && (m0 = "latest_seq")){
-return $f(v35,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "latest_seq") || (k0 === "acked"))){
-return $f(v35,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.latest_seq !== undefined){
 let d0 = d.latest_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v35,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v35,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d0 < 0 || isNaN(d0)){
-return $f(v35,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -904,15 +888,15 @@ return $f(v35,"/latest_seq",12);
 if(d.acked !== undefined){
 let d1 = d.acked;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v35,"/acked",4);
+return $f("/acked",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v35,"/acked",5);
+return $f("/acked",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v35,"/acked",12);
+return $f("/acked",12);
 }
 }
 }
@@ -920,9 +904,8 @@ return $f(v35,"/acked",12);
 }
 }
 else {
-return $f(v35,"",7);
+return $f("",7);
 }
-v35.errors = null;
 return true;
 }
 
@@ -931,39 +914,38 @@ function v36(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v36,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v36,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.heartbeat" !== d.type){
-return $f(v36,"/type",23);
+return $f("/type",23);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v36, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v35(d.payload)){
-return $r(v36, v35, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v36,"",7);
+return $f("",7);
 }
-v36.errors = null;
 return true;
 }
 
-export const rawProtocolHello = v44;
+export const rawProtocolHello = $x(v44);
 const schema49 = {"type":"object","required":["protocol_version","session_id","resume_token","latest_seq","replay_window","heartbeat_ms","session_ttl_ms","transports","capabilities"],"additionalProperties":false,"properties":{"protocol_version":{"$ref":"#/$defs/ProtocolVersion"},"session_id":{"$ref":"#/$defs/SessionId"},"resume_token":{"$ref":"#/$defs/ResumeToken"},"latest_seq":{"$ref":"#/$defs/Cursor"},"replay_window":{"$ref":"#/$defs/ReplayWindow"},"heartbeat_ms":{"type":"integer","minimum":1},"session_ttl_ms":{"type":"integer","minimum":1},"max_frame_bytes":{"type":"integer","minimum":1},"transports":{"type":"array","items":{"$ref":"#/$defs/Transport"},"minItems":1,"uniqueItems":true},"capabilities":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9_.-]*$"}}}};
 const func1 = Object.prototype.hasOwnProperty;
 
@@ -974,42 +956,41 @@ function v39(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.max_messages === undefined) && (m0 = "max_messages")) || ((d.max_bytes === undefined) && (m0 = "max_bytes"))){
-return $f(v39,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "max_messages") || (k0 === "max_bytes"))){
-return $f(v39,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.max_messages !== undefined){
 let d0 = d.max_messages;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v39,"/max_messages",4);
+return $f("/max_messages",4);
 }
 if(typeof d0 == "number"){
 if(d0 < 1 || isNaN(d0)){
-return $f(v39,"/max_messages",6);
+return $f("/max_messages",6);
 }
 }
 }
 if(d.max_bytes !== undefined){
 let d1 = d.max_bytes;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v39,"/max_bytes",4);
+return $f("/max_bytes",4);
 }
 if(typeof d1 == "number"){
 if(d1 < 1 || isNaN(d1)){
-return $f(v39,"/max_bytes",6);
+return $f("/max_bytes",6);
 }
 }
 }
 }
 }
 else {
-return $f(v39,"",7);
+return $f("",7);
 }
-v39.errors = null;
 return true;
 }
 
@@ -1022,13 +1003,13 @@ if(errors === 0){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((((((((d.protocol_version === undefined) && (m0 = "protocol_version")) || ((d.session_id === undefined) && (m0 = "session_id"))) || ((d.resume_token === undefined) && (m0 = "resume_token"))) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))) || ((d.replay_window === undefined) && (m0 = "replay_window"))) || ((d.heartbeat_ms === undefined) && (m0 = "heartbeat_ms"))) || ((d.session_ttl_ms === undefined) && (m0 = "session_ttl_ms"))) || ((d.transports === undefined) && (m0 = "transports"))) || ((d.capabilities === undefined) && (m0 = "capabilities"))){
-return $f(v42,"",0,m0);
+return $f("",0,m0);
 }
 else {
 const _errs1 = errors;
 for(const k0 in d){
 if(!(func1.call(schema49.properties, k0))){
-return $f(v42,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(_errs1 === errors){
@@ -1037,11 +1018,11 @@ let d0 = d.protocol_version;
 const _errs2 = errors;
 const _errs3 = errors;
 if(typeof d0 !== "string"){
-return $f(v42,"/protocol_version",3);
+return $f("/protocol_version",3);
 }
 const _errs4 = errors;
 if(!((d0 === "1.0") || (d0 === "1.1"))){
-return $f(v42,"/protocol_version",21);
+return $f("/protocol_version",21);
 }
 if(errors === _errs3){
 }
@@ -1062,11 +1043,11 @@ const _errs7 = errors;
 if(errors === _errs6){
 if(typeof d1 === "string"){
 if(!pattern3.test(d1)){
-return $f(v42,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v42,"/session_id",3);
+return $f("/session_id",3);
 }
 if(errors === _errs6){
 }
@@ -1088,11 +1069,11 @@ const _errs10 = errors;
 if(errors === _errs9){
 if(typeof d2 === "string"){
 if(!pattern15.test(d2)){
-return $f(v42,"/resume_token",24);
+return $f("/resume_token",24);
 }
 }
 else {
-return $f(v42,"/resume_token",3);
+return $f("/resume_token",3);
 }
 if(errors === _errs9){
 }
@@ -1111,17 +1092,17 @@ let d3 = d.latest_seq;
 const _errs11 = errors;
 const _errs12 = errors;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v42,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 const _errs13 = errors;
 if(errors === _errs12){
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v42,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d3 < 0 || isNaN(d3)){
-return $f(v42,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -1140,7 +1121,7 @@ if(valid0){
 if(d.replay_window !== undefined){
 const _errs14 = errors;
 if(!v39(d.replay_window)){
-vErrors = $n(vErrors, v39.errors, "/replay_window");
+vErrors = $n(vErrors, "/replay_window");
 errors = vErrors.length;
 }
 var valid0 = _errs14 === errors;
@@ -1153,13 +1134,13 @@ if(d.heartbeat_ms !== undefined){
 let d5 = d.heartbeat_ms;
 const _errs15 = errors;
 if(!((typeof d5 == "number") && (!(d5 % 1) && !isNaN(d5)))){
-return $f(v42,"/heartbeat_ms",4);
+return $f("/heartbeat_ms",4);
 }
 const _errs16 = errors;
 if(errors === _errs15){
 if(typeof d5 == "number"){
 if(d5 < 1 || isNaN(d5)){
-return $f(v42,"/heartbeat_ms",6);
+return $f("/heartbeat_ms",6);
 }
 }
 if(errors === _errs15){
@@ -1175,13 +1156,13 @@ if(d.session_ttl_ms !== undefined){
 let d6 = d.session_ttl_ms;
 const _errs17 = errors;
 if(!((typeof d6 == "number") && (!(d6 % 1) && !isNaN(d6)))){
-return $f(v42,"/session_ttl_ms",4);
+return $f("/session_ttl_ms",4);
 }
 const _errs18 = errors;
 if(errors === _errs17){
 if(typeof d6 == "number"){
 if(d6 < 1 || isNaN(d6)){
-return $f(v42,"/session_ttl_ms",6);
+return $f("/session_ttl_ms",6);
 }
 }
 if(errors === _errs17){
@@ -1197,13 +1178,13 @@ if(d.max_frame_bytes !== undefined){
 let d7 = d.max_frame_bytes;
 const _errs19 = errors;
 if(!((typeof d7 == "number") && (!(d7 % 1) && !isNaN(d7)))){
-return $f(v42,"/max_frame_bytes",4);
+return $f("/max_frame_bytes",4);
 }
 const _errs20 = errors;
 if(errors === _errs19){
 if(typeof d7 == "number"){
 if(d7 < 1 || isNaN(d7)){
-return $f(v42,"/max_frame_bytes",6);
+return $f("/max_frame_bytes",6);
 }
 }
 if(errors === _errs19){
@@ -1222,7 +1203,7 @@ const _errs22 = errors;
 if(errors === _errs21){
 if(Array.isArray(d8)){
 if(d8.length < 1){
-return $f(v42,"/transports",25);
+return $f("/transports",25);
 }
 else {
 var valid5 = true;
@@ -1232,11 +1213,11 @@ let d9 = d8[i0];
 const _errs23 = errors;
 const _errs24 = errors;
 if(typeof d9 !== "string"){
-return $f(v42,"/transports/" + i0,3);
+return $f("/transports/" + i0,3);
 }
 const _errs25 = errors;
 if(!(((d9 === "websocket") || (d9 === "sse")) || (d9 === "poll"))){
-return $f(v42,"/transports/" + i0,26);
+return $f("/transports/" + i0,26);
 }
 if(errors === _errs24){
 }
@@ -1258,7 +1239,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func2(d8[i1], d8[j0])){
-return $f(v42,"/transports",27,{i: i1, j: j0});
+return $f("/transports",27,{i: i1, j: j0});
 valid7 = false;
 break outer0;
 }
@@ -1271,7 +1252,7 @@ if(valid7){
 }
 }
 else {
-return $f(v42,"/transports",18);
+return $f("/transports",18);
 }
 if(errors === _errs21){
 }
@@ -1297,11 +1278,11 @@ const _errs29 = errors;
 if(errors === _errs28){
 if(typeof d11 === "string"){
 if(!pattern18.test(d11)){
-return $f(v42,"/capabilities/" + i2,28);
+return $f("/capabilities/" + i2,28);
 }
 }
 else {
-return $f(v42,"/capabilities/" + i2,3);
+return $f("/capabilities/" + i2,3);
 }
 if(errors === _errs28){
 }
@@ -1315,7 +1296,7 @@ if(valid8){
 }
 }
 else {
-return $f(v42,"/capabilities",18);
+return $f("/capabilities",18);
 }
 if(errors === _errs26){
 }
@@ -1340,13 +1321,12 @@ if(valid0){
 }
 }
 else {
-return $f(v42,"",7);
+return $f("",7);
 }
 if(errors === 0){
 }
 }
-v42.errors = vErrors;
-return errors === 0;
+return errors === 0 || $v(vErrors);
 }
 
 
@@ -1354,64 +1334,63 @@ function v44(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v44,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v44,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.hello" !== d.type){
-return $f(v44,"/type",29);
+return $f("/type",29);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v44, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v42(d.payload)){
-return $r(v44, v42, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v44,"",7);
+return $f("",7);
 }
-v44.errors = null;
 return true;
 }
 
-export const rawProtocolReceived = v48;
+export const rawProtocolReceived = $x(v48);
 
 function v47(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.acked === undefined) && (m0 = "acked")){
-return $f(v47,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(k0 === "acked")){
-return $f(v47,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.acked !== undefined){
 let d0 = d.acked;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v47,"/acked",4);
+return $f("/acked",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v47,"/acked",5);
+return $f("/acked",5);
 }
 else {
 if(d0 < 0 || isNaN(d0)){
-return $f(v47,"/acked",12);
+return $f("/acked",12);
 }
 }
 }
@@ -1419,9 +1398,8 @@ return $f(v47,"/acked",12);
 }
 }
 else {
-return $f(v47,"",7);
+return $f("",7);
 }
-v47.errors = null;
 return true;
 }
 
@@ -1430,75 +1408,74 @@ function v48(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v48,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v48,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.received" !== d.type){
-return $f(v48,"/type",30);
+return $f("/type",30);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v48, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v47(d.payload)){
-return $r(v48, v47, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v48,"",7);
+return $f("",7);
 }
-v48.errors = null;
 return true;
 }
 
-export const rawProtocolResume = v52;
+export const rawProtocolResume = $x(v52);
 
 function v51(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.resume_token === undefined) && (m0 = "resume_token")) || ((d.last_seen_seq === undefined) && (m0 = "last_seen_seq"))){
-return $f(v51,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "resume_token") || (k0 === "last_seen_seq"))){
-return $f(v51,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.resume_token !== undefined){
 let d0 = d.resume_token;
 if(typeof d0 === "string"){
 if(!pattern15.test(d0)){
-return $f(v51,"/resume_token",24);
+return $f("/resume_token",24);
 }
 }
 else {
-return $f(v51,"/resume_token",3);
+return $f("/resume_token",3);
 }
 }
 if(d.last_seen_seq !== undefined){
 let d1 = d.last_seen_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v51,"/last_seen_seq",4);
+return $f("/last_seen_seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v51,"/last_seen_seq",5);
+return $f("/last_seen_seq",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v51,"/last_seen_seq",12);
+return $f("/last_seen_seq",12);
 }
 }
 }
@@ -1506,9 +1483,8 @@ return $f(v51,"/last_seen_seq",12);
 }
 }
 else {
-return $f(v51,"",7);
+return $f("",7);
 }
-v51.errors = null;
 return true;
 }
 
@@ -1517,78 +1493,77 @@ function v52(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v52,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v52,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.resume" !== d.type){
-return $f(v52,"/type",31);
+return $f("/type",31);
 }
 }
 if(d.header !== undefined){
 if(!v16(d.header)){
-return $r(v52, v16, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v51(d.payload)){
-return $r(v52, v51, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v52,"",7);
+return $f("",7);
 }
-v52.errors = null;
 return true;
 }
 
-export const rawProtocolResumeFailed = v56;
+export const rawProtocolResumeFailed = $x(v56);
 
 function v55(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.reason === undefined) && (m0 = "reason")) || ((d.message === undefined) && (m0 = "message"))){
-return $f(v55,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "reason") || (k0 === "message")) || (k0 === "earliest_seq")) || (k0 === "latest_seq"))){
-return $f(v55,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.reason !== undefined){
 let d0 = d.reason;
 if(typeof d0 !== "string"){
-return $f(v55,"/reason",3);
+return $f("/reason",3);
 }
 if(!((((d0 === "window_exceeded") || (d0 === "invalid_cursor")) || (d0 === "session_expired")) || (d0 === "unknown_session"))){
-return $f(v55,"/reason",32);
+return $f("/reason",32);
 }
 }
 if(d.message !== undefined){
 if(typeof d.message !== "string"){
-return $f(v55,"/message",3);
+return $f("/message",3);
 }
 }
 if(d.earliest_seq !== undefined){
 let d2 = d.earliest_seq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v55,"/earliest_seq",4);
+return $f("/earliest_seq",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v55,"/earliest_seq",5);
+return $f("/earliest_seq",5);
 }
 else {
 if(d2 < 1 || isNaN(d2)){
-return $f(v55,"/earliest_seq",6);
+return $f("/earliest_seq",6);
 }
 }
 }
@@ -1596,15 +1571,15 @@ return $f(v55,"/earliest_seq",6);
 if(d.latest_seq !== undefined){
 let d3 = d.latest_seq;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v55,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v55,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d3 < 0 || isNaN(d3)){
-return $f(v55,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -1612,9 +1587,8 @@ return $f(v55,"/latest_seq",12);
 }
 }
 else {
-return $f(v55,"",7);
+return $f("",7);
 }
-v55.errors = null;
 return true;
 }
 
@@ -1623,64 +1597,63 @@ function v56(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v56,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v56,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.resume_failed" !== d.type){
-return $f(v56,"/type",33);
+return $f("/type",33);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v56, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v55(d.payload)){
-return $r(v56, v55, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v56,"",7);
+return $f("",7);
 }
-v56.errors = null;
 return true;
 }
 
-export const rawProtocolResumed = v60;
+export const rawProtocolResumed = $x(v60);
 
 function v59(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.from_seq === undefined) && (m0 = "from_seq")) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))){
-return $f(v59,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "from_seq") || (k0 === "latest_seq")) || (k0 === "acked"))){
-return $f(v59,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.from_seq !== undefined){
 let d0 = d.from_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v59,"/from_seq",4);
+return $f("/from_seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v59,"/from_seq",5);
+return $f("/from_seq",5);
 }
 else {
 if(d0 < 1 || isNaN(d0)){
-return $f(v59,"/from_seq",6);
+return $f("/from_seq",6);
 }
 }
 }
@@ -1688,15 +1661,15 @@ return $f(v59,"/from_seq",6);
 if(d.latest_seq !== undefined){
 let d1 = d.latest_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v59,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v59,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v59,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -1704,15 +1677,15 @@ return $f(v59,"/latest_seq",12);
 if(d.acked !== undefined){
 let d2 = d.acked;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v59,"/acked",4);
+return $f("/acked",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v59,"/acked",5);
+return $f("/acked",5);
 }
 else {
 if(d2 < 0 || isNaN(d2)){
-return $f(v59,"/acked",12);
+return $f("/acked",12);
 }
 }
 }
@@ -1720,9 +1693,8 @@ return $f(v59,"/acked",12);
 }
 }
 else {
-return $f(v59,"",7);
+return $f("",7);
 }
-v59.errors = null;
 return true;
 }
 
@@ -1731,90 +1703,88 @@ function v60(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v60,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v60,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.resumed" !== d.type){
-return $f(v60,"/type",34);
+return $f("/type",34);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v60, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v59(d.payload)){
-return $r(v60, v59, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v60,"",7);
+return $f("",7);
 }
-v60.errors = null;
 return true;
 }
 
-export const rawUiAction = v64;
+export const rawUiAction = $x(v64);
 const pattern21 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
 
 function v63(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.view_id === undefined) && (m0 = "view_id")) || ((d.component_id === undefined) && (m0 = "component_id"))) || ((d.action === undefined) && (m0 = "action"))){
-return $f(v63,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "view_id") || (k0 === "component_id")) || (k0 === "action")) || (k0 === "value"))){
-return $f(v63,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
 if(!pattern0.test(d0)){
-return $f(v63,"/view_id",8);
+return $f("/view_id",8);
 }
 }
 else {
-return $f(v63,"/view_id",3);
+return $f("/view_id",3);
 }
 }
 if(d.component_id !== undefined){
 let d1 = d.component_id;
 if(typeof d1 === "string"){
 if(!pattern21.test(d1)){
-return $f(v63,"/component_id",35);
+return $f("/component_id",35);
 }
 }
 else {
-return $f(v63,"/component_id",3);
+return $f("/component_id",3);
 }
 }
 if(d.action !== undefined){
 let d2 = d.action;
 if(typeof d2 !== "string"){
-return $f(v63,"/action",3);
+return $f("/action",3);
 }
 if(!(((d2 === "click") || (d2 === "submit")) || (d2 === "change"))){
-return $f(v63,"/action",36);
+return $f("/action",36);
 }
 }
 }
 }
 else {
-return $f(v63,"",7);
+return $f("",7);
 }
-v63.errors = null;
 return true;
 }
 
@@ -1823,69 +1793,68 @@ function v64(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v64,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v64,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("ui.action" !== d.type){
-return $f(v64,"/type",37);
+return $f("/type",37);
 }
 }
 if(d.header !== undefined){
 if(!v16(d.header)){
-return $r(v64, v16, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v63(d.payload)){
-return $r(v64, v63, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v64,"",7);
+return $f("",7);
 }
-v64.errors = null;
 return true;
 }
 
-export const rawUiPatch = v69;
+export const rawUiPatch = $x(v69);
 const pattern25 = new RegExp("^(/[^/]*)+$", "u");
 
 function v68(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.ops === undefined) && (m0 = "ops"))){
-return $f(v68,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "view_id") || (k0 === "ops"))){
-return $f(v68,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
 if(!pattern0.test(d0)){
-return $f(v68,"/view_id",8);
+return $f("/view_id",8);
 }
 }
 else {
-return $f(v68,"/view_id",3);
+return $f("/view_id",3);
 }
 }
 if(d.ops !== undefined){
 let d1 = d.ops;
 if(Array.isArray(d1)){
 if(d1.length < 1){
-return $f(v68,"/ops",25);
+return $f("/ops",25);
 }
 else {
 const len0 = d1.length;
@@ -1894,52 +1863,51 @@ let d2 = d1[i0];
 if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
 let m1;
 if(((d2.op === undefined) && (m1 = "op")) || ((d2.path === undefined) && (m1 = "path"))){
-return $f(v68,"/ops/" + i0,0,m1);
+return $f("/ops/" + i0,0,m1);
 }
 else {
 for(const k1 in d2){
 if(!(((k1 === "op") || (k1 === "path")) || (k1 === "value"))){
-return $f(v68,"/ops/" + i0,1,k1);
+return $f("/ops/" + i0,1,k1);
 }
 }
 if(d2.op !== undefined){
 let d3 = d2.op;
 if(typeof d3 !== "string"){
-return $f(v68,"/ops/" + i0+"/op",3);
+return $f("/ops/" + i0+"/op",3);
 }
 if(!(((d3 === "add") || (d3 === "remove")) || (d3 === "replace"))){
-return $f(v68,"/ops/" + i0+"/op",38);
+return $f("/ops/" + i0+"/op",38);
 }
 }
 if(d2.path !== undefined){
 let d4 = d2.path;
 if(typeof d4 === "string"){
 if(!pattern25.test(d4)){
-return $f(v68,"/ops/" + i0+"/path",39);
+return $f("/ops/" + i0+"/path",39);
 }
 }
 else {
-return $f(v68,"/ops/" + i0+"/path",3);
-}
-}
-}
-}
-else {
-return $f(v68,"/ops/" + i0,7);
+return $f("/ops/" + i0+"/path",3);
 }
 }
 }
 }
 else {
-return $f(v68,"/ops",18);
+return $f("/ops/" + i0,7);
 }
 }
 }
 }
 else {
-return $f(v68,"",7);
+return $f("/ops",18);
 }
-v68.errors = null;
+}
+}
+}
+else {
+return $f("",7);
+}
 return true;
 }
 
@@ -1948,39 +1916,38 @@ function v69(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v69,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v69,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("ui.patch" !== d.type){
-return $f(v69,"/type",40);
+return $f("/type",40);
 }
 }
 if(d.header !== undefined){
 if(!v5(d.header)){
-return $r(v69, v5, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v68(d.payload)){
-return $r(v69, v68, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v69,"",7);
+return $f("",7);
 }
-v69.errors = null;
 return true;
 }
 
-export const rawUiRender = v74;
+export const rawUiRender = $x(v74);
 const pattern23 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
 const wrapper0 = {validate: v67};
 
@@ -1988,34 +1955,34 @@ function v67(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.id === undefined) && (m0 = "id")) || ((d.component === undefined) && (m0 = "component"))){
-return $f(v67,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "id") || (k0 === "component")) || (k0 === "props")) || (k0 === "children"))){
-return $f(v67,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.id !== undefined){
 let d0 = d.id;
 if(typeof d0 === "string"){
 if(!pattern21.test(d0)){
-return $f(v67,"/id",35);
+return $f("/id",35);
 }
 }
 else {
-return $f(v67,"/id",3);
+return $f("/id",3);
 }
 }
 if(d.component !== undefined){
 let d1 = d.component;
 if(typeof d1 === "string"){
 if(!pattern23.test(d1)){
-return $f(v67,"/component",41);
+return $f("/component",41);
 }
 }
 else {
-return $f(v67,"/component",3);
+return $f("/component",3);
 }
 }
 if(d.props !== undefined){
@@ -2023,7 +1990,7 @@ let d2 = d.props;
 if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
 }
 else {
-return $f(v67,"/props",7);
+return $f("/props",7);
 }
 }
 if(d.children !== undefined){
@@ -2032,20 +1999,19 @@ if(Array.isArray(d3)){
 const len0 = d3.length;
 for(let i0=0; i0<len0; i0++){
 if(!(wrapper0.validate(d3[i0]))){
-return $r(v67, wrapper0.validate, "/children/" + i0);
+return $r("/children/" + i0);
 }
 }
 }
 else {
-return $f(v67,"/children",18);
+return $f("/children",18);
 }
 }
 }
 }
 else {
-return $f(v67,"",7);
+return $f("",7);
 }
-v67.errors = null;
 return true;
 }
 
@@ -2054,36 +2020,35 @@ function v72(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.root === undefined) && (m0 = "root"))){
-return $f(v72,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "view_id") || (k0 === "root"))){
-return $f(v72,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
 if(!pattern0.test(d0)){
-return $f(v72,"/view_id",8);
+return $f("/view_id",8);
 }
 }
 else {
-return $f(v72,"/view_id",3);
+return $f("/view_id",3);
 }
 }
 if(d.root !== undefined){
 if(!v67(d.root)){
-return $r(v72, v67, "/root");
+return $r("/root");
 }
 }
 }
 }
 else {
-return $f(v72,"",7);
+return $f("",7);
 }
-v72.errors = null;
 return true;
 }
 
@@ -2092,45 +2057,44 @@ function v74(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v74,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v74,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("ui.render" !== d.type){
-return $f(v74,"/type",42);
+return $f("/type",42);
 }
 }
 if(d.header !== undefined){
 if(!v5(d.header)){
-return $r(v74, v5, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v72(d.payload)){
-return $r(v74, v72, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v74,"",7);
+return $f("",7);
 }
-v74.errors = null;
 return true;
 }
 
-export const rawAgentEventPayload = v2;
+export const rawAgentEventPayload = $x(v2);
 
-export const rawChatAcceptedPayload = v9;
+export const rawChatAcceptedPayload = $x(v9);
 
-export const rawUiPatchPayload = v68;
+export const rawUiPatchPayload = $x(v68);
 
-export const rawUiRenderPayload = v72;
+export const rawUiRenderPayload = $x(v72);
 
 // Error sites: [keyword, params] (params given at the site when they are not constant; a name: the one param, its value given at the site).
 const $sites = [

@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { compiledSchemas } from '../compiled-schemas.js';
-import { LEAN_HELPERS, leanAjvCode } from '../lean-ajv-code.js';
+import { leanAjvCode, leanHelpersImport } from '../lean-ajv-code.js';
 import type { ContractModel } from '../model.js';
 import { tsString } from '../escape.js';
 import { banner, type AjvStandalone, type GeneratedFile } from '../files.js';
@@ -55,8 +55,8 @@ const leanMade = new Map<string, string>();
 
 /**
  * The module text of Ajv's standalone code made lean (lean-ajv-code.ts), with its imports. Needs
- * no compiled schema, so the build runs it on the compiler's thread (emitters.ts), which waits for
- * the main thread's check at that point; a thread of its own it would be a fifth of a large build.
+ * no compiled schema, so the finish stage runs it on whichever thread is free then (emitters.ts
+ * `finishesAjvOnCompilerThread`): a fifth of a large build's main thread.
  */
 export function finishAjvStandalone({ imports, code }: AjvStandalone): string {
   const known = leanMade.get(code);
@@ -65,8 +65,8 @@ export function finishAjvStandalone({ imports, code }: AjvStandalone): string {
   const all = [...imports];
   let body = code;
   if (lean) {
-    all.push(`import { createErrorHelpers, failWith as ${LEAN_HELPERS.rethrow}, nestErrors as ${LEAN_HELPERS.nest} } from ${tsString('./runtime/ajv-errors.js')};`);
-    body = `${lean.code}const { fail: ${LEAN_HELPERS.fail}, error: ${LEAN_HELPERS.error} } = createErrorHelpers(${LEAN_HELPERS.sites});`;
+    all.push(leanHelpersImport(tsString('./runtime/ajv-errors.js')));
+    body = lean.code.trimEnd();
   }
   const result = [...all.sort(), body].join('\n');
   leanMade.set(code, result);
@@ -79,7 +79,7 @@ export function standaloneCode(model: ContractModel): string {
   return finishAjvStandalone(ajvStandalone(model));
 }
 
-/** validators.ajv.ts, its code still Ajv's: the finish stage (formatter.ts `finishFiles`) makes it lean. */
+/** validators.ajv.ts, its code still Ajv's: the finish stage (emitters.ts `finishFiles`) makes it lean. */
 export function emitAjvValidators(model: ContractModel): GeneratedFile[] {
   const head =
     banner(model, 'Ajv standalone validators compiled at build time. Use validators.ts instead.', 'line') +
