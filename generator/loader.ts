@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { parseTree, printParseErrorCode, stripComments, type Node, type ParseError } from 'jsonc-parser';
-import { ContractError, parsePointer, type Finding } from './diagnostics.js';
+import { ContractError, escapePointerToken, parsePointer, type Finding } from './diagnostics.js';
 import { resolveKernel, type KernelUse } from './kernel.js';
 import { checkSpecLimits } from './spec-limits.js';
 
@@ -125,23 +125,23 @@ function emptyFinding(file: string): Finding {
 }
 
 /** JSON.parse keeps the last of two equal keys silently; in a contract that hides a mistake. */
-function findDuplicateKeys(node: Node, pointer: string, position: (o: number) => Position, file: string): Finding[] {
-  const out: Finding[] = [];
+function findDuplicateKeys(node: Node, pointer: string, position: (o: number) => Position, file: string, out: Finding[] = []): Finding[] {
   if (node.type === 'object') {
     const seen = new Set<string>();
     for (const prop of node.children ?? []) {
       const [keyNode, valueNode] = prop.children ?? [];
       if (!keyNode) continue;
       const key = String(keyNode.value);
-      const child = `${pointer}/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+      const child = `${pointer}/${escapePointerToken(key)}`;
       if (seen.has(key)) {
         out.push({ severity: 'error', code: 'duplicate-key', pointer: child, file, ...position(keyNode.offset), message: `the key "${key}" appears twice in the same object; JSON parsers keep only the last one`, hint: 'remove or merge one of the two entries' });
       }
       seen.add(key);
-      if (valueNode) out.push(...findDuplicateKeys(valueNode, child, position, file));
+      // Only containers can hold a duplicate: a leaf needs no walk (and no pointer).
+      if (valueNode?.children) findDuplicateKeys(valueNode, child, position, file, out);
     }
   } else if (node.type === 'array') {
-    (node.children ?? []).forEach((c, i) => out.push(...findDuplicateKeys(c, `${pointer}/${i}`, position, file)));
+    (node.children ?? []).forEach((c, i) => c.children && findDuplicateKeys(c, `${pointer}/${i}`, position, file, out));
   }
   return out;
 }
