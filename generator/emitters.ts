@@ -169,9 +169,9 @@ export function startEmitters(options: StartOptions): EmitterRun {
   let prepared: { readonly model: ContractModel; readonly files: Promise<GeneratedFile[]> } | undefined;
   return {
     async prepare(model, context) {
-      if (!worker) return;
-      const w = await worker;
-      prepared = { model, files: handled(w.emit(model, options.target, context)) };
+      // A worker that failed to start is reported by run(), after the check has had its say.
+      const w = await worker?.catch(() => undefined);
+      if (w) prepared = { model, files: handled(w.emit(model, options.target, context)) };
     },
     async run(model, context) {
       // The worker prints (and formats) its files while the main-thread emitters run here.
