@@ -25,7 +25,16 @@ const VOCABULARY_KEYWORDS = ['x-contract', 'x-message'];
  * while x-contract itself is invalid, and messages whose x-message is invalid are left out of the
  * rules (the meta-schema has said what is wrong with them).
  */
-export function check(spec: LoadedSpec): Finding[] {
+export interface CheckOptions {
+  /**
+   * Called once the spec's schemas are compiled (compiled-schemas.ts), before the lint rules run,
+   * with whether the vocabulary meta-schema passed them: a build starts its validators from that
+   * compile while the rules run (pipeline.ts). Not called when the schemas do not compile.
+   */
+  readonly afterCompile?: (metaSchemaChecked: boolean) => void;
+}
+
+export function check(spec: LoadedSpec, options: CheckOptions = {}): Finding[] {
   const place = (f: Omit<Finding, 'file' | 'line' | 'column'>): Finding => {
     // A kernel definition taken by $ref is reported where it is written: in the shipped kernel file.
     const at = spec.locate(f.pointer);
@@ -48,6 +57,7 @@ export function check(spec: LoadedSpec): Finding[] {
 
   const root = spec.json as Schema;
   const defs = createDefValidator(spec, root, metaErrors.length === 0);
+  if (!defs.compileError) options.afterCompile?.(metaErrors.length === 0);
   const ctx: RuleContext = {
     root,
     get contract(): ContractBlock {

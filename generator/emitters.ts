@@ -11,6 +11,7 @@ import type { Project } from 'ts-morph';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import type { ResolvedTraceRow } from './trace-resolve.js';
+import type { TsMorphWorker } from './ts-morph-runner.js';
 
 export type Target = 'typescript' | 'python';
 
@@ -73,30 +74,18 @@ export function emittersOf(target: Target): EmitterEntry[] {
 }
 
 /**
- * Contracts with at least this many messages print their types (json-schema-to-typescript), docs
- * and JSON exports in the worker too, from the model it gets before the check ends: there the main
- * thread's check (Ajv compiling every schema) is the longest path and the worker would wait, while
- * for a small contract loading the compiler is the longest path and the worker has no time to
- * spare. The main thread then makes Ajv's code lean itself (see `finishesAjvOnCompilerThread`).
- * Measured with bench/profile.mjs (idle time per thread); the output is the same either way.
+ * Contracts with at least this many messages print their types (json-schema-to-typescript) in
+ * the worker too, from the model it gets before the check starts: there the main thread's check
+ * (Ajv compiling every schema) is the longest path and the worker would wait, while for a small
+ * contract loading the compiler is the longest path and the worker has no time to spare. (Docs and
+ * JSON exports stay on the main thread: the worker also makes Ajv's code lean while the check's
+ * rules run.) Measured with bench/profile.mjs (idle time per thread); the output is the same either way.
  */
-const LARGE_FROM = 50;
+const TYPES_IN_WORKER_FROM = 50;
 
-/** Printers whose emitters a large contract runs on the compiler's thread, besides ts-morph's. */
-const LARGE_ON_COMPILER_THREAD: ReadonlySet<PrinterKind> = new Set(['json-schema-to-typescript', 'markdown-templates', 'json']);
-
-/** Where the TypeScript compiler is loaded (the worker, when there is one): ts-morph's emitters, and a large contract's types, docs and exports. */
+/** Where the TypeScript compiler is loaded (the worker, when there is one): ts-morph's emitters, and the types of a large contract. */
 export function onCompilerThread(entry: EmitterEntry, model: ContractModel): boolean {
-  return entry.printer === 'ts-morph' || (model.messages.length >= LARGE_FROM && LARGE_ON_COMPILER_THREAD.has(entry.printer));
-}
-
-/**
- * Is Ajv's code made lean on the compiler's thread? For a small contract yes: the worker is idle
- * once it has printed. A large one's worker is still printing docs when the check ends, and the
- * main thread, done with the check, makes it lean in the meantime.
- */
-export function finishesAjvOnCompilerThread(model: ContractModel): boolean {
-  return model.messages.length < LARGE_FROM;
+  return entry.printer === 'ts-morph' || (entry.printer === 'json-schema-to-typescript' && model.messages.length >= TYPES_IN_WORKER_FROM);
 }
 
 /**
@@ -104,19 +93,12 @@ export function finishesAjvOnCompilerThread(model: ContractModel): boolean {
  * and TypeScript flagged `format` laid out (formatter.ts); other files pass through.
  */
 export async function finishFiles(files: readonly GeneratedFile[]): Promise<GeneratedFile[]> {
-  const lean = await leanAjvFiles(files);
-  const formatter = lean.some((f) => f.format) ? await import('./formatter.js') : undefined;
-  return lean.map(({ path, content, format }) => ({ path, content: format && formatter ? formatter.layout(content) : content }));
-}
-
-/** The first step of the finish stage alone: Ajv's code made lean and appended; other files (and `format` flags) as they are. */
-async function leanAjvFiles(files: readonly GeneratedFile[]): Promise<GeneratedFile[]> {
-  if (!files.some((f) => f.ajv)) return [...files];
-  const { finishAjvStandalone } = await import('./emit/validators-ajv.js');
-  return files.map(({ ajv, ...file }) => {
-    if (!ajv) return file;
-    const content = `${file.content}${finishAjvStandalone(ajv)}`;
-    return { ...file, content: content.endsWith('\n') ? content : `${content}\n` };
+  const ajv = files.some((f) => f.ajv) ? await import('./emit/validators-ajv.js') : undefined;
+  const formatter = files.some((f) => f.format) ? await import('./formatter.js') : undefined;
+  return files.map(({ path, content, format, ajv: standalone }) => {
+    let text = standalone && ajv ? `${content}${ajv.finishAjvStandalone(standalone)}` : content;
+    if (standalone && !text.endsWith('\n')) text += '\n';
+    return { path, content: format && formatter ? formatter.layout(text) : text };
   });
 }
 
@@ -144,6 +126,13 @@ export interface EmitterRun {
    * request left in a promise callback would wait for the caller's synchronous check to end).
    */
   prepare(model: ContractModel, context: EmitContext): Promise<void>;
+  /**
+   * The check has just compiled the prepared model's schemas (and its vocabulary meta-schema
+   * passed them): the Ajv emitter prints from that compile now, and its code is made lean on the
+   * compiler's thread while the check's lint rules run here; `run` takes the result. Synchronous
+   * (it is called from inside the check); nothing without a worker or a prepared model.
+   */
+  compiled(model: ContractModel, context: EmitContext): void;
   /** Every file of the target, TypeScript formatted, in registry order. */
   run(model: ContractModel, context: EmitContext): Promise<GeneratedFile[]>;
   /** Stops the worker (call once, whatever happened). */
@@ -167,28 +156,48 @@ export function startEmitters(options: StartOptions): EmitterRun {
   const inWorker = needsCompiler && (options.worker ?? import.meta.url.endsWith('.js'));
   const worker = inWorker ? import('./ts-morph-runner.js').then((m) => m.workerRunner()) : undefined;
   let prepared: { readonly model: ContractModel; readonly files: Promise<GeneratedFile[]> } | undefined;
+  // What compiled() needs synchronously: the started worker and the Ajv emitters, loaded by prepare().
+  let ready: { readonly worker: TsMorphWorker; readonly ajv: readonly { readonly entry: EmitterEntry; readonly emit: Emit }[] } | undefined;
+  let early: { readonly model: ContractModel; readonly files: ReadonlyMap<string, Promise<GeneratedFile[]>> } | undefined;
   return {
     async prepare(model, context) {
       // A worker that failed to start is reported by run(), after the check has had its say.
       const w = await worker?.catch(() => undefined);
-      if (w) prepared = { model, files: handled(w.emit(model, options.target, context)) };
+      if (!w) return;
+      prepared = { model, files: handled(w.emit(model, options.target, context)) };
+      const ajv: { entry: EmitterEntry; emit: Emit }[] = [];
+      for (const entry of entries) if (entry.printer === 'ajv') ajv.push({ entry, emit: await entry.load() });
+      ready = { worker: w, ajv };
+    },
+    compiled(model, context) {
+      if (!ready || prepared?.model !== model) return;
+      const files = new Map<string, Promise<GeneratedFile[]>>();
+      for (const { entry, emit } of ready.ajv) {
+        let printed: ReturnType<Emit>;
+        try {
+          printed = emit(model, context);
+        } catch {
+          continue; // run() prints it again and reports why, once the check has had its say
+        }
+        if (Array.isArray(printed)) files.set(entry.name, handled(ready.worker.finish(printed)));
+      }
+      early = { model, files };
     },
     async run(model, context) {
       // The worker prints (and formats) its files while the main-thread emitters run here.
-      const early = prepared?.model === model ? prepared.files : undefined;
+      const started = prepared?.model === model ? prepared.files : undefined;
+      const finishing = early?.model === model ? early.files : undefined;
       prepared = undefined;
+      early = undefined;
       const printed = handled(
-        early ?? (needsCompiler ? (worker ? (await worker).emit(model, options.target, context) : emitWithCompiler(model, options.target, context)) : Promise.resolve([])),
+        started ?? (needsCompiler ? (worker ? (await worker).emit(model, options.target, context) : emitWithCompiler(model, options.target, context)) : Promise.resolve([])),
       );
       // Each main-thread emitter's files go to the compiler's thread to be finished as soon as they are printed.
-      const finish = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => {
-        if (!worker) return finishFiles(files);
-        return (await worker).finish(finishesAjvOnCompilerThread(model) ? files : await leanAjvFiles(files));
-      };
+      const finish = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => (worker ? (await worker).finish(files) : finishFiles(files));
       const local: Promise<GeneratedFile[]>[] = [];
       for (const entry of entries) {
         if (entry.printer === 'ts-morph' || (needsCompiler && onCompilerThread(entry, model))) continue;
-        local.push(handled(finish(await (await entry.load())(model, context))));
+        local.push(finishing?.get(entry.name) ?? handled(finish(await (await entry.load())(model, context))));
       }
       // Settled together, so a failure in one does not leave the others' rejections unhandled.
       const [mine, theirs] = await Promise.all([Promise.all(local), printed]);
