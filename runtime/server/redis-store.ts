@@ -24,7 +24,7 @@
 import { ownerDigest, randomId, tokenDigest, tokenMatches } from './ids.js';
 import { createDelivery, type Held } from './redis-delivery.js';
 import { createRedisIndex } from './redis-index.js';
-import { verifyAccept, verifyAppend } from './redis-outcome.js';
+import { runAnswerOf, verifyAccept, verifyAppend } from './redis-outcome.js';
 import {
   checkConnectionOptions,
   isNotSent,
@@ -38,8 +38,8 @@ import {
   type RedisScript,
   type RedisSubscriberLike,
 } from './redis-connection.js';
-import { ACCEPT, APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, PROCEED, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
-import { ANONYMOUS, StoreUnavailableError, UnknownSessionError, type AcceptAnswer, type Continued, type FrameParts, type ReplayAnswer, type SessionListener, type SessionStore, type Subscription } from './store.js';
+import { ACCEPT_RUN, APPEND, asArray, asNumber, ATTACH, AUTHENTICATE, CREATE, DETACH, END, framesOf, PROCEED, REFRESH, RELEASE, REPLAY, sessionKeys, STATUS } from './redis-scripts.js';
+import { ANONYMOUS, StoreUnavailableError, UnknownSessionError, type Continued, type FrameParts, type ReplayAnswer, type RunAnswer, type SessionListener, type SessionStore, type Subscription } from './store.js';
 
 export type { RedisLike, RedisSubscriberLike } from './redis-connection.js';
 
@@ -73,7 +73,7 @@ export interface RedisSessionStore extends SessionStore {
   /** Always a promise: the seq comes from Redis. */
   append(id: string, parts: FrameParts): Promise<number>;
   /** Always a promise: the decision is Redis's. */
-  accept(id: string, cseq: number): Promise<AcceptAnswer>;
+  acceptRun(id: string, first: number, count: number): Promise<RunAnswer>;
   proceed(id: string, attachmentId: string, leaseMs: number, listener: SessionListener): Promise<Continued | undefined>;
   renew(subscription: Subscription, leaseMs: number): Promise<boolean>;
   /** Keys and channel of a session (for tests and operations). */
@@ -329,21 +329,18 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
       await run('release', RELEASE, id, [seq]);
     },
 
-    async accept(id, cseq) {
+    async acceptRun(id, first, count) {
       const handoff = randomId(64);
       let answer: unknown;
       try {
         if (closed) throw new StoreUnavailableError(`redis store: accept (session ${id}) after close()`);
-        answer = await runScript(redis, ACCEPT, keyList(id), [cseq, handoff]);
+        answer = await runScript(redis, ACCEPT_RUN, keyList(id), [first, count, handoff]);
       } catch (error) {
-        // Refused by Redis or never sent: certainly not accepted (the client sends the frame again). Lost in flight: ask.
+        // Refused by Redis or never sent: certainly not accepted (the client sends the frames again). Lost in flight: ask.
         if (closed || error instanceof StoreUnavailableError || isReplyError(error) || isNotSent(error)) throw unavailable(`accept (session ${id})`, error);
-        return verifyAccept({ redis, keys: keyList(id), id, cseq, handoff, cause: error, verifyMs, now, closed: () => closed });
+        return verifyAccept({ redis, keys: keyList(id), id, first, count, handoff, cause: error, verifyMs, now, closed: () => closed });
       }
-      const [status, acked] = asArray(answer, 'accept') as [unknown, unknown];
-      const s = asNumber(status, 'accept');
-      if (s === -1) throw new UnknownSessionError(id);
-      return { verdict: s === 0 ? 'accepted' : s === 1 ? 'duplicate' : 'gap', acked: asNumber(acked, 'accept') };
+      return runAnswerOf(answer, id);
     },
 
     attach(id, protocolVersion, listener) {
