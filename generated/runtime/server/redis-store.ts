@@ -25,7 +25,7 @@
  * StoreOutcomeUnknownError subclass (the connection dropped while the append was in flight and
  * Redis could not be asked again within `verifyMs`).
  */
-import { ownerDigest, randomId, tokenDigest, tokenMatches } from './ids.js';
+import { createIdSequence, ownerDigest, randomId, tokenDigest, tokenMatches } from './ids.js';
 import { createDelivery, type Held } from './redis-delivery.js';
 import { createRedisIndex } from './redis-index.js';
 import { runAnswerOf, verifyAccept, verifyAppend } from './redis-outcome.js';
@@ -117,6 +117,8 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
   /** Operations that subscribe or unsubscribe a session's channel run one after another. */
   const locks = new Map<string, Promise<unknown>>();
   let closed = false;
+  /** C2: the id each accept_run records beside acked, to tell after a lost answer whether it landed. */
+  const handoffId = createIdSequence(96);
 
   const keysOf = (id: string) => sessionKeys(prefix, id);
   const keyList = (id: string): string[] => {
@@ -334,7 +336,7 @@ export function createRedisStore(options: RedisStoreOptions): RedisSessionStore 
     },
 
     async acceptRun(id, first, count) {
-      const handoff = randomId(64);
+      const handoff = handoffId();
       let answer: unknown;
       try {
         if (closed) throw new StoreUnavailableError(`redis store: accept (session ${id}) after close()`);
