@@ -12,7 +12,7 @@ import pytest
 from redis.asyncio import Redis
 
 from contractgen_runtime.server.memory_store import MemoryStore
-from contractgen_runtime.server.redis_store import RedisStore
+from contractgen_runtime.server.redis_store import SCRIPTS, RedisStore, StoreOutcomeUnknownError
 from contractgen_runtime.server.store import ReplayOk, ReplayRefused, RunAnswer, SessionFound, SessionMissing, StoreBounds, UnknownSessionError, frame_parts, verdict_of
 
 from .redis_server import RedisServer
@@ -250,3 +250,36 @@ async def test_proceed_continues_a_poll_attachment_on_another_store(stores: tupl
     assert await redis.hget(meta, "owner") is None
     assert await b.proceed(sid, sub.attachment_id, 300, Listener()) is None
     await redis.aclose()
+
+
+async def test_an_accept_run_that_lost_its_answer_is_told_apart_by_its_hand_off(stores: tuple[RedisStore, RedisStore]) -> None:
+    """C2 after a lost answer: landed (even straddling acked) gives the verdicts it had; never landed
+    is decided now; accepted through its end by another hand-off is duplicates; acked moved past
+    it cannot be told, so nothing of the run is handed over."""
+    store = stores[0]
+    cause = ConnectionError("connection lost")
+
+    async def run(sid: str, first: int, count: int, handoff: str) -> RunAnswer:
+        before, after = await SCRIPTS["ACCEPT_RUN"].run(store._redis, store._keys(sid), [first, count, handoff])
+        return RunAnswer(int(before), int(after))
+
+    def verdicts(answer: RunAnswer, first: int, count: int) -> list[str]:
+        return [verdict_of(answer, c) for c in range(first, first + count)]
+
+    landed, _ = await store.create("1.1")
+    await run(landed, 1, 2, "earlier")
+    assert await run(landed, 1, 4, "lost") == RunAnswer(2, 4)
+    assert verdicts(await store._verify_accept(landed, 1, 4, "lost", cause), 1, 4) == ["duplicate", "duplicate", "accepted", "accepted"]
+
+    never, _ = await store.create("1.1")
+    await run(never, 1, 2, "earlier")
+    assert verdicts(await store._verify_accept(never, 2, 3, "lost", cause), 2, 3) == ["duplicate", "accepted", "accepted"]
+
+    other, _ = await store.create("1.1")
+    await run(other, 1, 4, "other")
+    assert verdicts(await store._verify_accept(other, 3, 2, "lost", cause), 3, 2) == ["duplicate", "duplicate"]
+
+    past, _ = await store.create("1.1")
+    await run(past, 1, 6, "other")
+    with pytest.raises(StoreOutcomeUnknownError):
+        await store._verify_accept(past, 3, 2, "lost", cause)

@@ -75,6 +75,7 @@ class InboundDelivery(Generic[S]):
         self._run_decided = run_decided
         self._waiting: dict[S, list[_Waiting]] = {}
         self._deciding: set[S] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
 
     def hand(self, session: S, frame: ClientFrame, cseq: int, size: int, decided: Decided | None = None) -> asyncio.Future[tuple[Verdict, int]]:
         """Decides one frame after the session's earlier ones; the future resolves with its verdict
@@ -87,7 +88,9 @@ class InboundDelivery(Generic[S]):
         if session not in self._deciding:
             self._deciding.add(session)
             # Its first step runs next loop turn: the rest of this one's frames join the run.
-            asyncio.ensure_future(self._decide(session))
+            task = asyncio.ensure_future(self._decide(session))
+            self._tasks.add(task)  # held until done (the loop keeps only weak references)
+            task.add_done_callback(self._tasks.discard)
         return future
 
     async def _decide(self, session: S) -> None:
@@ -111,13 +114,19 @@ class InboundDelivery(Generic[S]):
             return
         session.acked = max(session.acked, answer.acked)
         verdicts = [verdict_of(answer, w.cseq) for w in run]
-        for w, verdict in zip(run, verdicts, strict=True):
+        for w in run:
             session.inbound -= w.size
-            if w.decided is not None:
-                w.decided(verdict, answer.acked)
-        self._run_decided(session)
-        for w, verdict in zip(run, verdicts, strict=True):
-            if verdict == "accepted":
-                self._run(session, w.frame, w.cseq, w.size)
-            if not w.future.done():
-                w.future.set_result((verdict, answer.acked))
+        try:
+            for w, verdict in zip(run, verdicts, strict=True):
+                if w.decided is not None:
+                    w.decided(verdict, answer.acked)
+            self._run_decided(session)
+            for w, verdict in zip(run, verdicts, strict=True):
+                if verdict == "accepted":
+                    self._run(session, w.frame, w.cseq, w.size)
+                if not w.future.done():
+                    w.future.set_result((verdict, answer.acked))
+        except Exception as error:  # the caller's callbacks failed: their frames hear it, the next run is still decided
+            for w in run:
+                if not w.future.done():
+                    w.future.set_exception(error)
