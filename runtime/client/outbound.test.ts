@@ -3,6 +3,7 @@
  * acknowledgements (many at a time, past the compaction of its kept frames), and what a lost
  * session rejects.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClientSendError, createOutbound } from './outbound.js';
 
@@ -71,6 +72,39 @@ describe('createOutbound (C1, C3)', () => {
     expect(outcomes).toEqual(['1 ok', '2 ok', '3 session_lost true', '4 session_lost true', '5 session_lost false', '6 session_lost false']);
     expect(o.size).toBe(0);
     // numbering starts again at 1 for the next session
+    void o.add('chat.send', {}, {}, undefined);
+    expect(cseqs(o.unsent())).toEqual([1]);
+  });
+
+  it('writes each frame as JSON.stringify would, with the session id and cseq of the connection', () => {
+    const key = fc.string().filter((k) => k !== 'session_id' && k !== 'cseq' && k !== '__proto__');
+    fc.assert(
+      fc.property(fc.string(), fc.dictionary(key, fc.jsonValue()), fc.option(fc.jsonValue(), { nil: undefined }), fc.string(), (type, header, payload, sessionId) => {
+        const o = createOutbound();
+        void o.add(type, header, payload, undefined).catch(() => undefined);
+        const [frame] = o.unsent();
+        expect(frame!.text(sessionId)).toBe(JSON.stringify({ type, header: { ...header, session_id: sessionId, cseq: 1 }, payload }));
+      }),
+    );
+  });
+
+  it('sends the frame as it was when queued, however the caller changes its objects afterwards, and again after a reconnect', () => {
+    const o = createOutbound();
+    const payload = { room: 'lobby', text: 'hello' };
+    const header = { request_id: 'r1' };
+    void o.add('chat.send', header, payload, undefined);
+    payload.text = 'changed';
+    header.request_id = 'r2';
+    const first = o.unsent()[0]!.text('S');
+    o.rewind();
+    const again = o.unsent()[0]!.text('S');
+    expect(first).toBe('{"type":"chat.send","header":{"request_id":"r1","session_id":"S","cseq":1},"payload":{"room":"lobby","text":"hello"}}');
+    expect(again).toBe(first);
+  });
+
+  it('refuses a payload that cannot be written as JSON without taking a cseq (C1: gap-free)', async () => {
+    const o = createOutbound();
+    await expect(o.add('chat.send', {}, { n: 1n }, undefined)).rejects.toMatchObject({ code: 'invalid_message' });
     void o.add('chat.send', {}, {}, undefined);
     expect(cseqs(o.unsent())).toEqual([1]);
   });

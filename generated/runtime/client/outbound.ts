@@ -45,8 +45,9 @@ export interface OutboundFrame {
 }
 
 interface Entry extends OutboundFrame {
-  readonly header: Readonly<Record<string, unknown>>;
-  readonly payload: unknown;
+  /** The frame's JSON up to the session id and after the cseq, serialized when it was queued (see `add`). */
+  readonly head: string;
+  readonly tail: string;
   readonly reply: string | undefined;
   /** Written on some connection at least once (so the server may have it). */
   sent: boolean;
@@ -59,7 +60,12 @@ export interface Outbound {
   readonly acked: number;
   /** Frames kept until acknowledged (or answered). */
   readonly size: number;
-  /** Queues one frame under the next cseq; resolves on its acknowledgement, or to its reply when `reply` names one. */
+  /**
+   * Queues one frame under the next cseq; resolves on its acknowledgement, or to its reply when
+   * `reply` names one. The header and payload are serialized now: the frame that goes out — and
+   * every re-send of it (C3) — is the one the caller validated, whatever the caller does with
+   * its objects afterwards. `header` must not name session_id or cseq (they are the outbound's).
+   */
   add(type: string, header: Readonly<Record<string, unknown>>, payload: unknown, reply: string | undefined): Promise<unknown>;
   /** WebSocket: the frames not yet written on this connection, in order (each is marked written). */
   unsent(): OutboundFrame[];
@@ -79,7 +85,17 @@ export interface Outbound {
 
 /** An entry's frame on the wire (one function for every entry, not a closure each: thousands may be queued). */
 function frameText(this: Entry, sessionId: string): string {
-  return JSON.stringify({ type: this.type, header: { ...this.header, session_id: sessionId, cseq: this.cseq }, payload: this.payload });
+  return `${this.head}"session_id":${JSON.stringify(sessionId)},"cseq":${this.cseq}${this.tail}`;
+}
+
+/**
+ * The frame `{ type, header: { ...header, session_id, cseq }, payload }` as JSON.stringify writes
+ * it, split around the session id and cseq that are filled in when it is written.
+ */
+function frameJson(type: string, header: Readonly<Record<string, unknown>>, payload: unknown): { head: string; tail: string } {
+  const fields = JSON.stringify(header).slice(1, -1);
+  const body = JSON.stringify(payload);
+  return { head: `{"type":${JSON.stringify(type)},"header":{${fields === '' ? '' : `${fields},`}`, tail: `}${body === undefined ? '' : `,"payload":${body}`}}` };
 }
 
 export function createOutbound(): Outbound {
@@ -119,9 +135,16 @@ export function createOutbound(): Outbound {
       return kept.length - head + replies.size;
     },
     add(type, header, payload, reply) {
+      let parts: { head: string; tail: string };
+      try {
+        parts = frameJson(type, header, payload);
+      } catch (error) {
+        // Before a cseq is taken (C1: gap-free): e.g. a BigInt or a cycle the validator let through.
+        return Promise.reject(new ClientSendError('invalid_message', `refused to send ${type}: it cannot be written as JSON (${(error as Error).message})`));
+      }
       const cseq = next++;
       return new Promise<unknown>((resolve, reject) => {
-        kept.push({ cseq, type, header, payload, reply, sent: false, text: frameText, resolve, reject });
+        kept.push({ cseq, type, head: parts.head, tail: parts.tail, reply, sent: false, text: frameText, resolve, reject });
       });
     },
     unsent() {
