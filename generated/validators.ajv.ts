@@ -3,47 +3,47 @@
 // Do not edit: change the spec and run `contractgen build`.
 // Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.
 // @ts-nocheck
-import { createErrorHelpers, failWith as $r, nestErrors as $n } from "./runtime/ajv-errors.js";
+import { createErrorHelpers, exported as $x, failCollected as $v, failWith as $r, nestErrors as $n } from "./runtime/ajv-errors.js";
 import { jsonEqual as func0 } from "./runtime/json-equal.js";
 import { ucs2length as func1 } from "./runtime/ucs2length.js";
-export const rawAgentEvent = v21;
+export const rawAgentEvent = $x(v21);
 const pattern7 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
 
 function v20(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.session_id === undefined) && (m0 = "session_id")) || ((d.seq === undefined) && (m0 = "seq"))){
-return $f(v20,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "session_id") || (k0 === "seq")) || (k0 === "cseq"))){
-return $f(v20,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
 if(!pattern7.test(d0)){
-return $f(v20,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v20,"/session_id",3);
+return $f("/session_id",3);
 }
 }
 if(d.seq !== undefined){
 let d1 = d.seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v20,"/seq",4);
+return $f("/seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v20,"/seq",5);
+return $f("/seq",5);
 }
 else {
 if(d1 < 1 || isNaN(d1)){
-return $f(v20,"/seq",6);
+return $f("/seq",6);
 }
 }
 }
@@ -51,15 +51,15 @@ return $f(v20,"/seq",6);
 if(d.cseq !== undefined){
 let d2 = d.cseq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v20,"/cseq",4);
+return $f("/cseq",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v20,"/cseq",5);
+return $f("/cseq",5);
 }
 else {
 if(d2 < 1 || isNaN(d2)){
-return $f(v20,"/cseq",6);
+return $f("/cseq",6);
 }
 }
 }
@@ -67,9 +67,8 @@ return $f(v20,"/cseq",6);
 }
 }
 else {
-return $f(v20,"",7);
+return $f("",7);
 }
-v20.errors = null;
 return true;
 }
 
@@ -79,61 +78,60 @@ function v17(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.turn_id === undefined) && (m0 = "turn_id"))) || ((d.kind === undefined) && (m0 = "kind"))){
-return $f(v17,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((((k0 === "conversation_id") || (k0 === "turn_id")) || (k0 === "kind")) || (k0 === "text")) || (k0 === "tool")) || (k0 === "data"))){
-return $f(v17,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
-return $f(v17,"/conversation_id",8);
+return $f("/conversation_id",8);
 }
 }
 else {
-return $f(v17,"/conversation_id",3);
+return $f("/conversation_id",3);
 }
 }
 if(d.turn_id !== undefined){
 let d1 = d.turn_id;
 if(typeof d1 === "string"){
 if(!pattern4.test(d1)){
-return $f(v17,"/turn_id",8);
+return $f("/turn_id",8);
 }
 }
 else {
-return $f(v17,"/turn_id",3);
+return $f("/turn_id",3);
 }
 }
 if(d.kind !== undefined){
 let d2 = d.kind;
 if(typeof d2 !== "string"){
-return $f(v17,"/kind",3);
+return $f("/kind",3);
 }
 if(!(((((d2 === "status") || (d2 === "text")) || (d2 === "tool_call")) || (d2 === "tool_result")) || (d2 === "turn_end"))){
-return $f(v17,"/kind",9);
+return $f("/kind",9);
 }
 }
 if(d.text !== undefined){
 if(typeof d.text !== "string"){
-return $f(v17,"/text",3);
+return $f("/text",3);
 }
 }
 if(d.tool !== undefined){
 if(typeof d.tool !== "string"){
-return $f(v17,"/tool",3);
+return $f("/tool",3);
 }
 }
 }
 }
 else {
-return $f(v17,"",7);
+return $f("",7);
 }
-v17.errors = null;
 return true;
 }
 
@@ -142,91 +140,89 @@ function v21(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v21,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v21,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("agent.event" !== d.type){
-return $f(v21,"/type",10);
+return $f("/type",10);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v21, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v17(d.payload)){
-return $r(v21, v17, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v21,"",7);
+return $f("",7);
 }
-v21.errors = null;
 return true;
 }
 
-export const rawChatAccepted = v25;
+export const rawChatAccepted = $x(v25);
 
 function v24(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.message_id === undefined) && (m0 = "message_id"))) || ((d.turn_id === undefined) && (m0 = "turn_id"))){
-return $f(v24,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "conversation_id") || (k0 === "message_id")) || (k0 === "turn_id"))){
-return $f(v24,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
-return $f(v24,"/conversation_id",8);
+return $f("/conversation_id",8);
 }
 }
 else {
-return $f(v24,"/conversation_id",3);
+return $f("/conversation_id",3);
 }
 }
 if(d.message_id !== undefined){
 let d1 = d.message_id;
 if(typeof d1 === "string"){
 if(!pattern4.test(d1)){
-return $f(v24,"/message_id",8);
+return $f("/message_id",8);
 }
 }
 else {
-return $f(v24,"/message_id",3);
+return $f("/message_id",3);
 }
 }
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
 if(typeof d2 === "string"){
 if(!pattern4.test(d2)){
-return $f(v24,"/turn_id",8);
+return $f("/turn_id",8);
 }
 }
 else {
-return $f(v24,"/turn_id",3);
+return $f("/turn_id",3);
 }
 }
 }
 }
 else {
-return $f(v24,"",7);
+return $f("",7);
 }
-v24.errors = null;
 return true;
 }
 
@@ -235,76 +231,75 @@ function v25(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v25,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v25,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("chat.accepted" !== d.type){
-return $f(v25,"/type",11);
+return $f("/type",11);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v25, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v24(d.payload)){
-return $r(v25, v24, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v25,"",7);
+return $f("",7);
 }
-v25.errors = null;
 return true;
 }
 
-export const rawChatSend = v32;
+export const rawChatSend = $x(v32);
 const pattern13 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
 
 function v31(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.session_id === undefined) && (m0 = "session_id")){
-return $f(v31,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "session_id") || (k0 === "ack")) || (k0 === "request_id")) || (k0 === "cseq"))){
-return $f(v31,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
 if(!pattern7.test(d0)){
-return $f(v31,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v31,"/session_id",3);
+return $f("/session_id",3);
 }
 }
 if(d.ack !== undefined){
 let d1 = d.ack;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v31,"/ack",4);
+return $f("/ack",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v31,"/ack",5);
+return $f("/ack",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v31,"/ack",12);
+return $f("/ack",12);
 }
 }
 }
@@ -313,25 +308,25 @@ if(d.request_id !== undefined){
 let d2 = d.request_id;
 if(typeof d2 === "string"){
 if(!pattern13.test(d2)){
-return $f(v31,"/request_id",13);
+return $f("/request_id",13);
 }
 }
 else {
-return $f(v31,"/request_id",3);
+return $f("/request_id",3);
 }
 }
 if(d.cseq !== undefined){
 let d3 = d.cseq;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v31,"/cseq",4);
+return $f("/cseq",4);
 }
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v31,"/cseq",5);
+return $f("/cseq",5);
 }
 else {
 if(d3 < 1 || isNaN(d3)){
-return $f(v31,"/cseq",6);
+return $f("/cseq",6);
 }
 }
 }
@@ -339,9 +334,8 @@ return $f(v31,"/cseq",6);
 }
 }
 else {
-return $f(v31,"",7);
+return $f("",7);
 }
-v31.errors = null;
 return true;
 }
 
@@ -351,42 +345,41 @@ function v28(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.text === undefined) && (m0 = "text"))){
-return $f(v28,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "conversation_id") || (k0 === "text"))){
-return $f(v28,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
-return $f(v28,"/conversation_id",8);
+return $f("/conversation_id",8);
 }
 }
 else {
-return $f(v28,"/conversation_id",3);
+return $f("/conversation_id",3);
 }
 }
 if(d.text !== undefined){
 let d1 = d.text;
 if(typeof d1 === "string"){
 if(func1(d1) > 32768){
-return $f(v28,"/text",14);
+return $f("/text",14);
 }
 }
 else {
-return $f(v28,"/text",3);
+return $f("/text",3);
 }
 }
 }
 }
 else {
-return $f(v28,"",7);
+return $f("",7);
 }
-v28.errors = null;
 return true;
 }
 
@@ -395,64 +388,63 @@ function v32(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v32,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v32,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("chat.send" !== d.type){
-return $f(v32,"/type",15);
+return $f("/type",15);
 }
 }
 if(d.header !== undefined){
 if(!v31(d.header)){
-return $r(v32, v31, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v28(d.payload)){
-return $r(v32, v28, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v32,"",7);
+return $f("",7);
 }
-v32.errors = null;
 return true;
 }
 
-export const rawConversationHistoryResponse = v37;
+export const rawConversationHistoryResponse = $x(v37);
 
 function v36(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.seq === undefined) && (m0 = "seq")) || ((d.role === undefined) && (m0 = "role"))) || ((d.chunk === undefined) && (m0 = "chunk"))){
-return $f(v36,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "seq") || (k0 === "role")) || (k0 === "turn_id")) || (k0 === "chunk"))){
-return $f(v36,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.seq !== undefined){
 let d0 = d.seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v36,"/seq",4);
+return $f("/seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v36,"/seq",5);
+return $f("/seq",5);
 }
 else {
 if(d0 < 1 || isNaN(d0)){
-return $f(v36,"/seq",6);
+return $f("/seq",6);
 }
 }
 }
@@ -460,21 +452,21 @@ return $f(v36,"/seq",6);
 if(d.role !== undefined){
 let d1 = d.role;
 if(typeof d1 !== "string"){
-return $f(v36,"/role",3);
+return $f("/role",3);
 }
 if(!(((d1 === "user") || (d1 === "assistant")) || (d1 === "tool"))){
-return $f(v36,"/role",16);
+return $f("/role",16);
 }
 }
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
 if(typeof d2 === "string"){
 if(!pattern4.test(d2)){
-return $f(v36,"/turn_id",8);
+return $f("/turn_id",8);
 }
 }
 else {
-return $f(v36,"/turn_id",3);
+return $f("/turn_id",3);
 }
 }
 if(d.chunk !== undefined){
@@ -482,45 +474,44 @@ let d3 = d.chunk;
 if(d3 && typeof d3 == "object" && !Array.isArray(d3)){
 let m1;
 if((d3.kind === undefined) && (m1 = "kind")){
-return $f(v36,"/chunk",0,m1);
+return $f("/chunk",0,m1);
 }
 else {
 for(const k1 in d3){
 if(!((((k1 === "kind") || (k1 === "text")) || (k1 === "tool")) || (k1 === "data"))){
-return $f(v36,"/chunk",1,k1);
+return $f("/chunk",1,k1);
 }
 }
 if(d3.kind !== undefined){
 let d4 = d3.kind;
 if(typeof d4 !== "string"){
-return $f(v36,"/chunk/kind",3);
+return $f("/chunk/kind",3);
 }
 if(!(((d4 === "text") || (d4 === "tool_call")) || (d4 === "tool_result"))){
-return $f(v36,"/chunk/kind",17);
+return $f("/chunk/kind",17);
 }
 }
 if(d3.text !== undefined){
 if(typeof d3.text !== "string"){
-return $f(v36,"/chunk/text",3);
+return $f("/chunk/text",3);
 }
 }
 if(d3.tool !== undefined){
 if(typeof d3.tool !== "string"){
-return $f(v36,"/chunk/tool",3);
+return $f("/chunk/tool",3);
 }
 }
 }
 }
 else {
-return $f(v36,"/chunk",7);
+return $f("/chunk",7);
 }
 }
 }
 }
 else {
-return $f(v36,"",7);
+return $f("",7);
 }
-v36.errors = null;
 return true;
 }
 
@@ -529,12 +520,12 @@ function v37(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.chunks === undefined) && (m0 = "chunks")) || ((d.latestSeq === undefined) && (m0 = "latestSeq"))){
-return $f(v37,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "chunks") || (k0 === "latestSeq"))){
-return $f(v37,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.chunks !== undefined){
@@ -543,26 +534,26 @@ if(Array.isArray(d0)){
 const len0 = d0.length;
 for(let i0=0; i0<len0; i0++){
 if(!v36(d0[i0])){
-return $r(v37, v36, "/chunks/" + i0);
+return $r("/chunks/" + i0);
 }
 }
 }
 else {
-return $f(v37,"/chunks",18);
+return $f("/chunks",18);
 }
 }
 if(d.latestSeq !== undefined){
 let d2 = d.latestSeq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v37,"/latestSeq",4);
+return $f("/latestSeq",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v37,"/latestSeq",5);
+return $f("/latestSeq",5);
 }
 else {
 if(d2 < 0 || isNaN(d2)){
-return $f(v37,"/latestSeq",12);
+return $f("/latestSeq",12);
 }
 }
 }
@@ -570,90 +561,88 @@ return $f(v37,"/latestSeq",12);
 }
 }
 else {
-return $f(v37,"",7);
+return $f("",7);
 }
-v37.errors = null;
 return true;
 }
 
-export const rawHistoryChunk = v36;
+export const rawHistoryChunk = $x(v36);
 
-export const rawHistoryQuery = v40;
+export const rawHistoryQuery = $x(v40);
 
 function v40(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!(((k0 === "sinceSeq") || (k0 === "beforeSeq")) || (k0 === "limit"))){
-return $f(v40,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.sinceSeq !== undefined){
 let d0 = d.sinceSeq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v40,"/sinceSeq",4);
+return $f("/sinceSeq",4);
 }
 if(typeof d0 == "number"){
 if(d0 < 0 || isNaN(d0)){
-return $f(v40,"/sinceSeq",12);
+return $f("/sinceSeq",12);
 }
 }
 }
 if(d.beforeSeq !== undefined){
 let d1 = d.beforeSeq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v40,"/beforeSeq",4);
+return $f("/beforeSeq",4);
 }
 if(typeof d1 == "number"){
 if(d1 < 1 || isNaN(d1)){
-return $f(v40,"/beforeSeq",6);
+return $f("/beforeSeq",6);
 }
 }
 }
 if(d.limit !== undefined){
 let d2 = d.limit;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v40,"/limit",4);
+return $f("/limit",4);
 }
 if(typeof d2 == "number"){
 if(d2 < 1 || isNaN(d2)){
-return $f(v40,"/limit",6);
+return $f("/limit",6);
 }
 }
 }
 }
 else {
-return $f(v40,"",7);
+return $f("",7);
 }
-v40.errors = null;
 return true;
 }
 
-export const rawProtocolAck = v42;
+export const rawProtocolAck = $x(v42);
 
 function v41(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.last_seen_seq === undefined) && (m0 = "last_seen_seq")){
-return $f(v41,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(k0 === "last_seen_seq")){
-return $f(v41,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.last_seen_seq !== undefined){
 let d0 = d.last_seen_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v41,"/last_seen_seq",4);
+return $f("/last_seen_seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v41,"/last_seen_seq",5);
+return $f("/last_seen_seq",5);
 }
 else {
 if(d0 < 0 || isNaN(d0)){
-return $f(v41,"/last_seen_seq",12);
+return $f("/last_seen_seq",12);
 }
 }
 }
@@ -661,9 +650,8 @@ return $f(v41,"/last_seen_seq",12);
 }
 }
 else {
-return $f(v41,"",7);
+return $f("",7);
 }
-v41.errors = null;
 return true;
 }
 
@@ -672,79 +660,77 @@ function v42(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v42,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v42,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.ack" !== d.type){
-return $f(v42,"/type",19);
+return $f("/type",19);
 }
 }
 if(d.header !== undefined){
 if(!v31(d.header)){
-return $r(v42, v31, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v41(d.payload)){
-return $r(v42, v41, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v42,"",7);
+return $f("",7);
 }
-v42.errors = null;
 return true;
 }
 
-export const rawProtocolError = v47;
+export const rawProtocolError = $x(v47);
 
 function v35(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!((k0 === "session_id") || (k0 === "latest_seq"))){
-return $f(v35,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
 if(!pattern7.test(d0)){
-return $f(v35,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v35,"/session_id",3);
+return $f("/session_id",3);
 }
 }
 if(d.latest_seq !== undefined){
 let d1 = d.latest_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v35,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v35,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v35,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
 }
 }
 else {
-return $f(v35,"",7);
+return $f("",7);
 }
-v35.errors = null;
 return true;
 }
 
@@ -753,56 +739,56 @@ function v46(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.code === undefined) && (m0 = "code")) || ((d.message === undefined) && (m0 = "message"))){
-return $f(v46,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((((k0 === "code") || (k0 === "message")) || (k0 === "path")) || (k0 === "request_id")) || (k0 === "cseq")) || (k0 === "supported_versions"))){
-return $f(v46,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.code !== undefined){
 let d0 = d.code;
 if(typeof d0 !== "string"){
-return $f(v46,"/code",3);
+return $f("/code",3);
 }
 if(!((((((((((((((d0 === "malformed_frame") || (d0 === "unknown_type")) || (d0 === "invalid_message")) || (d0 === "frame_too_large")) || (d0 === "session_required")) || (d0 === "unknown_session")) || (d0 === "session_expired")) || (d0 === "unsupported_version")) || (d0 === "superseded")) || (d0 === "handler_failed")) || (d0 === "overloaded")) || (d0 === "unauthorized")) || (d0 === "forbidden")) || (d0 === "cseq_gap"))){
-return $f(v46,"/code",20);
+return $f("/code",20);
 }
 }
 if(d.message !== undefined){
 if(typeof d.message !== "string"){
-return $f(v46,"/message",3);
+return $f("/message",3);
 }
 }
 if(d.path !== undefined){
 if(typeof d.path !== "string"){
-return $f(v46,"/path",3);
+return $f("/path",3);
 }
 }
 if(d.request_id !== undefined){
 let d3 = d.request_id;
 if(typeof d3 === "string"){
 if(!pattern13.test(d3)){
-return $f(v46,"/request_id",13);
+return $f("/request_id",13);
 }
 }
 else {
-return $f(v46,"/request_id",3);
+return $f("/request_id",3);
 }
 }
 if(d.cseq !== undefined){
 let d4 = d.cseq;
 if(!((typeof d4 == "number") && (!(d4 % 1) && !isNaN(d4)))){
-return $f(v46,"/cseq",4);
+return $f("/cseq",4);
 }
 if(typeof d4 == "number"){
 if(d4 > 9007199254740991 || isNaN(d4)){
-return $f(v46,"/cseq",5);
+return $f("/cseq",5);
 }
 else {
 if(d4 < 1 || isNaN(d4)){
-return $f(v46,"/cseq",6);
+return $f("/cseq",6);
 }
 }
 }
@@ -814,23 +800,22 @@ const len0 = d5.length;
 for(let i0=0; i0<len0; i0++){
 let d6 = d5[i0];
 if(typeof d6 !== "string"){
-return $f(v46,"/supported_versions/" + i0,3);
+return $f("/supported_versions/" + i0,3);
 }
 if(!((d6 === "1.0") || (d6 === "1.1"))){
-return $f(v46,"/supported_versions/" + i0,21);
+return $f("/supported_versions/" + i0,21);
 }
 }
 }
 else {
-return $f(v46,"/supported_versions",18);
+return $f("/supported_versions",18);
 }
 }
 }
 }
 else {
-return $f(v46,"",7);
+return $f("",7);
 }
-v46.errors = null;
 return true;
 }
 
@@ -839,64 +824,63 @@ function v47(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v47,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v47,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.error" !== d.type){
-return $f(v47,"/type",22);
+return $f("/type",22);
 }
 }
 if(d.header !== undefined){
 if(!v35(d.header)){
-return $r(v47, v35, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v46(d.payload)){
-return $r(v47, v46, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v47,"",7);
+return $f("",7);
 }
-v47.errors = null;
 return true;
 }
 
-export const rawProtocolHeartbeat = v51;
+export const rawProtocolHeartbeat = $x(v51);
 
 function v50(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.latest_seq === undefined) && (m0 = "latest_seq")){
-return $f(v50,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "latest_seq") || (k0 === "acked"))){
-return $f(v50,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.latest_seq !== undefined){
 let d0 = d.latest_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v50,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v50,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d0 < 0 || isNaN(d0)){
-return $f(v50,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -904,15 +888,15 @@ return $f(v50,"/latest_seq",12);
 if(d.acked !== undefined){
 let d1 = d.acked;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v50,"/acked",4);
+return $f("/acked",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v50,"/acked",5);
+return $f("/acked",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v50,"/acked",12);
+return $f("/acked",12);
 }
 }
 }
@@ -920,9 +904,8 @@ return $f(v50,"/acked",12);
 }
 }
 else {
-return $f(v50,"",7);
+return $f("",7);
 }
-v50.errors = null;
 return true;
 }
 
@@ -931,39 +914,38 @@ function v51(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v51,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v51,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.heartbeat" !== d.type){
-return $f(v51,"/type",23);
+return $f("/type",23);
 }
 }
 if(d.header !== undefined){
 if(!v35(d.header)){
-return $r(v51, v35, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v50(d.payload)){
-return $r(v51, v50, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v51,"",7);
+return $f("",7);
 }
-v51.errors = null;
 return true;
 }
 
-export const rawProtocolHello = v59;
+export const rawProtocolHello = $x(v59);
 const schema83 = {"type":"object","required":["protocol_version","session_id","resume_token","latest_seq","replay_window","heartbeat_ms","session_ttl_ms","transports","capabilities"],"additionalProperties":false,"properties":{"protocol_version":{"$ref":"#/$defs/ProtocolVersion"},"session_id":{"$ref":"#/$defs/SessionId"},"resume_token":{"$ref":"#/$defs/ResumeToken"},"latest_seq":{"$ref":"#/$defs/Cursor"},"replay_window":{"$ref":"#/$defs/ReplayWindow"},"heartbeat_ms":{"type":"integer","minimum":1},"session_ttl_ms":{"type":"integer","minimum":1},"max_frame_bytes":{"type":"integer","minimum":1},"transports":{"type":"array","items":{"$ref":"#/$defs/Transport"},"minItems":1,"uniqueItems":true},"capabilities":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9_.-]*$"}}}};
 const func2 = Object.prototype.hasOwnProperty;
 
@@ -974,42 +956,41 @@ function v54(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.max_messages === undefined) && (m0 = "max_messages")) || ((d.max_bytes === undefined) && (m0 = "max_bytes"))){
-return $f(v54,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "max_messages") || (k0 === "max_bytes"))){
-return $f(v54,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.max_messages !== undefined){
 let d0 = d.max_messages;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v54,"/max_messages",4);
+return $f("/max_messages",4);
 }
 if(typeof d0 == "number"){
 if(d0 < 1 || isNaN(d0)){
-return $f(v54,"/max_messages",6);
+return $f("/max_messages",6);
 }
 }
 }
 if(d.max_bytes !== undefined){
 let d1 = d.max_bytes;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v54,"/max_bytes",4);
+return $f("/max_bytes",4);
 }
 if(typeof d1 == "number"){
 if(d1 < 1 || isNaN(d1)){
-return $f(v54,"/max_bytes",6);
+return $f("/max_bytes",6);
 }
 }
 }
 }
 }
 else {
-return $f(v54,"",7);
+return $f("",7);
 }
-v54.errors = null;
 return true;
 }
 
@@ -1022,13 +1003,13 @@ if(errors === 0){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((((((((d.protocol_version === undefined) && (m0 = "protocol_version")) || ((d.session_id === undefined) && (m0 = "session_id"))) || ((d.resume_token === undefined) && (m0 = "resume_token"))) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))) || ((d.replay_window === undefined) && (m0 = "replay_window"))) || ((d.heartbeat_ms === undefined) && (m0 = "heartbeat_ms"))) || ((d.session_ttl_ms === undefined) && (m0 = "session_ttl_ms"))) || ((d.transports === undefined) && (m0 = "transports"))) || ((d.capabilities === undefined) && (m0 = "capabilities"))){
-return $f(v57,"",0,m0);
+return $f("",0,m0);
 }
 else {
 const _errs1 = errors;
 for(const k0 in d){
 if(!(func2.call(schema83.properties, k0))){
-return $f(v57,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(_errs1 === errors){
@@ -1037,11 +1018,11 @@ let d0 = d.protocol_version;
 const _errs2 = errors;
 const _errs3 = errors;
 if(typeof d0 !== "string"){
-return $f(v57,"/protocol_version",3);
+return $f("/protocol_version",3);
 }
 const _errs4 = errors;
 if(!((d0 === "1.0") || (d0 === "1.1"))){
-return $f(v57,"/protocol_version",21);
+return $f("/protocol_version",21);
 }
 if(errors === _errs3){
 }
@@ -1062,11 +1043,11 @@ const _errs7 = errors;
 if(errors === _errs6){
 if(typeof d1 === "string"){
 if(!pattern7.test(d1)){
-return $f(v57,"/session_id",2);
+return $f("/session_id",2);
 }
 }
 else {
-return $f(v57,"/session_id",3);
+return $f("/session_id",3);
 }
 if(errors === _errs6){
 }
@@ -1088,11 +1069,11 @@ const _errs10 = errors;
 if(errors === _errs9){
 if(typeof d2 === "string"){
 if(!pattern19.test(d2)){
-return $f(v57,"/resume_token",24);
+return $f("/resume_token",24);
 }
 }
 else {
-return $f(v57,"/resume_token",3);
+return $f("/resume_token",3);
 }
 if(errors === _errs9){
 }
@@ -1111,17 +1092,17 @@ let d3 = d.latest_seq;
 const _errs11 = errors;
 const _errs12 = errors;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v57,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 const _errs13 = errors;
 if(errors === _errs12){
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v57,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d3 < 0 || isNaN(d3)){
-return $f(v57,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -1140,7 +1121,7 @@ if(valid0){
 if(d.replay_window !== undefined){
 const _errs14 = errors;
 if(!v54(d.replay_window)){
-vErrors = $n(vErrors, v54.errors, "/replay_window");
+vErrors = $n(vErrors, "/replay_window");
 errors = vErrors.length;
 }
 var valid0 = _errs14 === errors;
@@ -1153,13 +1134,13 @@ if(d.heartbeat_ms !== undefined){
 let d5 = d.heartbeat_ms;
 const _errs15 = errors;
 if(!((typeof d5 == "number") && (!(d5 % 1) && !isNaN(d5)))){
-return $f(v57,"/heartbeat_ms",4);
+return $f("/heartbeat_ms",4);
 }
 const _errs16 = errors;
 if(errors === _errs15){
 if(typeof d5 == "number"){
 if(d5 < 1 || isNaN(d5)){
-return $f(v57,"/heartbeat_ms",6);
+return $f("/heartbeat_ms",6);
 }
 }
 if(errors === _errs15){
@@ -1175,13 +1156,13 @@ if(d.session_ttl_ms !== undefined){
 let d6 = d.session_ttl_ms;
 const _errs17 = errors;
 if(!((typeof d6 == "number") && (!(d6 % 1) && !isNaN(d6)))){
-return $f(v57,"/session_ttl_ms",4);
+return $f("/session_ttl_ms",4);
 }
 const _errs18 = errors;
 if(errors === _errs17){
 if(typeof d6 == "number"){
 if(d6 < 1 || isNaN(d6)){
-return $f(v57,"/session_ttl_ms",6);
+return $f("/session_ttl_ms",6);
 }
 }
 if(errors === _errs17){
@@ -1197,13 +1178,13 @@ if(d.max_frame_bytes !== undefined){
 let d7 = d.max_frame_bytes;
 const _errs19 = errors;
 if(!((typeof d7 == "number") && (!(d7 % 1) && !isNaN(d7)))){
-return $f(v57,"/max_frame_bytes",4);
+return $f("/max_frame_bytes",4);
 }
 const _errs20 = errors;
 if(errors === _errs19){
 if(typeof d7 == "number"){
 if(d7 < 1 || isNaN(d7)){
-return $f(v57,"/max_frame_bytes",6);
+return $f("/max_frame_bytes",6);
 }
 }
 if(errors === _errs19){
@@ -1222,7 +1203,7 @@ const _errs22 = errors;
 if(errors === _errs21){
 if(Array.isArray(d8)){
 if(d8.length < 1){
-return $f(v57,"/transports",25);
+return $f("/transports",25);
 }
 else {
 var valid5 = true;
@@ -1232,11 +1213,11 @@ let d9 = d8[i0];
 const _errs23 = errors;
 const _errs24 = errors;
 if(typeof d9 !== "string"){
-return $f(v57,"/transports/" + i0,3);
+return $f("/transports/" + i0,3);
 }
 const _errs25 = errors;
 if(!(((d9 === "websocket") || (d9 === "sse")) || (d9 === "poll"))){
-return $f(v57,"/transports/" + i0,26);
+return $f("/transports/" + i0,26);
 }
 if(errors === _errs24){
 }
@@ -1258,7 +1239,7 @@ outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
 if(func0(d8[i1], d8[j0])){
-return $f(v57,"/transports",27,{i: i1, j: j0});
+return $f("/transports",27,{i: i1, j: j0});
 valid7 = false;
 break outer0;
 }
@@ -1271,7 +1252,7 @@ if(valid7){
 }
 }
 else {
-return $f(v57,"/transports",18);
+return $f("/transports",18);
 }
 if(errors === _errs21){
 }
@@ -1297,11 +1278,11 @@ const _errs29 = errors;
 if(errors === _errs28){
 if(typeof d11 === "string"){
 if(!pattern22.test(d11)){
-return $f(v57,"/capabilities/" + i2,28);
+return $f("/capabilities/" + i2,28);
 }
 }
 else {
-return $f(v57,"/capabilities/" + i2,3);
+return $f("/capabilities/" + i2,3);
 }
 if(errors === _errs28){
 }
@@ -1315,7 +1296,7 @@ if(valid8){
 }
 }
 else {
-return $f(v57,"/capabilities",18);
+return $f("/capabilities",18);
 }
 if(errors === _errs26){
 }
@@ -1340,13 +1321,12 @@ if(valid0){
 }
 }
 else {
-return $f(v57,"",7);
+return $f("",7);
 }
 if(errors === 0){
 }
 }
-v57.errors = vErrors;
-return errors === 0;
+return errors === 0 || $v(vErrors);
 }
 
 
@@ -1354,64 +1334,63 @@ function v59(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v59,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v59,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.hello" !== d.type){
-return $f(v59,"/type",29);
+return $f("/type",29);
 }
 }
 if(d.header !== undefined){
 if(!v35(d.header)){
-return $r(v59, v35, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v57(d.payload)){
-return $r(v59, v57, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v59,"",7);
+return $f("",7);
 }
-v59.errors = null;
 return true;
 }
 
-export const rawProtocolReceived = v63;
+export const rawProtocolReceived = $x(v63);
 
 function v62(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.acked === undefined) && (m0 = "acked")){
-return $f(v62,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(k0 === "acked")){
-return $f(v62,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.acked !== undefined){
 let d0 = d.acked;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v62,"/acked",4);
+return $f("/acked",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v62,"/acked",5);
+return $f("/acked",5);
 }
 else {
 if(d0 < 0 || isNaN(d0)){
-return $f(v62,"/acked",12);
+return $f("/acked",12);
 }
 }
 }
@@ -1419,9 +1398,8 @@ return $f(v62,"/acked",12);
 }
 }
 else {
-return $f(v62,"",7);
+return $f("",7);
 }
-v62.errors = null;
 return true;
 }
 
@@ -1430,75 +1408,74 @@ function v63(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v63,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v63,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.received" !== d.type){
-return $f(v63,"/type",30);
+return $f("/type",30);
 }
 }
 if(d.header !== undefined){
 if(!v35(d.header)){
-return $r(v63, v35, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v62(d.payload)){
-return $r(v63, v62, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v63,"",7);
+return $f("",7);
 }
-v63.errors = null;
 return true;
 }
 
-export const rawProtocolResume = v67;
+export const rawProtocolResume = $x(v67);
 
 function v66(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.resume_token === undefined) && (m0 = "resume_token")) || ((d.last_seen_seq === undefined) && (m0 = "last_seen_seq"))){
-return $f(v66,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "resume_token") || (k0 === "last_seen_seq"))){
-return $f(v66,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.resume_token !== undefined){
 let d0 = d.resume_token;
 if(typeof d0 === "string"){
 if(!pattern19.test(d0)){
-return $f(v66,"/resume_token",24);
+return $f("/resume_token",24);
 }
 }
 else {
-return $f(v66,"/resume_token",3);
+return $f("/resume_token",3);
 }
 }
 if(d.last_seen_seq !== undefined){
 let d1 = d.last_seen_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v66,"/last_seen_seq",4);
+return $f("/last_seen_seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v66,"/last_seen_seq",5);
+return $f("/last_seen_seq",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v66,"/last_seen_seq",12);
+return $f("/last_seen_seq",12);
 }
 }
 }
@@ -1506,9 +1483,8 @@ return $f(v66,"/last_seen_seq",12);
 }
 }
 else {
-return $f(v66,"",7);
+return $f("",7);
 }
-v66.errors = null;
 return true;
 }
 
@@ -1517,78 +1493,77 @@ function v67(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v67,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v67,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.resume" !== d.type){
-return $f(v67,"/type",31);
+return $f("/type",31);
 }
 }
 if(d.header !== undefined){
 if(!v31(d.header)){
-return $r(v67, v31, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v66(d.payload)){
-return $r(v67, v66, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v67,"",7);
+return $f("",7);
 }
-v67.errors = null;
 return true;
 }
 
-export const rawProtocolResumeFailed = v71;
+export const rawProtocolResumeFailed = $x(v71);
 
 function v70(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.reason === undefined) && (m0 = "reason")) || ((d.message === undefined) && (m0 = "message"))){
-return $f(v70,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "reason") || (k0 === "message")) || (k0 === "earliest_seq")) || (k0 === "latest_seq"))){
-return $f(v70,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.reason !== undefined){
 let d0 = d.reason;
 if(typeof d0 !== "string"){
-return $f(v70,"/reason",3);
+return $f("/reason",3);
 }
 if(!((((d0 === "window_exceeded") || (d0 === "invalid_cursor")) || (d0 === "session_expired")) || (d0 === "unknown_session"))){
-return $f(v70,"/reason",32);
+return $f("/reason",32);
 }
 }
 if(d.message !== undefined){
 if(typeof d.message !== "string"){
-return $f(v70,"/message",3);
+return $f("/message",3);
 }
 }
 if(d.earliest_seq !== undefined){
 let d2 = d.earliest_seq;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v70,"/earliest_seq",4);
+return $f("/earliest_seq",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v70,"/earliest_seq",5);
+return $f("/earliest_seq",5);
 }
 else {
 if(d2 < 1 || isNaN(d2)){
-return $f(v70,"/earliest_seq",6);
+return $f("/earliest_seq",6);
 }
 }
 }
@@ -1596,15 +1571,15 @@ return $f(v70,"/earliest_seq",6);
 if(d.latest_seq !== undefined){
 let d3 = d.latest_seq;
 if(!((typeof d3 == "number") && (!(d3 % 1) && !isNaN(d3)))){
-return $f(v70,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d3 == "number"){
 if(d3 > 9007199254740991 || isNaN(d3)){
-return $f(v70,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d3 < 0 || isNaN(d3)){
-return $f(v70,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -1612,9 +1587,8 @@ return $f(v70,"/latest_seq",12);
 }
 }
 else {
-return $f(v70,"",7);
+return $f("",7);
 }
-v70.errors = null;
 return true;
 }
 
@@ -1623,64 +1597,63 @@ function v71(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v71,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v71,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.resume_failed" !== d.type){
-return $f(v71,"/type",33);
+return $f("/type",33);
 }
 }
 if(d.header !== undefined){
 if(!v35(d.header)){
-return $r(v71, v35, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v70(d.payload)){
-return $r(v71, v70, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v71,"",7);
+return $f("",7);
 }
-v71.errors = null;
 return true;
 }
 
-export const rawProtocolResumed = v75;
+export const rawProtocolResumed = $x(v75);
 
 function v74(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.from_seq === undefined) && (m0 = "from_seq")) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))){
-return $f(v74,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "from_seq") || (k0 === "latest_seq")) || (k0 === "acked"))){
-return $f(v74,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.from_seq !== undefined){
 let d0 = d.from_seq;
 if(!((typeof d0 == "number") && (!(d0 % 1) && !isNaN(d0)))){
-return $f(v74,"/from_seq",4);
+return $f("/from_seq",4);
 }
 if(typeof d0 == "number"){
 if(d0 > 9007199254740991 || isNaN(d0)){
-return $f(v74,"/from_seq",5);
+return $f("/from_seq",5);
 }
 else {
 if(d0 < 1 || isNaN(d0)){
-return $f(v74,"/from_seq",6);
+return $f("/from_seq",6);
 }
 }
 }
@@ -1688,15 +1661,15 @@ return $f(v74,"/from_seq",6);
 if(d.latest_seq !== undefined){
 let d1 = d.latest_seq;
 if(!((typeof d1 == "number") && (!(d1 % 1) && !isNaN(d1)))){
-return $f(v74,"/latest_seq",4);
+return $f("/latest_seq",4);
 }
 if(typeof d1 == "number"){
 if(d1 > 9007199254740991 || isNaN(d1)){
-return $f(v74,"/latest_seq",5);
+return $f("/latest_seq",5);
 }
 else {
 if(d1 < 0 || isNaN(d1)){
-return $f(v74,"/latest_seq",12);
+return $f("/latest_seq",12);
 }
 }
 }
@@ -1704,15 +1677,15 @@ return $f(v74,"/latest_seq",12);
 if(d.acked !== undefined){
 let d2 = d.acked;
 if(!((typeof d2 == "number") && (!(d2 % 1) && !isNaN(d2)))){
-return $f(v74,"/acked",4);
+return $f("/acked",4);
 }
 if(typeof d2 == "number"){
 if(d2 > 9007199254740991 || isNaN(d2)){
-return $f(v74,"/acked",5);
+return $f("/acked",5);
 }
 else {
 if(d2 < 0 || isNaN(d2)){
-return $f(v74,"/acked",12);
+return $f("/acked",12);
 }
 }
 }
@@ -1720,9 +1693,8 @@ return $f(v74,"/acked",12);
 }
 }
 else {
-return $f(v74,"",7);
+return $f("",7);
 }
-v74.errors = null;
 return true;
 }
 
@@ -1731,90 +1703,88 @@ function v75(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v75,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v75,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("protocol.resumed" !== d.type){
-return $f(v75,"/type",34);
+return $f("/type",34);
 }
 }
 if(d.header !== undefined){
 if(!v35(d.header)){
-return $r(v75, v35, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v74(d.payload)){
-return $r(v75, v74, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v75,"",7);
+return $f("",7);
 }
-v75.errors = null;
 return true;
 }
 
-export const rawUiAction = v79;
+export const rawUiAction = $x(v79);
 const pattern25 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
 
 function v78(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.view_id === undefined) && (m0 = "view_id")) || ((d.component_id === undefined) && (m0 = "component_id"))) || ((d.action === undefined) && (m0 = "action"))){
-return $f(v78,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "view_id") || (k0 === "component_id")) || (k0 === "action")) || (k0 === "value"))){
-return $f(v78,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
-return $f(v78,"/view_id",8);
+return $f("/view_id",8);
 }
 }
 else {
-return $f(v78,"/view_id",3);
+return $f("/view_id",3);
 }
 }
 if(d.component_id !== undefined){
 let d1 = d.component_id;
 if(typeof d1 === "string"){
 if(!pattern25.test(d1)){
-return $f(v78,"/component_id",35);
+return $f("/component_id",35);
 }
 }
 else {
-return $f(v78,"/component_id",3);
+return $f("/component_id",3);
 }
 }
 if(d.action !== undefined){
 let d2 = d.action;
 if(typeof d2 !== "string"){
-return $f(v78,"/action",3);
+return $f("/action",3);
 }
 if(!(((d2 === "click") || (d2 === "submit")) || (d2 === "change"))){
-return $f(v78,"/action",36);
+return $f("/action",36);
 }
 }
 }
 }
 else {
-return $f(v78,"",7);
+return $f("",7);
 }
-v78.errors = null;
 return true;
 }
 
@@ -1823,69 +1793,68 @@ function v79(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v79,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v79,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("ui.action" !== d.type){
-return $f(v79,"/type",37);
+return $f("/type",37);
 }
 }
 if(d.header !== undefined){
 if(!v31(d.header)){
-return $r(v79, v31, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v78(d.payload)){
-return $r(v79, v78, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v79,"",7);
+return $f("",7);
 }
-v79.errors = null;
 return true;
 }
 
-export const rawUiPatch = v84;
+export const rawUiPatch = $x(v84);
 const pattern29 = new RegExp("^(/[^/]*)+$", "u");
 
 function v83(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.ops === undefined) && (m0 = "ops"))){
-return $f(v83,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "view_id") || (k0 === "ops"))){
-return $f(v83,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
-return $f(v83,"/view_id",8);
+return $f("/view_id",8);
 }
 }
 else {
-return $f(v83,"/view_id",3);
+return $f("/view_id",3);
 }
 }
 if(d.ops !== undefined){
 let d1 = d.ops;
 if(Array.isArray(d1)){
 if(d1.length < 1){
-return $f(v83,"/ops",25);
+return $f("/ops",25);
 }
 else {
 const len0 = d1.length;
@@ -1894,52 +1863,51 @@ let d2 = d1[i0];
 if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
 let m1;
 if(((d2.op === undefined) && (m1 = "op")) || ((d2.path === undefined) && (m1 = "path"))){
-return $f(v83,"/ops/" + i0,0,m1);
+return $f("/ops/" + i0,0,m1);
 }
 else {
 for(const k1 in d2){
 if(!(((k1 === "op") || (k1 === "path")) || (k1 === "value"))){
-return $f(v83,"/ops/" + i0,1,k1);
+return $f("/ops/" + i0,1,k1);
 }
 }
 if(d2.op !== undefined){
 let d3 = d2.op;
 if(typeof d3 !== "string"){
-return $f(v83,"/ops/" + i0+"/op",3);
+return $f("/ops/" + i0+"/op",3);
 }
 if(!(((d3 === "add") || (d3 === "remove")) || (d3 === "replace"))){
-return $f(v83,"/ops/" + i0+"/op",38);
+return $f("/ops/" + i0+"/op",38);
 }
 }
 if(d2.path !== undefined){
 let d4 = d2.path;
 if(typeof d4 === "string"){
 if(!pattern29.test(d4)){
-return $f(v83,"/ops/" + i0+"/path",39);
+return $f("/ops/" + i0+"/path",39);
 }
 }
 else {
-return $f(v83,"/ops/" + i0+"/path",3);
-}
-}
-}
-}
-else {
-return $f(v83,"/ops/" + i0,7);
+return $f("/ops/" + i0+"/path",3);
 }
 }
 }
 }
 else {
-return $f(v83,"/ops",18);
+return $f("/ops/" + i0,7);
 }
 }
 }
 }
 else {
-return $f(v83,"",7);
+return $f("/ops",18);
 }
-v83.errors = null;
+}
+}
+}
+else {
+return $f("",7);
+}
 return true;
 }
 
@@ -1948,39 +1916,38 @@ function v84(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v84,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v84,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("ui.patch" !== d.type){
-return $f(v84,"/type",40);
+return $f("/type",40);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v84, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v83(d.payload)){
-return $r(v84, v83, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v84,"",7);
+return $f("",7);
 }
-v84.errors = null;
 return true;
 }
 
-export const rawUiRender = v89;
+export const rawUiRender = $x(v89);
 const pattern27 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
 const wrapper0 = {validate: v82};
 
@@ -1988,34 +1955,34 @@ function v82(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.id === undefined) && (m0 = "id")) || ((d.component === undefined) && (m0 = "component"))){
-return $f(v82,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((((k0 === "id") || (k0 === "component")) || (k0 === "props")) || (k0 === "children"))){
-return $f(v82,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.id !== undefined){
 let d0 = d.id;
 if(typeof d0 === "string"){
 if(!pattern25.test(d0)){
-return $f(v82,"/id",35);
+return $f("/id",35);
 }
 }
 else {
-return $f(v82,"/id",3);
+return $f("/id",3);
 }
 }
 if(d.component !== undefined){
 let d1 = d.component;
 if(typeof d1 === "string"){
 if(!pattern27.test(d1)){
-return $f(v82,"/component",41);
+return $f("/component",41);
 }
 }
 else {
-return $f(v82,"/component",3);
+return $f("/component",3);
 }
 }
 if(d.props !== undefined){
@@ -2023,7 +1990,7 @@ let d2 = d.props;
 if(d2 && typeof d2 == "object" && !Array.isArray(d2)){
 }
 else {
-return $f(v82,"/props",7);
+return $f("/props",7);
 }
 }
 if(d.children !== undefined){
@@ -2032,20 +1999,19 @@ if(Array.isArray(d3)){
 const len0 = d3.length;
 for(let i0=0; i0<len0; i0++){
 if(!(wrapper0.validate(d3[i0]))){
-return $r(v82, wrapper0.validate, "/children/" + i0);
+return $r("/children/" + i0);
 }
 }
 }
 else {
-return $f(v82,"/children",18);
+return $f("/children",18);
 }
 }
 }
 }
 else {
-return $f(v82,"",7);
+return $f("",7);
 }
-v82.errors = null;
 return true;
 }
 
@@ -2054,36 +2020,35 @@ function v87(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.root === undefined) && (m0 = "root"))){
-return $f(v87,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!((k0 === "view_id") || (k0 === "root"))){
-return $f(v87,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
 if(!pattern4.test(d0)){
-return $f(v87,"/view_id",8);
+return $f("/view_id",8);
 }
 }
 else {
-return $f(v87,"/view_id",3);
+return $f("/view_id",3);
 }
 }
 if(d.root !== undefined){
 if(!v82(d.root)){
-return $r(v87, v82, "/root");
+return $r("/root");
 }
 }
 }
 }
 else {
-return $f(v87,"",7);
+return $f("",7);
 }
-v87.errors = null;
 return true;
 }
 
@@ -2092,45 +2057,44 @@ function v89(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
-return $f(v89,"",0,m0);
+return $f("",0,m0);
 }
 else {
 for(const k0 in d){
 if(!(((k0 === "type") || (k0 === "header")) || (k0 === "payload"))){
-return $f(v89,"",1,k0);
+return $f("",1,k0);
 }
 }
 if(d.type !== undefined){
 if("ui.render" !== d.type){
-return $f(v89,"/type",42);
+return $f("/type",42);
 }
 }
 if(d.header !== undefined){
 if(!v20(d.header)){
-return $r(v89, v20, "/header");
+return $r("/header");
 }
 }
 if(d.payload !== undefined){
 if(!v87(d.payload)){
-return $r(v89, v87, "/payload");
+return $r("/payload");
 }
 }
 }
 }
 else {
-return $f(v89,"",7);
+return $f("",7);
 }
-v89.errors = null;
 return true;
 }
 
-export const rawAgentEventPayload = v17;
+export const rawAgentEventPayload = $x(v17);
 
-export const rawChatAcceptedPayload = v24;
+export const rawChatAcceptedPayload = $x(v24);
 
-export const rawUiPatchPayload = v83;
+export const rawUiPatchPayload = $x(v83);
 
-export const rawUiRenderPayload = v87;
+export const rawUiRenderPayload = $x(v87);
 
 // Error sites: [keyword, params] (params given at the site when they are not constant; a name: the one param, its value given at the site).
 const $sites = [

@@ -7,6 +7,7 @@
  * `.errors` property, issues that name the wrong field by JSON pointer, and per-direction
  * dispatchers that tell an unknown message type from an invalid one.
  */
+import { lastErrors, leanCheck } from './ajv-errors.js';
 import { clip } from './frames.js';
 
 /** The shape of an error object produced by Ajv standalone code. */
@@ -163,8 +164,14 @@ class Invalid {
 }
 
 export function createValidator<T>(subject: string, raw: RawValidator): Validator<T> {
-  const validate = (value: unknown): ValidationResult<T> => (raw(value) ? { ok: true, value: value as T } : new Invalid(raw.errors, subject));
-  return Object.assign(validate, { is: (value: unknown): value is T => raw(value), subject });
+  // A generated validator's own check, when it has one, skips the Ajv-style `.errors` bookkeeping.
+  const check = leanCheck(raw);
+  const validate =
+    check === undefined
+      ? (value: unknown): ValidationResult<T> => (raw(value) ? { ok: true, value: value as T } : new Invalid(raw.errors, subject))
+      : (value: unknown): ValidationResult<T> => (check(value) ? { ok: true, value: value as T } : new Invalid(lastErrors(), subject));
+  const is = check ?? raw;
+  return Object.assign(validate, { is: (value: unknown): value is T => is(value), subject });
 }
 
 /** A validator of every frame of one direction, which also holds the validator of each message type. */

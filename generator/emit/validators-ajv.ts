@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import { compiledSchemas } from '../compiled-schemas.js';
-import { LEAN_HELPERS, leanAjvCode } from '../lean-ajv-code.js';
+import { leanAjvCode, leanHelpersImport } from '../lean-ajv-code.js';
 import type { ContractModel } from '../model.js';
 import { tsString } from '../escape.js';
 import { banner, textFile, type GeneratedFile } from '../files.js';
@@ -43,10 +43,8 @@ export function standaloneCode(model: ContractModel): string {
   code = code.replace(/^"use strict";/, '').trim();
   const lean = leanAjvCode(code);
   if (lean) {
-    imports.push(
-      `import { createErrorHelpers, failWith as ${LEAN_HELPERS.rethrow}, nestErrors as ${LEAN_HELPERS.nest} } from ${tsString('./runtime/ajv-errors.js')};`,
-    );
-    code = `${lean.code}const { fail: ${LEAN_HELPERS.fail}, error: ${LEAN_HELPERS.error} } = createErrorHelpers(${LEAN_HELPERS.sites});`;
+    imports.push(leanHelpersImport(tsString('./runtime/ajv-errors.js')));
+    code = lean.code.trimEnd();
   }
   const result = [...imports.sort(), code].join('\n');
   made.set(key, result);

@@ -43,12 +43,12 @@ describe('validators.ajv.ts', () => {
       next.lastIndex = start + 1;
       return code.slice(start, next.exec(code)?.index ?? code.length);
     };
-    const payload = /export const rawAgentEventPayload = (v\d+);/.exec(code)![1]!;
-    const message = /export const rawAgentEvent = (v\d+);/.exec(code)![1]!;
+    const payload = /export const rawAgentEventPayload = \$x\((v\d+)\);/.exec(code)![1]!;
+    const message = /export const rawAgentEvent = \$x\((v\d+)\);/.exec(code)![1]!;
     // A call passes the data alone: its instance path is built only if it fails.
     expect(fn(message)).toContain(`if(!${payload}(d.payload)){`);
     // The data header is one function, called by every data message.
-    const headers = ['rawAgentEvent', 'rawUiRender', 'rawUiPatch'].map((m) => /if\(!(v\d+)\(d\.header\)\)/.exec(fn(new RegExp(`export const ${m} = (v\\d+);`).exec(code)![1]!))?.[1]);
+    const headers = ['rawAgentEvent', 'rawUiRender', 'rawUiPatch'].map((m) => /if\(!(v\d+)\(d\.header\)\)/.exec(fn(new RegExp(`export const ${m} = \\$x\\((v\\d+)\\);`).exec(code)![1]!))?.[1]);
     expect(headers[0]).toBeDefined();
     expect(new Set(headers).size).toBe(1);
   });
@@ -59,8 +59,9 @@ describe('validators.ajv.ts', () => {
     expect(code).not.toContain('evaluated');
     expect(code).not.toContain('schemaPath');
     expect(code).not.toContain('instancePath');
-    // Every failure is one call to the shared helper, with its site in the table.
-    expect(code).toMatch(/return \$f\(v\d+,"\/header",\d+\);|return \$r\(v\d+, v\d+, "\/header"\);/);
+    // Every failure is one call to the shared helper, with its site in the table; no function keeps errors but the exported ones ($x).
+    expect(code).toMatch(/return \$f\("\/header",\d+\);|return \$r\("\/header"\);/);
+    expect(code).not.toContain('.errors');
     expect(code).toContain('const $sites = [');
     for (const [, name] of code.matchAll(/^const (schema\d+) = /gm)) expect(code.split(new RegExp(`\\b${name}\\b`)).length - 1).toBeGreaterThan(1);
   });

@@ -1,0 +1,150 @@
+/**
+ * The table of error sites of the lean code (generator/lean-ajv-code.ts): each of Ajv's error
+ * literals (`{instancePath, schemaPath, keyword, params, message}`) becomes the arguments of one
+ * helper call — the instance path relative to the function's data, the index of its
+ * `[keyword, params]` entry in the table, and the params' value when it varies — and the schema
+ * constants only those literals read go with them.
+ */
+import type { Names } from './names.js';
+import { K, Unsupported, type TokenView } from './tokens.js';
+
+/** Ajv's context names (its functions' options): none may be left once every construct using them is rewritten. */
+export const CONTEXT_NAMES: ReadonlySet<string> = new Set(['instancePath', 'parentData', 'parentDataProperty', 'rootData', 'dynamicAnchors', 'evaluated']);
+
+export interface ErrorSites {
+  /** `{instancePath…,keyword:"k",params:{…},schemaPath…,message…}` opening at `open`, as the helper's arguments: `path,site[,value]`. */
+  args(open: number): string;
+  /** An instance path expression, tokens [from, to), made relative: `instancePath` is `""` and `instancePath+x` is x. */
+  relative(from: number, to: number): string;
+  /** Counts the schema constants tokens [from, to) read: call it on all the code that is kept. */
+  countConstants(from: number, to: number): void;
+  /** Declarations of schema constants nothing reads but their declaration (once `countConstants` saw the kept code), as token ranges. */
+  unusedSchemaConstants(): [number, number][];
+  /** The table's entries, as code: `[keyword,params]`, `[keyword,"paramName"]` or `[keyword]`. */
+  readonly table: readonly string[];
+  /** How many sites were made (each table entry serves one or more). */
+  count(): number;
+}
+
+export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): ErrorSites {
+  const { code, n, kinds, starts, closer, txt, startsWith, text, is, parts } = view;
+  // Module-level constants (schemaN, patternN, wrapperN): params that refer only to them are constant.
+  const moduleConsts = new Set<string>();
+  const schemaDecls: [number, number][] = [];
+  for (let i = 0, depth = 0; i < n; i++) {
+    const k = kinds[i];
+    if (k === K.OpenBraceToken || k === K.OpenParenToken || k === K.OpenBracketToken) depth++;
+    else if (k === K.CloseBraceToken || k === K.CloseParenToken || k === K.CloseBracketToken) depth--;
+    else if (depth === 0 && k === K.ConstKeyword && is(i + 1, K.Identifier)) {
+      moduleConsts.add(txt(i + 1)!);
+      if (/^schema\d+$/.test(txt(i + 1)!)) {
+        let end = i + 2;
+        while (end < n && !is(end, K.SemicolonToken)) end = closer[end]! >= 0 ? closer[end]! + 1 : end + 1;
+        schemaDecls.push([i, end + 1]);
+      }
+    }
+  }
+
+  const relative = (from: number, to: number): string => {
+    if (to - from === 1 && is(from, K.Identifier, 'instancePath')) return '""';
+    if (is(from, K.Identifier, 'instancePath') && is(from + 1, K.PlusToken) && to - from > 2) {
+      for (let i = from + 2; i < to; i++) if (is(i, K.Identifier) && CONTEXT_NAMES.has(txt(i)!)) throw new Unsupported();
+      return renamed(from + 2, to);
+    }
+    throw new Unsupported();
+  };
+
+  const sites = new Map<string, number>();
+  const table: string[] = [];
+  let siteCount = 0;
+  const constantsUsed = new Map<string, number>();
+  const countConstants = (from: number, to: number): void => {
+    // Only schemaN constants are ever dropped, so only their uses are counted.
+    for (let i = from; i < to; i++) {
+      if (kinds[i] === K.Identifier && startsWith(i, 's') && code.startsWith('schema', starts[i]!) && !is(i - 1, K.DotToken) && moduleConsts.has(txt(i)!)) constantsUsed.set(txt(i)!, (constantsUsed.get(txt(i)!) ?? 0) + 1);
+    }
+  };
+
+  /**
+   * Constant params as text, with `schemaN.properties.kind.enum` (Ajv's enum params) replaced by
+   * the JSON it names: then the schema constant, a copy of the whole schema, is no longer needed.
+   */
+  const schemaValues = new Map<string, unknown>();
+  for (const [from, to] of schemaDecls) {
+    try {
+      schemaValues.set(txt(from + 1)!, JSON.parse(text(from + 3, to - 1)));
+    } catch {
+      // Not JSON: the params keep referring to the constant.
+    }
+  }
+  const constantParams = (from: number, to: number): string => {
+    let out = '';
+    for (let i = from; i < to; i++) {
+      if (is(i, K.Identifier) && !is(i - 1, K.DotToken) && schemaValues.has(txt(i)!)) {
+        let value = schemaValues.get(txt(i)!);
+        let end = i + 1;
+        for (;;) {
+          const key = is(end, K.DotToken) && /^[A-Za-z_$][\w$]*$/.test(txt(end + 1) ?? '') ? txt(end + 1)! : is(end, K.OpenBracketToken) && is(end + 1, K.StringLiteral) && is(end + 2, K.CloseBracketToken) ? (JSON.parse(txt(end + 1)!) as string) : undefined;
+          if (key === undefined || typeof value !== 'object' || value === null || !Object.hasOwn(value, key)) break;
+          value = (value as Record<string, unknown>)[key];
+          end += is(end, K.DotToken) ? 2 : 3;
+        }
+        if (end < to && (is(end, K.DotToken) || is(end, K.OpenBracketToken))) {
+          countConstants(i, i + 1);
+          out += txt(i)!;
+          continue;
+        }
+        out += JSON.stringify(value);
+        i = end - 1;
+        continue;
+      }
+      countConstants(i, i + 1);
+      out += (/\w$/.test(out) && /^\w/.test(txt(i)!) ? ' ' : '') + txt(i)!;
+    }
+    return out;
+  };
+
+  const errorArguments = (open: number): string => {
+    let path: string | undefined;
+    let keyword: string | undefined;
+    let params: [number, number] | undefined;
+    for (const [from, to] of parts(open)) {
+      if (kinds[from] !== K.Identifier) throw new Unsupported();
+      const name = { text: txt(from)! };
+      if (to === from + 1 && name.text === 'instancePath') path = '""';
+      else if (!is(from + 1, K.ColonToken)) throw new Unsupported();
+      else if (name.text === 'instancePath') path = relative(from + 2, to);
+      else if (name.text === 'keyword' && to === from + 3 && is(from + 2, K.StringLiteral)) keyword = txt(from + 2)!;
+      else if (name.text === 'params' && is(from + 2, K.OpenBraceToken) && closer[from + 2] === to - 1) params = [from + 2, to];
+      else if (name.text === 'schemaPath' || name.text === 'message') {
+        for (let i = from + 2; i < to; i++) if (is(i, K.Identifier) && CONTEXT_NAMES.has(txt(i)!)) throw new Unsupported();
+      } else throw new Unsupported();
+    }
+    if (path === undefined || keyword === undefined || params === undefined) throw new Unsupported();
+    // Params that name only constants go into the table; others (a missing property's name, say) stay at the site.
+    let constant = true;
+    for (let i = params[0]; i < params[1]; i++) {
+      if (is(i, K.Identifier) && !is(i + 1, K.ColonToken) && !is(i - 1, K.DotToken) && !moduleConsts.has(txt(i)!)) constant = false;
+      if (is(i, K.Identifier) && CONTEXT_NAMES.has(txt(i)!)) throw new Unsupported();
+    }
+    // One param whose value varies (`{missingProperty: missing0}`): the table names it, the site gives the value.
+    const single = !constant && params[1] - params[0] === 5 && is(params[0] + 1, K.Identifier) && is(params[0] + 2, K.ColonToken) && is(params[0] + 3, K.Identifier);
+    const entry = constant ? `[${keyword},${constantParams(params[0], params[1])}]` : single ? `[${keyword},${JSON.stringify(txt(params[0] + 1)!)}]` : `[${keyword}]`;
+    let site = sites.get(entry);
+    if (site === undefined) {
+      site = table.length;
+      sites.set(entry, site);
+      table.push(entry);
+    }
+    siteCount++;
+    return `${path},${site}${constant ? '' : `,${single ? nameAt(params[0] + 3) : renamed(params[0], params[1])}`}`;
+  };
+  return {
+    args: errorArguments,
+    relative,
+    countConstants,
+    unusedSchemaConstants: () => schemaDecls.filter(([from]) => (constantsUsed.get(txt(from + 1)!) ?? 0) <= 1),
+    table,
+    count: () => siteCount,
+  };
+}
