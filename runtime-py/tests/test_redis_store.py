@@ -5,14 +5,15 @@ and fed from the other, superseded across them), expiry, and its refusal of a re
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import Redis
 
 from contractgen_runtime.server.memory_store import MemoryStore
-from contractgen_runtime.server.redis_store import RedisStore
-from contractgen_runtime.server.store import AcceptAnswer, ReplayOk, ReplayRefused, SessionFound, SessionMissing, StoreBounds, UnknownSessionError, frame_parts
+from contractgen_runtime.server.redis_store import SCRIPTS, RedisStore, StoreOutcomeUnknownError
+from contractgen_runtime.server.store import ReplayOk, ReplayRefused, RunAnswer, SessionFound, SessionMissing, StoreBounds, UnknownSessionError, frame_parts, verdict_of
 
 from .redis_server import RedisServer
 
@@ -81,21 +82,52 @@ async def test_same_answers_as_the_memory_store(kind: str, stores: tuple[RedisSt
 
 
 @pytest.mark.parametrize("kind", ["memory", "redis"])
-async def test_accept_hands_each_cseq_over_once(kind: str, stores: tuple[RedisStore, RedisStore]) -> None:
+async def test_accept_run_hands_each_cseq_over_once(kind: str, stores: tuple[RedisStore, RedisStore]) -> None:
     """C2: accepted once, in order, across two stores on one Redis; a duplicate at or below acked,
-    a gap above acked + 1; the same cseq offered by both at once is accepted by exactly one."""
+    a gap above acked + 1; a run straddling acked; the same run offered by both at once is accepted by exactly one."""
     memory = MemoryStore(BOUNDS)
     a, b = stores if kind == "redis" else (memory, memory)
     sid, _ = await a.create("1.1")
-    assert await a.accept(sid, 1) == AcceptAnswer("accepted", 1)
-    assert await b.accept(sid, 1) == AcceptAnswer("duplicate", 1)
-    assert await b.accept(sid, 3) == AcceptAnswer("gap", 1)
-    both = await asyncio.gather(a.accept(sid, 2), b.accept(sid, 2))
-    assert sorted(x.verdict for x in both) == ["accepted", "duplicate"] and [x.acked for x in both] == [2, 2]
+
+    async def run(store: RedisStore | MemoryStore, first: int, count: int) -> tuple[RunAnswer, list[str]]:
+        answer = await store.accept_run(sid, first, count)
+        return answer, [verdict_of(answer, c) for c in range(first, first + count)]
+
+    assert await run(a, 1, 1) == (RunAnswer(0, 1), ["accepted"])
+    assert await run(b, 1, 1) == (RunAnswer(1, 1), ["duplicate"])
+    assert await run(b, 3, 2) == (RunAnswer(1, 1), ["gap", "gap"])
+    assert await run(b, 1, 4) == (RunAnswer(1, 4), ["duplicate", "accepted", "accepted", "accepted"])
+    assert await run(a, 2, 3) == (RunAnswer(4, 4), ["duplicate"] * 3)
+    both = await asyncio.gather(run(a, 5, 3), run(b, 5, 3))
+    assert sorted(",".join(v) for _, v in both) == ["accepted,accepted,accepted", "duplicate,duplicate,duplicate"]
+    assert [x.acked for x, _ in both] == [7, 7]
     replay = await b.replay(sid, 0)
-    assert isinstance(replay, ReplayOk) and replay.acked == 2
+    assert isinstance(replay, ReplayOk) and replay.acked == 7
     with pytest.raises(UnknownSessionError):
-        await a.accept("A" * 22, 1)
+        await a.accept_run("A" * 22, 1, 2)
+
+
+@pytest.mark.parametrize("kind", ["memory", "redis"])
+async def test_concurrent_overlapping_runs_accept_each_cseq_once(kind: str, stores: tuple[RedisStore, RedisStore]) -> None:
+    """C2: both stores offer overlapping runs around acked at once, round after round: every cseq
+    up to acked is accepted by exactly one run, none above it."""
+    memory = MemoryStore(BOUNDS)
+    a, b = stores if kind == "redis" else (memory, memory)
+    sid, _ = await a.create("1.1")
+    rng = random.Random(7)
+    owners: dict[int, str] = {}
+    acked = 0
+    for round_ in range(40):
+        asked = [(max(1, acked + 1 + rng.randrange(5) - 2), 1 + rng.randrange(4)) for _ in range(6)]
+        answers = await asyncio.gather(*((b if i % 2 else a).accept_run(sid, first, count) for i, (first, count) in enumerate(asked)))
+        for i, ((first, count), answer) in enumerate(zip(asked, answers, strict=True)):
+            for c in range(first, first + count):
+                if verdict_of(answer, c) == "accepted":
+                    assert c not in owners, f"cseq {c} accepted by {owners[c]} and {round_}.{i}"
+                    owners[c] = f"{round_}.{i}"
+            acked = max(acked, answer.acked)
+    assert acked > 40
+    assert sorted(owners) == list(range(1, acked + 1))
 
 
 async def _awaitable(value: object) -> int:
@@ -218,3 +250,36 @@ async def test_proceed_continues_a_poll_attachment_on_another_store(stores: tupl
     assert await redis.hget(meta, "owner") is None
     assert await b.proceed(sid, sub.attachment_id, 300, Listener()) is None
     await redis.aclose()
+
+
+async def test_an_accept_run_that_lost_its_answer_is_told_apart_by_its_hand_off(stores: tuple[RedisStore, RedisStore]) -> None:
+    """C2 after a lost answer: landed (even straddling acked) gives the verdicts it had; never landed
+    is decided now; accepted through its end by another hand-off is duplicates; acked moved past
+    it cannot be told, so nothing of the run is handed over."""
+    store = stores[0]
+    cause = ConnectionError("connection lost")
+
+    async def run(sid: str, first: int, count: int, handoff: str) -> RunAnswer:
+        before, after = await SCRIPTS["ACCEPT_RUN"].run(store._redis, store._keys(sid), [first, count, handoff])
+        return RunAnswer(int(before), int(after))
+
+    def verdicts(answer: RunAnswer, first: int, count: int) -> list[str]:
+        return [verdict_of(answer, c) for c in range(first, first + count)]
+
+    landed, _ = await store.create("1.1")
+    await run(landed, 1, 2, "earlier")
+    assert await run(landed, 1, 4, "lost") == RunAnswer(2, 4)
+    assert verdicts(await store._verify_accept(landed, 1, 4, "lost", cause), 1, 4) == ["duplicate", "duplicate", "accepted", "accepted"]
+
+    never, _ = await store.create("1.1")
+    await run(never, 1, 2, "earlier")
+    assert verdicts(await store._verify_accept(never, 2, 3, "lost", cause), 2, 3) == ["duplicate", "accepted", "accepted"]
+
+    other, _ = await store.create("1.1")
+    await run(other, 1, 4, "other")
+    assert verdicts(await store._verify_accept(other, 3, 2, "lost", cause), 3, 2) == ["duplicate", "duplicate"]
+
+    past, _ = await store.create("1.1")
+    await run(past, 1, 6, "other")
+    with pytest.raises(StoreOutcomeUnknownError):
+        await store._verify_accept(past, 3, 2, "lost", cause)

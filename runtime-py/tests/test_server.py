@@ -18,6 +18,8 @@ from fastapi import FastAPI
 from agent_ui import CONTRACT, AgentUiContext, AgentUiHandlers, MemoryHistoryStore, OutboundRejectedError, UnknownSessionError, create_agent_ui_server
 from agent_ui import models as m
 from agent_ui.runtime.server.contract_server import ContractServer, SessionHandle
+from agent_ui.runtime.server.memory_store import MemoryStore
+from agent_ui.runtime.server.store import RunAnswer, StoreBounds
 from agent_ui.server import AgentUiEmitter
 from .replies import accepted
 
@@ -27,6 +29,7 @@ SID = "q3Jt0Yz8uVbK2mXw5LcP9a"
 class Handlers(AgentUiHandlers):
     def __init__(self) -> None:
         self.seen: list[str] = []
+        self.components: list[str] = []
         self.ended: list[tuple[str, str]] = []
         self.errors: list[str] = []
 
@@ -42,6 +45,7 @@ class Handlers(AgentUiHandlers):
 
     def ui_action(self, message: m.UiAction, ctx: AgentUiContext) -> None:
         self.seen.append(message["payload"]["action"])
+        self.components.append(message["payload"]["component_id"])
 
     def on_session_end(self, session: SessionHandle, reason: Any) -> None:
         self.ended.append((session.id, reason))
@@ -125,6 +129,29 @@ async def test_each_cseq_is_handled_once_in_order_and_acknowledged(serve: Callab
         await ws.send(json.dumps({"type": "protocol.resume", "header": {"session_id": sid}, "payload": {"resume_token": token, "last_seen_seq": 0}}))
         assert (await next_frame(ws))["type"] == "protocol.hello"
         assert (await next_frame(ws))["payload"]["acked"] == 5
+
+
+async def test_frames_decided_together_are_acknowledged_once(serve: Callable[..., Any], handlers: Handlers) -> None:
+    """C2: one protocol.received per run the store decided (its highest cseq), not one per frame.
+    The store answers late, as Redis does, so frames that arrive meanwhile are decided together."""
+
+    class SlowStore(MemoryStore):
+        async def accept_run(self, session_id: str, first: int, count: int) -> RunAnswer:
+            await asyncio.sleep(0.05)
+            return await super().accept_run(session_id, first, count)
+
+    served = await serve(create_agent_ui_server(handlers, store=SlowStore(StoreBounds(ttl_ms=60_000, id_bits=128, token_bits=256, max_messages=100, max_bytes=1 << 20))).app)
+    async with websockets.connect(f"{served.ws_url}/ws") as ws:
+        sid = (await next_frame(ws))["payload"]["session_id"]
+        for c in range(1, 21):
+            await ws.send(json.dumps({"type": "ui.action", "header": {"session_id": sid, "cseq": c}, "payload": {"view_id": "main", "component_id": f"b{c}", "action": "click"}}))
+        acks: list[int] = []
+        while not acks or acks[-1] < 20:
+            frame = await next_frame(ws)
+            assert frame["type"] == "protocol.received"
+            acks.append(frame["payload"]["acked"])
+    assert handlers.seen == ["click"] * 20 and handlers.components == [f"b{c}" for c in range(1, 21)]
+    assert acks == sorted(set(acks)) and len(acks) <= 5, acks
 
 
 async def test_a_declared_reply_is_sent_with_the_cseq_it_answers(serve: Callable[..., Any]) -> None:

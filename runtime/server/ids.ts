@@ -30,3 +30,14 @@ export function tokenMatches(token: string, digest: Buffer, owner = ''): boolean
 export function ownerDigest(owner: string): string {
   return createHash('sha256').update(owner, 'utf8').digest('hex');
 }
+
+/**
+ * Ids unique among every process that shares a store, but not secret: a random prefix (`bits` from
+ * the CSPRNG, once) and a counter. For ids that only need to tell operations apart (C2: the
+ * hand-off that set acked), where the CSPRNG per id cost ~1.8 µs on the acknowledged-send path.
+ */
+export function createIdSequence(bits: number): () => string {
+  const prefix = `${randomId(bits)}.`;
+  let next = 0;
+  return () => prefix + (next++).toString(36);
+}

@@ -17,7 +17,7 @@
 import type { ClientFrame } from './frame-parser.js';
 import type { HandlerQueue } from './handler-queue.js';
 import type { LocalSession } from './session-binding.js';
-import type { AcceptAnswer, SessionStore } from './store.js';
+import { verdictOf, type RunAnswer, type SessionStore } from './store.js';
 
 /** What became of one frame: handed over, acknowledged again, refused as a gap, or (no cseq) handed over unnumbered; `acked` as the store says after it. */
 export interface Verdict {
@@ -31,6 +31,8 @@ export interface InboundDelivery {
    * handler when accepted; resolves with the decision, rejects when the store could not decide —
    * then nothing was handed over and nothing acknowledged. `decided` hears the decision before
    * the handler is queued, so an acknowledgement can go out ahead of what the handler sends.
+   * The frames a session hands in one tick (one read) are decided together: one store call per
+   * run of consecutive cseqs.
    */
   hand(session: LocalSession, frame: ClientFrame, bytes: number, decided?: (verdict: Verdict) => void): Promise<Verdict>;
 }
@@ -42,19 +44,94 @@ export interface InboundDeliveryOptions {
   handle(session: LocalSession, frame: ClientFrame): void | Promise<void>;
 }
 
+/** A numbered frame waiting for its decision. */
+interface Waiting {
+  readonly frame: ClientFrame;
+  readonly cseq: number;
+  readonly bytes: number;
+  readonly decided: ((verdict: Verdict) => void) | undefined;
+  resolve(verdict: Verdict): void;
+  reject(error: unknown): void;
+}
+
+/** Splits a session's frames of one tick into runs of consecutive cseqs, in arrival order. */
+function runsOf(frames: readonly Waiting[]): Waiting[][] {
+  const runs: Waiting[][] = [];
+  let run: Waiting[] = [];
+  for (const w of frames) {
+    if (run.length > 0 && w.cseq !== run[run.length - 1]!.cseq + 1) {
+      runs.push(run);
+      run = [];
+    }
+    run.push(w);
+  }
+  if (run.length > 0) runs.push(run);
+  return runs;
+}
+
 export function createInboundDelivery(options: InboundDeliveryOptions): InboundDelivery {
   const { store, queue } = options;
-  // Per session: the decision of its newest frame while one is pending, so that answers are taken in arrival order.
+  // Per session: the decision of its newest run while one is pending, so that answers are taken in arrival order.
   const decisions = new WeakMap<LocalSession, Promise<unknown>>();
+  // Per session: its numbered frames handed in this tick, decided together when the tick ends.
+  const gathering = new Map<LocalSession, Waiting[]>();
   const run = (session: LocalSession, frame: ClientFrame, bytes: number): void =>
     queue.run(session, frame.type, () => options.handle(session, frame), bytes, { cseq: frame.header.cseq, requestId: frame.header.request_id });
-  const ask = (session: LocalSession, cseq: number): Promise<AcceptAnswer> => {
+  const ask = (session: LocalSession, first: number, count: number): Promise<RunAnswer> => {
     try {
-      return Promise.resolve(store.accept(session.id, cseq));
+      return Promise.resolve(store.acceptRun(session.id, first, count));
     } catch (error) {
       return Promise.reject(error); // a store in memory throws UnknownSessionError synchronously
     }
   };
+
+  /** One run of consecutive cseqs: one store call; its frames decided in order, after the session's earlier runs. */
+  const decide = (session: LocalSession, frames: readonly Waiting[]): void => {
+    const first = frames[0]!.cseq;
+    // Asked at once, not after the earlier run's answer: a store that talks to Redis sends a
+    // session's scripts in order on one connection, so they cost one round trip together. Answers
+    // are still taken in arrival order. Redis decides atomically in the order the scripts run, so
+    // no cseq is accepted before the one below it; but a script re-sent after NOSCRIPT can run
+    // after a later run's, which then reads as a gap: a gap answered while an earlier run was still
+    // being decided is asked again once that one is settled.
+    const earlier = decisions.get(session);
+    const asked = ask(session, first, frames.length);
+    asked.catch(() => undefined); // taken below, after the earlier run's decision
+    const settled = (earlier ?? Promise.resolve())
+      .then(() => asked)
+      .then((answer) => (verdictOf(answer, first) === 'gap' && earlier !== undefined ? ask(session, first, frames.length) : answer))
+      .then(
+        (answer) => {
+          if (answer.acked > session.acked) session.acked = answer.acked;
+          for (const w of frames) {
+            session.inbound -= w.bytes;
+            const verdict: Verdict = { kind: verdictOf(answer, w.cseq), acked: answer.acked };
+            w.decided?.(verdict);
+            if (verdict.kind === 'accepted') run(session, w.frame, w.bytes);
+            w.resolve(verdict);
+          }
+        },
+        (error: unknown) => {
+          // Not handed, not acknowledged: the client sends them again.
+          for (const w of frames) {
+            session.inbound -= w.bytes;
+            w.reject(error);
+          }
+        },
+      );
+    decisions.set(session, settled);
+    void settled.then(() => {
+      if (decisions.get(session) === settled) decisions.delete(session);
+    });
+  };
+
+  /** The tick is over: every session's frames of it, one store call per run. */
+  const flush = (): void => {
+    const due = [...gathering];
+    gathering.clear();
+    for (const [session, frames] of due) for (const r of runsOf(frames)) decide(session, r);
+  };
+
   return {
     hand(session, frame, bytes, decided) {
       const cseq = frame.header.cseq;
@@ -64,39 +141,16 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
       }
       // L2: a frame waiting for its decision counts against the session like a queued one.
       session.inbound += bytes;
-      // Asked at once, not after the earlier frame's answer: a store that talks to Redis sends a
-      // session's scripts in order on one connection, so the frames of one read cost one round trip,
-      // not one each (acked sends on Redis were bound by it). Answers are still taken in arrival
-      // order. Redis decides atomically in the order the scripts run, so no cseq is accepted before
-      // the one below it; but a script re-sent after NOSCRIPT can run after a later frame's, which
-      // then reads as a gap: a gap answered while an earlier frame was still being decided is asked
-      // again once that one is settled.
-      const earlier = decisions.get(session);
-      const asked = ask(session, cseq);
-      asked.catch(() => undefined); // taken below, after the earlier frame's decision
-      const verdict = (earlier ?? Promise.resolve())
-        .then(() => asked)
-        .then((answer) => (answer.verdict === 'gap' && earlier !== undefined ? ask(session, cseq) : answer))
-        .then(
-          (answer): Verdict => {
-            session.inbound -= bytes;
-            if (answer.acked > session.acked) session.acked = answer.acked;
-            const verdict: Verdict = { kind: answer.verdict, acked: answer.acked };
-            decided?.(verdict);
-            if (answer.verdict === 'accepted') run(session, frame, bytes);
-            return verdict;
-          },
-          (error: unknown) => {
-            session.inbound -= bytes;
-            throw error; // not handed, not acknowledged: the client sends it again
-          },
-        );
-      const settled = verdict.catch(() => undefined);
-      decisions.set(session, settled);
-      void settled.then(() => {
-        if (decisions.get(session) === settled) decisions.delete(session);
+      return new Promise<Verdict>((resolve, reject) => {
+        let frames = gathering.get(session);
+        if (!frames) {
+          // After the microtasks of this tick (a read's frames reach here each in its own), not before them.
+          if (gathering.size === 0) process.nextTick(flush);
+          frames = [];
+          gathering.set(session, frames);
+        }
+        frames.push({ frame, cseq, bytes, decided, resolve, reject });
       });
-      return verdict;
     },
   };
 }

@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryStore } from '../../runtime/server/memory-store.js';
 import { createRedisStore } from '../../runtime/server/redis-store.js';
-import { frameParts, stamp, UnknownSessionError, type SessionListener, type SessionStore, type StoreBounds } from '../../runtime/server/store.js';
+import { frameParts, stamp, UnknownSessionError, verdictOf, type RunAnswer, type SessionListener, type SessionStore, type StoreBounds } from '../../runtime/server/store.js';
 import { connectRedis, startRedisServer, type RedisServer } from './redis-server.js';
 
 let redisServer: RedisServer;
@@ -137,19 +137,58 @@ describe.each(KINDS)('SessionStore conformance: $name', (kind) => {
     await expect(Promise.resolve().then(() => a.append('AAAAAAAAAAAAAAAAAAAAAA', partsOf('AAAAAAAAAAAAAAAAAAAAAA', 'x')))).rejects.toBeInstanceOf(UnknownSessionError);
   });
 
-  it('accept: each cseq is accepted once, in order, across instances; at or below acked a duplicate, above acked + 1 a gap; replay reports acked (C2)', async () => {
+  it('acceptRun: each cseq is accepted once, in order, across instances; at or below acked a duplicate, above acked + 1 a gap; replay reports acked (C2)', async () => {
     const [a, b] = await kind.pair();
     const s = await a.create('1.1');
-    expect(await a.accept(s.id, 1)).toEqual({ verdict: 'accepted', acked: 1 });
-    expect(await b.accept(s.id, 1)).toEqual({ verdict: 'duplicate', acked: 1 });
-    expect(await b.accept(s.id, 3)).toEqual({ verdict: 'gap', acked: 1 });
-    // The same cseq offered by both at once: exactly one of them hands it over.
-    const both = await Promise.all([a.accept(s.id, 2), b.accept(s.id, 2)]);
-    expect(both.map((x) => x.verdict).sort()).toEqual(['accepted', 'duplicate']);
-    expect(both.map((x) => x.acked)).toEqual([2, 2]);
+    const run = async (store: SessionStore, first: number, count: number) => {
+      const answer = await store.acceptRun(s.id, first, count);
+      return { ...answer, verdicts: range(first, first + count - 1).map((c) => verdictOf(answer, c)) };
+    };
+    expect(await run(a, 1, 1)).toEqual({ before: 0, acked: 1, verdicts: ['accepted'] });
+    expect(await run(b, 1, 1)).toEqual({ before: 1, acked: 1, verdicts: ['duplicate'] });
+    expect(await run(b, 3, 2)).toEqual({ before: 1, acked: 1, verdicts: ['gap', 'gap'] });
+    // A run straddling acked: 1 a duplicate, 2-4 accepted.
+    expect(await run(b, 1, 4)).toEqual({ before: 1, acked: 4, verdicts: ['duplicate', 'accepted', 'accepted', 'accepted'] });
+    expect(await run(a, 2, 3)).toEqual({ before: 4, acked: 4, verdicts: ['duplicate', 'duplicate', 'duplicate'] });
+    // The same run offered by both at once: exactly one of them hands it over.
+    const both = await Promise.all([run(a, 5, 3), run(b, 5, 3)]);
+    expect(both.map((x) => x.verdicts.join()).sort()).toEqual(['accepted,accepted,accepted', 'duplicate,duplicate,duplicate']);
+    expect(both.map((x) => x.acked)).toEqual([7, 7]);
     const replay = await b.replay(s.id, 0);
-    expect(replay.ok && replay.acked).toBe(2);
-    await expect(Promise.resolve().then(() => a.accept('AAAAAAAAAAAAAAAAAAAAAA', 1))).rejects.toBeInstanceOf(UnknownSessionError);
+    expect(replay.ok && replay.acked).toBe(7);
+    await expect(Promise.resolve().then(() => a.acceptRun('AAAAAAAAAAAAAAAAAAAAAA', 1, 2))).rejects.toBeInstanceOf(UnknownSessionError);
+  });
+
+  it('acceptRun from two instances at once, overlapping runs: every cseq up to acked accepted by exactly one run, none above it (C2)', async () => {
+    const [a, b] = await kind.pair();
+    const s = await a.create('1.1');
+    // Each round, both "processes" offer overlapping runs around acked at once (as clients re-send
+    // after a resume), a few in flight each: some straddle acked, some are gaps, some duplicates.
+    let seed = 7;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const owners = new Map<number, string>();
+    let acked = 0;
+    for (let round = 0; round < 60; round++) {
+      const asked: { first: number; count: number; who: string; answer: Promise<RunAnswer> }[] = [];
+      for (let i = 0; i < 6; i++) {
+        const first = Math.max(1, acked + 1 + random(5) - 2);
+        const count = 1 + random(4);
+        asked.push({ first, count, who: `${round}.${i}`, answer: Promise.resolve((i % 2 ? a : b).acceptRun(s.id, first, count)) });
+      }
+      for (const q of asked) {
+        const answer = await q.answer;
+        for (let c = q.first; c < q.first + q.count; c++) {
+          if (verdictOf(answer, c) !== 'accepted') continue;
+          expect(owners.get(c), `cseq ${c} accepted by ${owners.get(c)} and ${q.who}`).toBeUndefined();
+          owners.set(c, q.who);
+        }
+        acked = Math.max(acked, answer.acked);
+      }
+    }
+    expect(acked).toBeGreaterThan(60);
+    expect([...owners.keys()].sort((p, q) => p - q)).toEqual(range(1, acked));
+    const replay = await a.replay(s.id, 0);
+    expect(replay.ok && replay.acked).toBe(acked);
   });
 
   it('replay: exactly the frames after the cursor, byte for byte; invalid_cursor when ahead (R2, R3)', async () => {

@@ -11,7 +11,7 @@
  */
 import { randomId, tokenDigest, tokenMatches } from './ids.js';
 import { createReplayRing, type ReplayRing } from './replay-ring.js';
-import { ANONYMOUS, stamp, UnknownSessionError, type ReplayAnswer, type SessionListener, type SessionStore, type StoreBounds, type Subscription } from './store.js';
+import { ANONYMOUS, decideRun, stamp, UnknownSessionError, type ReplayAnswer, type SessionListener, type SessionStore, type StoreBounds, type Subscription } from './store.js';
 
 interface Entry {
   readonly id: string;
@@ -115,13 +115,12 @@ export function createMemoryStore(options: MemoryStoreOptions): MemorySessionSto
       if (afterSeq < ring.earliestSeq - 1) return { ok: false, reason: 'window_exceeded', earliestSeq: ring.earliestSeq, latestSeq };
       return { ok: true, fromSeq: afterSeq + 1, latestSeq, frames: ring.framesAfter(afterSeq).map((frame, i) => ({ seq: afterSeq + 1 + i, frame })), acked };
     },
-    accept(id, cseq) {
+    acceptRun(id, first, count) {
       // Synchronous: decided and recorded before this returns (throws UnknownSessionError).
       const entry = entryOf(id);
-      if (cseq <= entry.acked) return { verdict: 'duplicate', acked: entry.acked };
-      if (cseq > entry.acked + 1) return { verdict: 'gap', acked: entry.acked };
-      entry.acked = cseq;
-      return { verdict: 'accepted', acked: cseq };
+      const answer = decideRun(entry.acked, first, count);
+      entry.acked = answer.acked;
+      return answer;
     },
     async release(id, seq) {
       const entry = live.get(id);

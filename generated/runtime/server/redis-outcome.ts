@@ -9,8 +9,8 @@
  * had, it was not stored; otherwise StoreOutcomeUnknownError says it may have been stored and sent.
  */
 import { runScript, unavailable, type RedisLike } from './redis-connection.js';
-import { ACCEPT, ACCEPTED, asArray, asNumber, VERIFY } from './redis-scripts.js';
-import { StoreUnavailableError, UnknownSessionError, type AcceptAnswer } from './store.js';
+import { ACCEPT_RUN, ACCEPTED, asArray, asNumber, VERIFY } from './redis-scripts.js';
+import { StoreUnavailableError, UnknownSessionError, type RunAnswer } from './store.js';
 
 /** An append whose connection dropped in flight, and Redis could not be asked whether it landed. */
 export class StoreOutcomeUnknownError extends StoreUnavailableError {
@@ -80,8 +80,10 @@ export interface VerifyAccept {
   readonly redis: RedisLike;
   readonly keys: readonly string[];
   readonly id: string;
-  readonly cseq: number;
-  /** The id the lost accept carried (ACCEPT records it beside acked). */
+  /** The run the lost accept_run asked about: cseqs first … first + count - 1. */
+  readonly first: number;
+  readonly count: number;
+  /** The id the lost accept_run carried (it records it beside acked). */
   readonly handoff: string;
   readonly cause: unknown;
   readonly verifyMs: number;
@@ -89,30 +91,36 @@ export interface VerifyAccept {
   readonly closed: () => boolean;
 }
 
+/** Reads accept_run's answer {before, after} ({-1, …}: the session is gone). */
+export function runAnswerOf(answer: unknown, id: string): RunAnswer {
+  const [before, after] = asArray(answer, 'accept_run') as [unknown, unknown];
+  const b = asNumber(before, 'accept_run');
+  if (b === -1) throw new UnknownSessionError(id);
+  return { before: b, acked: asNumber(after, 'accept_run') };
+}
+
 /**
- * C2, after an accept's connection dropped in flight: did it land? Asked by the hand-off id until
- * Redis answers or `verifyMs` runs out. Not landed (acked below cseq): the accept is run again.
- * Landed with this id: accepted. Accepted by another hand-off: a duplicate. Anything it cannot
- * tell (acked moved past cseq meanwhile) rejects with StoreOutcomeUnknownError, and the frame is
- * not handed to its handler: at most once.
+ * C2, after an accept_run's connection dropped in flight: did it land? Asked by the hand-off id
+ * until Redis answers or `verifyMs` runs out. A run that landed and accepted set acked to its last
+ * cseq, and acked only grows: acked below it means it accepted nothing, and the run is asked
+ * again. Acked at its last cseq set by this hand-off: accepted from `ackfrom`. By another
+ * hand-off: duplicates. Anything it cannot tell (acked moved past the run meanwhile) rejects with
+ * StoreOutcomeUnknownError, and no frame of the run is handed to its handler: at most once.
  */
-export function verifyAccept(v: VerifyAccept): Promise<AcceptAnswer> {
-  const { id, cseq, cause } = v;
+export function verifyAccept(v: VerifyAccept): Promise<RunAnswer> {
+  const { id, first, count, cause } = v;
+  const last = first + count - 1;
+  const run = count === 1 ? `cseq ${first}` : `cseqs ${first}–${last}`;
   return askUntilAnswered(
     v,
-    async (): Promise<AcceptAnswer> => {
-      const [ackedRaw, by] = asArray(await runScript(v.redis, ACCEPTED, v.keys, []), 'accepted') as [unknown, unknown];
+    async (): Promise<RunAnswer> => {
+      const [ackedRaw, by, from] = asArray(await runScript(v.redis, ACCEPTED, v.keys, []), 'accepted') as [unknown, unknown, unknown];
       const acked = asNumber(ackedRaw, 'accepted');
       if (acked === -1) throw new UnknownSessionError(id);
-      if (acked < cseq) {
-        const [status, now] = asArray(await runScript(v.redis, ACCEPT, v.keys, [cseq, v.handoff]), 'accept') as [unknown, unknown];
-        const s = asNumber(status, 'accept');
-        if (s === -1) throw new UnknownSessionError(id);
-        return { verdict: s === 0 ? 'accepted' : s === 1 ? 'duplicate' : 'gap', acked: asNumber(now, 'accept') };
-      }
-      if (acked === cseq) return { verdict: String(by) === v.handoff ? 'accepted' : 'duplicate', acked };
-      throw new StoreOutcomeUnknownError(`redis store: accept of cseq ${cseq} (session ${id}) lost its connection in flight and acked has moved past it since; it was not handed to its handler`, { cause });
+      if (acked < last) return runAnswerOf(await runScript(v.redis, ACCEPT_RUN, v.keys, [first, count, v.handoff]), id);
+      if (acked === last) return String(by) === v.handoff ? { before: asNumber(from, 'accepted') - 1, acked } : { before: acked, acked };
+      throw new StoreOutcomeUnknownError(`redis store: accept of ${run} (session ${id}) lost its connection in flight and acked has moved past it since; it was not handed to its handler`, { cause });
     },
-    () => new StoreOutcomeUnknownError(`redis store: accept of cseq ${cseq} (session ${id}) lost its connection in flight and Redis could not be asked within ${v.verifyMs} ms; it was not handed to its handler`, { cause }),
+    () => new StoreOutcomeUnknownError(`redis store: accept of ${run} (session ${id}) lost its connection in flight and Redis could not be asked within ${v.verifyMs} ms; it was not handed to its handler`, { cause }),
   );
 }

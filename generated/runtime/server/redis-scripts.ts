@@ -14,7 +14,8 @@
  *                       when empty), bytes (running byte total of the window, R3), epoch (claim
  *                       counter), owner (attachment id of the live attachment; absent when detached),
  *                       acked (C2: the highest client cseq handed to a handler; absent means 0),
- *                       ackby (the id of the hand-off that set acked, to tell after a lost answer)
+ *                       ackby (the id of the hand-off that set acked, to tell after a lost answer),
+ *                       ackfrom (the first cseq that hand-off accepted)
  *                       lease (S4.10: ms since the epoch, Redis's clock, until which a poll of the
  *                       live attachment served by some process keeps it live; absent after a claim)
  *                       o (hex SHA-256 of the principal's owner key, '' when anonymous, A2), p (the
@@ -121,30 +122,34 @@ return {0, earliest, latest, redis.call('XRANGE', KEYS[2], string.format('%d', a
 );
 
 /**
- * ARGV: cseq, hand-off id. C2, the hand-off of one client frame: {0, cseq} accepted (acked becomes
- * cseq: hand it to the handler), {1, acked} a duplicate, {2, acked} a gap, {-1, 0} the session is gone.
+ * ARGV: first cseq, count, hand-off id. C2, the hand-off of a run of consecutive client frames
+ * (store.ts decideRun, the same steps): {before, after} = the highest cseq accepted before and
+ * after it. When the run reaches past acked and starts at most at acked + 1, acked becomes its
+ * last cseq (those above the old acked are accepted: hand them to their handlers), recorded with
+ * the hand-off id and the first cseq it accepted (to tell after a lost answer); otherwise nothing
+ * changes (duplicates, or a gap). {-1, 0}: the session is gone.
  */
-export const ACCEPT = defineScript(
-  'accept',
+export const ACCEPT_RUN = defineScript(
+  'accept_run',
   `
 local m = redis.call('HMGET', KEYS[1], 'latest', 'acked')
 if not m[1] then return {-1, 0} end
 local acked = tonumber(m[2] or '0')
-local cseq = tonumber(ARGV[1])
-if cseq <= acked then return {1, acked} end
-if cseq > acked + 1 then return {2, acked} end
-redis.call('HSET', KEYS[1], 'acked', ARGV[1], 'ackby', ARGV[2])
-return {0, cseq}
+local first = tonumber(ARGV[1])
+local last = first + tonumber(ARGV[2]) - 1
+if last <= acked or first > acked + 1 then return {acked, acked} end
+redis.call('HSET', KEYS[1], 'acked', string.format('%d', last), 'ackby', ARGV[3], 'ackfrom', string.format('%d', acked + 1))
+return {acked, last}
 `,
 );
 
-/** After an accept lost its answer: {acked, ackby} ({-1, ''} when the session is gone). */
+/** After an accept_run lost its answer: {acked, ackby, ackfrom} ({-1, '', 0} when the session is gone). */
 export const ACCEPTED = defineScript(
   'accepted',
   `
-local m = redis.call('HMGET', KEYS[1], 'latest', 'acked', 'ackby')
-if not m[1] then return {-1, ''} end
-return {tonumber(m[2] or '0'), m[3] or ''}
+local m = redis.call('HMGET', KEYS[1], 'latest', 'acked', 'ackby', 'ackfrom')
+if not m[1] then return {-1, '', 0} end
+return {tonumber(m[2] or '0'), m[3] or '', tonumber(m[4] or '0')}
 `,
 );
 

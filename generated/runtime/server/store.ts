@@ -87,13 +87,16 @@ export interface SessionStore {
   /** Q5: the client processed everything up to `seq`; release it early. */
   release(id: string, seq: number): Promise<void>;
   /**
-   * C2: the hand-off of one client frame, atomic wherever the store runs: `cseq` is accepted when
-   * it is the next one (acked + 1) and acked becomes it — the caller then hands the frame to its
-   * handler, and no process ever hands that cseq again; at or below acked it is a duplicate, above
-   * acked + 1 a gap. Rejects with UnknownSessionError for a session that is gone. A store that
-   * works in memory may answer synchronously.
+   * C2: the hand-off of a run of consecutive client frames — cseqs `first` … `first + count - 1`,
+   * the frames of one read — decided in one step, atomic wherever the store runs (one Lua script on
+   * Redis): those at or below acked are duplicates; if `first` is at most acked + 1 the rest are
+   * accepted and acked becomes the run's last cseq — the caller hands them to their handlers in
+   * order, and no process ever hands those cseqs again; otherwise the whole run is a gap (nothing
+   * changes). `verdictOf` reads one frame's verdict from the answer. Rejects with
+   * UnknownSessionError for a session that is gone. A store that works in memory may answer
+   * synchronously.
    */
-  accept(id: string, cseq: number): AcceptAnswer | Promise<AcceptAnswer>;
+  acceptRun(id: string, first: number, count: number): RunAnswer | Promise<RunAnswer>;
   /** S4: binds the session to `listener` (one live attachment); any earlier one is told it is superseded. */
   attach(id: string, protocolVersion: string, listener: SessionListener): Promise<Subscription>;
   /**
@@ -119,10 +122,28 @@ export interface SessionStore {
   close(): Promise<void>;
 }
 
-/** C2: what the store decided about one client frame, and the highest cseq accepted after it. */
-export interface AcceptAnswer {
-  readonly verdict: 'accepted' | 'duplicate' | 'gap';
+/**
+ * C2: what the store decided about a run of consecutive cseqs: the highest cseq accepted before
+ * it (`before`) and after it (`acked`). The cseqs in (before, acked] were accepted by this run.
+ */
+export interface RunAnswer {
+  readonly before: number;
   readonly acked: number;
+}
+
+/** C2: what became of one cseq of a run: at or below `before` a duplicate, up to `acked` accepted, above it a gap. */
+export function verdictOf(answer: RunAnswer, cseq: number): 'accepted' | 'duplicate' | 'gap' {
+  return cseq <= answer.before ? 'duplicate' : cseq <= answer.acked ? 'accepted' : 'gap';
+}
+
+/**
+ * C2: the decision of one run against `acked`, the highest cseq accepted so far — the rule every
+ * store applies (the Redis script in Lua, word for word the same steps).
+ */
+export function decideRun(acked: number, first: number, count: number): RunAnswer {
+  const last = first + count - 1;
+  if (last <= acked || first > acked + 1) return { before: acked, acked };
+  return { before: acked, acked: last };
 }
 
 export interface StoreBounds {

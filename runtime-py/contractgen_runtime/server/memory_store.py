@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from .ids import random_id, token_digest, token_matches
 from .replay_ring import ReplayRing
 from .store import (
-    AcceptAnswer,
     FrameParts,
     ReplayAnswer,
     ReplayOk,
     ReplayRefused,
+    RunAnswer,
     SessionFound,
     SessionListener,
     SessionLookup,
@@ -27,6 +27,7 @@ from .store import (
     StoredFrame,
     Subscription,
     UnknownSessionError,
+    decide_run,
     stamp,
 )
 
@@ -157,14 +158,11 @@ class MemoryStore:
         frames = ring.frames_after(after_seq)
         return ReplayOk(after_seq + 1, latest, [StoredFrame(after_seq + 1 + i, f) for i, f in enumerate(frames)], self._entry(session_id).acked)
 
-    async def accept(self, session_id: str, cseq: int) -> AcceptAnswer:
+    async def accept_run(self, session_id: str, first: int, count: int) -> RunAnswer:
         entry = self._entry(session_id)  # decided and recorded with no await between: atomic
-        if cseq <= entry.acked:
-            return AcceptAnswer("duplicate", entry.acked)
-        if cseq > entry.acked + 1:
-            return AcceptAnswer("gap", entry.acked)
-        entry.acked = cseq
-        return AcceptAnswer("accepted", cseq)
+        answer = decide_run(entry.acked, first, count)
+        entry.acked = answer.acked
+        return answer
 
     async def release(self, session_id: str, seq: int) -> None:
         entry = self._live.get(session_id)

@@ -69,24 +69,27 @@ if after == latest then return {0, earliest, latest, {}, acked} end
 return {0, earliest, latest, redis.call('XRANGE', KEYS[2], string.format('%d', after + 1) .. '-0', '+'), acked}
 """
 
-#: ARGV: cseq, hand-off id. C2, the hand-off of one client frame: {0, cseq} accepted (acked becomes
-#: cseq: hand it to the handler), {1, acked} a duplicate, {2, acked} a gap, {-1, 0} the session is gone.
-ACCEPT: Final = """
+#: ARGV: first cseq, count, hand-off id. C2, the hand-off of a run of consecutive client frames
+#: (store.py decide_run, the same steps): {before, after} = the highest cseq accepted before and
+#: after it. When the run reaches past acked and starts at most at acked + 1, acked becomes its last
+#: cseq (those above the old acked are accepted), recorded with the hand-off id and the first cseq it
+#: accepted (to tell after a lost answer); otherwise nothing changes. {-1, 0}: the session is gone.
+ACCEPT_RUN: Final = """
 local m = redis.call('HMGET', KEYS[1], 'latest', 'acked')
 if not m[1] then return {-1, 0} end
 local acked = tonumber(m[2] or '0')
-local cseq = tonumber(ARGV[1])
-if cseq <= acked then return {1, acked} end
-if cseq > acked + 1 then return {2, acked} end
-redis.call('HSET', KEYS[1], 'acked', ARGV[1], 'ackby', ARGV[2])
-return {0, cseq}
+local first = tonumber(ARGV[1])
+local last = first + tonumber(ARGV[2]) - 1
+if last <= acked or first > acked + 1 then return {acked, acked} end
+redis.call('HSET', KEYS[1], 'acked', string.format('%d', last), 'ackby', ARGV[3], 'ackfrom', string.format('%d', acked + 1))
+return {acked, last}
 """
 
-#: After an accept lost its answer: {acked, ackby} ({-1, ''} when the session is gone).
+#: After an accept_run lost its answer: {acked, ackby, ackfrom} ({-1, '', 0} when the session is gone).
 ACCEPTED: Final = """
-local m = redis.call('HMGET', KEYS[1], 'latest', 'acked', 'ackby')
-if not m[1] then return {-1, ''} end
-return {tonumber(m[2] or '0'), m[3] or ''}
+local m = redis.call('HMGET', KEYS[1], 'latest', 'acked', 'ackby', 'ackfrom')
+if not m[1] then return {-1, '', 0} end
+return {tonumber(m[2] or '0'), m[3] or '', tonumber(m[4] or '0')}
 """
 
 #: ARGV: seq. Q5: drops the window through seq.

@@ -40,7 +40,8 @@ from .frame_parser import Rejected as Rejected
 from .memory_store import MemoryStore, now_ms
 from .outbox import Outbox
 from .session_limiter import Refusal, SessionLimiter
-from .store import Continued, ReplayAnswer, ReplayOk, ReplayRefused, SessionFound, SessionStore, StoreBounds, Subscription
+from .inbound_delivery import InboundDelivery
+from .store import Continued, ReplayAnswer, ReplayOk, ReplayRefused, SessionFound, SessionStore, StoreBounds, Subscription, Verdict
 
 log = logging.getLogger("contractgen.runtime")
 
@@ -103,8 +104,6 @@ class Session:
     # Application messages of one session run one after another, in arrival order.
     _queue: deque[tuple[str, Callable[[], Awaitable[None] | None], int, _FrameRef]] = field(default_factory=deque)
     _worker: asyncio.Task[None] | None = None
-    # C2: the decision about the session's newest numbered frame; the next one is asked after it.
-    _decided: asyncio.Future[tuple[Verdict, int]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +114,6 @@ class _FrameRef:
     request_id: str | None = None
 
 
-#: C2: what became of one numbered frame, and the highest cseq accepted after it.
-Verdict = Literal["accepted", "duplicate", "gap"]
 
 
 ErrorHook = Callable[[BaseException, str | None, str | None], None]
@@ -268,7 +265,9 @@ class ServerCore:
         self._inbound_total = 0
         self._timer: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[object]] = set()
-        # C2 over a connection: duplicates are acknowledged once per loop turn and session.
+        # C2: each cseq handed to its handler once, in order, decided by the store in runs (inbound_delivery.py).
+        self._delivery: InboundDelivery[Session] = InboundDelivery(self.store, self._run_accepted, self._flush_ack_of)
+        # C2 over a connection: one protocol.received per decided run, with the highest cseq accepted.
         self._acks_due: dict[Session, Attachment] = {}
 
     # --- helpers -------------------------------------------------------------------------------
@@ -618,7 +617,7 @@ class ServerCore:
             on_message = self.hooks.on_message
             self.run_hook(session, type_, lambda: on_message(session, frame), size, _FrameRef(None, rid))
             return None
-        decided = self._hand(session, frame, cseq, rid, size, attachment)
+        decided = self._delivery.hand(session, frame, cseq, size, None if attachment is None else lambda verdict, acked: self._answer_verdict(session, attachment, frame, verdict, acked))
         if attachment is not None:
             # A connection goes on reading; the client hears the verdict as soon as the store decided
             # (ahead of what the handler sends), or the connection is closed when it could not.
@@ -627,33 +626,12 @@ class ServerCore:
         # A POST is answered with what became of its frames (C2: acked in the answer), once every frame of it was decided.
         return decided
 
-    def _hand(self, session: Session, frame: ClientFrame, cseq: int, rid: str | None, size: int, attachment: Attachment | None) -> asyncio.Future[tuple[Verdict, int]]:
-        """C2: the store decides ``cseq`` after the session's earlier frames (atomically wherever it
-        runs); only an accepted frame is queued for its handler, so no process hands it over twice.
-        Deciding on arrival lets the acknowledgement go out at once, however long handlers run. A
-        process that dies between accepting a frame and running its handler loses it: at most once."""
-        previous = session._decided
-        # L2: a frame waiting for its decision counts against the session like a queued one.
-        session.inbound += size
-
-        async def decide() -> tuple[Verdict, int]:
-            if previous is not None:
-                await asyncio.wait([previous])
-            try:
-                answer = await self.store.accept(session.id, cseq)
-            finally:
-                session.inbound -= size
-            session.acked = max(session.acked, answer.acked)
-            if attachment is not None:
-                self._answer_verdict(session, attachment, frame, answer.verdict, answer.acked)
-            if answer.verdict == "accepted":
-                on_message = self.hooks.on_message
-                self.run_hook(session, str(frame["type"]), lambda: on_message(session, frame), size, _FrameRef(cseq, rid))
-            return answer.verdict, answer.acked
-
-        task = asyncio.ensure_future(decide())
-        session._decided = task
-        return task
+    def _run_accepted(self, session: Session, frame: ClientFrame, cseq: int, size: int) -> None:
+        """C2: an accepted frame is queued for its handler, once. A process that dies between
+        accepting a frame and running its handler loses it: at most once."""
+        rid = _dict(frame["header"]).get("request_id")
+        on_message = self.hooks.on_message
+        self.run_hook(session, str(frame["type"]), lambda: on_message(session, frame), size, _FrameRef(cseq, rid if isinstance(rid, str) else None))
 
     def _gap_error(self, session: Session, frame: ClientFrame, acked: int) -> Frame:
         header = _dict(frame["header"])
@@ -677,25 +655,17 @@ class ServerCore:
             if session.attachment is attachment:
                 self.send_control(attachment, self._gap_error(session, frame, acked))
             return
-        if verdict == "accepted":
-            # Acknowledged now, ahead of anything its handler sends (the client's send resolves first).
-            self._acks_due.pop(session, None)
-            if session.attachment is attachment:
-                self.send_control(attachment, received_frame(session.id, session.acked))
-            return
-        # Duplicates: once per loop turn and session.
-        if not self._acks_due:
-            asyncio.get_running_loop().call_soon(self._flush_acks)
         self._acks_due[session] = attachment
 
-    def _flush_acks(self) -> None:
-        due, self._acks_due = self._acks_due, {}
-        for session, attachment in due.items():
-            if session.attachment is attachment:
-                try:
-                    self.send_control(attachment, received_frame(session.id, session.acked))
-                except Exception as error:
-                    self.report(error, session.id, Kernel.received)
+    def _flush_ack_of(self, session: Session) -> None:
+        """A run of the session's frames is decided: one acknowledgement for all of it, sent before
+        any of its handlers is queued (the client's sends resolve ahead of what they answer)."""
+        attachment = self._acks_due.pop(session, None)
+        if attachment is not None and session.attachment is attachment:
+            try:
+                self.send_control(attachment, received_frame(session.id, session.acked))
+            except Exception as error:
+                self.report(error, session.id, Kernel.received)
 
     async def _accept(self, frame: ClientFrame, size: int, session: Session, attachment: Attachment | None) -> Rejected | asyncio.Future[tuple[Verdict, int]] | None:
         """One validated frame for a session this process holds: S2 (it names that session), L2

@@ -59,11 +59,29 @@ ReplayAnswer = ReplayOk | ReplayRefused
 
 
 @dataclass(frozen=True, slots=True)
-class AcceptAnswer:
-    """C2: what the store decided about one client frame, and the highest cseq accepted after it."""
+class RunAnswer:
+    """C2: what the store decided about a run of consecutive cseqs: the highest cseq accepted
+    before it (``before``) and after it (``acked``). The cseqs in (before, acked] were accepted by this run."""
 
-    verdict: Literal["accepted", "duplicate", "gap"]
+    before: int
     acked: int
+
+
+Verdict = Literal["accepted", "duplicate", "gap"]
+
+
+def verdict_of(answer: RunAnswer, cseq: int) -> Verdict:
+    """C2: what became of one cseq of a run: at or below ``before`` a duplicate, up to ``acked`` accepted, above it a gap."""
+    return "duplicate" if cseq <= answer.before else "accepted" if cseq <= answer.acked else "gap"
+
+
+def decide_run(acked: int, first: int, count: int) -> RunAnswer:
+    """C2: the decision of one run against ``acked`` — the rule every store applies (the Redis
+    script ACCEPT_RUN in Lua, the same steps)."""
+    last = first + count - 1
+    if last <= acked or first > acked + 1:
+        return RunAnswer(acked, acked)
+    return RunAnswer(acked, last)
 
 
 class SessionListener(Protocol):
@@ -136,12 +154,14 @@ class SessionStore(Protocol):
     async def replay(self, session_id: str, after_seq: int) -> ReplayAnswer:
         """R2/R3: exactly the frames after ``after_seq``, or why that cannot be done."""
 
-    async def accept(self, session_id: str, cseq: int) -> AcceptAnswer:
-        """C2: the hand-off of one client frame, atomic wherever the store runs: ``cseq`` is
-        accepted when it is the next one (acked + 1) and acked becomes it — the caller then hands
-        the frame to its handler, and no process ever hands that cseq again; at or below acked it
-        is a duplicate, above acked + 1 a gap. Raises UnknownSessionError for a session that is
-        gone."""
+    async def accept_run(self, session_id: str, first: int, count: int) -> RunAnswer:
+        """C2: the hand-off of a run of consecutive client frames — cseqs ``first`` … ``first +
+        count - 1``, the frames of one read — decided in one step, atomic wherever the store runs
+        (one Lua script on Redis): those at or below acked are duplicates; if ``first`` is at most
+        acked + 1 the rest are accepted and acked becomes the run's last cseq — the caller hands
+        them to their handlers in order, and no process ever hands those cseqs again; otherwise the
+        whole run is a gap. ``verdict_of`` reads one frame's verdict from the answer. Raises
+        UnknownSessionError for a session that is gone."""
         ...
 
     async def release(self, session_id: str, seq: int) -> None:

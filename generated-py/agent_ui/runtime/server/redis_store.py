@@ -38,12 +38,12 @@ from . import redis_scripts as lua
 from .ids import owner_digest, random_id, token_digest, token_matches
 from .redis_index import RedisIndex
 from .store import (
-    AcceptAnswer,
     Continued,
     FrameParts,
     ReplayAnswer,
     ReplayOk,
     ReplayRefused,
+    RunAnswer,
     SessionFound,
     SessionListener,
     SessionLookup,
@@ -79,7 +79,7 @@ class RedisScript:
             return await redis.eval(self.source, len(keys), *keys, *args)
 
 
-SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY", "ACCEPT", "ACCEPTED", "PROCEED", "INDEX_ADD", "INDEX_LIST", "INDEX_REMOVE", "INDEX_TOUCH")}
+SCRIPTS = {name: RedisScript(name, getattr(lua, name)) for name in ("CREATE", "AUTHENTICATE", "APPEND", "REPLAY", "RELEASE", "ATTACH", "DETACH", "REFRESH", "END", "STATUS", "VERIFY", "ACCEPT_RUN", "ACCEPTED", "PROCEED", "INDEX_ADD", "INDEX_LIST", "INDEX_REMOVE", "INDEX_TOUCH")}
 
 
 def unavailable(what: str, error: BaseException) -> StoreUnavailableError:
@@ -121,13 +121,13 @@ def _list(value: object, what: str) -> list[Any]:
     return value
 
 
-def _accept_answer(session_id: str, answer: object) -> AcceptAnswer:
-    """C2: {0, cseq} accepted, {1, acked} a duplicate, {2, acked} a gap, {-1, 0} gone."""
-    status, acked = _list(answer, "accept")
-    s = _int(status, "accept")
-    if s == -1:
+def _run_answer(session_id: str, answer: object) -> RunAnswer:
+    """C2: ACCEPT_RUN's {before, after}; {-1, 0}: the session is gone."""
+    before, after = _list(answer, "accept_run")
+    b = _int(before, "accept_run")
+    if b == -1:
         raise UnknownSessionError(session_id)
-    return AcceptAnswer("accepted" if s == 0 else "duplicate" if s == 1 else "gap", _int(acked, "accept"))
+    return RunAnswer(b, _int(after, "accept_run"))
 
 
 def _frames(entries: list[Any], what: str) -> list[StoredFrame]:
@@ -572,41 +572,44 @@ class RedisStore:
             raise StoreUnavailableError(f"redis store: the window of session {session_id} is not contiguous ({len(frames)} frames after {after_seq}, latest {latest})")
         return ReplayOk(after_seq + 1, latest, frames, _int(answer[4], "replay") if len(answer) > 4 else 0)
 
-    async def accept(self, session_id: str, cseq: int) -> AcceptAnswer:
-        """C2: one Lua script decides and records; a lost answer is asked about by its hand-off id."""
+    async def accept_run(self, session_id: str, first: int, count: int) -> RunAnswer:
+        """C2: one Lua script decides and records the run; a lost answer is asked about by its hand-off id."""
         handoff = random_id(64)
         if self._closed:
             raise StoreUnavailableError(f"redis store: accept (session {session_id}) after close()")
         try:
-            answer = await SCRIPTS["ACCEPT"].run(self._redis, self._keys(session_id), [cseq, handoff])
+            answer = await SCRIPTS["ACCEPT_RUN"].run(self._redis, self._keys(session_id), [first, count, handoff])
         except ResponseError as error:  # Redis answered: the command ran and failed, nothing recorded
             raise unavailable(f"accept (session {session_id})", error) from error
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             if self._closed or not _maybe_sent(error):
                 raise unavailable(f"accept (session {session_id})", error) from error
-            return await self._verify_accept(session_id, cseq, handoff, error)
-        return _accept_answer(session_id, answer)
+            return await self._verify_accept(session_id, first, count, handoff, error)
+        return _run_answer(session_id, answer)
 
-    async def _verify_accept(self, session_id: str, cseq: int, handoff: str, cause: BaseException) -> AcceptAnswer:
-        """C2, after an accept's connection dropped in flight: not landed (acked below cseq), it is
-        run again; landed with this hand-off id, accepted; by another, a duplicate; anything it
-        cannot tell raises StoreOutcomeUnknownError, and the frame is not handed over (at most once)."""
+    async def _verify_accept(self, session_id: str, first: int, count: int, handoff: str, cause: BaseException) -> RunAnswer:
+        """C2, after an accept_run's connection dropped in flight. A run that landed and accepted set
+        acked to its last cseq, and acked only grows: below it, the run accepted nothing and is run
+        again; at it by this hand-off id, accepted from ``ackfrom``; by another, duplicates; anything
+        it cannot tell raises StoreOutcomeUnknownError, and no frame of the run is handed over (at most once)."""
+        last = first + count - 1
+        run = f"cseq {first}" if count == 1 else f"cseqs {first}–{last}"
 
-        async def question() -> AcceptAnswer:
-            acked_raw, by = _list(await SCRIPTS["ACCEPTED"].run(self._redis, self._keys(session_id), []), "accepted")
+        async def question() -> RunAnswer:
+            acked_raw, by, ack_from = _list(await SCRIPTS["ACCEPTED"].run(self._redis, self._keys(session_id), []), "accepted")
             acked = _int(acked_raw, "accepted")
             if acked == -1:
                 raise UnknownSessionError(session_id)
-            if acked < cseq:
-                return _accept_answer(session_id, await SCRIPTS["ACCEPT"].run(self._redis, self._keys(session_id), [cseq, handoff]))
-            if acked == cseq:
-                return AcceptAnswer("accepted" if _text(by) == handoff else "duplicate", acked)
-            raise StoreOutcomeUnknownError(f"redis store: accept of cseq {cseq} (session {session_id}) lost its connection in flight and acked has moved past it since; it was not handed to its handler") from cause
+            if acked < last:
+                return _run_answer(session_id, await SCRIPTS["ACCEPT_RUN"].run(self._redis, self._keys(session_id), [first, count, handoff]))
+            if acked == last:
+                return RunAnswer(_int(ack_from, "accepted") - 1, acked) if _text(by) == handoff else RunAnswer(acked, acked)
+            raise StoreOutcomeUnknownError(f"redis store: accept of {run} (session {session_id}) lost its connection in flight and acked has moved past it since; it was not handed to its handler") from cause
 
-        answer: AcceptAnswer = await self._ask(
+        answer: RunAnswer = await self._ask(
             question,
             lambda: StoreOutcomeUnknownError(
-                f"redis store: accept of cseq {cseq} (session {session_id}) lost its connection in flight and Redis could not be asked within {self._verify_ms} ms; it was not handed to its handler"
+                f"redis store: accept of {run} (session {session_id}) lost its connection in flight and Redis could not be asked within {self._verify_ms} ms; it was not handed to its handler"
             ),
             cause,
         )
