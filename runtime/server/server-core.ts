@@ -12,9 +12,9 @@ import type { ContractDescriptor, ContractValidators, TransportKind } from '../c
 import { errorFrame, KERNEL, negotiateVersion, RESUME_TOKEN_HEADER, resumedFrame, resumeFailedFrame, type ErrorCode, type Frame } from '../frames.js';
 import { resolveLimits, type ContractLimits } from '../limits.js';
 import { describeIssues } from '../validation.js';
+import { createAckScheduler } from './ack-scheduler.js';
 import type { Identity } from './auth.js';
 import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
-import { createAckScheduler } from './ack-scheduler.js';
 import { createHandlerQueue } from './handler-queue.js';
 import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
 import { createHello, overloaded, plausibleId, RESUME_MESSAGES, resumeRefused, unsupported, windowFailure, type FailedOpen } from './handshake.js';
