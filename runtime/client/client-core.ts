@@ -371,11 +371,14 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         heartbeatMs = (p.heartbeat_ms as number) || heartbeatMs;
         touch();
         deliver(frame);
-        if (!resuming) sessionReady(false);
+        if (!resuming) {
+          outbound.started();
+          sessionReady(false);
+        }
         return;
       }
       case KERNEL.resumed:
-        if (typeof p.acked === 'number') outbound.acknowledge(p.acked);
+        if (typeof p.acked === 'number') outbound.resumed(p.acked);
         deliver(frame);
         sessionReady(true);
         return;

@@ -108,4 +108,25 @@ describe('createOutbound (C1, C3)', () => {
     void o.add('chat.send', {}, {}, undefined);
     expect(cseqs(o.unsent())).toEqual([1]);
   });
+
+  it('after its frames were let go of, a resume numbers the next ones after what the server accepted; in a new session from 1', () => {
+    const o = createOutbound();
+    for (let i = 0; i < 4; i++) void o.add('chat.send', {}, {}, undefined).catch(() => undefined);
+    o.unsent();
+    o.lose((maybeHandled) => new ClientSendError('closed', 'closed', { maybeHandled }));
+    void o.add('chat.send', {}, {}, undefined);
+    void o.add('chat.send', {}, {}, undefined);
+    o.resumed(3); // the server had accepted 3 of the 4 (C2): the next cseq it takes is 4
+    expect(o.acked).toBe(3);
+    expect(o.unsent().map((f) => f.text('S'))).toEqual([4, 5].map((cseq) => `{"type":"chat.send","header":{"session_id":"S","cseq":${cseq}},"payload":{}}`));
+    o.resumed(5); // from now on a resume only acknowledges
+    expect(o.acked).toBe(5);
+    expect(o.size).toBe(0);
+
+    o.lose((maybeHandled) => new ClientSendError('session_lost', 'lost', { maybeHandled }));
+    o.started(); // a new session: numbering from 1, and its resumes acknowledge
+    void o.add('chat.send', {}, {}, undefined);
+    o.resumed(0);
+    expect(cseqs(o.unsent())).toEqual([1]);
+  });
 });

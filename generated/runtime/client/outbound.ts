@@ -45,6 +45,8 @@ export interface OutboundFrame {
 }
 
 interface Entry extends OutboundFrame {
+  /** Renumbered, before it is ever written, when the session resumes after its frames were let go of (`resumed`). */
+  cseq: number;
   /** The frame's JSON up to the session id and after the cseq, serialized when it was queued (see `add`). */
   readonly head: string;
   readonly tail: string;
@@ -75,11 +77,19 @@ export interface Outbound {
   rewind(): void;
   /** C2: the server accepted every cseq up to `acked`. */
   acknowledge(acked: number): void;
+  /**
+   * C1/C2: the session resumed and its server has accepted up to `acked`. After `lose` (the client
+   * was closed, its session kept), the numbering goes on from there: frames queued since — none
+   * written yet — take the cseqs after `acked`; else it is an acknowledgement.
+   */
+  resumed(acked: number): void;
+  /** A new session began: its numbering starts at 1, as `lose` left it. */
+  started(): void;
   /** C4: a data frame naming `cseq` arrived; resolves the send that awaits it when its type is that send's reply. */
   reply(cseq: number, type: string, frame: unknown): void;
   /** C4: the handler of `cseq` failed: a send that awaits a reply rejects. */
   failed(cseq: number, error: ClientSendError): void;
-  /** C3: the session is gone: every kept frame rejects, and numbering starts again at 1 for the next session. */
+  /** C3: every kept frame rejects (the session is gone, or the client closed), and numbering starts again at 1 for a new session — or after `acked` when the session resumes (`resumed`). */
   lose(error: (maybeHandled: boolean) => ClientSendError): void;
 }
 
@@ -109,6 +119,8 @@ export function createOutbound(): Outbound {
   let next = 1;
   let acked = 0;
   let writtenUpTo = 0;
+  // Set by `lose`: until a new session starts, a resume tells where the numbering goes on.
+  let numberFromServer = false;
 
   /** Index of the first kept frame with a cseq above `bound` (kept is in cseq order). */
   const firstAbove = (bound: number): number => {
@@ -191,7 +203,20 @@ export function createOutbound(): Outbound {
       replies.delete(cseq);
       e.reject(error);
     },
+    resumed(upTo) {
+      if (!numberFromServer) return outbound.acknowledge(upTo);
+      numberFromServer = false;
+      // Nothing kept was written (lose emptied the queue, and nothing goes out before the session is open).
+      acked = upTo;
+      writtenUpTo = upTo;
+      next = upTo + 1;
+      for (let i = head; i < kept.length; i++) kept[i]!.cseq = next++;
+    },
+    started() {
+      numberFromServer = false;
+    },
     lose(error) {
+      numberFromServer = true;
       const lost = [...kept.slice(head), ...replies.values()];
       kept = [];
       head = 0;
