@@ -3,13 +3,15 @@
  * long-polling (or `auto`: WebSocket, then SSE, then polling, when one cannot connect),
  * reconnects with exponential backoff and jitter, resumes with its session, token and last seen
  * seq, delivers data in seq order exactly once (duplicates dropped, a gap resumes), surfaces
- * `resume_failed` with its reason, and acknowledges so the server can release its buffer.
+ * `resume_failed` with its reason, and acknowledges so the server can release its buffer. Sends
+ * are numbered and kept by outbound.ts (C1, C3) and written by send-pump.ts.
  */
 import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
 import { CLOSE_CODES, KERNEL } from '../frames.js';
 import { describeIssues } from '../validation.js';
 import { createBackoff, type BackoffOptions } from './backoff.js';
 import { ClientSendError, createOutbound } from './outbound.js';
+import { createSendPump } from './send-pump.js';
 import { createSequencer } from './sequencer.js';
 import { createPollSize, type ClientTransport, type CloseInfo, type TransportEnvironment, type TransportEvents } from './transport.js';
 import { createPollClientTransport } from './transports/poll.js';
@@ -101,15 +103,6 @@ export interface ClientCore {
 
 const ORDER: readonly TransportKind[] = ['websocket', 'sse', 'poll'];
 
-/**
- * Runs `fn` once the promise jobs queued now have run (Node: process.nextTick, which waits for the
- * microtask queue to drain, however long its chains; elsewhere a microtask), so that every send
- * an acknowledgement lets go on is written in one batch.
- */
-const afterMicrotasks: (fn: () => void) => void = ((node) => (node?.nextTick ? (fn) => node.nextTick!(fn) : (fn) => queueMicrotask(fn)))(
-  (globalThis as { process?: { nextTick?: (fn: () => void) => void } }).process,
-);
-
 export function createClientCore(options: ClientCoreOptions): ClientCore {
   const { contract, env } = options;
   const versions = options.versions ?? contract.protocolVersions;
@@ -158,21 +151,15 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     }, Math.max(0, lastProgress + stallMs - Date.now()));
     (stallTimer as { unref?: () => void }).unref?.();
   };
-  // HTTP transports: one POST at a time, so frames arrive in cseq order (C2 refuses a gap).
-  let posting = false;
-  let postRetry: ReturnType<typeof setTimeout> | undefined;
-  let postFailures = 0;
-  const maxPerPost = contract.limits?.maxFramesPerPost ?? 64;
-  // Sends of one turn go out together: one socket write on a WebSocket, one POST over HTTP.
-  let flushDue = false;
-  const flushSoon = (): void => {
-    if (flushDue) return;
-    flushDue = true;
-    afterMicrotasks(() => {
-      flushDue = false;
-      flushQueue();
-    });
-  };
+  // C3: what the outbound keeps goes out on the open connection (send-pump.ts).
+  const pump = createSendPump({
+    outbound,
+    maxPerPost: contract.limits?.maxFramesPerPost ?? 64,
+    connection: () => (current && session && sessionOpen ? { transport: current, session } : undefined),
+    session: () => session,
+    refused: (why, message, transport) => refused(why, message, transport),
+    error: (message) => emit({ kind: 'error', code: 'refused', message }),
+  });
 
   const emit = (event: ClientEvent): void => {
     for (const l of [...listeners]) l(event);
@@ -295,8 +282,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     const t = current;
     current = undefined;
     t?.close();
-    if (postRetry) clearTimeout(postRetry);
-    postRetry = undefined;
+    pump.stop();
     outbound.lose((maybeHandled) => new ClientSendError('closed', maybeHandled ? 'the client was closed before the server acknowledged the frame; it may or may not have been handled' : 'the client was closed before the frame was sent', { maybeHandled }));
     setState('closed');
   };
@@ -330,54 +316,9 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     void current.send([frame], session.token);
   };
 
-  /** C3: writes what the server has not acknowledged: on a WebSocket what this connection has not carried yet; over HTTP one POST at a time. */
-  const flushQueue = (): void => {
-    if (!current || !session || !sessionOpen || outbound.size === 0) return;
-    const t = current;
-    const s = session;
-    if (t.kind === 'websocket') {
-      const frames = outbound.unsent();
-      if (frames.length > 0) void t.send(frames.map((f) => f.text(s.id)), s.token);
-      return;
-    }
-    if (posting || postRetry) return;
-    const frames = outbound.unacknowledged(maxPerPost);
-    if (frames.length === 0) return;
-    posting = true;
-    void t.send(frames.map((f) => f.text(s.id)), s.token).then((result) => {
-      posting = false;
-      if (session !== s) return; // the session was lost meanwhile: its frames were rejected
-      if (result.acked !== undefined) outbound.acknowledge(result.acked);
-      if (result.ok && result.acked !== undefined) {
-        postFailures = 0;
-        return flushSoon(); // with what the sends this answer resolved queue next
-      }
-      // Refused as a gap: acked says where to go on. Anything else (a cut, 429, 503, an answer
-      // cut short): the same frames go again after a pause; the server acknowledges duplicates.
-      const gap = !result.ok && result.status === 409;
-      if (!result.ok && !gap && result.status >= 400 && result.status < 500 && result.status !== 429 && result.status !== 408) {
-        // A3: a POST refused by the application stops the client like a refused connection.
-        const code = (result.frames[0] as { payload?: { code?: unknown; message?: unknown } } | undefined)?.payload;
-        if ((result.status === 401 || result.status === 403) && (code?.code === 'unauthorized' || code?.code === 'forbidden')) {
-          return refused(code.code, typeof code.message === 'string' ? code.message : result.message, t.kind);
-        }
-        emit({ kind: 'error', code: 'refused', message: `${result.message}; the frames are sent again after the next reconnect` });
-        return;
-      }
-      const delay = gap ? 0 : Math.min(2000, 50 * 2 ** Math.min(postFailures++, 6));
-      postRetry = setTimeout(() => {
-        postRetry = undefined;
-        flushQueue();
-      }, delay);
-      (postRetry as { unref?: () => void }).unref?.();
-    });
-  };
-
   /** C3: the session is gone: every send it did not acknowledge rejects (it may have been handled). */
   const loseSends = (reason: string, message: string): void => {
-    if (postRetry) clearTimeout(postRetry);
-    postRetry = undefined;
-    posting = false;
+    pump.reset();
     outbound.lose((maybeHandled) => new ClientSendError('session_lost', maybeHandled ? message : `the session was lost (${reason}) before the frame was sent; it was not handled`, { maybeHandled, reason }));
   };
 
@@ -393,7 +334,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
     if (stalls === 0) backoff.reset(); // a resume that keeps showing the same gap is no success
     setState('open');
     emit({ kind: 'session', sessionId: session!.id, resumed, protocolVersion: session!.version });
-    flushQueue();
+    pump.now();
   };
 
   const onFrame = (text: string): void => {
@@ -430,11 +371,14 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
         heartbeatMs = (p.heartbeat_ms as number) || heartbeatMs;
         touch();
         deliver(frame);
-        if (!resuming) sessionReady(false);
+        if (!resuming) {
+          outbound.started();
+          sessionReady(false);
+        }
         return;
       }
       case KERNEL.resumed:
-        if (typeof p.acked === 'number') outbound.acknowledge(p.acked);
+        if (typeof p.acked === 'number') outbound.resumed(p.acked);
         deliver(frame);
         sessionReady(true);
         return;
@@ -536,7 +480,7 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       if (!result.ok) return Promise.reject(new ClientSendError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`, { issues: result.issues }));
       if (closedByUser) return Promise.reject(new ClientSendError('closed', 'the client is closed'));
       const sent = outbound.add(type, header, payload, contract.messages[type]?.reply);
-      flushSoon();
+      pump.soon();
       return sent;
     },
     connect() {

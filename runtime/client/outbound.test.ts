@@ -3,6 +3,7 @@
  * acknowledgements (many at a time, past the compaction of its kept frames), and what a lost
  * session rejects.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ClientSendError, createOutbound } from './outbound.js';
 
@@ -72,6 +73,60 @@ describe('createOutbound (C1, C3)', () => {
     expect(o.size).toBe(0);
     // numbering starts again at 1 for the next session
     void o.add('chat.send', {}, {}, undefined);
+    expect(cseqs(o.unsent())).toEqual([1]);
+  });
+
+  it('writes each frame as JSON.stringify would, with the session id and cseq of the connection', () => {
+    const key = fc.string().filter((k) => k !== 'session_id' && k !== 'cseq' && k !== '__proto__');
+    fc.assert(
+      fc.property(fc.string(), fc.dictionary(key, fc.jsonValue()), fc.option(fc.jsonValue(), { nil: undefined }), fc.string(), (type, header, payload, sessionId) => {
+        const o = createOutbound();
+        void o.add(type, header, payload, undefined).catch(() => undefined);
+        const [frame] = o.unsent();
+        expect(frame!.text(sessionId)).toBe(JSON.stringify({ type, header: { ...header, session_id: sessionId, cseq: 1 }, payload }));
+      }),
+    );
+  });
+
+  it('sends the frame as it was when queued, however the caller changes its objects afterwards, and again after a reconnect', () => {
+    const o = createOutbound();
+    const payload = { room: 'lobby', text: 'hello' };
+    const header = { request_id: 'r1' };
+    void o.add('chat.send', header, payload, undefined);
+    payload.text = 'changed';
+    header.request_id = 'r2';
+    const first = o.unsent()[0]!.text('S');
+    o.rewind();
+    const again = o.unsent()[0]!.text('S');
+    expect(first).toBe('{"type":"chat.send","header":{"request_id":"r1","session_id":"S","cseq":1},"payload":{"room":"lobby","text":"hello"}}');
+    expect(again).toBe(first);
+  });
+
+  it('refuses a payload that cannot be written as JSON without taking a cseq (C1: gap-free)', async () => {
+    const o = createOutbound();
+    await expect(o.add('chat.send', {}, { n: 1n }, undefined)).rejects.toMatchObject({ code: 'invalid_message' });
+    void o.add('chat.send', {}, {}, undefined);
+    expect(cseqs(o.unsent())).toEqual([1]);
+  });
+
+  it('after its frames were let go of, a resume numbers the next ones after what the server accepted; in a new session from 1', () => {
+    const o = createOutbound();
+    for (let i = 0; i < 4; i++) void o.add('chat.send', {}, {}, undefined).catch(() => undefined);
+    o.unsent();
+    o.lose((maybeHandled) => new ClientSendError('closed', 'closed', { maybeHandled }));
+    void o.add('chat.send', {}, {}, undefined);
+    void o.add('chat.send', {}, {}, undefined);
+    o.resumed(3); // the server had accepted 3 of the 4 (C2): the next cseq it takes is 4
+    expect(o.acked).toBe(3);
+    expect(o.unsent().map((f) => f.text('S'))).toEqual([4, 5].map((cseq) => `{"type":"chat.send","header":{"session_id":"S","cseq":${cseq}},"payload":{}}`));
+    o.resumed(5); // from now on a resume only acknowledges
+    expect(o.acked).toBe(5);
+    expect(o.size).toBe(0);
+
+    o.lose((maybeHandled) => new ClientSendError('session_lost', 'lost', { maybeHandled }));
+    o.started(); // a new session: numbering from 1, and its resumes acknowledge
+    void o.add('chat.send', {}, {}, undefined);
+    o.resumed(0);
     expect(cseqs(o.unsent())).toEqual([1]);
   });
 });

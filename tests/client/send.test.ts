@@ -101,6 +101,31 @@ describe.each(TRANSPORTS)('sending over %s', (transport: TransportKind) => {
     await expect(queued).rejects.toMatchObject({ name: 'ClientSendError', code: 'closed' });
     await expect(client.send.chatSend({ conversation_id: 'c-1', text: 'too late' })).rejects.toMatchObject({ code: 'closed' });
   });
+
+  it('connect() after close() resumes the session, and new sends follow what the server accepted: none is taken for a duplicate (C1, C2)', async () => {
+    const { url, received } = await startServer();
+    const { client } = await connectedClient(url, { transport });
+    const sessionId = client.sessionId;
+    const click = (component_id: string): Promise<unknown> => client.send.uiAction({ view_id: 'main', component_id, action: 'click' });
+    await click('a');
+    await click('b');
+    // One more written, and likely not acknowledged yet, when the client closes: it may or may not be handled.
+    const inFlight = click('x').then(
+      () => 'acknowledged',
+      (e: ClientSendError) => e.code,
+    );
+    await new Promise((resolve) => process.nextTick(resolve));
+    client.close();
+    expect(['acknowledged', 'closed']).toContain(await inFlight);
+    client.connect();
+    expect(await nextEvent(client, 'session')).toMatchObject({ sessionId, resumed: true });
+    await click('c');
+    await click('d');
+    const handled = (): string[] => received.map((m) => (m.payload as { component_id: string }).component_id);
+    await waitFor(() => handled().includes('d'), 'the sends after the resume handled');
+    expect(handled().filter((c) => c !== 'x')).toEqual(['a', 'b', 'c', 'd']);
+    expect(handled().filter((c) => c === 'x').length).toBeLessThanOrEqual(1);
+  });
 });
 
 describe('POST batches (L2, L4)', () => {

@@ -120,4 +120,25 @@ describe('acknowledgements beside replies over websocket (C2.1, C4)', () => {
     const event = got.findIndex((f) => f.type === 'agent.event');
     expect(got.slice(0, event).some((f) => f.type === 'protocol.received' && (f.payload.acked as number) >= 5)).toBe(true);
   });
+
+  it('a read of twenty frames and a gap is acknowledged once, up to the last frame accepted and never beyond it', async () => {
+    const server = await startServer();
+    const { ch, sessionId } = await openSession(server, 'websocket');
+    const socket = (ch as WsChannel).ws as unknown as { _socket: { cork(): void; uncork(): void } };
+    const uiAction = (cseq: number): object => ({ type: 'ui.action', header: { session_id: sessionId, cseq }, payload: { view_id: 'v', component_id: 'c', action: 'click' } });
+    // One write: the server reads the frames together (cseq 21 never sent: 22 is a gap).
+    socket._socket.cork();
+    for (let cseq = 1; cseq <= 20; cseq++) await ch.send(uiAction(cseq));
+    await ch.send(uiAction(22));
+    socket._socket.uncork();
+    const got: Frame[] = [];
+    while (!got.some((f) => f.type === 'protocol.error') || !got.some((f) => f.type === 'protocol.received' && f.payload.acked === 20)) got.push(await ch.next());
+    const acks = got.filter((f) => f.type === 'protocol.received').map((f) => f.payload.acked as number);
+    // One acknowledgement per read (two should TCP split the write), none above what was accepted.
+    expect(acks.length).toBeLessThanOrEqual(2);
+    expect(Math.max(...acks)).toBe(20);
+    expect(got.find((f) => f.type === 'protocol.error')?.payload).toMatchObject({ code: 'cseq_gap', cseq: 22 });
+    expect(server.handled.filter((h) => h.type === 'ui.action')).toHaveLength(20);
+    expect(server.app.core.local(sessionId)?.acked).toBe(20);
+  });
 });

@@ -45,8 +45,11 @@ export interface OutboundFrame {
 }
 
 interface Entry extends OutboundFrame {
-  readonly header: Readonly<Record<string, unknown>>;
-  readonly payload: unknown;
+  /** Renumbered, before it is ever written, when the session resumes after its frames were let go of (`resumed`). */
+  cseq: number;
+  /** The frame's JSON up to the session id and after the cseq, serialized when it was queued (see `add`). */
+  readonly head: string;
+  readonly tail: string;
   readonly reply: string | undefined;
   /** Written on some connection at least once (so the server may have it). */
   sent: boolean;
@@ -59,7 +62,12 @@ export interface Outbound {
   readonly acked: number;
   /** Frames kept until acknowledged (or answered). */
   readonly size: number;
-  /** Queues one frame under the next cseq; resolves on its acknowledgement, or to its reply when `reply` names one. */
+  /**
+   * Queues one frame under the next cseq; resolves on its acknowledgement, or to its reply when
+   * `reply` names one. The header and payload are serialized now: the frame that goes out — and
+   * every re-send of it (C3) — is the one the caller validated, whatever the caller does with
+   * its objects afterwards. `header` must not name session_id or cseq (they are the outbound's).
+   */
   add(type: string, header: Readonly<Record<string, unknown>>, payload: unknown, reply: string | undefined): Promise<unknown>;
   /** WebSocket: the frames not yet written on this connection, in order (each is marked written). */
   unsent(): OutboundFrame[];
@@ -69,17 +77,35 @@ export interface Outbound {
   rewind(): void;
   /** C2: the server accepted every cseq up to `acked`. */
   acknowledge(acked: number): void;
+  /**
+   * C1/C2: the session resumed and its server has accepted up to `acked`. After `lose` (the client
+   * was closed, its session kept), the numbering goes on from there: frames queued since — none
+   * written yet — take the cseqs after `acked`; else it is an acknowledgement.
+   */
+  resumed(acked: number): void;
+  /** A new session began: its numbering starts at 1, as `lose` left it. */
+  started(): void;
   /** C4: a data frame naming `cseq` arrived; resolves the send that awaits it when its type is that send's reply. */
   reply(cseq: number, type: string, frame: unknown): void;
   /** C4: the handler of `cseq` failed: a send that awaits a reply rejects. */
   failed(cseq: number, error: ClientSendError): void;
-  /** C3: the session is gone: every kept frame rejects, and numbering starts again at 1 for the next session. */
+  /** C3: every kept frame rejects (the session is gone, or the client closed), and numbering starts again at 1 for a new session — or after `acked` when the session resumes (`resumed`). */
   lose(error: (maybeHandled: boolean) => ClientSendError): void;
 }
 
 /** An entry's frame on the wire (one function for every entry, not a closure each: thousands may be queued). */
 function frameText(this: Entry, sessionId: string): string {
-  return JSON.stringify({ type: this.type, header: { ...this.header, session_id: sessionId, cseq: this.cseq }, payload: this.payload });
+  return `${this.head}"session_id":${JSON.stringify(sessionId)},"cseq":${this.cseq}${this.tail}`;
+}
+
+/**
+ * The frame `{ type, header: { ...header, session_id, cseq }, payload }` as JSON.stringify writes
+ * it, split around the session id and cseq that are filled in when it is written.
+ */
+function frameJson(type: string, header: Readonly<Record<string, unknown>>, payload: unknown): { head: string; tail: string } {
+  const fields = JSON.stringify(header).slice(1, -1);
+  const body = JSON.stringify(payload);
+  return { head: `{"type":${JSON.stringify(type)},"header":{${fields === '' ? '' : `${fields},`}`, tail: `}${body === undefined ? '' : `,"payload":${body}`}}` };
 }
 
 export function createOutbound(): Outbound {
@@ -93,6 +119,8 @@ export function createOutbound(): Outbound {
   let next = 1;
   let acked = 0;
   let writtenUpTo = 0;
+  // Set by `lose`: until a new session starts, a resume tells where the numbering goes on.
+  let numberFromServer = false;
 
   /** Index of the first kept frame with a cseq above `bound` (kept is in cseq order). */
   const firstAbove = (bound: number): number => {
@@ -119,9 +147,16 @@ export function createOutbound(): Outbound {
       return kept.length - head + replies.size;
     },
     add(type, header, payload, reply) {
+      let parts: { head: string; tail: string };
+      try {
+        parts = frameJson(type, header, payload);
+      } catch (error) {
+        // Before a cseq is taken (C1: gap-free): e.g. a BigInt or a cycle the validator let through.
+        return Promise.reject(new ClientSendError('invalid_message', `refused to send ${type}: it cannot be written as JSON (${(error as Error).message})`));
+      }
       const cseq = next++;
       return new Promise<unknown>((resolve, reject) => {
-        kept.push({ cseq, type, header, payload, reply, sent: false, text: frameText, resolve, reject });
+        kept.push({ cseq, type, head: parts.head, tail: parts.tail, reply, sent: false, text: frameText, resolve, reject });
       });
     },
     unsent() {
@@ -168,7 +203,20 @@ export function createOutbound(): Outbound {
       replies.delete(cseq);
       e.reject(error);
     },
+    resumed(upTo) {
+      if (!numberFromServer) return outbound.acknowledge(upTo);
+      numberFromServer = false;
+      // Nothing kept was written (lose emptied the queue, and nothing goes out before the session is open).
+      acked = upTo;
+      writtenUpTo = upTo;
+      next = upTo + 1;
+      for (let i = head; i < kept.length; i++) kept[i]!.cseq = next++;
+    },
+    started() {
+      numberFromServer = false;
+    },
     lose(error) {
+      numberFromServer = true;
       const lost = [...kept.slice(head), ...replies.values()];
       kept = [];
       head = 0;

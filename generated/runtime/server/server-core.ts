@@ -10,12 +10,13 @@
  * WebSocket, SSE or HTTP polling. Its parts: frame-parser.ts (parsing), handshake.ts (hello and
  * refusals), session-binding.ts (a session bound to an attachment), handler-queue.ts (the
  * application's work, in order and bounded), inbound-delivery.ts (each cseq handed over once, C2),
- * sweeper.ts (heartbeats and TTLs).
+ * ack-scheduler.ts (when its acknowledgement goes out), sweeper.ts (heartbeats and TTLs).
  */
 import type { ContractDescriptor, ContractValidators, TransportKind } from '../contract.js';
-import { errorFrame, KERNEL, negotiateVersion, receivedFrame, RESUME_TOKEN_HEADER, resumedFrame, resumeFailedFrame, type ErrorCode, type Frame } from '../frames.js';
+import { errorFrame, KERNEL, negotiateVersion, RESUME_TOKEN_HEADER, resumedFrame, resumeFailedFrame, type ErrorCode, type Frame } from '../frames.js';
 import { resolveLimits, type ContractLimits } from '../limits.js';
 import { describeIssues } from '../validation.js';
+import { createAckScheduler } from './ack-scheduler.js';
 import type { Identity } from './auth.js';
 import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
 import { createHandlerQueue } from './handler-queue.js';
@@ -23,7 +24,7 @@ import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
 import { createHello, overloaded, plausibleId, RESUME_MESSAGES, resumeRefused, unsupported, windowFailure, type FailedOpen } from './handshake.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
-import { bindAttachment, continueAttachment, isReply, localSession, sendReplay, type LocalSession } from './session-binding.js';
+import { bindAttachment, continueAttachment, localSession, sendReplay, type LocalSession } from './session-binding.js';
 import { createSessionLimiter, type Refusal } from './session-limiter.js';
 import { ANONYMOUS, type ReplayAnswer, type SessionOwner, type SessionStore } from './store.js';
 import { startSweeper } from './sweeper.js';
@@ -258,18 +259,8 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
 
   // C2: each cseq handed to its handler once, in order, decided by the store at its turn.
   const delivery = createInboundDelivery({ store, queue, handle: (session, frame) => hooks.onMessage(session, frame) });
-  // C2 over a connection: one protocol.received per tick and session, with the highest cseq accepted, sent
-  // earlier when a data frame is about to go out (flushAckOf).
-  const acksDue = new Map<LocalSession, Attachment>();
-  const flushAcks = (): void => {
-    const due = [...acksDue];
-    acksDue.clear();
-    for (const [session, attachment] of due) if (session.attachment === attachment) sendControl(attachment, receivedFrame(session.id, session.acked));
-  };
-  const ackSoon = (session: LocalSession, attachment: Attachment): void => {
-    if (acksDue.size === 0) process.nextTick(flushAcks);
-    acksDue.set(session, attachment);
-  };
+  // C2 over a connection: when protocol.received goes out (ack-scheduler.ts).
+  const acks = createAckScheduler({ sendControl });
   /** C2: what an attached client hears about one of its frames once the store decided it. */
   const answerVerdict = (session: LocalSession, attachment: Attachment, frame: ClientFrame, verdict: Verdict): void => {
     if (verdict.kind === 'unnumbered') return;
@@ -277,20 +268,9 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
       if (session.attachment === attachment) sendControl(attachment, gapError(session, frame, verdict.acked));
       return;
     }
-    ackSoon(session, attachment);
+    acks.accepted(session, attachment);
   };
-  /**
-   * An acknowledgement still waiting for `session` goes now: before a data frame, so a send has
-   * resolved when its handler's data arrives. Not before a reply (C4): the reply itself settles
-   * every send up to the cseq it names (the client reads it so), and flushing ahead of each one
-   * sent a protocol.received per reply; the waiting one still goes this tick (C2.1).
-   */
-  const flushAckOf = (session: LocalSession, frame: string): void => {
-    const attachment = acksDue.get(session);
-    if (!attachment || isReply(frame)) return;
-    acksDue.delete(session);
-    if (session.attachment === attachment) sendControl(attachment, receivedFrame(session.id, session.acked));
-  };
+  const flushAckOf = acks.beforeData;
   const gapError = (session: Session, frame: ClientFrame, acked: number): Frame =>
     errorFrame('cseq_gap', `cseq ${frame.header.cseq} is not the next one: the server has accepted up to ${acked}; send again from ${acked + 1}, in order`, {
       sessionId: session.id,
