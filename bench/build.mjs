@@ -21,7 +21,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -139,6 +139,8 @@ function runOnce(task) {
 // ── Measure ─────────────────────────────────────────────────────────────────────────────────────
 
 const began = process.hrtime.bigint();
+// Other work on the machine skews wall times more than CPU times: the report says how busy it was.
+const loadBefore = loadavg()[0];
 const elapsed = () => Number(process.hrtime.bigint() - began) / 1e9;
 // No untimed warm-up: every run is a cold process anyway, and the median absorbs a slow first round.
 process.stderr.write(`bench: ${tasks.length} tasks x ${RUNS} rounds, interleaved\n`);
@@ -244,7 +246,7 @@ const verdict = (ok) => (ok ? 'met' : 'NOT met');
 
 say(`contractgen build benchmark: median of ${rounds} cold processes per task, measured in one run (interleaved; 2 shared cores: noisy)`);
 say('(each spec sits in a project folder with node_modules/: contractgen caches its ReDoS verdicts there after the first round, as in a user project)');
-say(`node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'})`);
+say(`node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPU(s) (${cpus()[0]?.model ?? 'unknown'}); load average (1 min) ${loadBefore.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} at the end (this run adds about 1)`);
 say();
 say(`${pad('tool', 28)}${pad('spec', 14)}${lpad('messages', 9)}${lpad('median s', 10)}${lpad('min s', 8)}${lpad('max s', 8)}${lpad('cpu s', 8)}`);
 for (const t of tasks) {

@@ -4,12 +4,12 @@
 // Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.
 // @ts-nocheck
 import { createErrorHelpers, exported as $x, failCollected as $v, failWith as $r, nestErrors as $n } from "./runtime/ajv-errors.js";
-import { jsonEqual as func0 } from "./runtime/json-equal.js";
-import { ucs2length as func1 } from "./runtime/ucs2length.js";
-export const rawAgentEvent = $x(v21);
-const pattern7 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
+import { jsonEqual as func2 } from "./runtime/json-equal.js";
+import { ucs2length as func0 } from "./runtime/ucs2length.js";
+export const rawAgentEvent = $x(v6);
+const pattern3 = new RegExp("^[A-Za-z0-9_-]{22,128}$", "u");
 
-function v20(d){
+function v5(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.session_id === undefined) && (m0 = "session_id")) || ((d.seq === undefined) && (m0 = "seq"))){
@@ -24,7 +24,7 @@ return $f("",1,k0);
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
-if(!pattern7.test(d0)){
+if(!pattern3.test(d0)){
 return $f("/session_id",2);
 }
 }
@@ -72,9 +72,9 @@ return $f("",7);
 return true;
 }
 
-const pattern4 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
+const pattern0 = new RegExp("^[A-Za-z0-9_-]{1,64}$", "u");
 
-function v17(d){
+function v2(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.turn_id === undefined) && (m0 = "turn_id"))) || ((d.kind === undefined) && (m0 = "kind"))){
@@ -89,7 +89,7 @@ return $f("",1,k0);
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
+if(!pattern0.test(d0)){
 return $f("/conversation_id",8);
 }
 }
@@ -100,7 +100,7 @@ return $f("/conversation_id",3);
 if(d.turn_id !== undefined){
 let d1 = d.turn_id;
 if(typeof d1 === "string"){
-if(!pattern4.test(d1)){
+if(!pattern0.test(d1)){
 return $f("/turn_id",8);
 }
 }
@@ -136,7 +136,7 @@ return true;
 }
 
 
-function v21(d){
+function v6(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -154,12 +154,12 @@ return $f("/type",10);
 }
 }
 if(d.header !== undefined){
-if(!v20(d.header)){
+if(!v5(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v17(d.payload)){
+if(!v2(d.payload)){
 return $r("/payload");
 }
 }
@@ -171,9 +171,9 @@ return $f("",7);
 return true;
 }
 
-export const rawChatAccepted = $x(v25);
+export const rawChatAccepted = $x(v10);
 
-function v24(d){
+function v9(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.message_id === undefined) && (m0 = "message_id"))) || ((d.turn_id === undefined) && (m0 = "turn_id"))){
@@ -188,7 +188,7 @@ return $f("",1,k0);
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
+if(!pattern0.test(d0)){
 return $f("/conversation_id",8);
 }
 }
@@ -199,7 +199,7 @@ return $f("/conversation_id",3);
 if(d.message_id !== undefined){
 let d1 = d.message_id;
 if(typeof d1 === "string"){
-if(!pattern4.test(d1)){
+if(!pattern0.test(d1)){
 return $f("/message_id",8);
 }
 }
@@ -210,7 +210,7 @@ return $f("/message_id",3);
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
 if(typeof d2 === "string"){
-if(!pattern4.test(d2)){
+if(!pattern0.test(d2)){
 return $f("/turn_id",8);
 }
 }
@@ -227,7 +227,7 @@ return true;
 }
 
 
-function v25(d){
+function v10(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -245,12 +245,12 @@ return $f("/type",11);
 }
 }
 if(d.header !== undefined){
-if(!v20(d.header)){
+if(!v5(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v24(d.payload)){
+if(!v9(d.payload)){
 return $r("/payload");
 }
 }
@@ -262,10 +262,10 @@ return $f("",7);
 return true;
 }
 
-export const rawChatSend = $x(v32);
-const pattern13 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
+export const rawChatSend = $x(v17);
+const pattern9 = new RegExp("^[A-Za-z0-9_.:-]{1,64}$", "u");
 
-function v31(d){
+function v16(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.session_id === undefined) && (m0 = "session_id")){
@@ -280,7 +280,7 @@ return $f("",1,k0);
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
-if(!pattern7.test(d0)){
+if(!pattern3.test(d0)){
 return $f("/session_id",2);
 }
 }
@@ -307,7 +307,7 @@ return $f("/ack",12);
 if(d.request_id !== undefined){
 let d2 = d.request_id;
 if(typeof d2 === "string"){
-if(!pattern13.test(d2)){
+if(!pattern9.test(d2)){
 return $f("/request_id",13);
 }
 }
@@ -341,7 +341,7 @@ return true;
 
 
 
-function v28(d){
+function v13(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.conversation_id === undefined) && (m0 = "conversation_id")) || ((d.text === undefined) && (m0 = "text"))){
@@ -356,7 +356,7 @@ return $f("",1,k0);
 if(d.conversation_id !== undefined){
 let d0 = d.conversation_id;
 if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
+if(!pattern0.test(d0)){
 return $f("/conversation_id",8);
 }
 }
@@ -367,7 +367,7 @@ return $f("/conversation_id",3);
 if(d.text !== undefined){
 let d1 = d.text;
 if(typeof d1 === "string"){
-if(func1(d1) > 32768){
+if(func0(d1) > 32768){
 return $f("/text",14);
 }
 }
@@ -384,7 +384,7 @@ return true;
 }
 
 
-function v32(d){
+function v17(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -402,12 +402,12 @@ return $f("/type",15);
 }
 }
 if(d.header !== undefined){
-if(!v31(d.header)){
+if(!v16(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v28(d.payload)){
+if(!v13(d.payload)){
 return $r("/payload");
 }
 }
@@ -419,9 +419,9 @@ return $f("",7);
 return true;
 }
 
-export const rawConversationHistoryResponse = $x(v37);
+export const rawConversationHistoryResponse = $x(v22);
 
-function v36(d){
+function v21(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.seq === undefined) && (m0 = "seq")) || ((d.role === undefined) && (m0 = "role"))) || ((d.chunk === undefined) && (m0 = "chunk"))){
@@ -461,7 +461,7 @@ return $f("/role",16);
 if(d.turn_id !== undefined){
 let d2 = d.turn_id;
 if(typeof d2 === "string"){
-if(!pattern4.test(d2)){
+if(!pattern0.test(d2)){
 return $f("/turn_id",8);
 }
 }
@@ -516,7 +516,7 @@ return true;
 }
 
 
-function v37(d){
+function v22(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.chunks === undefined) && (m0 = "chunks")) || ((d.latestSeq === undefined) && (m0 = "latestSeq"))){
@@ -533,7 +533,7 @@ let d0 = d.chunks;
 if(Array.isArray(d0)){
 const len0 = d0.length;
 for(let i0=0; i0<len0; i0++){
-if(!v36(d0[i0])){
+if(!v21(d0[i0])){
 return $r("/chunks/" + i0);
 }
 }
@@ -566,11 +566,11 @@ return $f("",7);
 return true;
 }
 
-export const rawHistoryChunk = $x(v36);
+export const rawHistoryChunk = $x(v21);
 
-export const rawHistoryQuery = $x(v40);
+export const rawHistoryQuery = $x(v25);
 
-function v40(d){
+function v25(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!(((k0 === "sinceSeq") || (k0 === "beforeSeq")) || (k0 === "limit"))){
@@ -617,9 +617,9 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolAck = $x(v42);
+export const rawProtocolAck = $x(v27);
 
-function v41(d){
+function v26(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.last_seen_seq === undefined) && (m0 = "last_seen_seq")){
@@ -656,7 +656,7 @@ return true;
 }
 
 
-function v42(d){
+function v27(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -674,12 +674,12 @@ return $f("/type",19);
 }
 }
 if(d.header !== undefined){
-if(!v31(d.header)){
+if(!v16(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v41(d.payload)){
+if(!v26(d.payload)){
 return $r("/payload");
 }
 }
@@ -691,9 +691,9 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolError = $x(v47);
+export const rawProtocolError = $x(v32);
 
-function v35(d){
+function v20(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 for(const k0 in d){
 if(!((k0 === "session_id") || (k0 === "latest_seq"))){
@@ -703,7 +703,7 @@ return $f("",1,k0);
 if(d.session_id !== undefined){
 let d0 = d.session_id;
 if(typeof d0 === "string"){
-if(!pattern7.test(d0)){
+if(!pattern3.test(d0)){
 return $f("/session_id",2);
 }
 }
@@ -735,7 +735,7 @@ return true;
 }
 
 
-function v46(d){
+function v31(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.code === undefined) && (m0 = "code")) || ((d.message === undefined) && (m0 = "message"))){
@@ -769,7 +769,7 @@ return $f("/path",3);
 if(d.request_id !== undefined){
 let d3 = d.request_id;
 if(typeof d3 === "string"){
-if(!pattern13.test(d3)){
+if(!pattern9.test(d3)){
 return $f("/request_id",13);
 }
 }
@@ -820,7 +820,7 @@ return true;
 }
 
 
-function v47(d){
+function v32(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -838,12 +838,12 @@ return $f("/type",22);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
+if(!v20(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v46(d.payload)){
+if(!v31(d.payload)){
 return $r("/payload");
 }
 }
@@ -855,9 +855,9 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolHeartbeat = $x(v51);
+export const rawProtocolHeartbeat = $x(v36);
 
-function v50(d){
+function v35(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.latest_seq === undefined) && (m0 = "latest_seq")){
@@ -910,7 +910,7 @@ return true;
 }
 
 
-function v51(d){
+function v36(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -928,12 +928,12 @@ return $f("/type",23);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
+if(!v20(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v50(d.payload)){
+if(!v35(d.payload)){
 return $r("/payload");
 }
 }
@@ -945,14 +945,14 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolHello = $x(v59);
-const schema83 = {"type":"object","required":["protocol_version","session_id","resume_token","latest_seq","replay_window","heartbeat_ms","session_ttl_ms","transports","capabilities"],"additionalProperties":false,"properties":{"protocol_version":{"$ref":"#/$defs/ProtocolVersion"},"session_id":{"$ref":"#/$defs/SessionId"},"resume_token":{"$ref":"#/$defs/ResumeToken"},"latest_seq":{"$ref":"#/$defs/Cursor"},"replay_window":{"$ref":"#/$defs/ReplayWindow"},"heartbeat_ms":{"type":"integer","minimum":1},"session_ttl_ms":{"type":"integer","minimum":1},"max_frame_bytes":{"type":"integer","minimum":1},"transports":{"type":"array","items":{"$ref":"#/$defs/Transport"},"minItems":1,"uniqueItems":true},"capabilities":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9_.-]*$"}}}};
-const func2 = Object.prototype.hasOwnProperty;
+export const rawProtocolHello = $x(v44);
+const schema49 = {"type":"object","required":["protocol_version","session_id","resume_token","latest_seq","replay_window","heartbeat_ms","session_ttl_ms","transports","capabilities"],"additionalProperties":false,"properties":{"protocol_version":{"$ref":"#/$defs/ProtocolVersion"},"session_id":{"$ref":"#/$defs/SessionId"},"resume_token":{"$ref":"#/$defs/ResumeToken"},"latest_seq":{"$ref":"#/$defs/Cursor"},"replay_window":{"$ref":"#/$defs/ReplayWindow"},"heartbeat_ms":{"type":"integer","minimum":1},"session_ttl_ms":{"type":"integer","minimum":1},"max_frame_bytes":{"type":"integer","minimum":1},"transports":{"type":"array","items":{"$ref":"#/$defs/Transport"},"minItems":1,"uniqueItems":true},"capabilities":{"type":"array","items":{"type":"string","pattern":"^[a-z][a-z0-9_.-]*$"}}}};
+const func1 = Object.prototype.hasOwnProperty;
 
-const pattern19 = new RegExp("^[A-Za-z0-9_-]{43,256}$", "u");
-const pattern22 = new RegExp("^[a-z][a-z0-9_.-]*$", "u");
+const pattern15 = new RegExp("^[A-Za-z0-9_-]{43,256}$", "u");
+const pattern18 = new RegExp("^[a-z][a-z0-9_.-]*$", "u");
 
-function v54(d){
+function v39(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.max_messages === undefined) && (m0 = "max_messages")) || ((d.max_bytes === undefined) && (m0 = "max_bytes"))){
@@ -995,7 +995,7 @@ return true;
 }
 
 
-function v57(d){
+function v42(d){
 let vErrors = null;
 let errors = 0;
 const _errs0 = errors;
@@ -1008,7 +1008,7 @@ return $f("",0,m0);
 else {
 const _errs1 = errors;
 for(const k0 in d){
-if(!(func2.call(schema83.properties, k0))){
+if(!(func1.call(schema49.properties, k0))){
 return $f("",1,k0);
 }
 }
@@ -1042,7 +1042,7 @@ const _errs6 = errors;
 const _errs7 = errors;
 if(errors === _errs6){
 if(typeof d1 === "string"){
-if(!pattern7.test(d1)){
+if(!pattern3.test(d1)){
 return $f("/session_id",2);
 }
 }
@@ -1068,7 +1068,7 @@ const _errs9 = errors;
 const _errs10 = errors;
 if(errors === _errs9){
 if(typeof d2 === "string"){
-if(!pattern19.test(d2)){
+if(!pattern15.test(d2)){
 return $f("/resume_token",24);
 }
 }
@@ -1120,7 +1120,7 @@ var valid0 = true;
 if(valid0){
 if(d.replay_window !== undefined){
 const _errs14 = errors;
-if(!v54(d.replay_window)){
+if(!v39(d.replay_window)){
 vErrors = $n(vErrors, "/replay_window");
 errors = vErrors.length;
 }
@@ -1238,7 +1238,7 @@ if(i1 > 1){
 outer0:
 for(;i1--;){
 for(j0 = i1; j0--;){
-if(func0(d8[i1], d8[j0])){
+if(func2(d8[i1], d8[j0])){
 return $f("/transports",27,{i: i1, j: j0});
 valid7 = false;
 break outer0;
@@ -1277,7 +1277,7 @@ const _errs28 = errors;
 const _errs29 = errors;
 if(errors === _errs28){
 if(typeof d11 === "string"){
-if(!pattern22.test(d11)){
+if(!pattern18.test(d11)){
 return $f("/capabilities/" + i2,28);
 }
 }
@@ -1330,7 +1330,7 @@ return errors === 0 || $v(vErrors);
 }
 
 
-function v59(d){
+function v44(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1348,12 +1348,12 @@ return $f("/type",29);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
+if(!v20(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v57(d.payload)){
+if(!v42(d.payload)){
 return $r("/payload");
 }
 }
@@ -1365,9 +1365,9 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolReceived = $x(v63);
+export const rawProtocolReceived = $x(v48);
 
-function v62(d){
+function v47(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((d.acked === undefined) && (m0 = "acked")){
@@ -1404,7 +1404,7 @@ return true;
 }
 
 
-function v63(d){
+function v48(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1422,12 +1422,12 @@ return $f("/type",30);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
+if(!v20(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v62(d.payload)){
+if(!v47(d.payload)){
 return $r("/payload");
 }
 }
@@ -1439,9 +1439,9 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolResume = $x(v67);
+export const rawProtocolResume = $x(v52);
 
-function v66(d){
+function v51(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.resume_token === undefined) && (m0 = "resume_token")) || ((d.last_seen_seq === undefined) && (m0 = "last_seen_seq"))){
@@ -1456,7 +1456,7 @@ return $f("",1,k0);
 if(d.resume_token !== undefined){
 let d0 = d.resume_token;
 if(typeof d0 === "string"){
-if(!pattern19.test(d0)){
+if(!pattern15.test(d0)){
 return $f("/resume_token",24);
 }
 }
@@ -1489,7 +1489,7 @@ return true;
 }
 
 
-function v67(d){
+function v52(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1507,12 +1507,12 @@ return $f("/type",31);
 }
 }
 if(d.header !== undefined){
-if(!v31(d.header)){
+if(!v16(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v66(d.payload)){
+if(!v51(d.payload)){
 return $r("/payload");
 }
 }
@@ -1524,9 +1524,9 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolResumeFailed = $x(v71);
+export const rawProtocolResumeFailed = $x(v56);
 
-function v70(d){
+function v55(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.reason === undefined) && (m0 = "reason")) || ((d.message === undefined) && (m0 = "message"))){
@@ -1593,7 +1593,7 @@ return true;
 }
 
 
-function v71(d){
+function v56(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1611,12 +1611,12 @@ return $f("/type",33);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
+if(!v20(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v70(d.payload)){
+if(!v55(d.payload)){
 return $r("/payload");
 }
 }
@@ -1628,9 +1628,9 @@ return $f("",7);
 return true;
 }
 
-export const rawProtocolResumed = $x(v75);
+export const rawProtocolResumed = $x(v60);
 
-function v74(d){
+function v59(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.from_seq === undefined) && (m0 = "from_seq")) || ((d.latest_seq === undefined) && (m0 = "latest_seq"))){
@@ -1699,7 +1699,7 @@ return true;
 }
 
 
-function v75(d){
+function v60(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1717,12 +1717,12 @@ return $f("/type",34);
 }
 }
 if(d.header !== undefined){
-if(!v35(d.header)){
+if(!v20(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v74(d.payload)){
+if(!v59(d.payload)){
 return $r("/payload");
 }
 }
@@ -1734,10 +1734,10 @@ return $f("",7);
 return true;
 }
 
-export const rawUiAction = $x(v79);
-const pattern25 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
+export const rawUiAction = $x(v64);
+const pattern21 = new RegExp("^[A-Za-z0-9_.:-]{1,128}$", "u");
 
-function v78(d){
+function v63(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.view_id === undefined) && (m0 = "view_id")) || ((d.component_id === undefined) && (m0 = "component_id"))) || ((d.action === undefined) && (m0 = "action"))){
@@ -1752,7 +1752,7 @@ return $f("",1,k0);
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
+if(!pattern0.test(d0)){
 return $f("/view_id",8);
 }
 }
@@ -1763,7 +1763,7 @@ return $f("/view_id",3);
 if(d.component_id !== undefined){
 let d1 = d.component_id;
 if(typeof d1 === "string"){
-if(!pattern25.test(d1)){
+if(!pattern21.test(d1)){
 return $f("/component_id",35);
 }
 }
@@ -1789,7 +1789,7 @@ return true;
 }
 
 
-function v79(d){
+function v64(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1807,12 +1807,12 @@ return $f("/type",37);
 }
 }
 if(d.header !== undefined){
-if(!v31(d.header)){
+if(!v16(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v78(d.payload)){
+if(!v63(d.payload)){
 return $r("/payload");
 }
 }
@@ -1824,10 +1824,10 @@ return $f("",7);
 return true;
 }
 
-export const rawUiPatch = $x(v84);
-const pattern29 = new RegExp("^(/[^/]*)+$", "u");
+export const rawUiPatch = $x(v69);
+const pattern25 = new RegExp("^(/[^/]*)+$", "u");
 
-function v83(d){
+function v68(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.ops === undefined) && (m0 = "ops"))){
@@ -1842,7 +1842,7 @@ return $f("",1,k0);
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
+if(!pattern0.test(d0)){
 return $f("/view_id",8);
 }
 }
@@ -1883,7 +1883,7 @@ return $f("/ops/" + i0+"/op",38);
 if(d2.path !== undefined){
 let d4 = d2.path;
 if(typeof d4 === "string"){
-if(!pattern29.test(d4)){
+if(!pattern25.test(d4)){
 return $f("/ops/" + i0+"/path",39);
 }
 }
@@ -1912,7 +1912,7 @@ return true;
 }
 
 
-function v84(d){
+function v69(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -1930,12 +1930,12 @@ return $f("/type",40);
 }
 }
 if(d.header !== undefined){
-if(!v20(d.header)){
+if(!v5(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v83(d.payload)){
+if(!v68(d.payload)){
 return $r("/payload");
 }
 }
@@ -1947,11 +1947,11 @@ return $f("",7);
 return true;
 }
 
-export const rawUiRender = $x(v89);
-const pattern27 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
-const wrapper0 = {validate: v82};
+export const rawUiRender = $x(v74);
+const pattern23 = new RegExp("^[A-Za-z][A-Za-z0-9]*$", "u");
+const wrapper0 = {validate: v67};
 
-function v82(d){
+function v67(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.id === undefined) && (m0 = "id")) || ((d.component === undefined) && (m0 = "component"))){
@@ -1966,7 +1966,7 @@ return $f("",1,k0);
 if(d.id !== undefined){
 let d0 = d.id;
 if(typeof d0 === "string"){
-if(!pattern25.test(d0)){
+if(!pattern21.test(d0)){
 return $f("/id",35);
 }
 }
@@ -1977,7 +1977,7 @@ return $f("/id",3);
 if(d.component !== undefined){
 let d1 = d.component;
 if(typeof d1 === "string"){
-if(!pattern27.test(d1)){
+if(!pattern23.test(d1)){
 return $f("/component",41);
 }
 }
@@ -2016,7 +2016,7 @@ return true;
 }
 
 
-function v87(d){
+function v72(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if(((d.view_id === undefined) && (m0 = "view_id")) || ((d.root === undefined) && (m0 = "root"))){
@@ -2031,7 +2031,7 @@ return $f("",1,k0);
 if(d.view_id !== undefined){
 let d0 = d.view_id;
 if(typeof d0 === "string"){
-if(!pattern4.test(d0)){
+if(!pattern0.test(d0)){
 return $f("/view_id",8);
 }
 }
@@ -2040,7 +2040,7 @@ return $f("/view_id",3);
 }
 }
 if(d.root !== undefined){
-if(!v82(d.root)){
+if(!v67(d.root)){
 return $r("/root");
 }
 }
@@ -2053,7 +2053,7 @@ return true;
 }
 
 
-function v89(d){
+function v74(d){
 if(d && typeof d == "object" && !Array.isArray(d)){
 let m0;
 if((((d.type === undefined) && (m0 = "type")) || ((d.header === undefined) && (m0 = "header"))) || ((d.payload === undefined) && (m0 = "payload"))){
@@ -2071,12 +2071,12 @@ return $f("/type",42);
 }
 }
 if(d.header !== undefined){
-if(!v20(d.header)){
+if(!v5(d.header)){
 return $r("/header");
 }
 }
 if(d.payload !== undefined){
-if(!v87(d.payload)){
+if(!v72(d.payload)){
 return $r("/payload");
 }
 }
@@ -2088,13 +2088,13 @@ return $f("",7);
 return true;
 }
 
-export const rawAgentEventPayload = $x(v17);
+export const rawAgentEventPayload = $x(v2);
 
-export const rawChatAcceptedPayload = $x(v24);
+export const rawChatAcceptedPayload = $x(v9);
 
-export const rawUiPatchPayload = $x(v83);
+export const rawUiPatchPayload = $x(v68);
 
-export const rawUiRenderPayload = $x(v87);
+export const rawUiRenderPayload = $x(v72);
 
 // Error sites: [keyword, params] (params given at the site when they are not constant; a name: the one param, its value given at the site).
 const $sites = [

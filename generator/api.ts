@@ -154,7 +154,7 @@ export async function watch(options: WatchOptions = {}): Promise<Watcher> {
       let run = running.get(target);
       if (!run) running.set(target, (run = startEmitters({ target })));
       const kept = run;
-      return { prepare: (model, context) => kept.prepare(model, context), run: (model, context) => kept.run(model, context), stop: async () => {} };
+      return { prepare: (model, context) => kept.prepare(model, context), compiled: (model, context) => kept.compiled(model, context), run: (model, context) => kept.run(model, context), stop: async () => {} };
     },
   };
   return watchFile({

@@ -25,7 +25,16 @@ const VOCABULARY_KEYWORDS = ['x-contract', 'x-message'];
  * while x-contract itself is invalid, and messages whose x-message is invalid are left out of the
  * rules (the meta-schema has said what is wrong with them).
  */
-export function check(spec: LoadedSpec): Finding[] {
+export interface CheckOptions {
+  /**
+   * Called once the spec's schemas are compiled (compiled-schemas.ts), before the lint rules run,
+   * with whether the vocabulary meta-schema passed them: a build starts its validators from that
+   * compile while the rules run (pipeline.ts). Not called when the schemas do not compile.
+   */
+  readonly afterCompile?: (metaSchemaChecked: boolean) => void;
+}
+
+export function check(spec: LoadedSpec, options: CheckOptions = {}): Finding[] {
   const place = (f: Omit<Finding, 'file' | 'line' | 'column'>): Finding => {
     // A kernel definition taken by $ref is reported where it is written: in the shipped kernel file.
     const at = spec.locate(f.pointer);
@@ -47,7 +56,8 @@ export function check(spec: LoadedSpec): Finding[] {
   const invalidDefs = new Set(metaErrors.map((e) => /^\/\$defs\/([^/]+)\/x-message(\/|$)/.exec(e.instancePath)?.[1]).filter((n): n is string => n !== undefined));
 
   const root = spec.json as Schema;
-  const defs = createDefValidator(spec, root);
+  const defs = createDefValidator(spec, root, metaErrors.length === 0);
+  if (!defs.compileError) options.afterCompile?.(metaErrors.length === 0);
   const ctx: RuleContext = {
     root,
     get contract(): ContractBlock {
@@ -91,12 +101,12 @@ function dedupe(findings: Finding[]): Finding[] {
 }
 
 /** A validator per $defs entry (compiled once per spec and shared with the validators emitter). */
-function createDefValidator(spec: LoadedSpec, root: Schema): { validate: RuleContext['validateDef']; compileError?: string } {
+function createDefValidator(spec: LoadedSpec, root: Schema, metaSchemaChecked: boolean): { validate: RuleContext['validateDef']; compileError?: string } {
   const id = typeof root.$id === 'string' ? root.$id : SYNTHETIC_ID;
   let compiled: CompiledSchemas | undefined;
   let compileError: string | undefined;
   try {
-    compiled = compiledSchemas(spec.hash, id, isSchemaObject(root.$defs) ? root.$defs : {});
+    compiled = compiledSchemas(spec.hash, id, isSchemaObject(root.$defs) ? root.$defs : {}, { metaSchemaChecked });
   } catch (err) {
     compiled = undefined; // the rules report why it does not compile (schemas-compile as the last resort)
     compileError = (err as Error).message;

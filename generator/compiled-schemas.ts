@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { PROTOTYPE_NAMES } from './escape.js';
+import type { AjvStandalone } from './files.js';
 import { isSchemaObject, withoutKeywords, type Schema } from './schema-walk.js';
 
 const require = createRequire(import.meta.url);
@@ -92,7 +93,7 @@ export interface CompiledSchemas {
    */
   pointerOf(specPointer: string): string;
   /** Standalone code already made from these schemas, by the exports asked for (validators-ajv.ts). */
-  readonly standalone: Map<string, string>;
+  readonly standalone: Map<string, AjvStandalone>;
 }
 
 /** The key a message's hoisted payload gets in `$defs`: not a valid def name (def-names), so it never clashes with one. */
@@ -131,20 +132,35 @@ function remember<K, V>(map: Map<K, V>, key: K, value: V): void {
   while (map.size > CACHE_ENTRIES) map.delete(map.keys().next().value as K);
 }
 
+export interface CompileOptions {
+  /**
+   * The whole spec, these defs included, has passed the vocabulary meta-schema (the checker's
+   * first step), which is the 2020-12 meta-schema applied to every nested schema: Ajv need not
+   * check the defs against the same meta-schema again (a fifth of the compile on a large contract;
+   * tests/meta-schema-coverage.test.ts holds the vocabulary check to Ajv's on hostile schemas).
+   * The defs Ajv sees are the spec's with documentation dropped and payloads moved into defs of
+   * their own, which keeps them valid. Unset, Ajv checks them (G2: the spec is untrusted).
+   */
+  readonly metaSchemaChecked?: boolean;
+}
+
 /**
  * Compiles `defs`, memoized by what Ajv sees: the defs without documentation. So a build after a
  * change of descriptions or examples only (build --watch) reuses the compiled schemas and their
  * standalone code. Throws Ajv's error when a schema cannot compile; the checker's rules explain
- * such cases with a pointer first.
+ * such cases with a pointer first. `metaSchemaChecked` is part of the memo: Ajv names its
+ * functions in one scope with the meta-schema's, so the standalone code of a compile that checked
+ * the defs is numbered differently, and a watch build must print what a cold build prints.
  */
-export function compiledSchemas(specHash: string, id: string, defs: Readonly<Record<string, unknown>>): CompiledSchemas {
-  const hashKey = `${specHash}|${id}`;
+export function compiledSchemas(specHash: string, id: string, defs: Readonly<Record<string, unknown>>, options: CompileOptions = {}): CompiledSchemas {
+  const checked = options.metaSchemaChecked === true;
+  const hashKey = `${specHash}|${id}|${checked}`;
   const known = byHash.get(hashKey);
   if (known !== undefined && cache.has(known)) return cache.get(known)!;
   const stripped = withoutKeywords(defs, DOC_KEYS, { maps: SCHEMA_MAPS, data: DATA_KEYS }, true) as Record<string, unknown>;
   const moved = hoistPayloads(stripped, new Set(Object.keys(defs).filter((name) => isSchemaObject(defs[name]) && (defs[name] as Schema)['x-message'] !== undefined)));
   const ownProperties = namesPrototypeMembers(defs);
-  const key = createHash('sha256').update(JSON.stringify([id, ownProperties, stripped])).digest('hex');
+  const key = createHash('sha256').update(JSON.stringify([id, ownProperties, checked, stripped])).digest('hex');
   remember(byHash, hashKey, key);
   const hit = cache.get(key);
   if (hit) return hit;
@@ -162,6 +178,7 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
     strict: false,
     logger: false,
     validateFormats: false,
+    validateSchema: !checked,
     // Only when needed: it costs a hasOwnProperty call per property check in every validator.
     ownProperties,
   });
@@ -175,7 +192,7 @@ export function compiledSchemas(specHash: string, id: string, defs: Readonly<Rec
   // Compile every def now, in a fixed order: Ajv numbers functions in compile order, so standalone
   // output must not depend on which def a caller (the checker, say) happened to ask for first.
   for (const name of dependenciesFirst(stripped)) ajv.getSchema(`${id}#/$defs/${escapePointerToken(name)}`);
-  const compiled = { ajv, id, pointerOf: (pointer: string) => moved.get(pointer) ?? pointer, standalone: new Map<string, string>() };
+  const compiled = { ajv, id, pointerOf: (pointer: string) => moved.get(pointer) ?? pointer, standalone: new Map<string, AjvStandalone>() };
   remember(cache, key, compiled);
   return compiled;
 }

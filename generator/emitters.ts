@@ -11,6 +11,7 @@ import type { Project } from 'ts-morph';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import type { ResolvedTraceRow } from './trace-resolve.js';
+import type { TsMorphWorker } from './ts-morph-runner.js';
 
 export type Target = 'typescript' | 'python';
 
@@ -74,9 +75,11 @@ export function emittersOf(target: Target): EmitterEntry[] {
 
 /**
  * Contracts with at least this many messages print their types (json-schema-to-typescript) in
- * the worker too: there the main thread's check (Ajv) is the longest path and the worker waits,
- * while for a small contract loading the compiler is the longest path and the worker has no time
- * to spare. Measured with bench/profile.mjs (idle time per thread); the output is the same either way.
+ * the worker too, from the model it gets before the check starts: there the main thread's check
+ * (Ajv compiling every schema) is the longest path and the worker would wait, while for a small
+ * contract loading the compiler is the longest path and the worker has no time to spare. (Docs and
+ * JSON exports stay on the main thread: the worker also makes Ajv's code lean while the check's
+ * rules run.) Measured with bench/profile.mjs (idle time per thread); the output is the same either way.
  */
 const TYPES_IN_WORKER_FROM = 50;
 
@@ -85,14 +88,31 @@ export function onCompilerThread(entry: EmitterEntry, model: ContractModel): boo
   return entry.printer === 'ts-morph' || (entry.printer === 'json-schema-to-typescript' && model.messages.length >= TYPES_IN_WORKER_FROM);
 }
 
+/**
+ * The finish stage, on the compiler's thread: Ajv standalone code made lean (emit/validators-ajv.ts)
+ * and TypeScript flagged `format` laid out (formatter.ts); other files pass through.
+ */
+export async function finishFiles(files: readonly GeneratedFile[]): Promise<GeneratedFile[]> {
+  const ajv = files.some((f) => f.ajv) ? await import('./emit/validators-ajv.js') : undefined;
+  const formatter = files.some((f) => f.format) ? await import('./formatter.js') : undefined;
+  return files.map(({ path, content, format, ajv: standalone }) => {
+    let text = standalone && ajv ? `${content}${ajv.finishAjvStandalone(standalone)}` : content;
+    if (standalone && !text.endsWith('\n')) text += '\n';
+    return { path, content: format && formatter ? formatter.layout(text) : text };
+  });
+}
+
+/** Does a file still need the finish stage? */
+export const needsFinish = (files: readonly GeneratedFile[]): boolean => files.some((f) => f.format || f.ajv);
+
 /** Runs a target's compiler-thread entries (the ts-morph ones on one project), in registry order, formatted. */
 export async function emitWithCompiler(model: ContractModel, target: Target, context: EmitContext): Promise<GeneratedFile[]> {
-  const [{ createProject }, { formatFiles }] = await Promise.all([import('./printer.js'), import('./formatter.js')]);
+  const { createProject } = await import('./printer.js');
   let project: Project | undefined;
   const out: GeneratedFile[] = [];
   for (const entry of emittersOf(target)) {
     if (entry.printer === 'ts-morph') out.push(...(await entry.load())(model, (project ??= createProject())));
-    else if (onCompilerThread(entry, model)) out.push(...formatFiles(await (await entry.load())(model, context)));
+    else if (onCompilerThread(entry, model)) out.push(...(await finishFiles(await (await entry.load())(model, context))));
   }
   return out;
 }
@@ -102,8 +122,17 @@ export interface EmitterRun {
   /**
    * Starts the worker's emitters on a model before the caller has decided to use it (the spec is
    * still being checked); `run` with the same model takes their result. Nothing without a worker.
+   * Await it before synchronous work: it resolves once the model is on its way to the worker (a
+   * request left in a promise callback would wait for the caller's synchronous check to end).
    */
-  prepare(model: ContractModel, context: EmitContext): void;
+  prepare(model: ContractModel, context: EmitContext): Promise<void>;
+  /**
+   * The check has just compiled the prepared model's schemas (and its vocabulary meta-schema
+   * passed them): the Ajv emitter prints from that compile now, and its code is made lean on the
+   * compiler's thread while the check's lint rules run here; `run` takes the result. Synchronous
+   * (it is called from inside the check); nothing without a worker or a prepared model.
+   */
+  compiled(model: ContractModel, context: EmitContext): void;
   /** Every file of the target, TypeScript formatted, in registry order. */
   run(model: ContractModel, context: EmitContext): Promise<GeneratedFile[]>;
   /** Stops the worker (call once, whatever happened). */
@@ -127,27 +156,48 @@ export function startEmitters(options: StartOptions): EmitterRun {
   const inWorker = needsCompiler && (options.worker ?? import.meta.url.endsWith('.js'));
   const worker = inWorker ? import('./ts-morph-runner.js').then((m) => m.workerRunner()) : undefined;
   let prepared: { readonly model: ContractModel; readonly files: Promise<GeneratedFile[]> } | undefined;
+  // What compiled() needs synchronously: the started worker and the Ajv emitters, loaded by prepare().
+  let ready: { readonly worker: TsMorphWorker; readonly ajv: readonly { readonly entry: EmitterEntry; readonly emit: Emit }[] } | undefined;
+  let early: { readonly model: ContractModel; readonly files: ReadonlyMap<string, Promise<GeneratedFile[]>> } | undefined;
   return {
-    prepare(model, context) {
-      if (worker) prepared = { model, files: handled(worker.then((w) => w.emit(model, options.target, context))) };
+    async prepare(model, context) {
+      // A worker that failed to start is reported by run(), after the check has had its say.
+      const w = await worker?.catch(() => undefined);
+      if (!w) return;
+      prepared = { model, files: handled(w.emit(model, options.target, context)) };
+      const ajv: { entry: EmitterEntry; emit: Emit }[] = [];
+      for (const entry of entries) if (entry.printer === 'ajv') ajv.push({ entry, emit: await entry.load() });
+      ready = { worker: w, ajv };
+    },
+    compiled(model, context) {
+      if (!ready || prepared?.model !== model) return;
+      const files = new Map<string, Promise<GeneratedFile[]>>();
+      for (const { entry, emit } of ready.ajv) {
+        let printed: ReturnType<Emit>;
+        try {
+          printed = emit(model, context);
+        } catch {
+          continue; // run() prints it again and reports why, once the check has had its say
+        }
+        if (Array.isArray(printed)) files.set(entry.name, handled(ready.worker.finish(printed)));
+      }
+      early = { model, files };
     },
     async run(model, context) {
       // The worker prints (and formats) its files while the main-thread emitters run here.
-      const early = prepared?.model === model ? prepared.files : undefined;
+      const started = prepared?.model === model ? prepared.files : undefined;
+      const finishing = early?.model === model ? early.files : undefined;
       prepared = undefined;
+      early = undefined;
       const printed = handled(
-        early ?? (needsCompiler ? (worker ? (await worker).emit(model, options.target, context) : emitWithCompiler(model, options.target, context)) : Promise.resolve([])),
+        started ?? (needsCompiler ? (worker ? (await worker).emit(model, options.target, context) : emitWithCompiler(model, options.target, context)) : Promise.resolve([])),
       );
-      // Each main-thread emitter's TypeScript goes to the compiler's thread to be formatted as soon as it is printed.
-      const format = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => {
-        if (worker) return (await worker).format(files);
-        if (files.some((f) => f.format)) return (await import('./formatter.js')).formatFiles(files);
-        return files.map(({ path, content }) => ({ path, content }));
-      };
+      // Each main-thread emitter's files go to the compiler's thread to be finished as soon as they are printed.
+      const finish = async (files: GeneratedFile[]): Promise<GeneratedFile[]> => (worker ? (await worker).finish(files) : finishFiles(files));
       const local: Promise<GeneratedFile[]>[] = [];
       for (const entry of entries) {
         if (entry.printer === 'ts-morph' || (needsCompiler && onCompilerThread(entry, model))) continue;
-        local.push(handled(format(await (await entry.load())(model, context))));
+        local.push(finishing?.get(entry.name) ?? handled(finish(await (await entry.load())(model, context))));
       }
       // Settled together, so a failure in one does not leave the others' rejections unhandled.
       const [mine, theirs] = await Promise.all([Promise.all(local), printed]);

@@ -17,6 +17,17 @@ export interface GeneratedFile {
   readonly content: string;
   /** TypeScript that the format stage (formatter.ts) lays out before it is written. */
   readonly format?: boolean;
+  /**
+   * Ajv standalone code the finish stage (emitters.ts `finishFiles`) makes lean and appends to
+   * `content`, on the compiler's thread: the main thread is still busy there, the worker is not.
+   */
+  readonly ajv?: AjvStandalone;
+}
+
+/** Ajv standalone code before the lean rewrite (emit/validators-ajv.ts): the module's code and the imports it needs. */
+export interface AjvStandalone {
+  readonly imports: readonly string[];
+  readonly code: string;
 }
 
 export type CommentStyle = 'line' | 'html' | 'hash';

@@ -55,8 +55,9 @@ export async function generate(options: GenerateOptions): Promise<GenerateResult
     // The model is built before the check's verdict, so the worker prints while this thread
     // checks; a spec the check refuses throws its findings, whatever the model did.
     const early = modelBeforeCheck(() => buildModel(spec, label), traceOf);
-    if (early) emitters.prepare(early.model, { trace: early.trace });
-    const findings = check(spec);
+    if (early) await emitters.prepare(early.model, { trace: early.trace });
+    // Once the schemas are compiled, the validators are made while the check's rules run.
+    const findings = check(spec, early ? { afterCompile: (checked) => checked && emitters.compiled(early.model, { trace: early.trace }) } : {});
     if (hasErrors(findings)) throw new ContractError(findings);
     const model = early?.model ?? buildModel(spec, label);
     const trace = early?.trace ?? traceOf(model);

@@ -2,7 +2,7 @@
  * Small, dependency-free helpers to read a JSON Schema 2020-12 document: follow local `$ref`s,
  * visit every subschema with its JSON pointer, and ask what an object schema requires.
  */
-import { parsePointer, pointerOf } from './diagnostics.js';
+import { escapePointerToken, parsePointer } from './diagnostics.js';
 
 export type Schema = { readonly [key: string]: unknown };
 
@@ -99,19 +99,21 @@ const SCHEMA_ARRAY_KEYS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
  * property it describes (when it sits under `properties`).
  */
 export function walkSchemas(root: Schema, visit: (schema: Schema, pointer: string, propertyName?: string) => void): void {
+  // The keywords' own pointer tokens need no escaping: `/${key}` is pointerOf(key).
   const walk = (s: unknown, pointer: string, propertyName?: string): void => {
     if (!isSchemaObject(s)) return;
     visit(s, pointer, propertyName);
     for (const key of SCHEMA_MAP_KEYS) {
       const map = s[key];
       if (isSchemaObject(map)) {
-        for (const [name, sub] of Object.entries(map)) walk(sub, pointer + pointerOf(key, name), key === 'properties' ? name : undefined);
+        const at = `${pointer}/${key}/`;
+        for (const [name, sub] of Object.entries(map)) walk(sub, at + escapePointerToken(name), key === 'properties' ? name : undefined);
       }
     }
-    for (const key of SCHEMA_KEYS) if (key in s) walk(s[key], pointer + pointerOf(key));
+    for (const key of SCHEMA_KEYS) if (key in s) walk(s[key], `${pointer}/${key}`);
     for (const key of SCHEMA_ARRAY_KEYS) {
       const list = s[key];
-      if (Array.isArray(list)) list.forEach((sub, i) => walk(sub, pointer + pointerOf(key, i)));
+      if (Array.isArray(list)) list.forEach((sub, i) => walk(sub, `${pointer}/${key}/${i}`));
     }
   };
   walk(root, '');

@@ -1,10 +1,10 @@
 /**
  * The worker thread behind the emitter registry (emitters.ts): it loads ts-morph while the main
- * thread checks the spec, then prints a target's compiler-thread emitters and formats TypeScript
- * the main thread printed. Only emitters.ts uses this.
+ * thread checks the spec, then prints a target's compiler-thread emitters and finishes the files
+ * the main thread printed (Ajv's code made lean, TypeScript formatted). Only emitters.ts uses this.
  */
 import { Worker } from 'node:worker_threads';
-import type { EmitContext, Target } from './emitters.js';
+import { needsFinish, type EmitContext, type Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import type { WorkerReply, WorkerRequest } from './ts-morph-worker.js';
@@ -12,8 +12,8 @@ import type { WorkerReply, WorkerRequest } from './ts-morph-worker.js';
 export interface TsMorphWorker {
   /** The printed (and formatted) files of the target's compiler-thread emitters (emitters.ts). */
   emit(model: ContractModel, target: Target, context: EmitContext): Promise<GeneratedFile[]>;
-  /** `files` with those flagged `format` formatted (formatter.ts). */
-  format(files: readonly GeneratedFile[]): Promise<GeneratedFile[]>;
+  /** `files` through the finish stage (emitters.ts `finishFiles`). */
+  finish(files: readonly GeneratedFile[]): Promise<GeneratedFile[]>;
   stop(): Promise<void>;
 }
 
@@ -48,7 +48,7 @@ export function workerRunner(): TsMorphWorker {
     });
   return {
     emit: (model, target, context) => request({ kind: 'emit', model, target, context }),
-    format: (files) => (files.some((f) => f.format) ? request({ kind: 'format', files }) : Promise.resolve(files.map(({ path, content }) => ({ path, content })))),
+    finish: (files) => (needsFinish(files) ? request({ kind: 'finish', files }) : Promise.resolve(files.map(({ path, content }) => ({ path, content })))),
     async stop() {
       worker.removeAllListeners('exit');
       await worker.terminate();

@@ -1,12 +1,12 @@
 /**
  * Worker thread: loads ts-morph while the main thread checks the spec, then runs a target's
  * compiler-thread emitters (ts-morph's, and a large contract's types: emitters.ts) on the model
- * it receives, formatted, and formats any other TypeScript the main thread sends, so the main
- * thread never loads the compiler. Requests carry an id; replies name it. Output is identical to running them
+ * it receives, formatted, and finishes the files the main thread sends (Ajv's code made lean,
+ * TypeScript formatted), so the main thread never loads the compiler. Requests carry an id; replies name it. Output is identical to running them
  * inline (the golden tests do that).
  */
 import { parentPort } from 'node:worker_threads';
-import { EMITTERS, emitWithCompiler, type EmitContext, type Target } from './emitters.js';
+import { EMITTERS, emitWithCompiler, finishFiles, type EmitContext, type Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import './ts-morph.js';
@@ -15,12 +15,13 @@ export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readon
 
 export type WorkerRequest =
   | { readonly id: number; readonly kind: 'emit'; readonly model: ContractModel; readonly target: Target; readonly context: EmitContext }
-  /** Format the files flagged `format` (formatter.ts). */
-  | { readonly id: number; readonly kind: 'format'; readonly files: readonly GeneratedFile[] };
+  /** The finish stage (emitters.ts `finishFiles`): Ajv's code made lean, TypeScript formatted. */
+  | { readonly id: number; readonly kind: 'finish'; readonly files: readonly GeneratedFile[] };
 
 // Load the compiler, the printer, the formatter and the ts-morph emitters now, while the main thread checks the spec.
 void import('./printer.js');
 void import('./formatter.js');
+void import('./emit/validators-ajv.js');
 for (const e of EMITTERS) if (e.printer === 'ts-morph') void e.load();
 
 const port = parentPort;
@@ -28,7 +29,7 @@ if (!port) throw new Error('ts-morph-worker must run in a worker thread');
 
 async function handle(request: WorkerRequest): Promise<GeneratedFile[]> {
   if (request.kind === 'emit') return emitWithCompiler(request.model, request.target, request.context);
-  return (await import('./formatter.js')).formatFiles(request.files);
+  return finishFiles(request.files);
 }
 
 port.on('message', (request: WorkerRequest) => {

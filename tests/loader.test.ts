@@ -84,6 +84,13 @@ describe('loadText', () => {
     expect(spec.text).toBe(text);
   });
 
+  it.each([
+    { name: 'no comment', given: '{ "a": "// not a comment", "b": "/* nor this */" }' },
+    { name: 'line and block comments (JSONC)', given: '// head\n{ "a": "// not a comment", /* x */ "b": "/* nor this */" // tail\n}' },
+  ])('parses the value alike with or without comments: $name', ({ given }) => {
+    expect(loadText('c.json', given).json).toEqual({ a: '// not a comment', b: '/* nor this */' });
+  });
+
   it('a whitespace change changes the hash', () => {
     expect(loadText('a', '{}').hash).not.toBe(loadText('a', '{ }').hash);
   });

@@ -7,7 +7,7 @@ import { compiledSchemas } from '../compiled-schemas.js';
 import { leanAjvCode, leanHelpersImport } from '../lean-ajv-code.js';
 import type { ContractModel } from '../model.js';
 import { tsString } from '../escape.js';
-import { banner, textFile, type GeneratedFile } from '../files.js';
+import { banner, type AjvStandalone, type GeneratedFile } from '../files.js';
 
 const require = createRequire(import.meta.url);
 
@@ -20,8 +20,13 @@ const AJV_RUNTIME: Readonly<Record<string, { module: string; name: string }>> = 
   ucs2length: { module: './runtime/ucs2length.js', name: 'ucs2length' },
 };
 
-export function standaloneCode(model: ContractModel): string {
-  const { ajv, id, pointerOf, standalone: made } = compiledSchemas(model.specHash, model.schemaId, model.defs);
+/**
+ * Ajv's standalone code for the model, before the lean rewrite: the part that needs the
+ * compiled schemas (so the thread that compiled them). Memoized with them, by the exports asked for.
+ */
+export function ajvStandalone(model: ContractModel): AjvStandalone {
+  // Emitters run on a spec the check passed, vocabulary meta-schema first: the checker's compile.
+  const { ajv, id, pointerOf, standalone: made } = compiledSchemas(model.specHash, model.schemaId, model.defs, { metaSchemaChecked: true });
   const exports: Record<string, string> = {};
   for (const v of model.validated) exports[v.raw] = `${id}#${pointerOf(v.pointer)}`;
   // Data payloads on their own: the outbox builds the envelope (type, session_id, seq) itself,
@@ -40,24 +45,44 @@ export function standaloneCode(model: ContractModel): string {
     return '';
   });
   if (/\brequire\(/.test(code)) throw new Error('validators emitter: Ajv standalone output still contains require(); generated code must be plain ESM');
-  code = code.replace(/^"use strict";/, '').trim();
-  const lean = leanAjvCode(code);
-  if (lean) {
-    imports.push(leanHelpersImport(tsString('./runtime/ajv-errors.js')));
-    code = lean.code.trimEnd();
-  }
-  const result = [...imports.sort(), code].join('\n');
+  const result = { imports, code: code.replace(/^"use strict";/, '').trim() };
   made.set(key, result);
   return result;
 }
 
+/** The last few rewrites, by Ajv's code: a watch session rebuilds the same code after a documentation change. */
+const leanMade = new Map<string, string>();
+
+/**
+ * The module text of Ajv's standalone code made lean (lean-ajv-code.ts), with its imports. Needs
+ * no compiled schema, so the finish stage runs it on whichever thread is free then (emitters.ts
+ * `finishesAjvOnCompilerThread`): a fifth of a large build's main thread.
+ */
+export function finishAjvStandalone({ imports, code }: AjvStandalone): string {
+  const known = leanMade.get(code);
+  if (known !== undefined) return known;
+  const lean = leanAjvCode(code);
+  const all = [...imports];
+  let body = code;
+  if (lean) {
+    all.push(leanHelpersImport(tsString('./runtime/ajv-errors.js')));
+    body = lean.code.trimEnd();
+  }
+  const result = [...all.sort(), body].join('\n');
+  leanMade.set(code, result);
+  while (leanMade.size > 4) leanMade.delete(leanMade.keys().next().value as string);
+  return result;
+}
+
+/** The validators module's code (what validators.ajv.ts holds below its banner). */
+export function standaloneCode(model: ContractModel): string {
+  return finishAjvStandalone(ajvStandalone(model));
+}
+
+/** validators.ajv.ts, its code still Ajv's: the finish stage (emitters.ts `finishFiles`) makes it lean. */
 export function emitAjvValidators(model: ContractModel): GeneratedFile[] {
-  return [
-    textFile(
-      'validators.ajv.ts',
-      banner(model, 'Ajv standalone validators compiled at build time. Use validators.ts instead.', 'line') +
-        '// Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.\n// @ts-nocheck\n' +
-        standaloneCode(model),
-    ),
-  ];
+  const head =
+    banner(model, 'Ajv standalone validators compiled at build time. Use validators.ts instead.', 'line') +
+    '// Plain JavaScript from Ajv: validators.ts gives it types, so type checking is off here.\n// @ts-nocheck\n';
+  return [{ path: 'validators.ajv.ts', content: head, ajv: ajvStandalone(model) }];
 }

@@ -43,7 +43,8 @@ export function loadProbeSpec(file: string): ProbeSpec {
       `${file} has no x-contract.conformance block, so the probe cannot make a server produce data; add one (see the "conformance" definition in ${vocabularyLabel()}, README: "Probing a live server")`,
     );
   }
-  const compiled = compiledSchemas(model.specHash, model.schemaId, model.defs);
+  // The check above passed, vocabulary meta-schema first: this is its compile.
+  const compiled = compiledSchemas(model.specHash, model.schemaId, model.defs, { metaSchemaChecked: true });
   const validator = (typeName: string): ValidateFunction => {
     const v = compiled.ajv.getSchema(`${compiled.id}#/$defs/${typeName}`);
     if (!v) throw new Error(`contractgen probe: no compiled schema for ${typeName}`);
