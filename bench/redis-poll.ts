@@ -32,6 +32,7 @@ import { contract } from '../generated/contract.js';
 import { startRoundRobinProxy, startServerProcess, type RoundRobinProxy, type ServerProcess } from '../tests/redis/processes.js';
 import { connectRedis, startRedisServer, type RedisServer } from '../tests/redis/redis-server.js';
 import { intEnv, QUICK } from './env.js';
+import { startWatchdog } from './watchdog.js';
 
 const N = intEnv('BENCH_N') ?? (QUICK ? 1_000 : 5_000);
 const RUNS = intEnv('BENCH_RUNS') ?? (QUICK ? 1 : 5);
@@ -164,12 +165,7 @@ async function main(): Promise<void> {
   const proxies: RoundRobinProxy[] = [];
   let redis: RedisServer | undefined;
   let admin: Redis | undefined;
-  const watchdog = setTimeout(() => {
-    console.error(`bench/redis-poll: still running after ${WATCHDOG_MS / 1000} s; stopping`);
-    for (const c of children) c.child.kill('SIGKILL');
-    void redis?.close().finally(() => process.exit(2));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const disarm = startWatchdog('bench/redis-poll', WATCHDOG_MS, children, () => redis);
   try {
     redis = await startRedisServer();
     admin = await connectRedis(redis.port);
@@ -204,7 +200,7 @@ async function main(): Promise<void> {
     await Promise.all(children.map((c) => c.close()));
     admin?.disconnect();
     await redis?.close();
-    clearTimeout(watchdog);
+    disarm();
   }
 }
 

@@ -20,6 +20,7 @@ import { contract } from '../generated/contract.js';
 import { startServerProcess, type ServerProcess } from '../tests/redis/processes.js';
 import { startRedisServer, type RedisServer } from '../tests/redis/redis-server.js';
 import { intEnv, QUICK } from './env.js';
+import { startWatchdog } from './watchdog.js';
 
 const N = intEnv('BENCH_N') ?? (QUICK ? 5_000 : 50_000);
 const RUNS = intEnv('BENCH_RUNS') ?? (QUICK ? 1 : 5);
@@ -84,12 +85,7 @@ async function run(setup: Setup, n: number): Promise<number> {
 async function main(): Promise<void> {
   const children: ServerProcess[] = [];
   let redis: RedisServer | undefined;
-  const watchdog = setTimeout(() => {
-    console.error(`bench/redis: still running after ${WATCHDOG_MS / 1000} s; stopping`);
-    for (const c of children) c.child.kill('SIGKILL');
-    void redis?.close().finally(() => process.exit(2));
-  }, WATCHDOG_MS);
-  watchdog.unref();
+  const disarm = startWatchdog('bench/redis', WATCHDOG_MS, children, () => redis);
   try {
     redis = await startRedisServer();
     const [memory, a, b] = await Promise.all([
@@ -128,7 +124,7 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(children.map((c) => c.close()));
     await redis?.close();
-    clearTimeout(watchdog);
+    disarm();
   }
 }
 
