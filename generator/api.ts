@@ -9,7 +9,7 @@
  *   if (!result.ok) console.error(result.findings);
  */
 import { isAbsolute, relative, resolve } from 'node:path';
-import { resolveProject, type ProjectConfig } from './config.js';
+import { CONFIG_FILE, resolveProject, type ProjectConfig } from './config.js';
 import { ContractError, hasErrors, type Finding } from './diagnostics.js';
 import type { DiffResult, FailOn } from './diff/contract-diff.js';
 import type { EmitterRun, Target } from './emitters.js';
@@ -140,14 +140,18 @@ export interface WatchOptions extends OutputOptions {
 }
 
 /**
- * `contractgen build --watch`: builds, then builds again whenever the spec file changes, until
- * `close()`. Between builds it keeps what does not depend on the change: the loaded modules, each
+ * `contractgen build --watch`: builds, then builds again whenever the spec file or the settings
+ * file changes, until `close()`; a settings change is read again (another spec, other targets),
+ * and settings that are wrong are reported through `onError` (a ConfigError) while the watch goes
+ * on with the last good ones. Between builds it keeps what does not depend on the change: the loaded modules, each
  * target's emitters (the ts-morph worker stays up), the compiled Ajv schemas and their standalone
  * code while only documentation changed. Output is byte-identical to a cold build's (tests/watch.test.ts).
  */
 export async function watch(options: WatchOptions = {}): Promise<Watcher> {
-  const { config, cwd } = project(options);
-  const [{ startEmitters }, { watchFile }] = await Promise.all([import('./emitters.js'), import('./watch.js')]);
+  const first = project(options);
+  const cwd = first.cwd;
+  let config = first.config;
+  const [{ startEmitters }, { watchFiles }] = await Promise.all([import('./emitters.js'), import('./watch.js')]);
   const running = new Map<Target, EmitterRun>();
   const source: EmitterSource = {
     emitters(target) {
@@ -157,10 +161,12 @@ export async function watch(options: WatchOptions = {}): Promise<Watcher> {
       return { prepare: (model, context) => kept.prepare(model, context), compiled: (model, context) => kept.compiled(model, context), run: (model, context) => kept.run(model, context), stop: async () => {} };
     },
   };
-  return watchFile({
-    file: resolve(cwd, config.spec),
+  return watchFiles({
+    // Without a settings file, one created in the working directory counts.
+    files: () => [resolve(cwd, config.spec), resolve(cwd, config.source ?? CONFIG_FILE)],
     async build() {
       const started = performance.now();
+      config = project(options).config; // throws a ConfigError: reported, and the last good settings stay
       const result = await buildProject(config, cwd, source);
       options.onBuild?.(result, performance.now() - started);
     },

@@ -1,9 +1,10 @@
 /**
  * The loop behind `contractgen build --watch` (api.ts `watch`): build once, then again whenever
- * the spec file changes. One build at a time; changes that arrive during a build are gathered
- * into one more build after it; an event that leaves the file's text as it was last built (editors
- * and fs.watch report one save several times) builds nothing. A build that throws is reported and
- * the loop goes on.
+ * a watched file changes (the spec and the settings file). One build at a time; changes that
+ * arrive during a build are gathered into one more build after it; an event that leaves every
+ * file's text as it was last built (editors and fs.watch report one save several times) builds
+ * nothing. A build that throws is reported and the loop goes on. Which files are watched is asked
+ * again after each build: a settings change may name another spec.
  */
 import { watch as watchFs, readFileSync, type FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
@@ -16,7 +17,8 @@ export interface Watcher {
 }
 
 export interface WatchFileOptions {
-  readonly file: string;
+  /** The files whose change means a build, asked again after every build. */
+  files(): readonly string[];
   build(): Promise<void>;
   onError(error: unknown): void;
   onClose(): Promise<void>;
@@ -32,7 +34,12 @@ function readText(file: string): string | undefined {
   }
 }
 
-export async function watchFile(options: WatchFileOptions): Promise<Watcher> {
+/** What the watched files hold now, as one string (a missing file counts as its own state). */
+function fingerprint(files: readonly string[]): string {
+  return JSON.stringify(files.map((f) => [f, readText(f) ?? null]));
+}
+
+export async function watchFiles(options: WatchFileOptions): Promise<Watcher> {
   const debounceMs = options.debounceMs ?? 25;
   let built: string | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -42,12 +49,13 @@ export async function watchFile(options: WatchFileOptions): Promise<Watcher> {
   let waiters: (() => void)[] = [];
 
   const buildOnce = async (): Promise<void> => {
-    built = readText(options.file);
+    built = fingerprint(options.files());
     try {
       await options.build();
     } catch (error) {
       options.onError(error);
     }
+    follow();
   };
   const settle = (): void => {
     if (loop !== undefined || timer !== undefined) return;
@@ -58,7 +66,7 @@ export async function watchFile(options: WatchFileOptions): Promise<Watcher> {
   const drain = async (): Promise<void> => {
     while (changed && !closed) {
       changed = false;
-      if (readText(options.file) === built) continue;
+      if (fingerprint(options.files()) === built) continue;
       await buildOnce();
     }
     loop = undefined;
@@ -74,14 +82,41 @@ export async function watchFile(options: WatchFileOptions): Promise<Watcher> {
     }, debounceMs);
   };
 
+  // The folders, not the files: an editor that saves by writing a new file and renaming it over
+  // the old one would leave a watch on the file itself pointing at nothing. One watcher per folder,
+  // kept while any watched file lives there.
+  const folders = new Map<string, { readonly watcher: FSWatcher; names: Set<string> }>();
+  function follow(): void {
+    if (closed) return;
+    const wanted = new Map<string, Set<string>>();
+    for (const file of options.files()) {
+      const names = wanted.get(dirname(file)) ?? new Set<string>();
+      wanted.set(dirname(file), names.add(basename(file)));
+    }
+    for (const [dir, folder] of folders) {
+      if (wanted.has(dir)) continue;
+      folder.watcher.close();
+      folders.delete(dir);
+    }
+    for (const [dir, names] of wanted) {
+      const known = folders.get(dir);
+      if (known) {
+        known.names = names;
+        continue;
+      }
+      let watcher: FSWatcher;
+      try {
+        watcher = watchFs(dir, (_event, filename) => {
+          if (filename === null || folders.get(dir)?.names.has(filename)) onChange();
+        });
+      } catch {
+        continue; // a folder that does not exist: the build reports the missing file
+      }
+      watcher.on('error', (error) => options.onError(error));
+      folders.set(dir, { watcher, names });
+    }
+  }
   await buildOnce();
-  // The folder, not the file: an editor that saves by writing a new file and renaming it over the
-  // old one would leave a watch on the file itself pointing at nothing.
-  const name = basename(options.file);
-  const fsWatcher: FSWatcher = watchFs(dirname(options.file), (_event, filename) => {
-    if (filename === null || filename === name) onChange();
-  });
-  fsWatcher.on('error', (error) => options.onError(error));
 
   return {
     idle: () =>
@@ -93,7 +128,8 @@ export async function watchFile(options: WatchFileOptions): Promise<Watcher> {
       closed = true;
       clearTimeout(timer);
       timer = undefined;
-      fsWatcher.close();
+      for (const folder of folders.values()) folder.watcher.close();
+      folders.clear();
       await loop;
       await options.onClose();
       settle();

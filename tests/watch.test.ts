@@ -28,10 +28,10 @@ function snapshot(dir: string): Map<string, string> {
 }
 
 /** A cold build with the compiled CLI: the same file name and layout in another folder, so banners match too. */
-async function coldBuild(folder: string, text: string): Promise<Map<string, string>> {
+async function coldBuild(folder: string, text: string, name = 'protocol.schema.json'): Promise<Map<string, string>> {
   mkdirSync(folder);
-  writeFileSync(join(folder, 'protocol.schema.json'), text);
-  expect((await runCli(['build', '--quiet', '--spec', 'protocol.schema.json', '--out', 'generated'], { cwd: folder })).code).toBe(0);
+  writeFileSync(join(folder, name), text);
+  expect((await runCli(['build', '--quiet', '--spec', name, '--out', 'generated'], { cwd: folder })).code).toBe(0);
   return snapshot(join(folder, 'generated'));
 }
 
@@ -115,6 +115,53 @@ describe('build --watch', () => {
       writeFileSync(spec, canonicalText);
       await out.next(/ files in generated\/ /, from);
       expect(snapshot(join(dir, 'generated'))).toEqual(first);
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  }, 120_000);
+});
+
+describe('build --watch with a settings file', () => {
+  it('reads contractgen.config.json again on change: another spec, another target, wrong settings reported and the watch goes on', async () => {
+    const dir = tempDir('contractgen-watch-config-');
+    writeFileSync(join(dir, 'a.schema.json'), canonicalText);
+    const other = canonicalText.replace(/"description": "/, '"description": "The other spec. ');
+    writeFileSync(join(dir, 'b.schema.json'), other);
+    const settings = join(dir, 'contractgen.config.json');
+    const write = (value: unknown): void => writeFileSync(settings, JSON.stringify(value, null, 2));
+    write({ spec: 'a.schema.json', targets: [{ language: 'typescript', out: 'ts' }] });
+    const child = spawn(process.execPath, [cliPath, 'build', '--watch'], { cwd: dir });
+    const out = lines(child);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      await out.next(/^contractgen: watching a\.schema\.json/, 0);
+      const fromA = snapshot(join(dir, 'ts'));
+
+      // The settings name another spec: built from it, and an edit of it rebuilds too.
+      let from = out.seen.length;
+      write({ spec: 'b.schema.json', targets: [{ language: 'typescript', out: 'ts' }] });
+      await out.next(/ files in ts\/ /, from);
+      expect(snapshot(join(dir, 'ts'))).toEqual(await coldBuild(join(dir, 'cold-b'), other, 'b.schema.json'));
+      from = out.seen.length;
+      const edited = other.replace('The other spec. ', 'The other spec, edited. ');
+      writeFileSync(join(dir, 'b.schema.json'), edited);
+      await out.next(/ files in ts\/ /, from);
+      expect(snapshot(join(dir, 'ts'))).toEqual(await coldBuild(join(dir, 'cold-b2'), edited, 'b.schema.json'));
+
+      // Wrong settings: said with their place, nothing built, the watch goes on.
+      from = out.seen.length;
+      write({ spec: 'a.schema.json', targets: [{ language: 'cobol', out: 'ts' }] });
+      await out.next(/the settings are wrong; nothing was built; watching for the next change$/, from);
+      expect(out.seen.slice(from).join('\n')).toMatch(/contractgen\.config\.json:\d+:\d+: \/targets\/0\/language must be one of typescript, python/);
+      expect(out.seen.slice(from).join('\n')).not.toMatch(/internal error/);
+
+      // Fixed, with a second target: both folders, the first one back to spec a's bytes.
+      from = out.seen.length;
+      write({ spec: 'a.schema.json', targets: [{ language: 'typescript', out: 'ts' }, { language: 'python', out: 'py' }] });
+      await out.next(/ files in py\/ /, from);
+      expect(snapshot(join(dir, 'ts'))).toEqual(fromA);
+      expect(snapshot(join(dir, 'py')).size).toBeGreaterThan(0);
     } finally {
       child.kill('SIGINT');
     }

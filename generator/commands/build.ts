@@ -20,8 +20,9 @@ Options:
   --spec FILE   the contract (default: "spec" of contractgen.config.json, else spec/protocol.schema.json)
 ${TARGET_HELP}
   --quiet       print nothing on success
-  --watch       build, then build again on every change of the spec file until Ctrl-C; a
-                build with errors prints them and the watch goes on
+  --watch       build, then build again on every change of the spec file or of the
+                settings file until Ctrl-C; a build with errors (or wrong settings) prints
+                them and the watch goes on
 
 ${EXIT_CODES_HELP}`,
   options: { ...SPEC_OPTION, ...TARGET_OPTIONS, quiet: { type: 'boolean', default: false }, watch: { type: 'boolean', default: false } },
@@ -65,6 +66,7 @@ async function watchBuilds(values: Values, io: Io): Promise<number> {
       io.err(`${formatFindings(errors)}\ncontractgen build: ${what}; nothing was written; watching for the next change\n`);
     },
     onError(error) {
+      if ((error as Error).name === 'ConfigError') return io.err(`${(error as Error).message}\ncontractgen build: the settings are wrong; nothing was built; watching for the next change\n`);
       io.err(`contractgen build: internal error: ${((error as Error).stack ?? String(error)).slice(0, 4000)}\nThis is a bug in contractgen; watching for the next change\n`);
     },
   });
