@@ -95,7 +95,18 @@ export interface Outbound {
 
 /** An entry's frame on the wire (one function for every entry, not a closure each: thousands may be queued). */
 function frameText(this: Entry, sessionId: string): string {
-  return `${this.head}"session_id":${JSON.stringify(sessionId)},"cseq":${this.cseq}${this.tail}`;
+  return `${this.head}"session_id":${quoted(sessionId)},"cseq":${this.cseq}${this.tail}`;
+}
+
+// Every frame of a write carries the same session id: quoted once, not once per frame.
+let lastId: string | undefined;
+let lastQuoted = '';
+function quoted(sessionId: string): string {
+  if (sessionId !== lastId) {
+    lastId = sessionId;
+    lastQuoted = JSON.stringify(sessionId);
+  }
+  return lastQuoted;
 }
 
 /**
