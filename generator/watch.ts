@@ -34,14 +34,14 @@ function readText(file: string): string | undefined {
   }
 }
 
-/** What the watched files hold now, as one string (a missing file counts as its own state). */
-function fingerprint(files: readonly string[]): string {
-  return JSON.stringify(files.map((f) => [f, readText(f) ?? null]));
+/** What each watched file holds now (undefined: missing). */
+function texts(files: readonly string[]): Map<string, string | undefined> {
+  return new Map(files.map((f) => [f, readText(f)]));
 }
 
 export async function watchFiles(options: WatchFileOptions): Promise<Watcher> {
   const debounceMs = options.debounceMs ?? 25;
-  let built: string | undefined;
+  let built = new Map<string, string | undefined>();
   let timer: NodeJS.Timeout | undefined;
   let changed = false;
   let loop: Promise<void> | undefined;
@@ -49,12 +49,15 @@ export async function watchFiles(options: WatchFileOptions): Promise<Watcher> {
   let waiters: (() => void)[] = [];
 
   const buildOnce = async (): Promise<void> => {
-    built = fingerprint(options.files());
+    built = texts(options.files());
     try {
       await options.build();
     } catch (error) {
       options.onError(error);
     }
+    // A file the build began to watch (settings that name another spec) is taken as built, so the
+    // next event of an unchanged file builds nothing.
+    for (const file of options.files()) if (!built.has(file)) built.set(file, readText(file));
     follow();
   };
   const settle = (): void => {
@@ -66,7 +69,7 @@ export async function watchFiles(options: WatchFileOptions): Promise<Watcher> {
   const drain = async (): Promise<void> => {
     while (changed && !closed) {
       changed = false;
-      if (fingerprint(options.files()) === built) continue;
+      if (options.files().every((f) => built.has(f) && readText(f) === built.get(f))) continue;
       await buildOnce();
     }
     loop = undefined;
