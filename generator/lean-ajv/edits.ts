@@ -19,7 +19,7 @@ export interface Edits {
   assemble(): string;
 }
 
-export function createEdits({ code, n, starts, ends }: TokenView, { changed }: Names): Edits {
+export function createEdits({ code, n, starts, ends, ids }: TokenView, { changed, mayChange }: Names): Edits {
   const edits: { from: number; to: number; text: string }[] = [];
   const kept: [number, number][] = [];
   let keptFrom = 0;
@@ -43,6 +43,9 @@ export function createEdits({ code, n, starts, ends }: TokenView, { changed }: N
       const copy = (to: number): void => {
         // Untouched code, names shortened.
         for (let j = keptIndex; j < to; j++) {
+          // Most tokens are no name that may change: told by their id, without a call.
+          const id = ids[j]!;
+          if (id < 0 || mayChange[id] === 0) continue;
           const short = changed(j);
           if (short !== undefined) {
             out += code.slice(at, starts[j]!) + short;

@@ -11,6 +11,9 @@ import { K, Unsupported, type TokenView } from './tokens.js';
 /** Ajv's context names (its functions' options): none may be left once every construct using them is rewritten. */
 export const CONTEXT_NAMES: ReadonlySet<string> = new Set(['instancePath', 'parentData', 'parentDataProperty', 'rootData', 'dynamicAnchors', 'evaluated']);
 
+/** A character of `\w`: a letter, a digit or `_` (NaN, past either end, is none). */
+const isWordChar = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+
 export interface ErrorSites {
   /** `{instancePath…,keyword:"k",params:{…},schemaPath…,message…}` opening at `open`, as the helper's arguments: `path,site[,value]`. */
   args(open: number): string;
@@ -27,15 +30,15 @@ export interface ErrorSites {
 }
 
 export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): ErrorSites {
-  const { code, n, kinds, starts, closer, txt, startsWith, text, is, parts } = view;
+  const { n, kinds, ids, closer, txt, text, is, parts, nameFlags } = view;
   // Module-level constants (schemaN, patternN, wrapperN): params that refer only to them are constant.
   const moduleConsts = new Set<string>();
   const schemaDecls: [number, number][] = [];
-  for (let i = 0, depth = 0; i < n; i++) {
+  for (let i = 0; i < n; i++) {
     const k = kinds[i];
-    if (k === K.OpenBraceToken || k === K.OpenParenToken || k === K.OpenBracketToken) depth++;
-    else if (k === K.CloseBraceToken || k === K.CloseParenToken || k === K.CloseBracketToken) depth--;
-    else if (depth === 0 && k === K.ConstKeyword && is(i + 1, K.Identifier)) {
+    // Top-level tokens only: a bracketed group (a function body, say) is skipped whole.
+    if (closer[i]! >= 0) i = closer[i]!;
+    else if (k === K.ConstKeyword && is(i + 1, K.Identifier)) {
       moduleConsts.add(txt(i + 1)!);
       if (/^schema\d+$/.test(txt(i + 1)!)) {
         let end = i + 2;
@@ -58,10 +61,12 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
   const table: string[] = [];
   let siteCount = 0;
   const constantsUsed = new Map<string, number>();
+  // Only schemaN constants are ever dropped, so only their uses are counted: by name id, which names are such.
+  const isSchemaConstant = nameFlags((name) => name.startsWith('schema') && moduleConsts.has(name));
   const countConstants = (from: number, to: number): void => {
-    // Only schemaN constants are ever dropped, so only their uses are counted.
     for (let i = from; i < to; i++) {
-      if (kinds[i] === K.Identifier && startsWith(i, 's') && code.startsWith('schema', starts[i]!) && !is(i - 1, K.DotToken) && moduleConsts.has(txt(i)!)) constantsUsed.set(txt(i)!, (constantsUsed.get(txt(i)!) ?? 0) + 1);
+      const id = ids[i]!;
+      if (id >= 0 && isSchemaConstant[id] === 1 && kinds[i] === K.Identifier && !is(i - 1, K.DotToken)) constantsUsed.set(txt(i)!, (constantsUsed.get(txt(i)!) ?? 0) + 1);
     }
   };
 
@@ -99,7 +104,8 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
         continue;
       }
       countConstants(i, i + 1);
-      out += (/\w$/.test(out) && /^\w/.test(txt(i)!) ? ' ' : '') + txt(i)!;
+      const t = txt(i)!;
+      out += (isWordChar(out.charCodeAt(out.length - 1)) && isWordChar(t.charCodeAt(0)) ? ' ' : '') + t;
     }
     return out;
   };

@@ -15,8 +15,6 @@ const SHORT: readonly (readonly [RegExp, RegExp, string])[] = [
   [/^key(\d+)$/, /^k\d+$/, 'k'],
   [/^missing(\d+)$/, /^m\d+$/, 'm'],
 ];
-const SHORT_INITIALS = new Set(['v', 'd', 'k', 'm'].map((c) => c.charCodeAt(0)));
-
 export interface Names {
   /** A name shortened (or as it is). */
   ren(name: string): string;
@@ -28,6 +26,8 @@ export interface Names {
   renamed(from: number, to: number): string;
   /** The code token `j` becomes when it is a name that changes, else undefined (a cheap test first). */
   changed(j: number): string | undefined;
+  /** By name id (tokens.ts): 1 where a token of that name may change (shortened, or inlined), 0 where it never does. */
+  readonly mayChange: Uint8Array;
   /** `let dataN = expr;` read once: by the index of its name, the index of its `;`. */
   readonly inlinedDeclarations: ReadonlyMap<number, number>;
   /** How often each function's vSchemaN appears, by `<index of its function token>:<name>`. */
@@ -35,7 +35,7 @@ export interface Names {
 }
 
 export function createNames(view: TokenView, shortNames: ReadonlySet<string>): Names {
-  const { code, n, kinds, starts, ends, closer, txt, startsWith, is } = view;
+  const { n, kinds, ids, names, closer, txt, is, nameFlags } = view;
   const families = SHORT.filter(([, short]) => ![...shortNames].some((name) => short.test(name)));
   const ren = (name: string): string => {
     for (const [long, , prefix] of families) {
@@ -44,6 +44,12 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
     }
     return name;
   };
+  // Per name id, not per token: 1 500 names against 100 000 name tokens.
+  const shortById: (string | undefined)[] = [];
+  const short = (id: number): string => (shortById[id] ??= ren(names[id]!));
+  const isDataN = nameFlags((name) => /^data\d+$/.test(name));
+  const isVSchema = nameFlags((name) => name.length > 7 && name.startsWith('vSchema'));
+  const mayChange = nameFlags((name) => ren(name) !== name || /^data\d+$/.test(name));
   const isVariable = (j: number): boolean => kinds[j] === K.Identifier && !is(j - 1, K.DotToken) && !(is(j + 1, K.ColonToken) && (is(j - 1, K.OpenBraceToken) || is(j - 1, K.CommaToken)));
 
   /**
@@ -56,48 +62,70 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
   // vSchemaN uses, counted per function (each function has its own vSchema0): by the index of its `function` token.
   const vSchemaUses = new Map<string, number>();
   {
-    const uses = new Map<string, number[]>();
+    // dataN variables of the current function, by name id: how often each is used, and where first and second.
+    const count = new Int32Array(names.length);
+    const first = new Int32Array(names.length);
+    const second = new Int32Array(names.length);
+    const used: number[] = [];
+    const inline = (): void => {
+      for (const id of used) {
+        if (count[id] === 2) {
+          const decl = first[id]!;
+          const use = second[id]!;
+          if (kinds[decl - 1] === K.LetKeyword && is(decl + 1, K.EqualsToken) && !is(use + 1, K.EqualsToken)) {
+            let end = decl + 2;
+            while (end < n && kinds[end] !== K.SemicolonToken) end = closer[end]! >= 0 ? closer[end]! + 1 : end + 1;
+            inlinedAt.set(use, decl);
+            inlinedEnd.set(decl, end);
+          }
+        }
+        count[id] = 0;
+      }
+      used.length = 0;
+    };
     for (let j = 0, fn = -1; j < n; j++) {
-      if (kinds[j] === K.FunctionKeyword) fn = j;
-      if (kinds[j] === K.Identifier && startsWith(j, 'v') && ends[j]! - starts[j]! > 7 && code.startsWith('vSchema', starts[j]!)) vSchemaUses.set(`${fn}:${txt(j)!}`, (vSchemaUses.get(`${fn}:${txt(j)!}`) ?? 0) + 1);
-      if (kinds[j] === K.Identifier && startsWith(j, 'd') && ends[j]! - starts[j]! > 4 && code.startsWith('data', starts[j]!) && isVariable(j) && /^data\d+$/.test(txt(j)!)) {
-        const key = `${fn}:${txt(j)!}`;
-        const list = uses.get(key);
-        if (list) list.push(j);
-        else uses.set(key, [j]);
+      const kind = kinds[j];
+      if (kind === K.FunctionKeyword) {
+        inline();
+        fn = j;
+      }
+      if (kind !== K.Identifier) continue;
+      const id = ids[j]!;
+      if (isVSchema[id] === 1) vSchemaUses.set(`${fn}:${names[id]!}`, (vSchemaUses.get(`${fn}:${names[id]!}`) ?? 0) + 1);
+      if (isDataN[id] === 1 && isVariable(j)) {
+        const c = ++count[id]!;
+        if (c === 1) {
+          first[id] = j;
+          used.push(id);
+        } else if (c === 2) second[id] = j;
       }
     }
-    for (const list of uses.values()) {
-      if (list.length !== 2) continue;
-      const [decl, use] = list as [number, number];
-      if (kinds[decl - 1] !== K.LetKeyword || !is(decl + 1, K.EqualsToken) || is(use + 1, K.EqualsToken)) continue;
-      let end = decl + 2;
-      while (end < n && kinds[end] !== K.SemicolonToken) end = closer[end]! >= 0 ? closer[end]! + 1 : end + 1;
-      inlinedAt.set(use, decl);
-      inlinedEnd.set(decl, end);
-    }
+    inline();
   }
 
   const nameAt = (j: number): string => {
     const decl = inlinedAt.get(j);
-    return decl === undefined ? ren(txt(j)!) : renamed(decl + 2, inlinedEnd.get(decl)!);
+    return decl === undefined ? (ids[j]! >= 0 ? short(ids[j]!) : ren(txt(j)!)) : renamed(decl + 2, inlinedEnd.get(decl)!);
   };
   const changed = (j: number): string | undefined => {
-    if (!SHORT_INITIALS.has(code.charCodeAt(starts[j]!)) || !isVariable(j)) return undefined;
-    const short = nameAt(j);
-    return short === txt(j)! ? undefined : short;
+    const id = ids[j]!;
+    if (id < 0 || mayChange[id] === 0 || !isVariable(j)) return undefined;
+    const name = nameAt(j);
+    return name === names[id] ? undefined : name;
   };
   const renamed = (from: number, to: number): string => {
     let out = '';
-    let at = starts[from]!;
+    let at = view.starts[from]!;
     for (let j = from; j < to; j++) {
-      const short = changed(j);
-      if (short !== undefined) {
-        out += code.slice(at, starts[j]!) + short;
-        at = ends[j]!;
+      const id = ids[j]!;
+      if (id < 0 || mayChange[id] === 0) continue;
+      const name = changed(j);
+      if (name !== undefined) {
+        out += view.code.slice(at, view.starts[j]!) + name;
+        at = view.ends[j]!;
       }
     }
-    return out + code.slice(at, ends[to - 1]!);
+    return out + view.code.slice(at, view.ends[to - 1]!);
   };
-  return { ren, isVariable, nameAt, renamed, changed, inlinedDeclarations: inlinedEnd, vSchemaUses };
+  return { ren, isVariable, nameAt, renamed, changed, mayChange, inlinedDeclarations: inlinedEnd, vSchemaUses };
 }
