@@ -214,7 +214,8 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
         }
         break;
       case K.OpenParenToken:
-        i = call(i);
+        // A call whose last argument is an object literal (Ajv's options).
+        if (kinds[i - 1] === K.Identifier && closer[i]! >= 0 && kinds[closer[i]! - 1] === K.CloseBraceToken) i = call(i);
         break;
       case K.ElseKeyword:
         // An empty else.
@@ -266,7 +267,7 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
       }
     }
   }
-  for (const [from, to] of edits.kept()) sites.countConstants(from, to);
+  edits.eachKept(sites.countConstants);
   // A schema constant only the rewritten error sites used (its declaration is its one mention left) goes too.
   for (const [from, to] of sites.unusedSchemaConstants()) edits.remove(from, to);
   const table = sites.table;

@@ -11,33 +11,56 @@ export interface Edits {
   edit(from: number, to: number, text: string): void;
   /** The first token after the last edit. */
   keptFrom(): number;
-  /** The token ranges no edit touched (once every in-order edit is made). */
-  kept(): readonly [number, number][];
-  /** Removes tokens [from, to), a range no other edit touches, in any order. */
+  /** Calls `f` on each token range no edit touched (once every in-order edit is made), in order. */
+  eachKept(f: (from: number, to: number) => void): void;
+  /** Removes tokens [from, to), a range no other edit touches; removals come in token order too. */
   remove(from: number, to: number): void;
   /** The code with every edit made. */
   assemble(): string;
 }
 
+/**
+ * The edits in typed arrays (a rewrite makes 20 000 of them; objects would all live until the
+ * code is made, and be copied by every young-generation collection until then), and the code
+ * made as a list of pieces joined once.
+ */
 export function createEdits({ code, n, starts, ends, ids }: TokenView, { changed, mayChange }: Names): Edits {
-  const edits: { from: number; to: number; text: string }[] = [];
-  const kept: [number, number][] = [];
+  let froms = new Int32Array(1024);
+  let tos = new Int32Array(1024);
+  const texts: string[] = [];
+  const removed: [number, number][] = [];
   let keptFrom = 0;
   return {
     edit(from, to, text) {
-      kept.push([keptFrom, from]);
-      edits.push({ from, to, text });
+      const k = texts.length;
+      if (k === froms.length) {
+        const moreFroms = new Int32Array(k * 2);
+        moreFroms.set(froms);
+        froms = moreFroms;
+        const moreTos = new Int32Array(k * 2);
+        moreTos.set(tos);
+        tos = moreTos;
+      }
+      froms[k] = from;
+      tos[k] = to;
+      texts.push(text);
       keptFrom = to;
     },
     keptFrom: () => keptFrom,
-    kept: () => [...kept, [keptFrom, n]],
+    eachKept(f) {
+      let from = 0;
+      for (let k = 0; k < texts.length; k++) {
+        f(from, froms[k]!);
+        from = tos[k]!;
+      }
+      f(from, n);
+    },
     remove(from, to) {
-      edits.push({ from, to, text: '' });
+      removed.push([from, to]);
     },
     assemble() {
-      edits.sort((a, b) => a.from - b.from);
       // Untouched tokens keep their text and the whitespace before them.
-      let out = '';
+      const out: string[] = [];
       let at = 0;
       let keptIndex = 0;
       const copy = (to: number): void => {
@@ -48,21 +71,29 @@ export function createEdits({ code, n, starts, ends, ids }: TokenView, { changed
           if (id < 0 || mayChange[id] === 0) continue;
           const short = changed(j);
           if (short !== undefined) {
-            out += code.slice(at, starts[j]!) + short;
+            out.push(code.slice(at, starts[j]!), short);
             at = ends[j]!;
           }
         }
       };
-      for (const e of edits) {
-        copy(e.from);
-        out += code.slice(at, starts[e.from]!) + e.text;
-        at = ends[e.to - 1]!;
-        keptIndex = e.to;
+      const apply = (from: number, to: number, text: string): void => {
+        copy(from);
+        out.push(code.slice(at, starts[from]!), text);
+        at = ends[to - 1]!;
+        keptIndex = to;
         // A statement removed whole takes its line with it.
-        if (e.text === '' && code[at] === '\n' && (starts[e.from]! === 0 || code[starts[e.from]! - 1] === '\n')) at++;
+        if (text === '' && code.charCodeAt(at) === 10 && (starts[from]! === 0 || code.charCodeAt(starts[from]! - 1) === 10)) at++;
+      };
+      // The edits and the removals, both in token order, merged.
+      let r = 0;
+      for (let k = 0; k < texts.length; k++) {
+        for (; r < removed.length && removed[r]![0] < froms[k]!; r++) apply(removed[r]![0], removed[r]![1], '');
+        apply(froms[k]!, tos[k]!, texts[k]!);
       }
+      for (; r < removed.length; r++) apply(removed[r]![0], removed[r]![1], '');
       copy(n);
-      return out + code.slice(at);
+      out.push(code.slice(at));
+      return out.join('');
     },
   };
 }

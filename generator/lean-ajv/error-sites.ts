@@ -48,10 +48,14 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
     }
   }
 
+  const isContext = nameFlags((name) => CONTEXT_NAMES.has(name));
+  /** Is token `i` one of Ajv's context names? */
+  const isContextName = (i: number): boolean => kinds[i] === K.Identifier && isContext[ids[i]!] === 1;
+
   const relative = (from: number, to: number): string => {
     if (to - from === 1 && is(from, K.Identifier, 'instancePath')) return '""';
     if (is(from, K.Identifier, 'instancePath') && is(from + 1, K.PlusToken) && to - from > 2) {
-      for (let i = from + 2; i < to; i++) if (is(i, K.Identifier) && CONTEXT_NAMES.has(txt(i)!)) throw new Unsupported();
+      for (let i = from + 2; i < to; i++) if (isContextName(i)) throw new Unsupported();
       return renamed(from + 2, to);
     }
     throw new Unsupported();
@@ -116,14 +120,14 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
     let params: [number, number] | undefined;
     for (const [from, to] of parts(open)) {
       if (kinds[from] !== K.Identifier) throw new Unsupported();
-      const name = { text: txt(from)! };
-      if (to === from + 1 && name.text === 'instancePath') path = '""';
+      const name = txt(from)!;
+      if (to === from + 1 && name === 'instancePath') path = '""';
       else if (!is(from + 1, K.ColonToken)) throw new Unsupported();
-      else if (name.text === 'instancePath') path = relative(from + 2, to);
-      else if (name.text === 'keyword' && to === from + 3 && is(from + 2, K.StringLiteral)) keyword = txt(from + 2)!;
-      else if (name.text === 'params' && is(from + 2, K.OpenBraceToken) && closer[from + 2] === to - 1) params = [from + 2, to];
-      else if (name.text === 'schemaPath' || name.text === 'message') {
-        for (let i = from + 2; i < to; i++) if (is(i, K.Identifier) && CONTEXT_NAMES.has(txt(i)!)) throw new Unsupported();
+      else if (name === 'instancePath') path = relative(from + 2, to);
+      else if (name === 'keyword' && to === from + 3 && is(from + 2, K.StringLiteral)) keyword = txt(from + 2)!;
+      else if (name === 'params' && is(from + 2, K.OpenBraceToken) && closer[from + 2] === to - 1) params = [from + 2, to];
+      else if (name === 'schemaPath' || name === 'message') {
+        for (let i = from + 2; i < to; i++) if (isContextName(i)) throw new Unsupported();
       } else throw new Unsupported();
     }
     if (path === undefined || keyword === undefined || params === undefined) throw new Unsupported();
@@ -131,7 +135,7 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
     let constant = true;
     for (let i = params[0]; i < params[1]; i++) {
       if (is(i, K.Identifier) && !is(i + 1, K.ColonToken) && !is(i - 1, K.DotToken) && !moduleConsts.has(txt(i)!)) constant = false;
-      if (is(i, K.Identifier) && CONTEXT_NAMES.has(txt(i)!)) throw new Unsupported();
+      if (isContextName(i)) throw new Unsupported();
     }
     // One param whose value varies (`{missingProperty: missing0}`): the table names it, the site gives the value.
     const single = !constant && params[1] - params[0] === 5 && is(params[0] + 1, K.Identifier) && is(params[0] + 2, K.ColonToken) && is(params[0] + 3, K.Identifier);

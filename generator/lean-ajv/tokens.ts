@@ -80,6 +80,18 @@ if (K.CloseParenToken !== K.OpenParenToken + 1 || K.CloseBraceToken !== K.OpenBr
 const SINGLE_PUNCTUATOR = new Int16Array(128).fill(-1);
 for (let c = 0; c < 128; c++) if (PUNCTUATORS[c]?.length === 1 && PUNCTUATORS[c]![0]!.length === 1) SINGLE_PUNCTUATOR[c] = PUNCTUATOR_KINDS[c]![0]!;
 
+/** The kind of the one-character punctuator of a character that may start longer ones too (`=`, `.`, `!`), by that character; -1 for others. */
+const ONE_CHAR_PUNCTUATOR = new Int16Array(128).fill(-1);
+/** Characters that continue a punctuator (the second of `==`, `=>`, `?.`, …): after one of the others a punctuator has one character. */
+const CONTINUES_PUNCTUATOR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const candidates = PUNCTUATORS[c];
+  if (candidates === undefined || SINGLE_PUNCTUATOR[c] !== -1) continue;
+  const one = candidates.indexOf(String.fromCharCode(c));
+  if (one >= 0) ONE_CHAR_PUNCTUATOR[c] = PUNCTUATOR_KINDS[c]![one]!;
+  for (const p of candidates) if (p.length > 1) CONTINUES_PUNCTUATOR[p.charCodeAt(1)] = 1;
+}
+
 /** After these a `/` starts a regular expression (Ajv writes one when it escapes a property name); after others it divides. By kind. */
 const BEFORE_REGEX = new Uint8Array(KIND_NAMES.length);
 for (const t of ['(', ',', '=', ':', '[', '!', '&&', '||', '?', '{', '}', ';', 'return', 'typeof', '===', '!==', '==', '!=']) BEFORE_REGEX[kindOf(t)] = 1;
@@ -241,6 +253,10 @@ export function tokenize(code: string): Tokens | undefined {
           if (depth === 0 || kinds[open[depth - 1]!] !== kind - 1) return undefined;
           closer[open[--depth]!] = count;
         }
+      } else if (c < 128 && ONE_CHAR_PUNCTUATOR[c]! >= 0 && !(code.charCodeAt(i + 1) < 128 && CONTINUES_PUNCTUATOR[code.charCodeAt(i + 1)] === 1)) {
+        // `=`, `.` or `!` alone, told by the character after it, without trying the longer ones.
+        i++;
+        kind = ONE_CHAR_PUNCTUATOR[c]!;
       } else {
         const candidates = PUNCTUATORS[c];
         if (candidates === undefined) return undefined;
