@@ -22,7 +22,7 @@ export interface Bookkeeping {
 const EQUALS3 = KIND_NAMES.indexOf('===');
 
 export function createBookkeeping(view: TokenView, edit: (from: number, to: number, text: string) => void): Bookkeeping {
-  const { n, kinds, ids, names, closer, txt, is, spells, idOf, nameFlags } = view;
+  const { kinds, ids, names, words, wordAt, closer, txt, is, spells, idOf, nameFlags } = view;
   // The bookkeeping's names, by name id (tokens.ts): a test per distinct name, not per token.
   const errorsId = idOf('errors');
   const vErrorsId = idOf('vErrors');
@@ -109,9 +109,13 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
 
   const simpleUntil = new Map<number, number>();
   const isSimple = (from: number, to: number): boolean => {
-    for (let i = from; i < to; i++) {
+    // Only names of the bookkeeping matter here (errors, vErrors, _errsN, validN): names and
+    // keywords are walked (tokens.ts `words`), `i` the last token read so far.
+    for (let w = wordAt(from), i = from - 1; w < words.length; w++) {
+      if (words[w]! <= i) continue;
+      i = words[w]!;
+      if (i >= to) break;
       // (`let vErrors = null; let errors = 0;` open every function.)
-      // Only names of the bookkeeping matter here (errors, vErrors, _errsN, validN): sliced only when they may be one.
       if (kinds[i] !== K.Identifier) continue;
       const id = ids[i]!;
       if ((id !== errorsId && id !== vErrorsId && isValid[id] === 0) || is(i - 1, K.DotToken) || is(i - 1, K.LetKeyword)) continue;
@@ -138,11 +142,13 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
     }
     return true;
   };
-  for (let i = 0; i < n; i++) {
+  for (let w = 0; w < words.length; w++) {
+    const i = words[w]!;
     if (kinds[i] === K.FunctionKeyword && is(i + 1, K.Identifier) && is(i + 2, K.OpenParenToken) && is(closer[i + 2]! + 1, K.OpenBraceToken)) {
       const body = closer[i + 2]! + 1;
       if (isSimple(body, closer[body]!)) simpleUntil.set(i, closer[body]!);
-      i = closer[body]!;
+      // On after the body: a function inside it is part of it.
+      w = wordAt(closer[body]!) - 1;
     }
   }
   return { simpleUntil, unwrapped, fold };

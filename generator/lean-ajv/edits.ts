@@ -24,7 +24,7 @@ export interface Edits {
  * code is made, and be copied by every young-generation collection until then), and the code
  * made as a list of pieces joined once.
  */
-export function createEdits({ code, n, starts, ends, ids }: TokenView, { changed, mayChange }: Names): Edits {
+export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { changed, mayChange }: Names): Edits {
   let froms = new Int32Array(1024);
   let tos = new Int32Array(1024);
   const texts: string[] = [];
@@ -63,12 +63,15 @@ export function createEdits({ code, n, starts, ends, ids }: TokenView, { changed
       const out: string[] = [];
       let at = 0;
       let keptIndex = 0;
+      // The next name or keyword (tokens.ts `words`): only names change, so only they are looked at.
+      let w = 0;
       const copy = (to: number): void => {
         // Untouched code, names shortened.
-        for (let j = keptIndex; j < to; j++) {
-          // Most tokens are no name that may change: told by their id, without a call.
-          const id = ids[j]!;
-          if (id < 0 || mayChange[id] === 0) continue;
+        while (w < words.length && words[w]! < keptIndex) w++;
+        for (; w < words.length && words[w]! < to; w++) {
+          const j = words[w]!;
+          // Most names never change: told by their id, without a call.
+          if (mayChange[ids[j]!] === 0) continue;
           const short = changed(j);
           if (short !== undefined) {
             out.push(code.slice(at, starts[j]!), short);

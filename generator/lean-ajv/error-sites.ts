@@ -29,8 +29,8 @@ export interface ErrorSites {
   count(): number;
 }
 
-export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): ErrorSites {
-  const { n, kinds, ids, closer, txt, text, is, parts, nameFlags } = view;
+export function createErrorSites(view: TokenView, { nameAt, renamed, inlinedIn }: Names): ErrorSites {
+  const { code, n, kinds, starts, ends, ids, names, words, closer, txt, text, is, parts, nameFlags } = view;
   // Module-level constants (schemaN, patternN, wrapperN): params that refer only to them are constant.
   const moduleConsts = new Set<string>();
   const schemaDecls: [number, number][] = [];
@@ -67,10 +67,23 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
   const constantsUsed = new Map<string, number>();
   // Only schemaN constants are ever dropped, so only their uses are counted: by name id, which names are such.
   const isSchemaConstant = nameFlags((name) => name.startsWith('schema') && moduleConsts.has(name));
+  const countConstant = (name: string): void => {
+    constantsUsed.set(name, (constantsUsed.get(name) ?? 0) + 1);
+  };
+  /** Adds to `counted` the schema constant token `i` reads, if it reads one. */
+  const constantAt = (i: number, counted: string[]): void => {
+    const id = ids[i]!;
+    if (id >= 0 && isSchemaConstant[id] === 1 && kinds[i] === K.Identifier && !is(i - 1, K.DotToken)) counted.push(names[id]!);
+  };
+  // Kept ranges come in order: the next word (tokens.ts `words`) to look at is remembered between calls.
+  let w = 0;
   const countConstants = (from: number, to: number): void => {
-    for (let i = from; i < to; i++) {
+    if (w >= words.length || words[w]! > from) w = view.wordAt(from);
+    while (w < words.length && words[w]! < from) w++;
+    for (; w < words.length && words[w]! < to; w++) {
+      const i = words[w]!;
       const id = ids[i]!;
-      if (id >= 0 && isSchemaConstant[id] === 1 && kinds[i] === K.Identifier && !is(i - 1, K.DotToken)) constantsUsed.set(txt(i)!, (constantsUsed.get(txt(i)!) ?? 0) + 1);
+      if (isSchemaConstant[id] === 1 && kinds[i] === K.Identifier && !is(i - 1, K.DotToken)) countConstant(names[id]!);
     }
   };
 
@@ -86,7 +99,7 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
       // Not JSON: the params keep referring to the constant.
     }
   }
-  const constantParams = (from: number, to: number): string => {
+  const constantParams = (from: number, to: number, counted: string[]): string => {
     let out = '';
     for (let i = from; i < to; i++) {
       if (is(i, K.Identifier) && !is(i - 1, K.DotToken) && schemaValues.has(txt(i)!)) {
@@ -99,7 +112,7 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
           end += is(end, K.DotToken) ? 2 : 3;
         }
         if (end < to && (is(end, K.DotToken) || is(end, K.OpenBracketToken))) {
-          countConstants(i, i + 1);
+          constantAt(i, counted);
           out += txt(i)!;
           continue;
         }
@@ -107,14 +120,14 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
         i = end - 1;
         continue;
       }
-      countConstants(i, i + 1);
+      constantAt(i, counted);
       const t = txt(i)!;
       out += (isWordChar(out.charCodeAt(out.length - 1)) && isWordChar(t.charCodeAt(0)) ? ' ' : '') + t;
     }
     return out;
   };
 
-  const errorArguments = (open: number): string => {
+  const freshArguments = (open: number, counted: string[]): string => {
     let path: string | undefined;
     let keyword: string | undefined;
     let params: [number, number] | undefined;
@@ -139,7 +152,7 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
     }
     // One param whose value varies (`{missingProperty: missing0}`): the table names it, the site gives the value.
     const single = !constant && params[1] - params[0] === 5 && is(params[0] + 1, K.Identifier) && is(params[0] + 2, K.ColonToken) && is(params[0] + 3, K.Identifier);
-    const entry = constant ? `[${keyword},${constantParams(params[0], params[1])}]` : single ? `[${keyword},${JSON.stringify(txt(params[0] + 1)!)}]` : `[${keyword}]`;
+    const entry = constant ? `[${keyword},${constantParams(params[0], params[1], counted)}]` : single ? `[${keyword},${JSON.stringify(txt(params[0] + 1)!)}]` : `[${keyword}]`;
     let site = sites.get(entry);
     if (site === undefined) {
       site = table.length;
@@ -148,6 +161,27 @@ export function createErrorSites(view: TokenView, { nameAt, renamed }: Names): E
     }
     siteCount++;
     return `${path},${site}${constant ? '' : `,${single ? nameAt(params[0] + 3) : renamed(params[0], params[1])}`}`;
+  };
+  /**
+   * Arguments by the literal's code: Ajv writes the same literal again and again (the checks of
+   * shared schemas are inlined into every message's function: 3 600 sites, 700 distinct ones).
+   * Not for a literal reading an inlined variable, which depends on its place.
+   */
+  const made = new Map<string, { args: string; counted: string[] }>();
+  const errorArguments = (open: number): string => {
+    const close = closer[open]!;
+    const key = inlinedIn(open, close) ? undefined : code.slice(starts[open]!, ends[close]!);
+    const known = key === undefined ? undefined : made.get(key);
+    if (known !== undefined) {
+      siteCount++;
+      for (const name of known.counted) countConstant(name);
+      return known.args;
+    }
+    const counted: string[] = [];
+    const args = freshArguments(open, counted);
+    for (const name of counted) countConstant(name);
+    if (key !== undefined) made.set(key, { args, counted });
+    return args;
   };
   return {
     args: errorArguments,

@@ -26,6 +26,8 @@ export interface Names {
   renamed(from: number, to: number): string;
   /** The code token `j` becomes when it is a name that changes, else undefined (a cheap test first). */
   changed(j: number): string | undefined;
+  /** Does any token of [from, to) read a variable that is inlined (its code depends on its place)? */
+  inlinedIn(from: number, to: number): boolean;
   /** By name id (tokens.ts): 1 where a token of that name may change (shortened, or inlined), 0 where it never does. */
   readonly mayChange: Uint8Array;
   /** `let dataN = expr;` read once: by the index of its name, the index of its `;`. */
@@ -35,7 +37,7 @@ export interface Names {
 }
 
 export function createNames(view: TokenView, shortNames: ReadonlySet<string>): Names {
-  const { n, kinds, ids, names, closer, txt, is, nameFlags } = view;
+  const { n, kinds, ids, names, words, closer, txt, is, nameFlags } = view;
   const families = SHORT.filter(([, short]) => ![...shortNames].some((name) => short.test(name)));
   const ren = (name: string): string => {
     for (const [long, , prefix] of families) {
@@ -83,7 +85,9 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
       }
       used.length = 0;
     };
-    for (let j = 0, fn = -1; j < n; j++) {
+    // Names and keywords only (a third of the tokens): `function` starts each function's count.
+    for (let w = 0, fn = -1; w < words.length; w++) {
+      const j = words[w]!;
       const kind = kinds[j];
       if (kind === K.FunctionKeyword) {
         inline();
@@ -116,9 +120,10 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
   const renamed = (from: number, to: number): string => {
     let out = '';
     let at = view.starts[from]!;
-    for (let j = from; j < to; j++) {
+    for (let w = view.wordAt(from); w < words.length && words[w]! < to; w++) {
+      const j = words[w]!;
       const id = ids[j]!;
-      if (id < 0 || mayChange[id] === 0) continue;
+      if (mayChange[id] === 0) continue;
       const name = changed(j);
       if (name !== undefined) {
         out += view.code.slice(at, view.starts[j]!) + name;
@@ -127,5 +132,9 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
     }
     return out + view.code.slice(at, view.ends[to - 1]!);
   };
-  return { ren, isVariable, nameAt, renamed, changed, mayChange, inlinedDeclarations: inlinedEnd, vSchemaUses };
+  const inlinedIn = (from: number, to: number): boolean => {
+    for (let j = from; j < to; j++) if (ids[j]! >= 0 && isDataN[ids[j]!] === 1 && inlinedAt.has(j)) return true;
+    return false;
+  };
+  return { ren, isVariable, nameAt, renamed, changed, inlinedIn, mayChange, inlinedDeclarations: inlinedEnd, vSchemaUses };
 }

@@ -59,6 +59,8 @@ export interface Tokens {
   readonly ids: Int32Array;
   /** Index of the closing bracket of every opening one, -1 for other tokens (unbalanced brackets: no tokens). */
   readonly closer: Int32Array;
+  /** The indices of the tokens that are names or keywords, in order. */
+  readonly words: Int32Array;
   /** The distinct names and keywords, by id; the keywords first (ids 0 to 36). */
   readonly names: readonly string[];
   /** Names that are already of a short form (names.ts does not shorten their family). */
@@ -125,6 +127,9 @@ export function tokenize(code: string): Tokens | undefined {
   let ids = new Int32Array(size).fill(-1);
   let closer = new Int32Array(size).fill(-1);
   let count = 0;
+  // The names' and keywords' tokens, in order: the passes that look only at names walk these.
+  let words = new Int32Array(size);
+  let wordCount = 0;
   // Opening brackets not closed yet, innermost last.
   let open = new Int32Array(256);
   let depth = 0;
@@ -139,6 +144,9 @@ export function tokenize(code: string): Tokens | undefined {
     const e = new Int32Array(size);
     e.set(ends);
     ends = e;
+    const w = new Int32Array(size);
+    w.set(words);
+    words = w;
     const d = new Int32Array(size).fill(-1);
     d.set(ids);
     ids = d;
@@ -199,6 +207,7 @@ export function tokenize(code: string): Tokens | undefined {
         if ((c === 118 || c === 100 || c === 107 || c === 109) && /^.\d*$/.test(name)) shortNames.add(name);
       } else id = known;
       kind = id < keywords ? KEYWORD_KIND + id : K.Identifier;
+      words[wordCount++] = count;
     } else if (c >= 48 && c <= 57) {
       for (let d = code.charCodeAt(i); i < n && ((d < 128 && NAME_CHAR[d] !== 0) || d === 46); d = code.charCodeAt(++i));
       kind = K.NumericLiteral;
@@ -281,7 +290,7 @@ export function tokenize(code: string): Tokens | undefined {
     last = kind;
   }
   if (depth) return undefined;
-  return { kinds: kinds.subarray(0, count), starts: starts.subarray(0, count), ends: ends.subarray(0, count), ids: ids.subarray(0, count), closer: closer.subarray(0, count), names, shortNames };
+  return { kinds: kinds.subarray(0, count), starts: starts.subarray(0, count), ends: ends.subarray(0, count), ids: ids.subarray(0, count), closer: closer.subarray(0, count), words: words.subarray(0, wordCount), names, shortNames };
 }
 
 /** Code the rewrite does not understand: `leanAjvCode` then keeps Ajv's code as it is. */
@@ -298,6 +307,10 @@ export interface TokenView {
   /** A name's or keyword's id (its text is `names[id]`), -1 for other tokens. */
   readonly ids: Int32Array;
   readonly names: readonly string[];
+  /** The indices of the tokens that are names or keywords, in order (a pass that reads only names walks these). */
+  readonly words: Int32Array;
+  /** The position in `words` of the first word at token `i` or after. */
+  wordAt(i: number): number;
   /** Index of the closing bracket of every opening one, -1 for other tokens. */
   readonly closer: Int32Array;
   /** The text of token `i` (undefined past the end); a name's is not sliced again. */
@@ -320,7 +333,7 @@ export interface TokenView {
   nameFlags(test: (name: string) => boolean): Uint8Array;
 }
 
-export function createTokenView(code: string, { kinds, starts, ends, ids, closer, names }: Tokens): TokenView {
+export function createTokenView(code: string, { kinds, starts, ends, ids, closer, words, names }: Tokens): TokenView {
   const n = kinds.length;
   const txt = (i: number): string | undefined => (i < 0 || i >= n ? undefined : ids[i]! >= 0 ? names[ids[i]!] : code.slice(starts[i]!, ends[i]!));
   /** Does token `i` spell `value`, compared in place (no slice)? */
@@ -334,6 +347,17 @@ export function createTokenView(code: string, { kinds, starts, ends, ids, closer
     ends,
     ids,
     names,
+    words,
+    wordAt(i) {
+      let lo = 0;
+      let hi = words.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (words[mid]! < i) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    },
     closer,
     txt,
     startsWith: (i, c) => code.charCodeAt(starts[i]!) === c.charCodeAt(0),
