@@ -89,4 +89,17 @@ describe('lean-ajv error sites', () => {
     sites.countConstants(0, 10);
     expect(sites.unusedSchemaConstants()).toHaveLength(1);
   });
+
+  it('makes the same literal the same arguments, unless it reads a variable inlined in one place and not in another', () => {
+    const literal = '[{instancePath:instancePath+"/a",schemaPath:"#/x",keyword:"x",params:{value: data1}}]';
+    // data1 is read once in the first function (inlined: `d.a`), twice in the second (kept: `d1`).
+    const code =
+      `function validate0(data){let data1 = data.a;validate0.errors = ${literal};validate0.errors = [{instancePath,schemaPath:"#/y",keyword:"y",params:{}}];}` +
+      `function validate2(data){let data1 = data.b;f(data1);validate2.errors = ${literal};validate2.errors = [{instancePath,schemaPath:"#/y",keyword:"y",params:{}}];}`;
+    const { view, tokens } = viewOf(code);
+    const sites = createErrorSites(view, createNames(view, tokens.shortNames));
+    const literals = [...tokens.kinds].flatMap((k, i) => (k === K.OpenBraceToken && view.is(i + 1, K.Identifier, 'instancePath') && view.is(i - 1, K.OpenBracketToken) ? [i] : []));
+    expect(literals.map((open) => sites.args(open))).toEqual(['"/a",0,d.a', '"",1', '"/a",0,d1', '"",1']);
+    expect(sites.count()).toBe(4);
+  });
 });
