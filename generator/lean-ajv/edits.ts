@@ -59,8 +59,17 @@ export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { 
       removed.push([from, to]);
     },
     assemble() {
-      // Untouched tokens keep their text and the whitespace before them.
+      // Untouched tokens keep their text and the whitespace before them. The pieces are joined
+      // a few hundred at a time: 100 000 small strings alive until the end would be copied by
+      // every young-generation collection on the way.
+      const chunks: string[] = [];
       const out: string[] = [];
+      const piece = (text: string): void => {
+        if (out.push(text) === 512) {
+          chunks.push(out.join(''));
+          out.length = 0;
+        }
+      };
       let at = 0;
       let keptIndex = 0;
       // The next name or keyword (tokens.ts `words`): only names change, so only they are looked at.
@@ -74,14 +83,16 @@ export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { 
           if (mayChange[ids[j]!] === 0) continue;
           const short = changed(j);
           if (short !== undefined) {
-            out.push(code.slice(at, starts[j]!), short);
+            piece(code.slice(at, starts[j]!));
+            piece(short);
             at = ends[j]!;
           }
         }
       };
       const apply = (from: number, to: number, text: string): void => {
         copy(from);
-        out.push(code.slice(at, starts[from]!), text);
+        piece(code.slice(at, starts[from]!));
+        piece(text);
         at = ends[to - 1]!;
         keptIndex = to;
         // A statement removed whole takes its line with it.
@@ -95,8 +106,9 @@ export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { 
       }
       for (; r < removed.length; r++) apply(removed[r]![0], removed[r]![1], '');
       copy(n);
-      out.push(code.slice(at));
-      return out.join('');
+      piece(code.slice(at));
+      chunks.push(out.join(''));
+      return chunks.join('');
     },
   };
 }

@@ -108,7 +108,8 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
   }
 
   const nameAt = (j: number): string => {
-    const decl = inlinedAt.get(j);
+    // Only a dataN read may be inlined: other names are not looked up.
+    const decl = ids[j]! >= 0 && isDataN[ids[j]!] === 0 ? undefined : inlinedAt.get(j);
     return decl === undefined ? (ids[j]! >= 0 ? short(ids[j]!) : ren(txt(j)!)) : renamed(decl + 2, inlinedEnd.get(decl)!);
   };
   const changed = (j: number): string | undefined => {
