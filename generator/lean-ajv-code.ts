@@ -24,7 +24,7 @@
  * emits, matched whole and bracket-balanced. Anything else in the code makes `leanAjvCode` return
  * undefined and the caller keeps Ajv's code as it is: slower and bigger, never different.
  */
-import { createBookkeeping } from './lean-ajv/bookkeeping.js';
+import { COLLECTED_ERRORS, createBookkeeping } from './lean-ajv/bookkeeping.js';
 import { createEdits } from './lean-ajv/edits.js';
 import { CONTEXT_NAMES, createErrorSites } from './lean-ajv/error-sites.js';
 import { createNames } from './lean-ajv/names.js';
@@ -41,9 +41,8 @@ export function leanHelpersImport(module: string): string {
 
 /** The parameter list Ajv gives every function when no dynamic scope or `$data` is in use. */
 const AJV_PARAMS = '(data,{instancePath="",parentData,parentDataProperty,rootData=data}={})';
-/** What follows a function's own name where it returns the errors it collected (`validateN.errors = vErrors; return …;`), as tokens spell it. */
-const COLLECTED = '.errors=vErrors;returnerrors===0;';
-const COLLECTED_FAILED = '.errors=vErrors;returnfalse;';
+/** What follows a function's own name where it returns the errors it collected and failed (see COLLECTED_ERRORS). */
+const COLLECTED_FAILED = '.errors = vErrors; return false;';
 
 export interface LeanAjvCode {
   /** The rewritten code, without the helpers' import (see `leanHelpersImport`). */
@@ -66,7 +65,7 @@ export function leanAjvCode(code: string): LeanAjvCode | undefined {
 
 function rewrite(code: string, tokens: Tokens): LeanAjvCode {
   const view = createTokenView(code, tokens);
-  const { n, kinds, ids, closer, txt, startsWith, is, spells, parts, idOf, nameFlags } = view;
+  const { n, kinds, ids, closer, txt, startsWith, is, spells, parts, idOf, nameFlags, pattern, matches } = view;
   const names = createNames(view, tokens.shortNames);
   const { ren, inlinedDeclarations, vSchemaUses } = names;
   const sites = createErrorSites(view, names);
@@ -94,6 +93,8 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
 
   // By name id (tokens.ts), the names this loop tests, so that a name token is told by an integer compare.
   const errorsId = idOf('errors');
+  const collected = pattern(COLLECTED_ERRORS);
+  const collectedFailed = pattern(COLLECTED_FAILED);
   const instancePathId = idOf('instancePath');
   const isContext = nameFlags((name) => CONTEXT_NAMES.has(name));
   // In a simple function every use of the bookkeeping is folded; one left would be undeclared.
@@ -112,12 +113,12 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
       if (i < simpleEnd) {
         const skip = fold(i, self);
         if (skip !== undefined) return skip;
-      } else if (spells(i + 1, i + 11, COLLECTED)) {
+      } else if (matches(i + 1, collected)) {
         // A function that collected errors (a composite rule) returns with them:
         // validateN.errors = vErrors; return errors === 0;  →  return errors === 0 || $v(vErrors);
         edit(i, i + 11, `return errors === 0 || ${LEAN_HELPERS.collected}(vErrors);`);
         return i + 10;
-      } else if (spells(i + 1, i + 9, COLLECTED_FAILED)) {
+      } else if (matches(i + 1, collectedFailed)) {
         // validateN.errors = vErrors; return false;  →  return $v(vErrors);
         edit(i, i + 9, `return ${LEAN_HELPERS.collected}(vErrors);`);
         return i + 8;

@@ -10,6 +10,9 @@
  */
 import { K, KIND_NAMES, type TokenView } from './tokens.js';
 
+/** What follows a function's own name where it returns the errors it collected: `validateN.errors = vErrors; return errors === 0;`. */
+export const COLLECTED_ERRORS = '.errors = vErrors; return errors === 0;';
+
 export interface Bookkeeping {
   /** Simple functions: by the index of the `function` token, the index of the body's closing brace. */
   readonly simpleUntil: ReadonlyMap<number, number>;
@@ -22,7 +25,19 @@ export interface Bookkeeping {
 const EQUALS3 = KIND_NAMES.indexOf('===');
 
 export function createBookkeeping(view: TokenView, edit: (from: number, to: number, text: string) => void): Bookkeeping {
-  const { kinds, ids, names, words, wordAt, closer, txt, is, spells, idOf, nameFlags } = view;
+  const { kinds, ids, words, wordAt, closer, txt, is, idOf, nameFlags, pattern, matches } = view;
+  // The bookkeeping's statements, as tokens (compared by kind and name id, not character by character).
+  const LET_VERRORS = pattern('let vErrors = null;');
+  const LET_ERRORS = pattern('let errors = 0;');
+  const IS_ERRORS = pattern('= errors;');
+  const BREAK = pattern('{ break; }');
+  const IS_TRUE = pattern('= true;');
+  const TRUE = pattern('true;');
+  const COLLECTED = pattern(COLLECTED_ERRORS);
+  const ERRORS_COUNTED = pattern('vErrors.length;');
+  const ERRORS_TAKEN = pattern('vErrors = vErrors === null ?');
+  const EQUALS_ERRORS = pattern('=== errors;');
+
   // The bookkeeping's names, by name id (tokens.ts): a test per distinct name, not per token.
   const errorsId = idOf('errors');
   const vErrorsId = idOf('vErrors');
@@ -52,11 +67,11 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
     switch (kinds[i]) {
       case K.LetKeyword:
         // let vErrors = null;  let errors = 0;
-        if (kinds[i + 1] === K.Identifier && (ids[i + 1] === vErrorsId || ids[i + 1] === errorsId) && (spells(i, i + 5, 'letvErrors=null;') || spells(i, i + 5, 'leterrors=0;'))) return drop(i, i + 5);
+        if (kinds[i + 1] === K.Identifier && (ids[i + 1] === vErrorsId || ids[i + 1] === errorsId) && (matches(i, LET_VERRORS) || matches(i, LET_ERRORS))) return drop(i, i + 5);
         return undefined;
       case K.ConstKeyword:
         // const _errsN = errors;
-        if (named(i + 1, isErrs) && spells(i + 2, i + 5, '=errors;')) return drop(i, i + 5);
+        if (named(i + 1, isErrs) && matches(i + 2, IS_ERRORS)) return drop(i, i + 5);
         return undefined;
       case K.VarKeyword:
         // var validN = …;  (always true here)
@@ -88,16 +103,16 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
           return drop(i, close + 1);
         }
         // if(!validN){break;}
-        if (length === 2 && is(i + 2, K.ExclamationToken) && named(i + 3, isValid) && spells(close + 1, close + 5, '{break;}')) return drop(i, close + 5);
+        if (length === 2 && is(i + 2, K.ExclamationToken) && named(i + 3, isValid) && matches(close + 1, BREAK)) return drop(i, close + 5);
         return undefined;
       }
       case K.ElseKeyword:
         // else { var validN = true; }  (nothing left once the var goes)
-        if (is(i + 1, K.OpenBraceToken) && is(i + 2, K.VarKeyword) && closer[i + 1] === i + 7 && spells(i + 4, i + 7, '=true;')) return drop(i, i + 8);
+        if (is(i + 1, K.OpenBraceToken) && is(i + 2, K.VarKeyword) && closer[i + 1] === i + 7 && matches(i + 4, IS_TRUE)) return drop(i, i + 8);
         return undefined;
       case K.Identifier:
         // validateN.errors = vErrors; return errors === 0;  →  return true;  (a failure returned already)
-        if (txt(i) === self && spells(i, i + 11, `${self}.errors=vErrors;returnerrors===0;`)) {
+        if (txt(i) === self && matches(i + 1, COLLECTED)) {
           edit(i, i + 11, 'return true;');
           return i + 10;
         }
@@ -119,14 +134,13 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
       if (kinds[i] !== K.Identifier) continue;
       const id = ids[i]!;
       if ((id !== errorsId && id !== vErrorsId && isValid[id] === 0) || is(i - 1, K.DotToken) || is(i - 1, K.LetKeyword)) continue;
-      const name = names[id]!;
       if (id === errorsId && is(i + 1, K.PlusPlusToken)) return false;
       if (id === errorsId && is(i + 1, K.EqualsToken)) {
-        if (!spells(i + 2, i + 6, 'vErrors.length;')) return false;
+        if (!matches(i + 2, ERRORS_COUNTED)) return false;
         i += 5;
         continue;
       }
-      if (id === vErrorsId && spells(i, i + 6, 'vErrors=vErrors===null?')) {
+      if (id === vErrorsId && matches(i, ERRORS_TAKEN)) {
         // A callee's errors taken: checked where it is rewritten.
         while (!is(i, K.SemicolonToken)) i++;
         continue;
@@ -136,8 +150,8 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
       if (isValid[id] === 1) {
         // validN is only ever set to true here: `= _errsN === errors` or `= true`, read by `if(validN)` or `if(!validN){break;}`.
         const set = is(i - 1, K.VarKeyword) && is(i + 1, K.EqualsToken);
-        if (set && !(spells(i + 2, i + 4, 'true;') || (named(i + 2, isErrs) && spells(i + 3, i + 6, '===errors;')))) return false;
-        if (!set && !(is(i - 2, K.IfKeyword) && is(i - 1, K.OpenParenToken) && is(i + 1, K.CloseParenToken)) && !spells(i - 3, i + 6, `if(!${name}){break;}`)) return false;
+        if (set && !(matches(i + 2, TRUE) || (named(i + 2, isErrs) && matches(i + 3, EQUALS_ERRORS)))) return false;
+        if (!set && !(is(i - 2, K.IfKeyword) && is(i - 1, K.OpenParenToken) && is(i + 1, K.CloseParenToken)) && !(is(i - 3, K.IfKeyword) && is(i - 2, K.OpenParenToken) && is(i - 1, K.ExclamationToken) && is(i + 1, K.CloseParenToken) && matches(i + 2, BREAK))) return false;
       }
     }
     return true;

@@ -296,6 +296,13 @@ export function tokenize(code: string): Tokens | undefined {
 /** Code the rewrite does not understand: `leanAjvCode` then keeps Ajv's code as it is. */
 export class Unsupported extends Error {}
 
+/** Code to look for, as tokens: kinds, and for each name or keyword its id in the code looked in (-1: absent) or a literal's text. */
+export interface Pattern {
+  readonly kinds: Uint8Array;
+  readonly ids: Int32Array;
+  readonly texts: readonly (string | undefined)[];
+}
+
 /** The tokens of one piece of code, read in place (no string per token unless asked). */
 export interface TokenView {
   readonly code: string;
@@ -327,6 +334,10 @@ export interface TokenView {
   spells(from: number, to: number, expected: string): boolean;
   /** Comma-separated parts of the bracketed list opening at `open`, as token ranges. */
   parts(open: number): [number, number][];
+  /** Code to look for, read as tokens once (write it with spaces between words: `let errors = 0;`). */
+  pattern(text: string): Pattern;
+  /** Do the tokens from `from` on read as `pattern`? Compared token by token: kinds, and names by id. */
+  matches(from: number, pattern: Pattern): boolean;
   /** The id of a name (or keyword), -1 when the code has none such. */
   idOf(name: string): number;
   /** A flag per name id: 1 where `test` holds of the name (a test per distinct name, not per token). */
@@ -339,6 +350,10 @@ export function createTokenView(code: string, { kinds, starts, ends, ids, closer
   /** Does token `i` spell `value`, compared in place (no slice)? */
   const spellsToken = (i: number, value: string): boolean => (ids[i]! >= 0 ? names[ids[i]!] === value : ends[i]! - starts[i]! === value.length && code.startsWith(value, starts[i]!));
   let byName: Map<string, number> | undefined;
+  const idOf = (name: string): number => {
+    byName ??= new Map(names.map((text, id) => [text, id]));
+    return byName.get(name) ?? -1;
+  };
   return {
     code,
     n,
@@ -394,10 +409,24 @@ export function createTokenView(code: string, { kinds, starts, ends, ids, closer
       if (from < end) out.push([from, end]);
       return out;
     },
-    idOf(name) {
-      byName ??= new Map(names.map((text, id) => [text, id]));
-      return byName.get(name) ?? -1;
+    pattern(text) {
+      const tokens = tokenize(text);
+      if (!tokens) throw new Error(`lean-ajv tokens: not a pattern: ${text}`);
+      const texts = [...tokens.kinds].map((kind, k) => (kind === K.StringLiteral || kind === K.NumericLiteral || kind === K.RegularExpressionLiteral ? text.slice(tokens.starts[k]!, tokens.ends[k]!) : undefined));
+      const patternIds = Int32Array.from(tokens.ids, (id) => (id >= 0 ? idOf(tokens.names[id]!) : -1));
+      return { kinds: tokens.kinds, ids: patternIds, texts };
     },
+    matches(from, pattern) {
+      const length = pattern.kinds.length;
+      if (from < 0 || from + length > n) return false;
+      for (let k = 0; k < length; k++) {
+        const i = from + k;
+        if (kinds[i] !== pattern.kinds[k]) return false;
+        if (ids[i]! >= 0 ? ids[i] !== pattern.ids[k] : pattern.texts[k] !== undefined && !spellsToken(i, pattern.texts[k]!)) return false;
+      }
+      return true;
+    },
+    idOf,
     nameFlags(test) {
       const flags = new Uint8Array(names.length);
       for (let id = 0; id < names.length; id++) if (test(names[id]!)) flags[id] = 1;
