@@ -46,6 +46,12 @@ describe('lean-ajv tokens', () => {
     expect(tokens.names[tokens.ids[0]!]).toBe('const');
     expect(view.is(16, K.Identifier, 'b')).toBe(true);
     expect(view.idOf('nothing')).toBe(-1);
+    // Patterns: compared token by token, whitespace aside, names by id, literals by text.
+    expect(view.matches(9, view.pattern('if(a) return'))).toBe(true);
+    expect(view.matches(0, view.pattern('const a="x\\"y"'))).toBe(true);
+    expect(view.matches(0, view.pattern('const a="x"'))).toBe(false);
+    expect(view.matches(0, view.pattern('const nothing'))).toBe(false);
+    expect(view.matches(14, view.pattern('a.b; c'))).toBe(false);
     // A newline in a string: refused, unless a backslash escapes it; an escape sequence `\n` is no newline.
     expect(tokenize(String.raw`"a\nb"`)).toBeDefined();
     expect(tokenize('"a\nb"')).toBeUndefined();
