@@ -50,6 +50,7 @@ export function workerRunner(): TsMorphWorker {
     emit: (model, target, context) => request({ kind: 'emit', model, target, context }),
     finish: (files) => (needsFinish(files) ? request({ kind: 'finish', files }) : Promise.resolve(files.map(({ path, content }) => ({ path, content })))),
     async stop() {
+      await request({ kind: 'flush' }).catch(() => undefined); // a failed worker has nothing worth keeping
       worker.removeAllListeners('exit');
       await worker.terminate();
     },
