@@ -57,8 +57,12 @@ const mainModule = createRequire(import.meta.url).main;
 const off: CompileCache = { dir: undefined, flush() {}, stats: () => ({ hits: 0, misses: 0, written: 0 }) };
 let enabled: CompileCache | undefined;
 
-/** Install the cache in this thread (once; later calls return the first). */
-export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): CompileCache {
+/**
+ * Install the cache in this thread (once; later calls return the first). `flags`: V8 flags set
+ * after start (v8-tuning.ts); with Node's own they key the folder, since V8 rejects code cached
+ * under other flags and runs with other flags would otherwise keep replacing each other's entries.
+ */
+export function enableCompileCache(env: NodeJS.ProcessEnv = process.env, flags: readonly string[] = []): CompileCache {
   if (enabled) return enabled;
   const setting = env.CONTRACTGEN_COMPILE_CACHE;
   if (setting === 'off' || setting === '0' || setting === 'false') return (enabled = off);
@@ -68,7 +72,8 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env): Compil
     mkdirSync(root, { recursive: true, mode: 0o700 });
     if (!isPrivateDirectory(lstatSync(root), process.getuid?.())) return (enabled = off);
     // V8's data is only valid for the V8 build and flags that made it; V8 rejects the rest.
-    const dir = join(root, `${process.version}-${process.arch}`);
+    const flagsKey = createHash('sha256').update(JSON.stringify([process.execArgv, flags])).digest('hex').slice(0, 12);
+    const dir = join(root, `${process.version}-${process.arch}-${flagsKey}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (Module.enableCompileCache) {
       Module.enableCompileCache(dir);

@@ -74,6 +74,24 @@ describe('compile cache: what it trusts', () => {
 });
 
 describe('compile cache: in a process', () => {
+  it('keys its folder by the V8 flags set after start (V8 rejects code cached under other flags)', async () => {
+    const dir = tempDir('contractgen-cc-');
+    const script = join(dir, 'dirs.mjs');
+    writeFileSync(
+      script,
+      `const { enableCompileCache } = await import(${JSON.stringify(compileCacheModule)});
+process.stdout.write(enableCompileCache(process.env, process.argv.slice(2)).dir);
+`,
+    );
+    const env = { CONTRACTGEN_COMPILE_CACHE: join(dir, 'cache') };
+    const plain = await run([script], env);
+    const tuned = await run([script, '--interrupt-budget=1081344'], env);
+    const again = await run([script, '--interrupt-budget=1081344'], env);
+    expect(plain.stdout).toContain(join(dir, 'cache'));
+    expect(tuned.stdout).not.toBe(plain.stdout);
+    expect(again.stdout).toBe(tuned.stdout);
+  });
+
   it('stores a module once it ran, loads it from the cache next time, and gives the same value', async () => {
     const dir = tempDir('contractgen-cc-');
     const module = join(dir, 'big.cjs');
@@ -143,7 +161,10 @@ describe('compile cache: in a process', () => {
       expect(r.code).toBe(0);
       outputs.push(readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => `${join(e.parentPath, e.name).slice(out.length)}\n${readFileSync(join(e.parentPath, e.name), 'utf8')}`).sort().join('\n'));
     }
-    expect(readdirSync(readdirSync(join(dir, 'cache')).map((v) => join(dir, 'cache', v))[0]!).length).toBeGreaterThan(5);
+    // One folder: the worker keys its cache by the flags the main thread set (v8-tuning.ts), as the main thread does.
+    const folders = readdirSync(join(dir, 'cache'));
+    expect(folders).toHaveLength(1);
+    expect(readdirSync(join(dir, 'cache', folders[0]!)).length).toBeGreaterThan(5);
     expect(outputs[1]).toBe(outputs[0]);
     expect(outputs[2]).toBe(outputs[0]);
   }, 60_000);
