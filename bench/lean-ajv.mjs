@@ -4,8 +4,12 @@
  * code a build of the 212-message synthetic spec (bench/synthetic-spec.mjs) hands `leanAjvCode`,
  * timed in fresh processes. A build calls it once, cold (its module just loaded, nothing
  * optimized), so the first call is the figure that counts; warm calls show the steady state.
+ * The processes run with the V8 flags the command line sets (generator/v8-tuning.ts: a tier-up
+ * budget that leaves most of a build's code unoptimized), so the first call is timed as a build
+ * makes it.
  *
- *   node bench/lean-ajv.mjs [--rounds N] [--warm N] [--peer ROOT]   (needs `npm run build:cli` first)
+ *   node bench/lean-ajv.mjs [--rounds N] [--warm N] [--peer ROOT] [--v8-flags FLAGS]
+ *                           (needs `npm run build:cli` first; --v8-flags "" for V8's defaults)
  *
  * --peer ROOT times another checkout's `dist/` (a worktree of main after its `npm run build:cli`, say) on the same input,
  * alternating with ours round by round (the machine is shared: paired runs, medians and spread),
@@ -41,10 +45,12 @@ if (args[0] === '--child') {
   process.exit(0);
 }
 
-const { values } = parseArgs({ args, options: { rounds: { type: 'string', default: '7' }, warm: { type: 'string', default: '20' }, peer: { type: 'string' } } });
+const { values } = parseArgs({ args, options: { rounds: { type: 'string', default: '7' }, warm: { type: 'string', default: '20' }, peer: { type: 'string' }, 'v8-flags': { type: 'string' } } });
 const rounds = Number(values.rounds);
 const warm = Number(values.warm);
 const peer = values.peer;
+const { CLI_INTERRUPT_BUDGET } = await import(pathToFileURL(join(root, 'dist', 'generator', 'v8-tuning.js')).href);
+const v8Flags = (values['v8-flags'] ?? `--interrupt-budget=${CLI_INTERRUPT_BUDGET}`).split(/\s+/).filter(Boolean);
 const work = mkdtempSync(join(tmpdir(), 'contractgen-lean-ajv-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
@@ -59,7 +65,7 @@ const input = join(work, 'ajv-standalone.js');
 writeFileSync(input, emitAjvValidators(model)[0].ajv.code);
 
 const run = (which, out = '') => {
-  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--child', which, input, String(warm), out], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [...v8Flags, fileURLToPath(import.meta.url), '--child', which, input, String(warm), out], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`lean-ajv bench: the child for ${which} failed\n${r.stderr}`);
   return JSON.parse(r.stdout);
 };
@@ -74,7 +80,7 @@ for (let r = 0; r < rounds; r++) {
     figures[label].warm.push(median(times));
   }
 }
-const lines = [`leanAjvCode on the 212-message synthetic spec's Ajv code (${readFileSync(input).length} B), ${rounds} fresh processes${peer ? ', alternating ours/peer' : ''}:`];
+const lines = [`leanAjvCode on the 212-message synthetic spec's Ajv code (${readFileSync(input).length} B), ${rounds} fresh processes${peer ? ', alternating ours/peer' : ''}, V8 flags: ${v8Flags.join(' ') || '(defaults)'}:`];
 for (const [label] of sides) {
   const f = figures[label];
   lines.push(`  ${label.padEnd(5)} first call ${median(f.first).toFixed(1).padStart(6)} ms (${spread(f.first)})   warm ${median(f.warm).toFixed(1).padStart(6)} ms (${spread(f.warm)}, median of ${warm} per process)`);
