@@ -103,8 +103,6 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
   const isWatched = isContext.map((context, id) => context | isBookkeeping[id]!);
   let selfId = -1;
 
-  /** In a simple function, a bookkeeping construct at `i` folded (bookkeeping.ts): its last token, else `i`. */
-  const foldAt = (i: number): number => (i < simpleEnd ? (fold(i, self) ?? i) : i);
 
   /** A name at `i`: the rewrites that start with one, and the names that must not be left. The last token read. */
   const name = (i: number): number => {
@@ -225,7 +223,8 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
           i += 2;
           break;
         }
-        i = foldAt(i);
+        // In a simple function, Ajv's bookkeeping folded (bookkeeping.ts): on after what it dropped.
+        if (i < simpleEnd) i = fold(i, self) ?? i;
         break;
       case K.LetKeyword:
         if (inlinedDeclarations.has(i + 1)) {
@@ -234,11 +233,11 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
           i = end - 1;
           break;
         }
-        i = foldAt(i);
+        if (i < simpleEnd) i = fold(i, self) ?? i;
         break;
       case K.VarKeyword:
       case K.IfKeyword:
-        i = foldAt(i);
+        if (i < simpleEnd) i = fold(i, self) ?? i;
         break;
       case K.ConstKeyword: {
         const end = unusedDeclarationEnd(i);
@@ -247,7 +246,7 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
           i = end - 1;
           break;
         }
-        const folded = foldAt(i);
+        const folded = i < simpleEnd ? (fold(i, self) ?? i) : i;
         if (folded !== i) {
           i = folded;
           break;
@@ -268,7 +267,7 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
       }
     }
   }
-  edits.eachKept(sites.countConstants);
+  sites.countKept(edits.isKept);
   // A schema constant only the rewritten error sites used (its declaration is its one mention left) goes too.
   for (const [from, to] of sites.unusedSchemaConstants()) edits.remove(from, to);
   const table = sites.table;

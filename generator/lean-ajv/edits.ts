@@ -11,8 +11,8 @@ export interface Edits {
   edit(from: number, to: number, text: string): void;
   /** The first token after the last edit. */
   keptFrom(): number;
-  /** Calls `f` on each token range no edit touched (once every in-order edit is made), in order. */
-  eachKept(f: (from: number, to: number) => void): void;
+  /** Is token `i` one no in-order edit touched? */
+  isKept(i: number): boolean;
   /** Removes tokens [from, to), a range no other edit touches; removals come in token order too. */
   remove(from: number, to: number): void;
   /** The code with every edit made. */
@@ -47,13 +47,16 @@ export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { 
       keptFrom = to;
     },
     keptFrom: () => keptFrom,
-    eachKept(f) {
-      let from = 0;
-      for (let k = 0; k < texts.length; k++) {
-        f(from, froms[k]!);
-        from = tos[k]!;
+    isKept(i) {
+      // The last edit from before `i` (edits are in token order), found by halves.
+      let lo = 0;
+      let hi = texts.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (froms[mid]! <= i) lo = mid + 1;
+        else hi = mid;
       }
-      f(from, n);
+      return lo === 0 || tos[lo - 1]! <= i;
     },
     remove(from, to) {
       removed.push([from, to]);

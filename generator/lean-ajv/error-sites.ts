@@ -19,9 +19,9 @@ export interface ErrorSites {
   args(open: number): string;
   /** An instance path expression, tokens [from, to), made relative: `instancePath` is `""` and `instancePath+x` is x. */
   relative(from: number, to: number): string;
-  /** Counts the schema constants tokens [from, to) read: call it on all the code that is kept. */
-  countConstants(from: number, to: number): void;
-  /** Declarations of schema constants nothing reads but their declaration (once `countConstants` saw the kept code), as token ranges. */
+  /** Counts the schema constants read by the tokens `isKept` says stay: call it once every edit is made. */
+  countKept(isKept: (i: number) => boolean): void;
+  /** Declarations of schema constants nothing reads but their declaration (once `countKept` saw the kept code), as token ranges. */
   unusedSchemaConstants(): [number, number][];
   /** The table's entries, as code: `[keyword,params]`, `[keyword,"paramName"]` or `[keyword]`. */
   readonly table: readonly string[];
@@ -75,15 +75,13 @@ export function createErrorSites(view: TokenView, { nameAt, renamed, inlinedIn }
     const id = ids[i]!;
     if (id >= 0 && isSchemaConstant[id] === 1 && kinds[i] === K.Identifier && !is(i - 1, K.DotToken)) counted.push(names[id]!);
   };
-  // Kept ranges come in order: the next word (tokens.ts `words`) to look at is remembered between calls.
-  let w = 0;
-  const countConstants = (from: number, to: number): void => {
-    if (w >= words.length || words[w]! > from) w = view.wordAt(from);
-    while (w < words.length && words[w]! < from) w++;
-    for (; w < words.length && words[w]! < to; w++) {
+  // Schema constants are read in a few hundred places: those are found among the names
+  // (tokens.ts `words`), and only they are asked whether they are kept.
+  const countKept = (isKept: (i: number) => boolean): void => {
+    for (let w = 0; w < words.length; w++) {
       const i = words[w]!;
       const id = ids[i]!;
-      if (isSchemaConstant[id] === 1 && kinds[i] === K.Identifier && !is(i - 1, K.DotToken)) countConstant(names[id]!);
+      if (isSchemaConstant[id] === 1 && kinds[i] === K.Identifier && !is(i - 1, K.DotToken) && isKept(i)) countConstant(names[id]!);
     }
   };
 
@@ -186,7 +184,7 @@ export function createErrorSites(view: TokenView, { nameAt, renamed, inlinedIn }
   return {
     args: errorArguments,
     relative,
-    countConstants,
+    countKept,
     unusedSchemaConstants: () => schemaDecls.filter(([from]) => (constantsUsed.get(txt(from + 1)!) ?? 0) <= 1),
     table,
     count: () => siteCount,

@@ -40,6 +40,9 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
   const { n, kinds, ids, names, words, closer, txt, is, nameFlags } = view;
   const families = SHORT.filter(([, short]) => ![...shortNames].some((name) => short.test(name)));
   const ren = (name: string): string => {
+    // Every long form starts with v, d, k or m: other names are told by their first character.
+    const c = name.charCodeAt(0);
+    if (c !== 118 && c !== 100 && c !== 107 && c !== 109) return name;
     for (const [long, , prefix] of families) {
       const m = long.exec(name);
       if (m) return prefix + m[1]!;
@@ -47,11 +50,11 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
     return name;
   };
   // Per name id, not per token: 1 500 names against 100 000 name tokens.
-  const shortById: (string | undefined)[] = [];
-  const short = (id: number): string => (shortById[id] ??= ren(names[id]!));
+  const shortById = names.map(ren);
+  const short = (id: number): string => shortById[id]!;
   const isDataN = nameFlags((name) => /^data\d+$/.test(name));
   const isVSchema = nameFlags((name) => name.length > 7 && name.startsWith('vSchema'));
-  const mayChange = nameFlags((name) => ren(name) !== name || /^data\d+$/.test(name));
+  const mayChange = isDataN.map((dataN, id) => (dataN === 1 || shortById[id] !== names[id] ? 1 : 0));
   const isVariable = (j: number): boolean => kinds[j] === K.Identifier && !is(j - 1, K.DotToken) && !(is(j + 1, K.ColonToken) && (is(j - 1, K.OpenBraceToken) || is(j - 1, K.CommaToken)));
 
   /**
