@@ -28,7 +28,7 @@ import { COLLECTED_ERRORS, createBookkeeping } from './lean-ajv/bookkeeping.js';
 import { createEdits } from './lean-ajv/edits.js';
 import { CONTEXT_NAMES, createErrorSites } from './lean-ajv/error-sites.js';
 import { createNames } from './lean-ajv/names.js';
-import { createTokenView, K, tokenize, Unsupported, type Tokens } from './lean-ajv/tokens.js';
+import { createTokenView, K, KIND_NAMES, tokenize, Unsupported, type Tokens } from './lean-ajv/tokens.js';
 
 /** Names of the shared helpers in generated code: `$` names, which Ajv never writes. */
 export const LEAN_HELPERS = { fail: '$f', error: '$e', nest: '$n', rethrow: '$r', collected: '$v', exported: '$x', sites: '$sites' } as const;
@@ -43,6 +43,10 @@ export function leanHelpersImport(module: string): string {
 const AJV_PARAMS = '(data,{instancePath="",parentData,parentDataProperty,rootData=data}={})';
 /** What follows a function's own name where it returns the errors it collected and failed (see COLLECTED_ERRORS). */
 const COLLECTED_FAILED = '.errors = vErrors; return false;';
+
+/** The kinds of token the rewrite's switch looks at (names first: they are the most frequent). */
+const STARTS_A_CONSTRUCT = new Uint8Array(KIND_NAMES.length);
+for (const kind of [K.Identifier, K.FunctionKeyword, K.CloseBraceToken, K.OpenBraceToken, K.ExportKeyword, K.OpenParenToken, K.ElseKeyword, K.LetKeyword, K.VarKeyword, K.IfKeyword, K.ConstKeyword]) STARTS_A_CONSTRUCT[kind] = 1;
 
 export interface LeanAjvCode {
   /** The rewritten code, without the helpers' import (see `leanHelpersImport`). */
@@ -179,9 +183,17 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
     return takeEnd;
   };
 
-  // One switch on the kind per token: a token is tested only for the constructs that start with its kind.
+  // One switch on the kind per token: a token is tested only for the constructs that start with its
+  // kind, and half the tokens (strings, `,`, `;`, `)`…) start none and are passed at once.
   for (let i = 0; i < n; i++) {
+    if (STARTS_A_CONSTRUCT[kinds[i]!] === 0) continue;
     switch (kinds[i]) {
+      case K.Identifier: {
+        // Most names are none of these: told without a call.
+        const id = ids[i]!;
+        if (id === selfId || isWatched[id] === 1 || (kinds[i + 1] === K.DotToken && ids[i + 2] === errorsId)) i = name(i);
+        break;
+      }
       case K.FunctionKeyword: {
         // function validateN(data, {instancePath="", …}={}) → function validateN(data)
         if (!is(i + 1, K.Identifier) || !is(i + 2, K.OpenParenToken)) break;
@@ -257,12 +269,6 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
           edit(i + 3, close + 1, `${LEAN_HELPERS.error}(${sites.args(i + 3)})`);
           i = close;
         }
-        break;
-      }
-      case K.Identifier: {
-        // Most names are none of these: told without a call.
-        const id = ids[i]!;
-        if (id === selfId || isWatched[id] === 1 || (kinds[i + 1] === K.DotToken && ids[i + 2] === errorsId)) i = name(i);
         break;
       }
     }
