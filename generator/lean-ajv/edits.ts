@@ -24,7 +24,7 @@ export interface Edits {
  * code is made, and be copied by every young-generation collection until then), and the code
  * made as a list of pieces joined once.
  */
-export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { changed, mayChange }: Names): Edits {
+export function createEdits({ code, n, starts, ends }: TokenView, { changed, changing }: Names): Edits {
   let froms = new Int32Array(1024);
   let tos = new Int32Array(1024);
   const texts: string[] = [];
@@ -75,15 +75,13 @@ export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { 
       };
       let at = 0;
       let keptIndex = 0;
-      // The next name or keyword (tokens.ts `words`): only names change, so only they are looked at.
-      let w = 0;
+      // The next name that may change (names.ts `changing`): only those are looked at.
+      let c = 0;
       const copy = (to: number): void => {
         // Untouched code, names shortened.
-        while (w < words.length && words[w]! < keptIndex) w++;
-        for (; w < words.length && words[w]! < to; w++) {
-          const j = words[w]!;
-          // Most names never change: told by their id, without a call.
-          if (mayChange[ids[j]!] === 0) continue;
+        while (c < changing.length && changing[c]! < keptIndex) c++;
+        for (; c < changing.length && changing[c]! < to; c++) {
+          const j = changing[c]!;
           const short = changed(j);
           if (short !== undefined) {
             piece(code.slice(at, starts[j]!));
@@ -94,8 +92,8 @@ export function createEdits({ code, n, starts, ends, ids, words }: TokenView, { 
       };
       const apply = (from: number, to: number, text: string): void => {
         copy(from);
-        piece(code.slice(at, starts[from]!));
-        piece(text);
+        if (starts[from]! > at) piece(code.slice(at, starts[from]!));
+        if (text !== '') piece(text);
         at = ends[to - 1]!;
         keptIndex = to;
         // A statement removed whole takes its line with it.

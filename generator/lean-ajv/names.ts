@@ -30,6 +30,8 @@ export interface Names {
   inlinedIn(from: number, to: number): boolean;
   /** By name id (tokens.ts): 1 where a token of that name may change (shortened, or inlined), 0 where it never does. */
   readonly mayChange: Uint8Array;
+  /** The tokens that are names that may change, in order: a sixth of the names, all the code made needs to look at. */
+  readonly changing: Int32Array;
   /** `let dataN = expr;` read once: by the index of its name, the index of its `;`. */
   readonly inlinedDeclarations: ReadonlyMap<number, number>;
   /** How often each function's vSchemaN appears, by `<index of its function token>:<name>`. */
@@ -66,6 +68,8 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
   const inlinedEnd = new Map<number, number>();
   // vSchemaN uses, counted per function (each function has its own vSchema0): by the index of its `function` token.
   const vSchemaUses = new Map<string, number>();
+  const changing = new Int32Array(words.length);
+  let changingCount = 0;
   {
     // dataN variables of the current function, by name id: how often each is used, and where first and second.
     const count = new Int32Array(names.length);
@@ -91,6 +95,7 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
     // Names and keywords only (a third of the tokens): `function` starts each function's count.
     for (let w = 0, fn = -1; w < words.length; w++) {
       const j = words[w]!;
+      if (mayChange[ids[j]!] === 1 && kinds[j] === K.Identifier) changing[changingCount++] = j;
       const kind = kinds[j];
       if (kind === K.FunctionKeyword) {
         inline();
@@ -110,6 +115,17 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
     inline();
   }
 
+  /** The position in `changing` of the first token at `i` or after. */
+  const changingFrom = (i: number): number => {
+    let lo = 0;
+    let hi = changingCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (changing[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
   const nameAt = (j: number): string => {
     // Only a dataN read may be inlined: other names are not looked up.
     const decl = ids[j]! >= 0 && isDataN[ids[j]!] === 0 ? undefined : inlinedAt.get(j);
@@ -124,10 +140,8 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
   const renamed = (from: number, to: number): string => {
     let out = '';
     let at = view.starts[from]!;
-    for (let w = view.wordAt(from); w < words.length && words[w]! < to; w++) {
-      const j = words[w]!;
-      const id = ids[j]!;
-      if (mayChange[id] === 0) continue;
+    for (let c = changingFrom(from); c < changingCount && changing[c]! < to; c++) {
+      const j = changing[c]!;
       const name = changed(j);
       if (name !== undefined) {
         out += view.code.slice(at, view.starts[j]!) + name;
@@ -140,5 +154,5 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
     for (let j = from; j < to; j++) if (ids[j]! >= 0 && isDataN[ids[j]!] === 1 && inlinedAt.has(j)) return true;
     return false;
   };
-  return { ren, isVariable, nameAt, renamed, changed, inlinedIn, mayChange, inlinedDeclarations: inlinedEnd, vSchemaUses };
+  return { ren, isVariable, nameAt, renamed, changed, inlinedIn, mayChange, changing: changing.subarray(0, changingCount), inlinedDeclarations: inlinedEnd, vSchemaUses };
 }
