@@ -17,9 +17,9 @@
  *   with the callee's location (`$r`, `$n`), so a call passes the data alone.
  *
  * The stages, one file each under lean-ajv/: `tokens` reads the code as tokens (a full parse costs
- * a quarter second on a 200-message spec, more than the build may grow); `names` shortens Ajv's
- * names and inlines a data variable read once; `error-sites` turns error literals into helper
- * arguments and the table; `bookkeeping` folds Ajv's error counting where no composite rule needs
+ * a quarter second on a 200-message spec, more than the build may grow), `token-view` reads and
+ * compares them in place; `names` shortens Ajv's names and inlines a data variable read once;
+ * `error-sites` turns error literals into helper arguments and the table; `bookkeeping` folds Ajv's error counting where no composite rule needs
  * it; `edits` makes the code. This file walks the tokens once and rewrites each construct Ajv
  * emits, matched whole and bracket-balanced. Anything else in the code makes `leanAjvCode` return
  * undefined and the caller keeps Ajv's code as it is: slower and bigger, never different.
@@ -28,7 +28,8 @@ import { COLLECTED_ERRORS, createBookkeeping } from './lean-ajv/bookkeeping.js';
 import { createEdits } from './lean-ajv/edits.js';
 import { CONTEXT_NAMES, createErrorSites } from './lean-ajv/error-sites.js';
 import { createNames } from './lean-ajv/names.js';
-import { createTokenView, K, KIND_NAMES, tokenize, Unsupported, type Tokens } from './lean-ajv/tokens.js';
+import { createTokenView } from './lean-ajv/token-view.js';
+import { K, KIND_NAMES, tokenize, Unsupported, type Tokens } from './lean-ajv/tokens.js';
 
 /** Names of the shared helpers in generated code: `$` names, which Ajv never writes. */
 export const LEAN_HELPERS = { fail: '$f', error: '$e', nest: '$n', rethrow: '$r', collected: '$v', exported: '$x', sites: '$sites' } as const;
@@ -106,7 +107,6 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
   // The names `name()` below looks at, whatever their place.
   const isWatched = isContext.map((context, id) => context | isBookkeeping[id]!);
   let selfId = -1;
-
 
   /** A name at `i`: the rewrites that start with one, and the names that must not be left. The last token read. */
   const name = (i: number): number => {

@@ -8,7 +8,8 @@
  * `const _errsN = errors;` and `var validN = …;` go, `if(errors === _errsN)` and `if(validN)`
  * keep only their block.
  */
-import { K, KIND_NAMES, type TokenView } from './tokens.js';
+import type { TokenView } from './token-view.js';
+import { K, KIND_NAMES } from './tokens.js';
 
 /** What follows a function's own name where it returns the errors it collected: `validateN.errors = vErrors; return errors === 0;`. */
 export const COLLECTED_ERRORS = '.errors = vErrors; return errors === 0;';

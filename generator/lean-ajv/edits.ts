@@ -4,7 +4,7 @@
  * shortened or inlined (names.ts).
  */
 import type { Names } from './names.js';
-import type { TokenView } from './tokens.js';
+import type { TokenView } from './token-view.js';
 
 export interface Edits {
   /** Replaces tokens [from, to) by `text`; edits come in token order, each after the previous one. */

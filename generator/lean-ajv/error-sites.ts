@@ -6,7 +6,8 @@
  * constants only those literals read go with them.
  */
 import type { Names } from './names.js';
-import { K, Unsupported, type TokenView } from './tokens.js';
+import type { TokenView } from './token-view.js';
+import { K, Unsupported } from './tokens.js';
 
 /** Ajv's context names (its functions' options): none may be left once every construct using them is rewritten. */
 export const CONTEXT_NAMES: ReadonlySet<string> = new Set(['instancePath', 'parentData', 'parentDataProperty', 'rootData', 'dynamicAnchors', 'evaluated']);

@@ -3,7 +3,8 @@
  * shortened, a data variable read once replaced by what it holds, and the uses of each function's
  * `vSchemaN` constants counted (one use is its declaration: nothing reads it).
  */
-import { K, type TokenView } from './tokens.js';
+import type { TokenView } from './token-view.js';
+import { K } from './tokens.js';
 
 /**
  * Ajv's most frequent names, shortened (a sixth of the code): validateN → vN, data → d,

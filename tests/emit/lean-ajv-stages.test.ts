@@ -6,7 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { createErrorSites } from '../../generator/lean-ajv/error-sites.js';
 import { createNames } from '../../generator/lean-ajv/names.js';
-import { createTokenView, K, KIND_NAMES, tokenize } from '../../generator/lean-ajv/tokens.js';
+import { createTokenView } from '../../generator/lean-ajv/token-view.js';
+import { K, KIND_NAMES, tokenize } from '../../generator/lean-ajv/tokens.js';
 
 const viewOf = (code: string) => {
   const tokens = tokenize(code);
