@@ -9,7 +9,7 @@
  * keep only their block.
  */
 import type { TokenView } from './token-view.js';
-import { K, KIND_NAMES } from './tokens.js';
+import { K } from './tokens.js';
 
 /** What follows a function's own name where it returns the errors it collected: `validateN.errors = vErrors; return errors === 0;`. */
 export const COLLECTED_ERRORS = '.errors = vErrors; return errors === 0;';
@@ -23,21 +23,19 @@ export interface Bookkeeping {
   fold(i: number, self: string): number | undefined;
 }
 
-const EQUALS3 = KIND_NAMES.indexOf('===');
-
 export function createBookkeeping(view: TokenView, edit: (from: number, to: number, text: string) => void): Bookkeeping {
   const { kinds, ids, words, wordAt, closer, txt, is, idOf, nameFlags, pattern, matches } = view;
   // The bookkeeping's statements, as tokens (compared by kind and name id, not character by character).
-  const LET_VERRORS = pattern('let vErrors = null;');
-  const LET_ERRORS = pattern('let errors = 0;');
-  const IS_ERRORS = pattern('= errors;');
-  const BREAK = pattern('{ break; }');
-  const IS_TRUE = pattern('= true;');
-  const TRUE = pattern('true;');
-  const COLLECTED = pattern(COLLECTED_ERRORS);
-  const ERRORS_COUNTED = pattern('vErrors.length;');
-  const ERRORS_TAKEN = pattern('vErrors = vErrors === null ?');
-  const EQUALS_ERRORS = pattern('=== errors;');
+  const letVErrorsNull = pattern('let vErrors = null;');
+  const letErrorsZero = pattern('let errors = 0;');
+  const isErrorsEnd = pattern('= errors;');
+  const breakBlock = pattern('{ break; }');
+  const isTrueEnd = pattern('= true;');
+  const trueEnd = pattern('true;');
+  const collected = pattern(COLLECTED_ERRORS);
+  const errorsCounted = pattern('vErrors.length;');
+  const errorsTaken = pattern('vErrors = vErrors === null ?');
+  const equalsErrorsEnd = pattern('=== errors;');
 
   // The bookkeeping's names, by name id (tokens.ts): a test per distinct name, not per token.
   const errorsId = idOf('errors');
@@ -68,11 +66,11 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
     switch (kinds[i]) {
       case K.LetKeyword:
         // let vErrors = null;  let errors = 0;
-        if (kinds[i + 1] === K.Identifier && (ids[i + 1] === vErrorsId || ids[i + 1] === errorsId) && (matches(i, LET_VERRORS) || matches(i, LET_ERRORS))) return drop(i, i + 5);
+        if (kinds[i + 1] === K.Identifier && (ids[i + 1] === vErrorsId || ids[i + 1] === errorsId) && (matches(i, letVErrorsNull) || matches(i, letErrorsZero))) return drop(i, i + 5);
         return undefined;
       case K.ConstKeyword:
         // const _errsN = errors;
-        if (named(i + 1, isErrs) && matches(i + 2, IS_ERRORS)) return drop(i, i + 5);
+        if (named(i + 1, isErrs) && matches(i + 2, isErrorsEnd)) return drop(i, i + 5);
         return undefined;
       case K.VarKeyword:
         // var validN = …;  (always true here)
@@ -91,7 +89,7 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
         const bookkeeping =
           (length === 1 && named(i + 2, isValid)) ||
           (length === 3 &&
-            is(i + 3, EQUALS3) &&
+            is(i + 3, K.EqualsEqualsEqualsToken) &&
             ((isName(i + 2, errorsId) && (named(i + 4, isErrs) || is(i + 4, K.NumericLiteral, '0'))) || (named(i + 2, isErrs) && isName(i + 4, errorsId))));
         if (bookkeeping && is(close + 1, K.OpenBraceToken)) {
           const end = closer[close + 1]!;
@@ -104,16 +102,16 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
           return drop(i, close + 1);
         }
         // if(!validN){break;}
-        if (length === 2 && is(i + 2, K.ExclamationToken) && named(i + 3, isValid) && matches(close + 1, BREAK)) return drop(i, close + 5);
+        if (length === 2 && is(i + 2, K.ExclamationToken) && named(i + 3, isValid) && matches(close + 1, breakBlock)) return drop(i, close + 5);
         return undefined;
       }
       case K.ElseKeyword:
         // else { var validN = true; }  (nothing left once the var goes)
-        if (is(i + 1, K.OpenBraceToken) && is(i + 2, K.VarKeyword) && closer[i + 1] === i + 7 && matches(i + 4, IS_TRUE)) return drop(i, i + 8);
+        if (is(i + 1, K.OpenBraceToken) && is(i + 2, K.VarKeyword) && closer[i + 1] === i + 7 && matches(i + 4, isTrueEnd)) return drop(i, i + 8);
         return undefined;
       case K.Identifier:
         // validateN.errors = vErrors; return errors === 0;  →  return true;  (a failure returned already)
-        if (txt(i) === self && matches(i + 1, COLLECTED)) {
+        if (txt(i) === self && matches(i + 1, collected)) {
           edit(i, i + 11, 'return true;');
           return i + 10;
         }
@@ -137,11 +135,11 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
       if ((id !== errorsId && id !== vErrorsId && isValid[id] === 0) || is(i - 1, K.DotToken) || is(i - 1, K.LetKeyword)) continue;
       if (id === errorsId && is(i + 1, K.PlusPlusToken)) return false;
       if (id === errorsId && is(i + 1, K.EqualsToken)) {
-        if (!matches(i + 2, ERRORS_COUNTED)) return false;
+        if (!matches(i + 2, errorsCounted)) return false;
         i += 5;
         continue;
       }
-      if (id === vErrorsId && matches(i, ERRORS_TAKEN)) {
+      if (id === vErrorsId && matches(i, errorsTaken)) {
         // A callee's errors taken: checked where it is rewritten.
         while (!is(i, K.SemicolonToken)) i++;
         continue;
@@ -151,8 +149,8 @@ export function createBookkeeping(view: TokenView, edit: (from: number, to: numb
       if (isValid[id] === 1) {
         // validN is only ever set to true here: `= _errsN === errors` or `= true`, read by `if(validN)` or `if(!validN){break;}`.
         const set = is(i - 1, K.VarKeyword) && is(i + 1, K.EqualsToken);
-        if (set && !(matches(i + 2, TRUE) || (named(i + 2, isErrs) && matches(i + 3, EQUALS_ERRORS)))) return false;
-        if (!set && !(is(i - 2, K.IfKeyword) && is(i - 1, K.OpenParenToken) && is(i + 1, K.CloseParenToken)) && !(is(i - 3, K.IfKeyword) && is(i - 2, K.OpenParenToken) && is(i - 1, K.ExclamationToken) && is(i + 1, K.CloseParenToken) && matches(i + 2, BREAK))) return false;
+        if (set && !(matches(i + 2, trueEnd) || (named(i + 2, isErrs) && matches(i + 3, equalsErrorsEnd)))) return false;
+        if (!set && !(is(i - 2, K.IfKeyword) && is(i - 1, K.OpenParenToken) && is(i + 1, K.CloseParenToken)) && !(is(i - 3, K.IfKeyword) && is(i - 2, K.OpenParenToken) && is(i - 1, K.ExclamationToken) && is(i + 1, K.CloseParenToken) && matches(i + 2, breakBlock))) return false;
       }
     }
     return true;

@@ -96,7 +96,6 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
     // Names and keywords only (a third of the tokens): `function` starts each function's count.
     for (let w = 0, fn = -1; w < words.length; w++) {
       const j = words[w]!;
-      if (mayChange[ids[j]!] === 1 && kinds[j] === K.Identifier) changing[changingCount++] = j;
       const kind = kinds[j];
       if (kind === K.FunctionKeyword) {
         inline();
@@ -104,6 +103,7 @@ export function createNames(view: TokenView, shortNames: ReadonlySet<string>): N
       }
       if (kind !== K.Identifier) continue;
       const id = ids[j]!;
+      if (mayChange[id] === 1) changing[changingCount++] = j;
       if (isVSchema[id] === 1) vSchemaUses.set(`${fn}:${names[id]!}`, (vSchemaUses.get(`${fn}:${names[id]!}`) ?? 0) + 1);
       if (isDataN[id] === 1 && isVariable(j)) {
         const c = ++count[id]!;

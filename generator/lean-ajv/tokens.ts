@@ -31,6 +31,7 @@ export const K = {
   ColonToken: kindOf(':'),
   DotToken: kindOf('.'),
   EqualsToken: kindOf('='),
+  EqualsEqualsEqualsToken: kindOf('==='),
   PlusToken: kindOf('+'),
   PlusPlusToken: kindOf('++'),
   ExclamationToken: kindOf('!'),
