@@ -98,6 +98,7 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
 
   // By name id (tokens.ts), the names this loop tests, so that a name token is told by an integer compare.
   const errorsId = idOf('errors');
+  const ajvParams = pattern(AJV_PARAMS);
   const collected = pattern(COLLECTED_ERRORS);
   const collectedFailed = pattern(COLLECTED_FAILED);
   const instancePathId = idOf('instancePath');
@@ -198,7 +199,7 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
         // function validateN(data, {instancePath="", …}={}) → function validateN(data)
         if (!is(i + 1, K.Identifier) || !is(i + 2, K.OpenParenToken)) break;
         const close = closer[i + 2]!;
-        if (!spells(i + 2, close + 1, AJV_PARAMS)) throw new Unsupported();
+        if (close + 1 !== i + 2 + ajvParams.kinds.length || !matches(i + 2, ajvParams)) throw new Unsupported();
         simpleEnd = simpleUntil.get(i) ?? -1;
         functionAt = i;
         self = txt(i + 1)!;

@@ -90,19 +90,28 @@ export function createErrorSites(view: TokenView, { nameAt, renamed, inlinedIn }
    * Constant params as text, with `schemaN.properties.kind.enum` (Ajv's enum params) replaced by
    * the JSON it names: then the schema constant, a copy of the whole schema, is no longer needed.
    */
-  const schemaValues = new Map<string, unknown>();
-  for (const [from, to] of schemaDecls) {
-    try {
-      schemaValues.set(txt(from + 1)!, JSON.parse(text(from + 3, to - 1)));
-    } catch {
-      // Not JSON: the params keep referring to the constant.
+  // Each parsed when a param first names it (a few are; the schemas' JSON is a tenth of the code).
+  const schemaDeclOf = new Map(schemaDecls.map(([from, to]) => [txt(from + 1)!, [from, to] as const]));
+  const schemaValues = new Map<string, { value: unknown } | undefined>();
+  const schemaValue = (name: string): { value: unknown } | undefined => {
+    if (!schemaValues.has(name)) {
+      const decl = schemaDeclOf.get(name);
+      let parsed: { value: unknown } | undefined;
+      try {
+        if (decl) parsed = { value: JSON.parse(text(decl[0] + 3, decl[1] - 1)) };
+      } catch {
+        // Not JSON: the params keep referring to the constant.
+      }
+      schemaValues.set(name, parsed);
     }
-  }
+    return schemaValues.get(name);
+  };
   const constantParams = (from: number, to: number, counted: string[]): string => {
     let out = '';
     for (let i = from; i < to; i++) {
-      if (is(i, K.Identifier) && !is(i - 1, K.DotToken) && schemaValues.has(txt(i)!)) {
-        let value = schemaValues.get(txt(i)!);
+      const known = is(i, K.Identifier) && !is(i - 1, K.DotToken) ? schemaValue(txt(i)!) : undefined;
+      if (known !== undefined) {
+        let value = known.value;
         let end = i + 1;
         for (;;) {
           const key = is(end, K.DotToken) && /^[A-Za-z_$][\w$]*$/.test(txt(end + 1) ?? '') ? txt(end + 1)! : is(end, K.OpenBracketToken) && is(end + 1, K.StringLiteral) && is(end + 2, K.CloseBracketToken) ? (JSON.parse(txt(end + 1)!) as string) : undefined;
