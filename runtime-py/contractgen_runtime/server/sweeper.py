@@ -14,6 +14,8 @@ from .store import SessionStore
 
 
 class Sweeper:
+    """The core's timer: a tick every heartbeat interval, or every quarter of the TTL (at least 1 s) when that is shorter."""
+
     def __init__(
         self,
         contract: ContractDescriptor,

@@ -16,6 +16,8 @@ from .core_types import Attachment, FrameRef, Session
 
 
 class HandlerQueue:
+    """One queue per session (the session keeps it), and the inbound bytes of all of them (L2)."""
+
     def __init__(
         self,
         max_inbound_bytes: int,

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 class InboundFrames:
+    """The core's inbound path (see the module doc); reads the core's store, hooks, parser and limits."""
+
     def __init__(self, core: ServerCore) -> None:
         self._core = core
         # C2: each cseq handed to its handler once, in order, decided by the store in runs (inbound_delivery.py).

@@ -26,6 +26,8 @@ RunOnSession = Callable[[str, str, str, Sequence[str | int]], Awaitable[Any]]
 
 
 class RedisAttachments:
+    """The store's attach, proceed, renew and detach, and what it holds meanwhile (see the module doc)."""
+
     def __init__(
         self,
         redis: Redis,

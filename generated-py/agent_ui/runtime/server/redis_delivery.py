@@ -40,6 +40,8 @@ class Held:
 
 
 class Delivery:
+    """Hands the frames of each held attachment on in seq order, once (see the module doc)."""
+
     def __init__(
         self,
         is_current: Callable[[Held], bool],
