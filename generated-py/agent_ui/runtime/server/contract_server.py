@@ -17,17 +17,23 @@ from typing import Any, Generic, Literal, TypeVar
 
 from starlette.routing import BaseRoute, Match
 
-from ..contract import ContractDescriptor, HistoryDescriptor, TransportKind
+from ..contract import ContractDescriptor, TransportKind
 from ..frames import clip
 from ..limits import LimitOverrides
 from ..validation import Validator
-from .auth import REFUSALS, Authenticate, Authorize, Gate, GateRefusal, Refuse
+from .auth import Authenticate, Authorize, Gate
 from .conformance import ConformanceResponder
-from .history import HistoryEndpoint, HistoryStore
+from .fan_out import FAN_OUT_AT_ONCE as FAN_OUT_AT_ONCE
+from .fan_out import FanOutResult as FanOutResult
+from .fan_out import FanOutSend as FanOutSend
+from .fan_out import fan_out
+from .history_gate import HistoryRoute as HistoryRoute
+from .history_gate import gated_history
 from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
+from .server_timers import ServerTimers as ServerTimers
+from .server_timers import with_timers as with_timers
 from .session_limiter import ClientKey, address_key
-from .outbox import OutboundRejectedError
-from .store import SessionStore, UnknownSessionError
+from .store import SessionStore
 from .transports.http_util import MAX_HEADER_BYTES, Scope, header_bytes, refuse_request, routable, send_json
 from .transports.messages import MessagesEndpoint
 from .transports.poll import PollTransport
@@ -36,25 +42,6 @@ from .transports.websocket import WebSocketTransport
 
 E = TypeVar("E")
 Send = Callable[[str, object], Awaitable[int]]
-
-
-@dataclass(frozen=True, slots=True)
-class FanOutResult:
-    """Fan-out: what ``emit_to_principal`` and ``broadcast`` did, per session."""
-
-    #: Sessions the message was stamped into (each with its own next seq, Q2).
-    sent: int
-    #: Sessions that ended between listing and sending (nothing was sent to them).
-    gone: int
-    #: Sessions whose store refused or failed the append (on_error was told).
-    failed: int
-
-
-#: What a generated fan-out emitter calls: (type, payload) -> what happened per session.
-FanOutSend = Callable[[str, object], Awaitable[FanOutResult]]
-
-#: Appends a fan-out has in flight at once.
-FAN_OUT_AT_ONCE = 32
 ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
 
 
@@ -102,50 +89,9 @@ class HandlerContext(Generic[E]):
     principal: object = None
 
 
-@dataclass(frozen=True, slots=True)
-class HistoryRoute:
-    """A history endpoint of the contract bound to a store."""
-
-    descriptor: HistoryDescriptor
-    store: HistoryStore[Any]
-    on_error: Callable[[BaseException], None] | None = None
-
-
 #: A message handler; one of a message that declares a reply (C4) returns that reply's payload.
 Handler = Callable[[ClientFrame, HandlerContext[E]], Awaitable[object] | object]
 ErrorHook = Callable[[BaseException, str | None, str | None], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ServerTimers:
-    """Timers that replace the contract's (each optional), for tests and ``contractgen probe
-    --timers`` only: expiry (S4), heartbeats (Q4) and empty poll answers can then be observed in
-    seconds. The hello announces the values in force (H1)."""
-
-    #: S4: how long a detached session lives.
-    session_ttl_ms: int | None = None
-    #: Q4: heartbeat interval.
-    heartbeat_ms: int | None = None
-    #: How long a poll is held before an empty answer.
-    poll_hold_ms: int | None = None
-
-
-def with_timers(contract: ContractDescriptor, timers: ServerTimers | None) -> ContractDescriptor:
-    """The contract with ``timers`` in force: what the core, the transports, the hello (and a store
-    made for this server) read. Raises ValueError for a value that is not a positive integer."""
-    if timers is None:
-        return contract
-    for name in ("session_ttl_ms", "heartbeat_ms", "poll_hold_ms"):
-        value = getattr(timers, name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"contractgen runtime: timers.{name} must be a positive whole number of milliseconds, got {value!r}")
-    poll = contract.transports.poll
-    return replace(
-        contract,
-        session=replace(contract.session, ttl_ms=timers.session_ttl_ms or contract.session.ttl_ms),
-        heartbeat_ms=timers.heartbeat_ms or contract.heartbeat_ms,
-        transports=replace(contract.transports, poll=replace(poll, hold_ms=timers.poll_hold_ms or poll.hold_ms) if poll is not None else None),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,8 +205,7 @@ class ContractServer(Generic[E]):
         self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms, client_key=key, gate=gate) if t.poll else None
         messages_path = t.sse.messages_path if t.sse else t.poll.messages_path if t.poll else None
         self.messages = MessagesEndpoint(self.core, base + messages_path, key, gate) if messages_path else None
-        authorizers = authorize or {}
-        self.history = [_Gated(gate, HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error), authorizers.get(h.descriptor.name)) for h in history]
+        self.history = gated_history(gate, history, base, authorize or {})
         self.closed = False
         self._exact: dict[str, ASGIApp] = {}
         for endpoint in (self.sse, self.poll, self.messages):
@@ -301,44 +246,12 @@ class ContractServer(Generic[E]):
         """Fan-out to every session of ``principal`` (A2: as ``principal_key`` names it), wherever it
         is attached; the generated server's ``emit_to_principal(principal).<message>`` calls this."""
         owner = self._gate.owner_of(principal)
-        return lambda type_, payload: self._fan_out(owner, type_, payload)
+        return lambda type_, payload: fan_out(self.core, owner, type_, payload)
 
     def fan_out_to_all(self) -> FanOutSend:
         """Fan-out to every session of the store (every process on Redis); the generated server's
         ``broadcast().<message>`` calls this."""
-        return lambda type_, payload: self._fan_out(None, type_, payload)
-
-    def _fan_out(self, owner: str | None, type_: str, payload: object) -> Awaitable[FanOutResult]:
-        """Q3: one payload, validated once (an invalid or too large one raises OutboundRejectedError
-        here, before any session is listed), then appended to each session through the outbox: each stamped with
-        its own next seq, kept in its window within its bounds, delivered wherever it is."""
-        payload_json = self.core.outbox.check(type_, payload, any_session=True)
-        return self._fan_out_checked(owner, type_, payload_json)
-
-    async def _fan_out_checked(self, owner: str | None, type_: str, payload_json: str) -> FanOutResult:
-        outbox = self.core.outbox
-        ids = await self.core.store.sessions_of(owner)
-        sent = gone = failed = 0
-        # In waves: a remote store's appends each hold a connection until answered (redis-py's pool
-        # refuses commands past its size instead of queueing them).
-        for start in range(0, len(ids), FAN_OUT_AT_ONCE):
-            pending: list[Awaitable[int]] = []
-            for session_id in ids[start : start + FAN_OUT_AT_ONCE]:
-                try:
-                    pending.append(outbox.append_checked(session_id, type_, payload_json))
-                except OutboundRejectedError:
-                    if sent + gone + failed + len(pending) == 0:
-                        raise  # too large for any session: nothing was sent
-                    failed += 1  # an id of another length (a store shared with other settings)
-            for appended in pending:
-                try:
-                    await appended
-                    sent += 1
-                except UnknownSessionError:
-                    gone += 1  # ended since it was listed: no failure
-                except Exception:
-                    failed += 1  # the outbox told on_error
-        return FanOutResult(sent, gone, failed)
+        return lambda type_, payload: fan_out(self.core, None, type_, payload)
 
     async def end_session(self, session_id: str) -> bool:
         """Ends a session now (logout, ban): its connection is closed and a resume gets session_expired."""
@@ -451,49 +364,6 @@ class ContractServer(Generic[E]):
                     await send_json(send, 500, {"error": "internal error; the server keeps serving"})
             except Exception:
                 pass  # answered already, or the client is gone
-
-
-class _Gated:
-    """A1: a history endpoint behind the gate: a refused request is answered 401 / 403 before any work."""
-
-    __slots__ = ("gate", "endpoint", "authorize")
-
-    def __init__(self, gate: Gate, endpoint: HistoryEndpoint[Any], authorize: Authorize | None = None) -> None:
-        self.gate = gate
-        self.endpoint = endpoint
-        self.authorize = authorize
-
-    @property
-    def descriptor(self) -> HistoryDescriptor:
-        return self.endpoint.descriptor
-
-    def match(self, scope: Scope) -> dict[str, str] | None:
-        return self.endpoint.match(scope)
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        who = await self.gate.check(scope, "history")
-        if isinstance(who, GateRefusal):
-            await send_json(send, who.status, {"error": who.message, "code": who.code})
-            return
-        log = self.endpoint.log_of(self.endpoint.match(scope) or {})
-        if self.authorize is not None and log is not None and scope.get("method") in ("GET", "HEAD"):
-            # A2: asked once the path parameters are valid, before the store is.
-            try:
-                verdict = self.authorize(who.principal, self.endpoint.match(scope) or {})
-                if inspect.isawaitable(verdict):
-                    verdict = await verdict
-            except Exception as error:
-                self.gate.report(error)
-                await send_json(send, 500, {"error": "the server could not authorize the request"})
-                return
-            if isinstance(verdict, Refuse):
-                status, _close, message = REFUSALS[verdict.refuse]
-                await send_json(send, status, {"error": verdict.message or message, "code": verdict.refuse})
-                return
-            if verdict is not True:
-                await self.endpoint.not_found(send, log, scope.get("method") == "HEAD")
-                return
-        await self.endpoint(scope, receive, send)
 
 
 class _App:
