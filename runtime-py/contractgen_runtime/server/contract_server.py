@@ -1,32 +1,40 @@
 """Assembles the server runtime for one contract: the protocol core, the transports the contract
 declares, the messages endpoint and the history routes, as an ASGI app and as Starlette routes to
 mount in a FastAPI or Starlette application. The generated ``server.py`` gives this its typed
-surface (handlers per client message, ``ctx.emit.<message>``). A port of contract-server.ts."""
+surface (handlers per client message, ``ctx.emit.<message>``). A port of contract-server.ts. Its
+parts: handler_dispatch.py (the typed handler registry and what handlers see), fan_out.py
+(emit_to_principal, broadcast), server_timers.py (the test timers), history_gate.py (history
+endpoints behind the gate) and contract_routes.py (the Starlette route and the standalone app)."""
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Generic, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Literal
 
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute
 
-from ..contract import ContractDescriptor, TransportKind
-from ..frames import clip
+from ..contract import ContractDescriptor
 from ..limits import LimitOverrides
 from ..validation import Validator
 from .auth import Authenticate, Authorize, Gate
-from .conformance import ConformanceResponder
+from .contract_routes import ASGIApp as ASGIApp
+from .contract_routes import ContractRoute, StandaloneApp, no_route, upgrade_required
+from .core_types import ErrorHook as ErrorHook
 from .fan_out import FAN_OUT_AT_ONCE as FAN_OUT_AT_ONCE
 from .fan_out import FanOutResult as FanOutResult
 from .fan_out import FanOutSend as FanOutSend
 from .fan_out import fan_out
+from .handler_dispatch import E
+from .handler_dispatch import Handler as Handler
+from .handler_dispatch import HandlerContext as HandlerContext
+from .handler_dispatch import HandlerDispatch
+from .handler_dispatch import Send as Send
+from .handler_dispatch import SessionHandle as SessionHandle
 from .history_gate import HistoryRoute as HistoryRoute
 from .history_gate import gated_history
-from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
+from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats
 from .server_timers import ServerTimers as ServerTimers
 from .server_timers import with_timers as with_timers
 from .session_limiter import ClientKey, address_key
@@ -36,59 +44,6 @@ from .transports.messages import MessagesEndpoint
 from .transports.poll import PollTransport
 from .transports.sse import SseTransport
 from .transports.websocket import WebSocketTransport
-
-E = TypeVar("E")
-Send = Callable[[str, object], Awaitable[int]]
-ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-
-
-class SessionHandle:
-    """What handlers see of a session."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    @property
-    def id(self) -> str:
-        return self._session.id
-
-    @property
-    def protocol_version(self) -> str:
-        return self._session.protocol_version
-
-    @property
-    def transport(self) -> TransportKind | None:
-        """The transport of the live attachment, if any."""
-        a = self._session.attachment
-        return a.kind if a is not None else None
-
-    @property
-    def data(self) -> dict[str, object]:
-        """Free for the application (process-local)."""
-        return self._session.data
-
-    @property
-    def latest_seq(self) -> int:
-        """Seq of the newest data message this process has seen."""
-        return self._session.latest_seq
-
-
-@dataclass(frozen=True, slots=True)
-class HandlerContext(Generic[E]):
-    session: SessionHandle
-    #: Q3: the only way to send data; each call validates, stamps and gives the seq.
-    emit: E
-    #: The request_id of the client frame being handled, if it had one.
-    request_id: str | None = None
-    #: A2: whom the session belongs to, as ``authenticate`` last named them (None when anonymous).
-    principal: object = None
-
-
-#: A message handler; one of a message that declares a reply (C4) returns that reply's payload.
-Handler = Callable[[ClientFrame, HandlerContext[E]], Awaitable[object] | object]
-ErrorHook = Callable[[BaseException, str | None, str | None], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,36 +109,19 @@ class ContractServer(Generic[E]):
         contract = with_timers(contract, timers)
         self.contract = contract
         self._emitter = emitter
-        self._dispatch = dispatch
-        self._contexts: weakref.WeakKeyDictionary[Session, HandlerContext[E]] = weakref.WeakKeyDictionary()
-        if conformance and contract.conformance is None:
-            raise ValueError("contractgen runtime: conformance mode needs a contract whose spec declares x-contract.conformance")
-        responder = ConformanceResponder(contract.conformance) if conformance and contract.conformance else None
 
-        # C4: the reply each application message declares, by type.
-        replies = {m.type: m.reply for m in contract.messages.values() if m.reply is not None}
+        def append(session_id: str, type_: str, payload: object, cseq: int | None) -> Awaitable[int]:
+            # The core is made after its hooks: a reply reaches its outbox when it is sent.
+            return self.core.outbox.append(session_id, type_, payload, cseq)
 
-        def on_message(session: Session, frame: ClientFrame) -> Awaitable[None] | None:
-            type_ = str(frame["type"])
-            header = frame.get("header")
-            cseq = header.get("cseq") if isinstance(header, dict) else None
-            if responder is not None and responder.matches(type_, frame.get("payload")):
-                return responder.answer(lambda t, p, c: self.core.outbox.append(session.id, t, p, c), cseq if isinstance(cseq, int) else None)
-            handler = dispatch.get(type_)
-            if handler is None:
-                raise LookupError(f"no handler for {type_}")
-            rid = header.get("request_id") if isinstance(header, dict) else None
-            result = handler(frame, self._context(session, rid if isinstance(rid, str) else None))
-            reply = replies.get(type_)
-            if reply is None:
-                return result if inspect.isawaitable(result) else None
-            return self._send_reply(session, type_, reply, result, cseq if isinstance(cseq, int) else None)
+        handlers = HandlerDispatch(contract, dispatch, self.emit_to, append, conformance=conformance)
+        self._handlers = handlers
 
         start, resume = on_session_start, on_session_resume
         hooks = ServerHooks(
-            on_message=on_message,
-            on_session_start=(lambda s: start(self._context(s))) if start else None,
-            on_session_resume=(lambda s, _k: resume(self._context(s))) if resume else None,
+            on_message=handlers.on_message,
+            on_session_start=(lambda s: start(handlers.context(s))) if start else None,
+            on_session_resume=(lambda s, _k: resume(handlers.context(s))) if resume else None,
             on_session_end=(lambda s, reason: on_session_end(SessionHandle(s), reason)) if on_session_end else None,
             on_error=on_error,
         )
@@ -208,31 +146,14 @@ class ContractServer(Generic[E]):
         for endpoint in (self.sse, self.poll, self.messages):
             if endpoint is not None:
                 self._exact[endpoint.path] = endpoint
-        self.routes: list[BaseRoute] = [_ContractRoute(self)]
+        self.routes: list[BaseRoute] = [ContractRoute(self)]
 
     # --- sessions ---------------------------------------------------------------------------------
-
-    async def _send_reply(self, session: Session, type_: str, reply: str, result: object, cseq: int | None) -> None:
-        """C4: the payload the handler returned goes through the one send path (validated, stamped,
-        replayable) as ``reply``, naming the frame it answers."""
-        if inspect.isawaitable(result):
-            result = await result
-        if result is None:
-            raise RuntimeError(f"the handler of {type_} returned nothing; it must return the payload of its reply {reply} (C4)")
-        await self.core.outbox.append(session.id, reply, result, cseq)
-
-    def _context(self, session: Session, request_id: str | None = None) -> HandlerContext[E]:
-        ctx = self._contexts.get(session)
-        if ctx is None or ctx.principal is not session.principal:
-            # The principal is the session's newest: a resume with refreshed credentials names it anew (A2).
-            ctx = HandlerContext(SessionHandle(session), self.emit_to(session.id), principal=session.principal)
-            self._contexts[session] = ctx
-        return ctx if request_id is None else replace(ctx, request_id=request_id)
 
     def session(self, session_id: str) -> HandlerContext[E] | None:
         """Typed access to a session this process serves, from outside a handler."""
         s = self.core.local(session_id)
-        return self._context(s) if s is not None else None
+        return self._handlers.context(s) if s is not None else None
 
     def emit_to(self, session_id: str) -> E:
         """Typed emitter for any session by id, wherever its connection is (with a shared store, in
@@ -304,13 +225,13 @@ class ContractServer(Generic[E]):
             if h.match(scope) is not None:
                 return h
         if self.websocket is not None and path == self.websocket.path:
-            return _upgrade_required
+            return upgrade_required
         return None
 
     @property
     def app(self) -> ASGIApp:
         """A standalone ASGI app: the contract's paths, 404 elsewhere, the lifespan protocol."""
-        return _App(self)
+        return StandaloneApp(self)
 
     async def asgi(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -331,7 +252,7 @@ class ContractServer(Generic[E]):
             return
         endpoint = self.owns(routed)
         if endpoint is None:
-            await _no_route(routed, send)
+            await no_route(routed, send)
             return
         await self.serve(endpoint, routed, receive, send)
 
@@ -361,52 +282,3 @@ class ContractServer(Generic[E]):
                     await send_json(send, 500, {"error": "internal error; the server keeps serving"})
             except Exception:
                 pass  # answered already, or the client is gone
-
-
-class _App:
-    """An ASGI 3 callable (a bound method would be taken for ASGI 2 by uvicorn)."""
-
-    __slots__ = ("server",)
-
-    def __init__(self, server: ContractServer[Any]) -> None:
-        self.server = server
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        await self.server.asgi(scope, receive, send)
-
-
-async def _no_route(scope: Scope, send: Any) -> None:
-    """404 for a path that is not the contract's (a WebSocket upgrade too)."""
-    await refuse_request(scope, send, 404, f"no route for {clip(str(scope.get('method', 'GET')))} {clip(str(scope.get('path', '')), 200)}", close=False)
-
-
-async def _upgrade_required(scope: Scope, receive: Any, send: Any) -> None:
-    await send_json(send, 426, {"error": "this path speaks WebSocket; send an Upgrade request"}, {"upgrade": "websocket"})
-
-
-class _ContractRoute(BaseRoute):
-    """One Starlette route for every path of the contract (matched on the raw path, so a history
-    path parameter may hold an encoded ``/``)."""
-
-    def __init__(self, server: ContractServer[Any]) -> None:
-        self.server = server
-        self.path = "/"
-        self.name = f"contractgen:{server.contract.name}"
-
-    def matches(self, scope: Any) -> tuple[Match, Any]:
-        if scope["type"] not in ("http", "websocket"):
-            return Match.NONE, {}
-        endpoint = self.server.owns(scope)
-        return (Match.FULL, {"endpoint": endpoint}) if endpoint is not None else (Match.NONE, {})
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        from starlette.routing import NoMatchFound
-
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        endpoint = scope.get("endpoint") or self.server.owns(scope)
-        if endpoint is None:
-            await send_json(send, 404, {"error": "not found"})
-            return
-        await self.server.serve(endpoint, scope, receive, send)
