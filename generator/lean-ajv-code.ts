@@ -17,18 +17,19 @@
  *   with the callee's location (`$r`, `$n`), so a call passes the data alone.
  *
  * The stages, one file each under lean-ajv/: `tokens` reads the code as tokens (a full parse costs
- * a quarter second on a 200-message spec, more than the build may grow); `names` shortens Ajv's
- * names and inlines a data variable read once; `error-sites` turns error literals into helper
- * arguments and the table; `bookkeeping` folds Ajv's error counting where no composite rule needs
+ * a quarter second on a 200-message spec, more than the build may grow), `token-view` reads and
+ * compares them in place; `names` shortens Ajv's names and inlines a data variable read once;
+ * `error-sites` turns error literals into helper arguments and the table; `bookkeeping` folds Ajv's error counting where no composite rule needs
  * it; `edits` makes the code. This file walks the tokens once and rewrites each construct Ajv
  * emits, matched whole and bracket-balanced. Anything else in the code makes `leanAjvCode` return
  * undefined and the caller keeps Ajv's code as it is: slower and bigger, never different.
  */
-import { createBookkeeping } from './lean-ajv/bookkeeping.js';
+import { COLLECTED_ERRORS, createBookkeeping } from './lean-ajv/bookkeeping.js';
 import { createEdits } from './lean-ajv/edits.js';
 import { CONTEXT_NAMES, createErrorSites } from './lean-ajv/error-sites.js';
 import { createNames } from './lean-ajv/names.js';
-import { createTokenView, K, tokenize, Unsupported, type Tokens } from './lean-ajv/tokens.js';
+import { createTokenView } from './lean-ajv/token-view.js';
+import { K, KIND_NAMES, tokenize, Unsupported, type Tokens } from './lean-ajv/tokens.js';
 
 /** Names of the shared helpers in generated code: `$` names, which Ajv never writes. */
 export const LEAN_HELPERS = { fail: '$f', error: '$e', nest: '$n', rethrow: '$r', collected: '$v', exported: '$x', sites: '$sites' } as const;
@@ -41,7 +42,12 @@ export function leanHelpersImport(module: string): string {
 
 /** The parameter list Ajv gives every function when no dynamic scope or `$data` is in use. */
 const AJV_PARAMS = '(data,{instancePath="",parentData,parentDataProperty,rootData=data}={})';
-const CONTEXT_INITIALS = new Set([...CONTEXT_NAMES].map((name) => name.charCodeAt(0)));
+/** What follows a function's own name where it returns the errors it collected and failed (see COLLECTED_ERRORS). */
+const COLLECTED_FAILED = '.errors = vErrors; return false;';
+
+/** The kinds of token the rewrite's switch looks at (names first: they are the most frequent). */
+const STARTS_A_CONSTRUCT = new Uint8Array(KIND_NAMES.length);
+for (const kind of [K.Identifier, K.FunctionKeyword, K.CloseBraceToken, K.OpenBraceToken, K.ExportKeyword, K.OpenParenToken, K.ElseKeyword, K.LetKeyword, K.VarKeyword, K.IfKeyword, K.ConstKeyword]) STARTS_A_CONSTRUCT[kind] = 1;
 
 export interface LeanAjvCode {
   /** The rewritten code, without the helpers' import (see `leanHelpersImport`). */
@@ -64,7 +70,7 @@ export function leanAjvCode(code: string): LeanAjvCode | undefined {
 
 function rewrite(code: string, tokens: Tokens): LeanAjvCode {
   const view = createTokenView(code, tokens);
-  const { n, kinds, starts, closer, txt, startsWith, is, spells, parts } = view;
+  const { n, kinds, ids, closer, txt, startsWith, is, spells, parts, idOf, nameFlags, pattern, matches } = view;
   const names = createNames(view, tokens.shortNames);
   const { ren, inlinedDeclarations, vSchemaUses } = names;
   const sites = createErrorSites(view, names);
@@ -90,143 +96,185 @@ function rewrite(code: string, tokens: Tokens): LeanAjvCode {
   let simpleEnd = -1;
   let self = '';
 
-  for (let i = 0; i < n; i++) {
-    const kind = kinds[i];
-    // function validateN(data, {instancePath="", …}={}) → function validateN(data)
-    if (kind === K.FunctionKeyword && is(i + 1, K.Identifier) && is(i + 2, K.OpenParenToken)) {
-      const close = closer[i + 2]!;
-      if (!spells(i + 2, close + 1, AJV_PARAMS)) throw new Unsupported();
-      simpleEnd = simpleUntil.get(i) ?? -1;
-      functionAt = i;
-      self = txt(i + 1)!;
-      edit(i + 2, close + 1, `(${ren('data')})`);
-      i = close;
-      continue;
-    }
-    if (kind === K.CloseBraceToken && unwrapped.has(i)) {
-      edit(i, i + 1, '');
-      continue;
-    }
-    // An empty block where a statement goes, or an empty else (Ajv's optimizer would drop them too).
-    if (kind === K.OpenBraceToken && kinds[i + 1] === K.CloseBraceToken && (kinds[i - 1] === K.SemicolonToken || kinds[i - 1] === K.OpenBraceToken || kinds[i - 1] === K.CloseBraceToken)) {
-      edit(i, i + 2, '');
-      i++;
-      continue;
-    }
-    if (kind === K.ElseKeyword && kinds[i + 1] === K.OpenBraceToken && kinds[i + 2] === K.CloseBraceToken) {
-      edit(i, i + 3, '');
-      i += 2;
-      continue;
-    }
-    if (kind === K.LetKeyword && inlinedDeclarations.has(i + 1)) {
-      const end = inlinedDeclarations.get(i + 1)! + 1;
-      edit(i, end, '');
-      i = end - 1;
-      continue;
-    }
-    if (kind === K.ConstKeyword) {
-      const end = unusedDeclarationEnd(i);
-      if (end !== undefined) {
-        edit(i, end, '');
-        i = end - 1;
-        continue;
+  // By name id (tokens.ts), the names this loop tests, so that a name token is told by an integer compare.
+  const errorsId = idOf('errors');
+  const ajvParams = pattern(AJV_PARAMS);
+  const collected = pattern(COLLECTED_ERRORS);
+  const collectedFailed = pattern(COLLECTED_FAILED);
+  const instancePathId = idOf('instancePath');
+  const isContext = nameFlags((name) => CONTEXT_NAMES.has(name));
+  // In a simple function every use of the bookkeeping is folded; one left would be undeclared.
+  const isBookkeeping = nameFlags((name) => name === 'errors' || name === 'vErrors' || /^(?:_errs\d+|_?valid\d+)$/.test(name));
+  // The names `name()` below looks at, whatever their place.
+  const isWatched = isContext.map((context, id) => context | isBookkeeping[id]!);
+  let selfId = -1;
+
+  /** A name at `i`: the rewrites that start with one, and the names that must not be left. The last token read. */
+  const name = (i: number): number => {
+    const id = ids[i]!;
+    if (id === selfId) {
+      if (i < simpleEnd) {
+        const skip = fold(i, self);
+        if (skip !== undefined) return skip;
+      } else if (matches(i + 1, collected)) {
+        // A function that collected errors (a composite rule) returns with them:
+        // validateN.errors = vErrors; return errors === 0;  →  return errors === 0 || $v(vErrors);
+        edit(i, i + 11, `return errors === 0 || ${LEAN_HELPERS.collected}(vErrors);`);
+        return i + 10;
+      } else if (matches(i + 1, collectedFailed)) {
+        // validateN.errors = vErrors; return false;  →  return $v(vErrors);
+        edit(i, i + 9, `return ${LEAN_HELPERS.collected}(vErrors);`);
+        return i + 8;
       }
-    }
-    if (i < simpleEnd && (kind === K.LetKeyword || kind === K.ConstKeyword || kind === K.VarKeyword || kind === K.IfKeyword || kind === K.ElseKeyword || kind === K.Identifier)) {
-      const skip = fold(i, self);
-      if (skip !== undefined) {
-        i = skip;
-        continue;
-      }
-    }
-    // export const rawX = validateN;  →  export const rawX = $x(vN);  (the one place a function keeps its errors, see runtime/ajv-errors.ts)
-    if (kind === 'export' && is(i + 1, K.ConstKeyword) && is(i + 2, K.Identifier) && is(i + 3, K.EqualsToken) && is(i + 4, K.Identifier) && is(i + 5, K.SemicolonToken)) {
-      edit(i + 4, i + 5, `${LEAN_HELPERS.exported}(${ren(txt(i + 4)!)})`);
-      i += 5;
-      continue;
-    }
-    // A function that collected errors (a composite rule) returns with them:
-    // validateN.errors = vErrors; return errors === 0;  →  return errors === 0 || $v(vErrors);
-    if (kind === K.Identifier && i >= simpleEnd && spells(i, i + 11, `${self}.errors=vErrors;returnerrors===0;`)) {
-      edit(i, i + 11, `return errors === 0 || ${LEAN_HELPERS.collected}(vErrors);`);
-      i += 10;
-      continue;
-    }
-    // validateN.errors = vErrors; return false;  →  return $v(vErrors);
-    if (kind === K.Identifier && i >= simpleEnd && spells(i, i + 9, `${self}.errors=vErrors;returnfalse;`)) {
-      edit(i, i + 9, `return ${LEAN_HELPERS.collected}(vErrors);`);
-      i += 8;
-      continue;
     }
     // validateN.errors = [{…}]; return false;  →  return $f(path, site);
-    if (kind === K.Identifier && is(i + 1, K.DotToken) && is(i + 2, K.Identifier, 'errors')) {
+    if (kinds[i + 1] === K.DotToken && kinds[i + 2] === K.Identifier && ids[i + 2] === errorsId) {
       const obj = i + 5;
       const end = closer[obj]!;
-      if (txt(i) === self && is(i + 3, K.EqualsToken) && is(i + 4, K.OpenBracketToken) && is(obj, K.OpenBraceToken) && closer[i + 4] === end + 1 && is(end + 2, K.SemicolonToken) && is(end + 3, K.ReturnKeyword) && is(end + 4, K.FalseKeyword) && is(end + 5, K.SemicolonToken)) {
+      if (id === selfId && is(i + 3, K.EqualsToken) && is(i + 4, K.OpenBracketToken) && is(obj, K.OpenBraceToken) && closer[i + 4] === end + 1 && is(end + 2, K.SemicolonToken) && is(end + 3, K.ReturnKeyword) && is(end + 4, K.FalseKeyword) && is(end + 5, K.SemicolonToken)) {
         if (is(i - 1, K.DotToken)) throw new Unsupported();
         // Ajv's `break;` after the return never runs.
         const to = spells(end + 6, end + 8, 'break;') ? end + 8 : end + 6;
         edit(i, to, `return ${LEAN_HELPERS.fail}(${sites.args(obj)});`);
-        i = to - 1;
-        continue;
+        return to - 1;
       }
       // Errors are kept by the helpers, not on the functions: any other use of them is not understood.
       throw new Unsupported();
     }
-    // const errN = {instancePath…};  →  const errN = $e(path, site);
-    if (kind === K.ConstKeyword && is(i + 1, K.Identifier) && is(i + 2, K.EqualsToken) && is(i + 3, K.OpenBraceToken) && is(i + 4, K.Identifier, 'instancePath')) {
-      const end = closer[i + 3]!;
-      edit(i + 3, end + 1, `${LEAN_HELPERS.error}(${sites.args(i + 3)})`);
-      i = end;
-      continue;
+    // No context name may be left (no function has them now), nor in a simple function any bookkeeping (it would be undeclared).
+    if ((isContext[id] === 1 || (i < simpleEnd && isBookkeeping[id] === 1)) && !is(i - 1, K.DotToken)) throw new Unsupported();
+    return i;
+  };
+
+  /** A call's `(` at `i`: f(x, {instancePath:…, parentData…, rootData}) → f(x), and its errors prefixed where they are taken. The last token read. */
+  const call = (i: number): number => {
+    if (!(closer[i]! >= 0 && is(i - 1, K.Identifier) && is(closer[i]! - 1, K.CloseBraceToken))) return i;
+    const args = parts(i);
+    const options = args[1];
+    if (!(args.length === 2 && options && is(options[0], K.OpenBraceToken) && is(options[0] + 1, K.Identifier, 'instancePath') && closer[options[0]] === options[1] - 1)) return i;
+    const callee = calleeBefore(i);
+    let prefix: string | undefined;
+    for (const [from, to] of parts(options[0])) {
+      const name = txt(from)!;
+      if (name === 'instancePath') prefix = to === from + 1 ? '""' : is(from + 1, K.ColonToken) ? sites.relative(from + 2, to) : undefined;
+      else if (name === 'rootData' && to === from + 1) continue;
+      else if ((name === 'parentData' || name === 'parentDataProperty') && is(from + 1, K.ColonToken)) continue;
+      else throw new Unsupported();
     }
-    // f(x, {instancePath:…, parentData…, rootData}) → f(x), and its errors prefixed where they are taken.
-    if (kind === K.OpenParenToken && closer[i]! >= 0 && is(i - 1, K.Identifier) && is(closer[i]! - 1, K.CloseBraceToken)) {
-      const args = parts(i);
-      const options = args[1];
-      if (args.length === 2 && options && is(options[0], K.OpenBraceToken) && is(options[0] + 1, K.Identifier, 'instancePath') && closer[options[0]] === options[1] - 1) {
-        const callee = calleeBefore(i);
-        let prefix: string | undefined;
-        for (const [from, to] of parts(options[0])) {
-          const name = txt(from)!;
-          if (name === 'instancePath') prefix = to === from + 1 ? '""' : is(from + 1, K.ColonToken) ? sites.relative(from + 2, to) : undefined;
-          else if (name === 'rootData' && to === from + 1) continue;
-          else if ((name === 'parentData' || name === 'parentDataProperty') && is(from + 1, K.ColonToken)) continue;
-          else throw new Unsupported();
+    if (prefix === undefined || !callee) throw new Unsupported();
+    // if(!(f(x, …))){ vErrors = vErrors === null ? f.errors : vErrors.concat(f.errors);
+    const close = closer[i]!;
+    const take = close + 4;
+    const expected = `vErrors=vErrors===null?${callee}.errors:vErrors.concat(${callee}.errors);`;
+    let takeEnd = take;
+    while (takeEnd < n && !is(takeEnd, K.SemicolonToken)) takeEnd++;
+    if (!(is(close + 1, K.CloseParenToken) && is(close + 2, K.CloseParenToken) && is(close + 3, K.OpenBraceToken)) || !spells(take, takeEnd + 1, expected)) throw new Unsupported();
+    // if(!(f(x))) → if(!f(x)): Ajv's parentheses around a call go with the options.
+    const bare = kinds[i - 2] === K.OpenParenToken && kinds[i - 3] === K.ExclamationToken && kinds[i - 1] === K.Identifier && closer[i - 2] === close + 1 && keptFrom() <= i - 2;
+    if (bare) edit(i - 2, i - 1, '');
+    edit(options[0] - 1, options[1], '');
+    if (bare) edit(close + 1, close + 2, '');
+    if (i < simpleEnd) {
+      // …; errors = vErrors.length;  →  return $r(prefix);  (the callee's errors are the last ones made), or return false; when it has no prefix
+      if (!spells(takeEnd + 1, takeEnd + 7, 'errors=vErrors.length;')) throw new Unsupported();
+      edit(take, takeEnd + 7, prefix === '""' ? 'return false;' : `return ${LEAN_HELPERS.rethrow}(${prefix});`);
+      return takeEnd + 6;
+    }
+    edit(take, takeEnd + 1, `vErrors = ${LEAN_HELPERS.nest}(vErrors, ${prefix});`);
+    return takeEnd;
+  };
+
+  // One switch on the kind per token: a token is tested only for the constructs that start with its
+  // kind, and half the tokens (strings, `,`, `;`, `)`…) start none and are passed at once.
+  for (let i = 0; i < n; i++) {
+    if (STARTS_A_CONSTRUCT[kinds[i]!] === 0) continue;
+    switch (kinds[i]) {
+      case K.Identifier: {
+        // Most names are none of these: told without a call.
+        const id = ids[i]!;
+        if (id === selfId || isWatched[id] === 1 || (kinds[i + 1] === K.DotToken && ids[i + 2] === errorsId)) i = name(i);
+        break;
+      }
+      case K.FunctionKeyword: {
+        // function validateN(data, {instancePath="", …}={}) → function validateN(data)
+        if (!is(i + 1, K.Identifier) || !is(i + 2, K.OpenParenToken)) break;
+        const close = closer[i + 2]!;
+        if (close + 1 !== i + 2 + ajvParams.kinds.length || !matches(i + 2, ajvParams)) throw new Unsupported();
+        simpleEnd = simpleUntil.get(i) ?? -1;
+        functionAt = i;
+        self = txt(i + 1)!;
+        selfId = ids[i + 1]!;
+        edit(i + 2, close + 1, `(${ren('data')})`);
+        i = close;
+        break;
+      }
+      case K.CloseBraceToken:
+        if (unwrapped.has(i)) edit(i, i + 1, '');
+        break;
+      case K.OpenBraceToken:
+        // An empty block where a statement goes (Ajv's optimizer would drop it too).
+        if (kinds[i + 1] === K.CloseBraceToken && (kinds[i - 1] === K.SemicolonToken || kinds[i - 1] === K.OpenBraceToken || kinds[i - 1] === K.CloseBraceToken)) {
+          edit(i, i + 2, '');
+          i++;
         }
-        if (prefix === undefined || !callee) throw new Unsupported();
-        // if(!(f(x, …))){ vErrors = vErrors === null ? f.errors : vErrors.concat(f.errors);
-        const close = closer[i]!;
-        const take = close + 4;
-        const expected = `vErrors=vErrors===null?${callee}.errors:vErrors.concat(${callee}.errors);`;
-        let takeEnd = take;
-        while (takeEnd < n && !is(takeEnd, K.SemicolonToken)) takeEnd++;
-        if (!(is(close + 1, K.CloseParenToken) && is(close + 2, K.CloseParenToken) && is(close + 3, K.OpenBraceToken)) || !spells(take, takeEnd + 1, expected)) throw new Unsupported();
-        // if(!(f(x))) → if(!f(x)): Ajv's parentheses around a call go with the options.
-        const bare = kinds[i - 2] === K.OpenParenToken && kinds[i - 3] === K.ExclamationToken && kinds[i - 1] === K.Identifier && closer[i - 2] === close + 1 && keptFrom() <= i - 2;
-        if (bare) edit(i - 2, i - 1, '');
-        edit(options[0] - 1, options[1], '');
-        if (bare) edit(close + 1, close + 2, '');
-        if (i < simpleEnd) {
-          // …; errors = vErrors.length;  →  return $r(prefix);  (the callee's errors are the last ones made), or return false; when it has no prefix
-          if (!spells(takeEnd + 1, takeEnd + 7, 'errors=vErrors.length;')) throw new Unsupported();
-          edit(take, takeEnd + 7, prefix === '""' ? 'return false;' : `return ${LEAN_HELPERS.rethrow}(${prefix});`);
-          i = takeEnd + 6;
-          continue;
+        break;
+      case K.ExportKeyword:
+        // export const rawX = validateN;  →  export const rawX = $x(vN);  (the one place a function keeps its errors, see runtime/ajv-errors.ts)
+        if (is(i + 1, K.ConstKeyword) && is(i + 2, K.Identifier) && is(i + 3, K.EqualsToken) && is(i + 4, K.Identifier) && is(i + 5, K.SemicolonToken)) {
+          edit(i + 4, i + 5, `${LEAN_HELPERS.exported}(${ren(txt(i + 4)!)})`);
+          i += 5;
         }
-        edit(take, takeEnd + 1, `vErrors = ${LEAN_HELPERS.nest}(vErrors, ${prefix});`);
-        i = takeEnd;
-        continue;
+        break;
+      case K.OpenParenToken:
+        // A call whose last argument is an object literal (Ajv's options).
+        if (kinds[i - 1] === K.Identifier && closer[i]! >= 0 && kinds[closer[i]! - 1] === K.CloseBraceToken) i = call(i);
+        break;
+      case K.ElseKeyword:
+        // An empty else.
+        if (kinds[i + 1] === K.OpenBraceToken && kinds[i + 2] === K.CloseBraceToken) {
+          edit(i, i + 3, '');
+          i += 2;
+          break;
+        }
+        // In a simple function, Ajv's bookkeeping folded (bookkeeping.ts): on after what it dropped.
+        if (i < simpleEnd) i = fold(i, self) ?? i;
+        break;
+      case K.LetKeyword:
+        if (inlinedDeclarations.has(i + 1)) {
+          const end = inlinedDeclarations.get(i + 1)! + 1;
+          edit(i, end, '');
+          i = end - 1;
+          break;
+        }
+        if (i < simpleEnd) i = fold(i, self) ?? i;
+        break;
+      case K.VarKeyword:
+      case K.IfKeyword:
+        if (i < simpleEnd) i = fold(i, self) ?? i;
+        break;
+      case K.ConstKeyword: {
+        const end = unusedDeclarationEnd(i);
+        if (end !== undefined) {
+          edit(i, end, '');
+          i = end - 1;
+          break;
+        }
+        const folded = i < simpleEnd ? (fold(i, self) ?? i) : i;
+        if (folded !== i) {
+          i = folded;
+          break;
+        }
+        // const errN = {instancePath…};  →  const errN = $e(path, site);
+        if (is(i + 1, K.Identifier) && is(i + 2, K.EqualsToken) && is(i + 3, K.OpenBraceToken) && kinds[i + 4] === K.Identifier && ids[i + 4] === instancePathId) {
+          const close = closer[i + 3]!;
+          edit(i + 3, close + 1, `${LEAN_HELPERS.error}(${sites.args(i + 3)})`);
+          i = close;
+        }
+        break;
       }
     }
-    if (kind === K.Identifier && !is(i - 1, K.DotToken) && (CONTEXT_INITIALS.has(code.charCodeAt(starts[i]!)) || (i < simpleEnd && (startsWith(i, 'e') || startsWith(i, 'v') || startsWith(i, '_'))))) {
-      const name = txt(i)!;
-      if (CONTEXT_NAMES.has(name)) throw new Unsupported();
-      // In a simple function every use of the bookkeeping is folded above; one left would now be undeclared.
-      if (i < simpleEnd && (name === 'errors' || name === 'vErrors' || ((name.startsWith('_') || name.startsWith('valid')) && /^(?:_errs\d+|_?valid\d+)$/.test(name)))) throw new Unsupported();
-    }
   }
-  for (const [from, to] of edits.kept()) sites.countConstants(from, to);
+  sites.countKept(edits.isKept);
   // A schema constant only the rewritten error sites used (its declaration is its one mention left) goes too.
   for (const [from, to] of sites.unusedSchemaConstants()) edits.remove(from, to);
   const table = sites.table;

@@ -1,65 +1,110 @@
 /**
  * The tokens of Ajv's standalone code, for the lean rewrite (generator/lean-ajv-code.ts): a lexer
- * for the subset of JavaScript Ajv writes, the brackets matched, and a view that reads and
- * compares tokens in place.
+ * for the subset of JavaScript Ajv writes, with the brackets matched and the names interned
+ * (token-view.ts reads and compares them in place).
  */
-/** Token kinds: `name`, `string`, `number`, `regexp`, a keyword's own text, or a punctuator's. */
-export type Kind = string;
+const KEYWORD_LIST = ['break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'let', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield'];
+/** Punctuators, longest first so that `===` is read before `==` and `=`. */
+const PUNCTUATOR_LIST = ['>>>=', '...', '===', '!==', '**=', '<<=', '>>=', '>>>', '&&=', '||=', '??=', '=>', '==', '!=', '<=', '>=', '&&', '||', '??', '?.', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '**', '{', '}', '(', ')', '[', ']', ';', ',', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '?', ':', '=', '.', '@', '#'];
+
+/**
+ * Token kinds, as small numbers (a byte per token, compared as integers): `name`, `string`,
+ * `number`, `regexp`, then each keyword and each punctuator. `KIND_NAMES[kind]` is its text.
+ */
+export type Kind = number;
+export const KIND_NAMES: readonly string[] = ['name', 'string', 'number', 'regexp', ...KEYWORD_LIST, ...PUNCTUATOR_LIST];
+const kindOf = (text: string): Kind => KIND_NAMES.indexOf(text);
 
 export const K = {
-  Identifier: 'name',
-  StringLiteral: 'string',
-  OpenParenToken: '(',
-  CloseParenToken: ')',
-  OpenBraceToken: '{',
-  CloseBraceToken: '}',
-  OpenBracketToken: '[',
-  CloseBracketToken: ']',
-  CommaToken: ',',
-  SemicolonToken: ';',
-  ColonToken: ':',
-  DotToken: '.',
-  EqualsToken: '=',
-  PlusToken: '+',
-  PlusPlusToken: '++',
-  ExclamationToken: '!',
-  ConstKeyword: 'const',
-  LetKeyword: 'let',
-  VarKeyword: 'var',
-  FunctionKeyword: 'function',
-  IfKeyword: 'if',
-  ElseKeyword: 'else',
-  ReturnKeyword: 'return',
-  FalseKeyword: 'false',
+  Identifier: 0,
+  StringLiteral: 1,
+  NumericLiteral: 2,
+  RegularExpressionLiteral: 3,
+  OpenParenToken: kindOf('('),
+  CloseParenToken: kindOf(')'),
+  OpenBraceToken: kindOf('{'),
+  CloseBraceToken: kindOf('}'),
+  OpenBracketToken: kindOf('['),
+  CloseBracketToken: kindOf(']'),
+  CommaToken: kindOf(','),
+  SemicolonToken: kindOf(';'),
+  ColonToken: kindOf(':'),
+  DotToken: kindOf('.'),
+  EqualsToken: kindOf('='),
+  EqualsEqualsEqualsToken: kindOf('==='),
+  PlusToken: kindOf('+'),
+  PlusPlusToken: kindOf('++'),
+  ExclamationToken: kindOf('!'),
+  ConstKeyword: kindOf('const'),
+  LetKeyword: kindOf('let'),
+  VarKeyword: kindOf('var'),
+  FunctionKeyword: kindOf('function'),
+  ClassKeyword: kindOf('class'),
+  ExportKeyword: kindOf('export'),
+  IfKeyword: kindOf('if'),
+  ElseKeyword: kindOf('else'),
+  ReturnKeyword: kindOf('return'),
+  FalseKeyword: kindOf('false'),
 } as const;
 
 /**
- * The tokens of the code, by index: kind, start and end in arrays (no object per token, no
- * string per name: the code of a 200-message spec has 400 000 tokens).
+ * The tokens of the code, by index: kind, start and end in typed arrays, and for a name or a
+ * keyword the index of its text in `names` (no object per token, no string per name: the code
+ * of a 200-message spec has 400 000 tokens and only 1 500 distinct names).
  */
 export interface Tokens {
-  readonly kinds: Kind[];
+  readonly kinds: Uint8Array;
   readonly starts: Int32Array;
   readonly ends: Int32Array;
+  /** Index in `names` of a name's or a keyword's text; -1 for other tokens. */
+  readonly ids: Int32Array;
+  /** Index of the closing bracket of every opening one, -1 for other tokens (unbalanced brackets: no tokens). */
+  readonly closer: Int32Array;
+  /** The indices of the tokens that are names or keywords, in order. */
+  readonly words: Int32Array;
+  /** The distinct names and keywords, by id; the keywords first (ids 0 to 36). */
+  readonly names: readonly string[];
   /** Names that are already of a short form (names.ts does not shorten their family). */
   readonly shortNames: ReadonlySet<string>;
 }
 
-const KEYWORD_LIST = ['break', 'case', 'catch', 'class', 'const', 'continue', 'debugger', 'default', 'delete', 'do', 'else', 'export', 'extends', 'false', 'finally', 'for', 'function', 'if', 'import', 'in', 'instanceof', 'let', 'new', 'null', 'return', 'super', 'switch', 'this', 'throw', 'true', 'try', 'typeof', 'var', 'void', 'while', 'with', 'yield'];
-/** Keywords by their first character, compared in place: most names are not keywords, and slicing each to look it up costs. */
-const KEYWORDS: (readonly string[] | undefined)[] = [];
-for (const k of KEYWORD_LIST) KEYWORDS[k.charCodeAt(0)] = [...(KEYWORDS[k.charCodeAt(0)] ?? []), k];
-/** Punctuators, longest first so that `===` is read before `==` and `=`. */
-const PUNCTUATOR_LIST = ['>>>=', '...', '===', '!==', '**=', '<<=', '>>=', '>>>', '&&=', '||=', '??=', '=>', '==', '!=', '<=', '>=', '&&', '||', '??', '?.', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '<<', '>>', '**', '{', '}', '(', ')', '[', ']', ';', ',', '<', '>', '+', '-', '*', '/', '%', '&', '|', '^', '!', '~', '?', ':', '=', '.', '@', '#'];
-/** Punctuators by their first character, longest first. */
+/** Punctuators by their first character, longest first, with their kinds. */
 const PUNCTUATORS: (readonly string[] | undefined)[] = [];
-for (const p of PUNCTUATOR_LIST) PUNCTUATORS[p.charCodeAt(0)] = [...(PUNCTUATORS[p.charCodeAt(0)] ?? []), p];
+const PUNCTUATOR_KINDS: (readonly Kind[] | undefined)[] = [];
+for (const p of PUNCTUATOR_LIST) {
+  PUNCTUATORS[p.charCodeAt(0)] = [...(PUNCTUATORS[p.charCodeAt(0)] ?? []), p];
+  PUNCTUATOR_KINDS[p.charCodeAt(0)] = [...(PUNCTUATOR_KINDS[p.charCodeAt(0)] ?? []), kindOf(p)];
+}
 
-/** After these a `/` starts a regular expression (Ajv writes one when it escapes a property name); after others it divides. */
-const BEFORE_REGEX = new Set(['(', ',', '=', ':', '[', '!', '&&', '||', '?', '{', '}', ';', 'return', 'typeof', '===', '!==', '==', '!=']);
+// The tokenizer matches a bracket by its kind: each closing one's is its opening one's plus one.
+if (K.CloseParenToken !== K.OpenParenToken + 1 || K.CloseBraceToken !== K.OpenBraceToken + 1 || K.CloseBracketToken !== K.OpenBracketToken + 1) throw new Error('lean-ajv tokens: bracket kinds out of order');
 
-const isNameStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36;
-const isNamePart = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57);
+/** The kind of a punctuator that is its first character alone, by that character; -1 where a longer one may start. */
+const SINGLE_PUNCTUATOR = new Int16Array(128).fill(-1);
+for (let c = 0; c < 128; c++) if (PUNCTUATORS[c]?.length === 1 && PUNCTUATORS[c]![0]!.length === 1) SINGLE_PUNCTUATOR[c] = PUNCTUATOR_KINDS[c]![0]!;
+
+/** The kind of the one-character punctuator of a character that may start longer ones too (`=`, `.`, `!`), by that character; -1 for others. */
+const ONE_CHAR_PUNCTUATOR = new Int16Array(128).fill(-1);
+/** Characters that continue a punctuator (the second of `==`, `=>`, `?.`, …): after one of the others a punctuator has one character. */
+const CONTINUES_PUNCTUATOR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const candidates = PUNCTUATORS[c];
+  if (candidates === undefined || SINGLE_PUNCTUATOR[c] !== -1) continue;
+  const one = candidates.indexOf(String.fromCharCode(c));
+  if (one >= 0) ONE_CHAR_PUNCTUATOR[c] = PUNCTUATOR_KINDS[c]![one]!;
+  for (const p of candidates) if (p.length > 1) CONTINUES_PUNCTUATOR[p.charCodeAt(1)] = 1;
+}
+
+/** After these a `/` starts a regular expression (Ajv writes one when it escapes a property name); after others it divides. By kind. */
+const BEFORE_REGEX = new Uint8Array(KIND_NAMES.length);
+for (const t of ['(', ',', '=', ':', '[', '!', '&&', '||', '?', '{', '}', ';', 'return', 'typeof', '===', '!==', '==', '!=']) BEFORE_REGEX[kindOf(t)] = 1;
+
+/** The characters after a name's first; sticky, it always matches (maybe nothing) where it is set. */
+const NAME_REST = /[A-Za-z0-9_$]*/y;
+
+/** Character classes, by code: 1 starts a name (and continues it), 2 only continues it. */
+const NAME_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) NAME_CHAR[c] = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c === 36 ? 1 : c >= 48 && c <= 57 ? 2 : 0;
 
 /**
  * The tokens of Ajv's standalone code, or undefined for anything it does not write (a template
@@ -67,28 +112,65 @@ const isNamePart = (c: number): boolean => isNameStart(c) || (c >= 48 && c <= 57
  * A lexer for that subset of JavaScript, not a general one: TypeScript's scanner (or acorn) reads
  * a 200-message spec's code in 200 ms or more cold, loading TypeScript into the main thread
  * included, where this reads it in a few tens.
+ *
+ * Names are interned as they are read (hashed in the same pass, compared in place against the
+ * table): a keyword is a name whose id is below the keywords' count, and no name is sliced twice.
  */
 export function tokenize(code: string): Tokens | undefined {
-  const kinds: Kind[] = [];
   const shortNames = new Set<string>();
   const n = code.length;
-  let starts = new Int32Array(1 << 16);
-  let ends = new Int32Array(1 << 16);
-  const push = (kind: Kind, start: number, end: number): void => {
-    const k = kinds.length;
-    if (k === starts.length) {
-      const more = new Int32Array(k * 2);
-      more.set(starts);
-      starts = more;
-      const moreEnds = new Int32Array(k * 2);
-      moreEnds.set(ends);
-      ends = moreEnds;
-    }
-    kinds.push(kind);
-    starts[k] = start;
-    ends[k] = end;
+  // About one token per four characters in Ajv's code; grown by doubling past that.
+  let size = Math.max(1024, Math.ceil(n / 3));
+  let kinds = new Uint8Array(size);
+  let starts = new Int32Array(size);
+  let ends = new Int32Array(size);
+  // -1 (no name, no bracket) unless set: filled natively, not token by token.
+  let ids = new Int32Array(size).fill(-1);
+  let closer = new Int32Array(size).fill(-1);
+  let count = 0;
+  // The names' and keywords' tokens, in order: the passes that look only at names walk these.
+  let words = new Int32Array(size);
+  let wordCount = 0;
+  // Opening brackets not closed yet, innermost last.
+  let open = new Int32Array(256);
+  let depth = 0;
+  const grow = (): void => {
+    size *= 2;
+    const k = new Uint8Array(size);
+    k.set(kinds);
+    kinds = k;
+    const s = new Int32Array(size);
+    s.set(starts);
+    starts = s;
+    const e = new Int32Array(size);
+    e.set(ends);
+    ends = e;
+    const w = new Int32Array(size);
+    w.set(words);
+    words = w;
+    const d = new Int32Array(size).fill(-1);
+    d.set(ids);
+    ids = d;
+    const b = new Int32Array(size).fill(-1);
+    b.set(closer);
+    closer = b;
   };
+
+  // The names read so far: their ids by text, and their texts by id.
+  const names: string[] = [];
+  const byName = new Map<string, number>();
+  for (const k of KEYWORD_LIST) {
+    byName.set(k, names.length);
+    names.push(k);
+  }
+  const keywords = KEYWORD_LIST.length;
+  const KEYWORD_KIND = 4;
+
   let i = 0;
+  let last = -1;
+  // Where the next newline and backslash are (an unsigned -1 when there is none: past any string).
+  let nextNewline = -1;
+  let nextBackslash = -1;
   while (i < n) {
     const c = code.charCodeAt(i);
     if (c === 32 || c === 10 || c === 9 || c === 13) {
@@ -106,39 +188,49 @@ export function tokenize(code: string): Tokens | undefined {
       i = end + 2;
       continue;
     }
+    if (count === size) grow();
     let kind: Kind;
-    if (isNameStart(c)) {
+    let id = -1;
+    if (c < 128 && NAME_CHAR[c] === 1) {
       // `$` names are the helpers' (LEAN_HELPERS in lean-ajv-code.ts): code that has one already is not Ajv's.
       if (c === 36) return undefined;
-      while (i < n && isNamePart(code.charCodeAt(i))) i++;
-      // Names of the short forms (v1, d, k0, m2) taken already: that family is not shortened.
-      if (c === 118 || c === 100 || c === 107 || c === 109) {
-        let digits = start + 1;
-        while (digits < i && code.charCodeAt(digits) >= 48 && code.charCodeAt(digits) <= 57) digits++;
-        if (digits === i) shortNames.add(code.slice(start, i));
-      }
-      // Keywords are short and lower-case: most names are told from them without slicing the name.
-      let kind: Kind = 'name';
-      const candidates = KEYWORDS[c];
-      if (candidates !== undefined) {
-        for (const k of candidates) if (k.length === i - start && code.startsWith(k, start)) kind = k;
-      }
-      push(kind, start, i);
-      continue;
+      // The rest of the name, scanned natively.
+      NAME_REST.lastIndex = i + 1;
+      NAME_REST.test(code);
+      i = NAME_REST.lastIndex;
+      const name = code.slice(start, i);
+      const known = byName.get(name);
+      if (known === undefined) {
+        id = names.length;
+        names.push(name);
+        byName.set(name, id);
+        // Names of the short forms (v1, d, k0, m2) taken already: that family is not shortened.
+        if ((c === 118 || c === 100 || c === 107 || c === 109) && /^.\d*$/.test(name)) shortNames.add(name);
+      } else id = known;
+      kind = id < keywords ? KEYWORD_KIND + id : K.Identifier;
+      words[wordCount++] = count;
     } else if (c >= 48 && c <= 57) {
-      while (i < n && (isNamePart(code.charCodeAt(i)) || code.charCodeAt(i) === 46)) i++;
-      kind = 'number';
+      for (let d = code.charCodeAt(i); i < n && ((d < 128 && NAME_CHAR[d] !== 0) || d === 46); d = code.charCodeAt(++i));
+      kind = K.NumericLiteral;
     } else if (c === 34 || c === 39) {
-      i++;
-      while (i < n && code.charCodeAt(i) !== c) {
-        const d = code.charCodeAt(i);
-        if (d === 10) return undefined;
-        i += d === 92 ? 2 : 1;
-      }
-      if (i >= n) return undefined;
-      i++;
-      kind = 'string';
-    } else if (c === 47 && (kinds.length === 0 || BEFORE_REGEX.has(kinds[kinds.length - 1]!))) {
+      // The closing quote found natively; read char by char only when a backslash comes first.
+      const close = code.indexOf(c === 34 ? '"' : "'", i + 1);
+      if (close < 0) return undefined;
+      if (nextNewline < i) nextNewline = code.indexOf('\n', i) >>> 0;
+      if (nextBackslash < i) nextBackslash = code.indexOf('\\', i) >>> 0;
+      if (nextBackslash < close) {
+        i++;
+        while (i < n && code.charCodeAt(i) !== c) {
+          const d = code.charCodeAt(i);
+          if (d === 10) return undefined;
+          i += d === 92 ? 2 : 1;
+        }
+        if (i >= n) return undefined;
+        i++;
+      } else if (nextNewline < close) return undefined;
+      else i = close + 1;
+      kind = K.StringLiteral;
+    } else if (c === 47 && (last === -1 || BEFORE_REGEX[last] === 1)) {
       i++;
       let inClass = false;
       while (i < n) {
@@ -152,118 +244,55 @@ export function tokenize(code: string): Tokens | undefined {
       }
       if (i >= n) return undefined;
       i++;
-      while (i < n && isNamePart(code.charCodeAt(i))) i++;
-      kind = 'regexp';
+      for (let d = code.charCodeAt(i); i < n && d < 128 && NAME_CHAR[d] !== 0; d = code.charCodeAt(++i));
+      kind = K.RegularExpressionLiteral;
     } else {
-      const candidates = PUNCTUATORS[c];
-      const p = candidates?.length === 1 ? candidates[0] : candidates?.find((q) => code.startsWith(q, i));
-      if (p === undefined) return undefined;
-      i += p.length;
-      kind = p;
+      const single = c < 128 ? SINGLE_PUNCTUATOR[c]! : -1;
+      if (single >= 0) {
+        i++;
+        kind = single;
+        if (kind === K.OpenBraceToken || kind === K.OpenParenToken || kind === K.OpenBracketToken) {
+          if (depth === open.length) {
+            const more = new Int32Array(depth * 2);
+            more.set(open);
+            open = more;
+          }
+          open[depth++] = count;
+        } else if (kind === K.CloseBraceToken || kind === K.CloseParenToken || kind === K.CloseBracketToken) {
+          // Brackets must match: `(` with `)`, and so on (their kinds differ by one).
+          if (depth === 0 || kinds[open[depth - 1]!] !== kind - 1) return undefined;
+          closer[open[--depth]!] = count;
+        }
+      } else if (c < 128 && ONE_CHAR_PUNCTUATOR[c]! >= 0 && !(code.charCodeAt(i + 1) < 128 && CONTINUES_PUNCTUATOR[code.charCodeAt(i + 1)] === 1)) {
+        // `=`, `.` or `!` alone, told by the character after it, without trying the longer ones.
+        i++;
+        kind = ONE_CHAR_PUNCTUATOR[c]!;
+      } else {
+        const candidates = PUNCTUATORS[c];
+        if (candidates === undefined) return undefined;
+        let p = 0;
+        while (p < candidates.length && !code.startsWith(candidates[p]!, i)) p++;
+        if (p === candidates.length) return undefined;
+        i += candidates[p]!.length;
+        kind = PUNCTUATOR_KINDS[c]![p]!;
+      }
+      kinds[count] = kind;
+      starts[count] = start;
+      ends[count] = i;
+      count++;
+      last = kind;
+      continue;
     }
-    push(kind, start, i);
+    kinds[count] = kind;
+    starts[count] = start;
+    ends[count] = i;
+    ids[count] = id;
+    count++;
+    last = kind;
   }
-  return { kinds, starts: starts.subarray(0, kinds.length), ends: ends.subarray(0, kinds.length), shortNames };
+  if (depth) return undefined;
+  return { kinds: kinds.subarray(0, count), starts: starts.subarray(0, count), ends: ends.subarray(0, count), ids: ids.subarray(0, count), closer: closer.subarray(0, count), words: words.subarray(0, wordCount), names, shortNames };
 }
 
 /** Code the rewrite does not understand: `leanAjvCode` then keeps Ajv's code as it is. */
 export class Unsupported extends Error {}
-
-/** The tokens of one piece of code, read in place (no string per token unless asked). */
-export interface TokenView {
-  readonly code: string;
-  /** How many tokens. */
-  readonly n: number;
-  readonly kinds: readonly Kind[];
-  readonly starts: Int32Array;
-  readonly ends: Int32Array;
-  /** Index of the closing bracket of every opening one, -1 for other tokens. */
-  readonly closer: Int32Array;
-  /** The text of token `i` (undefined past the end). */
-  txt(i: number): string | undefined;
-  /** Does token `i` start with the character `c`? (A cheap test before slicing its text.) */
-  startsWith(i: number, c: string): boolean;
-  /** The code of tokens [from, to), whitespace included. */
-  text(from: number, to: number): string;
-  /** The code of tokens [from, to), without the whitespace between them. */
-  flat(from: number, to: number): string;
-  /** Is token `i` of `kind` (and does it spell `value`, when given)? */
-  is(i: number, kind: Kind, value?: string): boolean;
-  /** Do tokens [from, to) spell `expected`, without the whitespace between them? Compared in place. */
-  spells(from: number, to: number, expected: string): boolean;
-  /** Comma-separated parts of the bracketed list opening at `open`, as token ranges. */
-  parts(open: number): [number, number][];
-}
-
-export function createTokenView(code: string, { kinds, starts, ends }: Tokens): TokenView {
-  const n = kinds.length;
-  const closer = matchBrackets(kinds);
-  const txt = (i: number): string | undefined => (i < 0 || i >= n ? undefined : code.slice(starts[i]!, ends[i]!));
-  /** Does token `i` spell `value`, compared in place (no slice)? */
-  const spellsToken = (i: number, value: string): boolean => ends[i]! - starts[i]! === value.length && code.startsWith(value, starts[i]!);
-  return {
-    code,
-    n,
-    kinds,
-    starts,
-    ends,
-    closer,
-    txt,
-    startsWith: (i, c) => code.charCodeAt(starts[i]!) === c.charCodeAt(0),
-    text: (from, to) => code.slice(starts[from]!, ends[to - 1]!),
-    flat(from, to) {
-      let s = '';
-      for (let i = from, end = Math.min(to, n); i < end; i++) s += txt(i)!;
-      return s;
-    },
-    is: (i, kind, value) => kinds[i] === kind && (value === undefined || spellsToken(i, value)),
-    spells(from, to, expected) {
-      if (to > n || from < 0) return false;
-      let at = 0;
-      for (let i = from; i < to; i++) {
-        const start = starts[i]!;
-        const length = ends[i]! - start;
-        if (at + length > expected.length) return false;
-        for (let k = 0; k < length; k++) if (code.charCodeAt(start + k) !== expected.charCodeAt(at + k)) return false;
-        at += length;
-      }
-      return at === expected.length;
-    },
-    parts(open) {
-      const out: [number, number][] = [];
-      const end = closer[open]!;
-      let from = open + 1;
-      for (let i = from; i < end; i++) {
-        if (closer[i]! >= 0) i = closer[i]!;
-        else if (kinds[i] === K.CommaToken) {
-          out.push([from, i]);
-          from = i + 1;
-        }
-      }
-      if (from < end) out.push([from, end]);
-      return out;
-    },
-  };
-}
-
-/** Index of the closing bracket of every opening one, -1 for other tokens. */
-export function matchBrackets(kinds: readonly Kind[]): Int32Array {
-  const n = kinds.length;
-  // A typed array: a plain one this long would be a dictionary.
-  const closer = new Int32Array(n).fill(-1);
-  const stack: number[] = [];
-  const opening = (k: Kind | undefined): Kind | undefined => (k === K.CloseBraceToken ? K.OpenBraceToken : k === K.CloseParenToken ? K.OpenParenToken : k === K.CloseBracketToken ? K.OpenBracketToken : undefined);
-  for (let i = 0; i < n; i++) {
-    const k = kinds[i];
-    if (k === K.OpenBraceToken || k === K.OpenParenToken || k === K.OpenBracketToken) stack.push(i);
-    else {
-      const open = opening(k);
-      if (open === undefined) continue;
-      const at = stack.pop();
-      if (at === undefined || kinds[at] !== open) throw new Unsupported();
-      closer[at] = i;
-    }
-  }
-  if (stack.length) throw new Unsupported();
-  return closer;
-}
