@@ -59,8 +59,9 @@ let enabled: CompileCache | undefined;
 
 /**
  * Install the cache in this thread (once; later calls return the first). `flags`: V8 flags set
- * after start (v8-tuning.ts); with Node's own they key the folder, since V8 rejects code cached
- * under other flags and runs with other flags would otherwise keep replacing each other's entries.
+ * after start (v8-tuning.ts); they key the folder, since V8 rejects code cached under other
+ * flags and the command line and the library API's worker would otherwise keep replacing each
+ * other's entries.
  */
 export function enableCompileCache(env: NodeJS.ProcessEnv = process.env, flags: readonly string[] = []): CompileCache {
   if (enabled) return enabled;
@@ -71,8 +72,10 @@ export function enableCompileCache(env: NodeJS.ProcessEnv = process.env, flags: 
   try {
     mkdirSync(root, { recursive: true, mode: 0o700 });
     if (!isPrivateDirectory(lstatSync(root), process.getuid?.())) return (enabled = off);
-    // V8's data is only valid for the V8 build and flags that made it; V8 rejects the rest.
-    const flagsKey = createHash('sha256').update(JSON.stringify([process.execArgv, flags])).digest('hex').slice(0, 12);
+    // V8's data is only valid for the V8 build and flags that made it; V8 rejects the rest (and the
+    // entry is then made again). Node's own options are not in the key: most do not touch V8, and
+    // one that names a path (--cpu-prof-dir) would give every run a folder of its own.
+    const flagsKey = createHash('sha256').update(JSON.stringify(flags)).digest('hex').slice(0, 12);
     const dir = join(root, `${process.version}-${process.arch}-${flagsKey}`);
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (Module.enableCompileCache) {
