@@ -50,8 +50,6 @@ export interface InboundDelivery {
    * of consecutive cseqs. A frame without cseq is handed over at once, unnumbered.
    */
   hand(session: LocalSession, frame: ClientFrame, bytes: number, listener: VerdictListener): void;
-  /** C2: frames of `session` handed and not yet decided (L2: a connection reads no further ahead of the store than a bound). */
-  undecided(session: LocalSession): number;
 }
 
 export interface InboundDeliveryOptions {
@@ -95,8 +93,6 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
   const decisions = new WeakMap<LocalSession, Promise<unknown>>();
   // Per session: its numbered frames handed in this tick, decided together when the tick ends.
   const gathering = new Map<LocalSession, Waiting[]>();
-  // Per session: frames asked about and not yet decided (those gathering this tick are counted apart).
-  const pending = new WeakMap<LocalSession, number>();
   const run = (session: LocalSession, frame: ClientFrame, bytes: number): void =>
     queue.run(session, frame.type, () => options.handle(session, frame), bytes, { cseq: frame.header.cseq, requestId: frame.header.request_id });
   const ask = (session: LocalSession, first: number, count: number): Promise<RunAnswer> => {
@@ -117,7 +113,6 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
     // after a later run's, which then reads as a gap: a gap answered while an earlier run was still
     // being decided is asked again once that one is settled.
     const earlier = decisions.get(session);
-    pending.set(session, (pending.get(session) ?? 0) + frames.length);
     const asked = ask(session, first, frames.length);
     asked.catch(() => undefined); // taken below, after the earlier run's decision
     const settled = (earlier ?? Promise.resolve())
@@ -126,7 +121,6 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
       .then(
         (answer) => {
           if (answer.acked > session.acked) session.acked = answer.acked;
-          pending.set(session, (pending.get(session) ?? 0) - frames.length);
           for (const w of frames) {
             session.inbound -= w.bytes;
             const kind = verdictOf(answer, w.cseq);
@@ -136,7 +130,6 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
         },
         (error: unknown) => {
           // Not handed, not acknowledged: the client sends them again.
-          pending.set(session, (pending.get(session) ?? 0) - frames.length);
           for (const w of frames) {
             session.inbound -= w.bytes;
             w.listener.failed(session, w.frame, error);
@@ -175,6 +168,5 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
       }
       frames.push({ frame, cseq, bytes, listener });
     },
-    undecided: (session) => (pending.get(session) ?? 0) + (gathering.get(session)?.length ?? 0),
   };
 }
