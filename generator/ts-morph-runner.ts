@@ -8,6 +8,7 @@ import { needsFinish, type EmitContext, type Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
 import type { ContractModel } from './model.js';
 import type { WorkerReply, WorkerRequest } from './ts-morph-worker.js';
+import { v8FlagsSet } from './v8-tuning.js';
 
 export interface TsMorphWorker {
   /** The printed (and formatted) files of the target's compiler-thread emitters (emitters.ts). */
@@ -20,7 +21,8 @@ export interface TsMorphWorker {
 type Pending = { resolve(files: GeneratedFile[]): void; reject(err: Error): void };
 
 export function workerRunner(): TsMorphWorker {
-  const worker = new Worker(new URL('./ts-morph-worker.js', import.meta.url));
+  // The flags the command line set (v8-tuning.ts) key the worker's code cache as the main thread's.
+  const worker = new Worker(new URL('./ts-morph-worker.js', import.meta.url), { workerData: { v8Flags: [...v8FlagsSet()] } });
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let failure: Error | undefined;
@@ -50,6 +52,7 @@ export function workerRunner(): TsMorphWorker {
     emit: (model, target, context) => request({ kind: 'emit', model, target, context }),
     finish: (files) => (needsFinish(files) ? request({ kind: 'finish', files }) : Promise.resolve(files.map(({ path, content }) => ({ path, content })))),
     async stop() {
+      await request({ kind: 'flush' }).catch(() => undefined); // a failed worker has nothing worth keeping
       worker.removeAllListeners('exit');
       await worker.terminate();
     },

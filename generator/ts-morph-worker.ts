@@ -5,6 +5,7 @@
  * TypeScript formatted), so the main thread never loads the compiler. Requests carry an id; replies name it. Output is identical to running them
  * inline (the golden tests do that).
  */
+import { compileCache } from './compile-cache-on.js';
 import { parentPort } from 'node:worker_threads';
 import { EMITTERS, emitWithCompiler, finishFiles, type EmitContext, type Target } from './emitters.js';
 import type { GeneratedFile } from './files.js';
@@ -16,7 +17,9 @@ export type WorkerReply = { readonly id: number } & ({ readonly ok: true; readon
 export type WorkerRequest =
   | { readonly id: number; readonly kind: 'emit'; readonly model: ContractModel; readonly target: Target; readonly context: EmitContext }
   /** The finish stage (emitters.ts `finishFiles`): Ajv's code made lean, TypeScript formatted. */
-  | { readonly id: number; readonly kind: 'finish'; readonly files: readonly GeneratedFile[] };
+  | { readonly id: number; readonly kind: 'finish'; readonly files: readonly GeneratedFile[] }
+  /** Before the worker ends: store the code cache of what it compiled without one (compile-cache.ts). */
+  | { readonly id: number; readonly kind: 'flush' };
 
 // Load the compiler, the printer, the formatter and the ts-morph emitters now, while the main thread checks the spec.
 void import('./printer.js');
@@ -29,6 +32,10 @@ if (!port) throw new Error('ts-morph-worker must run in a worker thread');
 
 async function handle(request: WorkerRequest): Promise<GeneratedFile[]> {
   if (request.kind === 'emit') return emitWithCompiler(request.model, request.target, request.context);
+  if (request.kind === 'flush') {
+    compileCache.flush();
+    return [];
+  }
   return finishFiles(request.files);
 }
 

@@ -80,10 +80,10 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs a Node script as a child process and collects its output. */
-export function runNode(args: readonly string[], cwd = repoRoot): Promise<CliResult> {
+/** Runs a Node script as a child process (with `env` added to ours) and collects its output. */
+export function runNode(args: readonly string[], cwd = repoRoot, env: Readonly<Record<string, string>> = {}): Promise<CliResult> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...args], { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -1,148 +1,49 @@
 """Assembles the server runtime for one contract: the protocol core, the transports the contract
 declares, the messages endpoint and the history routes, as an ASGI app and as Starlette routes to
 mount in a FastAPI or Starlette application. The generated ``server.py`` gives this its typed
-surface (handlers per client message, ``ctx.emit.<message>``). A port of contract-server.ts."""
+surface (handlers per client message, ``ctx.emit.<message>``). A port of contract-server.ts. Its
+parts: handler_dispatch.py (the typed handler registry and what handlers see), fan_out.py
+(emit_to_principal, broadcast), server_timers.py (the test timers), history_gate.py (history
+endpoints behind the gate) and contract_routes.py (the Starlette route and the standalone app)."""
 
 from __future__ import annotations
 
 import contextlib
-import inspect
-import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Generic, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Literal
 
-from starlette.routing import BaseRoute, Match
+from starlette.routing import BaseRoute
 
-from ..contract import ContractDescriptor, HistoryDescriptor, TransportKind
-from ..frames import clip
+from ..contract import ContractDescriptor
 from ..limits import LimitOverrides
 from ..validation import Validator
-from .auth import REFUSALS, Authenticate, Authorize, Gate, GateRefusal, Refuse
-from .conformance import ConformanceResponder
-from .history import HistoryEndpoint, HistoryStore
-from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats, Session
+from .auth import Authenticate, Authorize, Gate
+from .contract_routes import ASGIApp as ASGIApp
+from .contract_routes import ContractRoute, StandaloneApp, no_route, upgrade_required
+from .core_types import ErrorHook as ErrorHook
+from .fan_out import FAN_OUT_AT_ONCE as FAN_OUT_AT_ONCE
+from .fan_out import FanOutResult as FanOutResult
+from .fan_out import FanOutSend as FanOutSend
+from .fan_out import fan_out
+from .handler_dispatch import E
+from .handler_dispatch import Handler as Handler
+from .handler_dispatch import HandlerContext as HandlerContext
+from .handler_dispatch import HandlerDispatch
+from .handler_dispatch import Send as Send
+from .handler_dispatch import SessionHandle as SessionHandle
+from .history_gate import HistoryRoute as HistoryRoute
+from .history_gate import gated_history
+from .server_core import ClientFrame, ServerCore, ServerHooks, ServerStats
+from .server_timers import ServerTimers as ServerTimers
+from .server_timers import with_timers as with_timers
 from .session_limiter import ClientKey, address_key
-from .outbox import OutboundRejectedError
-from .store import SessionStore, UnknownSessionError
+from .store import SessionStore
 from .transports.http_util import MAX_HEADER_BYTES, Scope, header_bytes, refuse_request, routable, send_json
 from .transports.messages import MessagesEndpoint
 from .transports.poll import PollTransport
 from .transports.sse import SseTransport
 from .transports.websocket import WebSocketTransport
-
-E = TypeVar("E")
-Send = Callable[[str, object], Awaitable[int]]
-
-
-@dataclass(frozen=True, slots=True)
-class FanOutResult:
-    """Fan-out: what ``emit_to_principal`` and ``broadcast`` did, per session."""
-
-    #: Sessions the message was stamped into (each with its own next seq, Q2).
-    sent: int
-    #: Sessions that ended between listing and sending (nothing was sent to them).
-    gone: int
-    #: Sessions whose store refused or failed the append (on_error was told).
-    failed: int
-
-
-#: What a generated fan-out emitter calls: (type, payload) -> what happened per session.
-FanOutSend = Callable[[str, object], Awaitable[FanOutResult]]
-
-#: Appends a fan-out has in flight at once.
-FAN_OUT_AT_ONCE = 32
-ASGIApp = Callable[[Scope, Any, Any], Awaitable[None]]
-
-
-class SessionHandle:
-    """What handlers see of a session."""
-
-    __slots__ = ("_session",)
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    @property
-    def id(self) -> str:
-        return self._session.id
-
-    @property
-    def protocol_version(self) -> str:
-        return self._session.protocol_version
-
-    @property
-    def transport(self) -> TransportKind | None:
-        """The transport of the live attachment, if any."""
-        a = self._session.attachment
-        return a.kind if a is not None else None
-
-    @property
-    def data(self) -> dict[str, object]:
-        """Free for the application (process-local)."""
-        return self._session.data
-
-    @property
-    def latest_seq(self) -> int:
-        """Seq of the newest data message this process has seen."""
-        return self._session.latest_seq
-
-
-@dataclass(frozen=True, slots=True)
-class HandlerContext(Generic[E]):
-    session: SessionHandle
-    #: Q3: the only way to send data; each call validates, stamps and gives the seq.
-    emit: E
-    #: The request_id of the client frame being handled, if it had one.
-    request_id: str | None = None
-    #: A2: whom the session belongs to, as ``authenticate`` last named them (None when anonymous).
-    principal: object = None
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryRoute:
-    """A history endpoint of the contract bound to a store."""
-
-    descriptor: HistoryDescriptor
-    store: HistoryStore[Any]
-    on_error: Callable[[BaseException], None] | None = None
-
-
-#: A message handler; one of a message that declares a reply (C4) returns that reply's payload.
-Handler = Callable[[ClientFrame, HandlerContext[E]], Awaitable[object] | object]
-ErrorHook = Callable[[BaseException, str | None, str | None], None]
-
-
-@dataclass(frozen=True, slots=True)
-class ServerTimers:
-    """Timers that replace the contract's (each optional), for tests and ``contractgen probe
-    --timers`` only: expiry (S4), heartbeats (Q4) and empty poll answers can then be observed in
-    seconds. The hello announces the values in force (H1)."""
-
-    #: S4: how long a detached session lives.
-    session_ttl_ms: int | None = None
-    #: Q4: heartbeat interval.
-    heartbeat_ms: int | None = None
-    #: How long a poll is held before an empty answer.
-    poll_hold_ms: int | None = None
-
-
-def with_timers(contract: ContractDescriptor, timers: ServerTimers | None) -> ContractDescriptor:
-    """The contract with ``timers`` in force: what the core, the transports, the hello (and a store
-    made for this server) read. Raises ValueError for a value that is not a positive integer."""
-    if timers is None:
-        return contract
-    for name in ("session_ttl_ms", "heartbeat_ms", "poll_hold_ms"):
-        value = getattr(timers, name)
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-            raise ValueError(f"contractgen runtime: timers.{name} must be a positive whole number of milliseconds, got {value!r}")
-    poll = contract.transports.poll
-    return replace(
-        contract,
-        session=replace(contract.session, ttl_ms=timers.session_ttl_ms or contract.session.ttl_ms),
-        heartbeat_ms=timers.heartbeat_ms or contract.heartbeat_ms,
-        transports=replace(contract.transports, poll=replace(poll, hold_ms=timers.poll_hold_ms or poll.hold_ms) if poll is not None else None),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,36 +109,19 @@ class ContractServer(Generic[E]):
         contract = with_timers(contract, timers)
         self.contract = contract
         self._emitter = emitter
-        self._dispatch = dispatch
-        self._contexts: weakref.WeakKeyDictionary[Session, HandlerContext[E]] = weakref.WeakKeyDictionary()
-        if conformance and contract.conformance is None:
-            raise ValueError("contractgen runtime: conformance mode needs a contract whose spec declares x-contract.conformance")
-        responder = ConformanceResponder(contract.conformance) if conformance and contract.conformance else None
 
-        # C4: the reply each application message declares, by type.
-        replies = {m.type: m.reply for m in contract.messages.values() if m.reply is not None}
+        def append(session_id: str, type_: str, payload: object, cseq: int | None) -> Awaitable[int]:
+            # The core is made after its hooks: a reply reaches its outbox when it is sent.
+            return self.core.outbox.append(session_id, type_, payload, cseq)
 
-        def on_message(session: Session, frame: ClientFrame) -> Awaitable[None] | None:
-            type_ = str(frame["type"])
-            header = frame.get("header")
-            cseq = header.get("cseq") if isinstance(header, dict) else None
-            if responder is not None and responder.matches(type_, frame.get("payload")):
-                return responder.answer(lambda t, p, c: self.core.outbox.append(session.id, t, p, c), cseq if isinstance(cseq, int) else None)
-            handler = dispatch.get(type_)
-            if handler is None:
-                raise LookupError(f"no handler for {type_}")
-            rid = header.get("request_id") if isinstance(header, dict) else None
-            result = handler(frame, self._context(session, rid if isinstance(rid, str) else None))
-            reply = replies.get(type_)
-            if reply is None:
-                return result if inspect.isawaitable(result) else None
-            return self._send_reply(session, type_, reply, result, cseq if isinstance(cseq, int) else None)
+        handlers = HandlerDispatch(contract, dispatch, self.emit_to, append, conformance=conformance)
+        self._handlers = handlers
 
         start, resume = on_session_start, on_session_resume
         hooks = ServerHooks(
-            on_message=on_message,
-            on_session_start=(lambda s: start(self._context(s))) if start else None,
-            on_session_resume=(lambda s, _k: resume(self._context(s))) if resume else None,
+            on_message=handlers.on_message,
+            on_session_start=(lambda s: start(handlers.context(s))) if start else None,
+            on_session_resume=(lambda s, _k: resume(handlers.context(s))) if resume else None,
             on_session_end=(lambda s, reason: on_session_end(SessionHandle(s), reason)) if on_session_end else None,
             on_error=on_error,
         )
@@ -256,38 +140,20 @@ class ContractServer(Generic[E]):
         self.poll = PollTransport(self.core, base + t.poll.path, t.poll.hold_ms, client_key=key, gate=gate) if t.poll else None
         messages_path = t.sse.messages_path if t.sse else t.poll.messages_path if t.poll else None
         self.messages = MessagesEndpoint(self.core, base + messages_path, key, gate) if messages_path else None
-        authorizers = authorize or {}
-        self.history = [_Gated(gate, HistoryEndpoint(h.descriptor, h.store, base + h.descriptor.path, h.on_error), authorizers.get(h.descriptor.name)) for h in history]
+        self.history = gated_history(gate, history, base, authorize or {})
         self.closed = False
         self._exact: dict[str, ASGIApp] = {}
         for endpoint in (self.sse, self.poll, self.messages):
             if endpoint is not None:
                 self._exact[endpoint.path] = endpoint
-        self.routes: list[BaseRoute] = [_ContractRoute(self)]
+        self.routes: list[BaseRoute] = [ContractRoute(self)]
 
     # --- sessions ---------------------------------------------------------------------------------
-
-    async def _send_reply(self, session: Session, type_: str, reply: str, result: object, cseq: int | None) -> None:
-        """C4: the payload the handler returned goes through the one send path (validated, stamped,
-        replayable) as ``reply``, naming the frame it answers."""
-        if inspect.isawaitable(result):
-            result = await result
-        if result is None:
-            raise RuntimeError(f"the handler of {type_} returned nothing; it must return the payload of its reply {reply} (C4)")
-        await self.core.outbox.append(session.id, reply, result, cseq)
-
-    def _context(self, session: Session, request_id: str | None = None) -> HandlerContext[E]:
-        ctx = self._contexts.get(session)
-        if ctx is None or ctx.principal is not session.principal:
-            # The principal is the session's newest: a resume with refreshed credentials names it anew (A2).
-            ctx = HandlerContext(SessionHandle(session), self.emit_to(session.id), principal=session.principal)
-            self._contexts[session] = ctx
-        return ctx if request_id is None else replace(ctx, request_id=request_id)
 
     def session(self, session_id: str) -> HandlerContext[E] | None:
         """Typed access to a session this process serves, from outside a handler."""
         s = self.core.local(session_id)
-        return self._context(s) if s is not None else None
+        return self._handlers.context(s) if s is not None else None
 
     def emit_to(self, session_id: str) -> E:
         """Typed emitter for any session by id, wherever its connection is (with a shared store, in
@@ -298,44 +164,12 @@ class ContractServer(Generic[E]):
         """Fan-out to every session of ``principal`` (A2: as ``principal_key`` names it), wherever it
         is attached; the generated server's ``emit_to_principal(principal).<message>`` calls this."""
         owner = self._gate.owner_of(principal)
-        return lambda type_, payload: self._fan_out(owner, type_, payload)
+        return lambda type_, payload: fan_out(self.core, owner, type_, payload)
 
     def fan_out_to_all(self) -> FanOutSend:
         """Fan-out to every session of the store (every process on Redis); the generated server's
         ``broadcast().<message>`` calls this."""
-        return lambda type_, payload: self._fan_out(None, type_, payload)
-
-    def _fan_out(self, owner: str | None, type_: str, payload: object) -> Awaitable[FanOutResult]:
-        """Q3: one payload, validated once (an invalid or too large one raises OutboundRejectedError
-        here, before any session is listed), then appended to each session through the outbox: each stamped with
-        its own next seq, kept in its window within its bounds, delivered wherever it is."""
-        payload_json = self.core.outbox.check(type_, payload, any_session=True)
-        return self._fan_out_checked(owner, type_, payload_json)
-
-    async def _fan_out_checked(self, owner: str | None, type_: str, payload_json: str) -> FanOutResult:
-        outbox = self.core.outbox
-        ids = await self.core.store.sessions_of(owner)
-        sent = gone = failed = 0
-        # In waves: a remote store's appends each hold a connection until answered (redis-py's pool
-        # refuses commands past its size instead of queueing them).
-        for start in range(0, len(ids), FAN_OUT_AT_ONCE):
-            pending: list[Awaitable[int]] = []
-            for session_id in ids[start : start + FAN_OUT_AT_ONCE]:
-                try:
-                    pending.append(outbox.append_checked(session_id, type_, payload_json))
-                except OutboundRejectedError:
-                    if sent + gone + failed + len(pending) == 0:
-                        raise  # too large for any session: nothing was sent
-                    failed += 1  # an id of another length (a store shared with other settings)
-            for appended in pending:
-                try:
-                    await appended
-                    sent += 1
-                except UnknownSessionError:
-                    gone += 1  # ended since it was listed: no failure
-                except Exception:
-                    failed += 1  # the outbox told on_error
-        return FanOutResult(sent, gone, failed)
+        return lambda type_, payload: fan_out(self.core, None, type_, payload)
 
     async def end_session(self, session_id: str) -> bool:
         """Ends a session now (logout, ban): its connection is closed and a resume gets session_expired."""
@@ -391,13 +225,13 @@ class ContractServer(Generic[E]):
             if h.match(scope) is not None:
                 return h
         if self.websocket is not None and path == self.websocket.path:
-            return _upgrade_required
+            return upgrade_required
         return None
 
     @property
     def app(self) -> ASGIApp:
         """A standalone ASGI app: the contract's paths, 404 elsewhere, the lifespan protocol."""
-        return _App(self)
+        return StandaloneApp(self)
 
     async def asgi(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -418,7 +252,7 @@ class ContractServer(Generic[E]):
             return
         endpoint = self.owns(routed)
         if endpoint is None:
-            await _no_route(routed, send)
+            await no_route(routed, send)
             return
         await self.serve(endpoint, routed, receive, send)
 
@@ -448,95 +282,3 @@ class ContractServer(Generic[E]):
                     await send_json(send, 500, {"error": "internal error; the server keeps serving"})
             except Exception:
                 pass  # answered already, or the client is gone
-
-
-class _Gated:
-    """A1: a history endpoint behind the gate: a refused request is answered 401 / 403 before any work."""
-
-    __slots__ = ("gate", "endpoint", "authorize")
-
-    def __init__(self, gate: Gate, endpoint: HistoryEndpoint[Any], authorize: Authorize | None = None) -> None:
-        self.gate = gate
-        self.endpoint = endpoint
-        self.authorize = authorize
-
-    @property
-    def descriptor(self) -> HistoryDescriptor:
-        return self.endpoint.descriptor
-
-    def match(self, scope: Scope) -> dict[str, str] | None:
-        return self.endpoint.match(scope)
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        who = await self.gate.check(scope, "history")
-        if isinstance(who, GateRefusal):
-            await send_json(send, who.status, {"error": who.message, "code": who.code})
-            return
-        log = self.endpoint.log_of(self.endpoint.match(scope) or {})
-        if self.authorize is not None and log is not None and scope.get("method") in ("GET", "HEAD"):
-            # A2: asked once the path parameters are valid, before the store is.
-            try:
-                verdict = self.authorize(who.principal, self.endpoint.match(scope) or {})
-                if inspect.isawaitable(verdict):
-                    verdict = await verdict
-            except Exception as error:
-                self.gate.report(error)
-                await send_json(send, 500, {"error": "the server could not authorize the request"})
-                return
-            if isinstance(verdict, Refuse):
-                status, _close, message = REFUSALS[verdict.refuse]
-                await send_json(send, status, {"error": verdict.message or message, "code": verdict.refuse})
-                return
-            if verdict is not True:
-                await self.endpoint.not_found(send, log, scope.get("method") == "HEAD")
-                return
-        await self.endpoint(scope, receive, send)
-
-
-class _App:
-    """An ASGI 3 callable (a bound method would be taken for ASGI 2 by uvicorn)."""
-
-    __slots__ = ("server",)
-
-    def __init__(self, server: ContractServer[Any]) -> None:
-        self.server = server
-
-    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        await self.server.asgi(scope, receive, send)
-
-
-async def _no_route(scope: Scope, send: Any) -> None:
-    """404 for a path that is not the contract's (a WebSocket upgrade too)."""
-    await refuse_request(scope, send, 404, f"no route for {clip(str(scope.get('method', 'GET')))} {clip(str(scope.get('path', '')), 200)}", close=False)
-
-
-async def _upgrade_required(scope: Scope, receive: Any, send: Any) -> None:
-    await send_json(send, 426, {"error": "this path speaks WebSocket; send an Upgrade request"}, {"upgrade": "websocket"})
-
-
-class _ContractRoute(BaseRoute):
-    """One Starlette route for every path of the contract (matched on the raw path, so a history
-    path parameter may hold an encoded ``/``)."""
-
-    def __init__(self, server: ContractServer[Any]) -> None:
-        self.server = server
-        self.path = "/"
-        self.name = f"contractgen:{server.contract.name}"
-
-    def matches(self, scope: Any) -> tuple[Match, Any]:
-        if scope["type"] not in ("http", "websocket"):
-            return Match.NONE, {}
-        endpoint = self.server.owns(scope)
-        return (Match.FULL, {"endpoint": endpoint}) if endpoint is not None else (Match.NONE, {})
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> Any:
-        from starlette.routing import NoMatchFound
-
-        raise NoMatchFound(name, path_params)
-
-    async def handle(self, scope: Any, receive: Any, send: Any) -> None:
-        endpoint = scope.get("endpoint") or self.server.owns(scope)
-        if endpoint is None:
-            await send_json(send, 404, {"error": "not found"})
-            return
-        await self.server.serve(endpoint, scope, receive, send)

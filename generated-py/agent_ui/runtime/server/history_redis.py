@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from ..json_text import dumps, loads
 from . import redis_scripts as lua
 from .history import HistoryWindow, HistoryWindowQuery, read_window
-from .redis_store import RedisScript, _text, unavailable
+from .redis_connection import RedisScript, text, unavailable
 
 T = TypeVar("T", bound=Mapping[str, Any])
 
@@ -53,8 +53,8 @@ class RedisHistoryStore(Generic[T]):
             return HistoryWindow([], query.since_seq)
         chunks = []
         for entry_id, fields in entries:
-            item = loads(_text(fields[1]))
-            chunks.append(cast(T, {"seq": int(_text(entry_id).split("-")[0]), **(item if isinstance(item, dict) else {})}))
+            item = loads(text(fields[1]))
+            chunks.append(cast(T, {"seq": int(text(entry_id).split("-")[0]), **(item if isinstance(item, dict) else {})}))
         first, last = chunks[0]["seq"], chunks[-1]["seq"]
         if last - first + 1 != len(chunks):
             raise ValueError(f"redis history: conversation {dumps(conversation_id)} is not gap-free (seqs {first}..{last} in {len(chunks)} entries)")
