@@ -88,6 +88,26 @@ describe('createOutbound (C1, C3)', () => {
     );
   });
 
+  it('a frame serialized for the session open when it was queued is written as it is there, and rewritten for another session or cseq', () => {
+    const key = fc.string().filter((k) => k !== 'session_id' && k !== 'cseq' && k !== '__proto__');
+    fc.assert(
+      fc.property(fc.string(), fc.dictionary(key, fc.jsonValue()), fc.option(fc.jsonValue(), { nil: undefined }), fc.string(), fc.string(), (type, header, payload, queuedIn, writtenIn) => {
+        const o = createOutbound();
+        void o.add(type, header, payload, undefined, queuedIn).catch(() => undefined);
+        const [frame] = o.unsent();
+        const want = (sessionId: string, cseq: number): string => JSON.stringify({ type, header: { ...header, session_id: sessionId, cseq }, payload });
+        expect(frame!.text(queuedIn)).toBe(want(queuedIn, 1));
+        expect(frame!.text(writtenIn)).toBe(want(writtenIn, 1));
+        expect(frame!.text(queuedIn)).toBe(want(queuedIn, 1));
+        // Renumbered by a resume after its frames were let go of (C1): the new cseq goes out.
+        o.lose((maybeHandled) => new ClientSendError('closed', 'closed', { maybeHandled }));
+        void o.add(type, header, payload, undefined, queuedIn).catch(() => undefined);
+        o.resumed(6);
+        expect(o.unsent()[0]!.text(queuedIn)).toBe(want(queuedIn, 7));
+      }),
+    );
+  });
+
   it('sends the frame as it was when queued, however the caller changes its objects afterwards, and again after a reconnect', () => {
     const o = createOutbound();
     const payload = { room: 'lobby', text: 'hello' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClientFrame } from './frame-parser.js';
 import type { HandlerQueue } from './handler-queue.js';
-import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
+import { createInboundDelivery, handAndWait, type Verdict } from './inbound-delivery.js';
 import { createMemoryStore } from './memory-store.js';
 import type { LocalSession } from './session-binding.js';
 import { decideRun, UnknownSessionError, type RunAnswer, type SessionStore } from './store.js';
@@ -34,7 +34,9 @@ function deferredStore(start = 0) {
 function delivery(store: SessionStore) {
   const handled: number[] = [];
   const queue: HandlerQueue = { run: (_s, _t, fn) => void fn(), inboundBytes: 0 };
-  const inbound = createInboundDelivery({ store, queue, handle: (_s, f) => void handled.push(f.header.cseq!) });
+  const raw = createInboundDelivery({ store, queue, handle: (_s, f) => void handled.push(f.header.cseq!) });
+  // Each frame's verdict as a promise (handAndWait, as a POST awaits it).
+  const inbound = { hand: (s: LocalSession, f: ClientFrame, bytes: number) => handAndWait(raw, s, f, bytes) };
   return { inbound, handled };
 }
 

@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { ClientSendError } from '../../generated/runtime/client/client-core.js';
 import type { TransportKind } from '../../generated/runtime/contract.js';
-import { agentEvent, cleanup, connectedClient, contractWith, nextEvent, range, startChaosProxy, startServer, TRANSPORTS, waitFor } from './helpers.js';
+import { agentEvent, cleanup, connectedClient, contractWith, nextEvent, range, startChaosProxy, startClient, startServer, TRANSPORTS, waitFor } from './helpers.js';
 import { accepted } from '../support/accepted.js';
 
 afterEach(cleanup);
@@ -27,6 +27,19 @@ describe.each(TRANSPORTS)('client sends over %s (C1–C3)', (transport: Transpor
     expect(client.acked).toBe(40);
     expect(received.map(textOf)).toEqual(range(1, 40).map((i) => `t${i}`));
     expect(received.map((m) => m.header.cseq)).toEqual(range(1, 40));
+  });
+
+  it('sends made before the session opened carry its id once it is known, numbered 1, 2, 3 …, each handled once', async () => {
+    const { url, received } = await startServer();
+    const client = startClient(url, { transport });
+    // Serialized for no session yet: written with the hello's session id (outbound.ts rewrites them).
+    const early = range(1, 5).map((i) => client.send.chatSend({ conversation_id: 'c-1', text: `early ${i}` }));
+    await Promise.all(early);
+    const later = range(1, 5).map((i) => client.send.chatSend({ conversation_id: 'c-1', text: `later ${i}` }));
+    await Promise.all(later);
+    expect(received.map(textOf)).toEqual([...range(1, 5).map((i) => `early ${i}`), ...range(1, 5).map((i) => `later ${i}`)]);
+    expect(received.map((m) => m.header.cseq)).toEqual(range(1, 10));
+    expect(new Set(received.map((m) => m.header.session_id))).toEqual(new Set([client.sessionId]));
   });
 
   it('sends made while the connection is down go after the resume, each handled once', async () => {

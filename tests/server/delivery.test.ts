@@ -121,6 +121,24 @@ describe('acknowledgements beside replies over websocket (C2.1, C4)', () => {
     expect(got.slice(0, event).some((f) => f.type === 'protocol.received' && (f.payload.acked as number) >= 5)).toBe(true);
   });
 
+  it('one read that re-sends a run straddling acked, repeats a frame and skips one: duplicates acknowledged only, the rest handled once, the gap refused', async () => {
+    const server = await startServer();
+    const { ch, sessionId } = await openSession(server, 'websocket');
+    const socket = (ch as WsChannel).ws as unknown as { _socket: { cork(): void; uncork(): void } };
+    for (let cseq = 1; cseq <= 3; cseq++) await ch.send(chatSend(sessionId, `t${cseq}`, { cseq }));
+    while (server.app.core.local(sessionId)?.acked !== 3) await ch.next();
+    // One write, read together: 2–5 straddles acked (2, 3 duplicates), 5 again, then 7 (6 never sent).
+    socket._socket.cork();
+    for (const cseq of [2, 3, 4, 5, 5, 7]) await ch.send(chatSend(sessionId, `t${cseq}`, { cseq }));
+    socket._socket.uncork();
+    const got: Frame[] = [];
+    while (!got.some((f) => f.type === 'protocol.error') || !got.some((f) => f.type === 'protocol.received' && f.payload.acked === 5)) got.push(await ch.next());
+    expect(Math.max(...got.filter((f) => f.type === 'protocol.received').map((f) => f.payload.acked as number))).toBe(5);
+    expect(got.find((f) => f.type === 'protocol.error')?.payload).toMatchObject({ code: 'cseq_gap', cseq: 7 });
+    expect(server.handled.map((h) => h.text)).toEqual(['t1', 't2', 't3', 't4', 't5']);
+    expect(server.app.core.local(sessionId)?.acked).toBe(5);
+  });
+
   it('a read of twenty frames and a gap is acknowledged once, up to the last frame accepted and never beyond it', async () => {
     const server = await startServer();
     const { ch, sessionId } = await openSession(server, 'websocket');

@@ -479,11 +479,11 @@ export function createClientCore(options: ClientCoreOptions): ClientCore {
       const validate = options.validators.client.of(type);
       if (!validate) return Promise.reject(new ClientSendError('unknown_type', `"${type}" is not a client-to-server message of this contract`));
       // The session id and cseq are filled in when the frame is written; validate with placeholders of the right shape.
-      const header = { ...(sendOptions.requestId ? { request_id: sendOptions.requestId } : {}) };
+      const header = sendOptions.requestId ? { request_id: sendOptions.requestId } : {};
       const result = validate({ type, header: { ...header, session_id: session?.id ?? 'AAAAAAAAAAAAAAAAAAAAAA', cseq: 1 }, payload });
       if (!result.ok) return Promise.reject(new ClientSendError('invalid_message', `refused to send an invalid ${type}: ${describeIssues(result)}`, { issues: result.issues }));
       if (closedByUser) return Promise.reject(new ClientSendError('closed', 'the client is closed'));
-      const sent = outbound.add(type, header, payload, contract.messages[type]?.reply);
+      const sent = outbound.add(type, header, payload, contract.messages[type]?.reply, session?.id);
       pump.soon();
       return sent;
     },

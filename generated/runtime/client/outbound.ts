@@ -47,9 +47,14 @@ export interface OutboundFrame {
 interface Entry extends OutboundFrame {
   /** Renumbered, before it is ever written, when the session resumes after its frames were let go of (`resumed`). */
   cseq: number;
-  /** The frame's JSON up to the session id and after the cseq, serialized when it was queued (see `add`). */
-  readonly head: string;
-  readonly tail: string;
+  /**
+   * The frame's JSON, serialized when it was queued (see `add`) for the session id and cseq in
+   * `wireId` and `wireCseq`; written as it is while both still hold (the usual case), else
+   * rewritten once for the new ones.
+   */
+  wire: string;
+  wireId: string;
+  wireCseq: number;
   readonly reply: string | undefined;
   /** Written on some connection at least once (so the server may have it). */
   sent: boolean;
@@ -67,8 +72,10 @@ export interface Outbound {
    * `reply` names one. The header and payload are serialized now: the frame that goes out — and
    * every re-send of it (C3) — is the one the caller validated, whatever the caller does with
    * its objects afterwards. `header` must not name session_id or cseq (they are the outbound's).
+   * `sessionId`: the session the frame is likely written in (the one open now), so that it is
+   * serialized once, whole, as it goes out.
    */
-  add(type: string, header: Readonly<Record<string, unknown>>, payload: unknown, reply: string | undefined): Promise<unknown>;
+  add(type: string, header: Readonly<Record<string, unknown>>, payload: unknown, reply: string | undefined, sessionId?: string): Promise<unknown>;
   /** WebSocket: the frames not yet written on this connection, in order (each is marked written). */
   unsent(): OutboundFrame[];
   /** HTTP: the first `limit` unacknowledged frames, in order (each is marked written). */
@@ -93,30 +100,22 @@ export interface Outbound {
   lose(error: (maybeHandled: boolean) => ClientSendError): void;
 }
 
-/** An entry's frame on the wire (one function for every entry, not a closure each: thousands may be queued). */
-function frameText(this: Entry, sessionId: string): string {
-  return `${this.head}"session_id":${quoted(sessionId)},"cseq":${this.cseq}${this.tail}`;
-}
-
-// Every frame of a write carries the same session id: quoted once, not once per frame.
-let lastId: string | undefined;
-let lastQuoted = '';
-function quoted(sessionId: string): string {
-  if (sessionId !== lastId) {
-    lastId = sessionId;
-    lastQuoted = JSON.stringify(sessionId);
-  }
-  return lastQuoted;
-}
-
 /**
- * The frame `{ type, header: { ...header, session_id, cseq }, payload }` as JSON.stringify writes
- * it, split around the session id and cseq that are filled in when it is written.
+ * An entry's frame on the wire (one function for every entry, not a closure each: thousands may be
+ * queued). A frame queued before its session was known, or renumbered by a resume, is rewritten
+ * from its own JSON: JSON.stringify's output reads back to the same values and writes again to the
+ * same bytes, so only the session id and cseq change.
  */
-function frameJson(type: string, header: Readonly<Record<string, unknown>>, payload: unknown): { head: string; tail: string } {
-  const fields = JSON.stringify(header).slice(1, -1);
-  const body = JSON.stringify(payload);
-  return { head: `{"type":${JSON.stringify(type)},"header":{${fields === '' ? '' : `${fields},`}`, tail: `}${body === undefined ? '' : `,"payload":${body}`}}` };
+function frameText(this: Entry, sessionId: string): string {
+  if (this.wireId !== sessionId || this.wireCseq !== this.cseq) {
+    const frame = JSON.parse(this.wire) as { header: Record<string, unknown> };
+    frame.header.session_id = sessionId;
+    frame.header.cseq = this.cseq;
+    this.wire = JSON.stringify(frame);
+    this.wireId = sessionId;
+    this.wireCseq = this.cseq;
+  }
+  return this.wire;
 }
 
 export function createOutbound(): Outbound {
@@ -157,17 +156,18 @@ export function createOutbound(): Outbound {
     get size() {
       return kept.length - head + replies.size;
     },
-    add(type, header, payload, reply) {
-      let parts: { head: string; tail: string };
+    add(type, header, payload, reply, sessionId = '') {
+      const cseq = next;
+      let wire: string;
       try {
-        parts = frameJson(type, header, payload);
+        wire = JSON.stringify({ type, header: { ...header, session_id: sessionId, cseq }, payload });
       } catch (error) {
-        // Before a cseq is taken (C1: gap-free): e.g. a BigInt or a cycle the validator let through.
+        // Before the cseq is taken (C1: gap-free): e.g. a BigInt or a cycle the validator let through.
         return Promise.reject(new ClientSendError('invalid_message', `refused to send ${type}: it cannot be written as JSON (${(error as Error).message})`));
       }
-      const cseq = next++;
+      next++;
       return new Promise<unknown>((resolve, reject) => {
-        kept.push({ cseq, type, head: parts.head, tail: parts.tail, reply, sent: false, text: frameText, resolve, reject });
+        kept.push({ cseq, type, wire, wireId: sessionId, wireCseq: cseq, reply, sent: false, text: frameText, resolve, reject });
       });
     },
     unsent() {

@@ -29,16 +29,27 @@ export interface Verdict {
   readonly acked: number;
 }
 
+/**
+ * Who hears what became of a frame. One object serves every frame of a connection (no closure
+ * or promise per frame: while a read's frames wait for the store, what each keeps alive is its
+ * frame and little more).
+ */
+export interface VerdictListener {
+  /** C2: the store decided `frame`; heard before an accepted frame is queued for its handler, so an acknowledgement can go out ahead of what the handler sends. */
+  decided(session: LocalSession, frame: ClientFrame, kind: Verdict['kind'], acked: number): void;
+  /** The store could not decide `frame`: nothing was handed over and nothing acknowledged. */
+  failed(session: LocalSession, frame: ClientFrame, error: unknown): void;
+}
+
 export interface InboundDelivery {
   /**
    * Decides one application frame (after the session's earlier frames) and queues it for its
-   * handler when accepted; resolves with the decision, rejects when the store could not decide —
-   * then nothing was handed over and nothing acknowledged. `decided` hears the decision before
-   * the handler is queued, so an acknowledgement can go out ahead of what the handler sends.
-   * The frames a session hands in one tick (one read) are decided together: one store call per
-   * run of consecutive cseqs.
+   * handler when accepted; `listener` hears the decision (before the handler is queued), or that
+   * the store could not decide — then nothing was handed over and nothing acknowledged. The
+   * frames a session hands in one tick (one read) are decided together: one store call per run
+   * of consecutive cseqs. A frame without cseq is handed over at once, unnumbered.
    */
-  hand(session: LocalSession, frame: ClientFrame, bytes: number, decided?: (verdict: Verdict) => void): Promise<Verdict>;
+  hand(session: LocalSession, frame: ClientFrame, bytes: number, listener: VerdictListener): void;
 }
 
 export interface InboundDeliveryOptions {
@@ -53,9 +64,7 @@ interface Waiting {
   readonly frame: ClientFrame;
   readonly cseq: number;
   readonly bytes: number;
-  readonly decided: ((verdict: Verdict) => void) | undefined;
-  resolve(verdict: Verdict): void;
-  reject(error: unknown): void;
+  readonly listener: VerdictListener;
 }
 
 /** Splits a session's frames of one tick into runs of consecutive cseqs, in arrival order. */
@@ -71,6 +80,11 @@ function runsOf(frames: readonly Waiting[]): Waiting[][] {
   }
   if (run.length > 0) runs.push(run);
   return runs;
+}
+
+/** hand(), for a caller that awaits the verdict (a POST is answered once its frames are decided). */
+export function handAndWait(delivery: InboundDelivery, session: LocalSession, frame: ClientFrame, bytes: number): Promise<Verdict> {
+  return new Promise((resolve, reject) => delivery.hand(session, frame, bytes, { decided: (_s, _f, kind, acked) => resolve({ kind, acked }), failed: (_s, _f, error) => reject(error) }));
 }
 
 export function createInboundDelivery(options: InboundDeliveryOptions): InboundDelivery {
@@ -109,17 +123,16 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
           if (answer.acked > session.acked) session.acked = answer.acked;
           for (const w of frames) {
             session.inbound -= w.bytes;
-            const verdict: Verdict = { kind: verdictOf(answer, w.cseq), acked: answer.acked };
-            w.decided?.(verdict);
-            if (verdict.kind === 'accepted') run(session, w.frame, w.bytes);
-            w.resolve(verdict);
+            const kind = verdictOf(answer, w.cseq);
+            w.listener.decided(session, w.frame, kind, answer.acked);
+            if (kind === 'accepted') run(session, w.frame, w.bytes);
           }
         },
         (error: unknown) => {
           // Not handed, not acknowledged: the client sends them again.
           for (const w of frames) {
             session.inbound -= w.bytes;
-            w.reject(error);
+            w.listener.failed(session, w.frame, error);
           }
         },
       );
@@ -137,24 +150,23 @@ export function createInboundDelivery(options: InboundDeliveryOptions): InboundD
   };
 
   return {
-    hand(session, frame, bytes, decided) {
+    hand(session, frame, bytes, listener) {
       const cseq = frame.header.cseq;
       if (cseq === undefined) {
+        listener.decided(session, frame, 'unnumbered', session.acked);
         run(session, frame, bytes);
-        return Promise.resolve({ kind: 'unnumbered', acked: session.acked });
+        return;
       }
       // L2: a frame waiting for its decision counts against the session like a queued one.
       session.inbound += bytes;
-      return new Promise<Verdict>((resolve, reject) => {
-        let frames = gathering.get(session);
-        if (!frames) {
-          // After the microtasks of this tick (a read's frames reach here each in its own), not before them.
-          if (gathering.size === 0) process.nextTick(flush);
-          frames = [];
-          gathering.set(session, frames);
-        }
-        frames.push({ frame, cseq, bytes, decided, resolve, reject });
-      });
+      let frames = gathering.get(session);
+      if (!frames) {
+        // After the microtasks of this tick (a read's frames reach here each in its own), not before them.
+        if (gathering.size === 0) process.nextTick(flush);
+        frames = [];
+        gathering.set(session, frames);
+      }
+      frames.push({ frame, cseq, bytes, listener });
     },
   };
 }

@@ -20,7 +20,7 @@ import { createAckScheduler } from './ack-scheduler.js';
 import type { Identity } from './auth.js';
 import { byteLength, createFrameParser, ERROR_STATUS, refusal, type ClientFrame, type Parsed, type Refused } from './frame-parser.js';
 import { createHandlerQueue } from './handler-queue.js';
-import { createInboundDelivery, type Verdict } from './inbound-delivery.js';
+import { createInboundDelivery, handAndWait, type Verdict, type VerdictListener } from './inbound-delivery.js';
 import { createHello, overloaded, plausibleId, RESUME_MESSAGES, resumeRefused, unsupported, windowFailure, type FailedOpen } from './handshake.js';
 import { createMemoryStore } from './memory-store.js';
 import { createOutbox, type Outbox } from './outbox.js';
@@ -262,13 +262,30 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
   // C2 over a connection: when protocol.received goes out (ack-scheduler.ts).
   const acks = createAckScheduler({ sendControl });
   /** C2: what an attached client hears about one of its frames once the store decided it. */
-  const answerVerdict = (session: LocalSession, attachment: Attachment, frame: ClientFrame, verdict: Verdict): void => {
-    if (verdict.kind === 'unnumbered') return;
-    if (verdict.kind === 'gap') {
-      if (session.attachment === attachment) sendControl(attachment, gapError(session, frame, verdict.acked));
+  const answerVerdict = (session: LocalSession, attachment: Attachment, frame: ClientFrame, kind: Verdict['kind'], acked: number): void => {
+    if (kind === 'unnumbered') return;
+    if (kind === 'gap') {
+      if (session.attachment === attachment) sendControl(attachment, gapError(session, frame, acked));
       return;
     }
     acks.accepted(session, attachment);
+  };
+  /** C2: the verdicts of an attachment's frames, one listener per attachment. */
+  const verdictListeners = new WeakMap<Attachment, VerdictListener>();
+  const verdictsTo = (attachment: Attachment): VerdictListener => {
+    let listener = verdictListeners.get(attachment);
+    if (!listener) {
+      listener = {
+        decided: (session, frame, kind, acked) => answerVerdict(session, attachment, frame, kind, acked),
+        failed(session, frame, error) {
+          // The store could not decide: nothing was handed or acknowledged; the client resumes and sends it again.
+          reportError(error, { sessionId: session.id, type: frame.type });
+          attachment.close({ code: 'server_closing', message: 'the session store could not record a frame; resume and send it again' });
+        },
+      };
+      verdictListeners.set(attachment, listener);
+    }
+    return listener;
   };
   const flushAckOf = acks.beforeData;
   const gapError = (session: Session, frame: ClientFrame, acked: number): Frame =>
@@ -304,22 +321,13 @@ export function createServerCore(options: ServerCoreOptions): ServerCore {
         return undefined;
       }
       default: {
-        // A connection hears the verdict as soon as the store decided, ahead of what the handler sends.
-        const verdict = delivery.hand(session, frame, bytes, attachment ? (v) => answerVerdict(session, attachment, frame, v) : undefined);
         if (attachment) {
-          // A connection goes on reading meanwhile.
-          verdict.then(
-            () => undefined,
-            (error: unknown) => {
-              // The store could not decide: nothing was handed or acknowledged; the client resumes and sends it again.
-              reportError(error, { sessionId: session.id, type: frame.type });
-              attachment.close({ code: 'server_closing', message: 'the session store could not record a frame; resume and send it again' });
-            },
-          );
+          // A connection hears the verdict as soon as the store decided, ahead of what the handler sends, and goes on reading meanwhile.
+          delivery.hand(session, frame, bytes, verdictsTo(attachment));
           return undefined;
         }
         // A POST is answered with what became of its frames (C2: acked in the answer), once every frame of it was decided.
-        return { pending: verdict.then((v) => (v.kind === 'gap' ? gapError(session, frame, v.acked) : undefined)) };
+        return { pending: handAndWait(delivery, session, frame, bytes).then((v) => (v.kind === 'gap' ? gapError(session, frame, v.acked) : undefined)) };
       }
     }
   };
